@@ -1,0 +1,71 @@
+import { PassThrough } from "node:stream";
+import { finished } from "node:stream/promises";
+import Docker from "dockerode";
+
+/** Labels every dhcplab object carries, so a lab (or all of them) can be found and removed. */
+export const LABEL = {
+  /** Marks an object as dhcplab's. */
+  managed: "dev.dhcplab.managed",
+  /** The lab's name. */
+  lab: "dev.dhcplab.lab",
+  /** The role of a container in the lab: kea, relay, client. */
+  role: "dev.dhcplab.role",
+  /** The VRF a Kea container or backend network serves. */
+  vrf: "dev.dhcplab.vrf",
+  /** A test run's id, on objects created by tests. */
+  testRun: "dev.dhcplab.test-run",
+  /** The hash of an image's inputs. */
+  inputs: "dev.dhcplab.inputs",
+} as const;
+
+/** A dockerode client for DOCKER_HOST (or the local socket when unset). */
+export function dockerClient(): Docker {
+  return new Docker();
+}
+
+/** Removes every container and network carrying `label` (e.g. `dev.dhcplab.lab=red`), containers first. */
+export async function removeLabelled(
+  docker: Docker,
+  label: string,
+): Promise<{ containers: number; networks: number }> {
+  const filters = JSON.stringify({ label: [label] });
+  const containers = await docker.listContainers({ all: true, filters });
+  await Promise.all(
+    containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(ignoreGone)),
+  );
+  const networks = await docker.listNetworks({ filters });
+  await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(ignoreGone)));
+  return { containers: containers.length, networks: networks.length };
+}
+
+/** Swallows "no such object" and "removal already in progress": removal is idempotent. */
+function ignoreGone(err: unknown): void {
+  const status = (err as { statusCode?: number }).statusCode;
+  if (status === 404 || status === 409) return;
+  throw err;
+}
+
+/** Runs `cmd` in a running container and returns its exit code and output. */
+export async function exec(
+  docker: Docker,
+  containerId: string,
+  cmd: string[],
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const container = docker.getContainer(containerId);
+  const ex = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await ex.start({ hijack: true, stdin: false });
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on("data", (b: Buffer) => out.push(b));
+  stderr.on("data", (b: Buffer) => err.push(b));
+  docker.modem.demuxStream(stream, stdout, stderr);
+  await finished(stream);
+  const info = await ex.inspect();
+  return {
+    exitCode: info.ExitCode ?? -1,
+    stdout: Buffer.concat(out).toString("utf8"),
+    stderr: Buffer.concat(err).toString("utf8"),
+  };
+}

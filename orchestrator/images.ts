@@ -1,0 +1,187 @@
+import { createHash } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type Docker from "dockerode";
+import { build as esbuild } from "esbuild";
+import { pack } from "tar-stream";
+import { LABEL } from "./docker.ts";
+
+/** The project's root folder (where docker/ and relay/ are). */
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** The image every lab image is built FROM. */
+export const BASE_IMAGE = "debian:trixie-slim";
+
+/** The lab's images. */
+export const IMAGE_NAMES = ["kea", "relay", "client"] as const;
+export type ImageName = (typeof IMAGE_NAMES)[number];
+
+/** A build context: the path of each file inside the context and its bytes. */
+type Context = Map<string, Buffer>;
+
+/** What `ensureImages` did for one image. */
+export interface ImageResult {
+  name: ImageName;
+  /** The tag the lab uses: dhcplab-NAME:HASH. */
+  tag: string;
+  /** Built now (true) or reused (false). */
+  built: boolean;
+  seconds: number;
+}
+
+/** The tags of the lab's images, as `ensureImages` returns them. */
+export type ImageTags = Record<ImageName, string>;
+
+/** Reads docker/NAME/ into a context. */
+async function folderContext(name: ImageName): Promise<Context> {
+  const dir = join(ROOT, "docker", name);
+  const files: Context = new Map();
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const full = join(entry.parentPath, entry.name);
+    files.set(full.slice(dir.length + 1), await readFile(full));
+  }
+  return files;
+}
+
+/** The relay's context: its Dockerfile plus the relay bundled into one ES module. */
+async function relayContext(): Promise<Context> {
+  const files = await folderContext("relay");
+  const out = await esbuild({
+    entryPoints: [join(ROOT, "relay", "main.ts")],
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "esm",
+    write: false,
+    minify: false,
+    legalComments: "none",
+    // pino and its dependencies use require(); give the ESM bundle one.
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
+    logLevel: "warning",
+  });
+  const bundle = out.outputFiles[0];
+  if (!bundle) throw new Error("esbuild produced no output for relay/main.ts");
+  files.set("relay.mjs", Buffer.from(bundle.contents));
+  return files;
+}
+
+function contextOf(name: ImageName): Promise<Context> {
+  return name === "relay" ? relayContext() : folderContext(name);
+}
+
+/** A hash of everything that goes into an image: its context and the base image's id. */
+export function inputsHash(context: Context, baseImageId: string): string {
+  const h = createHash("sha256");
+  h.update(`base ${baseImageId}\n`);
+  for (const path of [...context.keys()].sort()) {
+    const bytes = context.get(path) ?? Buffer.alloc(0);
+    h.update(`${path} ${bytes.length}\n`);
+    h.update(bytes);
+  }
+  return h.digest("hex").slice(0, 16);
+}
+
+function tarOf(context: Context): NodeJS.ReadableStream {
+  const tar = pack();
+  for (const [name, bytes] of context) {
+    // Scripts keep their executable bit; the mtime is fixed so the tar itself is reproducible.
+    tar.entry({ name, mode: name.endsWith(".sh") ? 0o755 : 0o644, mtime: new Date(0) }, bytes);
+  }
+  tar.finalize();
+  // tar-stream's Pack is a streamx Readable, which Node's stream typings do not describe.
+  return tar as unknown as NodeJS.ReadableStream;
+}
+
+async function imageExists(docker: Docker, tag: string): Promise<boolean> {
+  try {
+    await docker.getImage(tag).inspect();
+    return true;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return false;
+    throw err;
+  }
+}
+
+async function baseImageId(docker: Docker): Promise<string> {
+  try {
+    return (await docker.getImage(BASE_IMAGE).inspect()).Id;
+  } catch {
+    // Absent: the build pulls it. Hash as "absent" so that a later pull does not count as a change.
+    return "absent";
+  }
+}
+
+/** Options for `ensureImages`. */
+export interface EnsureOptions {
+  /** Build even when an image with the same inputs exists. */
+  rebuild?: boolean;
+  /** Only these images (default: all). */
+  only?: readonly ImageName[];
+  /** Receives build output, a line at a time, prefixed by the image's name. */
+  progress?: (line: string) => void;
+}
+
+/** Builds the lab's images whose inputs changed (or all with `rebuild`) and returns their tags. */
+export async function ensureImages(docker: Docker, opts: EnsureOptions = {}): Promise<ImageResult[]> {
+  const base = await baseImageId(docker);
+  const results: ImageResult[] = [];
+  for (const name of opts.only ?? IMAGE_NAMES) {
+    const started = performance.now();
+    const context = await contextOf(name);
+    const hash = inputsHash(context, base);
+    const tag = `dhcplab-${name}:${hash}`;
+    const built = opts.rebuild === true || !(await imageExists(docker, tag));
+    if (built) await buildImage(docker, name, tag, hash, context, opts.progress);
+    results.push({ name, tag, built, seconds: (performance.now() - started) / 1000 });
+  }
+  return results;
+}
+
+/** The tags from `ensureImages` results. */
+export function tagsOf(results: readonly ImageResult[]): ImageTags {
+  const tags = Object.fromEntries(results.map((r) => [r.name, r.tag]));
+  for (const name of IMAGE_NAMES) if (!tags[name]) throw new Error(`image ${name} was not ensured`);
+  return tags as ImageTags;
+}
+
+async function buildImage(
+  docker: Docker,
+  name: ImageName,
+  tag: string,
+  hash: string,
+  context: Context,
+  progress: ((line: string) => void) | undefined,
+): Promise<void> {
+  const stream = await docker.buildImage(tarOf(context), {
+    t: tag,
+    labels: { [LABEL.managed]: "true", [LABEL.inputs]: hash },
+    rm: true,
+    forcerm: true,
+  });
+  const tail: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    docker.modem.followProgress(
+      stream,
+      (err: Error | null, output: Array<{ error?: string }>) => {
+        const failed = err?.message ?? output.find((o) => o.error)?.error;
+        if (failed) reject(new Error(`building ${name} failed: ${failed}\n${tail.join("\n")}`));
+        else resolve();
+      },
+      (event: { stream?: string; status?: string; error?: string }) => {
+        const text = event.stream ?? event.status ?? event.error ?? "";
+        for (const line of text.split("\n")) {
+          if (!line.trim()) continue;
+          tail.push(line);
+          if (tail.length > 20) tail.shift();
+          progress?.(`[${name}] ${line}`);
+        }
+      },
+    );
+  });
+  // A stable name too, for people and for compose.yaml: dhcplab-NAME:latest.
+  await docker.getImage(tag).tag({ repo: `dhcplab-${name}`, tag: "latest" });
+}

@@ -1,0 +1,90 @@
+import type Docker from "dockerode";
+
+/** An internal dual-stack network that dhcplab created. */
+export interface LabNetwork {
+  id: string;
+  name: string;
+  /** e.g. 10.213.7.0/24 */
+  ipv4Subnet: string;
+  /** e.g. fd64:6c61:6200:7::/64 */
+  ipv6Subnet: string;
+  /** The /24's index in the pool: addresses in it are `${ipv4Prefix}.N`. */
+  index: number;
+}
+
+/** How many /24 (and /64) networks the pool holds: 10.213.0.0/16 and fd64:6c61:6200::/48. */
+export const POOL_SIZE = 256;
+
+/** The IPv4 and IPv6 subnets of pool slot `index`. */
+export function slotSubnets(index: number): { ipv4Subnet: string; ipv6Subnet: string } {
+  if (!Number.isInteger(index) || index < 0 || index >= POOL_SIZE) {
+    throw new RangeError(`network pool slot ${index} is outside 0..${POOL_SIZE - 1}`);
+  }
+  return { ipv4Subnet: `10.213.${index}.0/24`, ipv6Subnet: `fd64:6c61:6200:${index.toString(16)}::/64` };
+}
+
+/** Host `host` (1..254) of an IPv4 /24 such as 10.213.7.0/24. */
+export function ipv4Host(subnet: string, host: number): string {
+  return subnet.replace(/\.0\/24$/, `.${host}`);
+}
+
+/** Host `host` of an IPv6 /64 such as fd64:6c61:6200:7::/64. */
+export function ipv6Host(subnet: string, host: number): string {
+  return subnet.replace(/::\/64$/, `::${host.toString(16)}`);
+}
+
+/** IPv4 subnets already used by networks on this Docker host. */
+async function usedIpv4Subnets(docker: Docker): Promise<Set<string>> {
+  const used = new Set<string>();
+  for (const n of await docker.listNetworks()) {
+    for (const cfg of n.IPAM?.Config ?? []) if (cfg.Subnet) used.add(cfg.Subnet);
+  }
+  return used;
+}
+
+function isOverlap(err: unknown): boolean {
+  const e = err as { statusCode?: number; message?: string };
+  return (e.statusCode === 403 || e.statusCode === 409) && /overlap/i.test(e.message ?? "");
+}
+
+/**
+ * Creates an internal IPv4+IPv6 bridge named `name` in the first free slot of the pool.
+ * Labs (and test files) started side by side race for slots: Docker refuses an
+ * overlapping subnet, and we move on to the next free slot.
+ */
+export async function createLabNetwork(
+  docker: Docker,
+  name: string,
+  labels: Record<string, string>,
+): Promise<LabNetwork> {
+  const used = await usedIpv4Subnets(docker);
+  // Start at a random slot so that concurrent allocators rarely collide.
+  const start = Math.floor(Math.random() * POOL_SIZE);
+  for (let step = 0; step < POOL_SIZE; step++) {
+    const index = (start + step) % POOL_SIZE;
+    const { ipv4Subnet, ipv6Subnet } = slotSubnets(index);
+    if (used.has(ipv4Subnet)) continue;
+    try {
+      const net = await docker.createNetwork({
+        Name: name,
+        Driver: "bridge",
+        Internal: true,
+        EnableIPv6: true,
+        CheckDuplicate: true,
+        Labels: labels,
+        IPAM: {
+          Driver: "default",
+          Config: [
+            { Subnet: ipv4Subnet, Gateway: ipv4Host(ipv4Subnet, 1) },
+            { Subnet: ipv6Subnet, Gateway: ipv6Host(ipv6Subnet, 1) },
+          ],
+        },
+      });
+      return { id: net.id, name, ipv4Subnet, ipv6Subnet, index };
+    } catch (err) {
+      if (!isOverlap(err)) throw err;
+      used.add(ipv4Subnet);
+    }
+  }
+  throw new Error(`no free subnet left in 10.213.0.0/16 for network ${name}`);
+}

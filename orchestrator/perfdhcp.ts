@@ -1,0 +1,71 @@
+/** Figures perfdhcp prints for one exchange (DISCOVER-OFFER, REQUEST-ACK, SOLICIT-ADVERTISE, ...). */
+export interface ExchangeStats {
+  exchange: string;
+  sent: number;
+  received: number;
+  drops: number;
+  orphans: number;
+  rejectedLeases: number;
+  minDelayMs: number;
+  avgDelayMs: number;
+  maxDelayMs: number;
+}
+
+/** What one perfdhcp run reported. */
+export interface PerfdhcpReport {
+  /** Achieved rate in exchanges per second, where perfdhcp printed one. */
+  rate?: number;
+  malformed: number;
+  exchanges: ExchangeStats[];
+}
+
+const FIELDS: Record<string, keyof Omit<ExchangeStats, "exchange">> = {
+  "sent packets": "sent",
+  "received packets": "received",
+  drops: "drops",
+  orphans: "orphans",
+  "rejected leases": "rejectedLeases",
+  "min delay": "minDelayMs",
+  "avg delay": "avgDelayMs",
+  "max delay": "maxDelayMs",
+};
+
+/** Parses perfdhcp's final statistics; throws when the output holds none. */
+export function parsePerfdhcp(output: string): PerfdhcpReport {
+  const report: PerfdhcpReport = { malformed: 0, exchanges: [] };
+  let current: ExchangeStats | undefined;
+  for (const raw of output.split("\n")) {
+    const line = raw.trim();
+    const section = /^\*\*\*Statistics for: (.+)\*\*\*$/.exec(line);
+    if (section?.[1]) {
+      current = {
+        exchange: section[1],
+        sent: 0,
+        received: 0,
+        drops: 0,
+        orphans: 0,
+        rejectedLeases: 0,
+        minDelayMs: 0,
+        avgDelayMs: 0,
+        maxDelayMs: 0,
+      };
+      report.exchanges.push(current);
+      continue;
+    }
+    const rate = /^Rate: ([\d.]+)/.exec(line);
+    if (rate?.[1]) report.rate = Number(rate[1]);
+    const malformed = /^Malformed packets: (\d+)/.exec(line);
+    if (malformed?.[1]) report.malformed = Number(malformed[1]);
+    const field = /^([a-z ]+): ([\d.]+)/.exec(line);
+    const key = field?.[1] ? FIELDS[field[1]] : undefined;
+    if (current && key && field?.[2]) current[key] = Number(field[2]);
+  }
+  if (report.exchanges.length === 0)
+    throw new Error(`perfdhcp printed no statistics:\n${output.slice(-2000)}`);
+  return report;
+}
+
+/** Completed exchanges: what the last exchange of the scenario (ACK or REPLY) received. */
+export function completed(report: PerfdhcpReport): number {
+  return report.exchanges.at(-1)?.received ?? 0;
+}

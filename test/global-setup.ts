@@ -1,0 +1,26 @@
+import type { TestProject } from "vitest/node";
+import { dockerClient } from "../orchestrator/docker.ts";
+import { ensureImages, type ImageTags, tagsOf } from "../orchestrator/images.ts";
+import { newTestRun, removeTestObjects, type TestRun } from "./support/test-run.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    imageTags: ImageTags;
+    testRun: TestRun;
+  }
+}
+
+/** Builds the lab's images once for all end-to-end files and cleans up after the run. */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const docker = dockerClient();
+  const stale = await removeTestObjects(docker);
+  if (stale > 0) console.log(`removed ${stale} containers and networks left by earlier test runs`);
+  const results = await ensureImages(docker, { progress: (line) => process.stderr.write(`${line}\n`) });
+  for (const r of results) console.log(`${r.built ? "built" : "reused"} ${r.tag}`);
+  const run = newTestRun();
+  project.provide("imageTags", tagsOf(results));
+  project.provide("testRun", run);
+  return async () => {
+    await removeTestObjects(docker, run);
+  };
+}

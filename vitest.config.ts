@@ -1,0 +1,30 @@
+import { defineConfig } from "vitest/config";
+
+// testcontainers' reaper (ryuk) needs an image that cannot be pulled on machines without a
+// registry; the lab removes what it creates itself (labels, global teardown).
+process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true";
+
+export default defineConfig({
+  test: {
+    // Two cores: a lab per file, two files at a time at most.
+    maxWorkers: 2,
+    minWorkers: 1,
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["relay/**/*.test.ts", "orchestrator/**/*.test.ts"],
+        },
+      },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          globalSetup: ["test/global-setup.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
+    ],
+  },
+});
