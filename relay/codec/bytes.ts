@@ -1,0 +1,197 @@
+import { DecodeError, EncodeError } from "./errors.ts";
+
+/** Reads big-endian fields from a byte range, checking bounds before every read. */
+export class Reader {
+  /** The position of the next read, as an offset into `buf`. */
+  pos: number;
+  /** One past the last byte this reader may read. */
+  readonly end: number;
+
+  constructor(
+    readonly buf: Uint8Array,
+    start = 0,
+    end = buf.length,
+  ) {
+    this.pos = start;
+    this.end = end;
+  }
+
+  /** Bytes left. */
+  get left(): number {
+    return this.end - this.pos;
+  }
+
+  /** Throws a `truncated` DecodeError unless `n` more bytes are there. */
+  need(n: number, what: string): void {
+    if (this.end - this.pos < n) {
+      throw new DecodeError("truncated", this.pos, `${what} needs ${n} bytes, ${this.end - this.pos} left`);
+    }
+  }
+
+  u8(what: string): number {
+    this.need(1, what);
+    return this.buf[this.pos++] as number;
+  }
+
+  u16(what: string): number {
+    this.need(2, what);
+    const b = this.buf;
+    const v = ((b[this.pos] as number) << 8) | (b[this.pos + 1] as number);
+    this.pos += 2;
+    return v;
+  }
+
+  u24(what: string): number {
+    this.need(3, what);
+    const b = this.buf;
+    const v =
+      ((b[this.pos] as number) << 16) | ((b[this.pos + 1] as number) << 8) | (b[this.pos + 2] as number);
+    this.pos += 3;
+    return v;
+  }
+
+  u32(what: string): number {
+    this.need(4, what);
+    const b = this.buf;
+    const v =
+      (b[this.pos] as number) * 0x1000000 +
+      (((b[this.pos + 1] as number) << 16) |
+        ((b[this.pos + 2] as number) << 8) |
+        (b[this.pos + 3] as number));
+    this.pos += 4;
+    return v;
+  }
+
+  /** `n` bytes as a view (no copy). */
+  bytes(n: number, what: string): Uint8Array {
+    this.need(n, what);
+    const v = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return v;
+  }
+
+  /** A reader over the next `n` bytes, which this reader skips. An `overrun` if fewer are left. */
+  sub(n: number, what: string): Reader {
+    if (this.end - this.pos < n) {
+      throw new DecodeError("overrun", this.pos, `${what} claims ${n} bytes, ${this.end - this.pos} left`);
+    }
+    const r = new Reader(this.buf, this.pos, this.pos + n);
+    this.pos += n;
+    return r;
+  }
+}
+
+/** Writes big-endian fields into a buffer sized in advance by an `encodingLength`. */
+export class Writer {
+  pos: number;
+
+  constructor(
+    readonly buf: Uint8Array,
+    start = 0,
+  ) {
+    this.pos = start;
+  }
+
+  /** A writer over a new buffer of `n` bytes. */
+  static alloc(n: number): Writer {
+    return new Writer(new Uint8Array(n));
+  }
+
+  u8(v: number): void {
+    this.buf[this.pos++] = v & 0xff;
+  }
+
+  u16(v: number): void {
+    this.buf[this.pos++] = (v >>> 8) & 0xff;
+    this.buf[this.pos++] = v & 0xff;
+  }
+
+  u24(v: number): void {
+    this.buf[this.pos++] = (v >>> 16) & 0xff;
+    this.buf[this.pos++] = (v >>> 8) & 0xff;
+    this.buf[this.pos++] = v & 0xff;
+  }
+
+  u32(v: number): void {
+    this.buf[this.pos++] = (v >>> 24) & 0xff;
+    this.buf[this.pos++] = (v >>> 16) & 0xff;
+    this.buf[this.pos++] = (v >>> 8) & 0xff;
+    this.buf[this.pos++] = v & 0xff;
+  }
+
+  bytes(v: Uint8Array): void {
+    this.buf.set(v, this.pos);
+    this.pos += v.length;
+  }
+
+  /** `n` zero bytes. */
+  zeros(n: number): void {
+    this.buf.fill(0, this.pos, this.pos + n);
+    this.pos += n;
+  }
+}
+
+/** The trio every value of the codec has: decode from a reader, encode into a writer, length of a value. */
+export interface Codec<T> {
+  /** Decodes one value from all the bytes `r` has left. */
+  decode(r: Reader): T;
+  encode(w: Writer, v: T): void;
+  encodingLength(v: T): number;
+}
+
+/** Encodes `v` into a new buffer of exactly its length. */
+export function encodeWith<T>(codec: Codec<T>, v: T): Uint8Array {
+  const w = Writer.alloc(codec.encodingLength(v));
+  codec.encode(w, v);
+  return w.buf;
+}
+
+/** Decodes all of `buf` with `codec`. */
+export function decodeWith<T>(codec: Codec<T>, buf: Uint8Array): T {
+  return codec.decode(new Reader(buf));
+}
+
+/** Throws an EncodeError unless `n` fits in a `bits`-bit length field. */
+export function checkLength(n: number, bits: 8 | 16, what: string): void {
+  if (n > (bits === 8 ? 0xff : 0xffff))
+    throw new EncodeError("too-long", `${what} is ${n} bytes, over ${bits}-bit length`);
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: false });
+
+/** UTF-8 bytes of a string. */
+export function utf8(s: string): Uint8Array {
+  return encoder.encode(s);
+}
+
+/** A string from bytes (invalid UTF-8 becomes U+FFFD: logs and matchers never throw). */
+export function text(b: Uint8Array): string {
+  return decoder.decode(b);
+}
+
+/** Lower-case hex of bytes, with an optional separator. */
+export function hex(b: Uint8Array, sep = ""): string {
+  let s = "";
+  for (let i = 0; i < b.length; i++) {
+    if (i > 0 && sep) s += sep;
+    s += ((b[i] as number) < 16 ? "0" : "") + (b[i] as number).toString(16);
+  }
+  return s;
+}
+
+/** Bytes from hex; spaces, colons and dashes between digits are ignored. */
+export function fromHex(s: string): Uint8Array {
+  const clean = s.replace(/[\s:-]/g, "");
+  if (!/^([0-9a-fA-F]{2})*$/.test(clean)) throw new EncodeError("bad-value", `not hex: ${s.slice(0, 40)}`);
+  const out = new Uint8Array(clean.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(clean.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+/** Byte-wise equality. */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
