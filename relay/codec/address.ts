@@ -7,15 +7,23 @@ export function ipv4ToString(b: Uint8Array, at = 0): string {
 
 /** The 4 bytes of a dotted-quad address. */
 export function ipv4ToBytes(s: string): Uint8Array {
-  const parts = s.split(".");
+  // A hand-written scanner: the relay converts four addresses per packet.
   const out = new Uint8Array(4);
-  if (parts.length !== 4) throw new EncodeError("bad-value", `not an IPv4 address: ${s}`);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i] as string;
-    const n = Number(p);
-    if (!/^\d{1,3}$/.test(p) || n > 255) throw new EncodeError("bad-value", `not an IPv4 address: ${s}`);
-    out[i] = n;
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 46;
+    if (c >= 48 && c <= 57 && digits < 3) {
+      value = value * 10 + (c - 48);
+      digits++;
+    } else if (c === 46 && digits > 0 && value <= 255 && part < 4) {
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else throw new EncodeError("bad-value", `not an IPv4 address: ${s}`);
   }
+  if (part !== 4) throw new EncodeError("bad-value", `not an IPv4 address: ${s}`);
   return out;
 }
 
@@ -45,23 +53,48 @@ export function ipv6ToString(b: Uint8Array, at = 0): string {
 
 /** The 16 bytes of an IPv6 address in text form (no zone, no embedded IPv4). */
 export function ipv6ToBytes(s: string): Uint8Array {
-  const bad = () => new EncodeError("bad-value", `not an IPv6 address: ${s}`);
-  const halves = s.split("::");
-  if (halves.length > 2) throw bad();
-  const parse = (part: string) => (part === "" ? [] : part.split(":"));
-  const head = parse(halves[0] as string);
-  const tail = halves.length === 2 ? parse(halves[1] as string) : [];
-  const fill = 8 - head.length - tail.length;
-  if ((halves.length === 2 && fill < 1) || (halves.length === 1 && fill !== 0)) throw bad();
-  const groups = [...head, ...new Array<string>(halves.length === 2 ? fill : 0).fill("0"), ...tail];
+  // A hand-written scanner: the relay converts two addresses per relayed message.
+  const groups: number[] = [];
+  let gap = -1;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (d >= 0 && digits < 4) {
+      value = value * 16 + d;
+      digits++;
+      continue;
+    }
+    if (c !== 58) throw badIpv6(s);
+    if (s.charCodeAt(i + 1) === 58) {
+      if (gap >= 0) throw badIpv6(s);
+      if (digits > 0) groups.push(value);
+      else if (i !== 0) throw badIpv6(s);
+      gap = groups.length;
+      i++;
+    } else {
+      if (digits === 0) throw badIpv6(s);
+      groups.push(value);
+    }
+    value = 0;
+    digits = 0;
+  }
+  if (digits > 0) groups.push(value);
+  else if (gap !== groups.length || s.length === 0) throw badIpv6(s);
+  if (gap < 0 ? groups.length !== 8 : groups.length > 7) throw badIpv6(s);
   const out = new Uint8Array(16);
-  groups.forEach((g, i) => {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) throw bad();
-    const n = Number.parseInt(g, 16);
-    out[2 * i] = n >> 8;
-    out[2 * i + 1] = n & 0xff;
-  });
+  const tail = gap < 0 ? 0 : groups.length - gap;
+  for (let g = 0; g < groups.length; g++) {
+    const slot = gap >= 0 && g >= gap ? 8 - tail + (g - gap) : g;
+    out[2 * slot] = (groups[g] as number) >> 8;
+    out[2 * slot + 1] = (groups[g] as number) & 0xff;
+  }
   return out;
+}
+
+function badIpv6(s: string): EncodeError {
+  return new EncodeError("bad-value", `not an IPv6 address: ${s}`);
 }
 
 /** Colon-separated lower-case hex of a link-layer address (00:aa:01:00:00:01). */

@@ -57,6 +57,7 @@ function areaCodec(size?: number): Codec<OptionArea> {
     decode(r: Reader): OptionArea {
       const options: Option4[] = [];
       while (r.left > 0) {
+        const at = r.pos;
         const code = r.u8("option code");
         if (code === OPT.pad) {
           options.push({ code, data: EMPTY });
@@ -65,7 +66,7 @@ function areaCodec(size?: number): Codec<OptionArea> {
         if (code === OPT.end) return { options, end: true, trailer: r.bytes(r.left, "trailer") };
         const len = r.u8(`length of option ${code}`);
         if (r.left < len)
-          throw new DecodeError("overrun", r.pos - 1, `option ${code} claims ${len} bytes, ${r.left} left`);
+          throw new DecodeError("overrun", at, `option ${code} claims ${len} bytes, ${r.left} left`);
         options.push({ code, data: r.bytes(len, `option ${code}`) });
       }
       return { options, end: false, trailer: EMPTY };

@@ -18,10 +18,11 @@ export const relayAgentInfo: Codec<SubOption[]> = {
   decode(r: Reader): SubOption[] {
     const subs: SubOption[] = [];
     while (r.left > 0) {
+      const at = r.pos;
       const code = r.u8("sub-option code");
       const len = r.u8(`length of sub-option ${code}`);
       if (r.left < len)
-        throw new DecodeError("overrun", r.pos - 1, `sub-option ${code} claims ${len} bytes, ${r.left} left`);
+        throw new DecodeError("overrun", at, `sub-option ${code} claims ${len} bytes, ${r.left} left`);
       subs.push({ code, data: r.bytes(len, `sub-option ${code}`) });
     }
     return subs;

@@ -53,10 +53,11 @@ export const options6: Codec<RawOption6[]> = {
   decode(r: Reader): RawOption6[] {
     const out: RawOption6[] = [];
     while (r.left > 0) {
+      const at = r.pos;
       const code = r.u16("option code");
       const len = r.u16(`length of option ${code}`);
       if (r.left < len)
-        throw new DecodeError("overrun", r.pos - 2, `option ${code} claims ${len} bytes, ${r.left} left`);
+        throw new DecodeError("overrun", at, `option ${code} claims ${len} bytes, ${r.left} left`);
       out.push({ code, data: r.bytes(len, `option ${code}`) });
     }
     return out;
