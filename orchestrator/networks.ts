@@ -75,8 +75,17 @@ export async function createLabNetwork(
         IPAM: {
           Driver: "default",
           Config: [
-            { Subnet: ipv4Subnet, Gateway: ipv4Host(ipv4Subnet, 1) },
-            { Subnet: ipv6Subnet, Gateway: ipv6Host(ipv6Subnet, 1) },
+            // Fixed addresses (relay, Kea) live in the lower half; Docker hands out the upper one.
+            {
+              Subnet: ipv4Subnet,
+              Gateway: ipv4Host(ipv4Subnet, 1),
+              IPRange: ipv4Subnet.replace(/\.0\/24$/, ".128/25"),
+            },
+            {
+              Subnet: ipv6Subnet,
+              Gateway: ipv6Host(ipv6Subnet, 1),
+              IPRange: ipv6Subnet.replace(/::\/64$/, "::1:0/112"),
+            },
           ],
         },
       });

@@ -1,0 +1,132 @@
+import type Docker from "dockerode";
+import { LABEL } from "./docker.ts";
+import { demux, type RunningLab } from "./lab.ts";
+import { type PerfdhcpReport, parsePerfdhcp } from "./perfdhcp.ts";
+
+/** A perfdhcp run through the lab's relay. */
+export interface LoadOptions {
+  /** The clients' base MAC; perfdhcp varies its low bytes. */
+  mac: string;
+  family: 4 | 6;
+  clients: number;
+  /** Exchanges per second. */
+  rate: number;
+  /** Seconds. */
+  duration: number;
+}
+
+/** perfdhcp's figures, its exit code (3: some exchanges failed) and its full output. */
+export interface LoadResult {
+  exitCode: number;
+  report: PerfdhcpReport;
+  output: string;
+  command: string[];
+}
+
+/** The perfdhcp command line for a load through the relay at `relayIpv4`. */
+export function perfdhcpCommand(o: LoadOptions, relayIpv4: string): string[] {
+  const common = [
+    "-r",
+    String(o.rate),
+    "-p",
+    String(o.duration),
+    "-R",
+    String(o.clients),
+    "-b",
+    `mac=${o.mac}`,
+  ];
+  // DHCPv4: perfdhcp is itself a relay (giaddr = its address), sent to the relay; the lab's
+  // policy takes such packets over. DHCPv6: a real client on the access link (ff02::1:2).
+  return o.family === 4
+    ? ["perfdhcp", "-4", ...common, relayIpv4]
+    : ["perfdhcp", "-6", "-l", "eth0", ...common];
+}
+
+/** Runs a one-shot container from the client image on the lab's access network; returns exit code and output. */
+export async function runOnAccess(
+  docker: Docker,
+  lab: RunningLab,
+  image: string,
+  cmd: string[],
+  extra: { mac?: string; labels?: Record<string, string>; capAdd?: string[] } = {},
+): Promise<{ exitCode: number; output: string }> {
+  const container = await docker.createContainer({
+    Image: image,
+    Cmd: cmd,
+    Labels: { [LABEL.managed]: "true", [LABEL.lab]: lab.name, [LABEL.role]: "client", ...extra.labels },
+    ...(extra.mac ? { MacAddress: extra.mac } : {}),
+    HostConfig: { NetworkMode: lab.accessNetwork, CapAdd: extra.capAdd ?? [] },
+  });
+  try {
+    await container.start();
+    const { StatusCode } = (await container.wait()) as { StatusCode: number };
+    const logs = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+    return { exitCode: StatusCode, output: demux(logs) };
+  } finally {
+    await container.remove({ force: true }).catch(() => {});
+  }
+}
+
+/** Runs perfdhcp against the lab through its relay and parses what it reports. */
+export async function runLoad(
+  docker: Docker,
+  lab: RunningLab,
+  image: string,
+  o: LoadOptions,
+  labels?: Record<string, string>,
+): Promise<LoadResult> {
+  if (!lab.relay) throw new Error(`lab ${lab.name} has no relay`);
+  const command = perfdhcpCommand(o, lab.relay.accessIpv4);
+  const { exitCode, output } = await runOnAccess(
+    docker,
+    lab,
+    image,
+    ["sh", "-c", `${WAIT_FOR_LINK} exec ${command.join(" ")}`],
+    { labels },
+  );
+  return { exitCode, report: parsePerfdhcp(output), output, command };
+}
+
+/** Waits (up to 5 s) until the container's IPv6 addresses have finished duplicate address detection. */
+const WAIT_FOR_LINK =
+  "for i in $(seq 50); do ip -6 addr show dev eth0 tentative | grep -q . || break; sleep 0.1; done;";
+
+/** A real DHCP client program. */
+export type ClientKind = "dhclient" | "dhcpcd" | "udhcpc";
+
+/** The shell script that runs one real client once and prints `ADDRESS <addr>` for what it obtained. */
+export function clientScript(kind: ClientKind, family: 4 | 6): string {
+  const run: Record<string, string> = {
+    "dhclient-4": "dhclient -4 -1 -v -lf /tmp/leases eth0",
+    "dhclient-6": "dhclient -6 -1 -v -lf /tmp/leases eth0",
+    "udhcpc-4": "udhcpc -i eth0 -n -q -f -t 5 -T 2",
+    "dhcpcd-4": "dhcpcd -4 -1 -B -t 15 -f /dev/null eth0",
+    "dhcpcd-6": "dhcpcd -6 -1 -B -t 15 -f /dev/null --noipv6rs --ia_na eth0",
+  };
+  const cmd = run[`${kind}-${family}`];
+  if (!cmd) throw new Error(`${kind} does not do DHCPv${family} in the lab (udhcpc is DHCPv4 only)`);
+  const scope = family === 4 ? "-4" : "-6";
+  // The lab's leases are outside the access network's Docker subnets (10.213/16, fd64:6c61:6200::/48).
+  return `${WAIT_FOR_LINK} timeout 40 ${cmd}; status=$?; ip -o ${scope} addr show dev eth0 scope global | awk '{print $4}' | grep -v -e '^10\\.213\\.' -e '^fd64:6c61:6200:' | sed 's/^/ADDRESS /'; exit $status`;
+}
+
+/** One real client on the access network, once; the address it obtained, if any. */
+export async function runClient(
+  docker: Docker,
+  lab: RunningLab,
+  image: string,
+  o: { mac: string; family: 4 | 6; kind: ClientKind },
+): Promise<{ address?: string; exitCode: number; output: string }> {
+  const { exitCode, output } = await runOnAccess(
+    docker,
+    lab,
+    image,
+    ["sh", "-c", clientScript(o.kind, o.family)],
+    {
+      mac: o.mac,
+      capAdd: ["NET_ADMIN", "NET_RAW"],
+    },
+  );
+  const address = /^ADDRESS (\S+)$/m.exec(output)?.[1]?.replace(/\/\d+$/, "");
+  return { address, exitCode, output };
+}

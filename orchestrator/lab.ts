@@ -1,0 +1,281 @@
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type Docker from "dockerode";
+import { pack } from "tar-stream";
+import { DEFAULT_POLICY } from "../relay/policy/default-policy.ts";
+import { parsePolicy } from "../relay/policy/policy.ts";
+import { LABEL, removeLabelled } from "./docker.ts";
+import type { ImageTags } from "./images.ts";
+import { createLabNetwork, type LabNetwork } from "./networks.ts";
+import { type LabPlan, planLab, RELAY_CONFIG_PATH, renderRelayConfig } from "./plan.ts";
+import type { Topology } from "./topology.ts";
+
+/** How to start a lab. */
+export interface LabOptions {
+  name: string;
+  topology: Topology;
+  images: ImageTags;
+  /** Extra labels on everything (tests add their run's). */
+  labels?: Record<string, string>;
+  /** Progress lines for people. */
+  progress?: (line: string) => void;
+  /** How long to wait for every service to be healthy. */
+  healthTimeoutMs?: number;
+}
+
+/** A lab whose containers are up and healthy. `down()` (or `await using`) removes it all. */
+export interface StartedLab extends AsyncDisposable {
+  readonly plan: LabPlan;
+  /** Container ids by name. */
+  readonly containers: ReadonlyMap<string, string>;
+  readonly startSeconds: number;
+  down(): Promise<void>;
+}
+
+/** Lab names become container and network names. */
+export function checkLabName(name: string): void {
+  if (!/^[a-z0-9][a-z0-9_.-]{0,40}$/.test(name)) {
+    throw new Error(
+      `lab name ${JSON.stringify(name)}: use up to 41 lower-case letters, digits, '_', '.', '-'`,
+    );
+  }
+}
+
+/** A tar stream of files (name -> content). */
+function tarOf(files: Record<string, string | Buffer>): NodeJS.ReadableStream {
+  const tar = pack();
+  for (const [name, body] of Object.entries(files)) tar.entry({ name, mode: 0o644 }, body);
+  tar.finalize();
+  return tar as unknown as NodeJS.ReadableStream;
+}
+
+/** The Kea configuration files of a VRF for the families it serves. */
+async function keaFiles(dir: string, families: readonly (4 | 6)[]): Promise<Record<string, Buffer>> {
+  const wanted = new Set(["kea-ctrl-agent.conf"]);
+  if (families.includes(4)) wanted.add("kea-dhcp4.conf");
+  if (families.includes(6)) wanted.add("kea-dhcp6.conf");
+  const present = new Set(await readdir(dir).catch(() => [] as string[]));
+  const files: Record<string, Buffer> = {};
+  for (const name of wanted) {
+    if (!present.has(name)) throw new Error(`${join(dir, name)} is missing`);
+    files[name] = await readFile(join(dir, name));
+  }
+  return files;
+}
+
+/** Starts a lab: networks, Kea per VRF, the relay; resolves once all are healthy. */
+export async function startLab(docker: Docker, o: LabOptions): Promise<StartedLab> {
+  checkLabName(o.name);
+  const started = performance.now();
+  const say = o.progress ?? (() => {});
+  const existing = await docker.listNetworks({
+    filters: JSON.stringify({ label: [`${LABEL.lab}=${o.name}`] }),
+  });
+  if (existing.length > 0)
+    throw new Error(`a lab named ${o.name} is already up: dhcplab down --name ${o.name}`);
+
+  // Refuse a bad policy before anything is created.
+  const policyText = o.topology.relay.policy
+    ? await readFile(o.topology.relay.policy, "utf8")
+    : DEFAULT_POLICY;
+  parsePolicy(
+    policyText,
+    o.topology.relay.policy ?? "(embedded default policy)",
+    o.topology.vrfs.map((v) => v.name),
+  );
+  const keaConfigs = await Promise.all(o.topology.vrfs.map((v) => keaFiles(v.keaConfig, v.families)));
+
+  const labels = { [LABEL.managed]: "true", [LABEL.lab]: o.name, ...o.labels };
+  const removeAll = () => removeLabelled(docker, `${LABEL.lab}=${o.name}`);
+  try {
+    say(`creating networks for ${o.name}`);
+    const access: LabNetwork = await createLabNetwork(docker, `${o.name}-access`, {
+      ...labels,
+      [LABEL.role]: "access",
+    });
+    const backends: LabNetwork[] = [];
+    for (const v of o.topology.vrfs) {
+      backends.push(
+        await createLabNetwork(docker, `${o.name}-${v.name.toLowerCase()}`, {
+          ...labels,
+          [LABEL.role]: "backend",
+          [LABEL.vrf]: v.name,
+        }),
+      );
+    }
+    const plan = planLab(o.name, o.topology, access, backends);
+    const containers = new Map<string, string>();
+
+    for (const [i, v] of plan.vrfs.entries()) {
+      for (const kea of v.keas) {
+        say(`creating ${kea.container} on ${v.network} (${kea.ipv4}, ${kea.ipv6})`);
+        const c = await docker.createContainer({
+          name: kea.container,
+          Image: o.images.kea,
+          Labels: { ...labels, [LABEL.role]: "kea", [LABEL.vrf]: v.spec.name },
+          MacAddress: kea.mac,
+          HostConfig: { NetworkMode: v.network, Init: false },
+          NetworkingConfig: {
+            EndpointsConfig: {
+              [v.network]: { IPAMConfig: { IPv4Address: kea.ipv4, IPv6Address: kea.ipv6 } },
+            },
+          },
+        });
+        await c.putArchive(tarOf(keaConfigs[i] ?? {}), { path: "/etc/kea" });
+        containers.set(kea.container, c.id);
+      }
+    }
+
+    say(
+      `creating ${plan.relay.container} on ${plan.access.network} and ${plan.vrfs.map((v) => v.network).join(", ")}`,
+    );
+    const relay = await docker.createContainer({
+      name: plan.relay.container,
+      Image: o.images.relay,
+      Labels: { ...labels, [LABEL.role]: "relay" },
+      Env: [`DHCPLAB_RELAY_CONFIG=${RELAY_CONFIG_PATH}`],
+      HostConfig: { NetworkMode: plan.access.network },
+      NetworkingConfig: {
+        EndpointsConfig: {
+          [plan.access.network]: {
+            IPAMConfig: { IPv4Address: plan.access.relay.ipv4, IPv6Address: plan.access.relay.ipv6 },
+          },
+        },
+      },
+    });
+    // Engine API 1.41 attaches one network at creation; the backends are connected before start.
+    for (const v of plan.vrfs) {
+      await docker.getNetwork(v.network).connect({
+        Container: relay.id,
+        EndpointConfig: { IPAMConfig: { IPv4Address: v.relay.ipv4, IPv6Address: v.relay.ipv6 } },
+      });
+    }
+    const relayFiles: Record<string, string> = { "relay.yaml": renderRelayConfig(plan) };
+    if (o.topology.relay.policy) relayFiles["policy.yaml"] = policyText;
+    await relay.putArchive(tarOf(relayFiles), { path: "/etc/dhcplab" });
+    containers.set(plan.relay.container, relay.id);
+
+    say("starting containers");
+    await Promise.all([...containers.values()].map((id) => docker.getContainer(id).start()));
+    say("waiting for Kea (status-get through each control agent) and the relay (/healthz)");
+    await Promise.all(
+      [...containers.entries()].map(([name, id]) =>
+        waitHealthy(docker, name, id, o.healthTimeoutMs ?? 90_000),
+      ),
+    );
+    const startSeconds = (performance.now() - started) / 1000;
+    const down = async () => {
+      await removeAll();
+    };
+    return { plan, containers, startSeconds, down, [Symbol.asyncDispose]: down };
+  } catch (err) {
+    await removeAll().catch(() => {});
+    throw err;
+  }
+}
+
+/** Waits for a container's health check to pass; fails with its last log lines if it dies or times out. */
+export async function waitHealthy(
+  docker: Docker,
+  name: string,
+  id: string,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = (await docker.getContainer(id).inspect()).State;
+    if (state.Health?.Status === "healthy") return;
+    const dead = !state.Running;
+    if (dead || Date.now() > deadline) {
+      const logs = await lastLogLines(docker, id, 25);
+      const why = dead
+        ? `exited with status ${state.ExitCode}`
+        : `not healthy after ${Math.round(timeoutMs / 1000)} s (${state.Health?.Status ?? "no health check"})`;
+      throw new Error(`${name} ${why}; its last log lines:\n${logs}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The last `n` lines a container logged (stdout and stderr). */
+export async function lastLogLines(docker: Docker, id: string, n: number): Promise<string> {
+  const buf = (await docker
+    .getContainer(id)
+    .logs({ stdout: true, stderr: true, tail: n, follow: false })) as unknown as Buffer;
+  return demux(buf)
+    .split("\n")
+    .map((l) => `  ${l}`)
+    .join("\n");
+}
+
+/** Docker's multiplexed log stream (8-byte frame headers) as text. */
+export function demux(buf: Buffer): string {
+  const parts: Buffer[] = [];
+  let at = 0;
+  while (at + 8 <= buf.length && (buf[at] === 1 || buf[at] === 2) && buf[at + 1] === 0) {
+    const len = buf.readUInt32BE(at + 4);
+    parts.push(buf.subarray(at + 8, at + 8 + len));
+    at += 8 + len;
+  }
+  return (at === 0 ? buf : Buffer.concat(parts)).toString("utf8").trimEnd();
+}
+
+/** What a running lab is made of, found by its labels (for commands run after `up`). */
+export interface RunningLab {
+  name: string;
+  accessNetwork: string;
+  relay?: { id: string; name: string; accessIpv4: string; state: string; health?: string };
+  keas: { id: string; name: string; vrf: string; ipv4: string; state: string; health?: string }[];
+  networks: { name: string; role: string; vrf?: string; subnets: string[] }[];
+}
+
+/** Finds a running lab by name; throws when there is none. */
+export async function findLab(docker: Docker, name: string): Promise<RunningLab> {
+  const filters = JSON.stringify({ label: [`${LABEL.lab}=${name}`] });
+  const [containers, networks] = await Promise.all([
+    docker.listContainers({ all: true, filters }),
+    docker.listNetworks({ filters }),
+  ]);
+  const access = networks.find((n) => n.Labels?.[LABEL.role] === "access");
+  if (!access) throw new Error(`no lab named ${name} is up (dhcplab up --name ${name})`);
+  const health = (status: string) => /\((healthy|unhealthy|health: starting)\)/.exec(status)?.[1];
+  const relay = containers.find((c) => c.Labels[LABEL.role] === "relay");
+  return {
+    name,
+    accessNetwork: access.Name,
+    relay: relay && {
+      id: relay.Id,
+      name: relay.Names[0]?.replace(/^\//, "") ?? "",
+      accessIpv4: relay.NetworkSettings?.Networks?.[access.Name]?.IPAMConfig?.IPv4Address ?? "",
+      state: relay.State,
+      health: health(relay.Status),
+    },
+    keas: containers
+      .filter((c) => c.Labels[LABEL.role] === "kea")
+      .map((c) => ({
+        id: c.Id,
+        name: c.Names[0]?.replace(/^\//, "") ?? "",
+        vrf: c.Labels[LABEL.vrf] ?? "",
+        ipv4: Object.values(c.NetworkSettings?.Networks ?? {})[0]?.IPAddress ?? "",
+        state: c.State,
+        health: health(c.Status),
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
+    networks: networks
+      .map((n) => ({
+        name: n.Name,
+        role: n.Labels?.[LABEL.role] ?? "",
+        vrf: n.Labels?.[LABEL.vrf],
+        subnets: (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? ""),
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
+  };
+}
+
+/** Removes a lab (or, with `all`, every dhcplab lab); idempotent. */
+export async function downLabs(
+  docker: Docker,
+  name: string | undefined,
+): Promise<{ containers: number; networks: number }> {
+  return removeLabelled(docker, name === undefined ? LABEL.managed : `${LABEL.lab}=${name}`);
+}

@@ -1,0 +1,70 @@
+import type Docker from "dockerode";
+import { allLeases } from "./kea-control.ts";
+import type { RunningLab } from "./lab.ts";
+
+/** One lease as `dhcplab leases` shows it. */
+export interface LeaseRow {
+  vrf: string;
+  server: string;
+  family: 4 | 6;
+  address: string;
+  subnetId: number;
+  /** MAC (DHCPv4) or DUID (DHCPv6) as Kea prints them. */
+  client: string;
+  hostname?: string;
+  /** What Kea stored of the relay's options (store-extended-info): the user-context's ISC entry. */
+  relayInfo?: unknown;
+}
+
+/** Every lease of every Kea in the lab, read through each control agent. */
+export async function labLeases(
+  docker: Docker,
+  lab: RunningLab,
+  o: { vrf?: string; families?: readonly (4 | 6)[] } = {},
+): Promise<LeaseRow[]> {
+  const families = o.families ?? [4, 6];
+  const keas = lab.keas.filter((k) => o.vrf === undefined || k.vrf.toLowerCase() === o.vrf.toLowerCase());
+  if (o.vrf !== undefined && keas.length === 0) throw new Error(`lab ${lab.name} has no VRF ${o.vrf}`);
+  const rows: LeaseRow[] = [];
+  for (const k of keas) {
+    if (families.includes(4)) {
+      for (const l of await leasesIfServed(() => allLeases(docker, k.id, 4))) {
+        rows.push({
+          vrf: k.vrf,
+          server: k.name,
+          family: 4,
+          address: l["ip-address"],
+          subnetId: l["subnet-id"],
+          client: l["hw-address"],
+          hostname: l.hostname || undefined,
+          relayInfo: l["user-context"]?.ISC,
+        });
+      }
+    }
+    if (families.includes(6)) {
+      for (const l of await leasesIfServed(() => allLeases(docker, k.id, 6))) {
+        rows.push({
+          vrf: k.vrf,
+          server: k.name,
+          family: 6,
+          address: l["ip-address"],
+          subnetId: l["subnet-id"],
+          client: l.duid,
+          relayInfo: l["user-context"]?.ISC,
+        });
+      }
+    }
+  }
+  return rows;
+}
+
+/** A server the VRF does not run (its family is off) answers with an error: it has no leases. */
+async function leasesIfServed<T>(get: () => Promise<T[]>): Promise<T[]> {
+  try {
+    return await get();
+  } catch (err) {
+    if (/not (configured|running)|not supported|unable to forward|connection refused/i.test(String(err)))
+      return [];
+    throw err;
+  }
+}

@@ -1,0 +1,104 @@
+import { readFile } from "node:fs/promises";
+import { dirname, isAbsolute, join } from "node:path";
+import { z } from "zod";
+import { ipv4ToBytes, ipv6ToBytes } from "../relay/codec/address.ts";
+import { parseYamlConfig } from "../relay/config/yaml-config.ts";
+import { ROOT } from "./images.ts";
+
+const address = (parse: (s: string) => Uint8Array, what: string) =>
+  z.string().refine((s) => {
+    try {
+      parse(s);
+      return true;
+    } catch {
+      return false;
+    }
+  }, `not an ${what} address`);
+
+const vrf = z.strictObject({
+  name: z
+    .string()
+    .regex(
+      /^[A-Za-z][A-Za-z0-9_-]{0,15}$/,
+      "a VRF name: a letter, then up to 15 letters, digits, '_' or '-'",
+    ),
+  /** Folder with kea-dhcp4.conf, kea-dhcp6.conf, kea-ctrl-agent.conf; relative to the topology file. */
+  keaConfig: z.string().min(1),
+  /** Kea containers serving this VRF; the relay sends every request to each. */
+  servers: z.number().int().min(1).max(4).default(1),
+  families: z
+    .array(z.union([z.literal(4), z.literal(6)], { error: "a family is 4 or 6" }))
+    .min(1)
+    .default([4, 6]),
+  subnetSelection: z
+    .enum(["link-selection", "giaddr"], {
+      error: (i) => `subnetSelection ${JSON.stringify(i.input)} is not one of link-selection, giaddr`,
+    })
+    .default("link-selection"),
+  /** An address on the clients' link as Kea knows it: the Link Selection (or giaddr). */
+  link4: address(ipv4ToBytes, "IPv4").optional(),
+  /** RELAY-FORW's link-address: selects the VRF's DHCPv6 subnet in Kea. */
+  link6: address(ipv6ToBytes, "IPv6").optional(),
+});
+
+/** The topology file's schema: the VRFs and the relay; everything else is derived. */
+export const topologySchema = z
+  .strictObject({
+    vrfs: z.array(vrf).min(1, "a lab has at least one VRF").max(32, "at most 32 VRFs"),
+    relay: z
+      .strictObject({
+        /** A policy file, relative to the topology file; the relay's embedded default when absent. */
+        policy: z.string().optional(),
+      })
+      .default({}),
+  })
+  .superRefine((t, ctx) => {
+    const seen = new Set<string>();
+    t.vrfs.forEach((v, i) => {
+      if (seen.has(v.name.toLowerCase()))
+        ctx.addIssue({ code: "custom", path: ["vrfs", i, "name"], message: `duplicate VRF ${v.name}` });
+      seen.add(v.name.toLowerCase());
+      if (v.families.includes(4) && !v.link4)
+        ctx.addIssue({ code: "custom", path: ["vrfs", i], message: "DHCPv4 needs link4" });
+      if (v.families.includes(6) && !v.link6)
+        ctx.addIssue({ code: "custom", path: ["vrfs", i], message: "DHCPv6 needs link6" });
+    });
+  });
+
+/** A topology as its file says it, with paths made absolute. */
+export type Topology = z.output<typeof topologySchema>;
+/** One VRF of a topology. */
+export type VrfSpec = Topology["vrfs"][number];
+
+/** The embedded default: the classic RED/BLUE scenario. */
+export const DEFAULT_TOPOLOGY_TEXT = `# dhcplab topology: the classic scenario.
+vrfs:
+  - name: RED
+    keaConfig: kea-configs/RED     # VIDEO 192.168.10.0/24 + DATA 192.168.11.0/24, fd00:10::/64 + fd00:11::/64
+    link4: 192.168.10.1            # RFC 3527 Link Selection: picks RED's shared network
+    link6: fd00:10::1              # RELAY-FORW link-address
+  - name: BLUE
+    keaConfig: kea-configs/BLUE    # 192.168.20.0/24, fd00:20::/64
+    link4: 192.168.20.1
+    link6: fd00:20::1
+relay: {}                          # policy: my-policy.yaml (default: the relay's embedded policy)
+`;
+
+function absolutize(t: Topology, base: string): Topology {
+  const abs = (p: string) => (isAbsolute(p) ? p : join(base, p));
+  return {
+    vrfs: t.vrfs.map((v) => ({ ...v, keaConfig: abs(v.keaConfig) })),
+    relay: t.relay.policy ? { policy: abs(t.relay.policy) } : {},
+  };
+}
+
+/** Parses and validates topology text; paths are relative to `base`. Throws ConfigError. */
+export function parseTopology(text: string, file: string, base: string): Topology {
+  return absolutize(parseYamlConfig(text, file, topologySchema), base);
+}
+
+/** The topology in `file`, or the embedded default when no file is given. */
+export async function loadTopology(file?: string): Promise<Topology> {
+  if (!file) return parseTopology(DEFAULT_TOPOLOGY_TEXT, "(embedded default topology)", ROOT);
+  return parseTopology(await readFile(file, "utf8"), file, dirname(file));
+}

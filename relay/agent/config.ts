@@ -1,0 +1,121 @@
+import { readFile } from "node:fs/promises";
+import { z } from "zod";
+import { ipv4ToBytes, ipv6ToBytes } from "../codec/address.ts";
+import { parseYamlConfig } from "../config/yaml-config.ts";
+
+const ipv4 = z.string().refine((s) => isAddress(s, ipv4ToBytes), "not an IPv4 address");
+const ipv6 = z.string().refine((s) => isAddress(s, ipv6ToBytes), "not an IPv6 address");
+const cidr4 = z
+  .string()
+  .regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, "not an IPv4 prefix such as 10.213.5.0/24")
+  .refine(
+    (s) => isAddress(s.split("/")[0] ?? "", ipv4ToBytes) && Number(s.split("/")[1]) <= 32,
+    "not an IPv4 prefix",
+  );
+/** A server: an address or a name that Docker's DNS resolves. */
+const server = z.string().min(1);
+
+function isAddress(s: string, parse: (s: string) => Uint8Array): boolean {
+  try {
+    parse(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const vrf = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "a VRF name starts with a letter: letters, digits, '_', '-'"),
+  /** The relay's own address on this VRF's backend network. */
+  ipv4: ipv4.optional(),
+  ipv6: ipv6.optional(),
+  /**
+   * How the server picks the client's subnet:
+   *  link-selection - giaddr is the relay's backend address; RFC 3527 sub-option 5 carries `link4`.
+   *  giaddr         - giaddr is `link4` itself (the server needs a route back to it).
+   */
+  subnetSelection: z
+    .enum(["link-selection", "giaddr"], {
+      error: (i) => `subnetSelection ${JSON.stringify(i.input)} is not one of link-selection, giaddr`,
+    })
+    .default("link-selection"),
+  /** An address on the clients' link as the VRF's servers know it (e.g. 192.168.10.1). */
+  link4: ipv4.optional(),
+  /** The link-address of RELAY-FORW: an address in the VRF's client prefix (e.g. fd00:10::1). */
+  link6: ipv6.optional(),
+  /** Add RFC 5107 Server ID Override (the relay's access address), so renewals come back through the relay. */
+  serverIdOverride: z.boolean().default(true),
+  servers4: z.array(server).default([]),
+  /** DHCPv6 servers: link-local addresses (sent to through this VRF's interface), global addresses or names. */
+  servers6: z.array(server).default([]),
+});
+
+/** The relay's configuration file: its networks, its VRFs and their servers. */
+export const relayConfigSchema = z
+  .strictObject({
+    /** The policy file; the embedded default policy when absent. */
+    policy: z.string().optional(),
+    http: z.strictObject({ port: z.number().int().min(1).max(65535).default(9100) }).default({ port: 9100 }),
+    access: z.strictObject({
+      /** The relay's address on the access network; finds the interface, and is the Server ID Override. */
+      ipv4: ipv4,
+      /** The access network's prefix: replies to clients without an address go to its broadcast address. */
+      ipv4Subnet: cidr4,
+      ipv6: ipv6.optional(),
+    }),
+    vrfs: z.array(vrf).min(1, "at least one VRF"),
+    /** Socket buffer sizes in bytes (4 MB holds 20k requests/s without loss). */
+    socketBuffer: z
+      .number()
+      .int()
+      .min(65536)
+      .default(4 * 1024 * 1024),
+    logLevel: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),
+  })
+  .superRefine((c, ctx) => {
+    c.vrfs.forEach((v, i) => {
+      if (v.servers4.length > 0 && (!v.ipv4 || !v.link4)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["vrfs", i],
+          message: `VRF ${v.name} has DHCPv4 servers but no ipv4 and link4`,
+        });
+      }
+      if (v.servers6.length > 0 && !v.link6) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["vrfs", i],
+          message: `VRF ${v.name} has DHCPv6 servers but no link6`,
+        });
+      }
+    });
+  });
+
+/** A validated relay configuration. */
+export type RelayConfig = z.output<typeof relayConfigSchema>;
+/** One VRF of a relay configuration. */
+export type VrfConfig = RelayConfig["vrfs"][number];
+
+/** Parses and validates relay configuration text; throws ConfigError. */
+export function parseRelayConfig(text: string, file: string): RelayConfig {
+  return parseYamlConfig(text, file, relayConfigSchema);
+}
+
+/** Reads and validates a relay configuration file. */
+export async function loadRelayConfig(file: string): Promise<RelayConfig> {
+  return parseRelayConfig(await readFile(file, "utf8"), file);
+}
+
+/** The broadcast address of an IPv4 prefix (10.213.5.0/24 -> 10.213.5.255). */
+export function broadcastOf(prefix: string): string {
+  const [addr, len] = prefix.split("/");
+  const b = ipv4ToBytes(addr ?? "");
+  const n =
+    ((b[0] as number) * 2 ** 24 + (((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number))) >>>
+    0;
+  const host = 2 ** (32 - Number(len)) - 1;
+  const bcast = (n | host) >>> 0;
+  return [bcast >>> 24, (bcast >>> 16) & 255, (bcast >>> 8) & 255, bcast & 255].join(".");
+}

@@ -1,0 +1,103 @@
+/** Why the relay dropped a packet; each is a counter. */
+export type DropReason =
+  | "malformed"
+  | "not-bootrequest"
+  | "not-bootreply"
+  | "hops-exceeded"
+  | "untrusted-option82"
+  | "policy-drop"
+  | "unmatched"
+  | "unknown-server"
+  | "unknown-transaction"
+  | "option82-mismatch"
+  | "server-message-from-client"
+  | "not-relay-repl"
+  | "no-relay-message"
+  | "interface-id-mismatch"
+  | "no-servers"
+  | "send-failed";
+
+/** Not a drop, but counted: forwarded without Option 82 because the message had no room for it. */
+export type Notice = "no-room-for-option82";
+
+type Labels = Record<string, string | number>;
+
+/** Monotonic counters with labels, printed in Prometheus text format. */
+export class Counters {
+  private readonly series = new Map<string, Map<string, number>>();
+  private readonly help = new Map<string, string>();
+
+  constructor() {
+    this.describe(
+      "dhcplab_relay_messages_total",
+      "Messages relayed, by family, VRF, message type and direction.",
+    );
+    this.describe("dhcplab_relay_drops_total", "Packets dropped, by family and reason.");
+    this.describe("dhcplab_relay_notices_total", "Packets relayed with a reservation, by family and notice.");
+    this.describe("dhcplab_relay_policy_reloads_total", "Policy reloads, by result (ok, refused).");
+    this.describe("dhcplab_relay_decisions_total", "Policy decisions, by family and rule.");
+  }
+
+  describe(name: string, help: string): void {
+    this.help.set(name, help);
+    if (!this.series.has(name)) this.series.set(name, new Map());
+  }
+
+  inc(name: string, labels: Labels, by = 1): void {
+    const key = labelText(labels);
+    let s = this.series.get(name);
+    if (!s) {
+      s = new Map();
+      this.series.set(name, s);
+    }
+    s.set(key, (s.get(key) ?? 0) + by);
+  }
+
+  /** The value of one series (0 when never incremented). */
+  get(name: string, labels: Labels): number {
+    return this.series.get(name)?.get(labelText(labels)) ?? 0;
+  }
+
+  /** The sum over every series of `name` whose labels include `match`. */
+  sum(name: string, match: Labels = {}): number {
+    const want = Object.entries(match).map(([k, v]) => `${k}="${v}"`);
+    let n = 0;
+    for (const [key, v] of this.series.get(name) ?? []) if (want.every((w) => key.includes(w))) n += v;
+    return n;
+  }
+
+  drop(family: 4 | 6, reason: DropReason): void {
+    this.inc("dhcplab_relay_drops_total", { family, reason });
+  }
+
+  notice(family: 4 | 6, notice: Notice): void {
+    this.inc("dhcplab_relay_notices_total", { family, notice });
+  }
+
+  message(family: 4 | 6, vrf: string, type: string, direction: "to-server" | "to-client"): void {
+    this.inc("dhcplab_relay_messages_total", { family, vrf, type, direction });
+  }
+
+  /** Prometheus text exposition format, version 0.0.4. */
+  prometheus(): string {
+    const out: string[] = [];
+    for (const [name, s] of this.series) {
+      out.push(`# HELP ${name} ${this.help.get(name) ?? name}`, `# TYPE ${name} counter`);
+      for (const [key, v] of s) out.push(`${name}${key ? `{${key}}` : ""} ${v}`);
+    }
+    return `${out.join("\n")}\n`;
+  }
+
+  /** Every series as { name: { labels: value } }, for JSON. */
+  toJSON(): Record<string, Record<string, number>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const [name, s] of this.series) out[name] = Object.fromEntries(s);
+    return out;
+  }
+}
+
+function labelText(labels: Labels): string {
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}="${String(v).replace(/["\\\n]/g, "_")}"`)
+    .join(",");
+}
