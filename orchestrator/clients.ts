@@ -48,14 +48,19 @@ export async function runOnAccess(
   lab: RunningLab,
   image: string,
   cmd: string[],
-  extra: { mac?: string; labels?: Record<string, string>; capAdd?: string[] } = {},
+  extra: { mac?: string; labels?: Record<string, string>; capAdd?: string[]; writableProc?: boolean } = {},
 ): Promise<{ exitCode: number; output: string }> {
   const container = await docker.createContainer({
     Image: image,
     Cmd: cmd,
     Labels: { [LABEL.managed]: "true", [LABEL.lab]: lab.name, [LABEL.role]: "client", ...extra.labels },
     ...(extra.mac ? { MacAddress: extra.mac } : {}),
-    HostConfig: { NetworkMode: lab.accessNetwork, CapAdd: extra.capAdd ?? [] },
+    HostConfig: {
+      NetworkMode: lab.accessNetwork,
+      CapAdd: extra.capAdd ?? [],
+      // What `--security-opt systempaths=unconfined` sends: no masked or read-only /proc paths.
+      ...(extra.writableProc ? { MaskedPaths: [], ReadonlyPaths: [] } : {}),
+    },
   });
   try {
     await container.start();
@@ -125,6 +130,9 @@ export async function runClient(
     {
       mac: o.mac,
       capAdd: ["NET_ADMIN", "NET_RAW"],
+      // dhcpcd sets the interface's sysctls at start and gives up when /proc/sys is read-only,
+      // as Docker mounts it; it gets a writable one (and runs nothing but dhcpcd).
+      writableProc: o.kind === "dhcpcd",
     },
   );
   const address = /^ADDRESS (\S+)$/m.exec(output)?.[1]?.replace(/\/\d+$/, "");

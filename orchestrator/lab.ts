@@ -5,6 +5,7 @@ import { pack } from "tar-stream";
 import { DEFAULT_POLICY } from "../relay/policy/default-policy.ts";
 import { parsePolicy } from "../relay/policy/policy.ts";
 import { LABEL, removeLabelled } from "./docker.ts";
+import { allowOnBridge, bridgeName, pruneRules } from "./firewall.ts";
 import type { ImageTags } from "./images.ts";
 import { createLabNetwork, type LabNetwork } from "./networks.ts";
 import { type LabPlan, planLab, RELAY_CONFIG_PATH, renderRelayConfig } from "./plan.ts";
@@ -86,13 +87,15 @@ export async function startLab(docker: Docker, o: LabOptions): Promise<StartedLa
   const keaConfigs = await Promise.all(o.topology.vrfs.map((v) => keaFiles(v.keaConfig, v.families)));
 
   const labels = { [LABEL.managed]: "true", [LABEL.lab]: o.name, ...o.labels };
-  const removeAll = () => removeLabelled(docker, `${LABEL.lab}=${o.name}`);
+  const removeAll = () => downLabs(docker, o.name, o.images.client);
   try {
     say(`creating networks for ${o.name}`);
     const access: LabNetwork = await createLabNetwork(docker, `${o.name}-access`, {
       ...labels,
       [LABEL.role]: "access",
     });
+    const warning = await allowOnBridge(docker, o.images.client, o.name, bridgeName(access.id));
+    if (warning) say(`warning: ${warning}`);
     const backends: LabNetwork[] = [];
     for (const v of o.topology.vrfs) {
       backends.push(
@@ -272,10 +275,20 @@ export async function findLab(docker: Docker, name: string): Promise<RunningLab>
   };
 }
 
-/** Removes a lab (or, with `all`, every dhcplab lab); idempotent. */
+/** Removes a lab (or, when `name` is undefined, every dhcplab lab) and its firewall rules; idempotent. */
 export async function downLabs(
   docker: Docker,
   name: string | undefined,
+  clientImage = "dhcplab-client:latest",
 ): Promise<{ containers: number; networks: number }> {
-  return removeLabelled(docker, name === undefined ? LABEL.managed : `${LABEL.lab}=${name}`);
+  const removed = await removeLabelled(docker, name === undefined ? LABEL.managed : `${LABEL.lab}=${name}`);
+  const haveImage = await docker
+    .getImage(clientImage)
+    .inspect()
+    .then(
+      () => true,
+      () => false,
+    );
+  if (haveImage) await pruneRules(docker, clientImage, name);
+  return removed;
 }

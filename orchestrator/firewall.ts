@@ -1,0 +1,77 @@
+import type Docker from "dockerode";
+import { LABEL } from "./docker.ts";
+
+// Docker Engines before 26 isolate an internal network with rules on its subnet
+// ("! -s 10.213.5.0/24 -o br-... -j DROP"). A DHCP client's DISCOVER comes from 0.0.0.0 and
+// goes to 255.255.255.255, and a bound client renews from its leased address: both are
+// outside the subnet, and those engines drop them on the bridge when br_netfilter is on. The
+// lab therefore accepts traffic that stays on its access bridge (in and out of the same
+// bridge) in the DOCKER-USER chain, which the engine evaluates first. Nothing may leave the
+// bridge this way: the network stays internal. Each rule names its lab in a comment.
+
+const COMMENT = "dhcplab:";
+
+/** Runs a shell script in the host's network namespace from the client image (which has iptables). */
+async function onHost(
+  docker: Docker,
+  image: string,
+  script: string,
+): Promise<{ exitCode: number; output: string }> {
+  const c = await docker.createContainer({
+    Image: image,
+    Cmd: ["sh", "-c", script],
+    Labels: { [LABEL.managed]: "true", [LABEL.role]: "firewall" },
+    HostConfig: { NetworkMode: "host", CapAdd: ["NET_ADMIN", "NET_RAW"], AutoRemove: false },
+  });
+  try {
+    await c.start();
+    const { StatusCode } = (await c.wait()) as { StatusCode: number };
+    const logs = (await c.logs({ stdout: true, stderr: true })) as unknown as Buffer;
+    return { exitCode: StatusCode, output: logs.toString("utf8") };
+  } finally {
+    await c.remove({ force: true }).catch(() => {});
+  }
+}
+
+/** The Linux bridge of a Docker bridge network. */
+export function bridgeName(networkId: string, options?: Record<string, string>): string {
+  return options?.["com.docker.network.bridge.name"] ?? `br-${networkId.slice(0, 12)}`;
+}
+
+/** Accepts traffic that enters and leaves `bridge` (the lab's access network) before Docker's isolation rules. */
+export async function allowOnBridge(
+  docker: Docker,
+  image: string,
+  lab: string,
+  bridge: string,
+): Promise<string | undefined> {
+  const rule = `DOCKER-USER -i ${bridge} -o ${bridge} -m comment --comment ${COMMENT}${lab} -j ACCEPT`;
+  const script = [
+    "set -e",
+    // No DOCKER-USER chain: the engine manages no iptables here, so it drops nothing either.
+    "iptables -S DOCKER-USER >/dev/null 2>&1 || exit 0",
+    `iptables -C ${rule} 2>/dev/null || iptables -I ${rule}`,
+    `if ip6tables -S DOCKER-USER >/dev/null 2>&1; then ip6tables -C ${rule} 2>/dev/null || ip6tables -I ${rule}; fi`,
+  ].join("\n");
+  const r = await onHost(docker, image, script);
+  return r.exitCode === 0
+    ? undefined
+    : `could not add the access-bridge rule (clients' broadcasts may be dropped): ${r.output.trim()}`;
+}
+
+/** Removes the lab's rules (or every dhcplab rule), and any whose bridge no longer exists. */
+export async function pruneRules(docker: Docker, image: string, lab?: string): Promise<void> {
+  // iptables -S prints the comment quoted: --comment "dhcplab:NAME".
+  const mine = lab === undefined ? COMMENT : `${COMMENT}${lab}"?( |$)`;
+  const script = `
+for t in iptables ip6tables; do
+  $t -S DOCKER-USER 2>/dev/null | grep -E -- '--comment "?${COMMENT}' | while read -r line; do
+    br=$(echo "$line" | sed -n 's/.* -i \\([^ ]*\\) .*/\\1/p')
+    if echo "$line" | grep -q -E -- '--comment "?${mine}' || [ ! -e "/sys/class/net/$br" ]; then
+      eval "$t $(echo "$line" | sed 's/^-A /-D /')" || true
+    fi
+  done
+done
+exit 0`;
+  await onHost(docker, image, script);
+}
