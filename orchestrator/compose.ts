@@ -57,7 +57,6 @@ export function renderCompose(topology: Topology): string {
         image: "dhcplab-kea:latest",
         container_name: kea.container,
         labels: labels("kea", v.spec.name),
-        mac_address: kea.mac,
         networks: { [key]: { ipv4_address: kea.ipv4, ipv6_address: kea.ipv6 } },
         volumes: files.map((f) => `./${dir}/${f}:/etc/kea/${f}:ro`),
       };
@@ -86,7 +85,9 @@ export function renderCompose(topology: Topology): string {
     name: COMPOSE_LAB,
     services,
     networks,
-    configs: { relay: { content: renderRelayConfig(plan) } },
+    // Compose on Engine API 1.41 cannot set a container's MAC, so Kea's link-local address is
+    // not known in advance: the relay reaches the VRF's Kea through ff02::1:2 on its link.
+    configs: { relay: { content: renderRelayConfig(plan, { servers6: "multicast" }) } },
   };
   return [
     "# The default dhcplab lab for `docker compose up -d --wait`.",

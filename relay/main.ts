@@ -48,8 +48,10 @@ async function main(): Promise<void> {
       servers4: await Promise.all(v.servers4.map((s) => resolve(s, 4))),
       // A link-local server is on this VRF's link: scope it with the interface that holds the relay's address there.
       servers6: await Promise.all(
+        // Link-local and link-scoped multicast servers are on this VRF's link: scope them
+        // with the interface that holds the relay's address there.
         v.servers6.map((s) =>
-          s.toLowerCase().startsWith("fe80:") ? `${s}%${interfaceWith(v.ipv6 ?? "")}` : resolve(s, 6),
+          /^(fe80|ff02):/i.test(s) ? `${s}%${interfaceWith(v.ipv6 ?? "")}` : resolve(s, 6),
         ),
       ),
     })),

@@ -222,3 +222,25 @@ describe("DHCPv6 path", () => {
     });
   });
 });
+
+describe("DHCPv6 servers reached through ff02::1:2 on their link", () => {
+  it("sends there, and accepts RELAY-REPL from any link-local address on that link only", () => {
+    const transport = new FakeTransport();
+    const counters = new Counters();
+    const policy = policyWith();
+    const relay = new Relay6({
+      vrfs: [{ name: "RED", link: "fd00:10::1", servers: ["ff02::1:2%eth3"] }],
+      policy: () => policy,
+      transport,
+      counters,
+      log: quietLog,
+    });
+    relay.handle(solicit(), PEER);
+    const [forw] = transport.take();
+    expect(forw?.address).toBe("ff02::1:2%eth3");
+    relay.handle(replyTo(forw?.bytes ?? new Uint8Array()), "fe80::42:aff:fe00:5%eth4");
+    expect(transport.take()).toHaveLength(0);
+    relay.handle(replyTo(forw?.bytes ?? new Uint8Array()), "fe80::42:aff:fe00:5%eth3");
+    expect(transport.take()[0]).toMatchObject({ port: 546, address: PEER });
+  });
+});

@@ -39,7 +39,10 @@ export interface Vrf6 {
   name: string;
   /** RELAY-FORW's link-address: an address in the VRF's client prefix. */
   link: string;
-  /** Server addresses; link-local ones with their scope (fe80::ff:fe00:a%eth2). */
+  /**
+   * Server addresses; link-local ones with their scope (fe80::ff:fe00:a%eth2). `ff02::1:2%eth2`
+   * sends to every server on that link and accepts replies from any link-local address on it.
+   */
   servers: string[];
 }
 
@@ -64,6 +67,8 @@ const HWTYPE_ETHERNET = 1;
 /** The DHCPv6 relay path (RFC 8415 §19): client messages in RELAY-FORW to the VRF's servers, RELAY-REPL back. */
 export class Relay6 {
   private readonly servers = new Map<string, Vrf6>();
+  /** VRFs whose servers are reached by multicast, by the scope (interface) of their link. */
+  private readonly serverLinks = new Map<string, Vrf6>();
   private readonly vrfs = new Map<string, Vrf6>();
   private readonly inFlight: Transactions<InFlight>;
   private readonly malformedLog: RateLimitedLog;
@@ -71,10 +76,22 @@ export class Relay6 {
   constructor(private readonly o: Relay6Options) {
     for (const v of o.vrfs) {
       this.vrfs.set(v.name, v);
-      for (const s of v.servers) this.servers.set(s, v);
+      for (const s of v.servers) {
+        const [address, scope] = s.split("%");
+        if (address?.toLowerCase().startsWith("ff02:") && scope) this.serverLinks.set(scope, v);
+        else this.servers.set(s, v);
+      }
     }
     this.inFlight = new Transactions(60_000, 200_000, o.now);
     this.malformedLog = new RateLimitedLog(o.log, 1000, o.now);
+  }
+
+  /** The VRF whose server `source` is, if it is one. */
+  private serverVrf(source: string): Vrf6 | undefined {
+    const exact = this.servers.get(source);
+    if (exact) return exact;
+    const [address, scope] = source.split("%");
+    return address?.startsWith("fe80:") && scope ? this.serverLinks.get(scope) : undefined;
   }
 
   /** Handles one datagram that arrived on port 547 from `source` (link-local sources with their %scope). */
@@ -92,7 +109,7 @@ export class Relay6 {
       return;
     }
     // Clients are all on the access link: their peer-address needs no scope.
-    const dropped = this.servers.has(source)
+    const dropped = this.serverVrf(source)
       ? this.fromServer(m, source)
       : this.fromClient(m, bytes, source.replace(/%.*$/, ""));
     if (dropped) this.o.counters.drop(family, dropped);
@@ -185,7 +202,7 @@ export class Relay6 {
     if (!inner) return "no-relay-message";
     const client = innermost(inner);
     const t = client && this.inFlight.get(key(m.peerAddress, client.transactionId));
-    if (!t || this.servers.get(source)?.name !== t.vrf) return "unknown-transaction";
+    if (!t || this.serverVrf(source)?.name !== t.vrf) return "unknown-transaction";
     // RFC 8415 §19.2: the server copies the Interface-ID back; it must be the one sent.
     const ifaceId = getOption6(m, OPT6.interfaceId);
     if (t.interfaceId && !(ifaceId && equalBytes(ifaceId, t.interfaceId))) return "interface-id-mismatch";

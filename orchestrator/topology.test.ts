@@ -1,0 +1,115 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseRelayConfig } from "../relay/agent/config.ts";
+import { ConfigError } from "../relay/config/yaml-config.ts";
+import { renderCompose } from "./compose.ts";
+import { ROOT } from "./images.ts";
+import { slotSubnets } from "./networks.ts";
+import { planLab, renderRelayConfig } from "./plan.ts";
+import { loadTopology, parseTopology } from "./topology.ts";
+
+function refusal(text: string): ConfigError {
+  try {
+    parseTopology(text, "lab.yaml", "/tmp");
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error("accepted");
+}
+
+describe("topology model", () => {
+  it("the embedded default is the classic RED/BLUE lab, with both families and Kea folders that exist", async () => {
+    const t = await loadTopology();
+    expect(t.vrfs.map((v) => [v.name, v.link4, v.link6, v.families])).toEqual([
+      ["RED", "192.168.10.1", "fd00:10::1", [4, 6]],
+      ["BLUE", "192.168.20.1", "fd00:20::1", [4, 6]],
+    ]);
+    for (const v of t.vrfs)
+      await expect(readFile(join(v.keaConfig, "kea-dhcp4.conf"), "utf8")).resolves.toContain("Dhcp4");
+  });
+
+  it("reads a file: paths relative to it, defaults filled in", () => {
+    const t = parseTopology(
+      "vrfs:\n  - { name: GREEN, keaConfig: kea/green, families: [4], link4: 10.9.0.1 }\n",
+      "lab.yaml",
+      "/labs",
+    );
+    expect(t.vrfs[0]).toMatchObject({
+      keaConfig: "/labs/kea/green",
+      servers: 1,
+      subnetSelection: "link-selection",
+    });
+  });
+
+  it("refuses bad files with the file, line, field and reason", () => {
+    expect(refusal("vrfs:\n  - { name: RED, keaConfig: x, link4: 1.2.3, link6: ::1 }\n").message).toBe(
+      "lab.yaml:2: vrfs[0].link4: not an IPv4 address",
+    );
+    expect(
+      refusal(
+        "vrfs:\n  - { name: RED, keaConfig: x, families: [4], link4: 1.2.3.4, subnetSelection: relay }\n",
+      ).message,
+    ).toMatch(
+      /^lab\.yaml:2: vrfs\[0\]\.subnetSelection: subnetSelection "relay" is not one of link-selection, giaddr$/,
+    );
+    expect(refusal("vrfs: []\n").message).toMatch(/lab\.yaml:1: vrfs: a lab has at least one VRF/);
+    expect(refusal("vrfs:\n  - { name: RED, keaConfig: x, families: [6] }\n").message).toMatch(
+      /DHCPv6 needs link6/,
+    );
+    expect(
+      refusal(
+        "vrfs:\n  - { name: A, keaConfig: x, families: [4], link4: 1.1.1.1 }\n  - { name: a, keaConfig: y, families: [4], link4: 1.1.1.2 }\n",
+      ).message,
+    ).toMatch(/lab\.yaml:3: vrfs\[1\]\.name: duplicate VRF a/);
+    expect(refusal("vrf: []\n").message).toMatch(/vrf/);
+  });
+});
+
+describe("lab plan", () => {
+  it("puts the relay at .2 on every network and Kea at .10 on its VRF's, with a fixed MAC and its link-local", async () => {
+    const t = await loadTopology();
+    const plan = planLab("x", t, slotSubnets(5), [slotSubnets(6), slotSubnets(7)]);
+    expect(plan.access).toMatchObject({
+      network: "x-access",
+      relay: { ipv4: "10.213.5.2", ipv6: "fd64:6c61:6200:5::2" },
+    });
+    expect(plan.vrfs[1]).toMatchObject({
+      network: "x-blue",
+      relay: { ipv4: "10.213.7.2" },
+      keas: [
+        {
+          container: "x-kea-blue",
+          ipv4: "10.213.7.10",
+          ipv6: "fd64:6c61:6200:7::a",
+          mac: "02:00:00:00:00:0a",
+          linkLocal: "fe80::ff:fe00:a",
+        },
+      ],
+    });
+  });
+
+  it("renders a relay configuration the relay accepts", async () => {
+    const plan = planLab("x", await loadTopology(), slotSubnets(5), [slotSubnets(6), slotSubnets(7)]);
+    const c = parseRelayConfig(renderRelayConfig(plan), "relay.yaml");
+    expect(c.access).toMatchObject({ ipv4: "10.213.5.2", ipv4Subnet: "10.213.5.0/24" });
+    expect(c.vrfs.map((v) => [v.name, v.link4, v.servers4, v.servers6])).toEqual([
+      ["RED", "192.168.10.1", ["10.213.6.10"], ["fe80::ff:fe00:a"]],
+      ["BLUE", "192.168.20.1", ["10.213.7.10"], ["fe80::ff:fe00:a"]],
+    ]);
+  });
+
+  it("slot subnets never overlap and stay inside the pool", () => {
+    expect(slotSubnets(0).ipv4Subnet).toBe("10.213.0.0/24");
+    expect(slotSubnets(255).ipv6Subnet).toBe("fd64:6c61:6200:ff::/64");
+    expect(() => slotSubnets(256)).toThrow(RangeError);
+  });
+});
+
+describe("compose.yaml", () => {
+  it("is what the topology model renders (run `npx dhcplab compose` after changing the model)", async () => {
+    const committed = await readFile(join(ROOT, "compose.yaml"), "utf8");
+    expect(committed).toBe(renderCompose(await loadTopology()));
+  });
+});
