@@ -59,10 +59,13 @@ export async function allowOnBridge(
     : `could not add the access-bridge rule (clients' broadcasts may be dropped): ${r.output.trim()}`;
 }
 
-/** Removes the lab's rules (or every dhcplab rule), and any whose bridge no longer exists. */
-export async function pruneRules(docker: Docker, image: string, lab?: string): Promise<void> {
+/** Which rules `pruneRules` removes besides those whose bridge no longer exists. */
+export type RuleSelection = { lab: string } | "all" | "stale-only";
+
+/** Removes a lab's rules (or every dhcplab rule), and any whose bridge no longer exists. */
+export async function pruneRules(docker: Docker, image: string, which: RuleSelection): Promise<void> {
   // iptables -S prints the comment quoted: --comment "dhcplab:NAME".
-  const mine = lab === undefined ? COMMENT : `${COMMENT}${lab}"?( |$)`;
+  const mine = which === "all" ? COMMENT : which === "stale-only" ? "^$" : `${COMMENT}${which.lab}"?( |$)`;
   const script = `
 for t in iptables ip6tables; do
   $t -S DOCKER-USER 2>/dev/null | grep -E -- '--comment "?${COMMENT}' | while read -r line; do

@@ -289,6 +289,6 @@ export async function downLabs(
       () => true,
       () => false,
     );
-  if (haveImage) await pruneRules(docker, clientImage, name);
+  if (haveImage) await pruneRules(docker, clientImage, name === undefined ? "all" : { lab: name });
   return removed;
 }

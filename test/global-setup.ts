@@ -1,5 +1,6 @@
 import type { TestProject } from "vitest/node";
 import { dockerClient } from "../orchestrator/docker.ts";
+import { pruneRules } from "../orchestrator/firewall.ts";
 import { ensureImages, type ImageTags, tagsOf } from "../orchestrator/images.ts";
 import { newTestRun, removeTestObjects, type TestRun } from "./support/test-run.ts";
 
@@ -22,5 +23,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("testRun", run);
   return async () => {
     await removeTestObjects(docker, run);
+    // Firewall rules of access bridges that are gone (a crashed run's labs).
+    await pruneRules(docker, tagsOf(results).client, "stale-only");
   };
 }

@@ -1,0 +1,221 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runClient, runLoad, runOnAccess } from "../../orchestrator/clients.ts";
+import { exec, LABEL } from "../../orchestrator/docker.ts";
+import { downLabs, findLab } from "../../orchestrator/lab.ts";
+import { type LeaseRow, labLeases } from "../../orchestrator/leases.ts";
+import { completed } from "../../orchestrator/perfdhcp.ts";
+import { startTestLab, type TestLab } from "../support/lab.ts";
+
+// The default lab end to end: perfdhcp and real clients through the relay to each VRF's
+// Kea, leases read through the control agents, and the relay's counters.
+
+const inSubnet = (prefix: string) => (l: LeaseRow) => l.address.startsWith(prefix);
+const relayText = (l: LeaseRow) => JSON.stringify(l.relayInfo ?? {});
+const hexOf = (s: string) => Buffer.from(s).toString("hex").toUpperCase();
+
+describe("the default lab", () => {
+  let lab: TestLab;
+
+  beforeAll(async () => {
+    lab = await startTestLab("lab");
+  });
+
+  afterAll(async () => {
+    await lab?.started.down();
+  });
+
+  it.each([
+    { vrf: "RED", mac: "00:aa:01:00:00:00", prefix: "192.168.10.", circuit: "VIDEO_CIRCUIT" },
+    { vrf: "RED", mac: "00:aa:02:00:00:00", prefix: "192.168.11.", circuit: "DATA_CIRCUIT" },
+    { vrf: "BLUE", mac: "00:bb:01:00:00:00", prefix: "192.168.20.", circuit: "BLUE_" },
+  ])(
+    "DHCPv4 $mac: perfdhcp's clients get leases from $vrf in $prefix with Circuit-ID $circuit",
+    async ({ vrf, mac, prefix, circuit }) => {
+      const before = await labLeases(lab.docker, lab.running, { families: [4] });
+      const r = await runLoad(lab.docker, lab.running, lab.clientImage, {
+        mac,
+        family: 4,
+        clients: 30,
+        rate: 30,
+        duration: 2,
+      });
+      expect(r.report.exchanges.map((e) => e.exchange)).toEqual(["DISCOVER-OFFER", "REQUEST-ACK"]);
+      const done = completed(r.report);
+      expect(done).toBeGreaterThan(40);
+      const mine = (await labLeases(lab.docker, lab.running, { families: [4] })).filter(
+        (l) => !before.some((b) => b.address === l.address && b.vrf === l.vrf),
+      );
+      // perfdhcp re-runs its 30 clients through DORA: each keeps its one lease.
+      expect(mine.length).toBe(30);
+      expect(mine.every((l) => l.vrf === vrf && inSubnet(prefix)(l))).toBe(true);
+      expect(mine.every((l) => l.client.startsWith(mac.slice(0, 8)))).toBe(true);
+      expect(mine.every((l) => relayText(l).includes(hexOf(circuit)))).toBe(true);
+    },
+  );
+
+  it.each([
+    { vrf: "RED", mac: "00:aa:01:00:00:00", prefix: "fd00:10::", iface: "V6_VIDEO_LINK" },
+    { vrf: "RED", mac: "00:aa:02:00:00:00", prefix: "fd00:11::", iface: "V6_DATA_LINK" },
+    { vrf: "BLUE", mac: "00:bb:01:00:00:00", prefix: "fd00:20::", iface: "V6_BLUE_LINK" },
+  ])(
+    "DHCPv6 $mac: perfdhcp's clients get leases from $vrf in $prefix with Interface-ID $iface",
+    async ({ vrf, mac, prefix, iface }) => {
+      const before = await labLeases(lab.docker, lab.running, { families: [6] });
+      const r = await runLoad(lab.docker, lab.running, lab.clientImage, {
+        mac,
+        family: 6,
+        clients: 30,
+        rate: 30,
+        duration: 2,
+      });
+      expect(r.report.exchanges.map((e) => e.exchange)).toEqual(["SOLICIT-ADVERTISE", "REQUEST-REPLY"]);
+      expect(completed(r.report)).toBeGreaterThan(40);
+      const mine = (await labLeases(lab.docker, lab.running, { families: [6] })).filter(
+        (l) => !before.some((b) => b.address === l.address && b.vrf === l.vrf),
+      );
+      expect(mine.length).toBe(30);
+      expect(mine.every((l) => l.vrf === vrf && inSubnet(prefix)(l))).toBe(true);
+      expect(mine.every((l) => relayText(l).includes(hexOf(iface)))).toBe(true);
+    },
+  );
+
+  it("the relay's counters agree with what it relayed, and it dropped nothing", async () => {
+    const toServer = await lab.counter("dhcplab_relay_messages_total", { direction: "to-server" });
+    const toClient = await lab.counter("dhcplab_relay_messages_total", { direction: "to-client" });
+    expect(toServer).toBeGreaterThan(0);
+    // One server per VRF: every request relayed was answered.
+    expect(toClient).toBe(toServer);
+    expect(await lab.counter("dhcplab_relay_drops_total")).toBe(0);
+  });
+
+  it.each([
+    { kind: "dhclient", family: 4, mac: "00:aa:02:00:01:01", prefix: "192.168.11." },
+    { kind: "udhcpc", family: 4, mac: "00:bb:01:00:01:02", prefix: "192.168.20." },
+    { kind: "dhcpcd", family: 4, mac: "00:aa:01:00:01:03", prefix: "192.168.10." },
+    { kind: "dhclient", family: 6, mac: "00:aa:01:00:01:04", prefix: "fd00:10::" },
+    { kind: "dhcpcd", family: 6, mac: "00:bb:01:00:01:05", prefix: "fd00:20::" },
+  ] as const)(
+    "a real $kind (DHCPv$family, $mac) obtains an address in $prefix, and Kea holds it",
+    async ({ kind, family, mac, prefix }) => {
+      const r = await runClient(lab.docker, lab.running, lab.clientImage, { kind, family, mac });
+      expect(r.address, r.output).toMatch(new RegExp(`^${prefix.replaceAll(".", "\\.")}`));
+      const leases = await labLeases(lab.docker, lab.running, { families: [family] });
+      expect(leases.some((l) => l.address === r.address)).toBe(true);
+    },
+  );
+
+  it("a client that no rule matches gets nothing and is counted as dropped", async () => {
+    const before = await lab.counter("dhcplab_relay_drops_total", { family: 4, reason: "unmatched" });
+    const r = await runLoad(lab.docker, lab.running, lab.clientImage, {
+      mac: "00:cc:01:00:00:00",
+      family: 4,
+      clients: 5,
+      rate: 5,
+      duration: 1,
+    });
+    expect(completed(r.report)).toBe(0);
+    const sent = r.report.exchanges[0]?.sent ?? 0;
+    expect(sent).toBeGreaterThan(0);
+    expect(await lab.counter("dhcplab_relay_drops_total", { family: 4, reason: "unmatched" })).toBe(
+      before + sent,
+    );
+  });
+
+  it("survives a barrage of random datagrams on both ports, counting each, while a real client gets a lease", async () => {
+    const relay4 = lab.started.plan.access.relay.ipv4;
+    const relay6 = lab.started.plan.access.relay.ipv6;
+    const dropsBefore = await lab.counter("dhcplab_relay_drops_total");
+    // 150 datagrams of random bytes and length per port (mutated real packets: the unit tests' fuzzing).
+    const script = [
+      "n=0",
+      "for i in $(seq 150); do",
+      `  head -c $((RANDOM % 600 + 1)) /dev/urandom > /dev/udp/${relay4}/67 && n=$((n+1))`,
+      `  head -c $((RANDOM % 300 + 1)) /dev/urandom > /dev/udp/${relay6}/547 && n=$((n+1))`,
+      "done",
+      "echo SENT $n",
+    ].join("\n");
+    const [barrage, client] = await Promise.all([
+      runOnAccess(lab.docker, lab.running, lab.clientImage, ["bash", "-c", script]),
+      runClient(lab.docker, lab.running, lab.clientImage, {
+        kind: "dhclient",
+        family: 4,
+        mac: "00:aa:01:00:02:01",
+      }),
+    ]);
+    expect(barrage.output).toContain("SENT 300");
+    expect(client.address).toMatch(/^192\.168\.10\./);
+    // Every garbage datagram was dropped and counted under some reason.
+    await expect
+      .poll(() => lab.counter("dhcplab_relay_drops_total"), { timeout: 5000 })
+      .toBe(dropsBefore + 300);
+    const after = await runClient(lab.docker, lab.running, lab.clientImage, {
+      kind: "udhcpc",
+      family: 4,
+      mac: "00:bb:01:00:02:02",
+    });
+    expect(after.address).toMatch(/^192\.168\.20\./);
+  });
+
+  it("VRFs are isolated: BLUE's Kea cannot reach RED's backend network", async () => {
+    const red = lab.started.plan.vrfs.find((v) => v.spec.name === "RED");
+    const blueKea = lab.running.keas.find((k) => k.vrf === "BLUE");
+    if (!red || !blueKea) throw new Error("the default lab has RED and BLUE");
+    const r = await exec(lab.docker, blueKea.id, [
+      "curl",
+      "-sS",
+      "--max-time",
+      "2",
+      `http://${red.keas[0]?.ipv4}:8000/`,
+    ]);
+    expect(r.exitCode).not.toBe(0);
+    const sameVrf = await exec(lab.docker, blueKea.id, [
+      "curl",
+      "-sS",
+      "--max-time",
+      "2",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_code}",
+      "http://127.0.0.1:8000/",
+    ]);
+    expect(sameVrf.stdout).not.toBe("000");
+  });
+});
+
+describe("labs side by side", () => {
+  it("two labs with different names serve at the same time, and down removes each entirely", async () => {
+    const [a, b] = await Promise.all([startTestLab("side-a"), startTestLab("side-b")]);
+    try {
+      const subnets = (l: TestLab) => l.running.networks.flatMap((n) => n.subnets);
+      expect(subnets(a).some((s) => subnets(b).includes(s))).toBe(false);
+      const [ra, rb] = await Promise.all([
+        runLoad(a.docker, a.running, a.clientImage, {
+          mac: "00:aa:01:00:00:00",
+          family: 4,
+          clients: 10,
+          rate: 20,
+          duration: 2,
+        }),
+        runLoad(b.docker, b.running, b.clientImage, {
+          mac: "00:bb:01:00:00:00",
+          family: 4,
+          clients: 10,
+          rate: 20,
+          duration: 2,
+        }),
+      ]);
+      expect(completed(ra.report)).toBeGreaterThan(20);
+      expect(completed(rb.report)).toBeGreaterThan(20);
+    } finally {
+      await downLabs(a.docker, a.started.plan.name);
+      await downLabs(b.docker, b.started.plan.name);
+    }
+    for (const name of [a.started.plan.name, b.started.plan.name]) {
+      await expect(findLab(a.docker, name)).rejects.toThrow(/no lab named/);
+      const filters = JSON.stringify({ label: [`${LABEL.lab}=${name}`] });
+      expect(await a.docker.listContainers({ all: true, filters })).toEqual([]);
+      expect(await a.docker.listNetworks({ filters })).toEqual([]);
+    }
+  });
+});

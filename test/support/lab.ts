@@ -1,0 +1,54 @@
+import type Docker from "dockerode";
+import { inject } from "vitest";
+import { dockerClient, exec, LABEL } from "../../orchestrator/docker.ts";
+import { findLab, type RunningLab, type StartedLab, startLab } from "../../orchestrator/lab.ts";
+import { loadTopology, type Topology } from "../../orchestrator/topology.ts";
+
+/** A lab started for one test file: unique name, labelled with the test run, removed at the end. */
+export interface TestLab {
+  docker: Docker;
+  started: StartedLab;
+  running: RunningLab;
+  clientImage: string;
+  /** The relay's counters, as /counters serves them. */
+  counters(): Promise<Record<string, Record<string, number>>>;
+  /** The sum of a relay counter over the series whose labels include every `match`. */
+  counter(name: string, match?: Record<string, string | number>): Promise<number>;
+}
+
+/** Starts a complete lab for a test file. */
+export async function startTestLab(
+  file: string,
+  topology?: Topology,
+  extraLabels: Record<string, string> = {},
+): Promise<TestLab> {
+  const docker = dockerClient();
+  const tags = inject("imageTags");
+  const name = `t${process.pid}-${file}`
+    .toLowerCase()
+    .replace(/[^a-z0-9_.-]/g, "-")
+    .slice(0, 40);
+  const started = await startLab(docker, {
+    name,
+    topology: topology ?? (await loadTopology()),
+    images: tags,
+    labels: { ...inject("testRun").labels, ...extraLabels },
+  });
+  const running = await findLab(docker, name);
+  const relayId = started.containers.get(started.plan.relay.container) ?? "";
+  const counters = async () => {
+    const r = await exec(docker, relayId, ["curl", "-fsS", "http://127.0.0.1:9100/counters"]);
+    if (r.exitCode !== 0) throw new Error(`relay /counters: ${r.stderr}`);
+    return JSON.parse(r.stdout) as Record<string, Record<string, number>>;
+  };
+  const counter = async (metric: string, match: Record<string, string | number> = {}) => {
+    const want = Object.entries(match).map(([k, v]) => `${k}="${v}"`);
+    return Object.entries((await counters())[metric] ?? {})
+      .filter(([labels]) => want.every((w) => labels.split(",").includes(w)))
+      .reduce((n, [, v]) => n + v, 0);
+  };
+  return { docker, started, running, clientImage: tags.client, counters, counter };
+}
+
+/** The labels every object of a lab carries. */
+export const labLabel = (name: string) => `${LABEL.lab}=${name}`;
