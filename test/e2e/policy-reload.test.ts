@@ -1,0 +1,100 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pack } from "tar-stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runLoad } from "../../orchestrator/clients.ts";
+import { labLeases } from "../../orchestrator/leases.ts";
+import { completed } from "../../orchestrator/perfdhcp.ts";
+import { loadTopology } from "../../orchestrator/topology.ts";
+import { DEFAULT_POLICY } from "../../relay/policy/default-policy.ts";
+import { startTestLab, type TestLab } from "../support/lab.ts";
+
+// The relay reloads its policy on SIGHUP: a good policy applies to the next client without a
+// restart; a bad one is refused and the running policy stays. Then it stops cleanly.
+
+const GREEN_RULE = `
+  - name: cc-to-blue
+    match: { mac: "00:cc:*" }
+    vrf: BLUE
+    option82: { circuitId: "CC_{mac}" }
+`;
+
+describe("policy reload by SIGHUP", () => {
+  let lab: TestLab;
+  let relayId: string;
+
+  async function replacePolicy(text: string): Promise<void> {
+    const tar = pack();
+    tar.entry({ name: "policy.yaml", mode: 0o644 }, text);
+    tar.finalize();
+    await lab.docker
+      .getContainer(relayId)
+      .putArchive(tar as unknown as NodeJS.ReadableStream, { path: "/etc/dhcplab" });
+    await lab.docker.getContainer(relayId).kill({ signal: "SIGHUP" });
+  }
+
+  const load = (mac: string) =>
+    runLoad(lab.docker, lab.running, lab.clientImage, { mac, family: 4, clients: 5, rate: 10, duration: 2 });
+
+  beforeAll(async () => {
+    const dir = await mkdtemp(join(tmpdir(), "dhcplab-policy-"));
+    await writeFile(join(dir, "policy.yaml"), DEFAULT_POLICY);
+    const topology = await loadTopology();
+    lab = await startTestLab("reload", { ...topology, relay: { policy: join(dir, "policy.yaml") } });
+    relayId = lab.started.containers.get(lab.started.plan.relay.container) ?? "";
+  });
+
+  afterAll(async () => {
+    await lab?.started.down();
+  });
+
+  it("applies a new rule to the next client, without a restart", async () => {
+    const before = await load("00:cc:01:00:00:00");
+    expect(completed(before.report)).toBe(0);
+    expect(await lab.counter("dhcplab_relay_drops_total", { reason: "unmatched" })).toBeGreaterThan(0);
+    const startedAt = (await lab.docker.getContainer(relayId).inspect()).State.StartedAt;
+
+    await replacePolicy(DEFAULT_POLICY + GREEN_RULE);
+    await expect
+      .poll(() => lab.counter("dhcplab_relay_policy_reloads_total", { result: "ok" }), { timeout: 5000 })
+      .toBe(1);
+
+    const after = await load("00:cc:01:00:00:00");
+    expect(completed(after.report)).toBeGreaterThan(5);
+    const leases = (await labLeases(lab.docker, lab.running, { families: [4] })).filter((l) =>
+      l.client.startsWith("00:cc:"),
+    );
+    expect(leases.length).toBe(5);
+    expect(leases.every((l) => l.vrf === "BLUE" && l.address.startsWith("192.168.20."))).toBe(true);
+    expect((await lab.docker.getContainer(relayId).inspect()).State.StartedAt).toBe(startedAt);
+  });
+
+  it("refuses a bad policy on reload and keeps serving with the last good one", async () => {
+    await replacePolicy(
+      `${DEFAULT_POLICY + GREEN_RULE}  - name: broken\n    match: { mac: "not-a-mac" }\n    vrf: BLUE\n`,
+    );
+    await expect
+      .poll(() => lab.counter("dhcplab_relay_policy_reloads_total", { result: "refused" }), { timeout: 5000 })
+      .toBe(1);
+    const logs = (
+      await lab.docker.getContainer(relayId).logs({ stdout: true, stderr: true, tail: 20 })
+    ).toString();
+    expect(logs).toMatch(/policy reload refused/);
+    expect(logs).toMatch(/policy\.yaml:\d+: rules\[\d+\]\.match\.mac: not a MAC pattern/);
+    const r = await load("00:cc:02:00:00:00");
+    expect(completed(r.report)).toBeGreaterThan(5);
+  });
+
+  it("the relay and Kea stop cleanly on SIGTERM, well within docker stop's 2 s", async () => {
+    for (const name of [
+      lab.started.plan.relay.container,
+      lab.started.plan.vrfs[0]?.keas[0]?.container ?? "",
+    ]) {
+      const c = lab.docker.getContainer(lab.started.containers.get(name) ?? "");
+      await c.stop({ t: 2 });
+      // 0: exited on SIGTERM; 137 would mean docker had to SIGKILL it after 2 s.
+      expect((await c.inspect()).State.ExitCode, name).toBe(0);
+    }
+  });
+});
