@@ -4,7 +4,7 @@ import type Docker from "dockerode";
 import { pack } from "tar-stream";
 import { DEFAULT_POLICY } from "../relay/policy/default-policy.ts";
 import { parsePolicy } from "../relay/policy/policy.ts";
-import { LABEL, removeLabelled } from "./docker.ts";
+import { exec, LABEL, removeLabelled } from "./docker.ts";
 import { allowOnBridge, bridgeName, pruneRules } from "./firewall.ts";
 import type { ImageTags } from "./images.ts";
 import { createLabNetwork, type LabNetwork } from "./networks.ts";
@@ -94,8 +94,6 @@ export async function startLab(docker: Docker, o: LabOptions): Promise<StartedLa
       ...labels,
       [LABEL.role]: "access",
     });
-    const warning = await allowOnBridge(docker, o.images.client, o.name, bridgeName(access.id));
-    if (warning) say(`warning: ${warning}`);
     const backends: LabNetwork[] = [];
     for (const v of o.topology.vrfs) {
       backends.push(
@@ -105,6 +103,16 @@ export async function startLab(docker: Docker, o: LabOptions): Promise<StartedLa
           [LABEL.vrf]: v.name,
         }),
       );
+    }
+    // Clients' DHCP traffic on the access network, and Kea's answers to a link address in
+    // giaddr mode, are outside their network's subnet (see firewall.ts).
+    const offSubnet = [
+      access,
+      ...backends.filter((_, i) => o.topology.vrfs[i]?.subnetSelection === "giaddr"),
+    ];
+    for (const n of offSubnet) {
+      const warning = await allowOnBridge(docker, o.images.client, o.name, bridgeName(n.id));
+      if (warning) say(`warning: ${warning}`);
     }
     const plan = planLab(o.name, o.topology, access, backends);
     const containers = new Map<string, string>();
@@ -117,7 +125,11 @@ export async function startLab(docker: Docker, o: LabOptions): Promise<StartedLa
           Image: o.images.kea,
           Labels: { ...labels, [LABEL.role]: "kea", [LABEL.vrf]: v.spec.name },
           MacAddress: kea.mac,
-          HostConfig: { NetworkMode: v.network, Init: false },
+          // giaddr mode: Kea answers the link address, so it needs a route to it through the relay.
+          HostConfig: {
+            NetworkMode: v.network,
+            CapAdd: v.spec.subnetSelection === "giaddr" ? ["NET_ADMIN"] : [],
+          },
           NetworkingConfig: {
             EndpointsConfig: {
               [v.network]: { IPAMConfig: { IPv4Address: kea.ipv4, IPv6Address: kea.ipv6 } },
@@ -137,7 +149,11 @@ export async function startLab(docker: Docker, o: LabOptions): Promise<StartedLa
       Image: o.images.relay,
       Labels: { ...labels, [LABEL.role]: "relay" },
       Env: [`DHCPLAB_RELAY_CONFIG=${RELAY_CONFIG_PATH}`],
-      HostConfig: { NetworkMode: plan.access.network },
+      // giaddr mode: the relay holds the VRF's link address, where Kea's answers arrive.
+      HostConfig: {
+        NetworkMode: plan.access.network,
+        CapAdd: plan.vrfs.some((v) => v.spec.subnetSelection === "giaddr") ? ["NET_ADMIN"] : [],
+      },
       NetworkingConfig: {
         EndpointsConfig: {
           [plan.access.network]: {
@@ -160,6 +176,14 @@ export async function startLab(docker: Docker, o: LabOptions): Promise<StartedLa
 
     say("starting containers");
     await Promise.all([...containers.values()].map((id) => docker.getContainer(id).start()));
+    for (const v of plan.vrfs.filter((v) => v.spec.subnetSelection === "giaddr" && v.spec.link4)) {
+      for (const kea of v.keas) {
+        const route = ["ip", "route", "replace", `${v.spec.link4}/32`, "via", v.relay.ipv4];
+        const r = await exec(docker, containers.get(kea.container) ?? "", route);
+        if (r.exitCode !== 0)
+          throw new Error(`${kea.container}: ${route.join(" ")} failed: ${r.stderr.trim()}`);
+      }
+    }
     say("waiting for Kea (status-get through each control agent) and the relay (/healthz)");
     await Promise.all(
       [...containers.entries()].map(([name, id]) =>

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { lookup } from "node:dns/promises";
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
@@ -56,6 +57,12 @@ async function main(): Promise<void> {
       ),
     })),
   );
+  // giaddr mode: the server answers the VRF's link address, so the relay holds it on that VRF's interface.
+  for (const v of config.vrfs.filter((v) => v.subnetSelection === "giaddr" && v.link4 && v.ipv4)) {
+    const dev = interfaceWith(v.ipv4 as string);
+    execFileSync("ip", ["address", "replace", `${v.link4}/32`, "dev", dev]);
+    log.info({ vrf: v.name, address: v.link4, dev }, "holding the link address for giaddr mode");
+  }
   const socketOptions = { bufferBytes: config.socketBuffer, accessInterface };
   const sockets: RelaySocket[] = [];
   let relay4: Relay4 | undefined;
