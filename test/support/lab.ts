@@ -17,11 +17,7 @@ export interface TestLab {
 }
 
 /** Starts a complete lab for a test file. */
-export async function startTestLab(
-  file: string,
-  topology?: Topology,
-  extraLabels: Record<string, string> = {},
-): Promise<TestLab> {
+export async function startTestLab(file: string, topology?: Topology): Promise<TestLab> {
   const docker = dockerClient();
   const tags = inject("imageTags");
   const name = `t${process.pid}-${file}`
@@ -32,7 +28,7 @@ export async function startTestLab(
     name,
     topology: topology ?? (await loadTopology()),
     images: tags,
-    labels: { ...inject("testRun").labels, ...extraLabels },
+    labels: inject("testRun").labels,
   });
   const running = await findLab(docker, name);
   const relayId = started.containers.get(started.plan.relay.container) ?? "";
