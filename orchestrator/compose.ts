@@ -2,7 +2,7 @@ import { relative } from "node:path";
 import { stringify } from "yaml";
 import { LABEL } from "./docker.ts";
 import { ROOT } from "./images.ts";
-import { ipv4Host, ipv6Host, slotSubnets } from "./networks.ts";
+import { ipv4Host, ipv6Host, RESERVED_FROM, slotSubnets } from "./networks.ts";
 import { planLab, RELAY_CONFIG_PATH, renderRelayConfig } from "./plan.ts";
 import type { Topology } from "./topology.ts";
 
@@ -10,7 +10,7 @@ import type { Topology } from "./topology.ts";
 export const COMPOSE_LAB = "dhcplab-compose";
 
 /** The pool slots the Compose lab uses: fixed, at the top of the pool, away from `dhcplab up`'s random picks. */
-const COMPOSE_FIRST_SLOT = 200;
+const COMPOSE_FIRST_SLOT = RESERVED_FROM;
 
 /** compose.yaml for a topology: the same networks, addresses and configuration as `dhcplab up`. */
 export function renderCompose(topology: Topology): string {

@@ -299,13 +299,17 @@ export async function findLab(docker: Docker, name: string): Promise<RunningLab>
   };
 }
 
-/** Removes a lab (or, when `name` is undefined, every dhcplab lab) and its firewall rules; idempotent. */
+/**
+ * Removes a lab (or, when `name` is undefined, every lab carrying the `within` label: by
+ * default every dhcplab lab) and its firewall rules; idempotent.
+ */
 export async function downLabs(
   docker: Docker,
   name: string | undefined,
   clientImage = "dhcplab-client:latest",
+  within: string = LABEL.managed,
 ): Promise<{ containers: number; networks: number }> {
-  const removed = await removeLabelled(docker, name === undefined ? LABEL.managed : `${LABEL.lab}=${name}`);
+  const removed = await removeLabelled(docker, name === undefined ? within : `${LABEL.lab}=${name}`);
   const haveImage = await docker
     .getImage(clientImage)
     .inspect()
@@ -313,6 +317,12 @@ export async function downLabs(
       () => true,
       () => false,
     );
-  if (haveImage) await pruneRules(docker, clientImage, name === undefined ? "all" : { lab: name });
+  // A scoped --all removes its labs' rules through the stale-rule sweep: their bridges are gone.
+  if (haveImage)
+    await pruneRules(
+      docker,
+      clientImage,
+      name !== undefined ? { lab: name } : within === LABEL.managed ? "all" : "stale-only",
+    );
   return removed;
 }

@@ -9,6 +9,10 @@ export interface LeaseRow {
   family: 4 | 6;
   address: string;
   subnetId: number;
+  /** Seconds; Kea 2.6 keeps a released lease with 0 (lease affinity) rather than deleting it. */
+  validLifetime: number;
+  /** Kea's lease state: 0 default, 1 declined, 2 expired-reclaimed. */
+  state: number;
   /** MAC (DHCPv4) or DUID (DHCPv6) as Kea prints them. */
   client: string;
   hostname?: string;
@@ -35,6 +39,8 @@ export async function labLeases(
           family: 4,
           address: l["ip-address"],
           subnetId: l["subnet-id"],
+          validLifetime: l["valid-lft"],
+          state: l.state,
           client: l["hw-address"],
           hostname: l.hostname || undefined,
           relayInfo: l["user-context"]?.ISC,
@@ -49,6 +55,8 @@ export async function labLeases(
           family: 6,
           address: l["ip-address"],
           subnetId: l["subnet-id"],
+          validLifetime: l["valid-lft"],
+          state: l.state,
           client: l.duid,
           relayInfo: l["user-context"]?.ISC,
         });

@@ -15,6 +15,9 @@ export interface LabNetwork {
 /** How many /24 (and /64) networks the pool holds: 10.213.0.0/16 and fd64:6c61:6200::/48. */
 export const POOL_SIZE = 256;
 
+/** Slots from here on are the Compose lab's fixed subnets; `createLabNetwork` allocates below. */
+export const RESERVED_FROM = 200;
+
 /** The IPv4 and IPv6 subnets of pool slot `index`. */
 export function slotSubnets(index: number): { ipv4Subnet: string; ipv6Subnet: string } {
   if (!Number.isInteger(index) || index < 0 || index >= POOL_SIZE) {
@@ -59,9 +62,9 @@ export async function createLabNetwork(
 ): Promise<LabNetwork> {
   const used = await usedIpv4Subnets(docker);
   // Start at a random slot so that concurrent allocators rarely collide.
-  const start = Math.floor(Math.random() * POOL_SIZE);
-  for (let step = 0; step < POOL_SIZE; step++) {
-    const index = (start + step) % POOL_SIZE;
+  const start = Math.floor(Math.random() * RESERVED_FROM);
+  for (let step = 0; step < RESERVED_FROM; step++) {
+    const index = (start + step) % RESERVED_FROM;
     const { ipv4Subnet, ipv6Subnet } = slotSubnets(index);
     if (used.has(ipv4Subnet)) continue;
     try {
@@ -95,5 +98,5 @@ export async function createLabNetwork(
       used.add(ipv4Subnet);
     }
   }
-  throw new Error(`no free subnet left in 10.213.0.0/16 for network ${name}`);
+  throw new Error(`no free subnet left in 10.213.0.0/16 (slots 0-${RESERVED_FROM - 1}) for network ${name}`);
 }

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { hex, text, utf8 } from "../codec/bytes.ts";
 import { MSG, OP, OPT } from "../codec/dhcp4/codes.ts";
 import { type Dhcp4Message, decodeDhcp4, encodeDhcp4, FLAG_BROADCAST } from "../codec/dhcp4/message.ts";
-import { getOption, messageType, setOption } from "../codec/dhcp4/options.ts";
+import { getOption, messageType, serverId, setOption } from "../codec/dhcp4/options.ts";
 import {
   decodeRelayAgentInfo,
   encodeRelayAgentInfo,
@@ -136,6 +136,8 @@ describe("DHCPv4 path", () => {
     const m = decodeDhcp4(out?.bytes ?? new Uint8Array());
     expect(getOption(m, OPT.relayAgentInfo)).toBeUndefined();
     expect(messageType(m)).toBe(MSG.OFFER);
+    // RFC 5107: the client sees the relay as its server, and renews and releases through it.
+    expect(serverId(m)).toBe(ACCESS);
     expect(m.flags & FLAG_BROADCAST).toBe(FLAG_BROADCAST);
     expect(
       counters.get("dhcplab_relay_messages_total", {

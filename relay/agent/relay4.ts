@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { ipv4ToBytes } from "../codec/address.ts";
 import { hex, text } from "../codec/bytes.ts";
 import { MSG, messageTypeName, OP, OPT } from "../codec/dhcp4/codes.ts";
 import {
@@ -206,6 +207,12 @@ export class Relay4 {
     // Remove exactly what this relay added: give back the Option 82 the request came with.
     if (t.original82) setOption(m, OPT.relayAgentInfo, t.original82);
     else removeOption(m, OPT.relayAgentInfo);
+    // RFC 5107 §4 has the server put the override in option 54; Kea 2.6 does not, so the relay
+    // does (as other relays' server-id-override does), and clients renew and release through it.
+    // Kea accepts the relay's address in their option 54 because sub-option 11 says so.
+    if (this.vrfs.get(t.vrf)?.serverIdOverride && getOption(m, OPT.serverId)) {
+      setOption(m, OPT.serverId, ipv4ToBytes(this.o.accessAddress));
+    }
     const type = messageTypeName(messageType(m));
     let address: string;
     let port = 68;

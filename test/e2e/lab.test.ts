@@ -83,6 +83,48 @@ describe("the default lab", () => {
     },
   );
 
+  it.each([
+    { family: 4, mac: "00:aa:02:00:03:01", prefix: "192.168.11." },
+    { family: 6, mac: "00:bb:01:00:03:02", prefix: "fd00:20::" },
+  ] as const)(
+    "dhclient -$family releases its lease through the relay, after which Kea no longer holds it",
+    async ({ family, mac, prefix }) => {
+      const flag = `-${family}`;
+      const script = [
+        "for i in $(seq 50); do ip -6 addr show dev eth0 tentative | grep -q . || break; sleep 0.1; done",
+        `dhclient ${flag} -1 -v -lf /tmp/leases eth0 || exit 1`,
+        `ip -o ${flag} addr show dev eth0 scope global | awk '{print $4}' | sed 's/^/ADDRESS /'`,
+        // DHCPv4 RELEASE is unicast to the server identifier: the relay's access address (RFC 5107).
+        `dhclient ${flag} -r -v -lf /tmp/leases eth0`,
+      ].join("\n");
+      const r = await runOnAccess(lab.docker, lab.running, lab.clientImage, ["sh", "-c", script], {
+        mac,
+        capAdd: ["NET_ADMIN", "NET_RAW"],
+      });
+      const address = [...r.output.matchAll(/^ADDRESS (\S+)\/\d+$/gm)]
+        .map((m) => m[1])
+        .find((a) => a?.startsWith(prefix));
+      expect(address, r.output).toBeDefined();
+      await expect
+        .poll(
+          async () =>
+            (await labLeases(lab.docker, lab.running, { families: [family] })).some(
+              // Kea 2.6 keeps a released lease with a valid lifetime of 0 (lease affinity).
+              (l) => l.address === address && l.validLifetime > 0,
+            ),
+          { timeout: 5000 },
+        )
+        .toBe(false);
+      expect(
+        await lab.counter("dhcplab_relay_messages_total", {
+          family,
+          type: "RELEASE",
+          direction: "to-server",
+        }),
+      ).toBeGreaterThan(0);
+    },
+  );
+
   it("a client that no rule matches gets nothing and is counted as dropped", async () => {
     const before = await lab.counter("dhcplab_relay_drops_total", { family: 4, reason: "unmatched" });
     const r = await runLoad(lab.docker, lab.running, lab.clientImage, {
@@ -163,8 +205,14 @@ describe("the default lab", () => {
 });
 
 describe("labs side by side", () => {
-  it("two labs with different names serve at the same time, and down removes each entirely", async () => {
-    const [a, b] = await Promise.all([startTestLab("side-a"), startTestLab("side-b")]);
+  it("two labs with different names serve at the same time, and down --all removes them entirely", async () => {
+    // down --all removes every dhcplab lab on the host; here it is scoped to this test's two labs,
+    // so that it leaves the other test files' labs alone.
+    const group = { "dev.dhcplab.test-group": `side-${process.pid}` };
+    const [a, b] = await Promise.all([
+      startTestLab("side-a", undefined, group),
+      startTestLab("side-b", undefined, group),
+    ]);
     try {
       const subnets = (l: TestLab) => l.running.networks.flatMap((n) => n.subnets);
       expect(subnets(a).some((s) => subnets(b).includes(s))).toBe(false);
@@ -187,8 +235,13 @@ describe("labs side by side", () => {
       expect(completed(ra.report)).toBeGreaterThan(20);
       expect(completed(rb.report)).toBeGreaterThan(20);
     } finally {
-      await downLabs(a.docker, a.started.plan.name);
-      await downLabs(b.docker, b.started.plan.name);
+      const removed = await downLabs(
+        a.docker,
+        undefined,
+        a.clientImage,
+        `dev.dhcplab.test-group=side-${process.pid}`,
+      );
+      expect(removed).toEqual({ containers: 6, networks: 6 });
     }
     for (const name of [a.started.plan.name, b.started.plan.name]) {
       await expect(findLab(a.docker, name)).rejects.toThrow(/no lab named/);
@@ -196,5 +249,10 @@ describe("labs side by side", () => {
       expect(await a.docker.listContainers({ all: true, filters })).toEqual([]);
       expect(await a.docker.listNetworks({ filters })).toEqual([]);
     }
+    // Removing what is gone already is not an error.
+    expect(await downLabs(a.docker, a.started.plan.name, a.clientImage)).toEqual({
+      containers: 0,
+      networks: 0,
+    });
   });
 });

@@ -17,7 +17,11 @@ export interface TestLab {
 }
 
 /** Starts a complete lab for a test file. */
-export async function startTestLab(file: string, topology?: Topology): Promise<TestLab> {
+export async function startTestLab(
+  file: string,
+  topology?: Topology,
+  labels: Record<string, string> = {},
+): Promise<TestLab> {
   const docker = dockerClient();
   const tags = inject("imageTags");
   const name = `t${process.pid}-${file}`
@@ -28,7 +32,7 @@ export async function startTestLab(file: string, topology?: Topology): Promise<T
     name,
     topology: topology ?? (await loadTopology()),
     images: tags,
-    labels: inject("testRun").labels,
+    labels: { ...inject("testRun").labels, ...labels },
   });
   const running = await findLab(docker, name);
   const relayId = started.containers.get(started.plan.relay.container) ?? "";
