@@ -19,7 +19,15 @@ function roundTrip(family: 4 | 6, bytes: Uint8Array): Uint8Array {
 describe("golden packets", () => {
   it("include both families, every client captured, and malformed relay packets", () => {
     const names = packets.map((p) => p.name).join(" ");
-    for (const tool of ["perfdhcp-v4", "perfdhcp-v6", "dhclient-v4", "dhclient-v6", "udhcpc-v4"])
+    for (const tool of [
+      "perfdhcp-v4",
+      "perfdhcp-v6",
+      "dhclient-v4",
+      "dhclient-v6",
+      "udhcpc-v4",
+      "dhcpcd-v4",
+      "dhcpcd-v6",
+    ])
       expect(names).toContain(tool);
     expect(packets.filter((p) => p.malformed).length).toBeGreaterThanOrEqual(1);
   });
