@@ -42,7 +42,10 @@ export function perfdhcpCommand(o: LoadOptions, relayIpv4: string): string[] {
     : ["perfdhcp", "-6", "-l", "eth0", ...common];
 }
 
-/** Runs a one-shot container from the client image on the lab's access network; returns exit code and output. */
+/**
+ * Runs a one-shot container from the client image on the lab's access network; returns exit
+ * code and output. `writableProc` gives it an unmasked, writable /proc (dhcpcd needs /proc/sys).
+ */
 export async function runOnAccess(
   docker: Docker,
   lab: RunningLab,

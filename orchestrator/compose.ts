@@ -67,6 +67,8 @@ export function renderCompose(topology: Topology): string {
     container_name: plan.relay.container,
     labels: labels("relay"),
     environment: { DHCPLAB_RELAY_CONFIG: RELAY_CONFIG_PATH },
+    // It holds the clients' gateway addresses on the access network.
+    cap_add: ["NET_ADMIN"],
     configs: [{ source: "relay", target: RELAY_CONFIG_PATH }],
     networks: Object.fromEntries([
       ["access", { ipv4_address: plan.access.relay.ipv4, ipv6_address: plan.access.relay.ipv6 }],

@@ -149,10 +149,12 @@ export async function startLab(docker: Docker, o: LabOptions): Promise<StartedLa
       Image: o.images.relay,
       Labels: { ...labels, [LABEL.role]: "relay" },
       Env: [`DHCPLAB_RELAY_CONFIG=${RELAY_CONFIG_PATH}`],
-      // giaddr mode: the relay holds the VRF's link address, where Kea's answers arrive.
+      // The relay holds the clients' gateway addresses, and in giaddr mode the VRF's link address.
       HostConfig: {
         NetworkMode: plan.access.network,
-        CapAdd: plan.vrfs.some((v) => v.spec.subnetSelection === "giaddr") ? ["NET_ADMIN"] : [],
+        CapAdd: plan.vrfs.some((v) => v.spec.subnetSelection === "giaddr" || v.spec.gateways.length > 0)
+          ? ["NET_ADMIN"]
+          : [],
       },
       NetworkingConfig: {
         EndpointsConfig: {

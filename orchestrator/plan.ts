@@ -104,6 +104,7 @@ export function renderRelayConfig(
       ipv4: plan.access.relay.ipv4,
       ipv4Subnet: plan.access.subnets.ipv4Subnet,
       ipv6: plan.access.relay.ipv6,
+      gateways: plan.vrfs.flatMap((v) => v.spec.gateways),
     },
     vrfs: plan.vrfs.map((v) => ({
       name: v.spec.name,

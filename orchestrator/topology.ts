@@ -39,6 +39,21 @@ const vrf = z.strictObject({
   link4: address(ipv4ToBytes, "IPv4").optional(),
   /** RELAY-FORW's link-address: selects the VRF's DHCPv6 subnet in Kea. */
   link6: address(ipv6ToBytes, "IPv6").optional(),
+  /**
+   * The routers of the VRF's client subnets (the `routers` Kea hands out), as address/prefix.
+   * The relay holds them on the access network, as a real relay is its clients' router: clients
+   * renew and release by unicast through them, and the relay answers bound clients by unicast.
+   */
+  gateways: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^\d+\.\d+\.\d+\.\d+\/(1[6-9]|2\d|30)$/,
+          "a gateway is address/prefix, e.g. 192.168.10.1/24 (/16 to /30)",
+        ),
+    )
+    .default([]),
 });
 
 /** The topology file's schema: the VRFs and the relay; everything else is derived. */
@@ -77,10 +92,12 @@ vrfs:
     keaConfig: kea-configs/RED     # VIDEO 192.168.10.0/24 + DATA 192.168.11.0/24, fd00:10::/64 + fd00:11::/64
     link4: 192.168.10.1            # RFC 3527 Link Selection: picks RED's shared network
     link6: fd00:10::1              # RELAY-FORW link-address
+    gateways: [192.168.10.1/24, 192.168.11.1/24]   # the clients' routers: the relay holds them
   - name: BLUE
     keaConfig: kea-configs/BLUE    # 192.168.20.0/24, fd00:20::/64
     link4: 192.168.20.1
     link6: fd00:20::1
+    gateways: [192.168.20.1/24]
 relay: {}                          # policy: my-policy.yaml (default: the relay's embedded policy)
 `;
 

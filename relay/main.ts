@@ -63,6 +63,11 @@ async function main(): Promise<void> {
     execFileSync("ip", ["address", "replace", `${v.link4}/32`, "dev", dev]);
     log.info({ vrf: v.name, address: v.link4, dev }, "holding the link address for giaddr mode");
   }
+  // The clients' routers: the relay is their gateway on the access network, as a real relay is.
+  for (const gateway of config.access.gateways) {
+    execFileSync("ip", ["address", "replace", gateway, "dev", accessInterface]);
+    log.info({ gateway, dev: accessInterface }, "holding a client gateway address");
+  }
   const socketOptions = { bufferBytes: config.socketBuffer, accessInterface };
   const sockets: RelaySocket[] = [];
   let relay4: Relay4 | undefined;
@@ -85,6 +90,7 @@ async function main(): Promise<void> {
   relay4 = new Relay4({
     accessAddress: config.access.ipv4,
     accessBroadcast: broadcastOf(config.access.ipv4Subnet),
+    gateways: config.access.gateways,
     vrfs: vrfs
       .filter((v) => v.servers4.length > 0)
       .map((v) => ({

@@ -64,6 +64,8 @@ export const relayConfigSchema = z
       /** The access network's prefix: replies to clients without an address go to its broadcast address. */
       ipv4Subnet: cidr4,
       ipv6: ipv6.optional(),
+      /** Router addresses of the clients' subnets (192.168.10.1/24): the relay holds them on the access interface. */
+      gateways: z.array(cidr4).default([]),
     }),
     vrfs: z.array(vrf).min(1, "at least one VRF"),
     /** Socket buffer sizes in bytes (4 MB holds 20k requests/s without loss). */
@@ -108,14 +110,25 @@ export async function loadRelayConfig(file: string): Promise<RelayConfig> {
   return parseRelayConfig(await readFile(file, "utf8"), file);
 }
 
+function ipv4Number(address: string): number {
+  const b = ipv4ToBytes(address);
+  return (
+    ((b[0] as number) * 2 ** 24 + (((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number))) >>>
+    0
+  );
+}
+
+/** Whether `address` is inside `prefix` (192.168.10.7 in 192.168.10.1/24). */
+export function inPrefix(address: string, prefix: string): boolean {
+  const [net, len] = prefix.split("/");
+  const bits = Number(len);
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  return (ipv4Number(address) & mask) >>> 0 === (ipv4Number(net ?? "") & mask) >>> 0;
+}
+
 /** The broadcast address of an IPv4 prefix (10.213.5.0/24 -> 10.213.5.255). */
 export function broadcastOf(prefix: string): string {
   const [addr, len] = prefix.split("/");
-  const b = ipv4ToBytes(addr ?? "");
-  const n =
-    ((b[0] as number) * 2 ** 24 + (((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number))) >>>
-    0;
-  const host = 2 ** (32 - Number(len)) - 1;
-  const bcast = (n | host) >>> 0;
+  const bcast = (ipv4Number(addr ?? "") | (2 ** (32 - Number(len)) - 1)) >>> 0;
   return [bcast >>> 24, (bcast >>> 16) & 255, (bcast >>> 8) & 255, bcast & 255].join(".");
 }

@@ -57,6 +57,7 @@ describe("DHCPv4 path", () => {
     new Relay4({
       accessAddress: ACCESS,
       accessBroadcast: "10.213.1.255",
+      gateways: ["192.168.10.1/24"],
       vrfs: [
         {
           name: "RED",
@@ -149,19 +150,22 @@ describe("DHCPv4 path", () => {
     ).toBe(1);
   });
 
-  it("answers a renewing client (ciaddr set) by unicast to where it sent from", () => {
+  it.each([
+    { ciaddr: "192.168.10.10", to: "192.168.10.10", why: "ciaddr, through the gateway the relay holds" },
+    { ciaddr: "172.30.0.9", to: CLIENT_SOURCE, why: "where it came from, when no gateway covers ciaddr" },
+  ])("answers a renewing client (ciaddr $ciaddr) by unicast to $why (RFC 2131 §4.1)", ({ ciaddr, to }) => {
     const m = decodeDhcp4(dhclientDiscover());
-    m.ciaddr = "192.168.10.10";
+    m.ciaddr = ciaddr;
     setOption(m, OPT.messageType, Uint8Array.of(MSG.REQUEST));
     relay.handle(encodeDhcp4(m), CLIENT_SOURCE);
     const [req] = transport.take();
     relay.handle(
       offerFor(req?.bytes ?? new Uint8Array(), MSG.ACK, (r) => {
-        r.ciaddr = "192.168.10.10";
+        r.ciaddr = ciaddr;
       }),
       RED_SERVER,
     );
-    expect(transport.take()[0]).toMatchObject({ port: 68, address: CLIENT_SOURCE });
+    expect(transport.take()[0]).toMatchObject({ port: 68, address: to });
   });
 
   describe("packets from a downstream relay (giaddr set)", () => {

@@ -28,6 +28,7 @@ import {
 } from "../codec/dhcp4/relay-agent-info.ts";
 import { DecodeError, EncodeError } from "../codec/errors.ts";
 import type { ClientFacts, Policy } from "../policy/policy.ts";
+import { inPrefix } from "./config.ts";
 import type { Counters, DropReason } from "./counters.ts";
 import { RateLimitedLog } from "./rate-limited-log.ts";
 import { Transactions } from "./transactions.ts";
@@ -54,6 +55,8 @@ export interface Relay4Options {
   accessAddress: string;
   /** The access network's broadcast address. */
   accessBroadcast: string;
+  /** The clients' gateway addresses the relay holds on the access network (192.168.10.1/24). */
+  gateways: readonly string[];
   vrfs: Vrf4[];
   policy: () => Policy;
   transport: Transport4;
@@ -221,8 +224,9 @@ export class Relay4 {
       address = t.downstream;
       port = 67;
     } else if (m.ciaddr !== ZERO && messageType(m) !== MSG.NAK) {
-      // RFC 2131 §4.1: a client with an address gets its reply by unicast.
-      address = t.source;
+      // RFC 2131 §4.1: a client with an address gets its reply by unicast to ciaddr, which the
+      // relay reaches through the gateway it holds on that subnet; else where the request came from.
+      address = this.o.gateways.some((g) => inPrefix(m.ciaddr, g)) ? m.ciaddr : t.source;
     } else {
       // No address yet (or a NAK): broadcast on the access network. Unicast to yiaddr
       // would need an ARP entry for chaddr, which a UDP socket cannot write.

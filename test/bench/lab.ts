@@ -21,6 +21,7 @@ const eightVrfs: Topology = {
     subnetSelection: "link-selection" as const,
     link4: "192.168.20.1",
     link6: "fd00:20::1",
+    gateways: [],
   })),
 };
 

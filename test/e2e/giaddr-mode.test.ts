@@ -3,7 +3,7 @@ import { runClient, runLoad } from "../../orchestrator/clients.ts";
 import { labLeases } from "../../orchestrator/leases.ts";
 import { completed } from "../../orchestrator/perfdhcp.ts";
 import { loadTopology } from "../../orchestrator/topology.ts";
-import { startTestLab, type TestLab } from "../support/lab.ts";
+import { keepArtifactsOnFailure, startTestLab, type TestLab } from "../support/lab.ts";
 
 // Subnet selection by giaddr (BLUE) next to RFC 3527 Link Selection (RED), in one lab.
 
@@ -21,6 +21,8 @@ describe("a VRF in giaddr mode", () => {
   afterAll(async () => {
     await lab?.started.down();
   });
+
+  keepArtifactsOnFailure(() => lab);
 
   it("serves perfdhcp and a real client with giaddr = the link address and no Link Selection sub-option", async () => {
     const r = await runLoad(lab.docker, lab.running, lab.clientImage, {

@@ -8,7 +8,7 @@ import { labLeases } from "../../orchestrator/leases.ts";
 import { completed } from "../../orchestrator/perfdhcp.ts";
 import { loadTopology } from "../../orchestrator/topology.ts";
 import { DEFAULT_POLICY } from "../../relay/policy/default-policy.ts";
-import { startTestLab, type TestLab } from "../support/lab.ts";
+import { keepArtifactsOnFailure, startTestLab, type TestLab } from "../support/lab.ts";
 
 // The relay reloads its policy on SIGHUP: a good policy applies to the next client without a
 // restart; a bad one is refused and the running policy stays. Then it stops cleanly.
@@ -48,6 +48,8 @@ describe("policy reload by SIGHUP", () => {
   afterAll(async () => {
     await lab?.started.down();
   });
+
+  keepArtifactsOnFailure(() => lab);
 
   it("applies a new rule to the next client, without a restart", async () => {
     const before = await load("00:cc:01:00:00:00");

@@ -1,8 +1,9 @@
 import type Docker from "dockerode";
-import { inject } from "vitest";
+import { beforeEach, inject } from "vitest";
 import { dockerClient, exec, LABEL } from "../../orchestrator/docker.ts";
 import { findLab, type RunningLab, type StartedLab, startLab } from "../../orchestrator/lab.ts";
 import { loadTopology, type Topology } from "../../orchestrator/topology.ts";
+import { saveArtifacts, startCaptures } from "./artifacts.ts";
 
 /** A lab started for one test file: unique name, labelled with the test run, removed at the end. */
 export interface TestLab {
@@ -14,6 +15,23 @@ export interface TestLab {
   counters(): Promise<Record<string, Record<string, number>>>;
   /** The sum of a relay counter over the series whose labels include every `match`. */
   counter(name: string, match?: Record<string, string | number>): Promise<number>;
+  /** Saves logs and packet captures under test-results/<testName>/; returns the folder. */
+  saveArtifacts(testName: string): Promise<string>;
+}
+
+/**
+ * Registers, for every test of the calling file, a handler that saves the lab's logs and
+ * captures when the test fails. `lab` is read when a test fails (the file's beforeAll sets it).
+ */
+export function keepArtifactsOnFailure(lab: () => TestLab | undefined): void {
+  beforeEach(({ task, onTestFailed }) => {
+    onTestFailed(async () => {
+      const l = lab();
+      if (!l) return;
+      const dir = await l.saveArtifacts(`${task.file?.name.replace(/^.*\//, "") ?? "test"}-${task.name}`);
+      console.error(`logs and packet captures of the failed test: ${dir}`);
+    });
+  });
 }
 
 /** Starts a complete lab for a test file. */
@@ -35,6 +53,10 @@ export async function startTestLab(
     labels: { ...inject("testRun").labels, ...labels },
   });
   const running = await findLab(docker, name);
+  const captureId = await startCaptures(docker, started, tags.client, {
+    ...inject("testRun").labels,
+    ...labels,
+  });
   const relayId = started.containers.get(started.plan.relay.container) ?? "";
   const counters = async () => {
     const r = await exec(docker, relayId, ["curl", "-fsS", "http://127.0.0.1:9100/counters"]);
@@ -47,7 +69,15 @@ export async function startTestLab(
       .filter(([labels]) => want.every((w) => labels.split(",").includes(w)))
       .reduce((n, [, v]) => n + v, 0);
   };
-  return { docker, started, running, clientImage: tags.client, counters, counter };
+  return {
+    docker,
+    started,
+    running,
+    clientImage: tags.client,
+    counters,
+    counter,
+    saveArtifacts: (testName) => saveArtifacts(docker, started, captureId, testName),
+  };
 }
 
 /** The labels every object of a lab carries. */

@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runClient, runOnAccess } from "../../orchestrator/clients.ts";
+import { labLeases } from "../../orchestrator/leases.ts";
+import { keepArtifactsOnFailure, startTestLab, type TestLab } from "../support/lab.ts";
+
+// Real DHCP clients through the relay: each obtains an address in its VRF's subnet, renews it
+// through the relay where the client can be made to, and releases it, after which Kea no
+// longer holds the lease.
+
+const WAIT_FOR_LINK =
+  "for i in $(seq 50); do ip -6 addr show dev eth0 tentative | grep -q . || break; sleep 0.1; done";
+const PRINT_ADDRESSES = (flag: string) =>
+  `ip -o ${flag} addr show dev eth0 scope global | awk '{print "ADDRESS " $4}'`;
+
+/** Every `ADDRESS a/len` line's address within `prefix`. */
+function addressIn(output: string, prefix: string): string | undefined {
+  return [...output.matchAll(/^ADDRESS (\S+)\/\d+$/gm)].map((m) => m[1]).find((a) => a?.startsWith(prefix));
+}
+
+describe("real clients through the relay", () => {
+  let lab: TestLab;
+
+  beforeAll(async () => {
+    lab = await startTestLab("clients");
+  });
+
+  afterAll(async () => {
+    await lab?.started.down();
+  });
+
+  keepArtifactsOnFailure(() => lab);
+
+  /** Whether Kea holds a lease on `address` (Kea 2.6 keeps a released one with valid lifetime 0). */
+  const held = async (family: 4 | 6, address: string | undefined) =>
+    (await labLeases(lab.docker, lab.running, { families: [family] })).some(
+      (l) => l.address === address && l.validLifetime > 0,
+    );
+  const relayed = (family: 4 | 6, type: string) =>
+    lab.counter("dhcplab_relay_messages_total", { family, type, direction: "to-server" });
+
+  const run = (mac: string, script: string[], dhcpcd = false) =>
+    lab.started.containers.size > 0
+      ? runOnAccess(lab.docker, lab.running, lab.clientImage, ["sh", "-c", script.join("\n")], {
+          mac,
+          capAdd: ["NET_ADMIN", "NET_RAW"],
+          writableProc: dhcpcd,
+        })
+      : Promise.reject(new Error("no lab"));
+
+  it("dhclient (DHCPv4, RED DATA): obtains, renews by unicast to the relay, releases", async () => {
+    const requestsBefore = await relayed(4, "REQUEST");
+    const r = await run("00:aa:02:00:05:01", [
+      // A 2-second renewal time makes dhclient renew (unicast to its server identifier: the relay) at once.
+      "echo 'supersede dhcp-renewal-time 2;' > /tmp/dhclient.conf",
+      "dhclient -4 -d -v -cf /tmp/dhclient.conf -lf /tmp/leases eth0 > /tmp/out 2>&1 &",
+      "for i in $(seq 150); do [ \"$(grep -c '^DHCPACK' /tmp/out)\" -ge 2 ] && break; sleep 0.1; done",
+      PRINT_ADDRESSES("-4"),
+      "kill %1; sleep 0.2",
+      "dhclient -4 -r -v -cf /tmp/dhclient.conf -lf /tmp/leases eth0 >> /tmp/out 2>&1",
+      "cat /tmp/out",
+    ]);
+    const address = addressIn(r.output, "192.168.11.");
+    expect(address, r.output).toBeDefined();
+    // The renewal: a REQUEST for the bound address sent to the relay's access address, and its ACK.
+    expect(r.output).toMatch(
+      new RegExp(
+        `DHCPREQUEST for ${address?.replaceAll(".", "\\.")} on eth0 to ${lab.started.plan.access.relay.ipv4.replaceAll(".", "\\.")} port 67`,
+      ),
+    );
+    expect(r.output.match(/^DHCPACK/gm)?.length).toBeGreaterThanOrEqual(2);
+    expect(await relayed(4, "REQUEST")).toBeGreaterThanOrEqual(requestsBefore + 2);
+    expect(await relayed(4, "RELEASE")).toBeGreaterThan(0);
+    await expect.poll(() => held(4, address), { timeout: 5000 }).toBe(false);
+  });
+
+  it("udhcpc (DHCPv4, BLUE): obtains, renews on SIGUSR1, releases on SIGUSR2", async () => {
+    const r = await run("00:bb:01:00:05:02", [
+      "udhcpc -f -i eth0 -t 5 -T 2 > /tmp/out 2>&1 & pid=$!",
+      "for i in $(seq 100); do grep -q 'lease of' /tmp/out && break; sleep 0.1; done",
+      PRINT_ADDRESSES("-4"),
+      "kill -USR1 $pid",
+      "for i in $(seq 100); do [ \"$(grep -c 'lease of' /tmp/out)\" -ge 2 ] && break; sleep 0.1; done",
+      "kill -USR2 $pid; sleep 0.5; kill $pid",
+      "cat /tmp/out",
+    ]);
+    const address = addressIn(r.output, "192.168.20.");
+    expect(address, r.output).toBeDefined();
+    expect(r.output).toMatch(/sending renew to server/);
+    expect(r.output.match(/lease of .* obtained/g)?.length, r.output).toBeGreaterThanOrEqual(2);
+    expect(r.output).toMatch(/sending release/);
+    await expect.poll(() => held(4, address), { timeout: 5000 }).toBe(false);
+  });
+
+  it("dhcpcd (DHCPv4, RED VIDEO): obtains an address that Kea holds", async () => {
+    const r = await runClient(lab.docker, lab.running, lab.clientImage, {
+      kind: "dhcpcd",
+      family: 4,
+      mac: "00:aa:01:00:05:03",
+    });
+    expect(r.address, r.output).toMatch(/^192\.168\.10\./);
+    expect(await held(4, r.address)).toBe(true);
+  });
+
+  it("dhclient (DHCPv6, RED VIDEO): obtains, releases", async () => {
+    const r = await run("00:aa:01:00:05:04", [
+      WAIT_FOR_LINK,
+      "dhclient -6 -1 -v -lf /tmp/leases eth0 > /tmp/out 2>&1",
+      PRINT_ADDRESSES("-6"),
+      "dhclient -6 -r -v -lf /tmp/leases eth0 >> /tmp/out 2>&1",
+      "cat /tmp/out",
+    ]);
+    const address = addressIn(r.output, "fd00:10::");
+    expect(address, r.output).toBeDefined();
+    expect(await relayed(6, "RELEASE")).toBeGreaterThan(0);
+    await expect.poll(() => held(6, address), { timeout: 5000 }).toBe(false);
+  });
+
+  it("dhcpcd with a DUID-LL (DHCPv6, 00:aa:01:*) lands in RED DATA, as the policy says", async () => {
+    const r = await run(
+      "00:aa:01:00:05:05",
+      [
+        WAIT_FOR_LINK,
+        "printf 'duid ll\\nnoipv6rs\\nia_na\\n' > /tmp/dhcpcd.conf",
+        "timeout 30 dhcpcd -6 -1 -B -t 20 -f /tmp/dhcpcd.conf eth0 > /tmp/out 2>&1",
+        PRINT_ADDRESSES("-6"),
+        "cat /tmp/out",
+      ],
+      true,
+    );
+    const address = addressIn(r.output, "fd00:11::");
+    expect(address, r.output).toBeDefined();
+    const lease = (await labLeases(lab.docker, lab.running, { families: [6] })).find(
+      (l) => l.address === address,
+    );
+    // DUID-LL: type 3, hardware type 1, the MAC.
+    expect(lease?.client).toBe("00:03:00:01:00:aa:01:00:05:05");
+    expect(JSON.stringify(lease?.relayInfo)).toContain(
+      Buffer.from("V6_DATA_LINK").toString("hex").toUpperCase(),
+    );
+  });
+
+  it("a client that sends its own Option 82 gets nothing, and is counted as untrusted", async () => {
+    const before = await lab.counter("dhcplab_relay_drops_total", {
+      family: 4,
+      reason: "untrusted-option82",
+    });
+    // udhcpc adds raw options with -x: 0x52 is Option 82, here Circuit-ID "EVIL".
+    const r = await run("00:aa:01:00:05:06", [
+      "udhcpc -i eth0 -n -q -f -t 2 -T 1 -x 0x52:01044556494c; echo EXIT $?",
+    ]);
+    expect(r.output).toMatch(/EXIT 1/);
+    expect(
+      await lab.counter("dhcplab_relay_drops_total", { family: 4, reason: "untrusted-option82" }),
+    ).toBeGreaterThanOrEqual(before + 2);
+    expect(
+      (await labLeases(lab.docker, lab.running, { families: [4] })).some(
+        (l) => l.client === "00:aa:01:00:05:06",
+      ),
+    ).toBe(false);
+  });
+});

@@ -1,0 +1,94 @@
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runLoad } from "../../orchestrator/clients.ts";
+import { labLeases } from "../../orchestrator/leases.ts";
+import { loadTopology } from "../../orchestrator/topology.ts";
+import { keepArtifactsOnFailure, startTestLab, type TestLab } from "../support/lab.ts";
+
+// 1,000 perfdhcp clients per family through the relay at a steady rate Kea sustains: the relay
+// loses nothing (its counters and perfdhcp's agree) and drops nothing.
+
+const CLIENTS = 1000;
+const RATE = 200;
+const SECONDS = 15;
+
+describe("load through the relay", () => {
+  let lab: TestLab;
+
+  beforeAll(async () => {
+    // BLUE with a /20 for DHCPv4 (the default /24 holds 241 clients); DHCPv6's pool is large already.
+    const t = await loadTopology();
+    const large = join(import.meta.dirname, "..", "fixtures", "kea-configs", "BLUE-large");
+    lab = await startTestLab("load", {
+      ...t,
+      vrfs: t.vrfs.map((v) => (v.name === "BLUE" ? { ...v, keaConfig: large } : v)),
+    });
+  });
+
+  afterAll(async () => {
+    await lab?.started.down();
+  });
+
+  keepArtifactsOnFailure(() => lab);
+
+  it.each([
+    {
+      family: 4,
+      mac: "00:bb:01:10:00:00",
+      exchanges: [
+        ["DISCOVER", "OFFER"],
+        ["REQUEST", "ACK"],
+      ],
+      prefix: "192.168.",
+    },
+    {
+      family: 6,
+      mac: "00:bb:02:10:00:00",
+      exchanges: [
+        ["SOLICIT", "ADVERTISE"],
+        ["REQUEST", "REPLY"],
+      ],
+      prefix: "fd00:20::",
+    },
+  ] as const)(
+    `DHCPv$family: ${CLIENTS} clients at ${RATE}/s for ${SECONDS} s`,
+    async ({ family, mac, exchanges, prefix }) => {
+      const count = (type: string, direction: string) =>
+        lab.counter("dhcplab_relay_messages_total", { family, vrf: "BLUE", type, direction });
+      const before = await Promise.all(
+        exchanges.flat().map((t, i) => count(t, i % 2 === 0 ? "to-server" : "to-client")),
+      );
+      const r = await runLoad(lab.docker, lab.running, lab.clientImage, {
+        mac,
+        family,
+        clients: CLIENTS,
+        rate: RATE,
+        duration: SECONDS,
+      });
+      const after = await Promise.all(
+        exchanges.flat().map((t, i) => count(t, i % 2 === 0 ? "to-server" : "to-client")),
+      );
+      const relayed = after.map((n, i) => n - (before[i] ?? 0));
+
+      r.report.exchanges.forEach((e, i) => {
+        // Everything perfdhcp sent reached the relay and went on to Kea ...
+        expect(relayed[2 * i], `${e.exchange} requests relayed`).toBe(e.sent);
+        // ... and everything perfdhcp received came through the relay (a few more may have
+        // arrived after perfdhcp stopped counting).
+        expect(relayed[2 * i + 1], `${e.exchange} replies relayed`).toBeGreaterThanOrEqual(e.received);
+        expect(relayed[2 * i + 1] ?? 0).toBeLessThanOrEqual(e.received + RATE);
+        // Kea sustains the rate: perfdhcp's own drops stay under ISC's 2.5 % criterion.
+        expect(e.drops / Math.max(1, e.sent), `${e.exchange} drop ratio`).toBeLessThan(0.025);
+      });
+      expect(await lab.counter("dhcplab_relay_drops_total", { family })).toBe(0);
+
+      // perfdhcp draws its clients at random from the 1,000: after 3,000 exchanges about 950
+      // distinct ones (1 - e^-3) hold a lease, each in the subnet its MAC's rule leads to.
+      const leases = (await labLeases(lab.docker, lab.running, { vrf: "BLUE", families: [family] })).filter(
+        (l) => l.address.startsWith(prefix),
+      );
+      expect(leases.length).toBeGreaterThan(900);
+      expect(leases.length).toBeLessThanOrEqual(CLIENTS);
+    },
+  );
+});

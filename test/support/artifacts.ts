@@ -1,0 +1,79 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type Docker from "dockerode";
+import { extract } from "tar-stream";
+import { LABEL } from "../../orchestrator/docker.ts";
+import { demux, type StartedLab } from "../../orchestrator/lab.ts";
+
+/** Where failed tests leave their evidence. */
+export const RESULTS_DIR = join(import.meta.dirname, "..", "..", "test-results");
+
+/**
+ * Starts tcpdump in the relay's network namespace, one capture per lab network (the relay
+ * is on all of them: the access network and every VRF's backend), kept in the container
+ * until a failed test asks for them.
+ */
+export async function startCaptures(
+  docker: Docker,
+  lab: StartedLab,
+  image: string,
+  labels: Record<string, string>,
+): Promise<string> {
+  const relayId = lab.containers.get(lab.plan.relay.container) ?? "";
+  const networks = [
+    { name: "access", ipv4: lab.plan.access.relay.ipv4 },
+    ...lab.plan.vrfs.map((v) => ({ name: v.spec.name.toLowerCase(), ipv4: v.relay.ipv4 })),
+  ];
+  const script = [
+    "mkdir -p /captures",
+    ...networks.map(
+      (n) =>
+        `dev=$(ip -o -4 addr show | awk '$4 ~ /^${n.ipv4.replaceAll(".", "\\.")}\\//{print $2}'); tcpdump -i "$dev" -U -s 0 -w /captures/${n.name}.pcap 'udp port 67 or udp port 68 or udp port 546 or udp port 547' 2>/dev/null &`,
+    ),
+    "wait",
+  ].join("\n");
+  const c = await docker.createContainer({
+    Image: image,
+    Cmd: ["sh", "-c", script],
+    Labels: { ...labels, [LABEL.lab]: lab.plan.name, [LABEL.role]: "capture" },
+    HostConfig: { NetworkMode: `container:${relayId}`, CapAdd: ["NET_ADMIN", "NET_RAW"] },
+  });
+  await c.start();
+  return c.id;
+}
+
+/** Saves every lab container's log and the captures under test-results/<test name>/. */
+export async function saveArtifacts(
+  docker: Docker,
+  lab: StartedLab,
+  captureId: string | undefined,
+  testName: string,
+): Promise<string> {
+  const dir = join(RESULTS_DIR, testName.replace(/[^A-Za-z0-9_.-]+/g, "-").slice(0, 120));
+  await mkdir(dir, { recursive: true });
+  for (const [name, id] of lab.containers) {
+    const logs = (await docker.getContainer(id).logs({ stdout: true, stderr: true })) as unknown as Buffer;
+    await writeFile(join(dir, `${name}.log`), `${demux(logs)}\n`);
+  }
+  if (captureId) {
+    const tar = await docker.getContainer(captureId).getArchive({ path: "/captures" });
+    const ex = extract();
+    const done = new Promise<void>((resolve, reject) => {
+      ex.on("entry", (header, stream, next) => {
+        const parts: Buffer[] = [];
+        stream.on("data", (b: unknown) => parts.push(b as Buffer));
+        stream.on("end", () => {
+          const file = header.name.split("/").pop() ?? "";
+          if (header.type === "file" && file.endsWith(".pcap")) {
+            writeFile(join(dir, file), Buffer.concat(parts)).then(() => next(), reject);
+          } else next();
+        });
+      });
+      ex.on("finish", resolve);
+      ex.on("error", reject);
+    });
+    tar.pipe(ex as unknown as NodeJS.WritableStream);
+    await done;
+  }
+  return dir;
+}
