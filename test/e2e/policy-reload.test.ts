@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { pack } from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runLoad } from "../../orchestrator/clients.ts";
+import { exec } from "../../orchestrator/docker.ts";
+import { demux } from "../../orchestrator/lab.ts";
 import { labLeases } from "../../orchestrator/leases.ts";
 import { completed } from "../../orchestrator/perfdhcp.ts";
 import { loadTopology } from "../../orchestrator/topology.ts";
@@ -86,6 +88,15 @@ describe("policy reload by SIGHUP", () => {
     expect(logs).toMatch(/policy\.yaml:\d+: rules\[\d+\]\.match\.mac: not a MAC pattern/);
     const r = await load("00:cc:02:00:00:00");
     expect(completed(r.report)).toBeGreaterThan(5);
+  });
+
+  it("a Kea container stops when one of its servers dies, so the lab sees a dead VRF", async () => {
+    const blue = lab.started.plan.vrfs.find((v) => v.spec.name === "BLUE")?.keas[0]?.container ?? "";
+    const c = lab.docker.getContainer(lab.started.containers.get(blue) ?? "");
+    await exec(lab.docker, c.id, ["pkill", "-KILL", "-x", "kea-dhcp6"]);
+    await expect.poll(async () => (await c.inspect()).State.Running, { timeout: 5000 }).toBe(false);
+    const logs = demux((await c.logs({ stdout: true, stderr: true })) as unknown as Buffer);
+    expect(logs).toMatch(/kea-entrypoint: dhcp6 exited with status \d+; stopping the container/);
   });
 
   it("the relay and Kea stop cleanly on SIGTERM, well within docker stop's 2 s", async () => {
