@@ -14,8 +14,11 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const BASE_IMAGE = "debian:trixie-slim";
 
 /** The lab's images. */
-export const IMAGE_NAMES = ["kea", "relay", "client"] as const;
+export const LAB_IMAGES = ["kea", "relay", "client"] as const;
+/** Every image dhcplab builds: the lab's, and isc-dhcp-relay for the relay benchmark. */
+export const IMAGE_NAMES = [...LAB_IMAGES, "dhcrelay"] as const;
 export type ImageName = (typeof IMAGE_NAMES)[number];
+export type LabImageName = (typeof LAB_IMAGES)[number];
 
 /** A build context: the path of each file inside the context and its bytes. */
 type Context = Map<string, Buffer>;
@@ -31,7 +34,7 @@ export interface ImageResult {
 }
 
 /** The tags of the lab's images, as `ensureImages` returns them. */
-export type ImageTags = Record<ImageName, string>;
+export type ImageTags = Record<LabImageName, string>;
 
 /** Reads docker/NAME/ into a context. */
 async function folderContext(name: ImageName): Promise<Context> {
@@ -119,7 +122,7 @@ async function baseImageId(docker: Docker): Promise<string> {
 export interface EnsureOptions {
   /** Build even when an image with the same inputs exists. */
   rebuild?: boolean;
-  /** Only these images (default: all). */
+  /** Only these images (default: the lab's). */
   only?: readonly ImageName[];
   /** Receives build output, a line at a time, prefixed by the image's name. */
   progress?: (line: string) => void;
@@ -129,7 +132,7 @@ export interface EnsureOptions {
 export async function ensureImages(docker: Docker, opts: EnsureOptions = {}): Promise<ImageResult[]> {
   const base = await baseImageId(docker);
   const results: ImageResult[] = [];
-  for (const name of opts.only ?? IMAGE_NAMES) {
+  for (const name of opts.only ?? LAB_IMAGES) {
     const started = performance.now();
     const context = await contextOf(name);
     const hash = inputsHash(context, base);
@@ -144,7 +147,7 @@ export async function ensureImages(docker: Docker, opts: EnsureOptions = {}): Pr
 /** The tags from `ensureImages` results. */
 export function tagsOf(results: readonly ImageResult[]): ImageTags {
   const tags = Object.fromEntries(results.map((r) => [r.name, r.tag]));
-  for (const name of IMAGE_NAMES) if (!tags[name]) throw new Error(`image ${name} was not ensured`);
+  for (const name of LAB_IMAGES) if (!tags[name]) throw new Error(`image ${name} was not ensured`);
   return tags as ImageTags;
 }
 

@@ -1,0 +1,463 @@
+// `npm run bench`: dhcplab's relay against isc-dhcp-relay and against no relay at all, side
+// by side on one lab, DHCPv4 DORA and DHCPv6 SARR, at a ladder of rates. Writes
+// bench-results/<date>/report.json, report.md and chart.svg. Prints figures; asserts nothing.
+//
+// BENCH_RATES (default 250,500,1000,2000,4000,8000), BENCH_SECONDS per run (5),
+// BENCH_REPEATS (3), BENCH_CLIENTS (100) change the run.
+import { mkdir, writeFile } from "node:fs/promises";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import type Docker from "dockerode";
+import { dockerClient, exec, LABEL } from "../../orchestrator/docker.ts";
+import { allowOnBridge, bridgeName } from "../../orchestrator/firewall.ts";
+import { ensureImages, ROOT, tagsOf } from "../../orchestrator/images.ts";
+import { keaCommand } from "../../orchestrator/kea-control.ts";
+import { demux, findLab, type RunningLab, startLab } from "../../orchestrator/lab.ts";
+import { ipv4Host, ipv6Host } from "../../orchestrator/networks.ts";
+import { completed, type PerfdhcpReport, parsePerfdhcp } from "../../orchestrator/perfdhcp.ts";
+import { loadTopology } from "../../orchestrator/topology.ts";
+import { renderChart, renderMarkdown } from "./report.ts";
+
+const env = (name: string, fallback: string) => process.env[name] ?? fallback;
+const RATES = env("BENCH_RATES", "250,500,1000,2000,4000,8000").split(",").map(Number);
+const SECONDS = Number(env("BENCH_SECONDS", "5"));
+const REPEATS = Number(env("BENCH_REPEATS", "3"));
+// 100 clients fit the pools of the subnets Kea gets for perfdhcp's own giaddr (108 addresses).
+const CLIENTS = Number(env("BENCH_CLIENTS", "100"));
+/** ISC's own criterion: the highest rate with drops under 2.5 %. */
+const DROP_LIMIT = 2.5;
+
+export type PathName = "direct" | "dhcplab" | "isc-dhcp-relay";
+const PATHS: PathName[] = ["direct", "dhcplab", "isc-dhcp-relay"];
+
+/** One perfdhcp run on one path. */
+export interface Run {
+  path: PathName;
+  family: 4 | 6;
+  rate: number;
+  repeat: number;
+  achievedRate: number;
+  sent: number;
+  completed: number;
+  dropPercent: number;
+  avgDelayMs: number;
+  maxDelayMs: number;
+  /** CPU time of the relay's container per completed exchange (none for direct). */
+  cpuMicrosPerExchange?: number;
+  peakMemoryMiB?: number;
+}
+
+const docker = dockerClient();
+/** Each relay container's CPU with no traffic, in ns per ms. */
+const idleNanosPerMs = new Map<string, number>();
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const images = tagsOf(await ensureImages(docker, { progress: log }));
+  const [dhcrelay] = await ensureImages(docker, { only: ["dhcrelay"], progress: log });
+  const topology = await loadTopology();
+  // BLUE with room for the clients; RED stays as the default policy expects it, idle.
+  const blueLarge = join(ROOT, "test", "fixtures", "kea-configs", "BLUE-large");
+  const name = `bench-${process.pid}`;
+  const lab = await startLab(docker, {
+    name,
+    topology: {
+      ...topology,
+      vrfs: topology.vrfs.map((v) => (v.name === "BLUE" ? { ...v, keaConfig: blueLarge } : v)),
+    },
+    images,
+    progress: log,
+  });
+  try {
+    const running = await findLab(docker, name);
+    const blue = lab.plan.vrfs.find((v) => v.spec.name === "BLUE");
+    const kea = blue?.keas[0];
+    if (!blue || !kea) throw new Error("the benchmark lab has no BLUE Kea");
+    const relayId = lab.containers.get(lab.plan.relay.container) ?? "";
+
+    // isc-dhcp-relay: on the access network and BLUE's, at host .3 on both.
+    const isc = {
+      access: ipv4Host(lab.plan.access.subnets.ipv4Subnet, 3),
+      backend: ipv4Host(blue.subnets.ipv4Subnet, 3),
+    };
+    const iscContainer = await docker.createContainer({
+      name: `${name}-dhcrelay`,
+      Image: dhcrelay?.tag ?? "dhcplab-dhcrelay:latest",
+      Labels: { ...lab.plan.labels, [LABEL.role]: "dhcrelay" },
+      HostConfig: {
+        NetworkMode: lab.plan.access.network,
+        CapAdd: ["NET_ADMIN", "NET_RAW"],
+        // DHCPv4: perfdhcp is a relay itself (giaddr = its address), which isc-dhcp-relay
+        // forwards as RFC 3046 says; Kea answers perfdhcp directly, routed back through here.
+        Sysctls: { "net.ipv4.ip_forward": "1" },
+      },
+      NetworkingConfig: {
+        EndpointsConfig: {
+          [lab.plan.access.network]: {
+            IPAMConfig: {
+              IPv4Address: isc.access,
+              IPv6Address: ipv6Host(lab.plan.access.subnets.ipv6Subnet, 3),
+            },
+          },
+        },
+      },
+    });
+    await docker.getNetwork(blue.network).connect({
+      Container: iscContainer.id,
+      EndpointConfig: {
+        IPAMConfig: { IPv4Address: isc.backend, IPv6Address: ipv6Host(blue.subnets.ipv6Subnet, 3) },
+      },
+    });
+    await iscContainer.start();
+    const ifaceOf = (ip: string) =>
+      `$(ip -o -4 addr show | awk '$4 ~ /^${ip.replaceAll(".", "\\.")}\\//{print $2}')`;
+    const startIsc = [
+      `a=${ifaceOf(isc.access)}; b=${ifaceOf(isc.backend)}`,
+      // -a: add Option 82 (Circuit-ID and Remote-ID) as dhcplab's relay does.
+      `dhcrelay -4 -a -i $a -i $b ${kea.ipv4}`,
+      // The link-address of its RELAY-FORW is an address it holds on the lower interface:
+      // give it BLUE's (fd00:20::1), as dhcplab's relay uses. -I: add Interface-ID. The
+      // server is Kea's link-local address on BLUE's link.
+      `ip address add ${blue.spec.link6}/64 dev $a nodad`,
+      `dhcrelay -6 -I -l ${blue.spec.link6}%$a -u ${kea.linkLocal}%$b`,
+    ].join("\n");
+    const r = await exec(docker, iscContainer.id, ["sh", "-c", startIsc]);
+    if (r.exitCode !== 0) throw new Error(`isc-dhcp-relay did not start: ${r.stdout}${r.stderr}`);
+    // Kea's route back to perfdhcp on the access network for isc-dhcp-relay's DHCPv4 path.
+    const keaId = lab.containers.get(kea.container) ?? "";
+    await helper(keaId, images.client, [
+      "ip",
+      "route",
+      "replace",
+      lab.plan.access.subnets.ipv4Subnet,
+      "via",
+      isc.backend,
+    ]);
+    // Those answers leave BLUE's bridge for an address outside its subnet (see firewall.ts).
+    const blueNet = (await docker.listNetworks({ filters: JSON.stringify({ name: [blue.network] }) }))[0];
+    const warning = await allowOnBridge(docker, images.client, name, bridgeName(blueNet?.Id ?? ""));
+    if (warning) log(`warning: ${warning}`);
+    // perfdhcp's giaddr is its own address: on the direct path it is on BLUE's network, through
+    // isc-dhcp-relay (which forwards it unchanged) on the access network. Kea gets a subnet
+    // for each, beside BLUE's own, through the control agent.
+    await addSubnets4(keaId, [
+      {
+        id: 98,
+        subnet: blue.subnets.ipv4Subnet,
+        pool: `${ipv4Host(blue.subnets.ipv4Subnet, 20)} - ${ipv4Host(blue.subnets.ipv4Subnet, 127)}`,
+      },
+      {
+        id: 99,
+        subnet: lab.plan.access.subnets.ipv4Subnet,
+        pool: `${ipv4Host(lab.plan.access.subnets.ipv4Subnet, 20)} - ${ipv4Host(lab.plan.access.subnets.ipv4Subnet, 127)}`,
+      },
+    ]);
+
+    const relays: Record<Exclude<PathName, "direct">, string> = {
+      dhcplab: relayId,
+      "isc-dhcp-relay": iscContainer.id,
+    };
+    // What each relay's container spends with no traffic (dhcplab's health check runs curl in
+    // it every second), subtracted from every run: the figure is the relaying's own cost.
+    for (const id of Object.values(relays)) {
+      const a = await cpuNanos(id);
+      const t0 = performance.now();
+      await sleep(5000);
+      idleNanosPerMs.set(id, ((await cpuNanos(id)) - a) / (performance.now() - t0));
+    }
+    log(`idle CPU: ${[...idleNanosPerMs.values()].map((v) => `${(v / 1000).toFixed(1)} ms/s`).join(", ")}`);
+    const runs: Run[] = [];
+    for (const family of [4, 6] as const) {
+      const stopped = new Set<PathName>();
+      for (const rate of RATES) {
+        for (let repeat = 0; repeat < REPEATS; repeat++) {
+          // A B C A B C: noise hits every path alike.
+          for (const path of PATHS) {
+            if (stopped.has(path)) continue;
+            // Only the relay on the path may hear the clients (both join ff02::1:2).
+            for (const [p, id] of Object.entries(relays)) {
+              const c = docker.getContainer(id);
+              const paused = (await c.inspect()).State.Paused;
+              if (p === path && paused) await c.unpause();
+              if (p !== path && !paused) await c.pause();
+            }
+            const run = await measure(running, images.client, path, family, rate, repeat, {
+              relayId: path === "direct" ? undefined : relays[path],
+              target:
+                path === "direct" ? kea.ipv4 : path === "dhcplab" ? lab.plan.access.relay.ipv4 : isc.access,
+              network: path === "direct" ? blue.network : lab.plan.access.network,
+            });
+            runs.push(run);
+            log(
+              `v${family} ${path.padEnd(15)} ${String(rate).padStart(5)}/s #${repeat + 1}: ${run.achievedRate.toFixed(0)}/s, drops ${run.dropPercent.toFixed(2)} %, avg ${run.avgDelayMs.toFixed(2)} ms` +
+                (run.cpuMicrosPerExchange !== undefined
+                  ? `, ${run.cpuMicrosPerExchange.toFixed(1)} µs CPU/exchange, ${run.peakMemoryMiB?.toFixed(1)} MiB`
+                  : ""),
+            );
+          }
+        }
+        // A path whose median drops passed the limit has found its ceiling.
+        for (const path of PATHS) {
+          const at = runs.filter((x) => x.path === path && x.family === family && x.rate === rate);
+          if (at.length > 0 && median(at.map((x) => x.dropPercent)) > DROP_LIMIT) stopped.add(path);
+        }
+        if (PATHS.every((p) => stopped.has(p))) break;
+      }
+    }
+    for (const id of Object.values(relays)) {
+      const c = docker.getContainer(id);
+      if ((await c.inspect()).State.Paused) await c.unpause();
+    }
+    const date = new Date().toISOString().slice(0, 10);
+    const dir = join(ROOT, "bench-results", date);
+    await mkdir(dir, { recursive: true });
+    const machine = `${cpus().length} cores (${cpus()[0]?.model ?? "unknown"}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`;
+    const report = summarise(runs, { date, machine, seconds: SECONDS, repeats: REPEATS, clients: CLIENTS });
+    await writeFile(join(dir, "report.json"), `${JSON.stringify({ ...report, runs }, null, 2)}\n`);
+    await writeFile(join(dir, "report.md"), renderMarkdown(report));
+    await writeFile(join(dir, "chart.svg"), await renderChart(report));
+    console.log(renderMarkdown(report));
+    console.log(
+      `wrote ${dir}/report.json, report.md, chart.svg in ${((performance.now() - started) / 60000).toFixed(1)} min`,
+    );
+  } finally {
+    await lab.down();
+  }
+}
+
+/** Adds subnets to a running kea-dhcp4 through its control agent (config-get, config-set). */
+async function addSubnets4(
+  keaId: string,
+  subnets: { id: number; subnet: string; pool: string }[],
+): Promise<void> {
+  const current = await keaCommand<Record<string, { subnet4?: unknown[]; hash?: string }>>(
+    docker,
+    keaId,
+    "config-get",
+    "dhcp4",
+  );
+  const config = current.arguments ?? {};
+  delete (config as { hash?: string }).hash;
+  const dhcp4 = config.Dhcp4 ?? {};
+  dhcp4.subnet4 = [
+    ...(dhcp4.subnet4 ?? []),
+    ...subnets.map((s) => ({ id: s.id, subnet: s.subnet, pools: [{ pool: s.pool }] })),
+  ];
+  const set = await keaCommand(docker, keaId, "config-set", "dhcp4", config);
+  if (set.result !== 0) throw new Error(`config-set: ${set.text}`);
+}
+
+/** Runs a command in a short-lived container that shares `containerId`'s network namespace. */
+async function helper(containerId: string, image: string, cmd: string[]): Promise<void> {
+  const c = await docker.createContainer({
+    Image: image,
+    Cmd: cmd,
+    HostConfig: { NetworkMode: `container:${containerId}`, CapAdd: ["NET_ADMIN"] },
+  });
+  try {
+    await c.start();
+    const { StatusCode } = (await c.wait()) as { StatusCode: number };
+    if (StatusCode !== 0)
+      throw new Error(
+        `${cmd.join(" ")} failed: ${demux((await c.logs({ stdout: true, stderr: true })) as unknown as Buffer)}`,
+      );
+  } finally {
+    await c.remove({ force: true });
+  }
+}
+
+async function cpuNanos(id: string): Promise<number> {
+  const s = (await docker.getContainer(id).stats({ stream: false })) as unknown as {
+    cpu_stats: { cpu_usage: { total_usage: number } };
+  };
+  return s.cpu_stats.cpu_usage.total_usage;
+}
+
+async function memoryBytes(id: string): Promise<number> {
+  const s = (await docker.getContainer(id).stats({ stream: false })) as unknown as {
+    memory_stats: { usage?: number };
+  };
+  return s.memory_stats.usage ?? 0;
+}
+
+/** One perfdhcp run; for a relay path also its CPU time (cgroup accounting) and peak memory. */
+async function measure(
+  lab: RunningLab,
+  image: string,
+  path: PathName,
+  family: 4 | 6,
+  rate: number,
+  repeat: number,
+  o: { relayId?: string; target: string; network: string },
+): Promise<Run> {
+  const mac = family === 4 ? "00:bb:01:20:00:00" : "00:bb:02:20:00:00";
+  const common = ["-r", String(rate), "-p", String(SECONDS), "-R", String(CLIENTS), "-b", `mac=${mac}`];
+  const cmd =
+    family === 6 ? ["perfdhcp", "-6", "-l", "eth0", ...common] : ["perfdhcp", "-4", ...common, o.target];
+  const container = await docker.createContainer({
+    Image: image,
+    Cmd: [
+      "sh",
+      "-c",
+      `for i in $(seq 50); do ip -6 addr show dev eth0 tentative | grep -q . || break; sleep 0.1; done; exec ${cmd.join(" ")}`,
+    ],
+    Labels: { [LABEL.managed]: "true", [LABEL.lab]: lab.name, [LABEL.role]: "client" },
+    HostConfig: { NetworkMode: o.network },
+  });
+  let peak = 0;
+  let sampling = o.relayId !== undefined;
+  const sampler = (async () => {
+    while (sampling && o.relayId) {
+      peak = Math.max(peak, await memoryBytes(o.relayId));
+      await sleep(500);
+    }
+  })();
+  try {
+    const cpuBefore = o.relayId ? await cpuNanos(o.relayId) : 0;
+    const t0 = performance.now();
+    await container.start();
+    await container.wait();
+    const cpuAfter = o.relayId ? await cpuNanos(o.relayId) : 0;
+    const idle = o.relayId ? (idleNanosPerMs.get(o.relayId) ?? 0) * (performance.now() - t0) : 0;
+    sampling = false;
+    await sampler;
+    const output = demux((await container.logs({ stdout: true, stderr: true })) as unknown as Buffer);
+    const report: PerfdhcpReport = parsePerfdhcp(output);
+    const first = report.exchanges[0];
+    const done = completed(report);
+    const sent = first?.sent ?? 0;
+    const lost = report.exchanges.reduce((n, e) => n + e.drops, 0);
+    const attempted = report.exchanges.reduce((n, e) => n + e.sent, 0);
+    return {
+      path,
+      family,
+      rate,
+      repeat,
+      achievedRate: done / SECONDS,
+      sent,
+      completed: done,
+      dropPercent: attempted > 0 ? (100 * lost) / attempted : 100,
+      avgDelayMs: report.exchanges.reduce((n, e) => n + e.avgDelayMs, 0),
+      maxDelayMs: report.exchanges.reduce((n, e) => n + e.maxDelayMs, 0),
+      ...(o.relayId && done > 0
+        ? {
+            cpuMicrosPerExchange: Math.max(0, cpuAfter - cpuBefore - idle) / 1000 / done,
+            peakMemoryMiB: peak / 2 ** 20,
+          }
+        : {}),
+    };
+  } finally {
+    sampling = false;
+    await container.remove({ force: true }).catch(() => {});
+  }
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+/** Medians per path, family and rate, and the ratios the README quotes. */
+export interface Report {
+  date: string;
+  machine: string;
+  seconds: number;
+  repeats: number;
+  clients: number;
+  rows: {
+    path: PathName;
+    family: 4 | 6;
+    rate: number;
+    achievedRate: number;
+    dropPercent: number;
+    avgDelayMs: number;
+    maxDelayMs: number;
+    cpuMicrosPerExchange?: number;
+    peakMemoryMiB?: number;
+  }[];
+  ratios: {
+    family: 4 | 6;
+    /** Highest rate under 2.5 % drops, per path. */
+    ceiling: Record<PathName, number>;
+    /** dhcplab's ceiling / direct's. */
+    ceilingVsDirect: number;
+    /** dhcplab's added average delay over direct at half of dhcplab's ceiling, ms. */
+    addedDelayMs?: number;
+    /** dhcplab's CPU per exchange / isc-dhcp-relay's, over the rates both sustained. */
+    cpuVsIsc?: number;
+  }[];
+}
+
+function summarise(runs: Run[], meta: Omit<Report, "rows" | "ratios">): Report {
+  const rows: Report["rows"] = [];
+  for (const family of [4, 6] as const) {
+    for (const path of PATHS) {
+      for (const rate of RATES) {
+        const at = runs.filter((x) => x.path === path && x.family === family && x.rate === rate);
+        if (at.length === 0) continue;
+        const m = (f: (r: Run) => number | undefined) => {
+          const xs = at.map(f).filter((x): x is number => x !== undefined);
+          return xs.length > 0 ? median(xs) : undefined;
+        };
+        rows.push({
+          path,
+          family,
+          rate,
+          achievedRate: m((r) => r.achievedRate) ?? 0,
+          dropPercent: m((r) => r.dropPercent) ?? 100,
+          avgDelayMs: m((r) => r.avgDelayMs) ?? 0,
+          maxDelayMs: m((r) => r.maxDelayMs) ?? 0,
+          cpuMicrosPerExchange: m((r) => r.cpuMicrosPerExchange),
+          peakMemoryMiB: m((r) => r.peakMemoryMiB),
+        });
+      }
+    }
+  }
+  const ratios = ([4, 6] as const).map((family) => {
+    const of = (path: PathName) => rows.filter((r) => r.family === family && r.path === path);
+    const ceiling = Object.fromEntries(
+      PATHS.map((p) => [
+        p,
+        Math.max(
+          0,
+          ...of(p)
+            .filter((r) => r.dropPercent < DROP_LIMIT)
+            .map((r) => r.achievedRate),
+        ),
+      ]),
+    ) as Record<PathName, number>;
+    const half = ceiling.dhcplab / 2;
+    const near = (p: PathName) =>
+      of(p).reduce<Report["rows"][number] | undefined>(
+        (best, r) => (!best || Math.abs(r.rate - half) < Math.abs(best.rate - half) ? r : best),
+        undefined,
+      );
+    const d = near("dhcplab");
+    const direct = d && of("direct").find((r) => r.rate === d.rate);
+    const both = of("dhcplab").filter(
+      (r) => r.dropPercent < DROP_LIMIT && r.cpuMicrosPerExchange !== undefined,
+    );
+    const cpu = both
+      .map((r) => {
+        const i = of("isc-dhcp-relay").find((x) => x.rate === r.rate && x.dropPercent < DROP_LIMIT);
+        return i?.cpuMicrosPerExchange
+          ? (r.cpuMicrosPerExchange as number) / i.cpuMicrosPerExchange
+          : undefined;
+      })
+      .filter((x): x is number => x !== undefined);
+    return {
+      family,
+      ceiling,
+      ceilingVsDirect: ceiling.direct > 0 ? ceiling.dhcplab / ceiling.direct : Number.NaN,
+      ...(d && direct ? { addedDelayMs: d.avgDelayMs - direct.avgDelayMs } : {}),
+      ...(cpu.length > 0 ? { cpuVsIsc: median(cpu) } : {}),
+    };
+  });
+  return { ...meta, rows, ratios };
+}
+
+await main();
