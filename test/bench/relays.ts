@@ -7,7 +7,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import type Docker from "dockerode";
 import { dockerClient, exec, LABEL } from "../../orchestrator/docker.ts";
 import { allowOnBridge, bridgeName } from "../../orchestrator/firewall.ts";
 import { ensureImages, ROOT, tagsOf } from "../../orchestrator/images.ts";
