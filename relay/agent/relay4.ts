@@ -120,6 +120,8 @@ export class Relay4 {
     const { counters, log } = this.o;
     const policy = this.o.policy();
     const settings = policy.settings;
+    // A BOOTREPLY from an address that is no configured server (RFC 1542 §4.1.2 trusts servers only).
+    if (m.op === OP.BOOTREPLY) return "unknown-server";
     if (m.op !== OP.BOOTREQUEST) return "not-bootrequest";
     // RFC 1542 §4.1.1: discard when hops exceeds the configured maximum.
     if (m.hops >= settings.maxHops) return "hops-exceeded";
