@@ -22,6 +22,8 @@ export interface LabOptions {
   progress?: (line: string) => void;
   /** How long to wait for every service to be healthy. */
   healthTimeoutMs?: number;
+  /** Extra environment for the relay (e.g. DHCPLAB_CPU_PROFILE, DHCPLAB_LOG_LEVEL). */
+  relayEnv?: Record<string, string>;
 }
 
 /** A lab whose containers are up and healthy. `down()` (or `await using`) removes it all. */
@@ -148,7 +150,10 @@ export async function startLab(docker: Docker, o: LabOptions): Promise<StartedLa
       name: plan.relay.container,
       Image: o.images.relay,
       Labels: { ...labels, [LABEL.role]: "relay" },
-      Env: [`DHCPLAB_RELAY_CONFIG=${RELAY_CONFIG_PATH}`],
+      Env: [
+        `DHCPLAB_RELAY_CONFIG=${RELAY_CONFIG_PATH}`,
+        ...Object.entries(o.relayEnv ?? {}).map(([k, v]) => `${k}=${v}`),
+      ],
       // The relay holds the clients' gateway addresses, and in giaddr mode the VRF's link address.
       HostConfig: {
         NetworkMode: plan.access.network,

@@ -1,7 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { lookup } from "node:dns/promises";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
+import { Session } from "node:inspector";
 import { pino } from "pino";
 import { broadcastOf, loadRelayConfig, type RelayConfig } from "./agent/config.ts";
 import { Counters } from "./agent/counters.ts";
@@ -169,10 +170,12 @@ async function main(): Promise<void> {
   }, 10_000);
   summary.unref();
 
+  const profile = await startProfile(process.env.DHCPLAB_CPU_PROFILE);
   const stop = async () => {
     log.info("stopping");
     clearInterval(summary);
     setTimeout(() => process.exit(0), 1500).unref();
+    await profile?.();
     await Promise.all(sockets.map((s) => s.close()));
     http.close();
     http.closeAllConnections();
@@ -180,6 +183,28 @@ async function main(): Promise<void> {
   };
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
+}
+
+/**
+ * With DHCPLAB_CPU_PROFILE=FILE the relay profiles itself (V8's sampling profiler through the
+ * inspector, as `node --cpu-prof` would, which NODE_OPTIONS does not allow) and writes a
+ * .cpuprofile to FILE when it stops.
+ */
+async function startProfile(file: string | undefined): Promise<(() => Promise<void>) | undefined> {
+  if (!file) return undefined;
+  const session = new Session();
+  session.connect();
+  const post = (method: string) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, (err, result) => (err ? reject(err) : resolve(result))),
+    );
+  await post("Profiler.enable");
+  await post("Profiler.start");
+  log.info({ file }, "profiling the relay's CPU until it stops");
+  return async () => {
+    const { profile } = (await post("Profiler.stop")) as { profile: unknown };
+    await writeFile(file, JSON.stringify(profile));
+  };
 }
 
 main().catch((err: unknown) => {
