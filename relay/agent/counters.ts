@@ -26,6 +26,19 @@ type Labels = Record<string, string | number>;
 export class Counters {
   private readonly series = new Map<string, Map<string, number>>();
   private readonly help = new Map<string, string>();
+  /** Label text by the labels' names and values joined: built once per series, not per packet. */
+  private readonly labelCache = new Map<string, string>();
+
+  private labelTextOf(labels: Labels): string {
+    let fast = "";
+    for (const k in labels) fast += `${k}\u0001${labels[k]}\u0002`;
+    let text = this.labelCache.get(fast);
+    if (text === undefined) {
+      text = labelText(labels);
+      this.labelCache.set(fast, text);
+    }
+    return text;
+  }
 
   constructor() {
     this.describe(
@@ -44,7 +57,7 @@ export class Counters {
   }
 
   inc(name: string, labels: Labels, by = 1): void {
-    const key = labelText(labels);
+    const key = this.labelTextOf(labels);
     let s = this.series.get(name);
     if (!s) {
       s = new Map();

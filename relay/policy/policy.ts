@@ -114,8 +114,51 @@ function compileMatch(m: RuleDocument["match"]): Test {
   return (f) => tests.every((t) => t(f));
 }
 
-function render(template: string, values: Record<string, string>): string {
-  return template.replace(/\{([a-z]+)\}/g, (_, k: string) => values[k] ?? "");
+/** A value the policy adds, compiled: placeholders resolved per client, constants once. */
+type Rendered<T> = ((f: ClientFacts) => T) | undefined;
+
+/** The placeholders' values for one client (see TEMPLATE_FIELDS). */
+const FIELDS: Record<string, (f: ClientFacts, fixed: { vrf: string; rule: string }) => string> = {
+  vrf: (_, x) => x.vrf,
+  rule: (_, x) => x.rule,
+  mac: (f) => (f.mac ? macToString(f.mac) : ""),
+  duid: (f) => (f.duid ? hex(f.duid, ":") : ""),
+  hostname: (f) => f.hostname ?? "",
+};
+
+/** Placeholders whose value depends on the client (the others are fixed per rule). */
+const PER_CLIENT = /\{(mac|duid|hostname)\}/;
+
+/** Compiles a template into text per client; one without client placeholders is computed once. */
+function compileText(template: string | undefined, fixed: { vrf: string; rule: string }): Rendered<string> {
+  if (template === undefined) return undefined;
+  const pieces = template
+    .split(/(\{[a-z]+\})/)
+    .filter((p) => p !== "")
+    .map((p) => {
+      const get = FIELDS[/^\{([a-z]+)\}$/.exec(p)?.[1] ?? ""];
+      return get ? (f: ClientFacts) => get(f, fixed) : () => p;
+    });
+  const render = (f: ClientFacts) => {
+    let out = "";
+    for (const piece of pieces) out += piece(f);
+    return out;
+  };
+  if (PER_CLIENT.test(template)) return render;
+  const constant = render({ family: 4, vendorClasses: [], userClasses: [] });
+  return () => constant;
+}
+
+/** Compiles a template into UTF-8 bytes per client; constant bytes are encoded once and shared. */
+function compileBytes(
+  template: string | undefined,
+  fixed: { vrf: string; rule: string },
+): Rendered<Uint8Array> {
+  const text = compileText(template, fixed);
+  if (template === undefined || !text) return undefined;
+  if (PER_CLIENT.test(template)) return (f) => utf8(text(f));
+  const constant = utf8(text({ family: 4, vendorClasses: [], userClasses: [] }));
+  return () => constant;
 }
 
 function compileRule(r: RuleDocument): (f: ClientFacts) => Decision | undefined {
@@ -123,35 +166,29 @@ function compileRule(r: RuleDocument): (f: ClientFacts) => Decision | undefined 
   if (r.drop)
     return (f) => (matches(f) ? { action: "drop", rule: r.name, reason: "policy-drop" } : undefined);
   const vrf = r.vrf as string;
+  const fixed = { vrf, rule: r.name };
   const o82 = r.option82 ?? {};
   const o6 = r.dhcp6 ?? {};
+  const circuitId = compileBytes(o82.circuitId, fixed);
+  const remoteId = compileBytes(o82.remoteId, fixed);
+  const subscriberId = compileText(o82.subscriberId, fixed);
+  const interfaceId = compileBytes(o6.interfaceId, fixed);
+  const remoteId6 = compileBytes(o6.remoteId?.id, fixed);
+  const subscriberId6 = compileBytes(o6.subscriberId, fixed);
+  const enterprise = o6.remoteId?.enterprise ?? 0;
+  const clientLinkLayerAddress = o6.clientLinkLayerAddress === true;
   return (f) => {
     if (!matches(f)) return undefined;
-    const values = {
-      vrf,
-      rule: r.name,
-      mac: f.mac ? macToString(f.mac) : "",
-      duid: f.duid ? hex(f.duid, ":") : "",
-      hostname: f.hostname ?? "",
-    };
-    const t = (s: string | undefined) => (s === undefined ? undefined : render(s, values));
-    const bytes = (s: string | undefined) => (s === undefined ? undefined : utf8(render(s, values)));
     return {
       action: "relay",
       rule: r.name,
       vrf,
-      option82: {
-        circuitId: bytes(o82.circuitId),
-        remoteId: bytes(o82.remoteId),
-        subscriberId: t(o82.subscriberId),
-      },
+      option82: { circuitId: circuitId?.(f), remoteId: remoteId?.(f), subscriberId: subscriberId?.(f) },
       dhcp6: {
-        interfaceId: bytes(o6.interfaceId),
-        remoteId: o6.remoteId
-          ? { enterprise: o6.remoteId.enterprise, id: utf8(render(o6.remoteId.id, values)) }
-          : undefined,
-        subscriberId: bytes(o6.subscriberId),
-        clientLinkLayerAddress: o6.clientLinkLayerAddress === true,
+        interfaceId: interfaceId?.(f),
+        remoteId: remoteId6 ? { enterprise, id: remoteId6(f) } : undefined,
+        subscriberId: subscriberId6?.(f),
+        clientLinkLayerAddress,
       },
     };
   };
