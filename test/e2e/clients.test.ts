@@ -38,14 +38,13 @@ describe("real clients through the relay", () => {
   const relayed = (family: 4 | 6, type: string) =>
     lab.counter("dhcplab_relay_messages_total", { family, type, direction: "to-server" });
 
+  /** Runs a shell script in a client container with `mac` on the access network. */
   const run = (mac: string, script: string[], dhcpcd = false) =>
-    lab.started.containers.size > 0
-      ? runOnAccess(lab.docker, lab.running, lab.clientImage, ["sh", "-c", script.join("\n")], {
-          mac,
-          capAdd: ["NET_ADMIN", "NET_RAW"],
-          writableProc: dhcpcd,
-        })
-      : Promise.reject(new Error("no lab"));
+    runOnAccess(lab.docker, lab.running, lab.clientImage, ["sh", "-c", script.join("\n")], {
+      mac,
+      capAdd: ["NET_ADMIN", "NET_RAW"],
+      writableProc: dhcpcd,
+    });
 
   it("dhclient (DHCPv4, RED DATA): obtains, renews by unicast to the relay, releases", async () => {
     const requestsBefore = await relayed(4, "REQUEST");
