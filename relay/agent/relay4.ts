@@ -26,11 +26,11 @@ import {
   type SubOption,
   subOptionsOf,
 } from "../codec/dhcp4/relay-agent-info.ts";
-import { DecodeError, EncodeError } from "../codec/errors.ts";
+import { EncodeError } from "../codec/errors.ts";
 import type { ClientFacts, Policy } from "../policy/policy.ts";
 import { inPrefix } from "./config.ts";
 import type { Counters, DropReason } from "./counters.ts";
-import { RateLimitedLog } from "./rate-limited-log.ts";
+import { decodeOrWarn, RateLimitedLog } from "./rate-limited-log.ts";
 import { Transactions } from "./transactions.ts";
 
 /** Where the relay sends DHCPv4 datagrams; the real one is a UDP socket on port 67. */
@@ -100,19 +100,17 @@ export class Relay4 {
   /** Handles one datagram that arrived on port 67 from `source`. */
   handle(bytes: Uint8Array, source: string): void {
     const fromServer = this.servers.has(source);
-    let m: Dhcp4Message;
-    try {
-      m = decodeDhcp4(bytes);
-    } catch (err) {
-      if (!(err instanceof DecodeError)) throw err;
-      this.o.counters.drop(family, "malformed");
-      this.malformedLog.warn(
-        { family, source, code: err.code, offset: err.offset, length: bytes.length },
-        "malformed DHCPv4 packet dropped",
-      );
-      return;
-    }
-    const dropped = fromServer ? this.fromServer(m, source) : this.fromClient(m, source, bytes.length);
+    const m = decodeOrWarn(
+      this.malformedLog,
+      () => decodeDhcp4(bytes),
+      { family, source, length: bytes.length },
+      "malformed DHCPv4 packet dropped",
+    );
+    const dropped = !m
+      ? "malformed"
+      : fromServer
+        ? this.fromServer(m, source)
+        : this.fromClient(m, source, bytes.length);
     if (dropped) this.o.counters.drop(family, dropped);
   }
 
@@ -128,16 +126,15 @@ export class Relay4 {
 
     const downstream = m.giaddr !== ZERO ? m.giaddr : undefined;
     const existing = getOption(m, OPT.relayAgentInfo);
-    let existingSubs: SubOption[] = [];
-    if (existing) {
-      try {
-        existingSubs = decodeRelayAgentInfo(existing);
-      } catch (err) {
-        if (!(err instanceof DecodeError)) throw err;
-        this.malformedLog.warn({ family, source, code: err.code }, "malformed Option 82 dropped");
-        return "malformed";
-      }
-    }
+    const existingSubs: SubOption[] | undefined = existing
+      ? decodeOrWarn(
+          this.malformedLog,
+          () => decodeRelayAgentInfo(existing),
+          { family, source },
+          "malformed Option 82 dropped",
+        )
+      : [];
+    if (!existingSubs) return "malformed";
     // RFC 3046 §2.1: Option 82 from a client (giaddr 0) is untrusted.
     const mode82 = downstream ? "append" : existing ? settings.existingOption82 : "append";
     if (mode82 === "discard") return "untrusted-option82";

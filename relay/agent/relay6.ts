@@ -23,10 +23,9 @@ import {
   userClass6,
   vendorClass6,
 } from "../codec/dhcp6/options.ts";
-import { DecodeError } from "../codec/errors.ts";
 import type { ClientFacts, Policy } from "../policy/policy.ts";
 import type { Counters, DropReason } from "./counters.ts";
-import { RateLimitedLog } from "./rate-limited-log.ts";
+import { decodeOrWarn, RateLimitedLog } from "./rate-limited-log.ts";
 import { Transactions } from "./transactions.ts";
 
 /** Where the relay sends DHCPv6 datagrams; link-local destinations go out of the access interface. */
@@ -96,22 +95,18 @@ export class Relay6 {
 
   /** Handles one datagram that arrived on port 547 from `source` (link-local sources with their %scope). */
   handle(bytes: Uint8Array, source: string): void {
-    let m: Dhcp6Message;
-    try {
-      m = decodeDhcp6(bytes);
-    } catch (err) {
-      if (!(err instanceof DecodeError)) throw err;
-      this.o.counters.drop(family, "malformed");
-      this.malformedLog.warn(
-        { family, source, code: err.code, offset: err.offset, length: bytes.length },
-        "malformed DHCPv6 packet dropped",
-      );
-      return;
-    }
+    const m = decodeOrWarn(
+      this.malformedLog,
+      () => decodeDhcp6(bytes),
+      { family, source, length: bytes.length },
+      "malformed DHCPv6 packet dropped",
+    );
     // Clients are all on the access link: their peer-address needs no scope.
-    const dropped = this.serverVrf(source)
-      ? this.fromServer(m, source)
-      : this.fromClient(m, bytes, source.replace(/%.*$/, ""));
+    const dropped = !m
+      ? "malformed"
+      : this.serverVrf(source)
+        ? this.fromServer(m, source)
+        : this.fromClient(m, bytes, source.replace(/%.*$/, ""));
     if (dropped) this.o.counters.drop(family, dropped);
   }
 
@@ -128,14 +123,13 @@ export class Relay6 {
     }
     const client = innermost(m);
     if (!client) return "malformed";
-    let facts: ClientFacts;
-    try {
-      facts = this.facts(m, client, source);
-    } catch (err) {
-      if (!(err instanceof DecodeError)) throw err;
-      this.malformedLog.warn({ family, source, code: err.code }, "malformed DHCPv6 option dropped");
-      return "malformed";
-    }
+    const facts = decodeOrWarn(
+      this.malformedLog,
+      () => this.facts(m, client, source),
+      { family, source },
+      "malformed DHCPv6 option dropped",
+    );
+    if (!facts) return "malformed";
     const decision = policy.decide(facts);
     if (decision.action === "drop") return decision.reason;
     counters.inc("dhcplab_relay_decisions_total", { family, rule: decision.rule });
