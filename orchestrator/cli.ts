@@ -3,9 +3,9 @@ import { Command, CommanderError, Option } from "commander";
 import { ConfigError } from "../relay/config/yaml-config.ts";
 import { type ClientKind, runClient, runLoad } from "./clients.ts";
 import { renderCompose } from "./compose.ts";
-import { dockerClient, exec } from "./docker.ts";
+import { containerLogs, dockerClient, exec } from "./docker.ts";
 import { ensureImages, ROOT, tagsOf } from "./images.ts";
-import { demux, downLabs, findLab, startLab } from "./lab.ts";
+import { downLabs, findLab, startLab } from "./lab.ts";
 import { labLeases } from "./leases.ts";
 import { loadTopology } from "./topology.ts";
 
@@ -255,14 +255,8 @@ export function program(): Command {
       if (chosen.length === 0)
         throw new Error(`no service ${service} in lab ${o.name}: ${all.map((c) => c.name).join(", ")}`);
       for (const c of chosen) {
-        const buf = (await docker.getContainer(c.id).logs({
-          stdout: true,
-          stderr: true,
-          follow: false,
-          ...(o.tail ? { tail: o.tail } : {}),
-        })) as unknown as Buffer;
         if (chosen.length > 1) console.log(`==> ${c.name} <==`);
-        console.log(demux(buf));
+        console.log(await containerLogs(docker, c.id, o.tail));
       }
     });
 

@@ -1,6 +1,6 @@
 import type Docker from "dockerode";
-import { LABEL } from "./docker.ts";
-import { demux, type RunningLab } from "./lab.ts";
+import { LABEL, runToCompletion } from "./docker.ts";
+import type { RunningLab } from "./lab.ts";
 import { type PerfdhcpReport, parsePerfdhcp } from "./perfdhcp.ts";
 
 /** A perfdhcp run through the lab's relay. */
@@ -53,7 +53,7 @@ export async function runOnAccess(
   cmd: string[],
   extra: { mac?: string; labels?: Record<string, string>; capAdd?: string[]; writableProc?: boolean } = {},
 ): Promise<{ exitCode: number; output: string }> {
-  const container = await docker.createContainer({
+  return runToCompletion(docker, {
     Image: image,
     Cmd: cmd,
     Labels: { [LABEL.managed]: "true", [LABEL.lab]: lab.name, [LABEL.role]: "client", ...extra.labels },
@@ -65,14 +65,6 @@ export async function runOnAccess(
       ...(extra.writableProc ? { MaskedPaths: [], ReadonlyPaths: [] } : {}),
     },
   });
-  try {
-    await container.start();
-    const { StatusCode } = (await container.wait()) as { StatusCode: number };
-    const logs = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
-    return { exitCode: StatusCode, output: demux(logs) };
-  } finally {
-    await container.remove({ force: true }).catch(() => {});
-  }
 }
 
 /** Runs perfdhcp against the lab through its relay and parses what it reports. */
@@ -96,7 +88,7 @@ export async function runLoad(
 }
 
 /** Waits (up to 5 s) until the container's IPv6 addresses have finished duplicate address detection. */
-const WAIT_FOR_LINK =
+export const WAIT_FOR_LINK =
   "for i in $(seq 50); do ip -6 addr show dev eth0 tentative | grep -q . || break; sleep 0.1; done;";
 
 /** A real DHCP client program. */

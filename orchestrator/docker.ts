@@ -1,6 +1,7 @@
 import { PassThrough } from "node:stream";
 import { finished } from "node:stream/promises";
 import Docker from "dockerode";
+import { pack } from "tar-stream";
 
 /** Labels every dhcplab object carries, so a lab (or all of them) can be found and removed. */
 export const LABEL = {
@@ -68,4 +69,53 @@ export async function exec(
     stdout: Buffer.concat(out).toString("utf8"),
     stderr: Buffer.concat(err).toString("utf8"),
   };
+}
+
+/** Docker's multiplexed log stream (8-byte frame headers) as text. */
+export function demux(buf: Buffer): string {
+  const parts: Buffer[] = [];
+  let at = 0;
+  while (at + 8 <= buf.length && (buf[at] === 1 || buf[at] === 2) && buf[at + 1] === 0) {
+    const len = buf.readUInt32BE(at + 4);
+    parts.push(buf.subarray(at + 8, at + 8 + len));
+    at += 8 + len;
+  }
+  return (at === 0 ? buf : Buffer.concat(parts)).toString("utf8").trimEnd();
+}
+
+/** A container's log (stdout and stderr) as text; `tail` limits it to the last lines. */
+export async function containerLogs(docker: Docker, id: string, tail?: number): Promise<string> {
+  const buf = await docker
+    .getContainer(id)
+    .logs({ stdout: true, stderr: true, follow: false, ...(tail ? { tail } : {}) });
+  return demux(buf as unknown as Buffer);
+}
+
+/** Runs a container to its end (create, start, wait), returns its exit code and output, and removes it. */
+export async function runToCompletion(
+  docker: Docker,
+  options: Docker.ContainerCreateOptions,
+): Promise<{ exitCode: number; output: string }> {
+  const container = await docker.createContainer(options);
+  try {
+    await container.start();
+    const { StatusCode } = (await container.wait()) as { StatusCode: number };
+    return { exitCode: StatusCode, output: await containerLogs(docker, container.id) };
+  } finally {
+    await container.remove({ force: true }).catch(() => {});
+  }
+}
+
+/**
+ * A tar stream of files for a build context or `putArchive`. Scripts (*.sh) are executable; the
+ * mtime is fixed, so the same files always give the same bytes.
+ */
+export function tarOf(files: Iterable<readonly [string, string | Uint8Array]>): NodeJS.ReadableStream {
+  const tar = pack();
+  for (const [name, body] of files) {
+    tar.entry({ name, mode: name.endsWith(".sh") ? 0o755 : 0o644, mtime: new Date(0) }, Buffer.from(body));
+  }
+  tar.finalize();
+  // tar-stream's Pack is a streamx Readable, which Node's stream typings do not describe.
+  return tar as unknown as NodeJS.ReadableStream;
 }

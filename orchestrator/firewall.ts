@@ -1,5 +1,5 @@
 import type Docker from "dockerode";
-import { LABEL } from "./docker.ts";
+import { LABEL, runToCompletion } from "./docker.ts";
 
 // Docker Engines before 26 isolate an internal network with rules on its subnet
 // ("! -s 10.213.5.0/24 -o br-... -j DROP"). A DHCP client's DISCOVER comes from 0.0.0.0 and
@@ -17,20 +17,12 @@ async function onHost(
   image: string,
   script: string,
 ): Promise<{ exitCode: number; output: string }> {
-  const c = await docker.createContainer({
+  return runToCompletion(docker, {
     Image: image,
     Cmd: ["sh", "-c", script],
     Labels: { [LABEL.managed]: "true", [LABEL.role]: "firewall" },
-    HostConfig: { NetworkMode: "host", CapAdd: ["NET_ADMIN", "NET_RAW"], AutoRemove: false },
+    HostConfig: { NetworkMode: "host", CapAdd: ["NET_ADMIN", "NET_RAW"] },
   });
-  try {
-    await c.start();
-    const { StatusCode } = (await c.wait()) as { StatusCode: number };
-    const logs = (await c.logs({ stdout: true, stderr: true })) as unknown as Buffer;
-    return { exitCode: StatusCode, output: logs.toString("utf8") };
-  } finally {
-    await c.remove({ force: true }).catch(() => {});
-  }
 }
 
 /** The Linux bridge of a Docker bridge network. */

@@ -4,8 +4,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type Docker from "dockerode";
 import { build as esbuild } from "esbuild";
-import { pack } from "tar-stream";
-import { LABEL } from "./docker.ts";
+import { LABEL, tarOf } from "./docker.ts";
 
 /** The project's root folder (where docker/ and relay/ are). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -86,17 +85,6 @@ export function inputsHash(context: Context, baseImageId: string): string {
     h.update(bytes);
   }
   return h.digest("hex").slice(0, 16);
-}
-
-function tarOf(context: Context): NodeJS.ReadableStream {
-  const tar = pack();
-  for (const [name, bytes] of context) {
-    // Scripts keep their executable bit; the mtime is fixed so the tar itself is reproducible.
-    tar.entry({ name, mode: name.endsWith(".sh") ? 0o755 : 0o644, mtime: new Date(0) }, bytes);
-  }
-  tar.finalize();
-  // tar-stream's Pack is a streamx Readable, which Node's stream typings do not describe.
-  return tar as unknown as NodeJS.ReadableStream;
 }
 
 async function imageExists(docker: Docker, tag: string): Promise<boolean> {

@@ -1,10 +1,9 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type Docker from "dockerode";
-import { pack } from "tar-stream";
 import { DEFAULT_POLICY } from "../relay/policy/default-policy.ts";
 import { parsePolicy } from "../relay/policy/policy.ts";
-import { exec, LABEL, removeLabelled } from "./docker.ts";
+import { containerLogs, exec, LABEL, removeLabelled, tarOf } from "./docker.ts";
 import { allowOnBridge, bridgeName, pruneRules } from "./firewall.ts";
 import type { ImageTags } from "./images.ts";
 import { createLabNetwork, type LabNetwork } from "./networks.ts";
@@ -42,14 +41,6 @@ export function checkLabName(name: string): void {
       `lab name ${JSON.stringify(name)}: use up to 41 lower-case letters, digits, '_', '.', '-'`,
     );
   }
-}
-
-/** A tar stream of files (name -> content). */
-function tarOf(files: Record<string, string | Buffer>): NodeJS.ReadableStream {
-  const tar = pack();
-  for (const [name, body] of Object.entries(files)) tar.entry({ name, mode: 0o644 }, body);
-  tar.finalize();
-  return tar as unknown as NodeJS.ReadableStream;
 }
 
 /** The Kea configuration files of a VRF for the families it serves. */
@@ -138,7 +129,7 @@ export async function startLab(docker: Docker, o: LabOptions): Promise<StartedLa
             },
           },
         });
-        await c.putArchive(tarOf(keaConfigs[i] ?? {}), { path: "/etc/kea" });
+        await c.putArchive(tarOf(Object.entries(keaConfigs[i] ?? {})), { path: "/etc/kea" });
         containers.set(kea.container, c.id);
       }
     }
@@ -178,7 +169,7 @@ export async function startLab(docker: Docker, o: LabOptions): Promise<StartedLa
     }
     const relayFiles: Record<string, string> = { "relay.yaml": renderRelayConfig(plan) };
     if (o.topology.relay.policy) relayFiles["policy.yaml"] = policyText;
-    await relay.putArchive(tarOf(relayFiles), { path: "/etc/dhcplab" });
+    await relay.putArchive(tarOf(Object.entries(relayFiles)), { path: "/etc/dhcplab" });
     containers.set(plan.relay.container, relay.id);
 
     say("starting containers");
@@ -231,27 +222,12 @@ export async function waitHealthy(
   }
 }
 
-/** The last `n` lines a container logged (stdout and stderr). */
+/** The last `n` lines a container logged (stdout and stderr), indented for an error message. */
 export async function lastLogLines(docker: Docker, id: string, n: number): Promise<string> {
-  const buf = (await docker
-    .getContainer(id)
-    .logs({ stdout: true, stderr: true, tail: n, follow: false })) as unknown as Buffer;
-  return demux(buf)
+  return (await containerLogs(docker, id, n))
     .split("\n")
     .map((l) => `  ${l}`)
     .join("\n");
-}
-
-/** Docker's multiplexed log stream (8-byte frame headers) as text. */
-export function demux(buf: Buffer): string {
-  const parts: Buffer[] = [];
-  let at = 0;
-  while (at + 8 <= buf.length && (buf[at] === 1 || buf[at] === 2) && buf[at + 1] === 0) {
-    const len = buf.readUInt32BE(at + 4);
-    parts.push(buf.subarray(at + 8, at + 8 + len));
-    at += 8 + len;
-  }
-  return (at === 0 ? buf : Buffer.concat(parts)).toString("utf8").trimEnd();
 }
 
 /** What a running lab is made of, found by its labels (for commands run after `up`). */

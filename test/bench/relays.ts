@@ -7,11 +7,12 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import { dockerClient, exec, LABEL } from "../../orchestrator/docker.ts";
+import { perfdhcpCommand, WAIT_FOR_LINK } from "../../orchestrator/clients.ts";
+import { dockerClient, exec, LABEL, runToCompletion } from "../../orchestrator/docker.ts";
 import { allowOnBridge, bridgeName } from "../../orchestrator/firewall.ts";
 import { ensureImages, ROOT, tagsOf } from "../../orchestrator/images.ts";
 import { keaCommand } from "../../orchestrator/kea-control.ts";
-import { demux, findLab, type RunningLab, startLab } from "../../orchestrator/lab.ts";
+import { findLab, type RunningLab, startLab } from "../../orchestrator/lab.ts";
 import { ipv4Host, ipv6Host } from "../../orchestrator/networks.ts";
 import { completed, type PerfdhcpReport, parsePerfdhcp } from "../../orchestrator/perfdhcp.ts";
 import { loadTopology } from "../../orchestrator/topology.ts";
@@ -250,21 +251,12 @@ async function addSubnets4(
 
 /** Runs a command in a short-lived container that shares `containerId`'s network namespace. */
 async function helper(containerId: string, image: string, cmd: string[]): Promise<void> {
-  const c = await docker.createContainer({
+  const r = await runToCompletion(docker, {
     Image: image,
     Cmd: cmd,
     HostConfig: { NetworkMode: `container:${containerId}`, CapAdd: ["NET_ADMIN"] },
   });
-  try {
-    await c.start();
-    const { StatusCode } = (await c.wait()) as { StatusCode: number };
-    if (StatusCode !== 0)
-      throw new Error(
-        `${cmd.join(" ")} failed: ${demux((await c.logs({ stdout: true, stderr: true })) as unknown as Buffer)}`,
-      );
-  } finally {
-    await c.remove({ force: true });
-  }
+  if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")} failed: ${r.output}`);
 }
 
 async function cpuNanos(id: string): Promise<number> {
@@ -292,19 +284,7 @@ async function measure(
   o: { relayId?: string; target: string; network: string },
 ): Promise<Run> {
   const mac = family === 4 ? "00:bb:01:20:00:00" : "00:bb:02:20:00:00";
-  const common = ["-r", String(rate), "-p", String(SECONDS), "-R", String(CLIENTS), "-b", `mac=${mac}`];
-  const cmd =
-    family === 6 ? ["perfdhcp", "-6", "-l", "eth0", ...common] : ["perfdhcp", "-4", ...common, o.target];
-  const container = await docker.createContainer({
-    Image: image,
-    Cmd: [
-      "sh",
-      "-c",
-      `for i in $(seq 50); do ip -6 addr show dev eth0 tentative | grep -q . || break; sleep 0.1; done; exec ${cmd.join(" ")}`,
-    ],
-    Labels: { [LABEL.managed]: "true", [LABEL.lab]: lab.name, [LABEL.role]: "client" },
-    HostConfig: { NetworkMode: o.network },
-  });
+  const cmd = perfdhcpCommand({ mac, family, clients: CLIENTS, rate, duration: SECONDS }, o.target);
   let peak = 0;
   let sampling = o.relayId !== undefined;
   const sampler = (async () => {
@@ -316,13 +296,16 @@ async function measure(
   try {
     const cpuBefore = o.relayId ? await cpuNanos(o.relayId) : 0;
     const t0 = performance.now();
-    await container.start();
-    await container.wait();
+    const { output } = await runToCompletion(docker, {
+      Image: image,
+      Cmd: ["sh", "-c", `${WAIT_FOR_LINK} exec ${cmd.join(" ")}`],
+      Labels: { [LABEL.managed]: "true", [LABEL.lab]: lab.name, [LABEL.role]: "client" },
+      HostConfig: { NetworkMode: o.network },
+    });
     const cpuAfter = o.relayId ? await cpuNanos(o.relayId) : 0;
     const idle = o.relayId ? (idleNanosPerMs.get(o.relayId) ?? 0) * (performance.now() - t0) : 0;
     sampling = false;
     await sampler;
-    const output = demux((await container.logs({ stdout: true, stderr: true })) as unknown as Buffer);
     const report: PerfdhcpReport = parsePerfdhcp(output);
     const first = report.exchanges[0];
     const done = completed(report);
@@ -349,7 +332,6 @@ async function measure(
     };
   } finally {
     sampling = false;
-    await container.remove({ force: true }).catch(() => {});
   }
 }
 

@@ -1,14 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runClient, runOnAccess } from "../../orchestrator/clients.ts";
+import { describe, expect, it } from "vitest";
+import { runClient, runOnAccess, WAIT_FOR_LINK } from "../../orchestrator/clients.ts";
 import { labLeases } from "../../orchestrator/leases.ts";
-import { keepArtifactsOnFailure, startTestLab, type TestLab } from "../support/lab.ts";
+import { useTestLab } from "../support/lab.ts";
 
 // Real DHCP clients through the relay: each obtains an address in its VRF's subnet, renews it
 // through the relay where the client can be made to, and releases it, after which Kea no
 // longer holds the lease.
 
-const WAIT_FOR_LINK =
-  "for i in $(seq 50); do ip -6 addr show dev eth0 tentative | grep -q . || break; sleep 0.1; done";
 const PRINT_ADDRESSES = (flag: string) =>
   `ip -o ${flag} addr show dev eth0 scope global | awk '{print "ADDRESS " $4}'`;
 
@@ -18,17 +16,7 @@ function addressIn(output: string, prefix: string): string | undefined {
 }
 
 describe("real clients through the relay", () => {
-  let lab: TestLab;
-
-  beforeAll(async () => {
-    lab = await startTestLab("clients");
-  });
-
-  afterAll(async () => {
-    await lab?.started.down();
-  });
-
-  keepArtifactsOnFailure(() => lab);
+  const lab = useTestLab("clients");
 
   /** Whether Kea holds a lease on `address` (Kea 2.6 keeps a released one with valid lifetime 0). */
   const held = async (family: 4 | 6, address: string | undefined) =>

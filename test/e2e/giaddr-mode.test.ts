@@ -1,28 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runClient, runLoad } from "../../orchestrator/clients.ts";
 import { labLeases } from "../../orchestrator/leases.ts";
 import { completed } from "../../orchestrator/perfdhcp.ts";
 import { loadTopology } from "../../orchestrator/topology.ts";
-import { keepArtifactsOnFailure, startTestLab, type TestLab } from "../support/lab.ts";
+import { useTestLab } from "../support/lab.ts";
 
 // Subnet selection by giaddr (BLUE) next to RFC 3527 Link Selection (RED), in one lab.
 
 describe("a VRF in giaddr mode", () => {
-  let lab: TestLab;
-
-  beforeAll(async () => {
+  const lab = useTestLab("giaddr", async () => {
     const t = await loadTopology();
-    lab = await startTestLab("giaddr", {
+    return {
       ...t,
       vrfs: t.vrfs.map((v) => (v.name === "BLUE" ? { ...v, subnetSelection: "giaddr" as const } : v)),
-    });
+    };
   });
-
-  afterAll(async () => {
-    await lab?.started.down();
-  });
-
-  keepArtifactsOnFailure(() => lab);
 
   it("serves perfdhcp and a real client with giaddr = the link address and no Link Selection sub-option", async () => {
     const r = await runLoad(lab.docker, lab.running, lab.clientImage, {

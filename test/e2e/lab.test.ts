@@ -1,12 +1,12 @@
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runClient, runLoad, runOnAccess } from "../../orchestrator/clients.ts";
 import { exec, LABEL } from "../../orchestrator/docker.ts";
 import { downLabs, findLab } from "../../orchestrator/lab.ts";
 import { type LeaseRow, labLeases } from "../../orchestrator/leases.ts";
 import { completed } from "../../orchestrator/perfdhcp.ts";
-import { keepArtifactsOnFailure, startTestLab, type TestLab } from "../support/lab.ts";
+import { startTestLab, type TestLab, useTestLab } from "../support/lab.ts";
 import { udpDatagrams } from "../support/pcap.ts";
 
 // The default lab end to end: perfdhcp and real clients through the relay to each VRF's
@@ -17,17 +17,7 @@ const relayText = (l: LeaseRow) => JSON.stringify(l.relayInfo ?? {});
 const hexOf = (s: string) => Buffer.from(s).toString("hex").toUpperCase();
 
 describe("the default lab", () => {
-  let lab: TestLab;
-
-  beforeAll(async () => {
-    lab = await startTestLab("lab");
-  });
-
-  afterAll(async () => {
-    await lab?.started.down();
-  });
-
-  keepArtifactsOnFailure(() => lab);
+  const lab = useTestLab("lab");
 
   // Each VRF and family: what perfdhcp's clients leased, where, and what the relay added that Kea stored.
   it.each([

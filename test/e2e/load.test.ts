@@ -1,9 +1,9 @@
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runLoad } from "../../orchestrator/clients.ts";
 import { labLeases } from "../../orchestrator/leases.ts";
 import { loadTopology } from "../../orchestrator/topology.ts";
-import { keepArtifactsOnFailure, startTestLab, type TestLab } from "../support/lab.ts";
+import { useTestLab } from "../support/lab.ts";
 
 // 1,000 perfdhcp clients per family through the relay at a steady rate Kea sustains: the relay
 // loses nothing (its counters and perfdhcp's agree) and drops nothing.
@@ -13,23 +13,12 @@ const RATE = 200;
 const SECONDS = 15;
 
 describe("load through the relay", () => {
-  let lab: TestLab;
-
-  beforeAll(async () => {
-    // BLUE with a /20 for DHCPv4 (the default /24 holds 241 clients); DHCPv6's pool is large already.
+  // BLUE with a /20 for DHCPv4 (the default /24 holds 241 clients); DHCPv6's pool is large already.
+  const lab = useTestLab("load", async () => {
     const t = await loadTopology();
     const large = join(import.meta.dirname, "..", "fixtures", "kea-configs", "BLUE-large");
-    lab = await startTestLab("load", {
-      ...t,
-      vrfs: t.vrfs.map((v) => (v.name === "BLUE" ? { ...v, keaConfig: large } : v)),
-    });
+    return { ...t, vrfs: t.vrfs.map((v) => (v.name === "BLUE" ? { ...v, keaConfig: large } : v)) };
   });
-
-  afterAll(async () => {
-    await lab?.started.down();
-  });
-
-  keepArtifactsOnFailure(() => lab);
 
   it.each([
     {

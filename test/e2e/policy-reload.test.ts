@@ -1,16 +1,14 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pack } from "tar-stream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runLoad } from "../../orchestrator/clients.ts";
-import { exec } from "../../orchestrator/docker.ts";
-import { demux } from "../../orchestrator/lab.ts";
+import { containerLogs, exec, tarOf } from "../../orchestrator/docker.ts";
 import { labLeases } from "../../orchestrator/leases.ts";
 import { completed } from "../../orchestrator/perfdhcp.ts";
 import { loadTopology } from "../../orchestrator/topology.ts";
 import { DEFAULT_POLICY } from "../../relay/policy/default-policy.ts";
-import { keepArtifactsOnFailure, startTestLab, type TestLab } from "../support/lab.ts";
+import { useTestLab } from "../support/lab.ts";
 
 // The relay reloads its policy on SIGHUP: a good policy applies to the next client without a
 // restart; a bad one is refused and the running policy stays. Then it stops cleanly.
@@ -23,41 +21,28 @@ const GREEN_RULE = `
 `;
 
 describe("policy reload by SIGHUP", () => {
-  let lab: TestLab;
-  let relayId: string;
+  const lab = useTestLab("reload", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "dhcplab-policy-"));
+    await writeFile(join(dir, "policy.yaml"), DEFAULT_POLICY);
+    return { ...(await loadTopology()), relay: { policy: join(dir, "policy.yaml") } };
+  });
+  const relayId = () => lab.started.containers.get(lab.started.plan.relay.container) ?? "";
 
   async function replacePolicy(text: string): Promise<void> {
-    const tar = pack();
-    tar.entry({ name: "policy.yaml", mode: 0o644 }, text);
-    tar.finalize();
     await lab.docker
-      .getContainer(relayId)
-      .putArchive(tar as unknown as NodeJS.ReadableStream, { path: "/etc/dhcplab" });
-    await lab.docker.getContainer(relayId).kill({ signal: "SIGHUP" });
+      .getContainer(relayId())
+      .putArchive(tarOf([["policy.yaml", text]]), { path: "/etc/dhcplab" });
+    await lab.docker.getContainer(relayId()).kill({ signal: "SIGHUP" });
   }
 
   const load = (mac: string) =>
     runLoad(lab.docker, lab.running, lab.clientImage, { mac, family: 4, clients: 5, rate: 10, duration: 2 });
 
-  beforeAll(async () => {
-    const dir = await mkdtemp(join(tmpdir(), "dhcplab-policy-"));
-    await writeFile(join(dir, "policy.yaml"), DEFAULT_POLICY);
-    const topology = await loadTopology();
-    lab = await startTestLab("reload", { ...topology, relay: { policy: join(dir, "policy.yaml") } });
-    relayId = lab.started.containers.get(lab.started.plan.relay.container) ?? "";
-  });
-
-  afterAll(async () => {
-    await lab?.started.down();
-  });
-
-  keepArtifactsOnFailure(() => lab);
-
   it("applies a new rule to the next client, without a restart", async () => {
     const before = await load("00:cc:01:00:00:00");
     expect(completed(before.report)).toBe(0);
     expect(await lab.counter("dhcplab_relay_drops_total", { reason: "unmatched" })).toBeGreaterThan(0);
-    const startedAt = (await lab.docker.getContainer(relayId).inspect()).State.StartedAt;
+    const startedAt = (await lab.docker.getContainer(relayId()).inspect()).State.StartedAt;
 
     await replacePolicy(DEFAULT_POLICY + GREEN_RULE);
     await expect
@@ -71,7 +56,7 @@ describe("policy reload by SIGHUP", () => {
     );
     expect(leases.length).toBe(5);
     expect(leases.every((l) => l.vrf === "BLUE" && l.address.startsWith("192.168.20."))).toBe(true);
-    expect((await lab.docker.getContainer(relayId).inspect()).State.StartedAt).toBe(startedAt);
+    expect((await lab.docker.getContainer(relayId()).inspect()).State.StartedAt).toBe(startedAt);
   });
 
   it("refuses a bad policy on reload and keeps serving with the last good one", async () => {
@@ -81,9 +66,7 @@ describe("policy reload by SIGHUP", () => {
     await expect
       .poll(() => lab.counter("dhcplab_relay_policy_reloads_total", { result: "refused" }), { timeout: 5000 })
       .toBe(1);
-    const logs = (
-      await lab.docker.getContainer(relayId).logs({ stdout: true, stderr: true, tail: 20 })
-    ).toString();
+    const logs = await containerLogs(lab.docker, relayId(), 20);
     expect(logs).toMatch(/policy reload refused/);
     expect(logs).toMatch(/policy\.yaml:\d+: rules\[\d+\]\.match\.mac: not a MAC pattern/);
     const r = await load("00:cc:02:00:00:00");
@@ -95,7 +78,7 @@ describe("policy reload by SIGHUP", () => {
     const c = lab.docker.getContainer(lab.started.containers.get(blue) ?? "");
     await exec(lab.docker, c.id, ["pkill", "-KILL", "-x", "kea-dhcp6"]);
     await expect.poll(async () => (await c.inspect()).State.Running, { timeout: 5000 }).toBe(false);
-    const logs = demux((await c.logs({ stdout: true, stderr: true })) as unknown as Buffer);
+    const logs = await containerLogs(lab.docker, c.id);
     expect(logs).toMatch(/kea-entrypoint: dhcp6 exited with status \d+; stopping the container/);
   });
 

@@ -2,8 +2,8 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type Docker from "dockerode";
 import { extract } from "tar-stream";
-import { LABEL } from "../../orchestrator/docker.ts";
-import { demux, type StartedLab } from "../../orchestrator/lab.ts";
+import { containerLogs, LABEL } from "../../orchestrator/docker.ts";
+import type { StartedLab } from "../../orchestrator/lab.ts";
 
 /** Where failed tests leave their evidence. */
 export const RESULTS_DIR = join(import.meta.dirname, "..", "..", "test-results");
@@ -52,8 +52,7 @@ export async function saveArtifacts(
   const dir = join(RESULTS_DIR, testName.replace(/[^A-Za-z0-9_.-]+/g, "-").slice(0, 120));
   await mkdir(dir, { recursive: true });
   for (const [name, id] of lab.containers) {
-    const logs = (await docker.getContainer(id).logs({ stdout: true, stderr: true })) as unknown as Buffer;
-    await writeFile(join(dir, `${name}.log`), `${demux(logs)}\n`);
+    await writeFile(join(dir, `${name}.log`), `${await containerLogs(docker, id)}\n`);
   }
   if (captureId) {
     const tar = await docker.getContainer(captureId).getArchive({ path: "/captures" });

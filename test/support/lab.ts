@@ -1,5 +1,5 @@
 import type Docker from "dockerode";
-import { beforeEach, inject } from "vitest";
+import { afterAll, beforeAll, beforeEach, inject } from "vitest";
 import { dockerClient, exec, LABEL } from "../../orchestrator/docker.ts";
 import { findLab, type RunningLab, type StartedLab, startLab } from "../../orchestrator/lab.ts";
 import { loadTopology, type Topology } from "../../orchestrator/topology.ts";
@@ -82,3 +82,40 @@ export async function startTestLab(
 
 /** The labels every object of a lab carries. */
 export const labLabel = (name: string) => `${LABEL.lab}=${name}`;
+
+/**
+ * The lab of the calling test file: started before its tests, removed after them (also when
+ * they fail), with a failed test's logs and captures kept. Its members read the started lab,
+ * so they are valid inside hooks and tests.
+ */
+export function useTestLab(file: string, topology?: () => Promise<Topology>): TestLab {
+  let started: TestLab | undefined;
+  beforeAll(async () => {
+    started = await startTestLab(file, topology ? await topology() : undefined);
+  });
+  afterAll(async () => {
+    await started?.started.down();
+  });
+  keepArtifactsOnFailure(() => started);
+  const lab = (): TestLab => {
+    if (!started) throw new Error(`the ${file} lab did not start`);
+    return started;
+  };
+  return {
+    get docker() {
+      return lab().docker;
+    },
+    get started() {
+      return lab().started;
+    },
+    get running() {
+      return lab().running;
+    },
+    get clientImage() {
+      return lab().clientImage;
+    },
+    counters: () => lab().counters(),
+    counter: (name, match) => lab().counter(name, match),
+    saveArtifacts: (testName) => lab().saveArtifacts(testName),
+  };
+}
