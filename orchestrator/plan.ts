@@ -102,7 +102,6 @@ export function renderRelayConfig(
     http: { port: plan.relay.httpPort },
     access: {
       ipv4: plan.access.relay.ipv4,
-      ipv4Subnet: plan.access.subnets.ipv4Subnet,
       ipv6: plan.access.relay.ipv6,
       gateways: plan.vrfs.flatMap((v) => v.spec.gateways),
     },

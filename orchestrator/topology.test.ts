@@ -64,6 +64,17 @@ describe("topology model", () => {
       ).message,
     ).toMatch(/lab\.yaml:3: vrfs\[1\]\.name: duplicate VRF a/);
     expect(refusal("vrf: []\n").message).toMatch(/vrf/);
+    expect(
+      refusal("vrfs:\n  - { name: RED, keaConfig: x, servers: 2, link4: 1.1.1.1, link6: 'fd00::1' }\n")
+        .message,
+    ).toMatch(/^lab\.yaml:2: vrfs\[0\]\.servers: servers: 2 with DHCPv4: .*each ACK the same client/);
+    expect(
+      parseTopology(
+        "vrfs:\n  - { name: RED, keaConfig: x, servers: 2, families: [6], link6: 'fd00::1' }\n",
+        "lab.yaml",
+        "/tmp",
+      ).vrfs[0]?.servers,
+    ).toBe(2);
   });
 });
 
@@ -93,7 +104,7 @@ describe("lab plan", () => {
   it("renders a relay configuration the relay accepts", async () => {
     const plan = planLab("x", await loadTopology(), slotSubnets(5), [slotSubnets(6), slotSubnets(7)]);
     const c = parseRelayConfig(renderRelayConfig(plan), "relay.yaml");
-    expect(c.access).toMatchObject({ ipv4: "10.213.5.2", ipv4Subnet: "10.213.5.0/24" });
+    expect(c.access).toMatchObject({ ipv4: "10.213.5.2" });
     expect(c.vrfs.map((v) => [v.name, v.link4, v.servers4, v.servers6])).toEqual([
       ["RED", "192.168.10.1", ["10.213.6.10"], ["fe80::ff:fe00:a"]],
       ["BLUE", "192.168.20.1", ["10.213.7.10"], ["fe80::ff:fe00:a"]],

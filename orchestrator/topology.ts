@@ -24,7 +24,10 @@ const vrf = z.strictObject({
     ),
   /** Folder with kea-dhcp4.conf, kea-dhcp6.conf, kea-ctrl-agent.conf; relative to the topology file. */
   keaConfig: z.string().min(1),
-  /** Kea containers serving this VRF; the relay sends every request to each. */
+  /**
+   * Kea containers serving this VRF; the relay sends every request to each. More than one serves
+   * DHCPv6 only: independent DHCPv4 servers sharing one pool would each ACK the same client.
+   */
   servers: z.number().int().min(1).max(4).default(1),
   families: z
     .array(z.union([z.literal(4), z.literal(6)], { error: "a family is 4 or 6" }))
@@ -77,6 +80,12 @@ export const topologySchema = z
         ctx.addIssue({ code: "custom", path: ["vrfs", i], message: "DHCPv4 needs link4" });
       if (v.families.includes(6) && !v.link6)
         ctx.addIssue({ code: "custom", path: ["vrfs", i], message: "DHCPv6 needs link6" });
+      if (v.servers > 1 && v.families.includes(4))
+        ctx.addIssue({
+          code: "custom",
+          path: ["vrfs", i, "servers"],
+          message: `servers: ${v.servers} with DHCPv4: independent Kea servers sharing one pool would each ACK the same client; use servers: 1, or families: [6]`,
+        });
     });
   });
 

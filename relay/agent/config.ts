@@ -61,8 +61,6 @@ export const relayConfigSchema = z
     access: z.strictObject({
       /** The relay's address on the access network; finds the interface, and is the Server ID Override. */
       ipv4: ipv4,
-      /** The access network's prefix: replies to clients without an address go to its broadcast address. */
-      ipv4Subnet: cidr4,
       ipv6: ipv6.optional(),
       /** Router addresses of the clients' subnets (192.168.10.1/24): the relay holds them on the access interface. */
       gateways: z.array(cidr4).default([]),
@@ -124,11 +122,4 @@ export function inPrefix(address: string, prefix: string): boolean {
   const bits = Number(len);
   const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
   return (ipv4Number(address) & mask) >>> 0 === (ipv4Number(net ?? "") & mask) >>> 0;
-}
-
-/** The broadcast address of an IPv4 prefix (10.213.5.0/24 -> 10.213.5.255). */
-export function broadcastOf(prefix: string): string {
-  const [addr, len] = prefix.split("/");
-  const bcast = (ipv4Number(addr ?? "") | (2 ** (32 - Number(len)) - 1)) >>> 0;
-  return [bcast >>> 24, (bcast >>> 16) & 255, (bcast >>> 8) & 255, bcast & 255].join(".");
 }

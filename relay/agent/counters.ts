@@ -1,24 +1,33 @@
-/** Why the relay dropped a packet; each is a counter. */
-export type DropReason =
-  | "malformed"
-  | "not-bootrequest"
-  | "not-bootreply"
-  | "hops-exceeded"
-  | "untrusted-option82"
-  | "policy-drop"
-  | "unmatched"
-  | "unknown-server"
-  | "unknown-transaction"
-  | "option82-mismatch"
-  | "server-message-from-client"
-  | "not-relay-repl"
-  | "no-relay-message"
-  | "interface-id-mismatch"
-  | "no-servers"
-  | "send-failed";
+/** Why the relay dropped a packet; each is a counter. The README lists them, and a test checks that it does. */
+export const DROP_REASONS = [
+  "malformed",
+  "unknown-interface",
+  "server-message-from-client",
+  "client-message-on-backend",
+  "not-bootrequest",
+  "not-bootreply",
+  "hops-exceeded",
+  "own-giaddr",
+  "untrusted-relay",
+  "untrusted-option82",
+  "policy-drop",
+  "unmatched",
+  "no-servers",
+  "unknown-server",
+  "unknown-transaction",
+  "option82-mismatch",
+  "not-relay-repl",
+  "no-relay-message",
+  "interface-id-mismatch",
+  "send-failed",
+] as const;
+/** Why the relay dropped a packet. */
+export type DropReason = (typeof DROP_REASONS)[number];
 
 /** Not a drop, but counted: forwarded without Option 82 because the message had no room for it. */
-export type Notice = "no-room-for-option82";
+export const NOTICES = ["no-room-for-option82"] as const;
+/** A counted event that is not a drop. */
+export type Notice = (typeof NOTICES)[number];
 
 type Labels = Record<string, string | number>;
 
@@ -28,6 +37,8 @@ export class Counters {
   private readonly help = new Map<string, string>();
   /** Label text by the labels' names and values joined: built once per series, not per packet. */
   private readonly labelCache = new Map<string, string>();
+  /** Gauges: read when printed. */
+  private readonly gauges = new Map<string, { help: string; read: () => Array<[Labels, number]> }>();
 
   private labelTextOf(labels: Labels): string {
     let fast = "";
@@ -49,6 +60,19 @@ export class Counters {
     this.describe("dhcplab_relay_notices_total", "Packets relayed with a reservation, by family and notice.");
     this.describe("dhcplab_relay_policy_reloads_total", "Policy reloads, by result (ok, refused).");
     this.describe("dhcplab_relay_decisions_total", "Policy decisions, by family and rule.");
+    this.describe(
+      "dhcplab_relay_inflight_evictions_total",
+      "Requests forgotten before a reply came, by family and why (expired after 60 s, or the table was full).",
+    );
+  }
+
+  /** A gauge whose values are read each time the counters are printed. */
+  gauge(name: string, help: string, read: () => Array<[Labels, number]>): void {
+    this.gauges.set(name, { help, read });
+  }
+
+  evicted(family: 4 | 6, why: "expired" | "full"): void {
+    this.inc("dhcplab_relay_inflight_evictions_total", { family, why });
   }
 
   describe(name: string, help: string): void {
@@ -98,6 +122,13 @@ export class Counters {
       out.push(`# HELP ${name} ${this.help.get(name) ?? name}`, `# TYPE ${name} counter`);
       for (const [key, v] of s) out.push(`${name}${key ? `{${key}}` : ""} ${v}`);
     }
+    for (const [name, g] of this.gauges) {
+      out.push(`# HELP ${name} ${g.help}`, `# TYPE ${name} gauge`);
+      for (const [labels, v] of g.read()) {
+        const key = labelText(labels);
+        out.push(`${name}${key ? `{${key}}` : ""} ${v}`);
+      }
+    }
     return `${out.join("\n")}\n`;
   }
 
@@ -105,6 +136,8 @@ export class Counters {
   toJSON(): Record<string, Record<string, number>> {
     const out: Record<string, Record<string, number>> = {};
     for (const [name, s] of this.series) out[name] = Object.fromEntries(s);
+    for (const [name, g] of this.gauges)
+      out[name] = Object.fromEntries(g.read().map(([labels, v]) => [labelText(labels), v]));
     return out;
   }
 }

@@ -1,22 +1,25 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import { FakeTransport, golden, policyWith, quietLog } from "../../test/support/relay-fakes.ts";
 import { hex, text, utf8 } from "../codec/bytes.ts";
 import { MSG, OP, OPT } from "../codec/dhcp4/codes.ts";
 import { type Dhcp4Message, decodeDhcp4, encodeDhcp4, FLAG_BROADCAST } from "../codec/dhcp4/message.ts";
-import { getOption, messageType, serverId, setOption } from "../codec/dhcp4/options.ts";
+import { getOption, messageType, removeOption, serverId, setOption } from "../codec/dhcp4/options.ts";
 import {
   decodeRelayAgentInfo,
   encodeRelayAgentInfo,
   relayAgentFields,
 } from "../codec/dhcp4/relay-agent-info.ts";
-import type { Policy } from "../policy/policy.ts";
+import { type Policy, parsePolicy } from "../policy/policy.ts";
 import { Counters } from "./counters.ts";
-import { FakeTransport, golden, policyWith, quietLog } from "./fakes.ts";
-import { Relay4 } from "./relay4.ts";
+import { ACCESS as ACCESS_LINK, type Link, vrfLink } from "./links.ts";
+import { Relay4, type Relay4Options } from "./relay4.ts";
 
 const ACCESS = "10.213.1.2";
 const RED_SERVER = "10.213.2.10";
 const BLUE_SERVER = "10.213.3.10";
 const CLIENT_SOURCE = "10.213.1.200";
+const RED = vrfLink("RED");
+const BLUE = vrfLink("BLUE");
 
 // dhclient's DISCOVER as captured in the lab: giaddr 0, MAC 00:aa:01:00:00:01.
 const dhclientDiscover = () => golden("dhclient-v4-01-discover");
@@ -53,10 +56,10 @@ describe("DHCPv4 path", () => {
   let counters: Counters;
   let policy: Policy;
   let relay: Relay4;
-  const make = () =>
+  const make = (extra: Partial<Relay4Options> = {}) =>
     new Relay4({
       accessAddress: ACCESS,
-      accessBroadcast: "10.213.1.255",
+      ownAddresses: [ACCESS, "10.213.2.2", "10.213.3.2", "192.168.10.1", "192.168.20.1"],
       gateways: ["192.168.10.1/24"],
       vrfs: [
         {
@@ -80,8 +83,22 @@ describe("DHCPv4 path", () => {
       transport,
       counters,
       log: quietLog,
+      ...extra,
     });
   const drops = (reason: string) => counters.get("dhcplab_relay_drops_total", { family: 4, reason });
+  const totalDrops = () => counters.sum("dhcplab_relay_drops_total", { family: 4 });
+  const fromClient = (bytes: Uint8Array, source = CLIENT_SOURCE) => relay.handle(bytes, source, ACCESS_LINK);
+  const fromServer = (bytes: Uint8Array, source = RED_SERVER, link: Link = RED) =>
+    relay.handle(bytes, source, link);
+  /** Relays dhclient's DISCOVER and returns what went to RED's server. */
+  const relayedDiscover = (bytes = dhclientDiscover(), source = CLIENT_SOURCE) => {
+    fromClient(bytes, source);
+    const [req] = transport.take();
+    if (!req) throw new Error("nothing was relayed");
+    return req.bytes;
+  };
+  const sub82 = (m: Dhcp4Message) =>
+    relayAgentFields(decodeRelayAgentInfo(getOption(m, OPT.relayAgentInfo) ?? new Uint8Array()));
 
   beforeEach(() => {
     transport = new FakeTransport();
@@ -90,15 +107,15 @@ describe("DHCPv4 path", () => {
     relay = make();
   });
 
-  it("forwards a client's DISCOVER to its VRF's server with hops + 1, giaddr and the policy's Option 82", () => {
-    relay.handle(dhclientDiscover(), CLIENT_SOURCE);
+  it("forwards a client's DISCOVER to its VRF's server, out of that VRF's link, with hops + 1, giaddr and the policy's Option 82", () => {
+    fromClient(dhclientDiscover());
     const [out] = transport.take();
-    expect(out).toMatchObject({ port: 67, address: RED_SERVER });
+    expect(out).toMatchObject({ port: 67, address: RED_SERVER, via: "vrf:RED" });
     const m = decodeDhcp4(out?.bytes ?? new Uint8Array());
     expect(m.hops).toBe(1);
     // Link-selection mode: giaddr is the relay's backend address, the link goes in sub-option 5 (RFC 3527).
     expect(m.giaddr).toBe("10.213.2.2");
-    const f = relayAgentFields(decodeRelayAgentInfo(getOption(m, OPT.relayAgentInfo) ?? new Uint8Array()));
+    const f = sub82(m);
     expect(text(f.circuitId ?? new Uint8Array())).toBe("VIDEO_CIRCUIT");
     expect(text(f.remoteId ?? new Uint8Array())).toBe("00:aa:01:00:00:01");
     expect(f.linkSelection).toBe("192.168.10.1");
@@ -118,28 +135,29 @@ describe("DHCPv4 path", () => {
   });
 
   it("sends to every server of the VRF, and puts the link in giaddr in giaddr mode", () => {
-    relay.handle(withMac(dhclientDiscover(), [0, 0xbb, 1, 0, 0, 1]), CLIENT_SOURCE);
+    fromClient(withMac(dhclientDiscover(), [0, 0xbb, 1, 0, 0, 1]));
     const sent = transport.take();
-    expect(sent.map((s) => s.address)).toEqual([BLUE_SERVER, "10.213.3.11"]);
+    expect(sent.map((s) => [s.address, s.via])).toEqual([
+      [BLUE_SERVER, "vrf:BLUE"],
+      ["10.213.3.11", "vrf:BLUE"],
+    ]);
     const m = decodeDhcp4(sent[0]?.bytes ?? new Uint8Array());
     expect(m.giaddr).toBe("192.168.20.1");
-    const f = relayAgentFields(decodeRelayAgentInfo(getOption(m, OPT.relayAgentInfo) ?? new Uint8Array()));
-    expect(f.linkSelection).toBeUndefined();
-    expect(f.serverIdOverride).toBeUndefined();
+    expect(sub82(m).linkSelection).toBeUndefined();
+    expect(sub82(m).serverIdOverride).toBeUndefined();
   });
 
-  it("brings the OFFER back without the Option 82 it added, broadcast to a client with no address", () => {
-    relay.handle(dhclientDiscover(), CLIENT_SOURCE);
-    const [req] = transport.take();
-    relay.handle(offerFor(req?.bytes ?? new Uint8Array()), RED_SERVER);
+  it("brings the OFFER back without the Option 82 it added, to the limited broadcast on the access link, flags untouched (RFC 1542 §4.1.2)", () => {
+    fromServer(offerFor(relayedDiscover()));
     const [out] = transport.take();
-    expect(out).toMatchObject({ port: 68, address: "10.213.1.255" });
+    expect(out).toMatchObject({ port: 68, address: "255.255.255.255", via: "access" });
     const m = decodeDhcp4(out?.bytes ?? new Uint8Array());
     expect(getOption(m, OPT.relayAgentInfo)).toBeUndefined();
     expect(messageType(m)).toBe(MSG.OFFER);
     // RFC 5107: the client sees the relay as its server, and renews and releases through it.
     expect(serverId(m)).toBe(ACCESS);
-    expect(m.flags & FLAG_BROADCAST).toBe(FLAG_BROADCAST);
+    // The server did not set the broadcast bit, and the relay does not either.
+    expect(m.flags & FLAG_BROADCAST).toBe(0);
     expect(
       counters.get("dhcplab_relay_messages_total", {
         family: 4,
@@ -157,72 +175,125 @@ describe("DHCPv4 path", () => {
     const m = decodeDhcp4(dhclientDiscover());
     m.ciaddr = ciaddr;
     setOption(m, OPT.messageType, Uint8Array.of(MSG.REQUEST));
-    relay.handle(encodeDhcp4(m), CLIENT_SOURCE);
-    const [req] = transport.take();
-    relay.handle(
-      offerFor(req?.bytes ?? new Uint8Array(), MSG.ACK, (r) => {
+    const req = relayedDiscover(encodeDhcp4(m));
+    fromServer(
+      offerFor(req, MSG.ACK, (r) => {
         r.ciaddr = ciaddr;
       }),
-      RED_SERVER,
     );
-    expect(transport.take()[0]).toMatchObject({ port: 68, address: to });
+    expect(transport.take()[0]).toMatchObject({ port: 68, address: to, via: "access" });
+  });
+
+  describe("which link a datagram came in on decides what it may be", () => {
+    it("a BOOTREPLY on the access link is never delivered, even from a server's address", () => {
+      const offer = offerFor(relayedDiscover());
+      fromClient(offer, RED_SERVER);
+      expect(transport.sent).toHaveLength(0);
+      expect(drops("server-message-from-client")).toBe(1);
+    });
+
+    it("a BOOTREQUEST on a backend link is never relayed", () => {
+      fromServer(dhclientDiscover(), "10.213.2.99");
+      fromServer(dhclientDiscover(), RED_SERVER);
+      expect(transport.sent).toHaveLength(0);
+      expect(drops("client-message-on-backend")).toBe(2);
+    });
+
+    it("a reply accepted only from the VRF's own server on the VRF's own link", () => {
+      const req = relayedDiscover();
+      // RED's server's address on BLUE's link, and BLUE's server on RED's link: both refused.
+      fromServer(offerFor(req), RED_SERVER, BLUE);
+      fromServer(offerFor(req), BLUE_SERVER, RED);
+      fromServer(offerFor(req), "10.213.2.99", RED);
+      expect(transport.sent).toHaveLength(0);
+      expect(drops("unknown-server")).toBe(3);
+      fromServer(offerFor(req));
+      expect(transport.take()).toHaveLength(1);
+    });
+
+    it("anything on an interface the configuration does not name", () => {
+      relay.handle(dhclientDiscover(), CLIENT_SOURCE, { side: "unknown", name: "eth9" });
+      expect(transport.sent).toHaveLength(0);
+      expect(drops("unknown-interface")).toBe(1);
+    });
   });
 
   describe("packets from a downstream relay (giaddr set)", () => {
+    const down = () => decodeDhcp4(perfdhcpDiscover()).giaddr;
+
     it("takeover: applies the policy, and returns the reply to the downstream giaddr on port 67", () => {
-      relay.handle(perfdhcpDiscover(), "10.213.1.99");
-      const [req] = transport.take();
-      const fwd = decodeDhcp4(req?.bytes ?? new Uint8Array());
+      const req = relayedDiscover(perfdhcpDiscover(), down());
+      const fwd = decodeDhcp4(req);
       expect(fwd.giaddr).toBe("10.213.2.2");
       expect(fwd.hops).toBe(2);
-      relay.handle(offerFor(req?.bytes ?? new Uint8Array()), RED_SERVER);
+      fromServer(offerFor(req));
       const [out] = transport.take();
-      const down = decodeDhcp4(perfdhcpDiscover()).giaddr;
-      expect(out).toMatchObject({ port: 67, address: down });
-      expect(decodeDhcp4(out?.bytes ?? new Uint8Array()).giaddr).toBe(down);
+      expect(out).toMatchObject({ port: 67, address: down(), via: "access" });
+      expect(decodeDhcp4(out?.bytes ?? new Uint8Array()).giaddr).toBe(down());
     });
 
     it("forward (RFC 3046's default): sends it on unchanged but for hops", () => {
       policy = policyWith({ relayedClients: "forward" });
-      relay.handle(perfdhcpDiscover(), "10.213.1.99");
-      const [req] = transport.take();
+      const fwd = decodeDhcp4(relayedDiscover(perfdhcpDiscover(), down()));
       const original = decodeDhcp4(perfdhcpDiscover());
-      const fwd = decodeDhcp4(req?.bytes ?? new Uint8Array());
       expect(fwd.giaddr).toBe(original.giaddr);
       expect(fwd.hops).toBe(original.hops + 1);
       expect(getOption(fwd, OPT.relayAgentInfo)).toBeUndefined();
     });
+
+    it("a giaddr that is not the sender's own address is untrusted, unless inside trustedRelays", () => {
+      // A client claiming RED's server as its relay, while the policy sends it to BLUE.
+      const m = decodeDhcp4(withMac(dhclientDiscover(), [0, 0xbb, 1, 0, 0, 1]));
+      m.giaddr = RED_SERVER;
+      fromClient(encodeDhcp4(m));
+      expect(transport.sent).toHaveLength(0);
+      expect(drops("untrusted-relay")).toBe(1);
+      policy = policyWith({ trustedRelays: '["10.213.2.0/24"]' });
+      fromClient(encodeDhcp4(m));
+      expect(transport.take().map((s) => s.via)).toEqual(["vrf:BLUE", "vrf:BLUE"]);
+    });
+
+    it.each(["10.213.2.2", ACCESS, "192.168.10.1", "192.168.20.1"])(
+      "a giaddr that is one of the relay's own addresses (%s) is discarded (RFC 3046 §2.1.1)",
+      (own) => {
+        const m = decodeDhcp4(perfdhcpDiscover());
+        m.giaddr = own;
+        fromClient(encodeDhcp4(m), own);
+        expect(transport.sent).toHaveLength(0);
+        expect(drops("own-giaddr")).toBe(1);
+      },
+    );
   });
 
   describe("Option 82 a client sent itself (giaddr 0) is untrusted (RFC 3046 §2.1)", () => {
-    const theirs = encodeRelayAgentInfo([{ code: 1, data: utf8("FAKE") }]);
+    // A forged Circuit-ID and Link Selection: neither may reach Kea as the relay's.
+    const theirs = encodeRelayAgentInfo([
+      { code: 1, data: utf8("FAKE") },
+      { code: 5, data: Uint8Array.of(192, 168, 11, 1) },
+      { code: 9, data: utf8("keep me") },
+    ]);
     const withTheirs = () => {
       const m = decodeDhcp4(dhclientDiscover());
       setOption(m, OPT.relayAgentInfo, theirs);
       return encodeDhcp4(m);
     };
-    const sentSubs = () =>
-      decodeRelayAgentInfo(
-        getOption(decodeDhcp4(transport.take()[0]?.bytes ?? new Uint8Array()), OPT.relayAgentInfo) ??
-          new Uint8Array(),
-      );
+    const subsOf = (bytes: Uint8Array) =>
+      decodeRelayAgentInfo(getOption(decodeDhcp4(bytes), OPT.relayAgentInfo) ?? new Uint8Array());
 
     it("discard (default): dropped and counted", () => {
-      relay.handle(withTheirs(), CLIENT_SOURCE);
+      fromClient(withTheirs());
       expect(transport.sent).toHaveLength(0);
       expect(drops("untrusted-option82")).toBe(1);
     });
 
-    it("append: theirs kept, ours after them; the reply gets theirs back", () => {
+    it("append: theirs kept but for the codes the relay sets, so Kea reads the relay's; the reply gets theirs back", () => {
       policy = policyWith({ existingOption82: "append" });
-      relay.handle(withTheirs(), CLIENT_SOURCE);
-      const req = transport.sent[0]?.bytes ?? new Uint8Array();
-      expect(
-        sentSubs()
-          .map((s) => text(s.data))
-          .slice(0, 2),
-      ).toEqual(["FAKE", "VIDEO_CIRCUIT"]);
-      relay.handle(offerFor(req), RED_SERVER);
+      const req = relayedDiscover(withTheirs());
+      const subs = subsOf(req);
+      expect(subs.filter((s) => s.code === 1).map((s) => text(s.data))).toEqual(["VIDEO_CIRCUIT"]);
+      expect(subs.filter((s) => s.code === 5).map((s) => [...s.data])).toEqual([[192, 168, 10, 1]]);
+      expect(subs.find((s) => s.code === 9)?.data).toEqual(utf8("keep me"));
+      fromServer(offerFor(req));
       expect(
         hex(
           getOption(decodeDhcp4(transport.take()[0]?.bytes ?? new Uint8Array()), OPT.relayAgentInfo) ??
@@ -233,78 +304,101 @@ describe("DHCPv4 path", () => {
 
     it("replace: theirs removed, ours instead", () => {
       policy = policyWith({ existingOption82: "replace" });
-      relay.handle(withTheirs(), CLIENT_SOURCE);
-      expect(text(sentSubs()[0]?.data ?? new Uint8Array())).toBe("VIDEO_CIRCUIT");
+      const subs = subsOf(relayedDiscover(withTheirs()));
+      expect(subs.map((s) => s.code).sort((a, b) => a - b)).toEqual([1, 2, 5, 11]);
+      expect(text(subs.find((s) => s.code === 1)?.data ?? new Uint8Array())).toBe("VIDEO_CIRCUIT");
     });
 
-    it("forward: theirs forwarded, nothing added", () => {
+    it("forward: theirs forwarded but for the relay's own sub-options (Link Selection, Server ID Override)", () => {
       policy = policyWith({ existingOption82: "forward" });
-      relay.handle(withTheirs(), CLIENT_SOURCE);
-      expect(sentSubs().map((s) => text(s.data))).toEqual(["FAKE"]);
+      const subs = subsOf(relayedDiscover(withTheirs()));
+      expect(subs.filter((s) => s.code === 1).map((s) => text(s.data))).toEqual(["FAKE"]);
+      expect(subs.filter((s) => s.code === 5).map((s) => [...s.data])).toEqual([[192, 168, 10, 1]]);
     });
   });
 
   describe("drops, each counted by reason", () => {
     it("a client that no rule matches", () => {
-      relay.handle(withMac(dhclientDiscover(), [0, 0xcc, 0, 0, 0, 1]), CLIENT_SOURCE);
+      fromClient(withMac(dhclientDiscover(), [0, 0xcc, 0, 0, 0, 1]));
       expect(transport.sent).toHaveLength(0);
       expect(drops("unmatched")).toBe(1);
     });
 
-    it("hops over the limit (RFC 1542 §4.1.1)", () => {
-      policy = policyWith({ maxHops: 4 });
+    it("a client a rule drops", () => {
+      policy = parsePolicy(
+        "version: 1\nrules:\n  - { name: no-video, match: { mac: '00:aa:01:*' }, drop: true }\n",
+        "drop.yaml",
+        ["RED", "BLUE"],
+      );
+      fromClient(dhclientDiscover());
+      expect(transport.sent).toHaveLength(0);
+      expect(drops("policy-drop")).toBe(1);
+    });
+
+    it("a VRF the relay has no DHCPv4 server for", () => {
+      policy = parsePolicy("version: 1\nunmatched: { vrf: GREEN }\n", "green.yaml", ["RED", "BLUE", "GREEN"]);
+      fromClient(dhclientDiscover());
+      expect(transport.sent).toHaveLength(0);
+      expect(drops("no-servers")).toBe(1);
+    });
+
+    it("hops over the limit (RFC 1542 §4.1.1: discarded when hops exceeds it, relayed at it)", () => {
+      expect(policy.settings.maxHops).toBe(4);
       const m = decodeDhcp4(dhclientDiscover());
-      m.hops = 4;
-      relay.handle(encodeDhcp4(m), CLIENT_SOURCE);
+      m.hops = 5;
+      fromClient(encodeDhcp4(m));
       expect(drops("hops-exceeded")).toBe(1);
-      m.hops = 3;
-      relay.handle(encodeDhcp4(m), CLIENT_SOURCE);
+      m.hops = 4;
+      fromClient(encodeDhcp4(m));
       expect(transport.sent).toHaveLength(1);
     });
 
-    it("op neither BOOTREQUEST nor BOOTREPLY on the client side", () => {
+    it("op neither BOOTREQUEST nor BOOTREPLY, on either side", () => {
       const m = decodeDhcp4(dhclientDiscover());
       m.op = 3;
-      relay.handle(encodeDhcp4(m), CLIENT_SOURCE);
+      fromClient(encodeDhcp4(m));
       expect(drops("not-bootrequest")).toBe(1);
+      fromServer(encodeDhcp4(m));
+      expect(drops("not-bootreply")).toBe(1);
     });
 
-    it("a reply from anything but a configured server", () => {
-      relay.handle(dhclientDiscover(), CLIENT_SOURCE);
-      const [req] = transport.take();
-      relay.handle(offerFor(req?.bytes ?? new Uint8Array()), "10.213.2.99");
-      expect(transport.sent).toHaveLength(0);
-      expect(drops("unknown-server")).toBe(1);
-    });
-
-    it("a reply from the server of another VRF, or for no request in flight", () => {
-      relay.handle(dhclientDiscover(), CLIENT_SOURCE);
-      const [req] = transport.take();
-      relay.handle(offerFor(req?.bytes ?? new Uint8Array()), BLUE_SERVER);
-      relay.handle(offerFor(withMac(dhclientDiscover(), [0, 0xaa, 1, 9, 9, 9])), RED_SERVER);
+    it("a reply for no request in flight, or for another VRF's request", () => {
+      const req = relayedDiscover();
+      fromServer(offerFor(req), BLUE_SERVER, BLUE);
+      fromServer(offerFor(withMac(dhclientDiscover(), [0, 0xaa, 1, 9, 9, 9])));
       expect(transport.sent).toHaveLength(0);
       expect(drops("unknown-transaction")).toBe(2);
     });
 
-    it("a reply whose Option 82 is not the one this relay added", () => {
-      relay.handle(dhclientDiscover(), CLIENT_SOURCE);
-      const [req] = transport.take();
-      relay.handle(
-        offerFor(req?.bytes ?? new Uint8Array(), MSG.OFFER, (m) =>
+    it("a reply whose Option 82 is not exactly the one this relay sent, or has none (RFC 3046 §2.2)", () => {
+      const req = relayedDiscover();
+      fromServer(
+        offerFor(req, MSG.OFFER, (m) =>
           setOption(m, OPT.relayAgentInfo, encodeRelayAgentInfo([{ code: 1, data: utf8("OTHER") }])),
         ),
-        RED_SERVER,
       );
+      fromServer(offerFor(req, MSG.OFFER, (m) => removeOption(m, OPT.relayAgentInfo)));
       expect(transport.sent).toHaveLength(0);
-      expect(drops("option82-mismatch")).toBe(1);
+      expect(drops("option82-mismatch")).toBe(2);
     });
 
     it("a malformed packet, from either side; the relay keeps serving", () => {
-      relay.handle(Uint8Array.of(1, 2, 3), CLIENT_SOURCE);
-      relay.handle(dhclientDiscover().subarray(0, 250), RED_SERVER);
+      fromClient(Uint8Array.of(1, 2, 3));
+      fromServer(dhclientDiscover().subarray(0, 250));
       expect(drops("malformed")).toBe(2);
-      relay.handle(dhclientDiscover(), CLIENT_SOURCE);
+      fromClient(dhclientDiscover());
       expect(transport.sent).toHaveLength(1);
+    });
+
+    it("a send that fails is counted as send-failed, not as relayed, and the relay keeps serving", () => {
+      transport.unreachable.add(RED_SERVER);
+      fromClient(dhclientDiscover());
+      expect(drops("send-failed")).toBe(1);
+      expect(counters.sum("dhcplab_relay_messages_total", { family: 4 })).toBe(0);
+      transport.unreachable.clear();
+      fromClient(dhclientDiscover());
+      expect(transport.sent).toHaveLength(1);
+      expect(counters.sum("dhcplab_relay_messages_total", { family: 4 })).toBe(1);
     });
 
     it("no room for Option 82: forwarded without it, and counted", () => {
@@ -316,12 +410,24 @@ describe("DHCPv4 path", () => {
       setOption(m, 251, new Uint8Array(576 - encodeDhcp4(m, { maxSize: 2000 }).length - 2));
       const full = encodeDhcp4(m);
       expect(full.length).toBe(576);
-      relay.handle(full, CLIENT_SOURCE);
+      fromClient(full);
       const [out] = transport.take();
       expect(getOption(decodeDhcp4(out?.bytes ?? new Uint8Array()), OPT.relayAgentInfo)).toBeUndefined();
       expect(counters.get("dhcplab_relay_notices_total", { family: 4, notice: "no-room-for-option82" })).toBe(
         1,
       );
+      expect(totalDrops()).toBe(0);
     });
+  });
+
+  it("counts requests forgotten before their reply came, and exports how many are in flight", () => {
+    let now = 0;
+    relay = make({ now: () => now });
+    fromClient(dhclientDiscover());
+    expect(relay.inFlightCount).toBe(1);
+    now = 61_000;
+    fromClient(withMac(dhclientDiscover(), [0, 0xaa, 1, 0, 0, 2]));
+    expect(relay.inFlightCount).toBe(1);
+    expect(counters.get("dhcplab_relay_inflight_evictions_total", { family: 4, why: "expired" })).toBe(1);
   });
 });

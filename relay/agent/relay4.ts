@@ -1,14 +1,8 @@
 import type { Logger } from "pino";
 import { ipv4ToBytes } from "../codec/address.ts";
 import { hex, text } from "../codec/bytes.ts";
-import { MSG, messageTypeName, OP, OPT } from "../codec/dhcp4/codes.ts";
-import {
-  type Dhcp4Message,
-  decodeDhcp4,
-  encodeDhcp4,
-  FLAG_BROADCAST,
-  maxMessageSize,
-} from "../codec/dhcp4/message.ts";
+import { MSG, messageTypeName, OP, OPT, SUBOPT } from "../codec/dhcp4/codes.ts";
+import { type Dhcp4Message, decodeDhcp4, encodeDhcp4, maxMessageSize } from "../codec/dhcp4/message.ts";
 import {
   clientId,
   getOption,
@@ -29,14 +23,11 @@ import {
 import { EncodeError } from "../codec/errors.ts";
 import type { ClientFacts, Policy } from "../policy/policy.ts";
 import { inPrefix } from "./config.ts";
+import { CountedSender } from "./counted-sender.ts";
 import type { Counters, DropReason } from "./counters.ts";
+import { ACCESS, type Link, type Transport, vrfLink } from "./links.ts";
 import { decodeOrWarn, RateLimitedLog } from "./rate-limited-log.ts";
 import { Transactions } from "./transactions.ts";
-
-/** Where the relay sends DHCPv4 datagrams; the real one is a UDP socket on port 67. */
-export interface Transport4 {
-  send(bytes: Uint8Array, port: number, address: string): void;
-}
 
 /** A VRF as the DHCPv4 path needs it, servers resolved to addresses. */
 export interface Vrf4 {
@@ -53,13 +44,16 @@ export interface Vrf4 {
 export interface Relay4Options {
   /** The relay's address on the access network. */
   accessAddress: string;
-  /** The access network's broadcast address. */
-  accessBroadcast: string;
+  /**
+   * Every address the relay holds, on any interface: a request whose giaddr is one of them is
+   * discarded (RFC 3046 §2.1.1), as it can only be a loop or a forgery.
+   */
+  ownAddresses: readonly string[];
   /** The clients' gateway addresses the relay holds on the access network (192.168.10.1/24). */
   gateways: readonly string[];
   vrfs: Vrf4[];
   policy: () => Policy;
-  transport: Transport4;
+  transport: Transport;
   counters: Counters;
   log: Logger;
   now?: () => number;
@@ -72,59 +66,88 @@ interface InFlight {
   sent82?: Uint8Array;
   /** The Option 82 value the request came with, given back on the reply. */
   original82?: Uint8Array;
-  /** The downstream relay's giaddr, when the relay took its packet over. */
+  /** The trusted downstream relay's giaddr, when the relay took its packet over. */
   downstream?: string;
   /** Where the client's packet came from, for unicast replies. */
   source: string;
 }
 
 const ZERO = "0.0.0.0";
+/** RFC 2131 §4.1, RFC 1542 §4.1.2: replies to a client without an address. */
+const LIMITED_BROADCAST = "255.255.255.255";
 const family = 4;
+
+/**
+ * Sub-options only this relay may set, whatever a client or downstream relay sent: they select
+ * the server's subnet (RFC 3527 §4), its identity (RFC 5107) or its VPN (RFC 6607), so a forged
+ * one could steer a client across subnets or VRFs.
+ */
+const RELAY_ONLY_SUBOPTIONS: ReadonlySet<number> = new Set([
+  SUBOPT.linkSelection,
+  SUBOPT.serverIdOverride,
+  SUBOPT.vss,
+  SUBOPT.vssControl,
+]);
 
 /** The DHCPv4 relay path: client requests to the VRF's servers, their replies back to the client. */
 export class Relay4 {
-  private readonly servers = new Map<string, Vrf4>();
   private readonly vrfs = new Map<string, Vrf4>();
+  private readonly own: ReadonlySet<string>;
   private readonly inFlight: Transactions<InFlight>;
   private readonly malformedLog: RateLimitedLog;
+  private readonly sender: CountedSender;
 
   constructor(private readonly o: Relay4Options) {
-    for (const v of o.vrfs) {
-      this.vrfs.set(v.name, v);
-      for (const s of v.servers) this.servers.set(s, v);
-    }
-    this.inFlight = new Transactions(60_000, 200_000, o.now);
+    for (const v of o.vrfs) this.vrfs.set(v.name, v);
+    this.own = new Set(o.ownAddresses);
+    this.inFlight = new Transactions(60_000, 200_000, o.now, (why) => o.counters.evicted(family, why));
     this.malformedLog = new RateLimitedLog(o.log, 1000, o.now);
+    this.sender = new CountedSender(family, o.transport, o.counters, o.log, o.now);
   }
 
-  /** Handles one datagram that arrived on port 67 from `source`. */
-  handle(bytes: Uint8Array, source: string): void {
-    const fromServer = this.servers.has(source);
+  /** Requests awaiting their replies. */
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** Handles one datagram that arrived on port 67 from `source` through `link`. */
+  handle(bytes: Uint8Array, source: string, link: Link): void {
+    const dropped = this.receive(bytes, source, link);
+    if (dropped) this.o.counters.drop(family, dropped);
+  }
+
+  private receive(bytes: Uint8Array, source: string, link: Link): DropReason | undefined {
+    if (link.side === "unknown") return "unknown-interface";
     const m = decodeOrWarn(
       this.malformedLog,
       () => decodeDhcp4(bytes),
       { family, source, length: bytes.length },
       "malformed DHCPv4 packet dropped",
     );
-    const dropped = !m
-      ? "malformed"
-      : fromServer
-        ? this.fromServer(m, source)
-        : this.fromClient(m, source, bytes.length);
-    if (dropped) this.o.counters.drop(family, dropped);
+    if (!m) return "malformed";
+    return link.side === "access"
+      ? this.fromClient(m, source, bytes.length)
+      : this.fromServer(m, source, link.vrf);
   }
 
   private fromClient(m: Dhcp4Message, source: string, receivedLength: number): DropReason | undefined {
-    const { counters, log } = this.o;
+    const { counters } = this.o;
     const policy = this.o.policy();
     const settings = policy.settings;
-    // A BOOTREPLY from an address that is no configured server (RFC 1542 §4.1.2 trusts servers only).
-    if (m.op === OP.BOOTREPLY) return "unknown-server";
+    // RFC 1542 §4.1.2: BOOTREPLYs come from servers, which are only on the VRFs' links.
+    if (m.op === OP.BOOTREPLY) return "server-message-from-client";
     if (m.op !== OP.BOOTREQUEST) return "not-bootrequest";
     // RFC 1542 §4.1.1: discard when hops exceeds the configured maximum.
-    if (m.hops >= settings.maxHops) return "hops-exceeded";
+    if (m.hops > settings.maxHops) return "hops-exceeded";
 
     const downstream = m.giaddr !== ZERO ? m.giaddr : undefined;
+    if (downstream) {
+      // RFC 3046 §2.1.1: a giaddr of this relay's own is a loop or a forgery.
+      if (this.own.has(downstream)) return "own-giaddr";
+      // A downstream relay is trusted when giaddr is its own source address, or configured.
+      if (downstream !== source && !settings.trustedRelays.some((p) => inPrefix(downstream, p)))
+        return "untrusted-relay";
+    }
     const existing = getOption(m, OPT.relayAgentInfo);
     const existingSubs: SubOption[] | undefined = existing
       ? decodeOrWarn(
@@ -148,27 +171,38 @@ export class Relay4 {
 
     m.hops++;
     if (downstream && settings.relayedClients === "forward") {
-      // RFC 3046: a packet from a downstream relay goes on unchanged but for hops.
-      this.remember(m, { vrf: vrf.name, source });
-      this.toServers(vrf, encodeDhcp4(m, { maxSize: Number.POSITIVE_INFINITY }), type, decision.rule);
+      // RFC 3046 §2.1.1: a trusted downstream relay's packet goes on unchanged but for hops.
+      this.inFlight.set(key(m), { vrf: vrf.name, source });
+      this.toServers(vrf, encodeDhcp4(m, { maxSize: Number.POSITIVE_INFINITY }), type);
       return undefined;
     }
 
-    const ours = subOptionsOf({
-      circuitId: decision.option82.circuitId,
-      remoteId: decision.option82.remoteId,
-      subscriberId: decision.option82.subscriberId,
+    // The relay's infrastructure sub-options always; the policy's unless the mode forwards theirs.
+    const infrastructure = subOptionsOf({
       linkSelection: vrf.subnetSelection === "link-selection" ? vrf.link : undefined,
       serverIdOverride: vrf.serverIdOverride ? this.o.accessAddress : undefined,
     });
-    const kept = mode82 === "replace" ? [] : existingSubs;
-    const added = mode82 === "forward" ? [] : ours;
+    const policyAdded =
+      mode82 === "forward"
+        ? []
+        : subOptionsOf({
+            circuitId: decision.option82.circuitId,
+            remoteId: decision.option82.remoteId,
+            subscriberId: decision.option82.subscriberId,
+          });
+    const ours = [...policyAdded, ...infrastructure];
+    // Kea must read the relay's sub-options, never a client's forgery of the same code.
+    const oursCodes = new Set(ours.map((s) => s.code));
+    const kept =
+      mode82 === "replace"
+        ? []
+        : existingSubs.filter((s) => !RELAY_ONLY_SUBOPTIONS.has(s.code) && !oursCodes.has(s.code));
     m.giaddr = vrf.subnetSelection === "link-selection" ? vrf.relayAddress : vrf.link;
 
     let sent82: Uint8Array | undefined;
     let bytes: Uint8Array;
     try {
-      sent82 = kept.length + added.length > 0 ? encodeRelayAgentInfo([...kept, ...added]) : undefined;
+      sent82 = kept.length + ours.length > 0 ? encodeRelayAgentInfo([...kept, ...ours]) : undefined;
       if (sent82) setOption(m, OPT.relayAgentInfo, sent82);
       else removeOption(m, OPT.relayAgentInfo);
       // The limit is the client's (RFC 2132 §9.10), or what it sent us if that was already more.
@@ -177,34 +211,39 @@ export class Relay4 {
       if (!(err instanceof EncodeError)) throw err;
       // RFC 3046 §2.1: no room for the agent option: forward the packet without it.
       counters.notice(family, "no-room-for-option82");
-      if (existing) setOption(m, OPT.relayAgentInfo, existing);
-      else removeOption(m, OPT.relayAgentInfo);
-      sent82 = existing;
+      removeOption(m, OPT.relayAgentInfo);
+      sent82 = undefined;
       bytes = encodeDhcp4(m, { maxSize: Number.POSITIVE_INFINITY });
     }
-    this.remember(m, { vrf: vrf.name, sent82, original82: existing, downstream, source });
-    log.debug(
-      {
-        family,
-        client: hex(m.chaddr.subarray(0, m.hlen), ":"),
-        type,
-        vrf: vrf.name,
-        rule: decision.rule,
-        option82: sent82 && hex(sent82),
-      },
-      "relayed to servers",
-    );
-    this.toServers(vrf, bytes, type, decision.rule);
+    this.inFlight.set(key(m), { vrf: vrf.name, sent82, original82: existing, downstream, source });
+    if (this.o.log.isLevelEnabled("debug")) {
+      this.o.log.debug(
+        {
+          family,
+          client: hex(m.chaddr.subarray(0, m.hlen), ":"),
+          type,
+          vrf: vrf.name,
+          rule: decision.rule,
+          option82: sent82 && hex(sent82),
+        },
+        "relayed to servers",
+      );
+    }
+    this.toServers(vrf, bytes, type);
     return undefined;
   }
 
-  private fromServer(m: Dhcp4Message, source: string): DropReason | undefined {
-    const { counters, log, transport } = this.o;
+  private fromServer(m: Dhcp4Message, source: string, vrfName: string): DropReason | undefined {
+    // A request on a backend link is never relayed: only the VRF's servers speak there.
+    if (m.op === OP.BOOTREQUEST) return "client-message-on-backend";
     if (m.op !== OP.BOOTREPLY) return "not-bootreply";
+    // RFC 1542 §4.1.2 trusts servers only: this VRF's, on this VRF's link.
+    if (!this.vrfs.get(vrfName)?.servers.includes(source)) return "unknown-server";
     const t = this.inFlight.get(key(m));
-    if (!t || this.servers.get(source)?.name !== t.vrf) return "unknown-transaction";
+    if (!t || t.vrf !== vrfName) return "unknown-transaction";
+    // RFC 3046 §2.2: the server echoes Option 82 verbatim; anything else is not our request's reply.
     const got82 = getOption(m, OPT.relayAgentInfo);
-    if (t.sent82 && got82 && !sameBytes(got82, t.sent82)) return "option82-mismatch";
+    if (t.sent82 && !(got82 && sameBytes(got82, t.sent82))) return "option82-mismatch";
 
     // Remove exactly what this relay added: give back the Option 82 the request came with.
     if (t.original82) setOption(m, OPT.relayAgentInfo, t.original82);
@@ -215,52 +254,36 @@ export class Relay4 {
     if (this.vrfs.get(t.vrf)?.serverIdOverride && getOption(m, OPT.serverId)) {
       setOption(m, OPT.serverId, ipv4ToBytes(this.o.accessAddress));
     }
-    const type = messageTypeName(messageType(m));
+    const mt = messageType(m);
     let address: string;
     let port = 68;
     if (t.downstream) {
+      // RFC 1542 §4.1.2 for the downstream relay: its giaddr back, to its server port.
       m.giaddr = t.downstream;
       address = t.downstream;
       port = 67;
-    } else if (m.ciaddr !== ZERO && messageType(m) !== MSG.NAK) {
+    } else if (m.ciaddr !== ZERO && mt !== MSG.NAK) {
       // RFC 2131 §4.1: a client with an address gets its reply by unicast to ciaddr, which the
       // relay reaches through the gateway it holds on that subnet; else where the request came from.
       address = this.o.gateways.some((g) => inPrefix(m.ciaddr, g)) ? m.ciaddr : t.source;
     } else {
-      // No address yet (or a NAK): broadcast on the access network. Unicast to yiaddr
-      // would need an ARP entry for chaddr, which a UDP socket cannot write.
-      m.flags |= FLAG_BROADCAST;
-      address = this.o.accessBroadcast;
+      // RFC 1542 §4.1.2: no address yet (or a NAK): the limited broadcast on the access link,
+      // the server's flags untouched. Unicast to yiaddr would need an ARP entry for chaddr.
+      address = LIMITED_BROADCAST;
     }
     const bytes = encodeDhcp4(m, { maxSize: Number.POSITIVE_INFINITY });
-    try {
-      transport.send(bytes, port, address);
-    } catch (err) {
-      log.warn({ err, address }, "send to client failed");
-      return "send-failed";
-    }
-    counters.message(family, t.vrf, type, "to-client");
-    log.debug(
-      { family, type, vrf: t.vrf, to: `${address}:${port}`, yiaddr: m.yiaddr },
-      "reply relayed to client",
-    );
+    this.sender.send(bytes, port, address, ACCESS, {
+      vrf: t.vrf,
+      type: messageTypeName(mt),
+      direction: "to-client",
+    });
+    return undefined;
   }
 
-  private toServers(vrf: Vrf4, bytes: Uint8Array, type: string, rule: string): void {
-    for (const server of vrf.servers) {
-      try {
-        this.o.transport.send(bytes, 67, server);
-      } catch (err) {
-        this.o.log.warn({ err, server, rule }, "send to server failed");
-        this.o.counters.drop(family, "send-failed");
-        continue;
-      }
-      this.o.counters.message(family, vrf.name, type, "to-server");
-    }
-  }
-
-  private remember(m: Dhcp4Message, t: InFlight): void {
-    this.inFlight.set(key(m), t);
+  private toServers(vrf: Vrf4, bytes: Uint8Array, type: string): void {
+    const via = vrfLink(vrf.name);
+    for (const server of vrf.servers)
+      this.sender.send(bytes, 67, server, via, { vrf: vrf.name, type, direction: "to-server" });
   }
 
   private facts(m: Dhcp4Message, existing: SubOption[]): ClientFacts {

@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import { FakeTransport, golden, policyWith, quietLog } from "../../test/support/relay-fakes.ts";
 import { fromHex, hex, text, utf8 } from "../codec/bytes.ts";
 import { MSG6, OPT6 } from "../codec/dhcp6/codes.ts";
 import {
@@ -11,14 +12,16 @@ import {
   isRelay,
   relayedMessage,
 } from "../codec/dhcp6/message.ts";
-import type { Policy } from "../policy/policy.ts";
+import { type Policy, parsePolicy } from "../policy/policy.ts";
 import { Counters } from "./counters.ts";
-import { FakeTransport, golden, policyWith, quietLog } from "./fakes.ts";
+import { ACCESS, type Link, vrfLink } from "./links.ts";
 import { Relay6 } from "./relay6.ts";
 
 const RED_SERVER = "fe80::ff:fe00:a%eth1";
 const BLUE_SERVER = "fe80::ff:fe00:a%eth2";
 const PEER = "fe80::2aa:1ff:fe00:1";
+const RED = vrfLink("RED");
+const BLUE = vrfLink("BLUE");
 
 // dhclient -6's SOLICIT as captured in the lab: DUID-LLT with MAC 02:42:..., so the
 // tests give it a DUID-LLT of 00:aa:01:00:00:01 or a DUID-LL where they need one.
@@ -83,7 +86,7 @@ describe("DHCPv6 path", () => {
 
   it("wraps a SOLICIT in RELAY-FORW with the VRF's link-address, the peer and the policy's options (RFC 8415 §19.1.1)", () => {
     const bytes = solicit();
-    relay.handle(bytes, `${PEER}%eth0`);
+    relay.handle(bytes, `${PEER}%eth0`, ACCESS);
     const [out] = transport.take();
     expect(out).toMatchObject({ port: 547, address: RED_SERVER });
     const f = decodeDhcp6(out?.bytes ?? new Uint8Array());
@@ -104,20 +107,20 @@ describe("DHCPv6 path", () => {
   });
 
   it("sends DUID-LL clients of RED as DATA", () => {
-    relay.handle(solicit("0003000100aa01000001"), PEER);
+    relay.handle(solicit("0003000100aa01000001"), PEER, ACCESS);
     const f = decodeDhcp6(transport.take()[0]?.bytes ?? new Uint8Array());
     expect(text(getOption6(f, OPT6.interfaceId) ?? new Uint8Array())).toBe("V6_DATA_LINK");
   });
 
   it("derives the MAC from an EUI-64 link-local source when the DUID holds none (DUID-EN)", () => {
-    relay.handle(solicit("0002000009590102030405"), "fe80::2bb:1ff:fe00:9");
+    relay.handle(solicit("0002000009590102030405"), "fe80::2bb:1ff:fe00:9", ACCESS);
     expect(transport.take()[0]?.address).toBe(BLUE_SERVER);
   });
 
   it("unwraps RELAY-REPL and sends the inner message to the peer on port 546 (RFC 8415 §19.2)", () => {
-    relay.handle(solicit(), PEER);
+    relay.handle(solicit(), PEER, ACCESS);
     const [forw] = transport.take();
-    relay.handle(replyTo(forw?.bytes ?? new Uint8Array()), RED_SERVER);
+    relay.handle(replyTo(forw?.bytes ?? new Uint8Array()), RED_SERVER, RED);
     const [out] = transport.take();
     expect(out).toMatchObject({ port: 546, address: PEER });
     expect(decodeDhcp6(out?.bytes ?? new Uint8Array()).type).toBe(MSG6.ADVERTISE);
@@ -139,16 +142,107 @@ describe("DHCPv6 path", () => {
       peerAddress: PEER,
       options: [{ code: OPT6.relayMessage, message: decodeDhcp6(solicit()) }],
     };
-    relay.handle(encodeDhcp6(downstream), "fe80::99");
+    relay.handle(encodeDhcp6(downstream), "fe80::99", ACCESS);
     const [forw] = transport.take();
     const f = decodeDhcp6(forw?.bytes ?? new Uint8Array());
     expect(isRelay(f) && f.hopCount).toBe(3);
     expect(isRelay(f) && f.peerAddress).toBe("fe80::99");
-    relay.handle(replyTo(forw?.bytes ?? new Uint8Array()), RED_SERVER);
+    relay.handle(replyTo(forw?.bytes ?? new Uint8Array()), RED_SERVER, RED);
     expect(transport.take()[0]).toMatchObject({ port: 547, address: "fe80::99" });
   });
 
+  it("re-wraps a relay's message from a global source with link-address 0 and an Interface-ID (RFC 8415 §19.1.2)", () => {
+    const downstream: Dhcp6RelayMessage = {
+      type: MSG6.RELAY_FORW,
+      hopCount: 0,
+      linkAddress: "fd00:99::1",
+      peerAddress: PEER,
+      options: [{ code: OPT6.relayMessage, message: decodeDhcp6(solicit("0002000009590102030405")) }],
+    };
+    // DUID-EN, no MAC: the unmatched client of a policy that sends everything to BLUE.
+    policy = parsePolicy("version: 1\nunmatched: { vrf: BLUE }\n", "all-blue.yaml", ["RED", "BLUE"]);
+    relay.handle(encodeDhcp6(downstream), "fd00:99::2", ACCESS);
+    const [forw] = transport.take();
+    const f = decodeDhcp6(forw?.bytes ?? new Uint8Array());
+    expect(isRelay(f) && f.linkAddress).toBe("::");
+    expect(text(getOption6(f, OPT6.interfaceId) ?? new Uint8Array())).toBe("access");
+    relay.handle(replyTo(forw?.bytes ?? new Uint8Array()), BLUE_SERVER, BLUE);
+    expect(transport.take()[0]).toMatchObject({ port: 547, address: "fd00:99::2", via: "access" });
+  });
+
+  it("passes the server's inner message to the client byte for byte", () => {
+    relay.handle(solicit(), PEER, ACCESS);
+    const [forw] = transport.take();
+    const repl = replyTo(forw?.bytes ?? new Uint8Array());
+    relay.handle(repl, RED_SERVER, RED);
+    const decoded = decodeDhcp6(repl);
+    const inner = isRelay(decoded) ? decoded.options.find((o) => o.code === OPT6.relayMessage) : undefined;
+    expect(inner && "bytes" in inner && hex(inner.bytes ?? new Uint8Array())).toBe(
+      hex(transport.take()[0]?.bytes ?? Uint8Array.of(0)),
+    );
+  });
+
+  describe("which link a datagram came in on decides what it may be", () => {
+    it("a RELAY-REPL on the access link is never delivered, even from a server's address", () => {
+      relay.handle(solicit(), PEER, ACCESS);
+      const [forw] = transport.take();
+      relay.handle(replyTo(forw?.bytes ?? new Uint8Array()), RED_SERVER, ACCESS);
+      expect(transport.sent).toHaveLength(0);
+      expect(drops("server-message-from-client")).toBe(1);
+    });
+
+    it("a client's message or a RELAY-FORW on a backend link is never relayed", () => {
+      relay.handle(solicit(), "fe80::99%eth1", RED);
+      relay.handle(
+        encodeDhcp6({
+          type: MSG6.RELAY_FORW,
+          hopCount: 0,
+          linkAddress: "::",
+          peerAddress: PEER,
+          options: [{ code: OPT6.relayMessage, message: decodeDhcp6(solicit()) }],
+        }),
+        RED_SERVER,
+        RED,
+      );
+      expect(transport.sent).toHaveLength(0);
+      expect(drops("client-message-on-backend")).toBe(2);
+    });
+
+    it("a RELAY-REPL from an address that is no server of the link's VRF", () => {
+      relay.handle(solicit(), PEER, ACCESS);
+      const [forw] = transport.take();
+      relay.handle(replyTo(forw?.bytes ?? new Uint8Array()), "fe80::66%eth1", RED);
+      expect(transport.sent).toHaveLength(0);
+      expect(drops("unknown-server")).toBe(1);
+    });
+
+    it("anything on an interface the configuration does not name", () => {
+      relay.handle(solicit(), PEER, { side: "unknown", name: "eth9" } satisfies Link);
+      expect(drops("unknown-interface")).toBe(1);
+    });
+  });
+
   describe("drops, each counted by reason", () => {
+    it("a client a rule drops, and a VRF with no DHCPv6 server", () => {
+      policy = parsePolicy(
+        "version: 1\nunmatched: { vrf: GREEN }\nrules:\n  - { name: no-video, match: { mac: '00:aa:01:*' }, drop: true }\n",
+        "drop.yaml",
+        ["RED", "BLUE", "GREEN"],
+      );
+      relay.handle(solicit(), PEER, ACCESS);
+      relay.handle(solicit("0003000100cc01000001"), PEER, ACCESS);
+      expect(transport.sent).toHaveLength(0);
+      expect(drops("policy-drop")).toBe(1);
+      expect(drops("no-servers")).toBe(1);
+    });
+
+    it("a send that fails is counted as send-failed, not as relayed", () => {
+      transport.unreachable.add(RED_SERVER);
+      relay.handle(solicit(), PEER, ACCESS);
+      expect(drops("send-failed")).toBe(1);
+      expect(counters.sum("dhcplab_relay_messages_total", { family: 6 })).toBe(0);
+    });
+
     it("RELAY-FORW at the hop-count limit (RFC 8415 §19.1.2)", () => {
       const at = (hopCount: number): Dhcp6RelayMessage => ({
         type: MSG6.RELAY_FORW,
@@ -157,21 +251,21 @@ describe("DHCPv6 path", () => {
         peerAddress: PEER,
         options: [{ code: OPT6.relayMessage, message: decodeDhcp6(solicit()) }],
       });
-      relay.handle(encodeDhcp6(at(8)), "fe80::99");
+      relay.handle(encodeDhcp6(at(8)), "fe80::99", ACCESS);
       expect(drops("hops-exceeded")).toBe(1);
-      relay.handle(encodeDhcp6(at(7)), "fe80::99");
+      relay.handle(encodeDhcp6(at(7)), "fe80::99", ACCESS);
       expect(transport.sent).toHaveLength(1);
     });
 
     it("a server's message type from the client side", () => {
       for (const type of [MSG6.ADVERTISE, MSG6.REPLY, MSG6.RECONFIGURE]) {
-        relay.handle(encodeDhcp6({ type, transactionId: 1, options: [] }), PEER);
+        relay.handle(encodeDhcp6({ type, transactionId: 1, options: [] }), PEER, ACCESS);
       }
       expect(drops("server-message-from-client")).toBe(3);
     });
 
     it("anything but RELAY-REPL from a server, and RELAY-REPL without a Relay-Message", () => {
-      relay.handle(solicit(), RED_SERVER);
+      relay.handle(encodeDhcp6({ type: MSG6.ADVERTISE, transactionId: 1, options: [] }), RED_SERVER, RED);
       expect(drops("not-relay-repl")).toBe(1);
       relay.handle(
         encodeDhcp6({
@@ -182,42 +276,43 @@ describe("DHCPv6 path", () => {
           options: [],
         }),
         RED_SERVER,
+        RED,
       );
       expect(drops("no-relay-message")).toBe(1);
     });
 
     it("a RELAY-REPL whose Interface-ID is not the one sent", () => {
-      relay.handle(solicit(), PEER);
+      relay.handle(solicit(), PEER, ACCESS);
       const [forw] = transport.take();
       const bad = replyTo(forw?.bytes ?? new Uint8Array(), (r) => {
         r.options = r.options.map((o) =>
           o.code === OPT6.interfaceId ? { code: o.code, data: utf8("V6_DATA_LINK") } : o,
         );
       });
-      relay.handle(bad, RED_SERVER);
+      relay.handle(bad, RED_SERVER, RED);
       const missing = replyTo(forw?.bytes ?? new Uint8Array(), (r) => {
         r.options = r.options.filter((o) => o.code !== OPT6.interfaceId);
       });
-      relay.handle(missing, RED_SERVER);
+      relay.handle(missing, RED_SERVER, RED);
       expect(transport.sent).toHaveLength(0);
       expect(drops("interface-id-mismatch")).toBe(2);
     });
 
     it("a RELAY-REPL from another VRF's server, or for nothing in flight", () => {
-      relay.handle(solicit(), PEER);
+      relay.handle(solicit(), PEER, ACCESS);
       const [forw] = transport.take();
-      relay.handle(replyTo(forw?.bytes ?? new Uint8Array()), BLUE_SERVER);
+      relay.handle(replyTo(forw?.bytes ?? new Uint8Array()), BLUE_SERVER, BLUE);
       expect(drops("unknown-transaction")).toBe(1);
     });
 
     it("a client no rule matches, and malformed packets; the relay keeps serving", () => {
-      relay.handle(solicit("0003000100cc01000001"), "fe80::1");
+      relay.handle(solicit("0003000100cc01000001"), "fe80::1", ACCESS);
       expect(drops("unmatched")).toBe(1);
-      relay.handle(Uint8Array.of(12, 0, 1), PEER);
-      relay.handle(golden("malformed-v6-relay-forw-overrun"), PEER);
-      relay.handle(golden("malformed-v6-relay-forw-empty-relay-message"), RED_SERVER);
+      relay.handle(Uint8Array.of(12, 0, 1), PEER, ACCESS);
+      relay.handle(golden("malformed-v6-relay-forw-overrun"), PEER, ACCESS);
+      relay.handle(golden("malformed-v6-relay-forw-empty-relay-message"), RED_SERVER, RED);
       expect(drops("malformed")).toBe(3);
-      relay.handle(solicit(), PEER);
+      relay.handle(solicit(), PEER, ACCESS);
       expect(transport.sent).toHaveLength(1);
     });
   });
@@ -235,12 +330,12 @@ describe("DHCPv6 servers reached through ff02::1:2 on their link", () => {
       counters,
       log: quietLog,
     });
-    relay.handle(solicit(), PEER);
+    relay.handle(solicit(), PEER, ACCESS);
     const [forw] = transport.take();
     expect(forw?.address).toBe("ff02::1:2%eth3");
-    relay.handle(replyTo(forw?.bytes ?? new Uint8Array()), "fe80::42:aff:fe00:5%eth4");
+    relay.handle(replyTo(forw?.bytes ?? new Uint8Array()), "fe80::42:aff:fe00:5%eth4", vrfLink("BLUE"));
     expect(transport.take()).toHaveLength(0);
-    relay.handle(replyTo(forw?.bytes ?? new Uint8Array()), "fe80::42:aff:fe00:5%eth3");
+    relay.handle(replyTo(forw?.bytes ?? new Uint8Array()), "fe80::42:aff:fe00:5%eth3", vrfLink("RED"));
     expect(transport.take()[0]).toMatchObject({ port: 546, address: PEER });
   });
 });

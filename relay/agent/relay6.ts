@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { ipv6ToBytes, macFromEui64 } from "../codec/address.ts";
-import { equalBytes, text } from "../codec/bytes.ts";
+import { equalBytes, text, utf8 } from "../codec/bytes.ts";
 import { MSG6, messageType6Name, OPT6, SERVER_TYPES } from "../codec/dhcp6/codes.ts";
 import { type Duid, decodeDuid } from "../codec/dhcp6/duid.ts";
 import {
@@ -13,6 +13,7 @@ import {
   innermost,
   isRelay,
   type Option6,
+  relayedBytes,
   relayedMessage,
 } from "../codec/dhcp6/message.ts";
 import {
@@ -24,14 +25,11 @@ import {
   vendorClass6,
 } from "../codec/dhcp6/options.ts";
 import type { ClientFacts, Policy } from "../policy/policy.ts";
+import { CountedSender } from "./counted-sender.ts";
 import type { Counters, DropReason } from "./counters.ts";
+import { ACCESS, type Link, type Transport, vrfLink } from "./links.ts";
 import { decodeOrWarn, RateLimitedLog } from "./rate-limited-log.ts";
 import { Transactions } from "./transactions.ts";
-
-/** Where the relay sends DHCPv6 datagrams; link-local destinations go out of the access interface. */
-export interface Transport6 {
-  send(bytes: Uint8Array, port: number, address: string): void;
-}
 
 /** A VRF as the DHCPv6 path needs it, servers resolved to addresses. */
 export interface Vrf6 {
@@ -49,7 +47,7 @@ export interface Vrf6 {
 export interface Relay6Options {
   vrfs: Vrf6[];
   policy: () => Policy;
-  transport: Transport6;
+  transport: Transport;
   counters: Counters;
   log: Logger;
   now?: () => number;
@@ -62,52 +60,68 @@ interface InFlight {
 
 const family = 6;
 const HWTYPE_ETHERNET = 1;
+const UNSPECIFIED = "::";
+/** The Interface-ID this relay gives its access link when nothing else identifies it (RFC 8415 §19.1.2). */
+const ACCESS_INTERFACE_ID = utf8("access");
 
 /** The DHCPv6 relay path (RFC 8415 §19): client messages in RELAY-FORW to the VRF's servers, RELAY-REPL back. */
 export class Relay6 {
-  private readonly servers = new Map<string, Vrf6>();
-  /** VRFs whose servers are reached by multicast, by the scope (interface) of their link. */
-  private readonly serverLinks = new Map<string, Vrf6>();
+  /** Each VRF's server addresses without scope (the link they are on is the VRF's). */
+  private readonly servers = new Map<string, Set<string>>();
+  /** VRFs whose servers are reached by multicast: any link-local source on their link is a server. */
+  private readonly multicastVrfs = new Set<string>();
   private readonly vrfs = new Map<string, Vrf6>();
   private readonly inFlight: Transactions<InFlight>;
   private readonly malformedLog: RateLimitedLog;
+  private readonly sender: CountedSender;
 
   constructor(private readonly o: Relay6Options) {
     for (const v of o.vrfs) {
       this.vrfs.set(v.name, v);
+      const addresses = new Set<string>();
       for (const s of v.servers) {
-        const [address, scope] = s.split("%");
-        if (address?.toLowerCase().startsWith("ff02:") && scope) this.serverLinks.set(scope, v);
-        else this.servers.set(s, v);
+        const address = withoutScope(s).toLowerCase();
+        if (address.startsWith("ff02:")) this.multicastVrfs.add(v.name);
+        else addresses.add(address);
       }
+      this.servers.set(v.name, addresses);
     }
-    this.inFlight = new Transactions(60_000, 200_000, o.now);
+    this.inFlight = new Transactions(60_000, 200_000, o.now, (why) => o.counters.evicted(family, why));
     this.malformedLog = new RateLimitedLog(o.log, 1000, o.now);
+    this.sender = new CountedSender(family, o.transport, o.counters, o.log, o.now);
   }
 
-  /** The VRF whose server `source` is, if it is one. */
-  private serverVrf(source: string): Vrf6 | undefined {
-    const exact = this.servers.get(source);
-    if (exact) return exact;
-    const [address, scope] = source.split("%");
-    return address?.startsWith("fe80:") && scope ? this.serverLinks.get(scope) : undefined;
+  /** Requests awaiting their replies. */
+  get inFlightCount(): number {
+    return this.inFlight.size;
   }
 
-  /** Handles one datagram that arrived on port 547 from `source` (link-local sources with their %scope). */
-  handle(bytes: Uint8Array, source: string): void {
+  /** Whether `source`, arriving on VRF `vrf`'s link, is one of that VRF's servers. */
+  private isServer(vrf: string, source: string): boolean {
+    const address = withoutScope(source).toLowerCase();
+    if (this.servers.get(vrf)?.has(address)) return true;
+    return this.multicastVrfs.has(vrf) && address.startsWith("fe80:");
+  }
+
+  /** Handles one datagram that arrived on port 547 from `source` (link-local with its %scope) through `link`. */
+  handle(bytes: Uint8Array, source: string, link: Link): void {
+    const dropped = this.receive(bytes, source, link);
+    if (dropped) this.o.counters.drop(family, dropped);
+  }
+
+  private receive(bytes: Uint8Array, source: string, link: Link): DropReason | undefined {
+    if (link.side === "unknown") return "unknown-interface";
     const m = decodeOrWarn(
       this.malformedLog,
       () => decodeDhcp6(bytes),
       { family, source, length: bytes.length },
       "malformed DHCPv6 packet dropped",
     );
+    if (!m) return "malformed";
     // Clients are all on the access link: their peer-address needs no scope.
-    const dropped = !m
-      ? "malformed"
-      : this.serverVrf(source)
-        ? this.fromServer(m, source)
-        : this.fromClient(m, bytes, source.replace(/%.*$/, ""));
-    if (dropped) this.o.counters.drop(family, dropped);
+    return link.side === "access"
+      ? this.fromClient(m, bytes, withoutScope(source))
+      : this.fromServer(m, source, link.vrf);
   }
 
   private fromClient(m: Dhcp6Message, bytes: Uint8Array, source: string): DropReason | undefined {
@@ -116,10 +130,14 @@ export class Relay6 {
     // RFC 8415 §16: servers' messages have no business on the client side.
     if (SERVER_TYPES.has(m.type)) return "server-message-from-client";
     let hopCount = 0;
+    let linkAddress: string | undefined;
     if (isRelay(m)) {
       // RFC 8415 §19.1.2: a RELAY-FORW at the hop limit is discarded.
       if (m.hopCount >= policy.settings.maxHopCount6) return "hops-exceeded";
       hopCount = m.hopCount + 1;
+      // RFC 8415 §19.1.2: from a relay with a global (or ULA) source, link-address is 0; the
+      // Interface-ID then tells the relay's own link.
+      if (!withoutScope(source).toLowerCase().startsWith("fe80:")) linkAddress = UNSPECIFIED;
     }
     const client = innermost(m);
     if (!client) return "malformed";
@@ -137,8 +155,10 @@ export class Relay6 {
     if (!vrf || vrf.servers.length === 0) return "no-servers";
 
     const added = decision.dhcp6;
+    // RFC 8415 §19.1.1: an Interface-ID when link-address alone does not identify the link.
+    const interfaceId = added.interfaceId ?? (linkAddress === UNSPECIFIED ? ACCESS_INTERFACE_ID : undefined);
     const options: Option6[] = [];
-    if (added.interfaceId) options.push({ code: OPT6.interfaceId, data: added.interfaceId });
+    if (interfaceId) options.push({ code: OPT6.interfaceId, data: interfaceId });
     if (added.remoteId) {
       const { enterprise, id } = added.remoteId;
       const data = new Uint8Array(4 + id.length);
@@ -158,59 +178,55 @@ export class Relay6 {
     const forw: Dhcp6RelayMessage = {
       type: MSG6.RELAY_FORW,
       hopCount,
-      linkAddress: vrf.link,
+      linkAddress: linkAddress ?? vrf.link,
       peerAddress: source,
       options,
     };
     const out = encodeDhcp6(forw);
-    this.inFlight.set(key(source, client.transactionId), { vrf: vrf.name, interfaceId: added.interfaceId });
+    this.inFlight.set(key(source, client.transactionId), { vrf: vrf.name, interfaceId });
     const type = messageType6Name(m.type);
-    log.debug(
-      {
-        family,
-        peer: source,
-        type,
-        vrf: vrf.name,
-        rule: decision.rule,
-        interfaceId: added.interfaceId && text(added.interfaceId),
-      },
-      "relayed to servers",
-    );
-    for (const server of vrf.servers) {
-      try {
-        this.o.transport.send(out, 547, server);
-      } catch (err) {
-        log.warn({ err, server }, "send to server failed");
-        counters.drop(family, "send-failed");
-        continue;
-      }
-      counters.message(family, vrf.name, type, "to-server");
+    if (log.isLevelEnabled("debug")) {
+      log.debug(
+        {
+          family,
+          peer: source,
+          type,
+          vrf: vrf.name,
+          rule: decision.rule,
+          interfaceId: interfaceId && text(interfaceId),
+        },
+        "relayed to servers",
+      );
     }
+    const via = vrfLink(vrf.name);
+    for (const server of vrf.servers)
+      this.sender.send(out, 547, server, via, { vrf: vrf.name, type, direction: "to-server" });
     return undefined;
   }
 
-  private fromServer(m: Dhcp6Message, source: string): DropReason | undefined {
-    const { counters, log } = this.o;
+  private fromServer(m: Dhcp6Message, source: string, vrfName: string): DropReason | undefined {
+    // A client's message on a backend link is never relayed: only the VRF's servers speak there.
+    if (!SERVER_TYPES.has(m.type)) return "client-message-on-backend";
+    if (!this.isServer(vrfName, source)) return "unknown-server";
     if (m.type !== MSG6.RELAY_REPL || !isRelay(m)) return "not-relay-repl";
     const inner = relayedMessage(m);
-    if (!inner) return "no-relay-message";
+    const innerBytes = relayedBytes(m);
+    if (!inner || !innerBytes) return "no-relay-message";
     const client = innermost(inner);
     const t = client && this.inFlight.get(key(m.peerAddress, client.transactionId));
-    if (!t || this.serverVrf(source)?.name !== t.vrf) return "unknown-transaction";
+    if (!t || t.vrf !== vrfName) return "unknown-transaction";
     // RFC 8415 §19.2: the server copies the Interface-ID back; it must be the one sent.
     const ifaceId = getOption6(m, OPT6.interfaceId);
     if (t.interfaceId && !(ifaceId && equalBytes(ifaceId, t.interfaceId))) return "interface-id-mismatch";
-    // RFC 8415 §19.2: to the peer, port 546, or 547 when the peer is itself a relay.
+    // RFC 8415 §19.2: the Relay Message's value, unchanged, to the peer on port 546, or 547
+    // when the peer is itself a relay.
     const port = inner.type === MSG6.RELAY_REPL ? 547 : 546;
     const type = messageType6Name(inner.type);
-    try {
-      this.o.transport.send(encodeDhcp6(inner), port, m.peerAddress);
-    } catch (err) {
-      log.warn({ err, peer: m.peerAddress }, "send to client failed");
-      return "send-failed";
-    }
-    counters.message(family, t.vrf, type, "to-client");
-    log.debug({ family, type, vrf: t.vrf, to: `[${m.peerAddress}]:${port}` }, "reply relayed to client");
+    this.sender.send(innerBytes, port, m.peerAddress, ACCESS, {
+      vrf: t.vrf,
+      type: type,
+      direction: "to-client",
+    });
     return undefined;
   }
 
@@ -246,6 +262,11 @@ export class Relay6 {
       remoteId,
     };
   }
+}
+
+function withoutScope(address: string): string {
+  const at = address.indexOf("%");
+  return at < 0 ? address : address.slice(0, at);
 }
 
 function key(peer: string, transactionId: number): string {

@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from "node:dgram";
 import { networkInterfaces } from "node:os";
+import { type Link, linkName, type Transport } from "./links.ts";
 
 /** The name of the interface that holds `address` (e.g. eth0), found through os.networkInterfaces(). */
 export function interfaceWith(address: string): string {
@@ -9,65 +10,98 @@ export function interfaceWith(address: string): string {
   throw new Error(`no interface holds ${address}: is the relay on that network?`);
 }
 
-/** Receives datagrams from a socket with their source address. */
-export type Receive = (bytes: Uint8Array, source: string) => void;
-
-/** Options for the relay's sockets. */
-export interface SocketOptions {
-  bufferBytes: number;
-  /** The access interface: DHCPv6 joins ff02::1:2 there and sends link-local replies out of it. */
-  accessInterface: string;
+/** One socket the launcher opened: bound to `ifname` with SO_BINDTODEVICE, port 67 or 547. */
+export interface SocketSpec {
+  ifname: string;
+  family: 4 | 6;
+  fd: number;
 }
 
-/** A bound UDP socket with its send path; close() stops receiving. */
-export interface RelaySocket {
-  send(bytes: Uint8Array, port: number, address: string): void;
-  close(): Promise<void>;
-}
-
-function bind(sock: Socket, port: number, address: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    sock.once("error", reject);
-    sock.bind({ port, address, exclusive: true }, () => {
-      sock.off("error", reject);
-      resolve();
-    });
+/**
+ * Parses DHCPLAB_SOCKETS ("eth0:4:3,eth0:6:4,..."), which docker/relay/dhcplab-bind.c sets.
+ * Without it the relay cannot tell interfaces apart, so it refuses to start.
+ */
+export function parseSocketSpecs(spec: string | undefined): SocketSpec[] {
+  if (!spec) {
+    throw new Error(
+      "DHCPLAB_SOCKETS is not set: start the relay through dhcplab-bind, which opens one socket per interface",
+    );
+  }
+  return spec.split(",").map((entry) => {
+    const m = /^([^:,]+):([46]):(\d+)$/.exec(entry);
+    if (!m) throw new Error(`DHCPLAB_SOCKETS: ${JSON.stringify(entry)} is not IFNAME:FAMILY:FD`);
+    return { ifname: m[1] as string, family: Number(m[2]) as 4 | 6, fd: Number(m[3]) };
   });
 }
 
-function wrap(sock: Socket, scope?: string): RelaySocket {
-  return {
-    send(bytes, port, address) {
-      // Link-local destinations need the interface they are on.
-      const to =
-        scope && address.startsWith("fe80:") && !address.includes("%") ? `${address}%${scope}` : address;
-      sock.send(bytes, port, to);
-    },
-    close: () => new Promise((resolve) => sock.close(() => resolve())),
-  };
+/** A socket the relay adopted, with the link its interface plays. */
+export interface LinkSocket {
+  readonly ifname: string;
+  readonly family: 4 | 6;
+  readonly link: Link;
+  readonly socket: Socket;
 }
 
-/** UDP port 67 on every interface: client broadcasts, unicast renewals, and server replies. */
-export async function openDhcp4Socket(o: SocketOptions, onMessage: Receive): Promise<RelaySocket> {
-  const sock = createSocket({ type: "udp4", recvBufferSize: o.bufferBytes, sendBufferSize: o.bufferBytes });
-  sock.on("message", (msg, rinfo) => onMessage(msg, rinfo.address));
-  await bind(sock, 67, "0.0.0.0");
-  sock.setBroadcast(true);
-  return wrap(sock);
+/** Receives a datagram: its bytes, its source (link-local with %scope) and the link it came in on. */
+export type Receive = (bytes: Uint8Array, source: string, link: Link) => void;
+
+/** Adopts the launcher's sockets; `linkOf` names each interface's role. */
+export async function adoptSockets(
+  specs: readonly SocketSpec[],
+  o: { bufferBytes: number; linkOf: (ifname: string) => Link; onError: (s: SocketSpec, err: Error) => void },
+): Promise<LinkSocket[]> {
+  return Promise.all(
+    specs.map(async (spec) => {
+      const socket = createSocket({
+        type: spec.family === 4 ? "udp4" : "udp6",
+        recvBufferSize: o.bufferBytes,
+        sendBufferSize: o.bufferBytes,
+      });
+      socket.on("error", (err) => o.onError(spec, err));
+      await new Promise<void>((resolve, reject) => {
+        socket.once("error", reject);
+        socket.bind({ fd: spec.fd }, () => {
+          socket.off("error", reject);
+          resolve();
+        });
+      });
+      // The access socket sends replies to 255.255.255.255 (RFC 2131 §4.1).
+      if (spec.family === 4) socket.setBroadcast(true);
+      return { ifname: spec.ifname, family: spec.family, link: o.linkOf(spec.ifname), socket };
+    }),
+  );
 }
 
-/** UDP port 547 on every interface, joined to All_DHCP_Relay_Agents_and_Servers on the access interface. */
-export async function openDhcp6Socket(o: SocketOptions, onMessage: Receive): Promise<RelaySocket> {
-  const sock = createSocket({
-    type: "udp6",
-    ipv6Only: true,
-    recvBufferSize: o.bufferBytes,
-    sendBufferSize: o.bufferBytes,
-  });
-  // Sources keep their scope (fe80::1%eth2): it tells which link a link-local server is on.
-  sock.on("message", (msg, rinfo) => onMessage(msg, rinfo.address));
-  await bind(sock, 547, "::");
-  // RFC 8415 §7.1: clients send to ff02::1:2.
-  sock.addMembership("ff02::1:2", `::%${o.accessInterface}`);
-  return wrap(sock, o.accessInterface);
+/** Delivers every datagram of `sockets` to `receive` with the link it came in on. */
+export function listen(sockets: readonly LinkSocket[], receive: Receive): void {
+  for (const s of sockets) s.socket.on("message", (msg, rinfo) => receive(msg, rinfo.address, s.link));
+}
+
+/** Sends through the socket of the link named, so a datagram leaves by that link's interface only. */
+export class SocketTransport implements Transport {
+  private readonly byLink = new Map<string, LinkSocket>();
+
+  constructor(sockets: readonly LinkSocket[]) {
+    for (const s of sockets) if (s.link.side !== "unknown") this.byLink.set(linkName(s.link), s);
+  }
+
+  send(bytes: Uint8Array, port: number, address: string, via: Link, done: (err?: Error) => void): void {
+    const s = this.byLink.get(linkName(via));
+    if (!s) {
+      done(new Error(`no socket on ${linkName(via)}`));
+      return;
+    }
+    // Link-local destinations need the interface they are on.
+    const to = address.startsWith("fe80:") && !address.includes("%") ? `${address}%${s.ifname}` : address;
+    try {
+      s.socket.send(bytes, port, to, (err) => done(err ?? undefined));
+    } catch (err) {
+      done(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+}
+
+/** Closes every socket. */
+export async function closeSockets(sockets: readonly LinkSocket[]): Promise<void> {
+  await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.socket.close(() => resolve()))));
 }

@@ -1,21 +1,27 @@
-/** Transactions in flight, each kept for `ttlMs` and at most `max` at once (oldest go first). */
+/**
+ * Transactions in flight, each kept for `ttlMs` and at most `max` at once (oldest go first).
+ * `onEvict` hears of every entry forgotten before anyone read it: a request whose reply never came.
+ */
 export class Transactions<T> {
-  private readonly entries = new Map<string, { at: number; value: T }>();
+  private readonly entries = new Map<string, { at: number; value: T; read: boolean }>();
 
   constructor(
     private readonly ttlMs = 60_000,
     private readonly max = 200_000,
     private readonly now: () => number = Date.now,
+    private readonly onEvict: (why: "expired" | "full") => void = () => {},
   ) {}
 
   set(key: string, value: T): void {
     const at = this.now();
     this.entries.delete(key);
-    this.entries.set(key, { at, value });
+    this.entries.set(key, { at, value, read: false });
     // Map keeps insertion order: expired and surplus entries are at the front.
     for (const [k, e] of this.entries) {
-      if (this.entries.size <= this.max && at - e.at < this.ttlMs) break;
+      const expired = at - e.at >= this.ttlMs;
+      if (this.entries.size <= this.max && !expired) break;
       this.entries.delete(k);
+      if (!e.read) this.onEvict(expired ? "expired" : "full");
     }
   }
 
@@ -24,8 +30,10 @@ export class Transactions<T> {
     if (!e) return undefined;
     if (this.now() - e.at >= this.ttlMs) {
       this.entries.delete(key);
+      if (!e.read) this.onEvict("expired");
       return undefined;
     }
+    e.read = true;
     return e.value;
   }
 

@@ -1,11 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { fuzz } from "../../test/fuzz/mutate.ts";
+import { dhcp4Message, dhcp6Message } from "../../test/support/arbitraries.ts";
 import { goldenPackets } from "../../test/support/golden.ts";
-import { dhcp4Message, dhcp6Message } from "./arbitraries.ts";
 import { hex } from "./bytes.ts";
 import { decodeDhcp4, encodeDhcp4 } from "./dhcp4/message.ts";
 import { decodeDhcp6, encodeDhcp6 } from "./dhcp6/message.ts";
-import { fuzz } from "./fuzz.ts";
 
 describe("round trips over generated messages", () => {
   it("DHCPv4: encode, decode, encode gives the same bytes", () => {

@@ -56,11 +56,12 @@ describe("the embedded default policy (the classic RED/BLUE scenario)", () => {
     );
   });
 
-  it("takes over packets from downstream relays and discards clients' own Option 82", () => {
+  it("takes over packets from trusted downstream relays, discards clients' own Option 82, and keeps RFC 1542's hop default", () => {
     expect(policy.settings).toMatchObject({
       relayedClients: "takeover",
+      trustedRelays: [],
       existingOption82: "discard",
-      maxHops: 16,
+      maxHops: 4,
       maxHopCount6: 8,
     });
   });

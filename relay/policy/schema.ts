@@ -81,6 +81,14 @@ const rule = z
     message: "a rule has either vrf or drop: true",
   });
 
+/** An IPv4 prefix such as 10.0.0.0/8. */
+const cidr4 = z
+  .string()
+  .regex(
+    /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/,
+    "not an IPv4 prefix such as 10.0.0.0/8",
+  );
+
 const ENUM = <T extends readonly [string, ...string[]]>(field: string, values: T) =>
   z.enum(values, { error: (i) => `${field} ${JSON.stringify(i.input)} is not one of ${values.join(", ")}` });
 
@@ -99,8 +107,11 @@ export function policySchema(knownVrfs?: readonly string[]) {
       existingOption82: ENUM("existingOption82", ["discard", "append", "replace", "forward"]).default(
         "discard",
       ),
-      maxHops: z.number().int().min(1).max(255).default(16),
+      // RFC 1542 §4.1.1: discard when hops exceeds the limit (at most 16); the default SHOULD be 4.
+      maxHops: z.number().int().min(0).max(16, "maxHops is at most 16 (RFC 1542 §4.1.1)").default(4),
       maxHopCount6: z.number().int().min(1).max(32).default(8),
+      /** Downstream DHCPv4 relays trusted beyond those whose giaddr is their own source address. */
+      trustedRelays: z.array(cidr4).default([]),
       rules: z.array(rule).default([]),
     })
     .superRefine((p, ctx) => {

@@ -1,6 +1,3 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runLoad } from "../../orchestrator/clients.ts";
 import { containerLogs, exec, tarOf } from "../../orchestrator/docker.ts";
@@ -9,6 +6,7 @@ import { completed } from "../../orchestrator/perfdhcp.ts";
 import { loadTopology } from "../../orchestrator/topology.ts";
 import { DEFAULT_POLICY } from "../../relay/policy/default-policy.ts";
 import { useTestLab } from "../support/lab.ts";
+import { policyFile } from "../support/policy-file.ts";
 
 // The relay reloads its policy on SIGHUP: a good policy applies to the next client without a
 // restart; a bad one is refused and the running policy stays. Then it stops cleanly.
@@ -21,11 +19,10 @@ const GREEN_RULE = `
 `;
 
 describe("policy reload by SIGHUP", () => {
-  const lab = useTestLab("reload", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "dhcplab-policy-"));
-    await writeFile(join(dir, "policy.yaml"), DEFAULT_POLICY);
-    return { ...(await loadTopology()), relay: { policy: join(dir, "policy.yaml") } };
-  });
+  const lab = useTestLab("reload", async () => ({
+    ...(await loadTopology()),
+    relay: { policy: await policyFile(DEFAULT_POLICY) },
+  }));
   const relayId = () => lab.started.containers.get(lab.started.plan.relay.container) ?? "";
 
   async function replacePolicy(text: string): Promise<void> {

@@ -55,24 +55,53 @@ export async function saveArtifacts(
     await writeFile(join(dir, `${name}.log`), `${await containerLogs(docker, id)}\n`);
   }
   if (captureId) {
-    const tar = await docker.getContainer(captureId).getArchive({ path: "/captures" });
-    const ex = extract();
-    const done = new Promise<void>((resolve, reject) => {
-      ex.on("entry", (header, stream, next) => {
-        const parts: Buffer[] = [];
-        stream.on("data", (b: unknown) => parts.push(b as Buffer));
-        stream.on("end", () => {
-          const file = header.name.split("/").pop() ?? "";
-          if (header.type === "file" && file.endsWith(".pcap")) {
-            writeFile(join(dir, file), Buffer.concat(parts)).then(() => next(), reject);
-          } else next();
-        });
-      });
-      ex.on("finish", resolve);
-      ex.on("error", reject);
-    });
-    tar.pipe(ex as unknown as NodeJS.WritableStream);
-    await done;
+    for (const [file, bytes] of await readCaptures(docker, captureId))
+      await writeFile(join(dir, file), bytes);
   }
   return dir;
+}
+
+/** The .pcap files under /captures in a capture container, by file name. */
+export async function readCaptures(docker: Docker, containerId: string): Promise<Map<string, Uint8Array>> {
+  const tar = await docker.getContainer(containerId).getArchive({ path: "/captures" });
+  const files = new Map<string, Uint8Array>();
+  const ex = extract();
+  const done = new Promise<void>((resolve, reject) => {
+    ex.on("entry", (header, stream, next) => {
+      const parts: Buffer[] = [];
+      stream.on("data", (b: unknown) => parts.push(b as Buffer));
+      stream.on("end", () => {
+        const file = header.name.split("/").pop() ?? "";
+        if (header.type === "file" && file.endsWith(".pcap")) files.set(file, Buffer.concat(parts));
+        next();
+      });
+    });
+    ex.on("finish", resolve);
+    ex.on("error", reject);
+  });
+  tar.pipe(ex as unknown as NodeJS.WritableStream);
+  await done;
+  return files;
+}
+
+/**
+ * Starts tcpdump in a container's network namespace (a Kea's, say): its DHCP traffic on eth0
+ * goes to /captures/NAME.pcap in the capture container, whose id is returned.
+ */
+export async function startCaptureIn(
+  docker: Docker,
+  o: { containerId: string; image: string; name: string; lab: string; labels: Record<string, string> },
+): Promise<string> {
+  const c = await docker.createContainer({
+    Image: o.image,
+    Cmd: [
+      "sh",
+      "-c",
+      `mkdir -p /captures && exec tcpdump -i eth0 -U -s 0 -w /captures/${o.name}.pcap 'udp port 67 or udp port 68 or udp port 546 or udp port 547'`,
+    ],
+    Labels: { ...o.labels, [LABEL.lab]: o.lab, [LABEL.role]: "capture" },
+    HostConfig: { NetworkMode: `container:${o.containerId}`, CapAdd: ["NET_ADMIN", "NET_RAW"] },
+  });
+  await c.start();
+  return c.id;
 }

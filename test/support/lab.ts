@@ -3,7 +3,8 @@ import { afterAll, beforeAll, beforeEach, inject } from "vitest";
 import { dockerClient, exec, LABEL } from "../../orchestrator/docker.ts";
 import { findLab, type RunningLab, type StartedLab, startLab } from "../../orchestrator/lab.ts";
 import { loadTopology, type Topology } from "../../orchestrator/topology.ts";
-import { saveArtifacts, startCaptures } from "./artifacts.ts";
+import { readCaptures, saveArtifacts, startCaptures } from "./artifacts.ts";
+import { type UdpDatagram, udpDatagrams } from "./pcap.ts";
 
 /** A lab started for one test file: unique name, labelled with the test run, removed at the end. */
 export interface TestLab {
@@ -17,6 +18,8 @@ export interface TestLab {
   counter(name: string, match?: Record<string, string | number>): Promise<number>;
   /** Saves logs and packet captures under test-results/<testName>/; returns the folder. */
   saveArtifacts(testName: string): Promise<string>;
+  /** The DHCP datagrams on a lab network so far ("access", or a VRF's name in lower case), seen from the relay. */
+  captured(network: string): Promise<UdpDatagram[]>;
 }
 
 /**
@@ -77,6 +80,10 @@ export async function startTestLab(
     counters,
     counter,
     saveArtifacts: (testName) => saveArtifacts(docker, started, captureId, testName),
+    captured: async (network) => {
+      const pcap = (await readCaptures(docker, captureId)).get(`${network}.pcap`);
+      return pcap && pcap.length > 24 ? udpDatagrams(pcap) : [];
+    },
   };
 }
 
@@ -117,5 +124,6 @@ export function useTestLab(file: string, topology?: () => Promise<Topology>): Te
     counters: () => lab().counters(),
     counter: (name, match) => lab().counter(name, match),
     saveArtifacts: (testName) => lab().saveArtifacts(testName),
+    captured: (network) => lab().captured(network),
   };
 }

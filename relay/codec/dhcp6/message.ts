@@ -13,6 +13,8 @@ export interface RawOption6 {
 export interface RelayMessageOption {
   code: typeof OPT6.relayMessage;
   message: Dhcp6Message;
+  /** The option's value as it was received, when decoded: a relay passes it on byte for byte. */
+  bytes?: Uint8Array;
 }
 
 /** An option of a DHCPv6 message, in the order it stood. */
@@ -106,6 +108,7 @@ function decodeMessage(r: Reader, depth: number): Dhcp6Message {
     options.push({
       code: OPT6.relayMessage,
       message: decodeMessage(new Reader(r.buf, at, at + o.data.length), depth + 1),
+      bytes: o.data,
     });
   }
   return { type, hopCount, linkAddress, peerAddress, options };
@@ -177,6 +180,12 @@ export function getOption6(m: { options: Option6[] }, code: number): Uint8Array 
 /** The message a relay message carries in option 9, if any. */
 export function relayedMessage(m: Dhcp6RelayMessage): Dhcp6Message | undefined {
   for (const o of m.options) if (isRelayMessageOption(o)) return o.message;
+  return undefined;
+}
+
+/** The bytes of the message a decoded relay message carries, exactly as they were received. */
+export function relayedBytes(m: Dhcp6RelayMessage): Uint8Array | undefined {
+  for (const o of m.options) if (isRelayMessageOption(o)) return o.bytes ?? encodeDhcp6(o.message);
   return undefined;
 }
 

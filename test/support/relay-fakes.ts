@@ -1,20 +1,31 @@
 import { pino } from "pino";
-import { goldenPackets } from "../../test/support/golden.ts";
-import { DEFAULT_POLICY } from "../policy/default-policy.ts";
-import { type Policy, parsePolicy } from "../policy/policy.ts";
+import { type Link, linkName, type Transport } from "../../relay/agent/links.ts";
+import { DEFAULT_POLICY } from "../../relay/policy/default-policy.ts";
+import { type Policy, parsePolicy } from "../../relay/policy/policy.ts";
+import { goldenPackets } from "./golden.ts";
 
-/** A datagram a fake transport was asked to send. */
+/** A datagram a fake transport was asked to send, and the link it was to leave by. */
 export interface Sent {
   bytes: Uint8Array;
   port: number;
   address: string;
+  via: string;
 }
 
-/** A transport that records instead of sending; unit tests of the relay paths use it. */
-export class FakeTransport {
+/**
+ * A transport that records instead of sending; unit tests of the relay paths use it. Sends to an
+ * address in `unreachable` fail, as a real socket's callback reports them.
+ */
+export class FakeTransport implements Transport {
   readonly sent: Sent[] = [];
-  send(bytes: Uint8Array, port: number, address: string): void {
-    this.sent.push({ bytes: bytes.slice(), port, address });
+  readonly unreachable = new Set<string>();
+  send(bytes: Uint8Array, port: number, address: string, via: Link, done: (err?: Error) => void): void {
+    if (this.unreachable.has(address)) {
+      done(new Error(`send ${address}: EHOSTUNREACH`));
+      return;
+    }
+    this.sent.push({ bytes: bytes.slice(), port, address, via: linkName(via) });
+    done();
   }
   take(): Sent[] {
     return this.sent.splice(0);

@@ -1,6 +1,6 @@
-import { decodeDhcp4 } from "./dhcp4/message.ts";
-import { decodeDhcp6 } from "./dhcp6/message.ts";
-import { DecodeError } from "./errors.ts";
+import { decodeDhcp4 } from "../../relay/codec/dhcp4/message.ts";
+import { decodeDhcp6 } from "../../relay/codec/dhcp6/message.ts";
+import { DecodeError } from "../../relay/codec/errors.ts";
 
 /** What a fuzz run saw. */
 export interface FuzzResult {

@@ -1,7 +1,8 @@
 // `npm run fuzz`: a million random and mutated inputs per family through the decoders.
 // Seeds are the golden packets; FUZZ_COUNT and FUZZ_SEED change the run.
-import { fuzz } from "../relay/codec/fuzz.ts";
-import { goldenPackets } from "./support/golden.ts";
+
+import { goldenPackets } from "../support/golden.ts";
+import { fuzz } from "./mutate.ts";
 
 const count = Number(process.env.FUZZ_COUNT ?? 1_000_000);
 const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);

@@ -1,0 +1,26 @@
+/** What must hold for the relay to be ready, each with the reason it does not. */
+export interface HealthReport {
+  ready: boolean;
+  checks: Record<string, { ok: boolean; detail?: string }>;
+}
+
+/**
+ * The relay's readiness: every socket bound, the policy loaded, and the last reload accepted.
+ * `/healthz` answers 200 only when all hold, and says which did not.
+ */
+export class Health {
+  private readonly checks = new Map<string, { ok: boolean; detail?: string }>([
+    ["sockets", { ok: false, detail: "not bound yet" }],
+    ["policy", { ok: false, detail: "not loaded yet" }],
+    ["reload", { ok: true }],
+  ]);
+
+  set(check: "sockets" | "policy" | "reload", ok: boolean, detail?: string): void {
+    this.checks.set(check, ok ? { ok } : { ok, detail });
+  }
+
+  report(): HealthReport {
+    const checks = Object.fromEntries(this.checks);
+    return { ready: [...this.checks.values()].every((c) => c.ok), checks };
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Where a datagram came in or goes out. The relay has one socket per interface (see
+ * docker/relay/dhcplab-bind.c), so every datagram arrives with the interface it came in on,
+ * and that interface's role decides what the relay may do with it.
+ */
+export type Link =
+  /** The clients' side: client messages and downstream relays. */
+  | { readonly side: "access" }
+  /** A VRF's backend network: that VRF's servers only. */
+  | { readonly side: "vrf"; readonly vrf: string }
+  /** An interface the relay's configuration does not name: nothing is accepted there. */
+  | { readonly side: "unknown"; readonly name: string };
+
+/** The access side. */
+export const ACCESS: Link = { side: "access" };
+
+/** The backend link of a VRF. */
+export function vrfLink(vrf: string): Link {
+  return { side: "vrf", vrf };
+}
+
+/**
+ * Sends datagrams out of one of the relay's links. `done` is called once the datagram has left
+ * (no argument) or failed (the error); send itself never throws.
+ */
+export interface Transport {
+  send(bytes: Uint8Array, port: number, address: string, via: Link, done: (err?: Error) => void): void;
+}
+
+/** A link's name in logs and labels: "access", "vrf:RED", or the unknown interface's name. */
+export function linkName(link: Link): string {
+  return link.side === "access" ? "access" : link.side === "vrf" ? `vrf:${link.vrf}` : link.name;
+}
