@@ -24,6 +24,13 @@ function positiveInt(value: string): number {
   return n;
 }
 
+/** Collects repeated --label key=value options. */
+function label(value: string, labels: Record<string, string>): Record<string, string> {
+  const at = value.indexOf("=");
+  if (at <= 0) throw new Error(`--label ${value}: write key=value`);
+  return { ...labels, [value.slice(0, at)]: value.slice(at + 1) };
+}
+
 function print(json: boolean | undefined, data: unknown, text: () => string): void {
   console.log(json ? JSON.stringify(data, null, 2) : text());
 }
@@ -57,11 +64,17 @@ export function program(): Command {
     )
     .addOption(nameOption())
     .option("--topology <file>", "a topology YAML file (default: the embedded RED/BLUE lab)")
+    .option(
+      "--label <key=value>",
+      "a label on every container and network of the lab (repeatable)",
+      label,
+      {},
+    )
     .addOption(jsonOption())
-    .action(async (o: Common & { topology?: string }) => {
+    .action(async (o: Common & { topology?: string; label: Record<string, string> }) => {
       const topology = await loadTopology(o.topology);
       const images = tagsOf(await ensureImages(docker, { progress: err }));
-      const lab = await startLab(docker, { name: o.name, topology, images, progress: err });
+      const lab = await startLab(docker, { name: o.name, topology, images, labels: o.label, progress: err });
       const summary = {
         name: o.name,
         seconds: Number(lab.startSeconds.toFixed(1)),

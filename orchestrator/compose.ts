@@ -56,7 +56,7 @@ export function renderCompose(topology: Topology): string {
       services[kea.container.slice(COMPOSE_LAB.length + 1)] = {
         image: "dhcplab-kea:latest",
         container_name: kea.container,
-        labels: labels("kea", v.spec.name),
+        labels: { ...labels("kea", v.spec.name), [LABEL.families]: v.spec.families.join(",") },
         networks: { [key]: { ipv4_address: kea.ipv4, ipv6_address: kea.ipv6 } },
         volumes: files.map((f) => `./${dir}/${f}:/etc/kea/${f}:ro`),
       };

@@ -13,6 +13,8 @@ export const LABEL = {
   role: "dev.dhcplab.role",
   /** The VRF a Kea container or backend network serves. */
   vrf: "dev.dhcplab.vrf",
+  /** The DHCP families a Kea container serves: "4", "6" or "4,6". */
+  families: "dev.dhcplab.families",
   /** A test run's id, on objects created by tests. */
   testRun: "dev.dhcplab.test-run",
   /** The hash of an image's inputs. */

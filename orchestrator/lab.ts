@@ -116,7 +116,12 @@ export async function startLab(docker: Docker, o: LabOptions): Promise<StartedLa
         const c = await docker.createContainer({
           name: kea.container,
           Image: o.images.kea,
-          Labels: { ...labels, [LABEL.role]: "kea", [LABEL.vrf]: v.spec.name },
+          Labels: {
+            ...labels,
+            [LABEL.role]: "kea",
+            [LABEL.vrf]: v.spec.name,
+            [LABEL.families]: v.spec.families.join(","),
+          },
           MacAddress: kea.mac,
           // giaddr mode: Kea answers the link address, so it needs a route to it through the relay.
           HostConfig: {
@@ -235,8 +240,25 @@ export interface RunningLab {
   name: string;
   accessNetwork: string;
   relay?: { id: string; name: string; accessIpv4: string; state: string; health?: string };
-  keas: { id: string; name: string; vrf: string; ipv4: string; state: string; health?: string }[];
+  keas: {
+    id: string;
+    name: string;
+    vrf: string;
+    /** The families the Kea serves (its configuration has a server for each). */
+    families: (4 | 6)[];
+    ipv4: string;
+    state: string;
+    health?: string;
+  }[];
   networks: { name: string; role: string; vrf?: string; subnets: string[] }[];
+}
+
+/** The families a Kea container's label names. */
+function familiesOf(label: string | undefined): (4 | 6)[] {
+  return (label ?? "4,6")
+    .split(",")
+    .map(Number)
+    .filter((f): f is 4 | 6 => f === 4 || f === 6);
 }
 
 /** Finds a running lab by name; throws when there is none. */
@@ -266,6 +288,7 @@ export async function findLab(docker: Docker, name: string): Promise<RunningLab>
         id: c.Id,
         name: c.Names[0]?.replace(/^\//, "") ?? "",
         vrf: c.Labels[LABEL.vrf] ?? "",
+        families: familiesOf(c.Labels[LABEL.families]),
         ipv4: Object.values(c.NetworkSettings?.Networks ?? {})[0]?.IPAddress ?? "",
         state: c.State,
         health: health(c.Status),

@@ -1,5 +1,7 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Counters } from "./counters.ts";
+import { Counters, DROP_REASONS } from "./counters.ts";
 
 describe("relay counters", () => {
   it("print in Prometheus text format, a HELP and TYPE line per metric and a line per series", () => {
@@ -28,5 +30,13 @@ describe("relay counters", () => {
     expect(c.sum("dhcplab_relay_drops_total", { family: 4 })).toBe(2);
     c.inc("dhcplab_relay_decisions_total", { family: 4, rule: 'a"b' });
     expect(c.prometheus()).toContain('rule="a_b"');
+  });
+});
+
+describe("the README", () => {
+  it("lists exactly the drop reasons the relay counts, in the code's order", async () => {
+    const readme = await readFile(join(import.meta.dirname, "..", "..", "README.md"), "utf8");
+    const bullet = /- \*\*Drops\*\*[^:]*:([\s\S]*?)\. A request with no room/.exec(readme)?.[1] ?? "";
+    expect([...bullet.matchAll(/`([a-z0-9-]+)`/g)].map((m) => m[1])).toEqual([...DROP_REASONS]);
   });
 });

@@ -1,3 +1,5 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { macToBytes } from "../codec/address.ts";
 import { text } from "../codec/bytes.ts";
@@ -164,6 +166,15 @@ describe("a bad policy is refused with the file, the line, the field and the rea
     expect(refusal("version: 1\nrules:\n  - { name: a }\n").message).toMatch(/either vrf or drop/);
   });
 
+  it("refuses a hop limit over RFC 1542's 16 and a trusted relay that is no prefix", () => {
+    expect(refusal("version: 1\nmaxHops: 17\n").message).toBe(
+      "policy.yaml:2: maxHops: maxHops is at most 16 (RFC 1542 §4.1.1)",
+    );
+    expect(refusal("version: 1\ntrustedRelays: [10.0.0.1]\n").message).toMatch(
+      /^policy\.yaml:2: trustedRelays\[0\]: not an IPv4 prefix such as 10\.0\.0\.0\/8/,
+    );
+  });
+
   it("refuses YAML syntax errors and duplicate keys at their line", () => {
     expect(refusal("version: 1\nrules: [\n").issues[0]?.field).toBe("(syntax)");
     expect(refusal("version: 1\nversion: 1\n").issues[0]).toMatchObject({ line: 2, field: "(syntax)" });
@@ -171,5 +182,14 @@ describe("a bad policy is refused with the file, the line, the field and the rea
 
   it("refuses a hop limit over RFC 8415's 32", () => {
     expect(refusal("version: 1\nmaxHopCount6: 33\n").message).toMatch(/policy\.yaml:2: maxHopCount6/);
+  });
+});
+
+describe("the README", () => {
+  it("shows the embedded default policy as it is", async () => {
+    const readme = await readFile(join(import.meta.dirname, "..", "..", "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("### Policy"));
+    const block = /```yaml\n([\s\S]*?)```\n/.exec(section)?.[1];
+    expect(block).toBe(DEFAULT_POLICY);
   });
 });

@@ -36,13 +36,14 @@ describe("real clients through the relay", () => {
 
   it("dhclient (DHCPv4, RED DATA): obtains, renews by unicast to the relay, releases", async () => {
     const requestsBefore = await relayed(4, "REQUEST");
+    const releasesBefore = await relayed(4, "RELEASE");
     const r = await run("00:aa:02:00:05:01", [
       // A 2-second renewal time makes dhclient renew (unicast to its server identifier: the relay) at once.
       "echo 'supersede dhcp-renewal-time 2;' > /tmp/dhclient.conf",
       "dhclient -4 -d -v -cf /tmp/dhclient.conf -lf /tmp/leases eth0 > /tmp/out 2>&1 &",
       "for i in $(seq 150); do [ \"$(grep -c '^DHCPACK' /tmp/out)\" -ge 2 ] && break; sleep 0.1; done",
       PRINT_ADDRESSES("-4"),
-      "kill %1; sleep 0.2",
+      "kill %1; wait",
       "dhclient -4 -r -v -cf /tmp/dhclient.conf -lf /tmp/leases eth0 >> /tmp/out 2>&1",
       "cat /tmp/out",
     ]);
@@ -55,8 +56,10 @@ describe("real clients through the relay", () => {
       ),
     );
     expect(r.output.match(/^DHCPACK/gm)?.length).toBeGreaterThanOrEqual(2);
-    expect(await relayed(4, "REQUEST")).toBeGreaterThanOrEqual(requestsBefore + 2);
-    expect(await relayed(4, "RELEASE")).toBeGreaterThan(0);
+    await expect
+      .poll(() => relayed(4, "REQUEST"), { timeout: 5000 })
+      .toBeGreaterThanOrEqual(requestsBefore + 2);
+    await expect.poll(() => relayed(4, "RELEASE"), { timeout: 5000 }).toBeGreaterThan(releasesBefore);
     await expect.poll(() => held(4, address), { timeout: 5000 }).toBe(false);
   });
 
@@ -67,7 +70,9 @@ describe("real clients through the relay", () => {
       PRINT_ADDRESSES("-4"),
       "kill -USR1 $pid",
       "for i in $(seq 100); do [ \"$(grep -c 'lease of' /tmp/out)\" -ge 2 ] && break; sleep 0.1; done",
-      "kill -USR2 $pid; sleep 0.5; kill $pid",
+      "kill -USR2 $pid",
+      "for i in $(seq 50); do grep -q 'sending release' /tmp/out && break; sleep 0.1; done",
+      "kill $pid; wait",
       "cat /tmp/out",
     ]);
     const address = addressIn(r.output, "192.168.20.");
@@ -89,6 +94,7 @@ describe("real clients through the relay", () => {
   });
 
   it("dhclient (DHCPv6, RED VIDEO): obtains, releases", async () => {
+    const releasesBefore = await relayed(6, "RELEASE");
     const r = await run("00:aa:01:00:05:04", [
       WAIT_FOR_LINK,
       "dhclient -6 -1 -v -lf /tmp/leases eth0 > /tmp/out 2>&1",
@@ -98,7 +104,7 @@ describe("real clients through the relay", () => {
     ]);
     const address = addressIn(r.output, "fd00:10::");
     expect(address, r.output).toBeDefined();
-    expect(await relayed(6, "RELEASE")).toBeGreaterThan(0);
+    await expect.poll(() => relayed(6, "RELEASE"), { timeout: 5000 }).toBeGreaterThan(releasesBefore);
     await expect.poll(() => held(6, address), { timeout: 5000 }).toBe(false);
   });
 
@@ -136,9 +142,11 @@ describe("real clients through the relay", () => {
       "udhcpc -i eth0 -n -q -f -t 2 -T 1 -x 0x52:01044556494c; echo EXIT $?",
     ]);
     expect(r.output).toMatch(/EXIT 1/);
-    expect(
-      await lab.counter("dhcplab_relay_drops_total", { family: 4, reason: "untrusted-option82" }),
-    ).toBeGreaterThanOrEqual(before + 2);
+    await expect
+      .poll(() => lab.counter("dhcplab_relay_drops_total", { family: 4, reason: "untrusted-option82" }), {
+        timeout: 5000,
+      })
+      .toBeGreaterThanOrEqual(before + 2);
     expect(
       (await labLeases(lab.docker, lab.running, { families: [4] })).some(
         (l) => l.client === "00:aa:01:00:05:06",

@@ -54,10 +54,15 @@ describe("load through the relay", () => {
         rate: RATE,
         duration: SECONDS,
       });
-      const after = await Promise.all(
-        exchanges.flat().map((t, i) => count(t, i % 2 === 0 ? "to-server" : "to-client")),
-      );
-      const relayed = after.map((n, i) => n - (before[i] ?? 0));
+      const relayedNow = async () =>
+        (
+          await Promise.all(exchanges.flat().map((t, i) => count(t, i % 2 === 0 ? "to-server" : "to-client")))
+        ).map((n, i) => n - (before[i] ?? 0));
+      // The relay's counters are read once it has handled every request perfdhcp sent.
+      await expect
+        .poll(async () => (await relayedNow()).filter((_, i) => i % 2 === 0), { timeout: 5000 })
+        .toEqual(r.report.exchanges.map((e) => e.sent));
+      const relayed = await relayedNow();
 
       r.report.exchanges.forEach((e, i) => {
         // Everything perfdhcp sent reached the relay and went on to Kea ...

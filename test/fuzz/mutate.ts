@@ -25,7 +25,7 @@ export function prng(seed: number): () => number {
 }
 
 /** One input: random bytes, or a seed packet mutated (bit flips, byte sets, cuts, splices). */
-function nextInput(rand: () => number, seeds: readonly Uint8Array[]): Uint8Array {
+export function nextInput(rand: () => number, seeds: readonly Uint8Array[]): Uint8Array {
   const int = (n: number) => Math.floor(rand() * n);
   if (seeds.length === 0 || rand() < 0.2) {
     const out = new Uint8Array(int(700));

@@ -1,0 +1,18 @@
+import { describe, expect, it } from "vitest";
+import { fuzzRelayPath } from "../../test/fuzz/relay-paths.ts";
+
+// A short run of what `npm run fuzz` does a million times per family.
+describe("relay paths under random and mutated datagrams", () => {
+  it.each([4, 6] as const)(
+    "DHCPv%s: every datagram is relayed or counted as one drop, and none throws",
+    (family) => {
+      const r = fuzzRelayPath(family, 20_000, 20261123);
+      expect(r.failures).toEqual([]);
+      expect(r.unaccounted).toEqual([]);
+      expect(r.relayed + r.dropped).toBe(r.inputs);
+      // The seeds make both outcomes common: the run reaches past the decoder.
+      expect(r.relayed).toBeGreaterThan(r.inputs / 100);
+      expect(r.dropped).toBeGreaterThan(r.inputs / 100);
+    },
+  );
+});

@@ -1,0 +1,134 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { dockerClient } from "../../orchestrator/docker.ts";
+import { downLabs } from "../../orchestrator/lab.ts";
+
+// The dhcplab command as a user runs it: bin/dhcplab.js in a subprocess, its exit codes, its
+// --json output parsed, and its errors' text. One lab, from up to down.
+
+const BIN = join(import.meta.dirname, "..", "..", "bin", "dhcplab.js");
+const NAME = `t${process.pid}-cli`;
+
+/** Runs dhcplab with `args`; never throws on a non-zero exit. */
+const dhcplab = (...args: string[]) => execa("node", [BIN, ...args], { reject: false, timeout: 280_000 });
+/** Runs dhcplab with `args` and --json, expects exit 0, and parses what it printed. */
+async function json<T>(...args: string[]): Promise<T> {
+  const r = await dhcplab(...args, "--json");
+  expect(r.exitCode, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as T;
+}
+
+describe("the dhcplab command", () => {
+  afterAll(async () => {
+    await downLabs(dockerClient(), NAME);
+  });
+
+  it("up starts a lab and says what is where", async () => {
+    const labels = Object.entries(inject("testRun").labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
+    const up = await json<{ name: string; vrfs: { vrf: string; keas: { container: string }[] }[] }>(
+      "up",
+      "--name",
+      NAME,
+      ...labels,
+    );
+    expect(up.name).toBe(NAME);
+    expect(up.vrfs.map((v) => [v.vrf, v.keas.map((k) => k.container)])).toEqual([
+      ["RED", [`${NAME}-kea-red`]],
+      ["BLUE", [`${NAME}-kea-blue`]],
+    ]);
+  });
+
+  it("status shows every container healthy and the relay's counters", async () => {
+    const s = await json<{
+      relay: { state: string; health: string };
+      keas: { vrf: string; state: string; health: string }[];
+      counters: Record<string, unknown>;
+    }>("status", "--name", NAME);
+    expect(s.relay).toMatchObject({ state: "running", health: "healthy" });
+    expect(s.keas.map((k) => [k.vrf, k.state, k.health])).toEqual([
+      ["BLUE", "running", "healthy"],
+      ["RED", "running", "healthy"],
+    ]);
+    expect(Object.keys(s.counters)).toContain("dhcplab_relay_drops_total");
+  });
+
+  it("load runs perfdhcp through the relay, and leases lists what RED's Kea granted", async () => {
+    const load = await json<{ exitCode: number; exchanges: { exchange: string; received: number }[] }>(
+      "load",
+      "--name",
+      NAME,
+      "--mac",
+      "00:aa:01:00:00:00",
+      "--clients",
+      "5",
+      "--rate",
+      "10",
+      "--duration",
+      "2",
+    );
+    expect(load.exchanges.map((e) => e.exchange)).toEqual(["DISCOVER-OFFER", "REQUEST-ACK"]);
+    expect(load.exchanges[1]?.received).toBeGreaterThan(0);
+    const leases = await json<{ vrf: string; family: number; address: string; client: string }[]>(
+      "leases",
+      "--name",
+      NAME,
+      "--vrf",
+      "RED",
+      "-4",
+    );
+    expect(leases.length).toBeGreaterThan(0);
+    expect(
+      leases.every((l) => l.vrf === "RED" && l.family === 4 && l.address.startsWith("192.168.10.")),
+    ).toBe(true);
+    expect(leases.every((l) => l.client.startsWith("00:aa:01:"))).toBe(true);
+  });
+
+  it("client runs one real client and prints the address it obtained", async () => {
+    const c = await json<{ address?: string; exitCode: number }>(
+      "client",
+      "--name",
+      NAME,
+      "--mac",
+      "00:bb:01:00:0f:01",
+      "--kind",
+      "udhcpc",
+    );
+    expect(c.exitCode).toBe(0);
+    expect(c.address).toMatch(/^192\.168\.20\./);
+    const text = await dhcplab("leases", "--name", NAME, "--vrf", "BLUE", "-4");
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout).toContain(c.address ?? "none");
+  });
+
+  it("errors say what went wrong, exit non-zero, and change nothing", async () => {
+    const missing = await dhcplab("status", "--name", "no-such-lab");
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toMatch(/no lab named no-such-lab is up/);
+
+    const dir = await mkdtemp(join(tmpdir(), "dhcplab-cli-"));
+    await writeFile(
+      join(dir, "lab.yaml"),
+      "vrfs:\n  - { name: RED, keaConfig: x, subnetSelection: relay }\n",
+    );
+    const bad = await dhcplab("up", "--name", `${NAME}-bad`, "--topology", join(dir, "lab.yaml"));
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr).toMatch(
+      /lab\.yaml:2: vrfs\[0\]\.subnetSelection: subnetSelection "relay" is not one of/,
+    );
+    expect((await dhcplab("status", "--name", `${NAME}-bad`)).exitCode).toBe(1);
+
+    const usage = await dhcplab("load", "--name", NAME);
+    expect(usage.exitCode).not.toBe(0);
+    expect(usage.stderr).toMatch(/--mac/);
+  });
+
+  it("down removes the lab; removing it again is not an error", async () => {
+    const down = await json<{ containers: number; networks: number }>("down", "--name", NAME);
+    expect(down).toMatchObject({ containers: 3, networks: 3 });
+    expect((await dhcplab("status", "--name", NAME)).exitCode).toBe(1);
+    expect(await json("down", "--name", NAME)).toMatchObject({ containers: 0, networks: 0 });
+  });
+});

@@ -1,0 +1,146 @@
+import { Counters } from "../../relay/agent/counters.ts";
+import { ACCESS, type Link, vrfLink } from "../../relay/agent/links.ts";
+import { Relay4 } from "../../relay/agent/relay4.ts";
+import { Relay6 } from "../../relay/agent/relay6.ts";
+import { OP, OPT } from "../../relay/codec/dhcp4/codes.ts";
+import { decodeDhcp4, encodeDhcp4 } from "../../relay/codec/dhcp4/message.ts";
+import { getOption } from "../../relay/codec/dhcp4/options.ts";
+import { MSG6, OPT6 } from "../../relay/codec/dhcp6/codes.ts";
+import { decodeDhcp6, encodeDhcp6, isRelay, relayedMessage } from "../../relay/codec/dhcp6/message.ts";
+import { goldenPackets } from "../support/golden.ts";
+import { FakeTransport, policyWith, quietLog } from "../support/relay-fakes.ts";
+import { nextInput, prng } from "./mutate.ts";
+
+/** What a fuzz run of a relay path saw. */
+export interface RelayFuzzResult {
+  family: 4 | 6;
+  inputs: number;
+  relayed: number;
+  dropped: number;
+  /** Datagrams that were neither relayed nor counted as exactly one drop (must stay empty). */
+  unaccounted: { input: string; side: string }[];
+  /** Datagrams on which the path threw (must stay empty). */
+  failures: { input: string; side: string; error: string }[];
+}
+
+const SERVER4 = { RED: "10.213.2.10", BLUE: "10.213.3.10" };
+const SERVER6 = { RED: "fe80::ff:fe00:a%eth1", BLUE: "fe80::ff:fe00:a%eth2" };
+
+/** A relay path over a fake transport and the embedded policy, as the relay builds it. */
+function relayFor(family: 4 | 6, transport: FakeTransport, counters: Counters): Relay4 | Relay6 {
+  const policy = policyWith({ existingOption82: "append" });
+  if (family === 4) {
+    return new Relay4({
+      accessAddress: "10.213.1.2",
+      ownAddresses: ["10.213.1.2", "10.213.2.2", "10.213.3.2"],
+      gateways: ["192.168.10.1/24"],
+      vrfs: (["RED", "BLUE"] as const).map((name, i) => ({
+        name,
+        relayAddress: `10.213.${i + 2}.2`,
+        link: `192.168.${(i + 1) * 10}.1`,
+        subnetSelection: "link-selection",
+        serverIdOverride: true,
+        servers: [SERVER4[name]],
+      })),
+      policy: () => policy,
+      transport,
+      counters,
+      log: quietLog,
+    });
+  }
+  return new Relay6({
+    vrfs: (["RED", "BLUE"] as const).map((name, i) => ({
+      name,
+      link: `fd00:${(i + 1) * 10}::1`,
+      servers: [SERVER6[name]],
+    })),
+    policy: () => policy,
+    transport,
+    counters,
+    log: quietLog,
+  });
+}
+
+/** What a server answers to a relayed request: enough like Kea's for the reply path to be reached. */
+function replyTo(family: 4 | 6, relayed: Uint8Array): Uint8Array {
+  if (family === 4) {
+    const m = decodeDhcp4(relayed);
+    const rai = getOption(m, OPT.relayAgentInfo);
+    m.op = OP.BOOTREPLY;
+    m.yiaddr = "192.168.10.50";
+    m.options.options = [{ code: OPT.messageType, data: Uint8Array.of(2) }];
+    if (rai) m.options.options.push({ code: OPT.relayAgentInfo, data: rai });
+    return encodeDhcp4(m, { maxSize: 1500 });
+  }
+  const f = decodeDhcp6(relayed);
+  if (!isRelay(f)) return relayed;
+  const inner = relayedMessage(f);
+  return encodeDhcp6({
+    ...f,
+    type: MSG6.RELAY_REPL,
+    options: [
+      ...f.options.filter((o) => o.code === OPT6.interfaceId),
+      {
+        code: OPT6.relayMessage,
+        message:
+          inner && !isRelay(inner)
+            ? { type: MSG6.ADVERTISE, transactionId: inner.transactionId, options: inner.options }
+            : { type: MSG6.ADVERTISE, transactionId: 0, options: [] },
+      },
+    ],
+  });
+}
+
+/**
+ * Feeds `count` random and mutated datagrams into a relay path, from clients on the access link
+ * and from servers on the VRFs' links (seeds: the golden packets, and the replies a server
+ * gives to them). Every datagram must be relayed or counted as exactly one drop; none may throw.
+ */
+export function fuzzRelayPath(family: 4 | 6, count: number, seed: number): RelayFuzzResult {
+  const transport = new FakeTransport();
+  const counters = new Counters();
+  const relay = relayFor(family, transport, counters);
+  const rand = prng(seed);
+  const clientSeeds = goldenPackets()
+    .filter((p) => p.family === family && !p.name.startsWith("malformed"))
+    .map((p) => p.bytes);
+  const clientSource = family === 4 ? "10.213.1.200" : "fe80::2aa:1ff:fe00:1";
+  // Relay each seed once so that replies to them find their requests in flight.
+  const serverSeeds: Uint8Array[] = [];
+  for (const bytes of clientSeeds) {
+    relay.handle(bytes, clientSource, ACCESS);
+    for (const sent of transport.take()) serverSeeds.push(replyTo(family, sent.bytes));
+  }
+  const result: RelayFuzzResult = {
+    family,
+    inputs: count,
+    relayed: 0,
+    dropped: 0,
+    unaccounted: [],
+    failures: [],
+  };
+  const drops = () => counters.sum("dhcplab_relay_drops_total");
+  for (let i = 0; i < count; i++) {
+    const fromServer = rand() < 0.5 && serverSeeds.length > 0;
+    const vrf = rand() < 0.5 ? "RED" : "BLUE";
+    const link: Link = fromServer ? vrfLink(vrf) : ACCESS;
+    const source = fromServer ? (family === 4 ? SERVER4[vrf] : SERVER6[vrf]) : clientSource;
+    const input = nextInput(rand, fromServer ? serverSeeds : clientSeeds);
+    const side = fromServer ? `server ${vrf}` : "client";
+    const before = drops();
+    try {
+      relay.handle(input, source, link);
+    } catch (err) {
+      if (result.failures.length < 10)
+        result.failures.push({ input: Buffer.from(input).toString("hex"), side, error: String(err) });
+      continue;
+    }
+    const sent = transport.take().length;
+    const dropped = drops() - before;
+    if (sent > 0 && dropped === 0) result.relayed++;
+    else if (sent === 0 && dropped === 1) result.dropped++;
+    else if (result.unaccounted.length < 10)
+      result.unaccounted.push({ input: Buffer.from(input).toString("hex"), side });
+  }
+  return result;
+}
