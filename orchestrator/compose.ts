@@ -3,7 +3,7 @@ import { stringify } from "yaml";
 import { LABEL } from "./docker.ts";
 import { ROOT } from "./images.ts";
 import { ipv4Host, ipv6Host, RESERVED_FROM, slotSubnets } from "./networks.ts";
-import { planLab, RELAY_CONFIG_PATH, renderRelayConfig } from "./plan.ts";
+import { planLab, RELAY_CONFIG_PATH, RELAY_SYSCTLS, renderRelayConfig } from "./plan.ts";
 import type { Topology } from "./topology.ts";
 
 /** The Compose project's lab name; `dhcplab status --name dhcplab-compose` works on it. */
@@ -69,6 +69,7 @@ export function renderCompose(topology: Topology): string {
     environment: { DHCPLAB_RELAY_CONFIG: RELAY_CONFIG_PATH },
     // It holds the clients' gateway addresses on the access network.
     cap_add: ["NET_ADMIN"],
+    sysctls: { ...RELAY_SYSCTLS },
     configs: [{ source: "relay", target: RELAY_CONFIG_PATH }],
     networks: Object.fromEntries([
       ["access", { ipv4_address: plan.access.relay.ipv4, ipv6_address: plan.access.relay.ipv6 }],

@@ -7,7 +7,7 @@ import { containerLogs, exec, LABEL, removeLabelled, tarOf } from "./docker.ts";
 import { allowOnBridge, bridgeName, pruneRules } from "./firewall.ts";
 import type { ImageTags } from "./images.ts";
 import { createLabNetwork, type LabNetwork } from "./networks.ts";
-import { type LabPlan, planLab, RELAY_CONFIG_PATH, renderRelayConfig } from "./plan.ts";
+import { type LabPlan, planLab, RELAY_CONFIG_PATH, RELAY_SYSCTLS, renderRelayConfig } from "./plan.ts";
 import type { Topology } from "./topology.ts";
 
 /** How to start a lab. */
@@ -156,6 +156,7 @@ export async function startLab(docker: Docker, o: LabOptions): Promise<StartedLa
         CapAdd: plan.vrfs.some((v) => v.spec.subnetSelection === "giaddr" || v.spec.gateways.length > 0)
           ? ["NET_ADMIN"]
           : [],
+        Sysctls: { ...RELAY_SYSCTLS },
       },
       NetworkingConfig: {
         EndpointsConfig: {

@@ -88,6 +88,16 @@ function endpoint(s: Subnets, host: number): Endpoint {
   return { ipv4: ipv4Host(s.ipv4Subnet, host), ipv6: ipv6Host(s.ipv6Subnet, host) };
 }
 
+/**
+ * Kernel settings of the relay's network namespace. A new namespace inherits IP forwarding from
+ * the host, where Docker turns it on: the relay would then route between VRFs. It relays DHCP
+ * in user space and routes nothing.
+ */
+export const RELAY_SYSCTLS = {
+  "net.ipv4.ip_forward": "0",
+  "net.ipv6.conf.all.forwarding": "0",
+} as const;
+
 /** Where the relay reads its configuration and policy inside its container. */
 export const RELAY_CONFIG_PATH = "/etc/dhcplab/relay.yaml";
 export const RELAY_POLICY_PATH = "/etc/dhcplab/policy.yaml";

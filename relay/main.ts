@@ -1,5 +1,5 @@
 import { pino } from "pino";
-import { holdAddresses, ownAddresses4 } from "./agent/addresses.ts";
+import { forwardingOff, holdAddresses, ownAddresses4 } from "./agent/addresses.ts";
 import { loadRelayConfig, type RelayConfig } from "./agent/config.ts";
 import { Counters } from "./agent/counters.ts";
 import { Health } from "./agent/health.ts";
@@ -40,6 +40,9 @@ async function main(): Promise<void> {
   // 2. The network: servers resolved, the relay's extra addresses held, one socket per interface.
   const vrfs = await resolveServers(config);
   holdAddresses(config, log);
+  const isolation = forwardingOff();
+  health.set("isolation", isolation.ok, isolation.detail);
+  if (!isolation.ok) log.error({ detail: isolation.detail }, "the relay's namespace forwards IP");
   const sockets = await adoptSockets(parseSocketSpecs(process.env.DHCPLAB_SOCKETS), {
     bufferBytes: config.socketBuffer,
     linkOf: linksByInterface(config),

@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import type { RelayConfig } from "./config.ts";
 import { interfaceWith } from "./sockets.ts";
@@ -28,4 +29,21 @@ export function ownAddresses4(config: RelayConfig): string[] {
     ...config.access.gateways.map((g) => g.split("/")[0] as string),
     ...config.vrfs.flatMap((v) => [v.ipv4, v.subnetSelection === "giaddr" ? v.link4 : undefined]),
   ].filter((a): a is string => a !== undefined);
+}
+
+/**
+ * Whether the relay's namespace routes nothing. With forwarding on, a host on one VRF's network
+ * could route through the relay into another's: the relay is then not ready, and says why.
+ */
+export function forwardingOff(): { ok: boolean; detail?: string } {
+  const on = ["/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv6/conf/all/forwarding"].filter((f) => {
+    try {
+      return readFileSync(f, "utf8").trim() !== "0";
+    } catch {
+      return false;
+    }
+  });
+  return on.length === 0
+    ? { ok: true }
+    : { ok: false, detail: `IP forwarding is on (${on.join(", ")}): VRFs are not isolated; set it to 0` };
 }

@@ -5,7 +5,8 @@ export interface HealthReport {
 }
 
 /**
- * The relay's readiness: every socket bound, the policy loaded, and the last reload accepted.
+ * The relay's readiness: every socket bound, the policy loaded, the last reload accepted, and IP
+ * forwarding off (the relay must not route between VRFs).
  * `/healthz` answers 200 only when all hold, and says which did not.
  */
 export class Health {
@@ -13,9 +14,10 @@ export class Health {
     ["sockets", { ok: false, detail: "not bound yet" }],
     ["policy", { ok: false, detail: "not loaded yet" }],
     ["reload", { ok: true }],
+    ["isolation", { ok: false, detail: "not checked yet" }],
   ]);
 
-  set(check: "sockets" | "policy" | "reload", ok: boolean, detail?: string): void {
+  set(check: "sockets" | "policy" | "reload" | "isolation", ok: boolean, detail?: string): void {
     this.checks.set(check, ok ? { ok } : { ok, detail });
   }
 

@@ -40,10 +40,10 @@ describe("real clients through the relay", () => {
     const r = await run("00:aa:02:00:05:01", [
       // A 2-second renewal time makes dhclient renew (unicast to its server identifier: the relay) at once.
       "echo 'supersede dhcp-renewal-time 2;' > /tmp/dhclient.conf",
-      "dhclient -4 -d -v -cf /tmp/dhclient.conf -lf /tmp/leases eth0 > /tmp/out 2>&1 &",
+      "dhclient -4 -d -v -cf /tmp/dhclient.conf -lf /tmp/leases eth0 > /tmp/out 2>&1 & pid=$!",
       "for i in $(seq 150); do [ \"$(grep -c '^DHCPACK' /tmp/out)\" -ge 2 ] && break; sleep 0.1; done",
       PRINT_ADDRESSES("-4"),
-      "kill %1; wait",
+      "kill $pid; wait $pid",
       "dhclient -4 -r -v -cf /tmp/dhclient.conf -lf /tmp/leases eth0 >> /tmp/out 2>&1",
       "cat /tmp/out",
     ]);
@@ -72,7 +72,7 @@ describe("real clients through the relay", () => {
       "for i in $(seq 100); do [ \"$(grep -c 'lease of' /tmp/out)\" -ge 2 ] && break; sleep 0.1; done",
       "kill -USR2 $pid",
       "for i in $(seq 50); do grep -q 'sending release' /tmp/out && break; sleep 0.1; done",
-      "kill $pid; wait",
+      "kill $pid; wait $pid",
       "cat /tmp/out",
     ]);
     const address = addressIn(r.output, "192.168.20.");

@@ -18,6 +18,7 @@ const GREEN_RULE = `
     option82: { circuitId: "CC_{mac}" }
 `;
 
+// The cases are steps in one relay's life and run in order (reload counts accumulate).
 describe("policy reload by SIGHUP", () => {
   const lab = useTestLab("reload", async () => ({
     ...(await loadTopology()),
@@ -31,6 +32,23 @@ describe("policy reload by SIGHUP", () => {
       .putArchive(tarOf([["policy.yaml", text]]), { path: "/etc/dhcplab" });
     await lab.docker.getContainer(relayId()).kill({ signal: "SIGHUP" });
   }
+
+  /** The relay's /healthz: its status code and report. */
+  const health = async () => {
+    const r = await exec(lab.docker, relayId(), [
+      "curl",
+      "-sS",
+      "-w",
+      "\n%{http_code}",
+      "http://127.0.0.1:9100/healthz",
+    ]);
+    const lines = r.stdout.trim().split("\n");
+    const status = lines.pop();
+    return {
+      status,
+      body: JSON.parse(lines.join("\n")) as { ready: boolean; checks: Record<string, unknown> },
+    };
+  };
 
   const load = (mac: string) =>
     runLoad(lab.docker, lab.running, lab.clientImage, { mac, family: 4, clients: 5, rate: 10, duration: 2 });
@@ -68,6 +86,19 @@ describe("policy reload by SIGHUP", () => {
     expect(logs).toMatch(/policy\.yaml:\d+: rules\[\d+\]\.match\.mac: not a MAC pattern/);
     const r = await load("00:cc:02:00:00:00");
     expect(completed(r.report)).toBeGreaterThan(5);
+    // Serving, but not ready: /healthz says the last reload was refused, and why ...
+    const refused = await health();
+    expect(refused.status).toBe("503");
+    expect(refused.body.checks.reload).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/not a MAC pattern/),
+    });
+    // ... until a good policy is loaded again.
+    await replacePolicy(DEFAULT_POLICY + GREEN_RULE);
+    await expect
+      .poll(() => lab.counter("dhcplab_relay_policy_reloads_total", { result: "ok" }), { timeout: 5000 })
+      .toBe(2);
+    expect(await health()).toMatchObject({ status: "200", body: { ready: true } });
   });
 
   it("a Kea container stops when one of its servers dies, so the lab sees a dead VRF", async () => {
