@@ -3,5 +3,5 @@
 // a clone works after `npm ci` with no build step.
 import { tsImport } from "tsx/esm/api";
 
-const { main } = await tsImport("../orchestrator/cli.ts", import.meta.url);
+const { main } = await tsImport("../orchestrator/cli/program.ts", import.meta.url);
 process.exitCode = await main(process.argv);

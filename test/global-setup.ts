@@ -1,7 +1,7 @@
 import type { TestProject } from "vitest/node";
-import { dockerClient } from "../orchestrator/docker.ts";
-import { pruneRules } from "../orchestrator/firewall.ts";
-import { ensureImages, type ImageTags, tagsOf } from "../orchestrator/images.ts";
+import { dockerClient } from "../orchestrator/docker/engine.ts";
+import { pruneRules } from "../orchestrator/docker/firewall.ts";
+import { ensureImages, type ImageTags, tagsOf } from "../orchestrator/docker/images.ts";
 import { newTestRun, removeTestObjects, type TestRun } from "./support/test-run.ts";
 
 declare module "vitest" {

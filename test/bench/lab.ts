@@ -1,9 +1,10 @@
 // `npm run bench:lab`: how long `up` (to healthy) and `down` take with warm images, for the
 // default lab and for a lab of 8 VRFs. Prints figures; asserts nothing.
-import { dockerClient } from "../../orchestrator/docker.ts";
-import { ensureImages, ROOT, tagsOf } from "../../orchestrator/images.ts";
-import { downLabs, startLab } from "../../orchestrator/lab.ts";
-import { loadTopology, type Topology } from "../../orchestrator/topology.ts";
+import { dockerClient } from "../../orchestrator/docker/engine.ts";
+import { ensureImages, tagsOf } from "../../orchestrator/docker/images.ts";
+import { downLabs, startLab } from "../../orchestrator/docker/lab.ts";
+import { loadTopology, type Topology } from "../../orchestrator/model/topology.ts";
+import { ROOT } from "../../orchestrator/paths.ts";
 
 const docker = dockerClient();
 const images = tagsOf(await ensureImages(docker));

@@ -5,12 +5,13 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { extract } from "tar-stream";
-import { runLoad } from "../../orchestrator/clients.ts";
-import { dockerClient } from "../../orchestrator/docker.ts";
-import { ensureImages, ROOT, tagsOf } from "../../orchestrator/images.ts";
-import { findLab, startLab } from "../../orchestrator/lab.ts";
-import { completed } from "../../orchestrator/perfdhcp.ts";
-import { loadTopology } from "../../orchestrator/topology.ts";
+import { runLoad } from "../../orchestrator/docker/clients.ts";
+import { dockerClient } from "../../orchestrator/docker/engine.ts";
+import { ensureImages, tagsOf } from "../../orchestrator/docker/images.ts";
+import { findLab, startLab } from "../../orchestrator/docker/lab.ts";
+import { completed } from "../../orchestrator/model/perfdhcp.ts";
+import { loadTopology } from "../../orchestrator/model/topology.ts";
+import { ROOT } from "../../orchestrator/paths.ts";
 
 const family = Number(process.env.PROFILE_FAMILY ?? 4) as 4 | 6;
 const rate = Number(process.env.PROFILE_RATE ?? 250);

@@ -7,15 +7,17 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import { perfdhcpCommand, WAIT_FOR_LINK } from "../../orchestrator/clients.ts";
-import { dockerClient, exec, LABEL, runToCompletion } from "../../orchestrator/docker.ts";
-import { allowOnBridge, bridgeName } from "../../orchestrator/firewall.ts";
-import { ensureImages, ROOT, tagsOf } from "../../orchestrator/images.ts";
-import { keaCommand } from "../../orchestrator/kea-control.ts";
-import { findLab, type RunningLab, startLab } from "../../orchestrator/lab.ts";
-import { ipv4Host, ipv6Host } from "../../orchestrator/networks.ts";
-import { completed, type PerfdhcpReport, parsePerfdhcp } from "../../orchestrator/perfdhcp.ts";
-import { loadTopology } from "../../orchestrator/topology.ts";
+import { perfdhcpCommand, WAIT_FOR_LINK } from "../../orchestrator/docker/clients.ts";
+import { dockerClient, exec, runToCompletion } from "../../orchestrator/docker/engine.ts";
+import { allowOnBridge, bridgeName } from "../../orchestrator/docker/firewall.ts";
+import { ensureImages, tagsOf } from "../../orchestrator/docker/images.ts";
+import { keaCommand } from "../../orchestrator/docker/kea-control.ts";
+import { findLab, type RunningLab, startLab } from "../../orchestrator/docker/lab.ts";
+import { LABEL } from "../../orchestrator/model/labels.ts";
+import { completed, type PerfdhcpReport, parsePerfdhcp } from "../../orchestrator/model/perfdhcp.ts";
+import { ipv4Host, ipv6Host } from "../../orchestrator/model/subnets.ts";
+import { loadTopology } from "../../orchestrator/model/topology.ts";
+import { ROOT } from "../../orchestrator/paths.ts";
 import { renderChart, renderMarkdown } from "./report.ts";
 
 const env = (name: string, fallback: string) => process.env[name] ?? fallback;

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { dockerClient } from "../../orchestrator/docker.ts";
-import { downLabs } from "../../orchestrator/lab.ts";
+import { dockerClient } from "../../orchestrator/docker/engine.ts";
+import { downLabs } from "../../orchestrator/docker/lab.ts";
 
 // The dhcplab command as a user runs it: bin/dhcplab.js in a subprocess, its exit codes, its
 // --json output parsed, and its errors' text. One lab, from up to down.

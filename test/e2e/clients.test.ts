@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { runClient, runOnAccess, WAIT_FOR_LINK } from "../../orchestrator/clients.ts";
-import { labLeases } from "../../orchestrator/leases.ts";
+import { runClient, runOnAccess, WAIT_FOR_LINK } from "../../orchestrator/docker/clients.ts";
+import { labLeases } from "../../orchestrator/docker/leases.ts";
 import { useTestLab } from "../support/lab.ts";
 
 // Real DHCP clients through the relay: each obtains an address in its VRF's subnet, renews it

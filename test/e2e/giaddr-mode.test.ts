@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { runClient, runLoad } from "../../orchestrator/clients.ts";
-import { labLeases } from "../../orchestrator/leases.ts";
-import { completed } from "../../orchestrator/perfdhcp.ts";
-import { loadTopology } from "../../orchestrator/topology.ts";
+import { runClient, runLoad } from "../../orchestrator/docker/clients.ts";
+import { labLeases } from "../../orchestrator/docker/leases.ts";
+import { completed } from "../../orchestrator/model/perfdhcp.ts";
+import { loadTopology } from "../../orchestrator/model/topology.ts";
 import { useTestLab } from "../support/lab.ts";
 
 // Subnet selection by giaddr (BLUE) next to RFC 3527 Link Selection (RED), in one lab.

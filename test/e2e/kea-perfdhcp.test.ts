@@ -1,10 +1,12 @@
 import type Docker from "dockerode";
 import { GenericContainer, type StartedTestContainer, Wait } from "testcontainers";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { dockerClient, LABEL } from "../../orchestrator/docker.ts";
-import { allLeases } from "../../orchestrator/kea-control.ts";
-import { createLabNetwork, ipv4Host, type LabNetwork } from "../../orchestrator/networks.ts";
-import { completed, parsePerfdhcp } from "../../orchestrator/perfdhcp.ts";
+import { dockerClient } from "../../orchestrator/docker/engine.ts";
+import { allLeases } from "../../orchestrator/docker/kea-control.ts";
+import { createLabNetwork, type LabNetwork } from "../../orchestrator/docker/networks.ts";
+import { LABEL } from "../../orchestrator/model/labels.ts";
+import { completed, parsePerfdhcp } from "../../orchestrator/model/perfdhcp.ts";
+import { ipv4Host } from "../../orchestrator/model/subnets.ts";
 
 // The foundation's smoke test: the kea image serves DHCPv4 on an internal network, and
 // perfdhcp from the client image (acting as a relay with giaddr = its own address) gets leases.

@@ -1,11 +1,12 @@
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runClient, runLoad, runOnAccess } from "../../orchestrator/clients.ts";
-import { exec, LABEL } from "../../orchestrator/docker.ts";
-import { downLabs, findLab } from "../../orchestrator/lab.ts";
-import { type LeaseRow, labLeases } from "../../orchestrator/leases.ts";
-import { completed } from "../../orchestrator/perfdhcp.ts";
+import { runClient, runLoad, runOnAccess } from "../../orchestrator/docker/clients.ts";
+import { exec } from "../../orchestrator/docker/engine.ts";
+import { downLabs, findLab } from "../../orchestrator/docker/lab.ts";
+import { type LeaseRow, labLeases } from "../../orchestrator/docker/leases.ts";
+import { LABEL } from "../../orchestrator/model/labels.ts";
+import { completed } from "../../orchestrator/model/perfdhcp.ts";
 import { startTestLab, type TestLab, useTestLab } from "../support/lab.ts";
 import { udpDatagrams } from "../support/pcap.ts";
 

@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runLoad } from "../../orchestrator/clients.ts";
-import { labLeases } from "../../orchestrator/leases.ts";
-import { loadTopology } from "../../orchestrator/topology.ts";
+import { runLoad } from "../../orchestrator/docker/clients.ts";
+import { labLeases } from "../../orchestrator/docker/leases.ts";
+import { loadTopology } from "../../orchestrator/model/topology.ts";
 import { useTestLab } from "../support/lab.ts";
 
 // 1,000 perfdhcp clients per family through the relay at a steady rate: the relay loses

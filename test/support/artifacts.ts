@@ -2,8 +2,9 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type Docker from "dockerode";
 import { extract } from "tar-stream";
-import { containerLogs, LABEL } from "../../orchestrator/docker.ts";
-import type { StartedLab } from "../../orchestrator/lab.ts";
+import { containerLogs } from "../../orchestrator/docker/engine.ts";
+import type { StartedLab } from "../../orchestrator/docker/lab.ts";
+import { LABEL } from "../../orchestrator/model/labels.ts";
 
 /** Where failed tests leave their evidence. */
 export const RESULTS_DIR = join(import.meta.dirname, "..", "..", "test-results");

@@ -1,8 +1,9 @@
 import type Docker from "dockerode";
 import { afterAll, beforeAll, beforeEach, inject } from "vitest";
-import { dockerClient, exec, LABEL } from "../../orchestrator/docker.ts";
-import { findLab, type RunningLab, type StartedLab, startLab } from "../../orchestrator/lab.ts";
-import { loadTopology, type Topology } from "../../orchestrator/topology.ts";
+import { dockerClient, exec } from "../../orchestrator/docker/engine.ts";
+import { findLab, type RunningLab, type StartedLab, startLab } from "../../orchestrator/docker/lab.ts";
+import { LABEL } from "../../orchestrator/model/labels.ts";
+import { loadTopology, type Topology } from "../../orchestrator/model/topology.ts";
 import { readCaptures, saveArtifacts, startCaptures } from "./artifacts.ts";
 import { type UdpDatagram, udpDatagrams } from "./pcap.ts";
 

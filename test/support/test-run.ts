@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import type Docker from "dockerode";
-import { LABEL, removeLabelled } from "../../orchestrator/docker.ts";
+import { removeLabelled } from "../../orchestrator/docker/engine.ts";
+import { LABEL } from "../../orchestrator/model/labels.ts";
 
 /** Identifies one `npm test` run: the host and pid of vitest's main process. */
 export interface TestRun {

@@ -1,13 +1,14 @@
 import { writeFile } from "node:fs/promises";
 import { Command, CommanderError, Option } from "commander";
-import { ConfigError } from "../relay/config/yaml-config.ts";
-import { type ClientKind, runClient, runLoad } from "./clients.ts";
-import { renderCompose } from "./compose.ts";
-import { containerLogs, dockerClient, exec } from "./docker.ts";
-import { ensureImages, ROOT, tagsOf } from "./images.ts";
-import { downLabs, findLab, startLab } from "./lab.ts";
-import { labLeases } from "./leases.ts";
-import { loadTopology } from "./topology.ts";
+import { ConfigError } from "../../relay/config/yaml-config.ts";
+import { type ClientKind, runClient, runLoad } from "../docker/clients.ts";
+import { containerLogs, dockerClient, exec } from "../docker/engine.ts";
+import { ensureImages, tagsOf } from "../docker/images.ts";
+import { downLabs, findLab, startLab } from "../docker/lab.ts";
+import { labLeases } from "../docker/leases.ts";
+import { renderCompose } from "../model/compose.ts";
+import { loadTopology } from "../model/topology.ts";
+import { ROOT } from "../paths.ts";
 
 interface Common {
   name: string;

@@ -1,7 +1,8 @@
 import type Docker from "dockerode";
-import { LABEL, runToCompletion } from "./docker.ts";
+import { LABEL } from "../model/labels.ts";
+import { type PerfdhcpReport, parsePerfdhcp } from "../model/perfdhcp.ts";
+import { runToCompletion } from "./engine.ts";
 import type { RunningLab } from "./lab.ts";
-import { type PerfdhcpReport, parsePerfdhcp } from "./perfdhcp.ts";
 
 /** A perfdhcp run through the lab's relay. */
 export interface LoadOptions {

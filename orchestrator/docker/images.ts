@@ -1,13 +1,11 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import type Docker from "dockerode";
 import { build as esbuild } from "esbuild";
-import { LABEL, tarOf } from "./docker.ts";
-
-/** The project's root folder (where docker/ and relay/ are). */
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+import { LABEL } from "../model/labels.ts";
+import { ROOT } from "../paths.ts";
+import { tarOf } from "./engine.ts";
 
 /** The image every lab image is built FROM. */
 export const BASE_IMAGE = "debian:trixie-slim";

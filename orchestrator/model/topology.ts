@@ -1,9 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, join } from "node:path";
 import { z } from "zod";
-import { ipv4ToBytes, ipv6ToBytes } from "../relay/codec/address.ts";
-import { parseYamlConfig } from "../relay/config/yaml-config.ts";
-import { ROOT } from "./images.ts";
+import { ipv4ToBytes, ipv6ToBytes } from "../../relay/codec/address.ts";
+import { parseYamlConfig } from "../../relay/config/yaml-config.ts";
+import { ROOT } from "../paths.ts";
 
 const address = (parse: (s: string) => Uint8Array, what: string) =>
   z.string().refine((s) => {

@@ -1,12 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseRelayConfig } from "../relay/agent/config.ts";
-import { ConfigError } from "../relay/config/yaml-config.ts";
+import { parseRelayConfig } from "../../relay/agent/config.ts";
+import { ConfigError } from "../../relay/config/yaml-config.ts";
+import { ROOT } from "../paths.ts";
 import { renderCompose } from "./compose.ts";
-import { ROOT } from "./images.ts";
-import { slotSubnets } from "./networks.ts";
 import { planLab, renderRelayConfig } from "./plan.ts";
+import { slotSubnets } from "./subnets.ts";
 import { loadTopology, parseTopology } from "./topology.ts";
 
 function refusal(text: string): ConfigError {

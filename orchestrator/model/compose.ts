@@ -1,9 +1,9 @@
 import { relative } from "node:path";
 import { stringify } from "yaml";
-import { LABEL } from "./docker.ts";
-import { ROOT } from "./images.ts";
-import { ipv4Host, ipv6Host, RESERVED_FROM, slotSubnets } from "./networks.ts";
+import { ROOT } from "../paths.ts";
+import { LABEL } from "./labels.ts";
 import { planLab, RELAY_CONFIG_PATH, RELAY_SYSCTLS, renderRelayConfig } from "./plan.ts";
+import { ipv4Host, ipv6Host, RESERVED_FROM, slotSubnets } from "./subnets.ts";
 import type { Topology } from "./topology.ts";
 
 /** The Compose project's lab name; `dhcplab status --name dhcplab-compose` works on it. */

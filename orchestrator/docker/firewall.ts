@@ -1,5 +1,6 @@
 import type Docker from "dockerode";
-import { LABEL, runToCompletion } from "./docker.ts";
+import { LABEL } from "../model/labels.ts";
+import { runToCompletion } from "./engine.ts";
 
 // Docker Engines before 26 isolate an internal network with rules on its subnet
 // ("! -s 10.213.5.0/24 -o br-... -j DROP"). A DHCP client's DISCOVER comes from 0.0.0.0 and

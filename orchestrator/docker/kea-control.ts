@@ -1,5 +1,5 @@
 import type Docker from "dockerode";
-import { exec } from "./docker.ts";
+import { exec } from "./engine.ts";
 
 /** A Kea service behind the control agent. */
 export type KeaService = "dhcp4" | "dhcp6";

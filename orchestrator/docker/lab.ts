@@ -1,14 +1,15 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type Docker from "dockerode";
-import { DEFAULT_POLICY } from "../relay/policy/default-policy.ts";
-import { parsePolicy } from "../relay/policy/policy.ts";
-import { containerLogs, exec, LABEL, removeLabelled, tarOf } from "./docker.ts";
+import { DEFAULT_POLICY } from "../../relay/policy/default-policy.ts";
+import { parsePolicy } from "../../relay/policy/policy.ts";
+import { LABEL } from "../model/labels.ts";
+import { type LabPlan, planLab, RELAY_CONFIG_PATH, RELAY_SYSCTLS, renderRelayConfig } from "../model/plan.ts";
+import type { Topology } from "../model/topology.ts";
+import { containerLogs, exec, removeLabelled, tarOf } from "./engine.ts";
 import { allowOnBridge, bridgeName, pruneRules } from "./firewall.ts";
 import type { ImageTags } from "./images.ts";
 import { createLabNetwork, type LabNetwork } from "./networks.ts";
-import { type LabPlan, planLab, RELAY_CONFIG_PATH, RELAY_SYSCTLS, renderRelayConfig } from "./plan.ts";
-import type { Topology } from "./topology.ts";
 
 /** How to start a lab. */
 export interface LabOptions {

@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
-import { LABEL } from "./docker.ts";
-import { ipv4Host, ipv6Host } from "./networks.ts";
+import { LABEL } from "./labels.ts";
+import { ipv4Host, ipv6Host } from "./subnets.ts";
 import type { Topology, VrfSpec } from "./topology.ts";
 
 /** A network's subnets. */

@@ -1,0 +1,17 @@
+/** Labels every dhcplab object carries, so a lab (or all of them) can be found and removed. */
+export const LABEL = {
+  /** Marks an object as dhcplab's. */
+  managed: "dev.dhcplab.managed",
+  /** The lab's name. */
+  lab: "dev.dhcplab.lab",
+  /** The role of a container in the lab: kea, relay, client. */
+  role: "dev.dhcplab.role",
+  /** The VRF a Kea container or backend network serves. */
+  vrf: "dev.dhcplab.vrf",
+  /** The DHCP families a Kea container serves: "4", "6" or "4,6". */
+  families: "dev.dhcplab.families",
+  /** A test run's id, on objects created by tests. */
+  testRun: "dev.dhcplab.test-run",
+  /** The hash of an image's inputs. */
+  inputs: "dev.dhcplab.inputs",
+} as const;
