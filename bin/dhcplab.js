@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// The dhcplab command. The CLI is TypeScript, run through tsx's loader so that
-// a clone works after `npm ci` with no build step.
-import { tsImport } from "tsx/esm/api";
+// The dhcplab command. From a clone it runs the TypeScript sources through tsx's loader (no
+// build step); installed from the package, the built JavaScript in dist/.
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
-const { main } = await tsImport("../orchestrator/cli/program.ts", import.meta.url);
+const sources = fileURLToPath(new URL("../orchestrator/cli/program.ts", import.meta.url));
+const { main } = existsSync(sources)
+  ? await (await import("tsx/esm/api")).tsImport(sources, import.meta.url)
+  : await import("../dist/orchestrator/cli/program.js");
 process.exitCode = await main(process.argv);

@@ -4,7 +4,7 @@ import { ConfigError } from "../../relay/config/yaml-config.ts";
 import { type ClientKind, runClient, runLoad } from "../docker/clients.ts";
 import { containerLogs, dockerClient, exec } from "../docker/engine.ts";
 import { ensureImages, tagsOf } from "../docker/images.ts";
-import { downLabs, findLab, startLab } from "../docker/lab.ts";
+import { createLab, downLabs, findLab } from "../docker/lab.ts";
 import { labLeases } from "../docker/leases.ts";
 import { renderCompose } from "../model/compose.ts";
 import { loadTopology } from "../model/topology.ts";
@@ -75,7 +75,7 @@ export function program(): Command {
     .action(async (o: Common & { topology?: string; label: Record<string, string> }) => {
       const topology = await loadTopology(o.topology);
       const images = tagsOf(await ensureImages(docker, { progress: err }));
-      const lab = await startLab(docker, { name: o.name, topology, images, labels: o.label, progress: err });
+      const lab = await createLab(docker, { name: o.name, topology, images, labels: o.label, progress: err });
       const summary = {
         name: o.name,
         seconds: Number(lab.startSeconds.toFixed(1)),

@@ -82,7 +82,8 @@ export async function runLoad(
     docker,
     lab,
     image,
-    ["sh", "-c", `${WAIT_FOR_LINK} exec ${command.join(" ")}`],
+    // The command's words reach the shell as its arguments, never as script text.
+    ["sh", "-c", `${WAIT_FOR_LINK} exec "$@"`, "sh", ...command],
     { labels },
   );
   return { exitCode, report: parsePerfdhcp(output), output, command };

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type Docker from "dockerode";
@@ -45,11 +46,17 @@ async function folderContext(name: ImageName): Promise<Context> {
   return files;
 }
 
+/** The relay's entry point: its sources in a clone, the built JavaScript in the installed package. */
+function relayEntry(): string {
+  const sources = join(ROOT, "relay", "main.ts");
+  return existsSync(sources) ? sources : join(ROOT, "dist", "relay", "main.js");
+}
+
 /** The relay's context: its Dockerfile plus the relay bundled into one ES module. */
 async function relayContext(): Promise<Context> {
   const files = await folderContext("relay");
   const out = await esbuild({
-    entryPoints: [join(ROOT, "relay", "main.ts")],
+    entryPoints: [relayEntry()],
     bundle: true,
     platform: "node",
     target: "node20",

@@ -59,7 +59,7 @@ async function keaFiles(dir: string, families: readonly (4 | 6)[]): Promise<Reco
 }
 
 /** Starts a lab: networks, Kea per VRF, the relay; resolves once all are healthy. */
-export async function startLab(docker: Docker, o: LabOptions): Promise<StartedLab> {
+export async function createLab(docker: Docker, o: LabOptions): Promise<StartedLab> {
   checkLabName(o.name);
   const started = performance.now();
   const say = o.progress ?? (() => {});

@@ -1,13 +1,34 @@
 import { createSocket, type Socket } from "node:dgram";
-import { networkInterfaces } from "node:os";
+import { type NetworkInterfaceInfo, networkInterfaces } from "node:os";
+import { ipv4ToBytes, ipv6ToBytes } from "../codec/address.ts";
 import { type Link, linkName, type Transport } from "./links.ts";
 
-/** The name of the interface that holds `address` (e.g. eth0), found through os.networkInterfaces(). */
-export function interfaceWith(address: string): string {
-  for (const [name, addrs] of Object.entries(networkInterfaces())) {
-    if (addrs?.some((a) => a.address === address)) return name;
+/**
+ * The name of the interface that holds `address` (e.g. eth0), found through
+ * os.networkInterfaces(). Addresses are compared as bytes: fd64:6c61:6200:0::2 is the
+ * kernel's fd64:6c61:6200::2.
+ */
+export function interfaceWith(
+  address: string,
+  interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces(),
+): string {
+  const want = addressBytes(address);
+  for (const [name, addrs] of Object.entries(interfaces)) {
+    if (want && addrs?.some((a) => sameBytes(addressBytes(a.address), want))) return name;
   }
   throw new Error(`no interface holds ${address}: is the relay on that network?`);
+}
+
+function addressBytes(address: string): Uint8Array | undefined {
+  try {
+    return address.includes(":") ? ipv6ToBytes(address.replace(/%.*$/, "")) : ipv4ToBytes(address);
+  } catch {
+    return undefined;
+  }
+}
+
+function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
+  return a !== undefined && a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 /** One socket the launcher opened: bound to `ifname` with SO_BINDTODEVICE, port 67 or 547. */

@@ -2,7 +2,7 @@
 // default lab and for a lab of 8 VRFs. Prints figures; asserts nothing.
 import { dockerClient } from "../../orchestrator/docker/engine.ts";
 import { ensureImages, tagsOf } from "../../orchestrator/docker/images.ts";
-import { downLabs, startLab } from "../../orchestrator/docker/lab.ts";
+import { createLab, downLabs } from "../../orchestrator/docker/lab.ts";
 import { loadTopology, type Topology } from "../../orchestrator/model/topology.ts";
 import { ROOT } from "../../orchestrator/paths.ts";
 
@@ -37,7 +37,7 @@ for (const [label, topology] of [
   for (let r = 0; r < rounds; r++) {
     const name = `bench-${process.pid}-${r}`;
     const t0 = performance.now();
-    await startLab(docker, { name, topology, images });
+    await createLab(docker, { name, topology, images });
     const t1 = performance.now();
     await downLabs(docker, name, images.client);
     const t2 = performance.now();

@@ -8,7 +8,7 @@ import { extract } from "tar-stream";
 import { runLoad } from "../../orchestrator/docker/clients.ts";
 import { dockerClient } from "../../orchestrator/docker/engine.ts";
 import { ensureImages, tagsOf } from "../../orchestrator/docker/images.ts";
-import { findLab, startLab } from "../../orchestrator/docker/lab.ts";
+import { createLab, findLab } from "../../orchestrator/docker/lab.ts";
 import { completed } from "../../orchestrator/model/perfdhcp.ts";
 import { loadTopology } from "../../orchestrator/model/topology.ts";
 import { ROOT } from "../../orchestrator/paths.ts";
@@ -19,7 +19,7 @@ const seconds = Number(process.env.PROFILE_SECONDS ?? 10);
 const docker = dockerClient();
 const images = tagsOf(await ensureImages(docker, { progress: (l) => process.stderr.write(`${l}\n`) }));
 const name = `profile-${process.pid}`;
-const lab = await startLab(docker, {
+const lab = await createLab(docker, {
   name,
   topology: await loadTopology(),
   images,

@@ -12,7 +12,7 @@ import { dockerClient, exec, runToCompletion } from "../../orchestrator/docker/e
 import { allowOnBridge, bridgeName } from "../../orchestrator/docker/firewall.ts";
 import { ensureImages, tagsOf } from "../../orchestrator/docker/images.ts";
 import { keaCommand } from "../../orchestrator/docker/kea-control.ts";
-import { findLab, type RunningLab, startLab } from "../../orchestrator/docker/lab.ts";
+import { createLab, findLab, type RunningLab } from "../../orchestrator/docker/lab.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
 import { completed, type PerfdhcpReport, parsePerfdhcp } from "../../orchestrator/model/perfdhcp.ts";
 import { ipv4Host, ipv6Host } from "../../orchestrator/model/subnets.ts";
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   // BLUE with room for the clients; RED stays as the default policy expects it, idle.
   const blueLarge = join(ROOT, "test", "fixtures", "kea-configs", "BLUE-large");
   const name = `bench-${process.pid}`;
-  const lab = await startLab(docker, {
+  const lab = await createLab(docker, {
     name,
     topology: {
       ...topology,

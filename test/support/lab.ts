@@ -1,7 +1,7 @@
 import type Docker from "dockerode";
 import { afterAll, beforeAll, beforeEach, inject } from "vitest";
 import { dockerClient, exec } from "../../orchestrator/docker/engine.ts";
-import { findLab, type RunningLab, type StartedLab, startLab } from "../../orchestrator/docker/lab.ts";
+import { createLab, findLab, type RunningLab, type StartedLab } from "../../orchestrator/docker/lab.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
 import { loadTopology, type Topology } from "../../orchestrator/model/topology.ts";
 import { readCaptures, saveArtifacts, startCaptures } from "./artifacts.ts";
@@ -50,7 +50,7 @@ export async function startTestLab(
     .toLowerCase()
     .replace(/[^a-z0-9_.-]/g, "-")
     .slice(0, 40);
-  const started = await startLab(docker, {
+  const started = await createLab(docker, {
     name,
     topology: topology ?? (await loadTopology()),
     images: tags,

@@ -1,0 +1,202 @@
+import type Docker from "dockerode";
+import { type ClientKind, type LoadResult, runClient, runLoad } from "./docker/clients.ts";
+import { containerLogs, dockerClient, exec } from "./docker/engine.ts";
+import { ensureImages, type ImageTags, tagsOf } from "./docker/images.ts";
+import { createLab, downLabs, findLab, type RunningLab } from "./docker/lab.ts";
+import { type LeaseRow, labLeases } from "./docker/leases.ts";
+import { loadTopology, type Topology } from "./model/topology.ts";
+
+/** How to start a lab. */
+export interface StartLabOptions {
+  /** A topology, or the path of a topology YAML file; the embedded RED/BLUE lab when absent. */
+  topology?: Topology | string;
+  /** The lab's name: its containers and networks are called NAME-...; default "dhcplab". */
+  name?: string;
+  /** Labels on every container and network of the lab (a CI job's id, say). */
+  labels?: Record<string, string>;
+  /** The Docker Engine; default: DOCKER_HOST, or the local socket. */
+  docker?: Docker;
+  /** Progress lines for people (image builds, containers created, health waits). */
+  progress?: (line: string) => void;
+}
+
+/** A perfdhcp load through the relay; `family` defaults to 4. */
+export interface LoadRequest {
+  /** The clients' base MAC; perfdhcp varies its low bytes. */
+  mac: string;
+  family?: 4 | 6;
+  /** Distinct clients (default 50). */
+  clients?: number;
+  /** Exchanges per second (default 50). */
+  rate?: number;
+  /** Seconds (default 5). */
+  seconds?: number;
+}
+
+/** One real client, once. */
+export interface ClientRequest {
+  mac: string;
+  /** Default dhclient. */
+  kind?: ClientKind;
+  family?: 4 | 6;
+}
+
+/** What a real client obtained: its address if it got one, its exit code and output. */
+export interface ClientResult {
+  address?: string;
+  exitCode: number;
+  output: string;
+}
+
+/** The relay's counters: metric name, then the series' label text, then its value. */
+export type RelayCounters = Record<string, Record<string, number>>;
+
+/** A running lab. `await using lab = await startLab()` removes it when the scope ends. */
+export interface Lab extends AsyncDisposable {
+  readonly name: string;
+  /** Docker network names: the clients' access network and each VRF's backend network. */
+  readonly networks: { readonly access: string; readonly vrfs: Readonly<Record<string, string>> };
+  /** Container names by service: "relay", "kea-red", ... */
+  readonly services: Readonly<Record<string, string>>;
+  /** Every lease of every VRF's Kea, or of one VRF or family. */
+  leases(filter?: { vrf?: string; family?: 4 | 6 }): Promise<LeaseRow[]>;
+  /** perfdhcp through the relay: its figures and exit code (3: some exchanges failed). */
+  load(request: LoadRequest): Promise<LoadResult>;
+  /** One real client (dhclient, dhcpcd, udhcpc) through the relay. */
+  client(request: ClientRequest): Promise<ClientResult>;
+  /** The relay's counters now. */
+  counters(): Promise<RelayCounters>;
+  /** The sum of a relay counter over the series whose labels include every `match`. */
+  counter(name: string, match?: Record<string, string | number>): Promise<number>;
+  /** A service's log (stdout and stderr). */
+  logs(service: string, tail?: number): Promise<string>;
+  /** Stops a service's container (SIGTERM, then SIGKILL after `seconds`). */
+  stop(service: string, seconds?: number): Promise<void>;
+  /** Starts a stopped service's container again. */
+  start(service: string): Promise<void>;
+  /** Sends a signal (default SIGKILL) to a service's container. */
+  kill(service: string, signal?: string): Promise<void>;
+  /** Removes every container and network of the lab; removing it twice is fine. */
+  down(): Promise<void>;
+}
+
+/**
+ * Starts a lab: builds any missing image, creates the networks, one Kea per VRF and the relay,
+ * and resolves once all are healthy. Fails (leaving nothing behind) naming what did not come up.
+ */
+export async function startLab(o: StartLabOptions = {}): Promise<Lab> {
+  const docker = o.docker ?? dockerClient();
+  const name = o.name ?? "dhcplab";
+  const topology = typeof o.topology === "object" ? o.topology : await loadTopology(o.topology);
+  const images = tagsOf(await ensureImages(docker, { progress: o.progress }));
+  await createLab(docker, { name, topology, images, labels: o.labels, progress: o.progress });
+  return openLab(name, { docker, images });
+}
+
+/** A lab that is already up (started by `startLab` or `dhcplab up`), by name. */
+export async function openLab(
+  name = "dhcplab",
+  o: { docker?: Docker; images?: ImageTags } = {},
+): Promise<Lab> {
+  const docker = o.docker ?? dockerClient();
+  const running = await findLab(docker, name);
+  const clientImage = o.images?.client ?? "dhcplab-client:latest";
+  return new OpenLab(docker, running, clientImage);
+}
+
+class OpenLab implements Lab {
+  readonly name: string;
+  readonly networks: Lab["networks"];
+  readonly services: Record<string, string>;
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly running: RunningLab,
+    private readonly clientImage: string,
+  ) {
+    this.name = running.name;
+    this.networks = {
+      access: running.accessNetwork,
+      vrfs: Object.fromEntries(running.networks.filter((n) => n.vrf).map((n) => [n.vrf as string, n.name])),
+    };
+    const prefix = `${running.name}-`;
+    const containers = [...(running.relay ? [running.relay.name] : []), ...running.keas.map((k) => k.name)];
+    this.services = Object.fromEntries(containers.map((c) => [c.slice(prefix.length), c]));
+  }
+
+  private container(service: string) {
+    const name = this.services[service];
+    if (!name)
+      throw new Error(
+        `lab ${this.name} has no service ${service}: it has ${Object.keys(this.services).join(", ")}`,
+      );
+    return this.docker.getContainer(name);
+  }
+
+  leases(filter: { vrf?: string; family?: 4 | 6 } = {}): Promise<LeaseRow[]> {
+    return labLeases(this.docker, this.running, {
+      vrf: filter.vrf,
+      families: filter.family ? [filter.family] : [4, 6],
+    });
+  }
+
+  load(r: LoadRequest): Promise<LoadResult> {
+    return runLoad(this.docker, this.running, this.clientImage, {
+      mac: r.mac,
+      family: r.family ?? 4,
+      clients: r.clients ?? 50,
+      rate: r.rate ?? 50,
+      duration: r.seconds ?? 5,
+    });
+  }
+
+  client(r: ClientRequest): Promise<ClientResult> {
+    return runClient(this.docker, this.running, this.clientImage, {
+      mac: r.mac,
+      family: r.family ?? 4,
+      kind: r.kind ?? "dhclient",
+    });
+  }
+
+  async counters(): Promise<RelayCounters> {
+    const r = await exec(this.docker, this.container("relay").id, [
+      "curl",
+      "-fsS",
+      "http://127.0.0.1:9100/counters",
+    ]);
+    if (r.exitCode !== 0)
+      throw new Error(`the relay of lab ${this.name} did not answer /counters: ${r.stderr}`);
+    return JSON.parse(r.stdout) as RelayCounters;
+  }
+
+  async counter(name: string, match: Record<string, string | number> = {}): Promise<number> {
+    const want = Object.entries(match).map(([k, v]) => `${k}="${v}"`);
+    return Object.entries((await this.counters())[name] ?? {})
+      .filter(([labels]) => want.every((w) => labels.split(",").includes(w)))
+      .reduce((n, [, v]) => n + v, 0);
+  }
+
+  logs(service: string, tail?: number): Promise<string> {
+    return containerLogs(this.docker, this.container(service).id, tail);
+  }
+
+  async stop(service: string, seconds = 2): Promise<void> {
+    await this.container(service).stop({ t: seconds });
+  }
+
+  async start(service: string): Promise<void> {
+    await this.container(service).start();
+  }
+
+  async kill(service: string, signal = "SIGKILL"): Promise<void> {
+    await this.container(service).kill({ signal });
+  }
+
+  async down(): Promise<void> {
+    await downLabs(this.docker, this.name, this.clientImage);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.down();
+  }
+}

@@ -1,0 +1,18 @@
+// dhcplab's library: start a lab from a topology, drive clients and load through its relay, read
+// what Kea leased and what the relay counted, and remove it. The `dhcplab` command is a thin
+// layer over these.
+export {
+  type ClientRequest,
+  type ClientResult,
+  type Lab,
+  type LoadRequest,
+  openLab,
+  type RelayCounters,
+  type StartLabOptions,
+  startLab,
+} from "./api.ts";
+export type { ClientKind, LoadResult } from "./docker/clients.ts";
+export { downLabs } from "./docker/lab.ts";
+export type { LeaseRow } from "./docker/leases.ts";
+export type { ExchangeStats, PerfdhcpReport } from "./model/perfdhcp.ts";
+export { loadTopology, parseTopology, type Topology, type VrfSpec } from "./model/topology.ts";
