@@ -1,6 +1,6 @@
 import type Docker from "dockerode";
 import { type ClientKind, type LoadResult, runClient, runLoad } from "./docker/clients.ts";
-import { containerLogs, dockerClient, exec } from "./docker/engine.ts";
+import { checkEngine, containerLogs, dockerClient, exec } from "./docker/engine.ts";
 import { ensureImages, type ImageTags, tagsOf } from "./docker/images.ts";
 import { createLab, downLabs, findLab, type RunningLab } from "./docker/lab.ts";
 import { type LeaseRow, labLeases } from "./docker/leases.ts";
@@ -86,6 +86,7 @@ export interface Lab extends AsyncDisposable {
  */
 export async function startLab(o: StartLabOptions = {}): Promise<Lab> {
   const docker = o.docker ?? dockerClient();
+  await checkEngine(docker);
   const name = o.name ?? "dhcplab";
   const topology = typeof o.topology === "object" ? o.topology : await loadTopology(o.topology);
   const images = tagsOf(await ensureImages(docker, { progress: o.progress }));
@@ -99,6 +100,7 @@ export async function openLab(
   o: { docker?: Docker; images?: ImageTags } = {},
 ): Promise<Lab> {
   const docker = o.docker ?? dockerClient();
+  await checkEngine(docker);
   const running = await findLab(docker, name);
   const clientImage = o.images?.client ?? "dhcplab-client:latest";
   return new OpenLab(docker, running, clientImage);

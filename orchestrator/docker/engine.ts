@@ -8,6 +8,29 @@ export function dockerClient(): Docker {
   return new Docker();
 }
 
+/** The oldest Engine API dhcplab uses (Docker Engine 20.10). */
+export const MIN_API_VERSION = "1.41";
+
+/** Checks that an Engine answers and is new enough; the error says what to do when not. */
+export async function checkEngine(docker: Docker): Promise<void> {
+  let version: { ApiVersion?: string; Version?: string };
+  try {
+    version = await docker.version();
+  } catch (err) {
+    const where = process.env.DOCKER_HOST ?? "/var/run/docker.sock";
+    throw new Error(
+      `no Docker Engine answers at ${where} (${(err as Error).message}): start Docker, or set DOCKER_HOST to one that runs`,
+    );
+  }
+  const [major = 0, minor = 0] = (version.ApiVersion ?? "0.0").split(".").map(Number);
+  const [wantMajor = 1, wantMinor = 41] = MIN_API_VERSION.split(".").map(Number);
+  if (major < wantMajor || (major === wantMajor && minor < wantMinor)) {
+    throw new Error(
+      `the Docker Engine at hand (${version.Version}, API ${version.ApiVersion}) is too old: dhcplab needs API ${MIN_API_VERSION} (Engine 20.10) or later`,
+    );
+  }
+}
+
 /** Removes every container and network carrying `label` (e.g. `dev.dhcplab.lab=red`), containers first. */
 export async function removeLabelled(
   docker: Docker,

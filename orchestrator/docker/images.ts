@@ -102,13 +102,25 @@ async function imageExists(docker: Docker, tag: string): Promise<boolean> {
   }
 }
 
-async function baseImageId(docker: Docker): Promise<string> {
-  try {
-    return (await docker.getImage(BASE_IMAGE).inspect()).Id;
-  } catch {
-    // Absent: the build pulls it. Hash as "absent" so that a later pull does not count as a change.
-    return "absent";
+/**
+ * The base image's id, pulled first when it is absent, so that the inputs' hash is the same
+ * before and after the base image first appears (an absent base must not read as a change).
+ */
+async function baseImageId(docker: Docker, progress?: (line: string) => void): Promise<string> {
+  if (!(await imageExists(docker, BASE_IMAGE))) {
+    progress?.(`pulling ${BASE_IMAGE}`);
+    try {
+      const stream = await docker.pull(BASE_IMAGE);
+      await new Promise<void>((resolve, reject) =>
+        docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())),
+      );
+    } catch (err) {
+      throw new Error(
+        `the base image ${BASE_IMAGE} is not on this Docker host and could not be pulled (${(err as Error).message}): pull or load it (docker pull ${BASE_IMAGE}), then try again`,
+      );
+    }
   }
+  return (await docker.getImage(BASE_IMAGE).inspect()).Id;
 }
 
 /** Options for `ensureImages`. */
@@ -123,7 +135,7 @@ export interface EnsureOptions {
 
 /** Builds the lab's images whose inputs changed (or all with `rebuild`) and returns their tags. */
 export async function ensureImages(docker: Docker, opts: EnsureOptions = {}): Promise<ImageResult[]> {
-  const base = await baseImageId(docker);
+  const base = await baseImageId(docker, opts.progress);
   const results: ImageResult[] = [];
   for (const name of opts.only ?? LAB_IMAGES) {
     const started = performance.now();
