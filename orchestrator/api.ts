@@ -1,8 +1,16 @@
 import type Docker from "dockerode";
+import { type Capture, startCapture } from "./docker/capture.ts";
 import { type ClientKind, type LoadResult, runClient, runLoad } from "./docker/clients.ts";
 import { checkEngine, containerLogs, dockerClient, exec } from "./docker/engine.ts";
-import { ensureImages, type ImageTags, tagsOf } from "./docker/images.ts";
-import { createLab, downLabs, findLab, type RunningLab } from "./docker/lab.ts";
+import { ensureImages, type ImageResult, type ImageTags, tagsOf } from "./docker/images.ts";
+import {
+  createLab,
+  downLabs,
+  findLab,
+  type LabSummary,
+  listLabs as listLabsOn,
+  type RunningLab,
+} from "./docker/lab.ts";
 import { type LeaseRow, labLeases } from "./docker/leases.ts";
 import { loadTopology, type Topology } from "./model/topology.ts";
 
@@ -76,9 +84,18 @@ export interface Lab extends AsyncDisposable {
   start(service: string): Promise<void>;
   /** Sends a signal (default SIGKILL) to a service's container. */
   kill(service: string, signal?: string): Promise<void>;
+  /** Runs a command in a service's container; its words are arguments, never shell text. */
+  exec(service: string, command: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+  /** A pcap capture of a lab network ("access" or a VRF's name), from the relay's namespace. */
+  capture(network: string, o?: { filter?: string[]; count?: number }): Promise<Capture>;
+  /** The lab's networks and containers with their state and health, and the relay's counters. */
+  status(): Promise<LabStatus>;
   /** Removes every container and network of the lab; removing it twice is fine. */
   down(): Promise<void>;
 }
+
+/** What `status` reports: the lab found on the Docker host, and the relay's counters. */
+export type LabStatus = RunningLab & { counters: RelayCounters };
 
 /**
  * Starts a lab: builds any missing image, creates the networks, one Kea per VRF and the relay,
@@ -92,6 +109,35 @@ export async function startLab(o: StartLabOptions = {}): Promise<Lab> {
   const images = tagsOf(await ensureImages(docker, { progress: o.progress }));
   await createLab(docker, { name, topology, images, labels: o.labels, progress: o.progress });
   return openLab(name, { docker, images });
+}
+
+/** Builds the lab's images whose inputs changed (all with `rebuild`); returns what it did per image. */
+export async function buildImages(
+  o: { rebuild?: boolean; docker?: Docker; progress?: (line: string) => void } = {},
+): Promise<ImageResult[]> {
+  const docker = o.docker ?? dockerClient();
+  await checkEngine(docker);
+  return ensureImages(docker, { rebuild: o.rebuild, progress: o.progress });
+}
+
+/** Every dhcplab lab on the Docker host, with its state. */
+export async function listLabs(o: { docker?: Docker } = {}): Promise<LabSummary[]> {
+  const docker = o.docker ?? dockerClient();
+  await checkEngine(docker);
+  return listLabsOn(docker);
+}
+
+/**
+ * Removes a lab by name, or every dhcplab lab on the Docker host when `name` is undefined, with
+ * their firewall rules. Removing nothing is not an error.
+ */
+export async function removeLabs(
+  name: string | undefined,
+  o: { docker?: Docker } = {},
+): Promise<{ containers: number; networks: number }> {
+  const docker = o.docker ?? dockerClient();
+  await checkEngine(docker);
+  return downLabs(docker, name);
 }
 
 /** A lab that is already up (started by `startLab` or `dhcplab up`), by name. */
@@ -192,6 +238,20 @@ class OpenLab implements Lab {
 
   async kill(service: string, signal = "SIGKILL"): Promise<void> {
     await this.container(service).kill({ signal });
+  }
+
+  async exec(service: string, command: string[]) {
+    return exec(this.docker, this.container(service).id, command);
+  }
+
+  capture(network: string, o: { filter?: string[]; count?: number } = {}): Promise<Capture> {
+    return startCapture(this.docker, this.running, this.clientImage, { network, ...o });
+  }
+
+  async status(): Promise<LabStatus> {
+    const running = await findLab(this.docker, this.name);
+    const counters = running.relay?.state === "running" ? await this.counters().catch(() => ({})) : {};
+    return { ...running, counters };
   }
 
   async down(): Promise<void> {

@@ -5,14 +5,19 @@ export {
   type ClientRequest,
   type ClientResult,
   type Lab,
+  type LabStatus,
   type LoadRequest,
+  listLabs,
   openLab,
   type RelayCounters,
+  removeLabs,
   type StartLabOptions,
   startLab,
 } from "./api.ts";
+export type { Capture } from "./docker/capture.ts";
 export type { ClientKind, LoadResult } from "./docker/clients.ts";
-export { downLabs } from "./docker/lab.ts";
+export type { LabSummary } from "./docker/lab.ts";
 export type { LeaseRow } from "./docker/leases.ts";
 export type { ExchangeStats, PerfdhcpReport } from "./model/perfdhcp.ts";
+export type { RelayInfo } from "./model/relay-info.ts";
 export { loadTopology, parseTopology, type Topology, type VrfSpec } from "./model/topology.ts";

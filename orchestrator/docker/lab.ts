@@ -334,3 +334,43 @@ export async function downLabs(
     );
   return removed;
 }
+
+/** A lab on this Docker host, as `dhcplab ls` lists it. */
+export interface LabSummary {
+  name: string;
+  /** up: every container running and healthy; degraded: some are not; stopped: none runs. */
+  state: "up" | "degraded" | "stopped";
+  containers: number;
+  running: number;
+  healthy: number;
+  networks: number;
+}
+
+/** Every dhcplab lab on this Docker host, by name. */
+export async function listLabs(docker: Docker): Promise<LabSummary[]> {
+  const filters = JSON.stringify({ label: [LABEL.lab] });
+  const [containers, networks] = await Promise.all([
+    docker.listContainers({ all: true, filters }),
+    docker.listNetworks({ filters }),
+  ]);
+  const labs = new Map<string, LabSummary>();
+  const of = (name: string) => {
+    let l = labs.get(name);
+    if (!l) {
+      l = { name, state: "stopped", containers: 0, running: 0, healthy: 0, networks: 0 };
+      labs.set(name, l);
+    }
+    return l;
+  };
+  for (const n of networks) of(n.Labels?.[LABEL.lab] ?? "").networks++;
+  // Lab services only: one-shot clients and captures come and go.
+  for (const c of containers.filter((c) => ["kea", "relay"].includes(c.Labels[LABEL.role] ?? ""))) {
+    const l = of(c.Labels[LABEL.lab] ?? "");
+    l.containers++;
+    if (c.State === "running") l.running++;
+    if (/\(healthy\)/.test(c.Status)) l.healthy++;
+  }
+  for (const l of labs.values())
+    l.state = l.running === 0 ? "stopped" : l.healthy === l.containers ? "up" : "degraded";
+  return [...labs.values()].filter((l) => l.name !== "").sort((a, b) => a.name.localeCompare(b.name));
+}

@@ -1,4 +1,5 @@
 import type Docker from "dockerode";
+import { decodeRelayInfo, type RelayInfo } from "../model/relay-info.ts";
 import { allLeases } from "./kea-control.ts";
 import type { RunningLab } from "./lab.ts";
 
@@ -16,8 +17,10 @@ export interface LeaseRow {
   /** MAC (DHCPv4) or DUID (DHCPv6) as Kea prints them. */
   client: string;
   hostname?: string;
-  /** What Kea stored of the relay's options (store-extended-info): the user-context's ISC entry. */
+  /** What Kea stored of the relay's options (store-extended-info): the user-context's ISC entry, raw. */
   relayInfo?: unknown;
+  /** The same, decoded: Circuit-ID / Interface-ID and Remote-ID as text, Link Selection as an address. */
+  relay?: RelayInfo;
 }
 
 /** Every lease of every Kea in the lab, read through each control agent. */
@@ -45,6 +48,7 @@ export async function labLeases(
           client: l["hw-address"],
           hostname: l.hostname || undefined,
           relayInfo: l["user-context"]?.ISC,
+          relay: decodeRelayInfo(l["user-context"]?.ISC),
         });
       }
     }
@@ -60,6 +64,7 @@ export async function labLeases(
           state: l.state,
           client: l.duid,
           relayInfo: l["user-context"]?.ISC,
+          relay: decodeRelayInfo(l["user-context"]?.ISC),
         });
       }
     }

@@ -2,7 +2,7 @@ import { relative } from "node:path";
 import { stringify } from "yaml";
 import { ROOT } from "../paths.ts";
 import { LABEL } from "./labels.ts";
-import { planLab, RELAY_CONFIG_PATH, RELAY_SYSCTLS, renderRelayConfig } from "./plan.ts";
+import { type LabPlan, planLab, RELAY_CONFIG_PATH, RELAY_SYSCTLS, renderRelayConfig } from "./plan.ts";
 import { ipv4Host, ipv6Host, RESERVED_FROM, slotSubnets } from "./subnets.ts";
 import type { Topology } from "./topology.ts";
 
@@ -13,12 +13,17 @@ export const COMPOSE_LAB = "dhcplab-compose";
 const COMPOSE_FIRST_SLOT = RESERVED_FROM;
 
 /** compose.yaml for a topology: the same networks, addresses and configuration as `dhcplab up`. */
+/** The plan of the Compose lab: the topology on its fixed subnets. */
+export function composePlan(topology: Topology): LabPlan {
+  const access = slotSubnets(COMPOSE_FIRST_SLOT);
+  const backends = topology.vrfs.map((_, i) => slotSubnets(COMPOSE_FIRST_SLOT + 1 + i));
+  return planLab(COMPOSE_LAB, topology, access, backends);
+}
+
 export function renderCompose(topology: Topology): string {
   if (topology.relay.policy)
     throw new Error("compose.yaml is rendered for the embedded policy; give no relay.policy");
-  const access = slotSubnets(COMPOSE_FIRST_SLOT);
-  const backends = topology.vrfs.map((_, i) => slotSubnets(COMPOSE_FIRST_SLOT + 1 + i));
-  const plan = planLab(COMPOSE_LAB, topology, access, backends);
+  const plan = composePlan(topology);
   const labels = (role: string, vrf?: string) => ({
     [LABEL.managed]: "true",
     [LABEL.lab]: COMPOSE_LAB,

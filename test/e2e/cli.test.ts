@@ -1,10 +1,12 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { dockerClient } from "../../orchestrator/docker/engine.ts";
 import { downLabs } from "../../orchestrator/docker/lab.ts";
+import { ROOT } from "../../orchestrator/paths.ts";
+import { udpDatagrams } from "../support/pcap.ts";
 
 // The dhcplab command as a user runs it: bin/dhcplab.js in a subprocess, its exit codes, its
 // --json output parsed, and its errors' text. One lab, from up to down.
@@ -28,20 +30,29 @@ describe("the dhcplab command", () => {
 
   it("up starts a lab and says what is where", async () => {
     const labels = Object.entries(inject("testRun").labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
-    const up = await json<{ name: string; vrfs: { vrf: string; keas: { container: string }[] }[] }>(
-      "up",
-      "--name",
-      NAME,
-      ...labels,
-    );
+    const up = await json<{
+      name: string;
+      keas: { name: string; vrf: string }[];
+      networks: { name: string }[];
+    }>("up", "--name", NAME, ...labels);
     expect(up.name).toBe(NAME);
-    expect(up.vrfs.map((v) => [v.vrf, v.keas.map((k) => k.container)])).toEqual([
-      ["RED", [`${NAME}-kea-red`]],
-      ["BLUE", [`${NAME}-kea-blue`]],
+    expect(up.keas.map((k) => [k.vrf, k.name])).toEqual([
+      ["BLUE", `${NAME}-kea-blue`],
+      ["RED", `${NAME}-kea-red`],
     ]);
+    expect(up.networks.map((n) => n.name)).toEqual([`${NAME}-access`, `${NAME}-blue`, `${NAME}-red`]);
   });
 
-  it("status shows every container healthy and the relay's counters", async () => {
+  it("ls lists it as up, and --version says which dhcplab this is", async () => {
+    const labs = await json<{ name: string; state: string; containers: number }[]>("ls");
+    expect(labs.find((l) => l.name === NAME)).toMatchObject({ state: "up", containers: 3 });
+    const version = await dhcplab("--version");
+    expect(version.stdout.trim()).toBe(
+      JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")).version,
+    );
+  });
+
+  it("status (and inspect) shows every container healthy and the relay's counters, as a table that fits the long names", async () => {
     const s = await json<{
       relay: { state: string; health: string };
       keas: { vrf: string; state: string; health: string }[];
@@ -52,7 +63,13 @@ describe("the dhcplab command", () => {
       ["BLUE", "running", "healthy"],
       ["RED", "running", "healthy"],
     ]);
-    expect(Object.keys(s.counters)).toContain("dhcplab_relay_drops_total");
+    expect(Object.keys(s.counters)).toContain("dhcplab_relay_inflight");
+    const text = (await dhcplab("inspect", "--name", NAME)).stdout;
+    // One row per container, its columns apart however long the name is.
+    expect(text).toMatch(
+      new RegExp(`^${NAME}-kea-blue +kea +BLUE +10\\.213\\.\\d+\\.10 +running +healthy$`, "m"),
+    );
+    expect(text).toMatch(/^NETWORK +ROLE +VRF +SUBNETS$/m);
   });
 
   it("load runs perfdhcp through the relay, and leases lists what RED's Kea granted", async () => {
@@ -71,19 +88,85 @@ describe("the dhcplab command", () => {
     );
     expect(load.exchanges.map((e) => e.exchange)).toEqual(["DISCOVER-OFFER", "REQUEST-ACK"]);
     expect(load.exchanges[1]?.received).toBeGreaterThan(0);
-    const leases = await json<{ vrf: string; family: number; address: string; client: string }[]>(
-      "leases",
-      "--name",
-      NAME,
-      "--vrf",
-      "RED",
-      "-4",
-    );
+    const leases = await json<
+      { vrf: string; family: number; address: string; client: string; relay?: Record<string, string> }[]
+    >("leases", "--name", NAME, "--vrf", "RED", "-4");
     expect(leases.length).toBeGreaterThan(0);
     expect(
       leases.every((l) => l.vrf === "RED" && l.family === 4 && l.address.startsWith("192.168.10.")),
     ).toBe(true);
     expect(leases.every((l) => l.client.startsWith("00:aa:01:"))).toBe(true);
+    // What the relay added, decoded from what Kea stored.
+    expect(leases[0]?.relay).toMatchObject({ circuitId: "VIDEO_CIRCUIT", linkSelection: "192.168.10.1" });
+    const text = await dhcplab("leases", "--name", NAME, "--vrf", "RED", "-4");
+    expect(text.stdout).toMatch(
+      /circuit-id=VIDEO_CIRCUIT remote-id=00:aa:01:00:00:0\d link-selection=192\.168\.10\.1/,
+    );
+  });
+
+  it("capture writes a pcap of a lab network while clients lease", async () => {
+    const file = join(await mkdtemp(join(tmpdir(), "dhcplab-cli-")), "access.pcap");
+    const capture = dhcplab(
+      "capture",
+      "access",
+      "--name",
+      NAME,
+      "--count",
+      "4",
+      "--filter",
+      "udp port 67",
+      "-w",
+      file,
+    );
+    // Keep clients coming until the capture has its four packets.
+    while ((await Promise.race([capture, new Promise((r) => setTimeout(r, 100, "running"))])) === "running") {
+      await dhcplab(
+        "load",
+        "--name",
+        NAME,
+        "--mac",
+        "00:aa:01:00:00:00",
+        "--clients",
+        "2",
+        "--rate",
+        "5",
+        "--duration",
+        "1",
+      );
+    }
+    expect((await capture).exitCode).toBe(0);
+    const datagrams = udpDatagrams(await readFile(file));
+    expect(datagrams).toHaveLength(4);
+    expect(datagrams.every((d) => d.dstPort === 67 || d.srcPort === 67)).toBe(true);
+  });
+
+  it("exec runs a command in a lab container and passes its exit code on; logs prints a service's log", async () => {
+    const forwarding = await dhcplab(
+      "exec",
+      "--name",
+      NAME,
+      "relay",
+      "--",
+      "cat",
+      "/proc/sys/net/ipv4/ip_forward",
+    );
+    expect([forwarding.exitCode, forwarding.stdout.trim()]).toEqual([0, "0"]);
+    expect((await dhcplab("exec", "--name", NAME, "kea-red", "--", "false")).exitCode).toBe(1);
+    const logs = await json<Record<string, string>>("logs", "relay", "--name", NAME, "--tail", "50");
+    expect(Object.keys(logs)).toEqual(["relay"]);
+    expect(logs.relay).toMatch(/"msg":"relay serving"/);
+  });
+
+  it("graph draws the topology as Mermaid or DOT, and compose writes compose.yaml where it is told", async () => {
+    const mermaid = await dhcplab("graph");
+    expect(mermaid.stdout).toMatch(/^flowchart TB/);
+    expect(mermaid.stdout).toContain("dhcplab-compose-kea-red<br/>10.213.201.10");
+    const dot = await json<{ format: string; graph: string }>("graph", "--format", "dot");
+    expect(dot.graph).toMatch(/^graph "dhcplab-compose" \{/);
+    expect(dot.graph).toContain('"dhcplab-compose-relay" -- "dhcplab-compose-blue" [label="10.213.202.2"];');
+    const out = join(await mkdtemp(join(tmpdir(), "dhcplab-cli-")), "compose.yaml");
+    expect(await json("compose", "-o", out)).toMatchObject({ file: out });
+    expect(await readFile(out, "utf8")).toBe(await readFile(join(ROOT, "compose.yaml"), "utf8"));
   });
 
   it("client runs one real client and prints the address it obtained", async () => {

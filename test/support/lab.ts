@@ -1,6 +1,7 @@
 import type Docker from "dockerode";
 import { afterAll, beforeAll, beforeEach, inject } from "vitest";
-import { dockerClient, exec } from "../../orchestrator/docker/engine.ts";
+import { openLab } from "../../orchestrator/api.ts";
+import { dockerClient } from "../../orchestrator/docker/engine.ts";
 import { createLab, findLab, type RunningLab, type StartedLab } from "../../orchestrator/docker/lab.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
 import { loadTopology, type Topology } from "../../orchestrator/model/topology.ts";
@@ -61,25 +62,15 @@ export async function startTestLab(
     ...inject("testRun").labels,
     ...labels,
   });
-  const relayId = started.containers.get(started.plan.relay.container) ?? "";
-  const counters = async () => {
-    const r = await exec(docker, relayId, ["curl", "-fsS", "http://127.0.0.1:9100/counters"]);
-    if (r.exitCode !== 0) throw new Error(`relay /counters: ${r.stderr}`);
-    return JSON.parse(r.stdout) as Record<string, Record<string, number>>;
-  };
-  const counter = async (metric: string, match: Record<string, string | number> = {}) => {
-    const want = Object.entries(match).map(([k, v]) => `${k}="${v}"`);
-    return Object.entries((await counters())[metric] ?? {})
-      .filter(([labels]) => want.every((w) => labels.split(",").includes(w)))
-      .reduce((n, [, v]) => n + v, 0);
-  };
+  // The library's view of the same lab: the relay's counters as a user reads them.
+  const lab = await openLab(name, { docker, images: tags });
   return {
     docker,
     started,
     running,
     clientImage: tags.client,
-    counters,
-    counter,
+    counters: () => lab.counters(),
+    counter: (metric, match) => lab.counter(metric, match),
     saveArtifacts: (testName) => saveArtifacts(docker, started, captureId, testName),
     captured: async (network) => {
       const pcap = (await readCaptures(docker, captureId)).get(`${network}.pcap`);

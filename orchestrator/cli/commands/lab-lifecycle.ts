@@ -1,0 +1,91 @@
+import type { Command } from "commander";
+import { listLabs, openLab, removeLabs, startLab } from "../../api.ts";
+import { ExitCode, err, jsonOption, nameOption, print, table } from "../output.ts";
+import { statusText } from "./status.ts";
+
+/** up, down, ls: labs coming and going. */
+export function register(cli: Command): void {
+  cli
+    .command("up")
+    .description(
+      "build missing images and start a lab: networks, Kea per VRF, the relay; waits until all are healthy",
+    )
+    .addOption(nameOption())
+    .option("--topology <file>", "a topology YAML file (default: the embedded RED/BLUE lab)")
+    .option(
+      "--label <key=value>",
+      "a label on every container and network of the lab (repeatable)",
+      label,
+      {},
+    )
+    .addOption(jsonOption())
+    .action(async (o: { name: string; topology?: string; label: Record<string, string>; json?: boolean }) => {
+      const started = performance.now();
+      const lab = await startLab({ name: o.name, topology: o.topology, labels: o.label, progress: err });
+      const seconds = Number(((performance.now() - started) / 1000).toFixed(1));
+      const status = await lab.status();
+      print(o.json, { ...status, seconds }, () =>
+        [
+          `lab ${o.name} is up in ${seconds} s`,
+          statusText(status),
+          "",
+          `try: npx dhcplab load --name ${o.name} --mac 00:aa:01:00:00:00   then   npx dhcplab leases --name ${o.name}`,
+        ].join("\n"),
+      );
+    });
+
+  cli
+    .command("down")
+    .description(
+      "remove a lab (or, with --all, every dhcplab lab on this Docker host); removing nothing is fine",
+    )
+    .addOption(nameOption())
+    .option("--all", "every dhcplab lab")
+    .addOption(jsonOption())
+    .action(async (o: { name: string; all?: boolean; json?: boolean }) => {
+      const started = performance.now();
+      const removed = await removeLabs(o.all ? undefined : o.name);
+      const seconds = Number(((performance.now() - started) / 1000).toFixed(1));
+      print(
+        o.json,
+        { ...removed, seconds },
+        () => `removed ${removed.containers} containers and ${removed.networks} networks in ${seconds} s`,
+      );
+    });
+
+  cli
+    .command("ls")
+    .description("the dhcplab labs on this Docker host, and their state")
+    .addOption(jsonOption())
+    .action(async (o: { json?: boolean }) => {
+      const labs = await listLabs();
+      print(o.json, labs, () =>
+        labs.length === 0
+          ? "no labs"
+          : table(
+              ["NAME", "STATE", "CONTAINERS", "RUNNING", "HEALTHY", "NETWORKS"],
+              labs.map((l) => [l.name, l.state, l.containers, l.running, l.healthy, l.networks]),
+            ),
+      );
+    });
+
+  cli
+    .command("exec")
+    .description("run a command in a lab container: dhcplab exec relay -- ip addr")
+    .argument("<service>", "relay, kea-red, ...")
+    .argument("<command...>", "the command and its arguments (after --)")
+    .addOption(nameOption())
+    .action(async (service: string, command: string[], o: { name: string }) => {
+      const r = await (await openLab(o.name)).exec(service, command);
+      process.stdout.write(r.stdout);
+      process.stderr.write(r.stderr);
+      if (r.exitCode !== 0) throw new ExitCode(r.exitCode);
+    });
+}
+
+/** Collects repeated --label key=value options. */
+function label(value: string, labels: Record<string, string>): Record<string, string> {
+  const at = value.indexOf("=");
+  if (at <= 0) throw new Error(`--label ${value}: write key=value`);
+  return { ...labels, [value.slice(0, at)]: value.slice(at + 1) };
+}

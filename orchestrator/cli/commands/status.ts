@@ -1,0 +1,40 @@
+import type { Command } from "commander";
+import { type LabStatus, openLab } from "../../api.ts";
+import { jsonOption, nameOption, print, table } from "../output.ts";
+
+/** status (and inspect): what a lab is made of and how it is doing. */
+export function register(cli: Command): void {
+  for (const name of ["status", "inspect"]) {
+    cli
+      .command(name)
+      .description("a lab's networks, its containers and their health, and the relay's counters")
+      .addOption(nameOption())
+      .addOption(jsonOption())
+      .action(async (o: { name: string; json?: boolean }) => {
+        const status = await (await openLab(o.name)).status();
+        print(o.json, status, () => statusText(status));
+      });
+  }
+}
+
+/** The lab's networks and containers as tables, then the relay's counters. */
+export function statusText(s: LabStatus): string {
+  const containers = [
+    ...(s.relay ? [[s.relay.name, "relay", "", s.relay.accessIpv4, s.relay.state, s.relay.health]] : []),
+    ...s.keas.map((k) => [k.name, "kea", k.vrf, k.ipv4, k.state, k.health]),
+  ];
+  const counters = Object.entries(s.counters).flatMap(([metric, series]) =>
+    Object.entries(series).map(([labels, v]) => [`${metric}{${labels}}`, v]),
+  );
+  return [
+    `lab ${s.name}`,
+    "",
+    table(
+      ["NETWORK", "ROLE", "VRF", "SUBNETS"],
+      s.networks.map((n) => [n.name, n.role, n.vrf, n.subnets.join(" ")]),
+    ),
+    "",
+    table(["CONTAINER", "ROLE", "VRF", "ADDRESS", "STATE", "HEALTH"], containers),
+    ...(counters.length > 0 ? ["", table(["RELAY COUNTER", "VALUE"], counters)] : []),
+  ].join("\n");
+}

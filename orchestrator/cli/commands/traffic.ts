@@ -1,0 +1,137 @@
+import { createWriteStream } from "node:fs";
+import { pipeline } from "node:stream/promises";
+import { type Command, Option } from "commander";
+import { openLab } from "../../api.ts";
+import type { ClientKind } from "../../docker/clients.ts";
+import { relayInfoText } from "../../model/relay-info.ts";
+import { err, jsonOption, nameOption, positiveInt, print, table } from "../output.ts";
+
+/** leases, load, client, capture: what goes through the lab, and what Kea made of it. */
+export function register(cli: Command): void {
+  cli
+    .command("leases")
+    .description("every lease of every VRF's Kea, with what the relay added decoded")
+    .addOption(nameOption())
+    .option("--vrf <name>", "only this VRF")
+    .option("-4", "DHCPv4 only")
+    .option("-6", "DHCPv6 only")
+    .addOption(jsonOption())
+    .action(async (o: { name: string; vrf?: string; 4?: boolean; 6?: boolean; json?: boolean }) => {
+      const family = o[4] && !o[6] ? 4 : o[6] && !o[4] ? 6 : undefined;
+      const rows = await (await openLab(o.name)).leases({ vrf: o.vrf, family });
+      print(o.json, rows, () =>
+        rows.length === 0
+          ? "no leases"
+          : table(
+              ["VRF", "FAMILY", "ADDRESS", "SUBNET", "CLIENT", "VALID", "RELAY"],
+              rows.map((r) => [
+                r.vrf,
+                r.family,
+                r.address,
+                r.subnetId,
+                r.client,
+                r.validLifetime,
+                relayInfoText(r.relay),
+              ]),
+            ),
+      );
+    });
+
+  cli
+    .command("load")
+    .description("run perfdhcp on the access network through the relay; exits 1 if exchanges failed")
+    .addOption(nameOption())
+    .requiredOption("--mac <base>", "the clients' base MAC, e.g. 00:aa:01:00:00:00")
+    .option("-6", "DHCPv6 (SOLICIT-ADVERTISE-REQUEST-REPLY) instead of DHCPv4")
+    .option("--clients <n>", "distinct clients", positiveInt, 50)
+    .option("--rate <r>", "exchanges per second", positiveInt, 50)
+    .option("--duration <s>", "seconds", positiveInt, 5)
+    .addOption(jsonOption())
+    .action(
+      async (o: {
+        name: string;
+        mac: string;
+        6?: boolean;
+        clients: number;
+        rate: number;
+        duration: number;
+        json?: boolean;
+      }) => {
+        const family = o[6] ? 6 : 4;
+        err(`perfdhcp: ${o.clients} DHCPv${family} clients from ${o.mac} at ${o.rate}/s for ${o.duration} s`);
+        const r = await (await openLab(o.name)).load({
+          mac: o.mac,
+          family,
+          clients: o.clients,
+          rate: o.rate,
+          seconds: o.duration,
+        });
+        print(o.json, { command: r.command, exitCode: r.exitCode, ...r.report }, () =>
+          [
+            `$ ${r.command.join(" ")}`,
+            `rate ${r.report.rate ?? "?"} exchanges/s`,
+            table(
+              ["EXCHANGE", "SENT", "RECEIVED", "DROPS", "MIN MS", "AVG MS", "MAX MS"],
+              r.report.exchanges.map((e) => [
+                e.exchange,
+                e.sent,
+                e.received,
+                e.drops,
+                e.minDelayMs,
+                e.avgDelayMs,
+                e.maxDelayMs,
+              ]),
+            ),
+          ].join("\n"),
+        );
+        if (r.exitCode !== 0) throw new Error(`perfdhcp exited with ${r.exitCode}: some exchanges failed`);
+      },
+    );
+
+  cli
+    .command("client")
+    .description("run one real DHCP client on the access network and print the address it obtained")
+    .addOption(nameOption())
+    .requiredOption("--mac <mac>", "the client's MAC address")
+    .option("-6", "DHCPv6")
+    .addOption(
+      new Option("--kind <kind>", "which client")
+        .choices(["dhclient", "dhcpcd", "udhcpc"])
+        .default("dhclient"),
+    )
+    .addOption(jsonOption())
+    .action(async (o: { name: string; mac: string; 6?: boolean; kind: ClientKind; json?: boolean }) => {
+      const r = await (await openLab(o.name)).client({ mac: o.mac, family: o[6] ? 6 : 4, kind: o.kind });
+      print(o.json, r, () =>
+        r.address
+          ? `${o.kind} ${o.mac} obtained ${r.address}`
+          : `${o.kind} ${o.mac} obtained no address:\n${r.output}`,
+      );
+      if (!r.address) throw new Error("no address obtained");
+    });
+
+  cli
+    .command("capture")
+    .description(
+      "a pcap of a lab network, to a file or to stdout: dhcplab capture access | wireshark -k -i -",
+    )
+    .argument("<network>", "access, or a VRF's name")
+    .addOption(nameOption())
+    .option("-w, --write <file>", "write the pcap to this file instead of stdout")
+    .option("--filter <expression>", "a BPF filter, e.g. 'udp port 67'")
+    .option("-c, --count <n>", "stop after n packets (default: until interrupted)", positiveInt)
+    .action(async (network: string, o: { name: string; write?: string; filter?: string; count?: number }) => {
+      if (!o.write && process.stdout.isTTY)
+        throw new Error("a pcap is binary: write it with -w FILE, or pipe it (| wireshark -k -i -)");
+      const capture = await (await openLab(o.name)).capture(network, {
+        filter: o.filter ? o.filter.split(/\s+/).filter(Boolean) : [],
+        count: o.count,
+      });
+      process.once("SIGINT", () => void capture.stop());
+      capture.messages.on("data", (b: Buffer) => process.stderr.write(b));
+      await pipeline(capture.pcap, o.write ? createWriteStream(o.write) : process.stdout);
+      const code = await capture.done;
+      // tcpdump ends with 0 after -c, and with SIGINT's status when stopped.
+      if (code !== 0 && code !== 130) throw new Error(`tcpdump exited with ${code}`);
+    });
+}

@@ -1,0 +1,58 @@
+import Table from "cli-table3";
+import { Option } from "commander";
+
+/** Where progress and notes go: stderr, so that stdout carries only the command's answer. */
+export const err = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+/** --name, on every command that acts on a lab. */
+export const nameOption = () => new Option("--name <name>", "the lab's name").default("dhcplab");
+/** --json, on every command that prints data. */
+export const jsonOption = () => new Option("--json", "print JSON instead of text");
+
+/** Parses a whole number above zero. */
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${value} is not a positive whole number`);
+  return n;
+}
+
+/** Prints `data` as JSON, or `text()` for people. */
+export function print(json: boolean | undefined, data: unknown, text: () => string): void {
+  console.log(json ? JSON.stringify(data, null, 2) : text());
+}
+
+/** A table for people: columns as wide as their widest cell, no borders to get in the way. */
+export function table(head: string[], rows: (string | number | undefined)[][]): string {
+  const t = new Table({
+    head,
+    style: { head: [], border: [], compact: true, "padding-left": 0, "padding-right": 2 },
+    chars: {
+      top: "",
+      "top-mid": "",
+      "top-left": "",
+      "top-right": "",
+      bottom: "",
+      "bottom-mid": "",
+      "bottom-left": "",
+      "bottom-right": "",
+      left: "",
+      "left-mid": "",
+      mid: "",
+      "mid-mid": "",
+      right: "",
+      "right-mid": "",
+      middle: "",
+    },
+  });
+  for (const r of rows) t.push(r.map((c) => (c === undefined ? "" : String(c))));
+  return t.toString().replace(/ +$/gm, "");
+}
+
+/** A command's own exit code (that of a command run in a container), passed on without a message. */
+export class ExitCode extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
