@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, inject, it } from "vitest";
+import { openLab } from "../../orchestrator/api.ts";
 import { dockerClient } from "../../orchestrator/docker/engine.ts";
 import { downLabs } from "../../orchestrator/docker/lab.ts";
 import { ROOT } from "../../orchestrator/paths.ts";
@@ -184,6 +185,36 @@ describe("the dhcplab command", () => {
     const text = await dhcplab("leases", "--name", NAME, "--vrf", "BLUE", "-4");
     expect(text.exitCode).toBe(0);
     expect(text.stdout).toContain(c.address ?? "none");
+  });
+
+  it("images reuses every image whose inputs did not change", async () => {
+    const images = await json<{ name: string; built: boolean; tag: string }[]>("images");
+    expect(images.map((i) => [i.name, i.built])).toEqual([
+      ["kea", false],
+      ["relay", false],
+      ["client", false],
+    ]);
+    expect(images.map((i) => i.tag)).toEqual(Object.values(inject("imageTags")));
+  });
+
+  it("the library stops, kills and starts a service; the lab's health follows", async () => {
+    const lab = await openLab(NAME);
+    const health = async () => (await lab.status()).keas.find((k) => k.vrf === "BLUE");
+    await lab.kill("kea-blue");
+    expect(await health()).toMatchObject({ state: "exited" });
+    expect((await json<{ name: string; state: string }[]>("ls")).find((l) => l.name === NAME)?.state).toBe(
+      "degraded",
+    );
+    await lab.start("kea-blue");
+    await expect
+      .poll(async () => (await health())?.health, { timeout: 60_000, interval: 500 })
+      .toBe("healthy");
+    await lab.stop("relay");
+    expect((await lab.status()).relay?.state).toBe("exited");
+    await lab.start("relay");
+    await expect
+      .poll(async () => (await lab.status()).relay?.health, { timeout: 60_000, interval: 500 })
+      .toBe("healthy");
   });
 
   it("errors say what went wrong, exit non-zero, and change nothing", async () => {
