@@ -2,7 +2,7 @@ import type Docker from "dockerode";
 import { type Capture, startCapture } from "./docker/capture.ts";
 import { type ClientKind, type LoadResult, runClient, runLoad } from "./docker/clients.ts";
 import { checkEngine, containerLogs, dockerClient, exec } from "./docker/engine.ts";
-import { ensureImages, type ImageResult, type ImageTags, tagsOf } from "./docker/images.ts";
+import { ensureImages, type ImageResult, type ImageTags, labImages, tagsOf } from "./docker/images.ts";
 import {
   createLab,
   downLabs,
@@ -12,12 +12,14 @@ import {
   type RunningLab,
 } from "./docker/lab.ts";
 import { type LeaseRow, labLeases } from "./docker/leases.ts";
-import { loadTopology, type Topology } from "./model/topology.ts";
+import { type KeaVersion, keaVersionOf, loadTopology, type Topology, withKea } from "./model/topology.ts";
 
 /** How to start a lab. */
 export interface StartLabOptions {
   /** A topology, or the path of a topology YAML file; the embedded RED/BLUE lab when absent. */
   topology?: Topology | string;
+  /** The Kea version of every VRF that names none (the topology's `kea`, 3.0 by default). */
+  kea?: KeaVersion;
   /** The lab's name: its containers and networks are called NAME-...; default "dhcplab". */
   name?: string;
   /** Labels on every container and network of the lab (a CI job's id, say). */
@@ -105,8 +107,10 @@ export async function startLab(o: StartLabOptions = {}): Promise<Lab> {
   const docker = o.docker ?? dockerClient();
   await checkEngine(docker);
   const name = o.name ?? "dhcplab";
-  const topology = typeof o.topology === "object" ? o.topology : await loadTopology(o.topology);
-  const images = tagsOf(await ensureImages(docker, { progress: o.progress }));
+  const loaded = typeof o.topology === "object" ? o.topology : await loadTopology(o.topology);
+  const topology = o.kea ? withKea(loaded, o.kea) : loaded;
+  const versions = topology.vrfs.map((v) => keaVersionOf(topology, v));
+  const images = tagsOf(await ensureImages(docker, { only: labImages(versions), progress: o.progress }));
   await createLab(docker, { name, topology, images, labels: o.labels, progress: o.progress });
   return openLab(name, { docker, images });
 }

@@ -1,10 +1,10 @@
 #!/bin/bash
-# Runs kea-dhcp4, kea-dhcp6 and kea-ctrl-agent side by side. If any of them exits the
+# Runs kea-dhcp4, kea-dhcp6 and (Kea 2.6) kea-ctrl-agent side by side, as configured. If any of them exits the
 # container stops with its status, so Docker (and the lab) sees a dead VRF at once;
 # SIGTERM is forwarded to all three so that `docker stop` is clean and fast.
 set -u
 
-# Kea 2.6 refuses control sockets outside /run/kea, and that directory must be 0750.
+# Kea refuses control sockets outside /run/kea, and that directory must be 0750.
 mkdir -p /run/kea /var/lib/kea /var/log/kea
 chmod 0750 /run/kea
 rm -f /run/kea/*.pid /run/kea/*.lock

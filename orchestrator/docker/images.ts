@@ -5,18 +5,30 @@ import { join } from "node:path";
 import type Docker from "dockerode";
 import { build as esbuild } from "esbuild";
 import { LABEL } from "../model/labels.ts";
+import type { KeaVersion } from "../model/topology.ts";
 import { ROOT } from "../paths.ts";
 import { tarOf } from "./engine.ts";
 
-/** The image every lab image is built FROM. */
-export const BASE_IMAGE = "debian:trixie-slim";
-
-/** The lab's images. */
-export const LAB_IMAGES = ["kea", "relay", "client"] as const;
-/** Every image dhcplab builds: the lab's, and isc-dhcp-relay for the relay benchmark. */
-export const IMAGE_NAMES = [...LAB_IMAGES, "dhcrelay"] as const;
+/** Every image dhcplab builds: Kea per version, the relay, the clients, and isc-dhcp-relay for the benchmark. */
+export const IMAGE_NAMES = ["kea-2.6", "kea-3.0", "relay", "client", "dhcrelay"] as const;
 export type ImageName = (typeof IMAGE_NAMES)[number];
-export type LabImageName = (typeof LAB_IMAGES)[number];
+
+/** Where each image is built from: its folder under docker/ and the Dockerfile there. */
+const SOURCES: Record<ImageName, { folder: string; dockerfile: string }> = {
+  "kea-2.6": { folder: "kea", dockerfile: "Dockerfile.2.6" },
+  "kea-3.0": { folder: "kea", dockerfile: "Dockerfile.3.0" },
+  relay: { folder: "relay", dockerfile: "Dockerfile" },
+  client: { folder: "client", dockerfile: "Dockerfile" },
+  dhcrelay: { folder: "dhcrelay", dockerfile: "Dockerfile" },
+};
+
+/** The images a lab needs: the relay, the clients, and a Kea for each version its VRFs run. */
+export function labImages(keaVersions: Iterable<KeaVersion>): ImageName[] {
+  return [...[...new Set(keaVersions)].sort().map((v) => `kea-${v}` as const), "relay", "client"];
+}
+
+/** What `dhcplab images` and the test suite build by default: the default lab's images. */
+export const DEFAULT_IMAGES: readonly ImageName[] = labImages(["3.0"]);
 
 /** A build context: the path of each file inside the context and its bytes. */
 type Context = Map<string, Buffer>;
@@ -31,12 +43,12 @@ export interface ImageResult {
   seconds: number;
 }
 
-/** The tags of the lab's images, as `ensureImages` returns them. */
-export type ImageTags = Record<LabImageName, string>;
+/** The tags of the images `ensureImages` made sure of: always the relay's and the clients'. */
+export type ImageTags = Partial<Record<ImageName, string>> & { relay: string; client: string };
 
-/** Reads docker/NAME/ into a context. */
-async function folderContext(name: ImageName): Promise<Context> {
-  const dir = join(ROOT, "docker", name);
+/** Reads docker/FOLDER/ into a context. */
+async function folderContext(folder: string): Promise<Context> {
+  const dir = join(ROOT, "docker", folder);
   const files: Context = new Map();
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
     if (!entry.isFile()) continue;
@@ -77,13 +89,20 @@ async function relayContext(): Promise<Context> {
 }
 
 function contextOf(name: ImageName): Promise<Context> {
-  return name === "relay" ? relayContext() : folderContext(name);
+  return name === "relay" ? relayContext() : folderContext(SOURCES[name].folder);
 }
 
-/** A hash of everything that goes into an image: its context and the base image's id. */
-export function inputsHash(context: Context, baseImageId: string): string {
+/** The images a Dockerfile builds FROM (not its own stages). */
+function baseImagesOf(dockerfile: string): string[] {
+  const from = [...dockerfile.matchAll(/^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/gim)];
+  const stages = new Set(from.map((m) => m[2]?.toLowerCase()).filter(Boolean));
+  return [...new Set(from.map((m) => m[1] as string).filter((i) => !stages.has(i.toLowerCase())))];
+}
+
+/** A hash of everything that goes into an image: its context, its Dockerfile's name and its base images' ids. */
+export function inputsHash(context: Context, base: string): string {
   const h = createHash("sha256");
-  h.update(`base ${baseImageId}\n`);
+  h.update(`base ${base}\n`);
   for (const path of [...context.keys()].sort()) {
     const bytes = context.get(path) ?? Buffer.alloc(0);
     h.update(`${path} ${bytes.length}\n`);
@@ -103,24 +122,28 @@ async function imageExists(docker: Docker, tag: string): Promise<boolean> {
 }
 
 /**
- * The base image's id, pulled first when it is absent, so that the inputs' hash is the same
+ * A base image's id, pulled first when it is absent, so that the inputs' hash is the same
  * before and after the base image first appears (an absent base must not read as a change).
  */
-async function baseImageId(docker: Docker, progress?: (line: string) => void): Promise<string> {
-  if (!(await imageExists(docker, BASE_IMAGE))) {
-    progress?.(`pulling ${BASE_IMAGE}`);
+async function baseImageId(
+  docker: Docker,
+  image: string,
+  progress?: (line: string) => void,
+): Promise<string> {
+  if (!(await imageExists(docker, image))) {
+    progress?.(`pulling ${image}`);
     try {
-      const stream = await docker.pull(BASE_IMAGE);
+      const stream = await docker.pull(image);
       await new Promise<void>((resolve, reject) =>
         docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())),
       );
     } catch (err) {
       throw new Error(
-        `the base image ${BASE_IMAGE} is not on this Docker host and could not be pulled (${(err as Error).message}): pull or load it (docker pull ${BASE_IMAGE}), then try again`,
+        `the base image ${image} is not on this Docker host and could not be pulled (${(err as Error).message}): pull or load it (docker pull ${image}), then try again`,
       );
     }
   }
-  return (await docker.getImage(BASE_IMAGE).inspect()).Id;
+  return (await docker.getImage(image).inspect()).Id;
 }
 
 /** Options for `ensureImages`. */
@@ -135,12 +158,14 @@ export interface EnsureOptions {
 
 /** Builds the lab's images whose inputs changed (or all with `rebuild`) and returns their tags. */
 export async function ensureImages(docker: Docker, opts: EnsureOptions = {}): Promise<ImageResult[]> {
-  const base = await baseImageId(docker, opts.progress);
   const results: ImageResult[] = [];
-  for (const name of opts.only ?? LAB_IMAGES) {
+  for (const name of opts.only ?? DEFAULT_IMAGES) {
     const started = performance.now();
     const context = await contextOf(name);
-    const hash = inputsHash(context, base);
+    const { dockerfile } = SOURCES[name];
+    const bases = baseImagesOf(context.get(dockerfile)?.toString() ?? "");
+    const ids = await Promise.all(bases.map((b) => baseImageId(docker, b, opts.progress)));
+    const hash = inputsHash(context, `${dockerfile} ${ids.join(" ")}`);
     const tag = `dhcplab-${name}:${hash}`;
     const built = opts.rebuild === true || !(await imageExists(docker, tag));
     if (built) await buildImage(docker, name, tag, hash, context, opts.progress);
@@ -152,7 +177,7 @@ export async function ensureImages(docker: Docker, opts: EnsureOptions = {}): Pr
 /** The tags from `ensureImages` results. */
 export function tagsOf(results: readonly ImageResult[]): ImageTags {
   const tags = Object.fromEntries(results.map((r) => [r.name, r.tag]));
-  for (const name of LAB_IMAGES) if (!tags[name]) throw new Error(`image ${name} was not ensured`);
+  for (const name of ["relay", "client"]) if (!tags[name]) throw new Error(`image ${name} was not ensured`);
   return tags as ImageTags;
 }
 
@@ -166,6 +191,7 @@ async function buildImage(
 ): Promise<void> {
   const stream = await docker.buildImage(tarOf(context), {
     t: tag,
+    dockerfile: SOURCES[name].dockerfile,
     labels: { [LABEL.managed]: "true", [LABEL.inputs]: hash },
     rm: true,
     forcerm: true,

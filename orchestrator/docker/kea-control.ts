@@ -1,8 +1,6 @@
 import type Docker from "dockerode";
+import type { KeaEndpoint } from "../model/kea-config.ts";
 import { exec } from "./engine.ts";
-
-/** A Kea service behind the control agent. */
-export type KeaService = "dhcp4" | "dhcp6";
 
 /** One answer from a Kea server, as the control agent relays it. */
 export interface KeaAnswer<T = unknown> {
@@ -15,18 +13,23 @@ export interface KeaAnswer<T = unknown> {
 export const KEA_RESULT = { success: 0, error: 1, unsupported: 2, empty: 3 } as const;
 
 /**
- * Sends `command` to the control agent inside a Kea container. The agent is reached
- * from within the container (docker exec), so this works for any DOCKER_HOST and
- * never needs a route from the host into the lab's internal networks.
+ * Sends `command` to a Kea server inside its container: to its own HTTP control socket (Kea
+ * 3.0), or through the control agent (Kea 2.6, `service` set). It is reached from within the
+ * container (docker exec), so this works for any DOCKER_HOST and never needs a route from the
+ * host into the lab's internal networks.
  */
 export async function keaCommand<T = unknown>(
   docker: Docker,
   containerId: string,
   command: string,
-  service: KeaService,
+  endpoint: KeaEndpoint,
   args?: Record<string, unknown>,
 ): Promise<KeaAnswer<T>> {
-  const body = JSON.stringify({ command, service: [service], ...(args ? { arguments: args } : {}) });
+  const body = JSON.stringify({
+    command,
+    ...(endpoint.service ? { service: [endpoint.service] } : {}),
+    ...(args ? { arguments: args } : {}),
+  });
   const res = await exec(docker, containerId, [
     "curl",
     "-sS",
@@ -36,16 +39,16 @@ export async function keaCommand<T = unknown>(
     "Content-Type: application/json",
     "-d",
     body,
-    "http://127.0.0.1:8000/",
+    endpoint.url,
   ]);
   if (res.exitCode !== 0) {
     throw new Error(
-      `control agent in ${containerId.slice(0, 12)} did not answer ${command}: ${res.stderr.trim()}`,
+      `Kea in ${containerId.slice(0, 12)} did not answer ${command} at ${endpoint.url}: ${res.stderr.trim()}`,
     );
   }
   const answers = JSON.parse(res.stdout) as KeaAnswer<T>[];
   const answer = answers[0];
-  if (!answer) throw new Error(`control agent answered ${command} with no result`);
+  if (!answer) throw new Error(`Kea answered ${command} with no result`);
   return answer;
 }
 
@@ -76,18 +79,29 @@ export interface Lease6 {
 }
 
 /** Every lease a Kea server holds for `family` (none when it holds none). */
-export async function allLeases(docker: Docker, containerId: string, family: 4): Promise<Lease4[]>;
-export async function allLeases(docker: Docker, containerId: string, family: 6): Promise<Lease6[]>;
+export async function allLeases(
+  docker: Docker,
+  containerId: string,
+  family: 4,
+  endpoint: KeaEndpoint,
+): Promise<Lease4[]>;
+export async function allLeases(
+  docker: Docker,
+  containerId: string,
+  family: 6,
+  endpoint: KeaEndpoint,
+): Promise<Lease6[]>;
 export async function allLeases(
   docker: Docker,
   containerId: string,
   family: 4 | 6,
+  endpoint: KeaEndpoint,
 ): Promise<Lease4[] | Lease6[]> {
   const answer = await keaCommand<{ leases: Lease4[] | Lease6[] }>(
     docker,
     containerId,
     `lease${family}-get-all`,
-    family === 4 ? "dhcp4" : "dhcp6",
+    endpoint,
   );
   if (answer.result === KEA_RESULT.empty) return [];
   if (answer.result !== KEA_RESULT.success) {

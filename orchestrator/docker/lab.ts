@@ -1,14 +1,15 @@
-import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { readFile } from "node:fs/promises";
 import type Docker from "dockerode";
 import { DEFAULT_POLICY } from "../../relay/policy/default-policy.ts";
 import { parsePolicy } from "../../relay/policy/policy.ts";
+import type { KeaEndpoint } from "../model/kea-config.ts";
 import { LABEL } from "../model/labels.ts";
 import { type LabPlan, planLab, RELAY_CONFIG_PATH, RELAY_SYSCTLS, renderRelayConfig } from "../model/plan.ts";
 import type { Topology } from "../model/topology.ts";
 import { containerLogs, exec, removeLabelled, tarOf } from "./engine.ts";
 import { allowOnBridge, bridgeName, pruneRules } from "./firewall.ts";
 import type { ImageTags } from "./images.ts";
+import { keaSetups, testKeaConfigs } from "./kea-setup.ts";
 import { createLabNetwork, type LabNetwork } from "./networks.ts";
 
 /** How to start a lab. */
@@ -44,20 +45,6 @@ export function checkLabName(name: string): void {
   }
 }
 
-/** The Kea configuration files of a VRF for the families it serves. */
-async function keaFiles(dir: string, families: readonly (4 | 6)[]): Promise<Record<string, Buffer>> {
-  const wanted = new Set(["kea-ctrl-agent.conf"]);
-  if (families.includes(4)) wanted.add("kea-dhcp4.conf");
-  if (families.includes(6)) wanted.add("kea-dhcp6.conf");
-  const present = new Set(await readdir(dir).catch(() => [] as string[]));
-  const files: Record<string, Buffer> = {};
-  for (const name of wanted) {
-    if (!present.has(name)) throw new Error(`${join(dir, name)} is missing`);
-    files[name] = await readFile(join(dir, name));
-  }
-  return files;
-}
-
 /** Starts a lab: networks, Kea per VRF, the relay; resolves once all are healthy. */
 export async function createLab(docker: Docker, o: LabOptions): Promise<StartedLab> {
   checkLabName(o.name);
@@ -78,9 +65,12 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
     o.topology.relay.policy ?? "(embedded default policy)",
     o.topology.vrfs.map((v) => v.name),
   );
-  const keaConfigs = await Promise.all(o.topology.vrfs.map((v) => keaFiles(v.keaConfig, v.families)));
-
   const labels = { [LABEL.managed]: "true", [LABEL.lab]: o.name, ...o.labels };
+  // Refuse a Kea configuration before anything is created: the lab's own reading, then Kea's.
+  const keas = await keaSetups(o.topology, o.images);
+  say(`testing the Kea configurations (${keas.map((k) => `${k.vrf}: Kea ${k.version}`).join(", ")})`);
+  await testKeaConfigs(docker, keas, labels);
+
   const removeAll = () => downLabs(docker, o.name, o.images.client);
   try {
     say(`creating networks for ${o.name}`);
@@ -114,15 +104,21 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
     for (const [i, v] of plan.vrfs.entries()) {
       for (const kea of v.keas) {
         say(`creating ${kea.container} on ${v.network} (${kea.ipv4}, ${kea.ipv6})`);
+        const k = keas[i];
+        if (!k) throw new Error(`no Kea setup for VRF ${v.spec.name}`);
         const c = await docker.createContainer({
           name: kea.container,
-          Image: o.images.kea,
+          Image: k.image,
           Labels: {
             ...labels,
             [LABEL.role]: "kea",
             [LABEL.vrf]: v.spec.name,
             [LABEL.families]: v.spec.families.join(","),
+            [LABEL.keaVersion]: k.version,
+            [LABEL.keaControl]: JSON.stringify(k.control),
           },
+          // The health check asks each server for status-get where the configuration says it listens.
+          Env: [`KEA_CONTROL=${JSON.stringify(k.control)}`],
           MacAddress: kea.mac,
           // giaddr mode: Kea answers the link address, so it needs a route to it through the relay.
           HostConfig: {
@@ -135,7 +131,7 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
             },
           },
         });
-        await c.putArchive(tarOf(Object.entries(keaConfigs[i] ?? {})), { path: "/etc/kea" });
+        await c.putArchive(tarOf(Object.entries(k.files)), { path: "/etc/kea" });
         containers.set(kea.container, c.id);
       }
     }
@@ -248,6 +244,10 @@ export interface RunningLab {
     vrf: string;
     /** The families the Kea serves (its configuration has a server for each). */
     families: (4 | 6)[];
+    /** Its Kea version. */
+    version: string;
+    /** Where each family's server takes commands. */
+    control: Partial<Record<"dhcp4" | "dhcp6", KeaEndpoint>>;
     ipv4: string;
     state: string;
     health?: string;
@@ -261,6 +261,13 @@ function familiesOf(label: string | undefined): (4 | 6)[] {
     .split(",")
     .map(Number)
     .filter((f): f is 4 | 6 => f === 4 || f === 6);
+}
+
+/** A Kea container's control endpoints, from its label (a lab from before the label: Kea 2.6's agent). */
+function controlOf(label: string | undefined): Partial<Record<"dhcp4" | "dhcp6", KeaEndpoint>> {
+  if (label) return JSON.parse(label) as Partial<Record<"dhcp4" | "dhcp6", KeaEndpoint>>;
+  const agent = "http://127.0.0.1:8000/";
+  return { dhcp4: { url: agent, service: "dhcp4" }, dhcp6: { url: agent, service: "dhcp6" } };
 }
 
 /** Finds a running lab by name; throws when there is none. */
@@ -291,6 +298,8 @@ export async function findLab(docker: Docker, name: string): Promise<RunningLab>
         name: c.Names[0]?.replace(/^\//, "") ?? "",
         vrf: c.Labels[LABEL.vrf] ?? "",
         families: familiesOf(c.Labels[LABEL.families]),
+        version: c.Labels[LABEL.keaVersion] ?? "2.6",
+        control: controlOf(c.Labels[LABEL.keaControl]),
         ipv4: Object.values(c.NetworkSettings?.Networks ?? {})[0]?.IPAddress ?? "",
         state: c.State,
         health: health(c.Status),

@@ -35,8 +35,9 @@ export async function labLeases(
   const rows: LeaseRow[] = [];
   for (const k of keas) {
     // A family the Kea does not serve has no server to ask; any other failure is an error.
-    if (families.includes(4) && k.families.includes(4)) {
-      for (const l of await allLeases(docker, k.id, 4)) {
+    const dhcp4 = k.control.dhcp4;
+    if (families.includes(4) && k.families.includes(4) && dhcp4) {
+      for (const l of await allLeases(docker, k.id, 4, dhcp4)) {
         rows.push({
           vrf: k.vrf,
           server: k.name,
@@ -52,8 +53,9 @@ export async function labLeases(
         });
       }
     }
-    if (families.includes(6) && k.families.includes(6)) {
-      for (const l of await allLeases(docker, k.id, 6)) {
+    const dhcp6 = k.control.dhcp6;
+    if (families.includes(6) && k.families.includes(6) && dhcp6) {
+      for (const l of await allLeases(docker, k.id, 6, dhcp6)) {
         rows.push({
           vrf: k.vrf,
           server: k.name,

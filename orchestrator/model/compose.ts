@@ -1,6 +1,7 @@
 import { relative } from "node:path";
 import { stringify } from "yaml";
 import { ROOT } from "../paths.ts";
+import type { KeaConfig } from "./kea-config.ts";
 import { LABEL } from "./labels.ts";
 import { type LabPlan, planLab, RELAY_CONFIG_PATH, RELAY_SYSCTLS, renderRelayConfig } from "./plan.ts";
 import { ipv4Host, ipv6Host, RESERVED_FROM, slotSubnets } from "./subnets.ts";
@@ -20,7 +21,8 @@ export function composePlan(topology: Topology): LabPlan {
   return planLab(COMPOSE_LAB, topology, access, backends);
 }
 
-export function renderCompose(topology: Topology): string {
+/** compose.yaml for a topology, each VRF's Kea from its configuration (`readKeaConfigs`). */
+export function renderCompose(topology: Topology, keas: readonly KeaConfig[]): string {
   if (topology.relay.policy)
     throw new Error("compose.yaml is rendered for the embedded policy; give no relay.policy");
   const plan = composePlan(topology);
@@ -55,15 +57,22 @@ export function renderCompose(topology: Topology): string {
   for (const v of plan.vrfs) {
     const key = v.spec.name.toLowerCase();
     networks[key] = network(v.subnets, "backend", v.spec.name);
-    const dir = relative(ROOT, v.spec.keaConfig);
-    const files = ["kea-ctrl-agent.conf", ...v.spec.families.map((f) => `kea-dhcp${f}.conf`)];
+    const config = keas.find((k) => k.vrf === v.spec.name);
+    if (!config) throw new Error(`no Kea configuration for VRF ${v.spec.name}`);
+    const dir = relative(ROOT, config.dir);
     for (const kea of v.keas) {
       services[kea.container.slice(COMPOSE_LAB.length + 1)] = {
-        image: "dhcplab-kea:latest",
+        image: `dhcplab-kea-${config.version}:latest`,
         container_name: kea.container,
-        labels: { ...labels("kea", v.spec.name), [LABEL.families]: v.spec.families.join(",") },
+        labels: {
+          ...labels("kea", v.spec.name),
+          [LABEL.families]: v.spec.families.join(","),
+          [LABEL.keaVersion]: config.version,
+          [LABEL.keaControl]: JSON.stringify(config.control),
+        },
+        environment: { KEA_CONTROL: JSON.stringify(config.control) },
         networks: { [key]: { ipv4_address: kea.ipv4, ipv6_address: kea.ipv6 } },
-        volumes: files.map((f) => `./${dir}/${f}:/etc/kea/${f}:ro`),
+        volumes: Object.keys(config.files).map((f) => `./${dir}/${f}:/etc/kea/${f}:ro`),
       };
     }
   }

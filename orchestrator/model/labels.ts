@@ -10,6 +10,10 @@ export const LABEL = {
   vrf: "dev.dhcplab.vrf",
   /** The DHCP families a Kea container serves: "4", "6" or "4,6". */
   families: "dev.dhcplab.families",
+  /** The Kea version a Kea container runs: "2.6" or "3.0". */
+  keaVersion: "dev.dhcplab.kea",
+  /** Where a Kea container's servers take commands: JSON, { dhcp4: { url, service? }, dhcp6: ... }. */
+  keaControl: "dev.dhcplab.kea-control",
   /** A test run's id, on objects created by tests. */
   testRun: "dev.dhcplab.test-run",
   /** The hash of an image's inputs. */

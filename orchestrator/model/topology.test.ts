@@ -5,9 +5,10 @@ import { parseRelayConfig } from "../../relay/agent/config.ts";
 import { ConfigError } from "../../relay/config/yaml-config.ts";
 import { ROOT } from "../paths.ts";
 import { renderCompose } from "./compose.ts";
+import { readKeaConfigs } from "./kea-config.ts";
 import { planLab, renderRelayConfig } from "./plan.ts";
 import { slotSubnets } from "./subnets.ts";
-import { loadTopology, parseTopology } from "./topology.ts";
+import { KEA_VERSIONS, keaVersionOf, loadTopology, parseTopology, withKea } from "./topology.ts";
 
 function refusal(text: string): ConfigError {
   try {
@@ -20,14 +21,46 @@ function refusal(text: string): ConfigError {
 }
 
 describe("topology model", () => {
-  it("the embedded default is the classic RED/BLUE lab, with both families and Kea folders that exist", async () => {
+  it("the embedded default is the classic RED/BLUE lab on Kea 3.0, with both families and a Kea folder per version", async () => {
     const t = await loadTopology();
+    expect(t.kea).toBe("3.0");
     expect(t.vrfs.map((v) => [v.name, v.link4, v.link6, v.families])).toEqual([
       ["RED", "192.168.10.1", "fd00:10::1", [4, 6]],
       ["BLUE", "192.168.20.1", "fd00:20::1", [4, 6]],
     ]);
-    for (const v of t.vrfs)
-      await expect(readFile(join(v.keaConfig, "kea-dhcp4.conf"), "utf8")).resolves.toContain("Dhcp4");
+    for (const version of KEA_VERSIONS) {
+      const configs = await readKeaConfigs(withKea(t, version));
+      expect(configs.map((k) => [k.vrf, k.version, Object.keys(k.files).sort()])).toEqual(
+        ["RED", "BLUE"].map((vrf) => [
+          vrf,
+          version,
+          [...(version === "2.6" ? ["kea-ctrl-agent.conf"] : []), "kea-dhcp4.conf", "kea-dhcp6.conf"],
+        ]),
+      );
+      // 3.0 guards pools with client-classes (a list), 2.6 with client-class.
+      const red4 = configs[0]?.files["kea-dhcp4.conf"]?.toString() ?? "";
+      expect(red4).toContain(version === "3.0" ? '"client-classes": [ "VIDEO" ]' : '"client-class": "VIDEO"');
+    }
+  });
+
+  it("a VRF names its Kea version, or takes the lab's; a folder without that version is refused", async () => {
+    const t = parseTopology(
+      "kea: '2.6'\nvrfs:\n  - { name: RED, keaConfig: kea-configs/RED, kea: '3.0', families: [4], link4: 10.9.0.1 }\n  - { name: BLUE, keaConfig: kea-configs/BLUE, families: [4], link4: 10.9.1.1 }\n",
+      "lab.yaml",
+      ROOT,
+    );
+    expect(t.vrfs.map((v) => keaVersionOf(t, v))).toEqual(["3.0", "2.6"]);
+    expect(refusal("kea: '2.7'\nvrfs: []\n").message).toMatch(
+      /^lab\.yaml:1: kea: kea "2\.7" is not one of 2\.6, 3\.0/,
+    );
+    const only30 = parseTopology(
+      "vrfs:\n  - { name: GREEN, keaConfig: test/fixtures/consumer/kea/GREEN, kea: '2.6', families: [4], link4: 10.9.0.1 }\n",
+      "lab.yaml",
+      ROOT,
+    );
+    await expect(readKeaConfigs(only30)).rejects.toThrow(
+      /GREEN \(Kea 2\.6\): .*kea-ctrl-agent\.conf is missing/,
+    );
   });
 
   it("reads a file: paths relative to it, defaults filled in", () => {
@@ -121,6 +154,7 @@ describe("lab plan", () => {
 describe("compose.yaml", () => {
   it("is what the topology model renders (run `npx dhcplab compose` after changing the model)", async () => {
     const committed = await readFile(join(ROOT, "compose.yaml"), "utf8");
-    expect(committed).toBe(renderCompose(await loadTopology()));
+    const topology = await loadTopology();
+    expect(committed).toBe(renderCompose(topology, await readKeaConfigs(topology)));
   });
 });

@@ -15,6 +15,14 @@ const address = (parse: (s: string) => Uint8Array, what: string) =>
     }
   }, `not an ${what} address`);
 
+/** The Kea versions the lab runs: Debian trixie's 2.6 and forky's 3.0. */
+export const KEA_VERSIONS = ["2.6", "3.0"] as const;
+/** A Kea version the lab runs. */
+export type KeaVersion = (typeof KEA_VERSIONS)[number];
+const keaVersion = z.enum(KEA_VERSIONS, {
+  error: (i) => `kea ${JSON.stringify(i.input)} is not one of ${KEA_VERSIONS.join(", ")}`,
+});
+
 const vrf = z.strictObject({
   name: z
     .string()
@@ -22,8 +30,14 @@ const vrf = z.strictObject({
       /^[A-Za-z][A-Za-z0-9_-]{0,15}$/,
       "a VRF name: a letter, then up to 15 letters, digits, '_' or '-'",
     ),
-  /** Folder with kea-dhcp4.conf, kea-dhcp6.conf, kea-ctrl-agent.conf; relative to the topology file. */
+  /**
+   * Folder with the VRF's Kea configuration, relative to the topology file: kea-dhcp4.conf and
+   * kea-dhcp6.conf (and kea-ctrl-agent.conf for Kea 2.6), or one subfolder per version (2.6/,
+   * 3.0/) from which the VRF's version is taken.
+   */
   keaConfig: z.string().min(1),
+  /** The VRF's Kea version; the lab-wide `kea` when absent. */
+  kea: keaVersion.optional(),
   /**
    * Kea containers serving this VRF; the relay sends every request to each. More than one serves
    * DHCPv6 only: independent DHCPv4 servers sharing one pool would each ACK the same client.
@@ -62,6 +76,8 @@ const vrf = z.strictObject({
 /** The topology file's schema: the VRFs and the relay; everything else is derived. */
 export const topologySchema = z
   .strictObject({
+    /** The Kea version of every VRF that names none. */
+    kea: keaVersion.default("3.0"),
     vrfs: z.array(vrf).min(1, "a lab has at least one VRF").max(32, "at most 32 VRFs"),
     relay: z
       .strictObject({
@@ -94,11 +110,22 @@ export type Topology = z.output<typeof topologySchema>;
 /** One VRF of a topology. */
 export type VrfSpec = Topology["vrfs"][number];
 
+/** A VRF's Kea version: its own, or the lab's. */
+export function keaVersionOf(topology: Topology, v: VrfSpec): KeaVersion {
+  return v.kea ?? topology.kea;
+}
+
+/** The topology with another lab-wide Kea version (`dhcplab up --kea`); VRFs that name one keep it. */
+export function withKea(topology: Topology, kea: KeaVersion): Topology {
+  return { ...topology, kea };
+}
+
 /** The embedded default: the classic RED/BLUE scenario. */
 export const DEFAULT_TOPOLOGY_TEXT = `# dhcplab topology: the classic scenario.
+kea: "3.0"                         # every VRF's Kea version unless it names its own (or 2.6)
 vrfs:
   - name: RED
-    keaConfig: kea-configs/RED     # VIDEO 192.168.10.0/24 + DATA 192.168.11.0/24, fd00:10::/64 + fd00:11::/64
+    keaConfig: kea-configs/RED     # 2.6/ and 3.0/: VIDEO 192.168.10.0/24 + DATA 192.168.11.0/24, fd00:10::/64 + fd00:11::/64
     link4: 192.168.10.1            # RFC 3527 Link Selection: picks RED's shared network
     link6: fd00:10::1              # RELAY-FORW link-address
     gateways: [192.168.10.1/24, 192.168.11.1/24]   # the clients' routers: the relay holds them
@@ -113,6 +140,7 @@ relay: {}                          # policy: my-policy.yaml (default: the relay'
 function absolutize(t: Topology, base: string): Topology {
   const abs = (p: string) => (isAbsolute(p) ? p : join(base, p));
   return {
+    kea: t.kea,
     vrfs: t.vrfs.map((v) => ({ ...v, keaConfig: abs(v.keaConfig) })),
     relay: t.relay.policy ? { policy: abs(t.relay.policy) } : {},
   };

@@ -11,6 +11,7 @@ const images = tagsOf(await ensureImages(docker));
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 
 const eightVrfs: Topology = {
+  kea: "3.0",
   relay: {},
   vrfs: Array.from({ length: 8 }, (_, i) => ({
     // RED and BLUE keep the embedded policy valid; the rest are unused by it.

@@ -13,6 +13,7 @@ import { allowOnBridge, bridgeName } from "../../orchestrator/docker/firewall.ts
 import { ensureImages, tagsOf } from "../../orchestrator/docker/images.ts";
 import { keaCommand } from "../../orchestrator/docker/kea-control.ts";
 import { createLab, findLab, type RunningLab } from "../../orchestrator/docker/lab.ts";
+import type { KeaEndpoint } from "../../orchestrator/model/kea-config.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
 import { completed, type PerfdhcpReport, parsePerfdhcp } from "../../orchestrator/model/perfdhcp.ts";
 import { ipv4Host, ipv6Host } from "../../orchestrator/model/subnets.ts";
@@ -144,7 +145,9 @@ async function main(): Promise<void> {
     // perfdhcp's giaddr is its own address: on the direct path it is on BLUE's network, through
     // isc-dhcp-relay (which forwards it unchanged) on the access network. Kea gets a subnet
     // for each, beside BLUE's own, through the control agent.
-    await addSubnets4(keaId, [
+    const endpoint = running.keas.find((k) => k.name === kea.container)?.control.dhcp4;
+    if (!endpoint) throw new Error(`${kea.container} has no DHCPv4 control endpoint`);
+    await addSubnets4(keaId, endpoint, [
       {
         id: 98,
         subnet: blue.subnets.ipv4Subnet,
@@ -229,16 +232,17 @@ async function main(): Promise<void> {
   }
 }
 
-/** Adds subnets to a running kea-dhcp4 through its control agent (config-get, config-set). */
+/** Adds subnets to a running kea-dhcp4 (config-get, config-set). */
 async function addSubnets4(
   keaId: string,
+  endpoint: KeaEndpoint,
   subnets: { id: number; subnet: string; pool: string }[],
 ): Promise<void> {
   const current = await keaCommand<Record<string, { subnet4?: unknown[]; hash?: string }>>(
     docker,
     keaId,
     "config-get",
-    "dhcp4",
+    endpoint,
   );
   const config = current.arguments ?? {};
   delete (config as { hash?: string }).hash;
@@ -247,7 +251,7 @@ async function addSubnets4(
     ...(dhcp4.subnet4 ?? []),
     ...subnets.map((s) => ({ id: s.id, subnet: s.subnet, pools: [{ pool: s.pool }] })),
   ];
-  const set = await keaCommand(docker, keaId, "config-set", "dhcp4", config);
+  const set = await keaCommand(docker, keaId, "config-set", endpoint, config);
   if (set.result !== 0) throw new Error(`config-set: ${set.text}`);
 }
 

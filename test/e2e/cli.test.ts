@@ -68,7 +68,7 @@ describe("the dhcplab command", () => {
     const text = (await dhcplab("inspect", "--name", NAME)).stdout;
     // One row per container, its columns apart however long the name is.
     expect(text).toMatch(
-      new RegExp(`^${NAME}-kea-blue +kea +BLUE +10\\.213\\.\\d+\\.10 +running +healthy$`, "m"),
+      new RegExp(`^${NAME}-kea-blue +kea 3\\.0 +BLUE +10\\.213\\.\\d+\\.10 +running +healthy$`, "m"),
     );
     expect(text).toMatch(/^NETWORK +ROLE +VRF +SUBNETS$/m);
   });
@@ -190,7 +190,7 @@ describe("the dhcplab command", () => {
   it("images reuses every image whose inputs did not change", async () => {
     const images = await json<{ name: string; built: boolean; tag: string }[]>("images");
     expect(images.map((i) => [i.name, i.built])).toEqual([
-      ["kea", false],
+      ["kea-3.0", false],
       ["relay", false],
       ["client", false],
     ]);

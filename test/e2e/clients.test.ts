@@ -1,43 +1,30 @@
 import { describe, expect, it } from "vitest";
-import { runClient, runOnAccess, WAIT_FOR_LINK } from "../../orchestrator/docker/clients.ts";
+import { runClient, WAIT_FOR_LINK } from "../../orchestrator/docker/clients.ts";
 import { labLeases } from "../../orchestrator/docker/leases.ts";
+import {
+  addressIn,
+  expectDhclient6ObtainRelease,
+  expectUdhcpcRenewRelease,
+  held,
+  PRINT_ADDRESSES,
+  runScript,
+} from "../support/cases.ts";
 import { useTestLab } from "../support/lab.ts";
 
 // Real DHCP clients through the relay: each obtains an address in its VRF's subnet, renews it
 // through the relay where the client can be made to, and releases it, after which Kea no
 // longer holds the lease.
 
-const PRINT_ADDRESSES = (flag: string) =>
-  `ip -o ${flag} addr show dev eth0 scope global | awk '{print "ADDRESS " $4}'`;
-
-/** Every `ADDRESS a/len` line's address within `prefix`. */
-function addressIn(output: string, prefix: string): string | undefined {
-  return [...output.matchAll(/^ADDRESS (\S+)\/\d+$/gm)].map((m) => m[1]).find((a) => a?.startsWith(prefix));
-}
-
 describe("real clients through the relay", () => {
   const lab = useTestLab("clients");
 
-  /** Whether Kea holds a lease on `address` (Kea 2.6 keeps a released one with valid lifetime 0). */
-  const held = async (family: 4 | 6, address: string | undefined) =>
-    (await labLeases(lab.docker, lab.running, { families: [family] })).some(
-      (l) => l.address === address && l.validLifetime > 0,
-    );
   const relayed = (family: 4 | 6, type: string) =>
     lab.counter("dhcplab_relay_messages_total", { family, type, direction: "to-server" });
-
-  /** Runs a shell script in a client container with `mac` on the access network. */
-  const run = (mac: string, script: string[], dhcpcd = false) =>
-    runOnAccess(lab.docker, lab.running, lab.clientImage, ["sh", "-c", script.join("\n")], {
-      mac,
-      capAdd: ["NET_ADMIN", "NET_RAW"],
-      writableProc: dhcpcd,
-    });
 
   it("dhclient (DHCPv4, RED DATA): obtains, renews by unicast to the relay, releases", async () => {
     const requestsBefore = await relayed(4, "REQUEST");
     const releasesBefore = await relayed(4, "RELEASE");
-    const r = await run("00:aa:02:00:05:01", [
+    const r = await runScript(lab, "00:aa:02:00:05:01", [
       // A 2-second renewal time makes dhclient renew (unicast to its server identifier: the relay) at once.
       "echo 'supersede dhcp-renewal-time 2;' > /tmp/dhclient.conf",
       "dhclient -4 -d -v -cf /tmp/dhclient.conf -lf /tmp/leases eth0 > /tmp/out 2>&1 & pid=$!",
@@ -60,28 +47,11 @@ describe("real clients through the relay", () => {
       .poll(() => relayed(4, "REQUEST"), { timeout: 5000 })
       .toBeGreaterThanOrEqual(requestsBefore + 2);
     await expect.poll(() => relayed(4, "RELEASE"), { timeout: 5000 }).toBeGreaterThan(releasesBefore);
-    await expect.poll(() => held(4, address), { timeout: 5000 }).toBe(false);
+    await expect.poll(() => held(lab, 4, address), { timeout: 5000 }).toBe(false);
   });
 
-  it("udhcpc (DHCPv4, BLUE): obtains, renews on SIGUSR1, releases on SIGUSR2", async () => {
-    const r = await run("00:bb:01:00:05:02", [
-      "udhcpc -f -i eth0 -t 5 -T 2 > /tmp/out 2>&1 & pid=$!",
-      "for i in $(seq 100); do grep -q 'lease of' /tmp/out && break; sleep 0.1; done",
-      PRINT_ADDRESSES("-4"),
-      "kill -USR1 $pid",
-      "for i in $(seq 100); do [ \"$(grep -c 'lease of' /tmp/out)\" -ge 2 ] && break; sleep 0.1; done",
-      "kill -USR2 $pid",
-      "for i in $(seq 50); do grep -q 'sending release' /tmp/out && break; sleep 0.1; done",
-      "kill $pid; wait $pid",
-      "cat /tmp/out",
-    ]);
-    const address = addressIn(r.output, "192.168.20.");
-    expect(address, r.output).toBeDefined();
-    expect(r.output).toMatch(/sending renew to server/);
-    expect(r.output.match(/lease of .* obtained/g)?.length, r.output).toBeGreaterThanOrEqual(2);
-    expect(r.output).toMatch(/sending release/);
-    await expect.poll(() => held(4, address), { timeout: 5000 }).toBe(false);
-  });
+  it("udhcpc (DHCPv4, BLUE): obtains, renews on SIGUSR1, releases on SIGUSR2", () =>
+    expectUdhcpcRenewRelease(lab, "00:bb:01:00:05:02", "192.168.20."));
 
   it("dhcpcd (DHCPv4, RED VIDEO): obtains an address that Kea holds", async () => {
     const r = await runClient(lab.docker, lab.running, lab.clientImage, {
@@ -90,26 +60,15 @@ describe("real clients through the relay", () => {
       mac: "00:aa:01:00:05:03",
     });
     expect(r.address, r.output).toMatch(/^192\.168\.10\./);
-    expect(await held(4, r.address)).toBe(true);
+    expect(await held(lab, 4, r.address)).toBe(true);
   });
 
-  it("dhclient (DHCPv6, RED VIDEO): obtains, releases", async () => {
-    const releasesBefore = await relayed(6, "RELEASE");
-    const r = await run("00:aa:01:00:05:04", [
-      WAIT_FOR_LINK,
-      "dhclient -6 -1 -v -lf /tmp/leases eth0 > /tmp/out 2>&1",
-      PRINT_ADDRESSES("-6"),
-      "dhclient -6 -r -v -lf /tmp/leases eth0 >> /tmp/out 2>&1",
-      "cat /tmp/out",
-    ]);
-    const address = addressIn(r.output, "fd00:10::");
-    expect(address, r.output).toBeDefined();
-    await expect.poll(() => relayed(6, "RELEASE"), { timeout: 5000 }).toBeGreaterThan(releasesBefore);
-    await expect.poll(() => held(6, address), { timeout: 5000 }).toBe(false);
-  });
+  it("dhclient (DHCPv6, RED VIDEO): obtains, releases", () =>
+    expectDhclient6ObtainRelease(lab, "00:aa:01:00:05:04", "fd00:10::"));
 
   it("dhcpcd with a DUID-LL (DHCPv6, 00:aa:01:*) lands in RED DATA, as the policy says", async () => {
-    const r = await run(
+    const r = await runScript(
+      lab,
       "00:aa:01:00:05:05",
       [
         WAIT_FOR_LINK,
@@ -138,7 +97,7 @@ describe("real clients through the relay", () => {
       reason: "untrusted-option82",
     });
     // udhcpc adds raw options with -x: 0x52 is Option 82, here Circuit-ID "EVIL".
-    const r = await run("00:aa:01:00:05:06", [
+    const r = await runScript(lab, "00:aa:01:00:05:06", [
       "udhcpc -i eth0 -n -q -f -t 2 -T 1 -x 0x52:01044556494c; echo EXIT $?",
     ]);
     expect(r.output).toMatch(/EXIT 1/);

@@ -8,7 +8,7 @@ import { LABEL } from "../../orchestrator/model/labels.ts";
 import { completed, parsePerfdhcp } from "../../orchestrator/model/perfdhcp.ts";
 import { ipv4Host } from "../../orchestrator/model/subnets.ts";
 
-// The foundation's smoke test: the kea image serves DHCPv4 on an internal network, and
+// The foundation's smoke test: the Kea 3.0 image serves DHCPv4 on an internal network, and
 // perfdhcp from the client image (acting as a relay with giaddr = its own address) gets leases.
 
 const HOOKS = "/usr/lib/x86_64-linux-gnu/kea/hooks";
@@ -17,7 +17,7 @@ function dhcp4Config(subnet: string): string {
   return JSON.stringify({
     Dhcp4: {
       "interfaces-config": { interfaces: ["eth0"], "dhcp-socket-type": "udp" },
-      "control-socket": { "socket-type": "unix", "socket-name": "/run/kea/kea4-ctrl-socket" },
+      "control-sockets": [{ "socket-type": "http", "socket-address": "127.0.0.1", "socket-port": 8004 }],
       "lease-database": { type: "memfile", name: "/var/lib/kea/kea-leases4.csv", "lfc-interval": 0 },
       "hooks-libraries": [{ library: `${HOOKS}/libdhcp_lease_cmds.so` }],
       "valid-lifetime": 3600,
@@ -27,13 +27,8 @@ function dhcp4Config(subnet: string): string {
   });
 }
 
-const CTRL_AGENT = JSON.stringify({
-  "Control-agent": {
-    "http-host": "127.0.0.1",
-    "http-port": 8000,
-    "control-sockets": { dhcp4: { "socket-type": "unix", "socket-name": "/run/kea/kea4-ctrl-socket" } },
-  },
-});
+/** Where the server takes commands (Kea 3.0: its own HTTP socket). */
+const CONTROL = { dhcp4: { url: "http://127.0.0.1:8004/" } };
 
 describe("kea image with perfdhcp", () => {
   const docker: Docker = dockerClient();
@@ -45,13 +40,13 @@ describe("kea image with perfdhcp", () => {
 
   beforeAll(async () => {
     network = await createLabNetwork(docker, `dhcplab-smoke-${process.pid}`, labels);
-    kea = await new GenericContainer(tags.kea)
+    kea = await new GenericContainer(tags["kea-3.0"] ?? "")
       .withNetworkMode(network.name)
       .withLabels({ ...labels, [LABEL.role]: "kea" })
       .withCopyContentToContainer([
         { content: dhcp4Config(network.ipv4Subnet), target: "/etc/kea/kea-dhcp4.conf" },
-        { content: CTRL_AGENT, target: "/etc/kea/kea-ctrl-agent.conf" },
       ])
+      .withEnvironment({ KEA_CONTROL: JSON.stringify(CONTROL) })
       .withWaitStrategy(Wait.forHealthCheck())
       .start();
     client = await new GenericContainer(tags.client)
@@ -88,7 +83,7 @@ describe("kea image with perfdhcp", () => {
 
     // Every exchange perfdhcp completed left a lease; perfdhcp stops counting at -n, so Kea may
     // hold a few more (ACKs it sent after that), but never more than the REQUESTs it was sent.
-    const leases = await allLeases(docker, kea.getId(), 4);
+    const leases = await allLeases(docker, kea.getId(), 4, CONTROL.dhcp4);
     expect(leases.length).toBeGreaterThanOrEqual(completed(report));
     expect(leases.length).toBeLessThanOrEqual(report.exchanges[1]?.sent ?? 0);
     for (const lease of leases) {

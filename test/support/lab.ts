@@ -2,9 +2,10 @@ import type Docker from "dockerode";
 import { afterAll, beforeAll, beforeEach, inject } from "vitest";
 import { openLab } from "../../orchestrator/api.ts";
 import { dockerClient } from "../../orchestrator/docker/engine.ts";
+import { ensureImages, type ImageTags, labImages } from "../../orchestrator/docker/images.ts";
 import { createLab, findLab, type RunningLab, type StartedLab } from "../../orchestrator/docker/lab.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
-import { loadTopology, type Topology } from "../../orchestrator/model/topology.ts";
+import { keaVersionOf, loadTopology, type Topology } from "../../orchestrator/model/topology.ts";
 import { readCaptures, saveArtifacts, startCaptures } from "./artifacts.ts";
 import { type UdpDatagram, udpDatagrams } from "./pcap.ts";
 
@@ -46,14 +47,24 @@ export async function startTestLab(
   labels: Record<string, string> = {},
 ): Promise<TestLab> {
   const docker = dockerClient();
-  const tags = inject("imageTags");
+  const t = topology ?? (await loadTopology());
+  // The default images come from the global setup; a second Kea version is built (once) for
+  // the first file whose lab needs it.
+  const versions = t.vrfs.map((v) => keaVersionOf(t, v));
+  const missing = labImages(versions).filter((i) => !inject("imageTags")[i]);
+  const tags: ImageTags = {
+    ...inject("imageTags"),
+    ...Object.fromEntries(
+      (missing.length > 0 ? await ensureImages(docker, { only: missing }) : []).map((r) => [r.name, r.tag]),
+    ),
+  } as ImageTags;
   const name = `t${process.pid}-${file}`
     .toLowerCase()
     .replace(/[^a-z0-9_.-]/g, "-")
     .slice(0, 40);
   const started = await createLab(docker, {
     name,
-    topology: topology ?? (await loadTopology()),
+    topology: t,
     images: tags,
     labels: { ...inject("testRun").labels, ...labels },
   });

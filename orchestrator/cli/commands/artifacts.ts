@@ -3,6 +3,7 @@ import { type Command, Option } from "commander";
 import { buildImages, openLab } from "../../api.ts";
 import { composePlan, renderCompose } from "../../model/compose.ts";
 import { dotOf, mermaidOf } from "../../model/graph.ts";
+import { readKeaConfigs } from "../../model/kea-config.ts";
 import { loadTopology } from "../../model/topology.ts";
 import { ROOT } from "../../paths.ts";
 import { err, jsonOption, nameOption, positiveInt, print, table } from "../output.ts";
@@ -50,7 +51,8 @@ export function register(cli: Command): void {
     .option("-o, --output <file>", "where to write it", `${ROOT}/compose.yaml`)
     .addOption(jsonOption())
     .action(async (o: { topology?: string; output: string; json?: boolean }) => {
-      const text = renderCompose(await loadTopology(o.topology));
+      const topology = await loadTopology(o.topology);
+      const text = renderCompose(topology, await readKeaConfigs(topology));
       await writeFile(o.output, text);
       print(o.json, { file: o.output, bytes: Buffer.byteLength(text) }, () => `wrote ${o.output}`);
     });

@@ -1,7 +1,16 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { listLabs, openLab, removeLabs, startLab } from "../../api.ts";
+import { KEA_VERSIONS, type KeaVersion } from "../../model/topology.ts";
 import { ExitCode, err, jsonOption, nameOption, print, table } from "../output.ts";
 import { statusText } from "./status.ts";
+
+interface UpOptions {
+  name: string;
+  topology?: string;
+  kea?: KeaVersion;
+  label: Record<string, string>;
+  json?: boolean;
+}
 
 /** up, down, ls: labs coming and going. */
 export function register(cli: Command): void {
@@ -12,6 +21,12 @@ export function register(cli: Command): void {
     )
     .addOption(nameOption())
     .option("--topology <file>", "a topology YAML file (default: the embedded RED/BLUE lab)")
+    .addOption(
+      new Option(
+        "--kea <version>",
+        "the Kea version of every VRF that names none (default: the topology's, 3.0)",
+      ).choices(KEA_VERSIONS),
+    )
     .option(
       "--label <key=value>",
       "a label on every container and network of the lab (repeatable)",
@@ -19,9 +34,15 @@ export function register(cli: Command): void {
       {},
     )
     .addOption(jsonOption())
-    .action(async (o: { name: string; topology?: string; label: Record<string, string>; json?: boolean }) => {
+    .action(async (o: UpOptions) => {
       const started = performance.now();
-      const lab = await startLab({ name: o.name, topology: o.topology, labels: o.label, progress: err });
+      const lab = await startLab({
+        name: o.name,
+        topology: o.topology,
+        kea: o.kea,
+        labels: o.label,
+        progress: err,
+      });
       const seconds = Number(((performance.now() - started) / 1000).toFixed(1));
       const status = await lab.status();
       print(o.json, { ...status, seconds }, () =>

@@ -21,7 +21,7 @@ export function register(cli: Command): void {
 export function statusText(s: LabStatus): string {
   const containers = [
     ...(s.relay ? [[s.relay.name, "relay", "", s.relay.accessIpv4, s.relay.state, s.relay.health]] : []),
-    ...s.keas.map((k) => [k.name, "kea", k.vrf, k.ipv4, k.state, k.health]),
+    ...s.keas.map((k) => [k.name, `kea ${k.version}`, k.vrf, k.ipv4, k.state, k.health]),
   ];
   const counters = Object.entries(s.counters).flatMap(([metric, series]) =>
     Object.entries(series).map(([labels, v]) => [`${metric}{${labels}}`, v]),

@@ -1,0 +1,43 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROOT } from "../paths.ts";
+import { controlEndpoint, parseKeaJson } from "./kea-config.ts";
+
+const file = (path: string) => readFile(join(ROOT, path), "utf8").then((text) => ({ file: path, text }));
+
+describe("Kea configurations", () => {
+  it("parse with comments, and not inside strings", () => {
+    expect(parseKeaJson('// a\n{ "a": "x // y # z", /* b\n */ "b": 1 # c\n }', "k.conf")).toEqual({
+      a: "x // y # z",
+      b: 1,
+    });
+    expect(() => parseKeaJson("{ nope }", "k.conf")).toThrow(/^k\.conf: \(syntax\): /);
+  });
+
+  it("say where each server takes commands: Kea 3.0's own HTTP socket, Kea 2.6's control agent", async () => {
+    expect(controlEndpoint("3.0", 4, { server: await file("kea-configs/RED/3.0/kea-dhcp4.conf") })).toEqual({
+      url: "http://127.0.0.1:8004/",
+    });
+    expect(controlEndpoint("3.0", 6, { server: await file("kea-configs/RED/3.0/kea-dhcp6.conf") })).toEqual({
+      url: "http://127.0.0.1:8006/",
+    });
+    expect(
+      controlEndpoint("2.6", 6, {
+        server: await file("kea-configs/RED/2.6/kea-dhcp6.conf"),
+        agent: await file("kea-configs/RED/2.6/kea-ctrl-agent.conf"),
+      }),
+    ).toEqual({ url: "http://127.0.0.1:8000/", service: "dhcp6" });
+  });
+
+  it("refuse a 3.0 server without an HTTP control socket, naming the file and the field", async () => {
+    const unix = {
+      file: "x/kea-dhcp4.conf",
+      text: '{ "Dhcp4": { "control-socket": { "socket-type": "unix" } } }',
+    };
+    expect(() => controlEndpoint("3.0", 4, { server: unix })).toThrow(
+      /^x\/kea-dhcp4\.conf: Dhcp4\.control-sockets: no HTTP control socket/,
+    );
+    expect(() => controlEndpoint("2.6", 4, { server: unix })).toThrow(/kea-ctrl-agent\.conf is missing/);
+  });
+});

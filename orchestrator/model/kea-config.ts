@@ -1,0 +1,168 @@
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { KEA_VERSIONS, type KeaVersion, keaVersionOf, type Topology, type VrfSpec } from "./topology.ts";
+
+/** A Kea server's control endpoint: a URL, and for Kea 2.6 the service the control agent forwards to. */
+export interface KeaEndpoint {
+  url: string;
+  /** Through Kea 2.6's control agent: the `service` to name in each command. */
+  service?: "dhcp4" | "dhcp6";
+}
+
+/** A configuration problem, with the file and the field it is in. */
+export class KeaConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    reason: string,
+  ) {
+    super(`${file}: ${field}: ${reason}`);
+  }
+}
+
+/**
+ * Parses Kea's JSON, which allows comments (`//`, `/* *\/`, `#`) outside strings. Throws
+ * KeaConfigError naming the file.
+ */
+export function parseKeaJson(text: string, file: string): Record<string, unknown> {
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      const start = i;
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === "\\") i++;
+      out += text.slice(start, i + 1);
+    } else if (c === "#" || (c === "/" && text[i + 1] === "/")) {
+      while (i < text.length && text[i] !== "\n") i++;
+      out += "\n";
+    } else if (c === "/" && text[i + 1] === "*") {
+      const end = text.indexOf("*/", i + 2);
+      out += text.slice(i, end < 0 ? text.length : end + 2).replace(/[^\n]/g, " ");
+      i = end < 0 ? text.length : end + 1;
+    } else out += c;
+  }
+  try {
+    return JSON.parse(out) as Record<string, unknown>;
+  } catch (err) {
+    throw new KeaConfigError(file, "(syntax)", (err as Error).message);
+  }
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * Where dhcplab sends a Kea server's commands (status-get, lease4-get-all, ...), from the server's
+ * own configuration: Kea 3.0's HTTP control socket in `control-sockets` (or `control-socket`), or
+ * Kea 2.6's control agent (`http-port` in kea-ctrl-agent.conf).
+ */
+export function controlEndpoint(
+  version: KeaVersion,
+  family: 4 | 6,
+  files: { server: { file: string; text: string }; agent?: { file: string; text: string } },
+): KeaEndpoint {
+  const service = family === 4 ? "dhcp4" : "dhcp6";
+  const root = `Dhcp${family}`;
+  if (version === "2.6") {
+    if (!files.agent)
+      throw new KeaConfigError(
+        files.server.file,
+        root,
+        "Kea 2.6 is reached through its control agent: kea-ctrl-agent.conf is missing",
+      );
+    const agent = parseKeaJson(files.agent.text, files.agent.file)["Control-agent"];
+    if (!isObj(agent)) throw new KeaConfigError(files.agent.file, "Control-agent", "missing");
+    const port = typeof agent["http-port"] === "number" ? agent["http-port"] : 8000;
+    return { url: `http://127.0.0.1:${port}/`, service };
+  }
+  const server = parseKeaJson(files.server.text, files.server.file)[root];
+  if (!isObj(server)) throw new KeaConfigError(files.server.file, root, "missing");
+  const sockets = [server["control-sockets"], server["control-socket"]].flat().filter(isObj);
+  const http = sockets.find((s) => s["socket-type"] === "http" || s["socket-type"] === "https");
+  if (!http) {
+    throw new KeaConfigError(
+      files.server.file,
+      `${root}.control-sockets`,
+      'no HTTP control socket: Kea 3.0 answers commands itself; add { "socket-type": "http", "socket-address": "127.0.0.1", "socket-port": 8004 }',
+    );
+  }
+  if (http["socket-type"] === "https")
+    throw new KeaConfigError(
+      files.server.file,
+      `${root}.control-sockets`,
+      "an HTTPS control socket: dhcplab speaks HTTP to it",
+    );
+  const address = typeof http["socket-address"] === "string" ? http["socket-address"] : "127.0.0.1";
+  const port = typeof http["socket-port"] === "number" ? http["socket-port"] : 8000;
+  const host =
+    address === "0.0.0.0" || address === "::"
+      ? "127.0.0.1"
+      : address.includes(":")
+        ? `[${address}]`
+        : address;
+  return { url: `http://${host}:${port}/` };
+}
+
+/** A Kea configuration that Kea itself refused, or that the lab cannot use. */
+export class KeaConfigRefused extends Error {}
+
+/** A VRF's Kea configuration for its version: the files, where they came from, where each server takes commands. */
+export interface KeaConfig {
+  vrf: string;
+  version: KeaVersion;
+  /** The folder the files came from. */
+  dir: string;
+  /** File name -> bytes, for /etc/kea. */
+  files: Record<string, Buffer>;
+  control: Partial<Record<"dhcp4" | "dhcp6", KeaEndpoint>>;
+}
+
+/**
+ * The folder of a VRF's configuration for its version: `<keaConfig>/<version>/` when the folder
+ * has version subfolders, else the folder itself.
+ */
+export async function keaConfigDir(v: VrfSpec, version: KeaVersion): Promise<string> {
+  const entries = await readdir(v.keaConfig).catch(() => {
+    throw new KeaConfigRefused(`VRF ${v.name}: keaConfig ${v.keaConfig} is not a folder`);
+  });
+  const versions = KEA_VERSIONS.filter((k) => entries.includes(k));
+  if (versions.length === 0) return v.keaConfig;
+  if (!versions.includes(version))
+    throw new KeaConfigRefused(
+      `VRF ${v.name} runs Kea ${version}, but ${v.keaConfig} has configurations for ${versions.join(", ")} only`,
+    );
+  return join(v.keaConfig, version);
+}
+
+/** Reads each VRF's Kea configuration for its version and finds where its servers take commands. */
+export async function readKeaConfigs(topology: Topology): Promise<KeaConfig[]> {
+  return Promise.all(
+    topology.vrfs.map(async (v): Promise<KeaConfig> => {
+      const version = keaVersionOf(topology, v);
+      const dir = await keaConfigDir(v, version);
+      const wanted = [
+        ...v.families.map((f) => `kea-dhcp${f}.conf`),
+        ...(version === "2.6" ? ["kea-ctrl-agent.conf"] : []),
+      ];
+      const files: Record<string, Buffer> = {};
+      for (const name of wanted) {
+        files[name] = await readFile(join(dir, name)).catch(() => {
+          throw new KeaConfigRefused(`VRF ${v.name} (Kea ${version}): ${join(dir, name)} is missing`);
+        });
+      }
+      const text = (name: string) => ({ file: join(dir, name), text: files[name]?.toString() ?? "" });
+      const control: KeaConfig["control"] = {};
+      for (const f of v.families) {
+        try {
+          control[`dhcp${f}`] = controlEndpoint(version, f, {
+            server: text(`kea-dhcp${f}.conf`),
+            agent: files["kea-ctrl-agent.conf"] ? text("kea-ctrl-agent.conf") : undefined,
+          });
+        } catch (err) {
+          throw new KeaConfigRefused(`VRF ${v.name} (Kea ${version}): ${(err as Error).message}`);
+        }
+      }
+      return { vrf: v.name, version, dir, files, control };
+    }),
+  );
+}

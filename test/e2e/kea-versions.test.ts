@@ -1,0 +1,132 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, inject, it } from "vitest";
+import { dockerClient } from "../../orchestrator/docker/engine.ts";
+import { ensureImages } from "../../orchestrator/docker/images.ts";
+import { createLab } from "../../orchestrator/docker/lab.ts";
+import { labLeases } from "../../orchestrator/docker/leases.ts";
+import { LABEL } from "../../orchestrator/model/labels.ts";
+import { loadTopology, type Topology, withKea } from "../../orchestrator/model/topology.ts";
+import { ROOT } from "../../orchestrator/paths.ts";
+import {
+  DEFAULT_LAB_CASES,
+  expectDhclient6ObtainRelease,
+  expectLeasesOfClass,
+  expectUdhcpcRenewRelease,
+  runScript,
+} from "../support/cases.ts";
+import { useTestLab } from "../support/lab.ts";
+
+// The lab on both Kea versions: the default lab's classes (Option 82 and Interface-ID) and real
+// clients on Kea 2.6 as on 3.0 (the default, which lab.test.ts and clients.test.ts run), both
+// versions in one lab, a configuration Kea refuses before anything starts, and a scenario only
+// Kea 3.0 can do.
+
+const withBlueOn = async (kea: "2.6" | "3.0"): Promise<Topology> => {
+  const t = await loadTopology();
+  return { ...t, vrfs: t.vrfs.map((v) => (v.name === "BLUE" ? { ...v, kea } : v)) };
+};
+
+describe("RED on Kea 3.0 beside BLUE on Kea 2.6, in one lab", () => {
+  const lab = useTestLab("kea-mixed", () => withBlueOn("2.6"));
+
+  it("runs each VRF's Kea at its version, each reached where its version takes commands", () => {
+    expect(lab.running.keas.map((k) => [k.vrf, k.version, k.control.dhcp4?.url])).toEqual([
+      ["BLUE", "2.6", "http://127.0.0.1:8000/"],
+      ["RED", "3.0", "http://127.0.0.1:8004/"],
+    ]);
+  });
+
+  it.each(DEFAULT_LAB_CASES)(
+    "DHCPv$family $mac: leases only from $vrf, in $prefix, with $added stored",
+    (c) => expectLeasesOfClass(lab, c),
+  );
+
+  it("udhcpc renews and releases on BLUE's Kea 2.6", () =>
+    expectUdhcpcRenewRelease(lab, "00:bb:01:00:0a:01", "192.168.20."));
+
+  it("dhclient -6 obtains and releases on BLUE's Kea 2.6", () =>
+    expectDhclient6ObtainRelease(lab, "00:bb:01:00:0a:02", "fd00:20::"));
+});
+
+describe("the whole lab on Kea 2.6 (dhcplab up --kea 2.6)", () => {
+  const lab = useTestLab("kea-26", async () => withKea(await loadTopology(), "2.6"));
+
+  it.each(DEFAULT_LAB_CASES.filter((c) => c.vrf === "RED"))(
+    "DHCPv$family $mac: RED's classes on Kea 2.6 put it in $prefix, with $added stored",
+    (c) => expectLeasesOfClass(lab, c),
+  );
+
+  it("udhcpc renews and releases in RED DATA on Kea 2.6", () =>
+    expectUdhcpcRenewRelease(lab, "00:aa:02:00:0a:03", "192.168.11."));
+});
+
+describe("Kea 3.0 only: host reservations by Circuit-ID (flex_id)", () => {
+  const lab = useTestLab("kea-flex-id", () =>
+    loadTopology(join(ROOT, "examples", "flex-id", "topology.yaml")),
+  );
+
+  it("the port whose Circuit-ID is reserved gets its address; another port gets one from the pool", async () => {
+    const obtain = async (mac: string) => {
+      const r = await runScript(lab, mac, ["udhcpc -i eth0 -n -q -f -t 5 -T 2 -s /bin/true -S 2>&1"]);
+      return /lease of (\S+) obtained/.exec(r.output)?.[1];
+    };
+    expect(await obtain("00:bb:01:00:0e:42")).toBe("192.168.20.242");
+    const other = await obtain("00:bb:01:00:0e:43");
+    expect(other).toMatch(/^192\.168\.20\./);
+    expect(other).not.toBe("192.168.20.242");
+    const leases = await labLeases(lab.docker, lab.running, { vrf: "BLUE", families: [4] });
+    expect(leases.find((l) => l.address === "192.168.20.242")?.relay?.circuitId).toBe(
+      "BLUE_00:bb:01:00:0e:42",
+    );
+  });
+});
+
+describe("a Kea configuration that Kea refuses", () => {
+  it("stops the start before anything exists, naming the VRF, the file and Kea's reason", async () => {
+    // Kea 3.0 takes client-classes (a list) or, still, client-class: both at once is an error.
+    const dir = await mkdtemp(join(tmpdir(), "dhcplab-kea-"));
+    const good = await loadTopology();
+    await writeFile(
+      join(dir, "kea-dhcp4.conf"),
+      JSON.stringify({
+        Dhcp4: {
+          "interfaces-config": { interfaces: ["eth0"], "dhcp-socket-type": "udp" },
+          "control-sockets": [{ "socket-type": "http", "socket-address": "127.0.0.1", "socket-port": 8004 }],
+          subnet4: [
+            {
+              id: 1,
+              subnet: "192.168.30.0/24",
+              pools: [
+                { pool: "192.168.30.10 - 192.168.30.20", "client-class": "A", "client-classes": ["A"] },
+              ],
+            },
+          ],
+        },
+      }),
+    );
+    const topology: Topology = {
+      ...good,
+      vrfs: good.vrfs.map((v) => (v.name === "RED" ? { ...v, keaConfig: dir, families: [4] } : v)),
+    };
+    const docker = dockerClient();
+    const name = `t${process.pid}-kea-refused`;
+    const images = Object.fromEntries((await ensureImages(docker)).map((r) => [r.name, r.tag]));
+    const attempt = createLab(docker, {
+      name,
+      topology,
+      images: { ...inject("imageTags"), ...images },
+      labels: inject("testRun").labels,
+    });
+    await expect(attempt).rejects.toThrow(
+      new RegExp(
+        `^VRF RED: Kea 3\\.0 refused ${dir.replaceAll("/", "\\/")}\\/kea-dhcp4\\.conf:\\n.*client-class`,
+        "s",
+      ),
+    );
+    const filters = JSON.stringify({ label: [`${LABEL.lab}=${name}`] });
+    expect(await docker.listContainers({ all: true, filters })).toEqual([]);
+    expect(await docker.listNetworks({ filters })).toEqual([]);
+  });
+});
