@@ -218,6 +218,15 @@ describe("the dhcplab command", () => {
   });
 
   it("errors say what went wrong, exit non-zero, and change nothing", async () => {
+    const noEngine = await execa("node", [BIN, "ls"], {
+      reject: false,
+      env: { DOCKER_HOST: "unix:///nonexistent/docker.sock" },
+    });
+    expect(noEngine.exitCode).toBe(1);
+    expect(noEngine.stderr).toMatch(
+      /no Docker Engine answers at unix:\/\/\/nonexistent\/docker\.sock .*: start Docker, or set DOCKER_HOST/,
+    );
+
     const missing = await dhcplab("status", "--name", "no-such-lab");
     expect(missing.exitCode).toBe(1);
     expect(missing.stderr).toMatch(/no lab named no-such-lab is up/);
@@ -237,6 +246,30 @@ describe("the dhcplab command", () => {
     const usage = await dhcplab("load", "--name", NAME);
     expect(usage.exitCode).not.toBe(0);
     expect(usage.stderr).toMatch(/--mac/);
+  });
+
+  it("up --kea 2.6 starts a lab on Kea 2.6, which status shows", async () => {
+    const name = `${NAME}-26`;
+    const labels = Object.entries(inject("testRun").labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
+    try {
+      const up = await json<{ keas: { vrf: string; version: string; health: string }[] }>(
+        "up",
+        "--name",
+        name,
+        "--kea",
+        "2.6",
+        ...labels,
+      );
+      expect(up.keas.map((k) => [k.vrf, k.version, k.health])).toEqual([
+        ["BLUE", "2.6", "healthy"],
+        ["RED", "2.6", "healthy"],
+      ]);
+      expect((await dhcplab("up", "--name", `${name}-x`, "--kea", "2.7")).stderr).toMatch(
+        /argument '2\.7' is invalid\. Allowed choices are 2\.6, 3\.0/,
+      );
+    } finally {
+      await downLabs(dockerClient(), name);
+    }
   });
 
   it("down removes the lab; removing it again is not an error", async () => {
