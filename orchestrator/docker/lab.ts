@@ -185,7 +185,7 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
           throw new Error(`${kea.container}: ${route.join(" ")} failed: ${r.stderr.trim()}`);
       }
     }
-    say("waiting for Kea (status-get through each control agent) and the relay (/healthz)");
+    say("waiting for every Kea (status-get where it takes commands) and the relay (/healthz)");
     await Promise.all(
       [...containers.entries()].map(([name, id]) =>
         waitHealthy(docker, name, id, o.healthTimeoutMs ?? 90_000),
