@@ -85,7 +85,8 @@ export async function held(lab: TestLab, family: 4 | 6, address: string | undefi
 export async function expectUdhcpcRenewRelease(lab: TestLab, mac: string, prefix: string): Promise<void> {
   const r = await runScript(lab, mac, [
     "udhcpc -f -i eth0 -t 5 -T 2 > /tmp/out 2>&1 & pid=$!",
-    "for i in $(seq 100); do grep -q 'lease of' /tmp/out && break; sleep 0.1; done",
+    // udhcpc's script flushes and adds the address after it logs the lease: wait for the address.
+    `for i in $(seq 100); do ip -o -4 addr show dev eth0 | grep -qF " inet ${prefix}" && break; sleep 0.1; done`,
     PRINT_ADDRESSES("-4"),
     "kill -USR1 $pid",
     "for i in $(seq 100); do [ \"$(grep -c 'lease of' /tmp/out)\" -ge 2 ] && break; sleep 0.1; done",
