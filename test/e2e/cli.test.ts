@@ -141,6 +141,37 @@ describe("the dhcplab command", () => {
     expect(datagrams.every((d) => d.dstPort === 67 || d.srcPort === 67)).toBe(true);
   });
 
+  it("capture writes the pcap to stdout when it is piped (dhcplab capture access | wireshark -k -i -)", async () => {
+    const piped = execa(
+      "node",
+      [BIN, "capture", "access", "--name", NAME, "--count", "2", "--filter", "udp port 67"],
+      {
+        reject: false,
+        encoding: "buffer",
+        timeout: 120_000,
+      },
+    );
+    while ((await Promise.race([piped, new Promise((r) => setTimeout(r, 100, "running"))])) === "running") {
+      await dhcplab(
+        "load",
+        "--name",
+        NAME,
+        "--mac",
+        "00:aa:01:00:00:00",
+        "--clients",
+        "1",
+        "--rate",
+        "5",
+        "--duration",
+        "1",
+      );
+    }
+    const r = await piped;
+    expect(r.exitCode).toBe(0);
+    const pcap = new Uint8Array(r.stdout);
+    expect(udpDatagrams(pcap)).toHaveLength(2);
+  });
+
   it("exec runs a command in a lab container and passes its exit code on; logs prints a service's log", async () => {
     const forwarding = await dhcplab(
       "exec",
