@@ -24,6 +24,27 @@ async function json<T>(...args: string[]): Promise<T> {
   return JSON.parse(r.stdout) as T;
 }
 
+/** Keeps clients leasing through the lab's relay until `capture` has ended (it stops after its count). */
+async function leaseWhile(capture: Promise<unknown>): Promise<void> {
+  const running = () =>
+    Promise.race([capture.then(() => false), new Promise<boolean>((r) => setTimeout(r, 100, true))]);
+  while (await running()) {
+    await dhcplab(
+      "load",
+      "--name",
+      NAME,
+      "--mac",
+      "00:aa:01:00:00:00",
+      "--clients",
+      "2",
+      "--rate",
+      "5",
+      "--duration",
+      "1",
+    );
+  }
+}
+
 describe("the dhcplab command", () => {
   afterAll(async () => {
     await downLabs(dockerClient(), NAME);
@@ -120,21 +141,7 @@ describe("the dhcplab command", () => {
       file,
     );
     // Keep clients coming until the capture has its four packets.
-    while ((await Promise.race([capture, new Promise((r) => setTimeout(r, 100, "running"))])) === "running") {
-      await dhcplab(
-        "load",
-        "--name",
-        NAME,
-        "--mac",
-        "00:aa:01:00:00:00",
-        "--clients",
-        "2",
-        "--rate",
-        "5",
-        "--duration",
-        "1",
-      );
-    }
+    await leaseWhile(capture);
     expect((await capture).exitCode).toBe(0);
     const datagrams = udpDatagrams(await readFile(file));
     expect(datagrams).toHaveLength(4);
@@ -151,21 +158,7 @@ describe("the dhcplab command", () => {
         timeout: 120_000,
       },
     );
-    while ((await Promise.race([piped, new Promise((r) => setTimeout(r, 100, "running"))])) === "running") {
-      await dhcplab(
-        "load",
-        "--name",
-        NAME,
-        "--mac",
-        "00:aa:01:00:00:00",
-        "--clients",
-        "1",
-        "--rate",
-        "5",
-        "--duration",
-        "1",
-      );
-    }
+    await leaseWhile(piped);
     const r = await piped;
     expect(r.exitCode).toBe(0);
     const pcap = new Uint8Array(r.stdout);
