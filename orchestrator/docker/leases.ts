@@ -1,6 +1,6 @@
 import type Docker from "dockerode";
 import { decodeRelayInfo, type RelayInfo } from "../model/relay-info.ts";
-import { allLeases } from "./kea-control.ts";
+import { allLeases, type Lease4, type Lease6 } from "./kea-control.ts";
 import type { RunningLab } from "./lab.ts";
 
 /** One lease as `dhcplab leases` shows it. */
@@ -37,39 +37,37 @@ export async function labLeases(
     // A family the Kea does not serve has no server to ask; any other failure is an error.
     const dhcp4 = k.control.dhcp4;
     if (families.includes(4) && k.families.includes(4) && dhcp4) {
-      for (const l of await allLeases(docker, k.id, 4, dhcp4)) {
-        rows.push({
-          vrf: k.vrf,
-          server: k.name,
-          family: 4,
-          address: l["ip-address"],
-          subnetId: l["subnet-id"],
-          validLifetime: l["valid-lft"],
-          state: l.state,
-          client: l["hw-address"],
-          hostname: l.hostname || undefined,
-          relayInfo: l["user-context"]?.ISC,
-          relay: decodeRelayInfo(l["user-context"]?.ISC),
-        });
-      }
+      for (const l of await allLeases(docker, k.id, 4, dhcp4))
+        rows.push(rowOf(k, 4, l, l["hw-address"], l.hostname || undefined));
     }
     const dhcp6 = k.control.dhcp6;
     if (families.includes(6) && k.families.includes(6) && dhcp6) {
-      for (const l of await allLeases(docker, k.id, 6, dhcp6)) {
-        rows.push({
-          vrf: k.vrf,
-          server: k.name,
-          family: 6,
-          address: l["ip-address"],
-          subnetId: l["subnet-id"],
-          validLifetime: l["valid-lft"],
-          state: l.state,
-          client: l.duid,
-          relayInfo: l["user-context"]?.ISC,
-          relay: decodeRelayInfo(l["user-context"]?.ISC),
-        });
-      }
+      for (const l of await allLeases(docker, k.id, 6, dhcp6)) rows.push(rowOf(k, 6, l, l.duid));
     }
   }
   return rows;
+}
+
+/** A lease of either family as a row: what both families' leases share, and their client's identity. */
+function rowOf(
+  k: { vrf: string; name: string },
+  family: 4 | 6,
+  l: Lease4 | Lease6,
+  client: string,
+  hostname?: string,
+): LeaseRow {
+  const isc = l["user-context"]?.ISC;
+  return {
+    vrf: k.vrf,
+    server: k.name,
+    family,
+    address: l["ip-address"],
+    subnetId: l["subnet-id"],
+    validLifetime: l["valid-lft"],
+    state: l.state,
+    client,
+    hostname,
+    relayInfo: isc,
+    relay: decodeRelayInfo(isc),
+  };
 }
