@@ -1,6 +1,6 @@
 import type Docker from "dockerode";
 import { type Capture, startCapture } from "./docker/capture.ts";
-import { type ClientKind, type LoadResult, runClient, runLoad } from "./docker/clients.ts";
+import { type ClientKind, type LoadEngine, type LoadResult, runClient, runLoad } from "./docker/clients.ts";
 import { checkEngine, containerLogs, dockerClient, exec } from "./docker/engine.ts";
 import { ensureImages, type ImageResult, type ImageTags, labImages, tagsOf } from "./docker/images.ts";
 import {
@@ -30,10 +30,15 @@ export interface StartLabOptions {
   progress?: (line: string) => void;
 }
 
-/** A perfdhcp load through the relay; `family` defaults to 4. */
+/** A load through the relay; `family` defaults to 4, `engine` to perfdhcp. */
 export interface LoadRequest {
-  /** The clients' base MAC; perfdhcp varies its low bytes. */
+  /** The clients' base MAC; the load generator varies its low bytes. */
   mac: string;
+  /**
+   * perfdhcp, or `clients`: dhcplab's DHCPv4 generator, which sends as clients on the wire do
+   * (broadcast from port 68, giaddr 0), so the relay runs its first-hop path.
+   */
+  engine?: LoadEngine;
   family?: 4 | 6;
   /** Distinct clients (default 50). */
   clients?: number;
@@ -195,6 +200,7 @@ class OpenLab implements Lab {
   load(r: LoadRequest): Promise<LoadResult> {
     return runLoad(this.docker, this.running, this.clientImage, {
       mac: r.mac,
+      engine: r.engine ?? "perfdhcp",
       family: r.family ?? 4,
       clients: r.clients ?? 50,
       rate: r.rate ?? 50,

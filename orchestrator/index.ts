@@ -15,7 +15,7 @@ export {
   startLab,
 } from "./api.ts";
 export type { Capture } from "./docker/capture.ts";
-export type { ClientKind, LoadResult } from "./docker/clients.ts";
+export type { ClientKind, LoadEngine, LoadResult } from "./docker/clients.ts";
 export type { LabSummary } from "./docker/lab.ts";
 export type { LeaseRow } from "./docker/leases.ts";
 export type { ExchangeStats, PerfdhcpReport } from "./model/perfdhcp.ts";

@@ -1,13 +1,23 @@
 import type Docker from "dockerode";
+import type { DoraReport } from "../../relay/loadgen/dora.ts";
 import { LABEL } from "../model/labels.ts";
 import { type PerfdhcpReport, parsePerfdhcp } from "../model/perfdhcp.ts";
 import { runToCompletion } from "./engine.ts";
 import type { RunningLab } from "./lab.ts";
 
-/** A perfdhcp run through the lab's relay. */
+/**
+ * Which load generator: perfdhcp (ISC's; in DHCPv4 it is itself a relay, giaddr set), or
+ * `clients`, dhcplab's DHCPv4 generator that sends as clients on the wire do (relay/loadgen/).
+ */
+export type LoadEngine = "perfdhcp" | "clients";
+export const LOAD_ENGINES: readonly LoadEngine[] = ["perfdhcp", "clients"];
+
+/** A load run through the lab's relay. */
 export interface LoadOptions {
-  /** The clients' base MAC; perfdhcp varies its low bytes. */
+  /** The clients' base MAC; the load generator varies its low bytes. */
   mac: string;
+  /** Default perfdhcp. */
+  engine?: LoadEngine;
   family: 4 | 6;
   clients: number;
   /** Exchanges per second. */
@@ -38,9 +48,52 @@ export function perfdhcpCommand(o: LoadOptions, relayIpv4: string): string[] {
   ];
   // DHCPv4: perfdhcp is itself a relay (giaddr = its address), sent to the relay; the lab's
   // policy takes such packets over. DHCPv6: a real client on the access link (ff02::1:2).
+  // -x t: every exchange's timestamps, for latency percentiles.
   return o.family === 4
-    ? ["perfdhcp", "-4", ...common, relayIpv4]
-    : ["perfdhcp", "-6", "-l", "eth0", ...common];
+    ? ["perfdhcp", "-4", "-x", "t", ...common, relayIpv4]
+    : ["perfdhcp", "-6", "-x", "t", "-l", "eth0", ...common];
+}
+
+/** The clients engine's command line (in the relay's image); DHCPv4 only. */
+export function loadgenCommand(o: LoadOptions): string[] {
+  if (o.family !== 4) {
+    throw new Error(
+      "the clients engine speaks DHCPv4; for DHCPv6 use perfdhcp, which already sends as a client on the link",
+    );
+  }
+  return [
+    "node",
+    "/opt/dhcplab/loadgen.mjs",
+    "--mac",
+    o.mac,
+    "--clients",
+    String(o.clients),
+    "--rate",
+    String(o.rate),
+    "--duration",
+    String(o.duration),
+  ];
+}
+
+/** The clients engine's JSON report in the shape of perfdhcp's. */
+export function parseLoadgen(output: string): PerfdhcpReport {
+  const line = output
+    .split("\n")
+    .reverse()
+    .find((l) => l.startsWith("{"));
+  if (!line) throw new Error(`the clients engine printed no report:\n${output.slice(-2000)}`);
+  const r = JSON.parse(line) as DoraReport;
+  return {
+    engine: "clients",
+    rate: r.rate,
+    malformed: r.malformed,
+    exchanges: r.exchanges.map((e) => ({
+      ...e,
+      // Orphans are not told apart by exchange; NAKs are REQUEST-ACK's rejected leases.
+      orphans: e.exchange === "REQUEST-ACK" ? r.orphans : 0,
+      rejectedLeases: e.exchange === "REQUEST-ACK" ? r.naks : 0,
+    })),
+  };
 }
 
 /**
@@ -52,11 +105,19 @@ export async function runOnAccess(
   lab: RunningLab,
   image: string,
   cmd: string[],
-  extra: { mac?: string; labels?: Record<string, string>; capAdd?: string[]; writableProc?: boolean } = {},
+  extra: {
+    mac?: string;
+    labels?: Record<string, string>;
+    capAdd?: string[];
+    writableProc?: boolean;
+    /** Replaces the image's entrypoint; `cmd` becomes its arguments. */
+    entrypoint?: string[];
+  } = {},
 ): Promise<{ exitCode: number; output: string }> {
   return runToCompletion(docker, {
     Image: image,
     Cmd: cmd,
+    ...(extra.entrypoint ? { Entrypoint: extra.entrypoint } : {}),
     Labels: { [LABEL.managed]: "true", [LABEL.lab]: lab.name, [LABEL.role]: "client", ...extra.labels },
     ...(extra.mac ? { MacAddress: extra.mac } : {}),
     HostConfig: {
@@ -77,6 +138,16 @@ export async function runLoad(
   labels?: Record<string, string>,
 ): Promise<LoadResult> {
   if (!lab.relay) throw new Error(`lab ${lab.name} has no relay`);
+  if (o.engine === "clients") {
+    const command = loadgenCommand(o);
+    // The generator is Node; the relay's image has it (and the DHCP codec it is built on).
+    const [program = "node", ...args] = command;
+    const { exitCode, output } = await runOnAccess(docker, lab, lab.relay.image, args, {
+      labels,
+      entrypoint: [program],
+    });
+    return { exitCode, report: parseLoadgen(output), output, command };
+  }
   const command = perfdhcpCommand(o, lab.relay.accessIpv4);
   const { exitCode, output } = await runOnAccess(
     docker,
@@ -86,7 +157,7 @@ export async function runLoad(
     ["sh", "-c", `${WAIT_FOR_LINK} exec "$@"`, "sh", ...command],
     { labels },
   );
-  return { exitCode, report: parsePerfdhcp(output), output, command };
+  return { exitCode, report: { engine: "perfdhcp", ...parsePerfdhcp(output) }, output, command };
 }
 
 /** Waits (up to 5 s) until the container's IPv6 addresses have finished duplicate address detection. */

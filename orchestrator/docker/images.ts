@@ -59,16 +59,15 @@ async function folderContext(folder: string): Promise<Context> {
 }
 
 /** The relay's entry point: its sources in a clone, the built JavaScript in the installed package. */
-function relayEntry(): string {
-  const sources = join(ROOT, "relay", "main.ts");
-  return existsSync(sources) ? sources : join(ROOT, "dist", "relay", "main.js");
+function relayEntry(program: "main" | "loadgen/main"): string {
+  const sources = join(ROOT, "relay", `${program}.ts`);
+  return existsSync(sources) ? sources : join(ROOT, "dist", "relay", `${program}.js`);
 }
 
-/** The relay's context: its Dockerfile plus the relay bundled into one ES module. */
-async function relayContext(): Promise<Context> {
-  const files = await folderContext("relay");
+/** One program of relay/ bundled into a single ES module for Debian's Node.js. */
+async function bundle(program: "main" | "loadgen/main"): Promise<Buffer> {
   const out = await esbuild({
-    entryPoints: [relayEntry()],
+    entryPoints: [relayEntry(program)],
     bundle: true,
     platform: "node",
     target: "node20",
@@ -82,9 +81,17 @@ async function relayContext(): Promise<Context> {
     },
     logLevel: "warning",
   });
-  const bundle = out.outputFiles[0];
-  if (!bundle) throw new Error("esbuild produced no output for relay/main.ts");
-  files.set("relay.mjs", Buffer.from(bundle.contents));
+  const file = out.outputFiles[0];
+  if (!file) throw new Error(`esbuild produced no output for relay/${program}.ts`);
+  return Buffer.from(file.contents);
+}
+
+/** The relay's context: its Dockerfile plus the relay bundled into one ES module. */
+async function relayContext(): Promise<Context> {
+  const files = await folderContext("relay");
+  files.set("relay.mjs", await bundle("main"));
+  // The DHCPv4 load generator (dhcplab load --engine clients) runs from the same image.
+  files.set("loadgen.mjs", await bundle("loadgen/main"));
   return files;
 }
 

@@ -237,7 +237,15 @@ export async function lastLogLines(docker: Docker, id: string, n: number): Promi
 export interface RunningLab {
   name: string;
   accessNetwork: string;
-  relay?: { id: string; name: string; accessIpv4: string; state: string; health?: string };
+  relay?: {
+    id: string;
+    name: string;
+    /** The image it runs, which also carries the DHCPv4 load generator. */
+    image: string;
+    accessIpv4: string;
+    state: string;
+    health?: string;
+  };
   keas: {
     id: string;
     name: string;
@@ -287,6 +295,7 @@ export async function findLab(docker: Docker, name: string): Promise<RunningLab>
     relay: relay && {
       id: relay.Id,
       name: relay.Names[0]?.replace(/^\//, "") ?? "",
+      image: relay.Image,
       accessIpv4: relay.NetworkSettings?.Networks?.[access.Name]?.IPAMConfig?.IPv4Address ?? "",
       state: relay.State,
       health: health(relay.Status),

@@ -49,6 +49,26 @@ describe("parsePerfdhcp", () => {
     expect(completed(report)).toBe(98);
   });
 
+  it("takes percentiles of every exchange from the timestamps `-x t` prints", () => {
+    // The shape of perfdhcp 2.6.3's `-x t` output (seconds.microseconds since the start).
+    const stamps = (name: string, delaysUs: number[]) =>
+      [
+        `***Timestamps for packets: ${name}***`,
+        ...delaysUs.map(
+          (d, i) =>
+            `sent / received: 000000.${String(i * 1000).padStart(6, "0")} / 000000.${String(i * 1000 + d).padStart(6, "0")}`,
+        ),
+      ].join("\n");
+    const ten = [1000, 1100, 1200, 1300, 1400, 1500, 1600, 1700, 1800, 9000];
+    const report = parsePerfdhcp(
+      `${OUTPUT}\n${stamps("DISCOVER-OFFER", ten)}\n${stamps("REQUEST-ACK", [500])}`,
+    );
+    expect(report.exchanges[0]).toMatchObject({ p50Ms: 1.4, p90Ms: 1.8, p99Ms: 9 });
+    expect(report.exchanges[1]).toMatchObject({ p50Ms: 0.5, p99Ms: 0.5 });
+    // Without `-x t` there are no percentiles, rather than made-up ones.
+    expect(parsePerfdhcp(OUTPUT).exchanges[0]?.p50Ms).toBeUndefined();
+  });
+
   it("refuses output without statistics, quoting it", () => {
     expect(() => parsePerfdhcp("perfdhcp: unable to open socket")).toThrow(
       /no statistics.*unable to open socket/s,

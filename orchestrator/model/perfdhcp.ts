@@ -1,3 +1,4 @@
+import { percentiles } from "../../relay/loadgen/latency.ts";
 /** Figures perfdhcp prints for one exchange (DISCOVER-OFFER, REQUEST-ACK, SOLICIT-ADVERTISE, ...). */
 export interface ExchangeStats {
   exchange: string;
@@ -9,10 +10,16 @@ export interface ExchangeStats {
   minDelayMs: number;
   avgDelayMs: number;
   maxDelayMs: number;
+  /** Percentiles of the exchange's delays, from perfdhcp's per-exchange timestamps (`-x t`). */
+  p50Ms?: number;
+  p90Ms?: number;
+  p99Ms?: number;
 }
 
-/** What one perfdhcp run reported. */
+/** What one load run reported (perfdhcp's figures, or the clients engine's in the same shape). */
 export interface PerfdhcpReport {
+  /** Which load generator ran. */
+  engine?: "perfdhcp" | "clients";
   /** Achieved rate in exchanges per second, where perfdhcp printed one. */
   rate?: number;
   malformed: number;
@@ -34,8 +41,22 @@ const FIELDS: Record<string, keyof Omit<ExchangeStats, "exchange">> = {
 export function parsePerfdhcp(output: string): PerfdhcpReport {
   const report: PerfdhcpReport = { malformed: 0, exchanges: [] };
   let current: ExchangeStats | undefined;
+  /** Delays (ms) by exchange, from "sent / received" lines under "Timestamps for packets". */
+  const delays = new Map<string, number[]>();
+  let timed: number[] | undefined;
   for (const raw of output.split("\n")) {
     const line = raw.trim();
+    const stamps = /^\*\*\*Timestamps for packets: (.+)\*\*\*$/.exec(line);
+    if (stamps?.[1]) {
+      timed = [];
+      delays.set(stamps[1], timed);
+      continue;
+    }
+    const pair = /^sent \/ received: ([\d.]+) \/ ([\d.]+)$/.exec(line);
+    if (pair && timed) {
+      timed.push((Number(pair[2]) - Number(pair[1])) * 1000);
+      continue;
+    }
     const section = /^\*\*\*Statistics for: (.+)\*\*\*$/.exec(line);
     if (section?.[1]) {
       current = {
@@ -62,6 +83,7 @@ export function parsePerfdhcp(output: string): PerfdhcpReport {
   }
   if (report.exchanges.length === 0)
     throw new Error(`perfdhcp printed no statistics:\n${output.slice(-2000)}`);
+  for (const e of report.exchanges) Object.assign(e, percentiles(delays.get(e.exchange) ?? []));
   return report;
 }
 

@@ -61,6 +61,10 @@ export class Counters {
     this.describe("dhcplab_relay_policy_reloads_total", "Policy reloads, by result (ok, refused).");
     this.describe("dhcplab_relay_decisions_total", "Policy decisions, by family and rule.");
     this.describe(
+      "dhcplab_relay_downstream_total",
+      "Requests relayed that came from a downstream relay (giaddr set, or a RELAY-FORW), by family and how the relay handled them (forward, takeover, nested).",
+    );
+    this.describe(
       "dhcplab_relay_inflight_evictions_total",
       "Requests forgotten before a reply came, by family and why (expired after 60 s, or the table was full).",
     );
@@ -101,6 +105,11 @@ export class Counters {
     let n = 0;
     for (const [key, v] of this.series.get(name) ?? []) if (want.every((w) => key.includes(w))) n += v;
     return n;
+  }
+
+  /** A request from a downstream relay, relayed: forwarded or taken over (DHCPv4), or nested (DHCPv6). */
+  downstream(family: 4 | 6, handling: "forward" | "takeover" | "nested"): void {
+    this.inc("dhcplab_relay_downstream_total", { family, handling });
   }
 
   drop(family: 4 | 6, reason: DropReason): void {

@@ -230,6 +230,13 @@ describe("DHCPv4 path", () => {
       const [out] = transport.take();
       expect(out).toMatchObject({ port: 67, address: down(), via: "access" });
       expect(decodeDhcp4(out?.bytes ?? new Uint8Array()).giaddr).toBe(down());
+      expect(counters.get("dhcplab_relay_downstream_total", { family: 4, handling: "takeover" })).toBe(1);
+    });
+
+    it("a client's own request (giaddr 0) is no downstream relay's", () => {
+      fromClient(dhclientDiscover());
+      expect(transport.take()).toHaveLength(1);
+      expect(counters.sum("dhcplab_relay_downstream_total")).toBe(0);
     });
 
     it("forward (RFC 3046's default): sends it on unchanged but for hops", () => {

@@ -168,6 +168,7 @@ export class Relay4 {
     const vrf = this.vrfs.get(decision.vrf);
     if (!vrf || vrf.servers.length === 0) return "no-servers";
     const type = messageTypeName(messageType(m));
+    if (downstream) counters.downstream(family, settings.relayedClients);
 
     m.hops++;
     if (downstream && settings.relayedClients === "forward") {

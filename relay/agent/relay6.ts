@@ -153,6 +153,8 @@ export class Relay6 {
     counters.inc("dhcplab_relay_decisions_total", { family, rule: decision.rule });
     const vrf = this.vrfs.get(decision.vrf);
     if (!vrf || vrf.servers.length === 0) return "no-servers";
+    // A downstream relay's RELAY-FORW is wrapped in one of ours (RFC 8415 §19.1.2).
+    if (isRelay(m)) counters.downstream(family, "nested");
 
     const added = decision.dhcp6;
     // RFC 8415 §19.1.1: an Interface-ID when link-address alone does not identify the link.

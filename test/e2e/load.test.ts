@@ -7,6 +7,8 @@ import { useTestLab } from "../support/lab.ts";
 
 // 1,000 perfdhcp clients per family through the relay at a steady rate: the relay loses
 // nothing (its counters and perfdhcp's agree), drops nothing, and the clients hold leases.
+// Then 1,000 DHCPv4 clients of the clients engine, which send as clients on the wire do:
+// the relay runs its first-hop path (no downstream relay), and every client holds a lease.
 
 const CLIENTS = 1000;
 const RATE = 200;
@@ -86,4 +88,44 @@ describe("load through the relay", () => {
       expect(leases.length).toBeLessThanOrEqual(CLIENTS);
     },
   );
+
+  it(`DHCPv4 first hop: ${CLIENTS} clients of the clients engine at ${RATE}/s for ${SECONDS} s`, async () => {
+    const mac = "00:bb:01:30:00:00";
+    const count = (type: string, direction: string) =>
+      lab.counter("dhcplab_relay_messages_total", { family: 4, vrf: "BLUE", type, direction });
+    const downstream = () => lab.counter("dhcplab_relay_downstream_total", { family: 4 });
+    const before = { discovers: await count("DISCOVER", "to-server"), downstream: await downstream() };
+    const r = await runLoad(lab.docker, lab.running, lab.clientImage, {
+      mac,
+      engine: "clients",
+      family: 4,
+      clients: CLIENTS,
+      rate: RATE,
+      duration: SECONDS,
+    });
+    expect(r.report.engine).toBe("clients");
+    const [discoverOffer, requestAck] = r.report.exchanges;
+    expect(discoverOffer?.sent).toBe(RATE * SECONDS);
+    // The relay saw every DISCOVER, none of them from a downstream relay: no takeover.
+    await expect
+      .poll(async () => (await count("DISCOVER", "to-server")) - before.discovers, { timeout: 5000 })
+      .toBe(discoverOffer?.sent);
+    expect((await downstream()) - before.downstream).toBe(0);
+    expect(await lab.counter("dhcplab_relay_drops_total", { family: 4 })).toBe(0);
+    // Every exchange that completed was timed: percentiles in order.
+    expect(requestAck?.received).toBeGreaterThan(0);
+    for (const e of r.report.exchanges) {
+      expect(e.p50Ms, e.exchange).toBeGreaterThan(0);
+      expect(e.p50Ms ?? 0).toBeLessThanOrEqual(e.p90Ms ?? 0);
+      expect(e.p90Ms ?? 0).toBeLessThanOrEqual(e.p99Ms ?? 0);
+      expect(e.p99Ms ?? 0).toBeLessThanOrEqual(e.maxDelayMs);
+    }
+    // The engine goes round the 1,000 MACs three times: each of them holds a lease in BLUE,
+    // in the subnet BLUE's Kea gives the relay's link.
+    const leases = (await labLeases(lab.docker, lab.running, { vrf: "BLUE", families: [4] })).filter((l) =>
+      l.client.startsWith("00:bb:01:30:"),
+    );
+    expect(new Set(leases.map((l) => l.client)).size).toBe(CLIENTS);
+    expect(leases.every((l) => l.address.startsWith("192.168."))).toBe(true);
+  });
 });

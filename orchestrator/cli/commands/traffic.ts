@@ -2,7 +2,7 @@ import { createWriteStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { type Command, Option } from "commander";
 import { openLab } from "../../api.ts";
-import type { ClientKind } from "../../docker/clients.ts";
+import { type ClientKind, LOAD_ENGINES, type LoadEngine } from "../../docker/clients.ts";
 import { relayInfoText } from "../../model/relay-info.ts";
 import { err, jsonOption, nameOption, positiveInt, print, table } from "../output.ts";
 
@@ -39,10 +39,20 @@ export function register(cli: Command): void {
 
   cli
     .command("load")
-    .description("run perfdhcp on the access network through the relay; exits 1 if exchanges failed")
+    .description(
+      "run a DHCP load on the access network through the relay (perfdhcp, or simulated clients); exits 1 if exchanges failed",
+    )
     .addOption(nameOption())
     .requiredOption("--mac <base>", "the clients' base MAC, e.g. 00:aa:01:00:00:00")
     .option("-6", "DHCPv6 (SOLICIT-ADVERTISE-REQUEST-REPLY) instead of DHCPv4")
+    .addOption(
+      new Option(
+        "--engine <engine>",
+        "perfdhcp (in DHCPv4 a relay itself), or clients: DHCPv4 clients as on the wire (broadcast, giaddr 0)",
+      )
+        .choices(LOAD_ENGINES)
+        .default("perfdhcp"),
+    )
     .option("--clients <n>", "distinct clients", positiveInt, 50)
     .option("--rate <r>", "exchanges per second", positiveInt, 50)
     .option("--duration <s>", "seconds", positiveInt, 5)
@@ -52,15 +62,19 @@ export function register(cli: Command): void {
         name: string;
         mac: string;
         6?: boolean;
+        engine: LoadEngine;
         clients: number;
         rate: number;
         duration: number;
         json?: boolean;
       }) => {
         const family = o[6] ? 6 : 4;
-        err(`perfdhcp: ${o.clients} DHCPv${family} clients from ${o.mac} at ${o.rate}/s for ${o.duration} s`);
+        err(
+          `${o.engine}: ${o.clients} DHCPv${family} clients from ${o.mac} at ${o.rate}/s for ${o.duration} s`,
+        );
         const r = await (await openLab(o.name)).load({
           mac: o.mac,
+          engine: o.engine,
           family,
           clients: o.clients,
           rate: o.rate,
@@ -71,7 +85,18 @@ export function register(cli: Command): void {
             `$ ${r.command.join(" ")}`,
             `rate ${r.report.rate ?? "?"} exchanges/s`,
             table(
-              ["EXCHANGE", "SENT", "RECEIVED", "DROPS", "MIN MS", "AVG MS", "MAX MS"],
+              [
+                "EXCHANGE",
+                "SENT",
+                "RECEIVED",
+                "DROPS",
+                "MIN MS",
+                "AVG MS",
+                "P50 MS",
+                "P90 MS",
+                "P99 MS",
+                "MAX MS",
+              ],
               r.report.exchanges.map((e) => [
                 e.exchange,
                 e.sent,
@@ -79,12 +104,15 @@ export function register(cli: Command): void {
                 e.drops,
                 e.minDelayMs,
                 e.avgDelayMs,
+                e.p50Ms ?? "-",
+                e.p90Ms ?? "-",
+                e.p99Ms ?? "-",
                 e.maxDelayMs,
               ]),
             ),
           ].join("\n"),
         );
-        if (r.exitCode !== 0) throw new Error(`perfdhcp exited with ${r.exitCode}: some exchanges failed`);
+        if (r.exitCode !== 0) throw new Error(`${o.engine} exited with ${r.exitCode}: some exchanges failed`);
       },
     );
 
