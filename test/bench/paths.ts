@@ -1,0 +1,174 @@
+// `npm run bench:paths`: the relay's own per-exchange cost, in process, without sockets or
+// kernel: DISCOVER, OFFER, REQUEST, ACK (DHCPv4) and SOLICIT, ADVERTISE, REQUEST, REPLY
+// (DHCPv6) through Relay4 / Relay6 with a transport that sends nothing. Only the time inside
+// the relay's handle() is counted. Prints figures; asserts nothing.
+import { Counters } from "../../relay/agent/counters.ts";
+import { ACCESS, type Link, type Transport, vrfLink } from "../../relay/agent/links.ts";
+import { Relay4 } from "../../relay/agent/relay4.ts";
+import { Relay6 } from "../../relay/agent/relay6.ts";
+import { fromHex } from "../../relay/codec/bytes.ts";
+import { MSG, OP, OPT } from "../../relay/codec/dhcp4/codes.ts";
+import { decodeDhcp4, encodeDhcp4 } from "../../relay/codec/dhcp4/message.ts";
+import { getOption } from "../../relay/codec/dhcp4/options.ts";
+import { MSG6, OPT6 } from "../../relay/codec/dhcp6/codes.ts";
+import { type Dhcp6Message, decodeDhcp6, encodeDhcp6, isRelay } from "../../relay/codec/dhcp6/message.ts";
+import { golden, policyWith, quietLog } from "../support/relay-fakes.ts";
+
+const EXCHANGES = Number(process.env.BENCH_EXCHANGES ?? 50_000);
+const CLIENTS = 1000;
+
+/** Keeps the last datagram sent; reports success at once, as a socket's synchronous send does. */
+class LastSent implements Transport {
+  last = new Uint8Array();
+  send(bytes: Uint8Array, _port: number, _address: string, _via: Link, done: (err?: Error) => void): void {
+    this.last = bytes;
+    done();
+  }
+}
+
+function timeIt(label: string, step: (i: number) => number): void {
+  // Warm up (JIT), then measure.
+  for (let i = 0; i < 5000; i++) step(i);
+  let inside = 0;
+  for (let i = 0; i < EXCHANGES; i++) inside += step(i);
+  const us = (inside * 1000) / EXCHANGES;
+  const mem = process.memoryUsage();
+  console.log(
+    `${label}: ${us.toFixed(2)} µs per exchange in the relay (${(1e6 / us).toFixed(0)} exchanges/s on one core), heap ${(mem.heapUsed / 2 ** 20).toFixed(1)} MiB`,
+  );
+}
+
+function v4(): void {
+  const transport = new LastSent();
+  const policy = policyWith();
+  const relay = new Relay4({
+    accessAddress: "10.213.1.2",
+    ownAddresses: ["10.213.1.2", "10.213.2.2", "10.213.3.2", "192.168.10.1", "192.168.20.1"],
+    gateways: ["192.168.10.1/24", "192.168.20.1/24"],
+    vrfs: [
+      {
+        name: "RED",
+        relayAddress: "10.213.2.2",
+        link: "192.168.10.1",
+        subnetSelection: "link-selection",
+        serverIdOverride: true,
+        servers: ["10.213.2.10"],
+      },
+    ],
+    policy: () => policy,
+    transport,
+    counters: new Counters(),
+    log: quietLog,
+  });
+  const discovers = Array.from({ length: CLIENTS }, (_, i) => {
+    const m = decodeDhcp4(golden("dhclient-v4-01-discover"));
+    m.chaddr.set([0, 0xaa, 1, 0, i >> 8, i & 0xff]);
+    return m;
+  });
+  const reply = (relayed: Uint8Array, type: number) => {
+    const m = decodeDhcp4(relayed);
+    m.op = OP.BOOTREPLY;
+    m.yiaddr = "192.168.10.10";
+    const rai = getOption(m, OPT.relayAgentInfo);
+    m.options.options = [
+      { code: OPT.messageType, data: Uint8Array.of(type) },
+      { code: OPT.serverId, data: Uint8Array.of(192, 168, 10, 1) },
+      ...(rai ? [{ code: OPT.relayAgentInfo, data: rai }] : []),
+    ];
+    return encodeDhcp4(m, { maxSize: 1500 });
+  };
+  const red = vrfLink("RED");
+  timeIt("DHCPv4 DORA", (i) => {
+    const m = discovers[i % CLIENTS] as ReturnType<typeof decodeDhcp4>;
+    m.xid = i;
+    const discover = encodeDhcp4(m, { maxSize: 1500 });
+    let t = performance.now();
+    relay.handle(discover, "0.0.0.0", ACCESS);
+    let inside = performance.now() - t;
+    const offer = reply(transport.last, MSG.OFFER);
+    t = performance.now();
+    relay.handle(offer, "10.213.2.10", red);
+    relay.handle(discover, "0.0.0.0", ACCESS);
+    inside += performance.now() - t;
+    const ack = reply(transport.last, MSG.ACK);
+    t = performance.now();
+    relay.handle(ack, "10.213.2.10", red);
+    return inside + performance.now() - t;
+  });
+}
+
+function v6(): void {
+  const transport = new LastSent();
+  const policy = policyWith();
+  const server = "fe80::ff:fe00:a%eth1";
+  const relay = new Relay6({
+    vrfs: [{ name: "RED", link: "fd00:10::1", servers: [server] }],
+    policy: () => policy,
+    transport,
+    counters: new Counters(),
+    log: quietLog,
+  });
+  const base = decodeDhcp6(golden("dhclient-v6-01-solicit"));
+  if (isRelay(base)) throw new Error("expected a SOLICIT");
+  const solicits = Array.from({ length: CLIENTS }, (_, i) => {
+    // DUID-LL (type 3, Ethernet) of 00:aa:01:00:HH:LL.
+    const duid = Uint8Array.of(0, 3, 0, 1, 0, 0xaa, 1, 0, i >> 8, i & 0xff);
+      `000300010 0aa0100${(i >> 8).toString(16).padStart(2, "0")}${(i & 0xff).toString(16).padStart(2, "0")}`.replace(
+        " ",
+        "",
+      ),
+    );
+    return {
+      ...base,
+      options: base.options.map((o) => (o.code === OPT6.clientId ? { code: o.code, data: duid } : o)),
+    } as Dhcp6Message;
+  });
+  const reply = (forw: Uint8Array, type: number) => {
+    const f = decodeDhcp6(forw);
+    if (!isRelay(f)) throw new Error("expected RELAY-FORW");
+    const inner = f.options.find((o) => o.code === OPT6.relayMessage);
+    const tid =
+      inner && "data" in inner
+        ? ((inner.data[1] as number) << 16) | ((inner.data[2] as number) << 8) | (inner.data[3] as number)
+        : 0;
+    return encodeDhcp6({
+      type: MSG6.RELAY_REPL,
+      hopCount: f.hopCount,
+      linkAddress: f.linkAddress,
+      peerAddress: f.peerAddress,
+      options: [
+        ...f.options.filter((o) => o.code === OPT6.interfaceId),
+        {
+          code: OPT6.relayMessage,
+          message: {
+            type,
+            transactionId: tid,
+            options: [{ code: OPT6.serverId, data: fromHex("000300010200000000aa") }],
+          },
+        },
+      ],
+    });
+  };
+  const red = vrfLink("RED");
+  const peer = "fe80::2aa:1ff:fe00:1%eth0";
+  timeIt("DHCPv6 SARR", (i) => {
+    const s = solicits[i % CLIENTS] as Dhcp6Message;
+    s.transactionId = i & 0xffffff;
+    const solicit = encodeDhcp6(s);
+    let t = performance.now();
+    relay.handle(solicit, peer, ACCESS);
+    let inside = performance.now() - t;
+    const advertise = reply(transport.last, MSG6.ADVERTISE);
+    t = performance.now();
+    relay.handle(advertise, server, red);
+    relay.handle(solicit, peer, ACCESS);
+    inside += performance.now() - t;
+    const r = reply(transport.last, MSG6.REPLY);
+    t = performance.now();
+    relay.handle(r, server, red);
+    return inside + performance.now() - t;
+  });
+}
+
+v4();
+v6();
