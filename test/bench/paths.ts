@@ -113,11 +113,6 @@ function v6(): void {
   const solicits = Array.from({ length: CLIENTS }, (_, i) => {
     // DUID-LL (type 3, Ethernet) of 00:aa:01:00:HH:LL.
     const duid = Uint8Array.of(0, 3, 0, 1, 0, 0xaa, 1, 0, i >> 8, i & 0xff);
-      `000300010 0aa0100${(i >> 8).toString(16).padStart(2, "0")}${(i & 0xff).toString(16).padStart(2, "0")}`.replace(
-        " ",
-        "",
-      ),
-    );
     return {
       ...base,
       options: base.options.map((o) => (o.code === OPT6.clientId ? { code: o.code, data: duid } : o)),
