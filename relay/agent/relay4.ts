@@ -168,7 +168,8 @@ export class Relay4 {
     const vrf = this.vrfs.get(decision.vrf);
     if (!vrf || vrf.servers.length === 0) return "no-servers";
     const type = messageTypeName(messageType(m));
-    if (downstream) counters.downstream(family, settings.relayedClients);
+    if (downstream)
+      counters.downstream(family, settings.relayedClients === "forward" ? "forward" : "takeover");
 
     m.hops++;
     if (downstream && settings.relayedClients === "forward") {

@@ -1,7 +1,7 @@
 import { macToBytes } from "../codec/address.ts";
 import { MSG } from "../codec/dhcp4/codes.ts";
 import { decodeDhcp4 } from "../codec/dhcp4/message.ts";
-import { type ExchangeFigures, Exchange } from "./latency.ts";
+import { Exchange, type ExchangeFigures } from "./latency.ts";
 import { discover, replyType, requestOffered } from "./messages.ts";
 
 /** Where the load generator's datagrams go and come from: a UDP socket on port 68, or a fake. */

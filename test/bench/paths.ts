@@ -11,7 +11,12 @@ import { MSG, OP, OPT } from "../../relay/codec/dhcp4/codes.ts";
 import { decodeDhcp4, encodeDhcp4 } from "../../relay/codec/dhcp4/message.ts";
 import { getOption } from "../../relay/codec/dhcp4/options.ts";
 import { MSG6, OPT6 } from "../../relay/codec/dhcp6/codes.ts";
-import { type Dhcp6Message, decodeDhcp6, encodeDhcp6, isRelay } from "../../relay/codec/dhcp6/message.ts";
+import {
+  type Dhcp6ClientMessage,
+  decodeDhcp6,
+  encodeDhcp6,
+  isRelay,
+} from "../../relay/codec/dhcp6/message.ts";
 import { golden, policyWith, quietLog } from "../support/relay-fakes.ts";
 
 const EXCHANGES = Number(process.env.BENCH_EXCHANGES ?? 50_000);
@@ -19,7 +24,7 @@ const CLIENTS = 1000;
 
 /** Keeps the last datagram sent; reports success at once, as a socket's synchronous send does. */
 class LastSent implements Transport {
-  last = new Uint8Array();
+  last: Uint8Array = new Uint8Array();
   send(bytes: Uint8Array, _port: number, _address: string, _via: Link, done: (err?: Error) => void): void {
     this.last = bytes;
     done();
@@ -116,7 +121,7 @@ function v6(): void {
     return {
       ...base,
       options: base.options.map((o) => (o.code === OPT6.clientId ? { code: o.code, data: duid } : o)),
-    } as Dhcp6Message;
+    } as Dhcp6ClientMessage;
   });
   const reply = (forw: Uint8Array, type: number) => {
     const f = decodeDhcp6(forw);
@@ -147,7 +152,7 @@ function v6(): void {
   const red = vrfLink("RED");
   const peer = "fe80::2aa:1ff:fe00:1%eth0";
   timeIt("DHCPv6 SARR", (i) => {
-    const s = solicits[i % CLIENTS] as Dhcp6Message;
+    const s = solicits[i % CLIENTS] as Dhcp6ClientMessage;
     s.transactionId = i & 0xffffff;
     const solicit = encodeDhcp6(s);
     let t = performance.now();
