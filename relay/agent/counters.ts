@@ -37,6 +37,8 @@ export class Counters {
   private readonly help = new Map<string, string>();
   /** Label text by the labels' names and values joined: built once per series, not per packet. */
   private readonly labelCache = new Map<string, string>();
+  private readonly messageKeys = new KeyTree();
+  private readonly decisionKeys = new KeyTree();
   /** Gauges: read when printed. */
   private readonly gauges = new Map<string, { help: string; read: () => Array<[Labels, number]> }>();
 
@@ -85,7 +87,10 @@ export class Counters {
   }
 
   inc(name: string, labels: Labels, by = 1): void {
-    const key = this.labelTextOf(labels);
+    this.incKey(name, this.labelTextOf(labels), by);
+  }
+
+  private incKey(name: string, key: string, by = 1): void {
     let s = this.series.get(name);
     if (!s) {
       s = new Map();
@@ -120,8 +125,18 @@ export class Counters {
     this.inc("dhcplab_relay_notices_total", { family, notice });
   }
 
+  /** Per relayed datagram: its labels' text is looked up by value, with no object or string built. */
   message(family: 4 | 6, vrf: string, type: string, direction: "to-server" | "to-client"): void {
-    this.inc("dhcplab_relay_messages_total", { family, vrf, type, direction });
+    const key = this.messageKeys.get(family, vrf, type, direction, () =>
+      labelText({ family, vrf, type, direction }),
+    );
+    this.incKey("dhcplab_relay_messages_total", key);
+  }
+
+  /** Per relayed request: the rule that decided. */
+  decision(family: 4 | 6, rule: string): void {
+    const key = this.decisionKeys.get(family, rule, "", "", () => labelText({ family, rule }));
+    this.incKey("dhcplab_relay_decisions_total", key);
   }
 
   /** Prometheus text exposition format, version 0.0.4. */
@@ -155,4 +170,21 @@ function labelText(labels: Labels): string {
   return Object.entries(labels)
     .map(([k, v]) => `${k}="${String(v).replace(/["\\\n]/g, "_")}"`)
     .join(",");
+}
+
+/** Label texts found by up to four label values through nested maps, each made once. */
+class KeyTree {
+  private readonly root = new Map<unknown, Map<unknown, Map<unknown, Map<unknown, string>>>>();
+
+  get(a: unknown, b: unknown, c: unknown, d: unknown, make: () => string): string {
+    let m1 = this.root.get(a);
+    if (!m1) this.root.set(a, (m1 = new Map()));
+    let m2 = m1.get(b);
+    if (!m2) m1.set(b, (m2 = new Map()));
+    let m3 = m2.get(c);
+    if (!m3) m2.set(c, (m3 = new Map()));
+    let key = m3.get(d);
+    if (key === undefined) m3.set(d, (key = make()));
+    return key;
+  }
 }

@@ -164,7 +164,7 @@ export class Relay4 {
 
     const decision = policy.decide(this.facts(m, existingSubs));
     if (decision.action === "drop") return decision.reason;
-    counters.inc("dhcplab_relay_decisions_total", { family, rule: decision.rule });
+    counters.decision(family, decision.rule);
     const vrf = this.vrfs.get(decision.vrf);
     if (!vrf || vrf.servers.length === 0) return "no-servers";
     const type = messageTypeName(messageType(m));

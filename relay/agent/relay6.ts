@@ -150,7 +150,7 @@ export class Relay6 {
     if (!facts) return "malformed";
     const decision = policy.decide(facts);
     if (decision.action === "drop") return decision.reason;
-    counters.inc("dhcplab_relay_decisions_total", { family, rule: decision.rule });
+    counters.decision(family, decision.rule);
     const vrf = this.vrfs.get(decision.vrf);
     if (!vrf || vrf.servers.length === 0) return "no-servers";
     // A downstream relay's RELAY-FORW is wrapped in one of ours (RFC 8415 §19.1.2).

@@ -1,9 +1,13 @@
+const SWEEP_EVERY_MS = 1000;
+
 /**
  * Transactions in flight, each kept for `ttlMs` and at most `max` at once (oldest go first).
  * `onEvict` hears of every entry forgotten before anyone read it: a request whose reply never came.
  */
 export class Transactions<T> {
   private readonly entries = new Map<string, { at: number; value: T; read: boolean }>();
+  /** When expired entries were last swept: at most once a second, not on every set. */
+  private sweptAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly ttlMs = 60_000,
@@ -16,6 +20,8 @@ export class Transactions<T> {
     const at = this.now();
     this.entries.delete(key);
     this.entries.set(key, { at, value, read: false });
+    if (this.entries.size <= this.max && at - this.sweptAt < SWEEP_EVERY_MS) return;
+    this.sweptAt = at;
     // Map keeps insertion order: expired and surplus entries are at the front.
     for (const [k, e] of this.entries) {
       const expired = at - e.at >= this.ttlMs;

@@ -1,14 +1,24 @@
 import { EncodeError } from "./errors.ts";
 
+const ZERO4 = "0.0.0.0";
+
 /** Dotted-quad text of 4 bytes at `at`. */
 export function ipv4ToString(b: Uint8Array, at = 0): string {
+  // Most of a client message's addresses are 0.0.0.0: one shared string for them.
+  if (b[at] === 0 && b[at + 1] === 0 && b[at + 2] === 0 && b[at + 3] === 0) return ZERO4;
   return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
 }
 
 /** The 4 bytes of a dotted-quad address. */
 export function ipv4ToBytes(s: string): Uint8Array {
-  // A hand-written scanner: the relay converts four addresses per packet.
   const out = new Uint8Array(4);
+  writeIpv4(s, out, 0);
+  return out;
+}
+
+/** Writes the 4 bytes of a dotted-quad address into `out` at `at`. */
+export function writeIpv4(s: string, out: Uint8Array, at: number): void {
+  // A hand-written scanner: the relay converts four addresses per packet.
   let part = 0;
   let value = 0;
   let digits = 0;
@@ -18,13 +28,12 @@ export function ipv4ToBytes(s: string): Uint8Array {
       value = value * 10 + (c - 48);
       digits++;
     } else if (c === 46 && digits > 0 && value <= 255 && part < 4) {
-      out[part++] = value;
+      out[at + part++] = value;
       value = 0;
       digits = 0;
     } else throw new EncodeError("bad-value", `not an IPv4 address: ${s}`);
   }
   if (part !== 4) throw new EncodeError("bad-value", `not an IPv4 address: ${s}`);
-  return out;
 }
 
 /** RFC 5952 text of 16 bytes at `at`: lower case, the longest run of two or more zero groups as "::". */

@@ -1,3 +1,4 @@
+import { ipv4ToString, writeIpv4 } from "./address.ts";
 import { DecodeError, EncodeError } from "./errors.ts";
 
 /** Reads big-endian fields from a byte range, checking bounds before every read. */
@@ -62,6 +63,14 @@ export class Reader {
     return v;
   }
 
+  /** A 4-byte IPv4 address as dotted-quad text, read without a view of its bytes. */
+  ipv4(what: string): string {
+    this.need(4, what);
+    const s = ipv4ToString(this.buf, this.pos);
+    this.pos += 4;
+    return s;
+  }
+
   /** `n` bytes as a view (no copy). */
   bytes(n: number, what: string): Uint8Array {
     this.need(n, what);
@@ -92,9 +101,14 @@ export class Writer {
     this.pos = start;
   }
 
-  /** A writer over a new buffer of `n` bytes. */
+  /**
+   * A writer over a new buffer of `n` bytes, from Node's buffer pool: a pooled slice costs far
+   * less than a fresh ArrayBuffer per packet. Its bytes are not zeroed; every codec writes each
+   * byte of the length it computed (the round-trip properties check that).
+   */
   static alloc(n: number): Writer {
-    return new Writer(new Uint8Array(n));
+    const pooled = Buffer.allocUnsafe(n);
+    return new Writer(new Uint8Array(pooled.buffer, pooled.byteOffset, n));
   }
 
   u8(v: number): void {
@@ -119,6 +133,12 @@ export class Writer {
     this.buf[this.pos++] = v & 0xff;
   }
 
+  /** A dotted-quad IPv4 address as its 4 bytes, written in place. */
+  ipv4(s: string): void {
+    writeIpv4(s, this.buf, this.pos);
+    this.pos += 4;
+  }
+
   bytes(v: Uint8Array): void {
     this.buf.set(v, this.pos);
     this.pos += v.length;
@@ -139,9 +159,12 @@ export interface Codec<T> {
   encodingLength(v: T): number;
 }
 
-/** Encodes `v` into a new buffer of exactly its length. */
+/**
+ * Encodes `v` into a new buffer of exactly its length: its own, not a pooled slice, since these
+ * small values (Option 82, options) may be kept for a while and must not pin a pool.
+ */
 export function encodeWith<T>(codec: Codec<T>, v: T): Uint8Array {
-  const w = Writer.alloc(codec.encodingLength(v));
+  const w = new Writer(new Uint8Array(codec.encodingLength(v)));
   codec.encode(w, v);
   return w.buf;
 }
@@ -170,12 +193,14 @@ export function text(b: Uint8Array): string {
   return decoder.decode(b);
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
 /** Lower-case hex of bytes, with an optional separator. */
 export function hex(b: Uint8Array, sep = ""): string {
   let s = "";
   for (let i = 0; i < b.length; i++) {
     if (i > 0 && sep) s += sep;
-    s += ((b[i] as number) < 16 ? "0" : "") + (b[i] as number).toString(16);
+    s += HEX[b[i] as number];
   }
   return s;
 }

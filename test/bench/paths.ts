@@ -170,5 +170,7 @@ function v6(): void {
   });
 }
 
-v4();
-v6();
+// BENCH_FAMILY=4 or 6 runs one family only (for a profile of it).
+const only = process.env.BENCH_FAMILY;
+if (only !== "6") v4();
+if (only !== "4") v6();

@@ -1,4 +1,3 @@
-import { ipv4ToBytes, ipv4ToString } from "../address.ts";
 import { type Codec, Reader, Writer } from "../bytes.ts";
 import { DecodeError, EncodeError } from "../errors.ts";
 import { HEADER_LENGTH, MAGIC_COOKIE, MIN_MAX_MESSAGE_SIZE, OPT } from "./codes.ts";
@@ -138,10 +137,10 @@ export const dhcp4: Codec<Dhcp4Message> = {
     const xid = r.u32("xid");
     const secs = r.u16("secs");
     const flags = r.u16("flags");
-    const ciaddr = ipv4ToString(r.bytes(4, "ciaddr"));
-    const yiaddr = ipv4ToString(r.bytes(4, "yiaddr"));
-    const siaddr = ipv4ToString(r.bytes(4, "siaddr"));
-    const giaddr = ipv4ToString(r.bytes(4, "giaddr"));
+    const ciaddr = r.ipv4("ciaddr");
+    const yiaddr = r.ipv4("yiaddr");
+    const siaddr = r.ipv4("siaddr");
+    const giaddr = r.ipv4("giaddr");
     const chaddr = r.bytes(16, "chaddr");
     const snameRaw = r.bytes(SNAME_LENGTH, "sname");
     const fileRaw = r.bytes(FILE_LENGTH, "file");
@@ -185,10 +184,10 @@ export const dhcp4: Codec<Dhcp4Message> = {
     w.u32(m.xid);
     w.u16(m.secs);
     w.u16(m.flags);
-    w.bytes(ipv4ToBytes(m.ciaddr));
-    w.bytes(ipv4ToBytes(m.yiaddr));
-    w.bytes(ipv4ToBytes(m.siaddr));
-    w.bytes(ipv4ToBytes(m.giaddr));
+    w.ipv4(m.ciaddr);
+    w.ipv4(m.yiaddr);
+    w.ipv4(m.siaddr);
+    w.ipv4(m.giaddr);
     writeFixed(w, m.chaddr, 16, "chaddr");
     if (m.sname instanceof Uint8Array) writeFixed(w, m.sname, SNAME_LENGTH, "sname");
     else snameArea.encode(w, m.sname);
