@@ -177,14 +177,22 @@ class KeyTree {
   private readonly root = new Map<unknown, Map<unknown, Map<unknown, Map<unknown, string>>>>();
 
   get(a: unknown, b: unknown, c: unknown, d: unknown, make: () => string): string {
-    let m1 = this.root.get(a);
-    if (!m1) this.root.set(a, (m1 = new Map()));
-    let m2 = m1.get(b);
-    if (!m2) m1.set(b, (m2 = new Map()));
-    let m3 = m2.get(c);
-    if (!m3) m2.set(c, (m3 = new Map()));
-    let key = m3.get(d);
-    if (key === undefined) m3.set(d, (key = make()));
+    const leaf = child(child(child(this.root, a), b), c);
+    let key = leaf.get(d);
+    if (key === undefined) {
+      key = make();
+      leaf.set(d, key);
+    }
     return key;
   }
+}
+
+/** The map under `key`, made when missing. */
+function child<V>(m: Map<unknown, Map<unknown, V>>, key: unknown): Map<unknown, V> {
+  let c = m.get(key);
+  if (!c) {
+    c = new Map();
+    m.set(key, c);
+  }
+  return c;
 }

@@ -14,9 +14,16 @@ export type Link =
 /** The access side. */
 export const ACCESS: Link = { side: "access" };
 
-/** The backend link of a VRF. */
+const vrfLinks = new Map<string, Link>();
+
+/** The backend link of a VRF (one object per VRF, made once). */
 export function vrfLink(vrf: string): Link {
-  return { side: "vrf", vrf };
+  let link = vrfLinks.get(vrf);
+  if (!link) {
+    link = { side: "vrf", vrf };
+    vrfLinks.set(vrf, link);
+  }
+  return link;
 }
 
 /**

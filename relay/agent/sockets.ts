@@ -1,4 +1,6 @@
 import { createSocket, type Socket } from "node:dgram";
+import { lookup } from "node:dns";
+import { isIP } from "node:net";
 import { type NetworkInterfaceInfo, networkInterfaces } from "node:os";
 import { ipv4ToBytes, ipv6ToBytes } from "../codec/address.ts";
 import { type Link, linkName, type Transport } from "./links.ts";
@@ -77,6 +79,7 @@ export async function adoptSockets(
         type: spec.family === 4 ? "udp4" : "udp6",
         recvBufferSize: o.bufferBytes,
         sendBufferSize: o.bufferBytes,
+        lookup: literalLookup,
       });
       socket.on("error", (err) => o.onError(spec, err));
       await new Promise<void>((resolve, reject) => {
@@ -93,6 +96,18 @@ export async function adoptSockets(
   );
 }
 
+/**
+ * dgram's address lookup for the relay's sends. Every destination is an address literal (servers
+ * are resolved at start), which dns.lookup would hand back a tick later; this hands it back at
+ * once, so a datagram leaves within send(). Anything else still goes through dns.lookup.
+ */
+const literalLookup = ((hostname: string, family: number, callback: LookupCallback) => {
+  const literal = isIP(hostname.replace(/%.*$/, ""));
+  if (literal) callback(null, hostname, literal);
+  else lookup(hostname, family, callback);
+}) as unknown as typeof lookup;
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
 /** Delivers every datagram of `sockets` to `receive` with the link it came in on. */
 export function listen(sockets: readonly LinkSocket[], receive: Receive): void {
   for (const s of sockets) s.socket.on("message", (msg, rinfo) => receive(msg, rinfo.address, s.link));
@@ -100,14 +115,18 @@ export function listen(sockets: readonly LinkSocket[], receive: Receive): void {
 
 /** Sends through the socket of the link named, so a datagram leaves by that link's interface only. */
 export class SocketTransport implements Transport {
-  private readonly byLink = new Map<string, LinkSocket>();
+  private access?: LinkSocket;
+  private readonly byVrf = new Map<string, LinkSocket>();
 
   constructor(sockets: readonly LinkSocket[]) {
-    for (const s of sockets) if (s.link.side !== "unknown") this.byLink.set(linkName(s.link), s);
+    for (const s of sockets) {
+      if (s.link.side === "access") this.access = s;
+      else if (s.link.side === "vrf") this.byVrf.set(s.link.vrf, s);
+    }
   }
 
   send(bytes: Uint8Array, port: number, address: string, via: Link, done: (err?: Error) => void): void {
-    const s = this.byLink.get(linkName(via));
+    const s = via.side === "access" ? this.access : via.side === "vrf" ? this.byVrf.get(via.vrf) : undefined;
     if (!s) {
       done(new Error(`no socket on ${linkName(via)}`));
       return;

@@ -86,10 +86,10 @@ describe("the DORA load generator", () => {
     const request = s.sent
       .map(decodeDhcp4)
       .find((m) => messageType(m) === MSG.REQUEST && m.xid === discover.xid);
-    expect(request).toBeDefined();
-    expect([...(getOption(request!, OPT.requestedAddress) ?? [])]).toEqual([10, 0, 0, 1]);
-    expect([...(getOption(request!, OPT.serverId) ?? [])]).toEqual([10, 0, 0, 1]);
-    expect(request!.ciaddr).toBe("0.0.0.0");
+    if (!request) throw new Error("no REQUEST with the DISCOVER's xid");
+    expect([...(getOption(request, OPT.requestedAddress) ?? [])]).toEqual([10, 0, 0, 1]);
+    expect([...(getOption(request, OPT.serverId) ?? [])]).toEqual([10, 0, 0, 1]);
+    expect(request.ciaddr).toBe("0.0.0.0");
   });
 
   it("runs rate x seconds exchanges and times each half", async () => {

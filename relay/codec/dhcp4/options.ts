@@ -16,18 +16,19 @@ function areas(m: Dhcp4Message): OptionArea[] {
  * or undefined when the message does not carry it.
  */
 export function getOption(m: Dhcp4Message, code: number): Uint8Array | undefined {
+  // The common case, one instance in the options field, allocates nothing.
   let found: Uint8Array | undefined;
   let parts = 0;
-  const chunks: Uint8Array[] = [];
-  for (const area of areas(m)) {
-    for (const o of area.options) {
-      if (o.code !== code) continue;
-      chunks.push(o.data);
-      found = o.data;
-      parts++;
-    }
+  for (const o of m.options.options) {
+    if (o.code !== code) continue;
+    found = o.data;
+    parts++;
   }
-  if (parts <= 1) return found;
+  const overloaded = !(m.file instanceof Uint8Array) || !(m.sname instanceof Uint8Array);
+  if (parts <= 1 && !overloaded) return found;
+  const chunks: Uint8Array[] = [];
+  for (const area of areas(m)) for (const o of area.options) if (o.code === code) chunks.push(o.data);
+  if (chunks.length <= 1) return chunks[0];
   const joined = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;
   for (const c of chunks) {
