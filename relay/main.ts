@@ -6,7 +6,7 @@ import { Health } from "./agent/health.ts";
 import { serveHttp } from "./agent/http.ts";
 import { ACCESS, type Link, vrfLink } from "./agent/links.ts";
 import { PolicySource } from "./agent/policy-source.ts";
-import { startProfile } from "./agent/profile.ts";
+import { applyV8Flags, startProfile } from "./agent/profile.ts";
 import { Relay4 } from "./agent/relay4.ts";
 import { Relay6 } from "./agent/relay6.ts";
 import { type ResolvedVrf, resolveServers } from "./agent/resolve.ts";
@@ -81,6 +81,7 @@ async function main(): Promise<void> {
   );
   process.on("SIGHUP", () => void policy.reload());
   const stopSummaries = logSummaries(counters, log);
+  applyV8Flags(process.env.DHCPLAB_V8_FLAGS, log);
   const stopProfile = await startProfile(process.env.DHCPLAB_CPU_PROFILE, log);
   const stop = async () => {
     log.info("stopping");

@@ -54,8 +54,12 @@ export function perfdhcpCommand(o: LoadOptions, relayIpv4: string): string[] {
     : ["perfdhcp", "-6", "-x", "t", "-l", "eth0", ...common];
 }
 
-/** The clients engine's command line (in the relay's image); DHCPv4 only. */
-export function loadgenCommand(o: LoadOptions): string[] {
+/**
+ * The clients engine's command line (in the relay's image); DHCPv4 only. Its requests go to the
+ * limited broadcast, as a client's do, or to `to` (a server's address, for a baseline without
+ * a relay: Kea's UDP sockets hear no broadcasts).
+ */
+export function loadgenCommand(o: LoadOptions, to?: string): string[] {
   if (o.family !== 4) {
     throw new Error(
       "the clients engine speaks DHCPv4; for DHCPv6 use perfdhcp, which already sends as a client on the link",
@@ -72,6 +76,7 @@ export function loadgenCommand(o: LoadOptions): string[] {
     String(o.rate),
     "--duration",
     String(o.duration),
+    ...(to ? ["--to", to] : []),
   ];
 }
 

@@ -1,5 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import { Session } from "node:inspector";
+import { setFlagsFromString } from "node:v8";
 import type { Logger } from "pino";
 
 /**
@@ -25,4 +26,14 @@ export async function startProfile(
     const { profile } = (await post("Profiler.stop")) as { profile: unknown };
     await writeFile(file, JSON.stringify(profile));
   };
+}
+
+/**
+ * With DHCPLAB_V8_FLAGS="--trace-deopt ..." the relay sets V8 flags at start, for diagnosis
+ * (NODE_OPTIONS refuses V8 flags); what they print goes to the relay's log.
+ */
+export function applyV8Flags(flags: string | undefined, log: Logger): void {
+  if (!flags) return;
+  setFlagsFromString(flags);
+  log.warn({ flags }, "V8 flags set for diagnosis");
 }

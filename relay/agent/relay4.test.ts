@@ -437,4 +437,26 @@ describe("DHCPv4 path", () => {
     expect(relay.inFlightCount).toBe(1);
     expect(counters.get("dhcplab_relay_inflight_evictions_total", { family: 4, why: "expired" })).toBe(1);
   });
+
+  it("forgets a transaction at its ACK when the VRF has one server; a late copy is then unknown", () => {
+    const req = relayedDiscover();
+    fromServer(offerFor(req, MSG.OFFER));
+    expect(relay.inFlightCount).toBe(1);
+    fromServer(offerFor(req, MSG.ACK));
+    expect(relay.inFlightCount).toBe(0);
+    transport.take();
+    fromServer(offerFor(req, MSG.ACK));
+    expect(transport.sent).toHaveLength(0);
+    expect(drops("unknown-transaction")).toBe(1);
+    expect(counters.sum("dhcplab_relay_inflight_evictions_total")).toBe(0);
+  });
+
+  it("keeps it where another server of the VRF may still answer (BLUE has two)", () => {
+    fromClient(withMac(dhclientDiscover(), [0, 0xbb, 1, 0, 0, 1]));
+    const [req] = transport.take();
+    fromServer(offerFor(req?.bytes ?? new Uint8Array(), MSG.ACK), BLUE_SERVER, BLUE);
+    expect(transport.take()).toHaveLength(1);
+    fromServer(offerFor(req?.bytes ?? new Uint8Array(), MSG.ACK), "10.213.3.11", BLUE);
+    expect(transport.take()).toHaveLength(1);
+  });
 });

@@ -274,6 +274,11 @@ export class Relay4 {
       address = LIMITED_BROADCAST;
     }
     const bytes = encodeDhcp4(m, { maxSize: Number.POSITIVE_INFINITY });
+    // An ACK or NAK ends the transaction (RFC 2131 §3.1); with one server no other reply can
+    // come, so the relay forgets it now rather than holding it for the TTL.
+    if ((mt === MSG.ACK || mt === MSG.NAK) && this.vrfs.get(t.vrf)?.servers.length === 1) {
+      this.inFlight.delete(key(m));
+    }
     this.sender.send(bytes, port, address, ACCESS, {
       vrf: t.vrf,
       type: messageTypeName(mt),

@@ -339,3 +339,49 @@ describe("DHCPv6 servers reached through ff02::1:2 on their link", () => {
     expect(transport.take()[0]).toMatchObject({ port: 546, address: PEER });
   });
 });
+
+describe("DHCPv6 transactions end at their REPLY", () => {
+  const asReply = (r: Dhcp6RelayMessage) => {
+    for (const o of r.options) if ("message" in o && !isRelay(o.message)) o.message.type = MSG6.REPLY;
+  };
+
+  it("forgets one at the REPLY of a VRF's only server; a late copy is then unknown", () => {
+    const transport = new FakeTransport();
+    const counters = new Counters();
+    const policy = policyWith();
+    const relay = new Relay6({
+      vrfs: [{ name: "RED", link: "fd00:10::1", servers: [RED_SERVER] }],
+      policy: () => policy,
+      transport,
+      counters,
+      log: quietLog,
+    });
+    relay.handle(solicit(), PEER, ACCESS);
+    const [forw] = transport.take();
+    relay.handle(replyTo(forw?.bytes ?? new Uint8Array()), RED_SERVER, RED);
+    expect(relay.inFlightCount).toBe(1);
+    relay.handle(replyTo(forw?.bytes ?? new Uint8Array(), asReply), RED_SERVER, RED);
+    expect(relay.inFlightCount).toBe(0);
+    expect(transport.take()).toHaveLength(2);
+    relay.handle(replyTo(forw?.bytes ?? new Uint8Array(), asReply), RED_SERVER, RED);
+    expect(transport.take()).toHaveLength(0);
+    expect(counters.get("dhcplab_relay_drops_total", { family: 6, reason: "unknown-transaction" })).toBe(1);
+  });
+
+  it("keeps it when the servers are a multicast group, where several may answer", () => {
+    const transport = new FakeTransport();
+    const policy = policyWith();
+    const relay = new Relay6({
+      vrfs: [{ name: "RED", link: "fd00:10::1", servers: ["ff02::1:2%eth1"] }],
+      policy: () => policy,
+      transport,
+      counters: new Counters(),
+      log: quietLog,
+    });
+    relay.handle(solicit(), PEER, ACCESS);
+    const [forw] = transport.take();
+    relay.handle(replyTo(forw?.bytes ?? new Uint8Array(), asReply), "fe80::a%eth1", RED);
+    relay.handle(replyTo(forw?.bytes ?? new Uint8Array(), asReply), "fe80::b%eth1", RED);
+    expect(transport.take()).toHaveLength(2);
+  });
+});

@@ -224,12 +224,22 @@ export class Relay6 {
     // when the peer is itself a relay.
     const port = inner.type === MSG6.RELAY_REPL ? 547 : 546;
     const type = messageType6Name(inner.type);
+    // A REPLY ends the exchange (RFC 8415 §18.3); from a VRF's only server (not a multicast
+    // group, where several may answer) no other reply can come: forget it now, not after the TTL.
+    if (client.type === MSG6.REPLY && this.singleServer(vrfName)) {
+      this.inFlight.delete(key(m.peerAddress, client.transactionId));
+    }
     this.sender.send(innerBytes, port, m.peerAddress, ACCESS, {
       vrf: t.vrf,
       type: type,
       direction: "to-client",
     });
     return undefined;
+  }
+
+  private singleServer(vrfName: string): boolean {
+    const servers = this.vrfs.get(vrfName)?.servers ?? [];
+    return servers.length === 1 && !(servers[0] as string).toLowerCase().startsWith("ff");
   }
 
   /** What the policy matches on, from the client's message and any downstream relay's options. */

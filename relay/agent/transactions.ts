@@ -43,6 +43,11 @@ export class Transactions<T> {
     return e.value;
   }
 
+  /** Forgets a transaction that is over (its final reply relayed): it is no eviction. */
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
   get size(): number {
     return this.entries.size;
   }

@@ -183,13 +183,36 @@ export function checkLength(n: number, bits: 8 | 16, what: string): void {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: false });
 
+/** Up to this length, ASCII is converted in JavaScript: no call into the engine's encoder. */
+const SHORT = 64;
+
 /** UTF-8 bytes of a string. */
 export function utf8(s: string): Uint8Array {
+  // Short ASCII (Circuit-IDs, MACs) into a small array V8 keeps on its own heap.
+  if (s.length <= SHORT) {
+    const out = new Uint8Array(s.length);
+    let i = 0;
+    for (; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) break;
+      out[i] = c;
+    }
+    if (i === s.length) return out;
+  }
   return encoder.encode(s);
 }
 
 /** A string from bytes (invalid UTF-8 becomes U+FFFD: logs and matchers never throw). */
 export function text(b: Uint8Array): string {
+  if (b.length <= SHORT) {
+    let s = "";
+    for (let i = 0; i < b.length; i++) {
+      const c = b[i] as number;
+      if (c > 0x7f) return decoder.decode(b);
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
   return decoder.decode(b);
 }
 

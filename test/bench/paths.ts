@@ -31,12 +31,23 @@ class LastSent implements Transport {
   }
 }
 
-function timeIt(label: string, step: (i: number) => number): void {
-  // Warm up (JIT), then measure.
-  for (let i = 0; i < 5000; i++) step(i);
-  let inside = 0;
-  for (let i = 0; i < EXCHANGES; i++) inside += step(i);
-  const us = (inside * 1000) / EXCHANGES;
+/** One client's exchange as the relay sees it: its request (sent twice) and the server's two replies. */
+interface Script {
+  request: Uint8Array;
+  first: Uint8Array;
+  second: Uint8Array;
+}
+
+/**
+ * Runs every client's exchange through `exchange` over and over (each client keeps its
+ * transaction id, so the relay's state stays the size of the population), and prints the time
+ * per exchange. The scripts are made before the clock starts: only the relay's work is timed.
+ */
+function timeIt(label: string, scripts: Script[], exchange: (s: Script) => void): void {
+  for (let i = 0; i < 5000; i++) exchange(scripts[i % scripts.length] as Script);
+  const t0 = performance.now();
+  for (let i = 0; i < EXCHANGES; i++) exchange(scripts[i % scripts.length] as Script);
+  const us = ((performance.now() - t0) * 1000) / EXCHANGES;
   const mem = process.memoryUsage();
   console.log(
     `${label}: ${us.toFixed(2)} µs per exchange in the relay (${(1e6 / us).toFixed(0)} exchanges/s on one core), heap ${(mem.heapUsed / 2 ** 20).toFixed(1)} MiB`,
@@ -83,22 +94,19 @@ function v4(): void {
     return encodeDhcp4(m, { maxSize: 1500 });
   };
   const red = vrfLink("RED");
-  timeIt("DHCPv4 DORA", (i) => {
-    const m = discovers[i % CLIENTS] as ReturnType<typeof decodeDhcp4>;
-    m.xid = i;
-    const discover = encodeDhcp4(m, { maxSize: 1500 });
-    let t = performance.now();
-    relay.handle(discover, "0.0.0.0", ACCESS);
-    let inside = performance.now() - t;
-    const offer = reply(transport.last, MSG.OFFER);
-    t = performance.now();
-    relay.handle(offer, "10.213.2.10", red);
-    relay.handle(discover, "0.0.0.0", ACCESS);
-    inside += performance.now() - t;
-    const ack = reply(transport.last, MSG.ACK);
-    t = performance.now();
-    relay.handle(ack, "10.213.2.10", red);
-    return inside + performance.now() - t;
+  const scripts = discovers.map((m, client) => {
+    m.xid = client;
+    const request = encodeDhcp4(m, { maxSize: 1500 });
+    relay.handle(request, "0.0.0.0", ACCESS);
+    const first = reply(transport.last, MSG.OFFER);
+    relay.handle(request, "0.0.0.0", ACCESS);
+    return { request, first, second: reply(transport.last, MSG.ACK) };
+  });
+  timeIt("DHCPv4 DORA", scripts, (s) => {
+    relay.handle(s.request, "0.0.0.0", ACCESS);
+    relay.handle(s.first, "10.213.2.10", red);
+    relay.handle(s.request, "0.0.0.0", ACCESS);
+    relay.handle(s.second, "10.213.2.10", red);
   });
 }
 
@@ -151,22 +159,19 @@ function v6(): void {
   };
   const red = vrfLink("RED");
   const peer = "fe80::2aa:1ff:fe00:1%eth0";
-  timeIt("DHCPv6 SARR", (i) => {
-    const s = solicits[i % CLIENTS] as Dhcp6ClientMessage;
-    s.transactionId = i & 0xffffff;
-    const solicit = encodeDhcp6(s);
-    let t = performance.now();
-    relay.handle(solicit, peer, ACCESS);
-    let inside = performance.now() - t;
-    const advertise = reply(transport.last, MSG6.ADVERTISE);
-    t = performance.now();
-    relay.handle(advertise, server, red);
-    relay.handle(solicit, peer, ACCESS);
-    inside += performance.now() - t;
-    const r = reply(transport.last, MSG6.REPLY);
-    t = performance.now();
-    relay.handle(r, server, red);
-    return inside + performance.now() - t;
+  const scripts = solicits.map((m, client) => {
+    m.transactionId = client;
+    const request = encodeDhcp6(m);
+    relay.handle(request, peer, ACCESS);
+    const first = reply(transport.last, MSG6.ADVERTISE);
+    relay.handle(request, peer, ACCESS);
+    return { request, first, second: reply(transport.last, MSG6.REPLY) };
+  });
+  timeIt("DHCPv6 SARR", scripts, (s) => {
+    relay.handle(s.request, peer, ACCESS);
+    relay.handle(s.first, server, red);
+    relay.handle(s.request, peer, ACCESS);
+    relay.handle(s.second, server, red);
   });
 }
 

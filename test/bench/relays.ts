@@ -1,13 +1,23 @@
 // `npm run bench`: dhcplab's relay against isc-dhcp-relay and against no relay at all, side
-// by side on one lab, DHCPv4 DORA and DHCPv6 SARR, at a ladder of rates. Writes
-// bench-results/<date>/report.json, report.md and chart.svg. Prints figures; asserts nothing.
+// by side on one lab, DHCPv4 DORA and DHCPv6 SARR, at a ladder of rates, every path on the
+// first hop: DHCPv4 from the clients engine (clients as on the wire: broadcast, giaddr 0),
+// DHCPv6 from perfdhcp (a client on the link). Then a soak: each relay at its ceiling for
+// BENCH_SOAK_SECONDS with its resident memory sampled. Writes bench-results/<date>/report.json,
+// report.md and chart.svg. Prints figures; asserts nothing.
 //
 // BENCH_RATES (default 250,500,1000,2000,4000,8000), BENCH_SECONDS per run (5),
-// BENCH_REPEATS (3), BENCH_CLIENTS (100) change the run.
+// BENCH_REPEATS (3), BENCH_CLIENTS (100), BENCH_SOAK_SECONDS (60; 0: none) and BENCH_V4_ENGINE
+// (clients, or perfdhcp for the relay's takeover path) change the run.
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import { perfdhcpCommand, WAIT_FOR_LINK } from "../../orchestrator/docker/clients.ts";
+import {
+  type LoadEngine,
+  loadgenCommand,
+  parseLoadgen,
+  perfdhcpCommand,
+  WAIT_FOR_LINK,
+} from "../../orchestrator/docker/clients.ts";
 import { dockerClient, exec, runToCompletion } from "../../orchestrator/docker/engine.ts";
 import { allowOnBridge, bridgeName } from "../../orchestrator/docker/firewall.ts";
 import { ensureImages, tagsOf } from "../../orchestrator/docker/images.ts";
@@ -27,6 +37,8 @@ const SECONDS = Number(env("BENCH_SECONDS", "5"));
 const REPEATS = Number(env("BENCH_REPEATS", "3"));
 // 100 clients fit the pools of the subnets Kea gets for perfdhcp's own giaddr (108 addresses).
 const CLIENTS = Number(env("BENCH_CLIENTS", "100"));
+const SOAK_SECONDS = Number(env("BENCH_SOAK_SECONDS", "60"));
+const V4_ENGINE = env("BENCH_V4_ENGINE", "clients") as LoadEngine;
 /** ISC's own criterion: the highest rate with drops under 2.5 %. */
 const DROP_LIMIT = 2.5;
 
@@ -45,9 +57,25 @@ export interface Run {
   dropPercent: number;
   avgDelayMs: number;
   maxDelayMs: number;
+  /** Percentiles of each half of the exchange, summed (DISCOVER-OFFER + REQUEST-ACK). */
+  p50Ms?: number;
+  p90Ms?: number;
+  p99Ms?: number;
   /** CPU time of the relay's container per completed exchange (none for direct). */
   cpuMicrosPerExchange?: number;
   peakMemoryMiB?: number;
+}
+
+/** A relay at its ceiling for a while: its resident memory over time. */
+export interface Soak {
+  path: Exclude<PathName, "direct">;
+  family: 4 | 6;
+  rate: number;
+  seconds: number;
+  achievedRate: number;
+  dropPercent: number;
+  /** [seconds since start, resident MiB] every 5 s. */
+  rssMiB: [number, number][];
 }
 
 const docker = dockerClient();
@@ -174,6 +202,7 @@ async function main(): Promise<void> {
     }
     log(`idle CPU: ${[...idleNanosPerMs.values()].map((v) => `${(v / 1000).toFixed(1)} ms/s`).join(", ")}`);
     const runs: Run[] = [];
+    const soaks: Soak[] = [];
     for (const family of [4, 6] as const) {
       const stopped = new Set<PathName>();
       for (const rate of RATES) {
@@ -193,6 +222,7 @@ async function main(): Promise<void> {
               target:
                 path === "direct" ? kea.ipv4 : path === "dhcplab" ? lab.plan.access.relay.ipv4 : isc.access,
               network: path === "direct" ? blue.network : lab.plan.access.network,
+              relayImage: images.relay,
             });
             runs.push(run);
             log(
@@ -210,6 +240,30 @@ async function main(): Promise<void> {
         }
         if (PATHS.every((p) => stopped.has(p))) break;
       }
+      if (SOAK_SECONDS > 0) {
+        for (const path of ["dhcplab", "isc-dhcp-relay"] as const) {
+          const rate = ceilingOf(runs, path, family);
+          for (const [p, id] of Object.entries(relays)) {
+            const c = docker.getContainer(id);
+            const paused = (await c.inspect()).State.Paused;
+            if (p === path && paused) await c.unpause();
+            if (p !== path && !paused) await c.pause();
+          }
+          const soak = await soakRelay(path, relays[path], family, rate, (seconds) =>
+            measure(running, images.client, path, family, rate, 0, {
+              relayId: relays[path],
+              target: path === "dhcplab" ? lab.plan.access.relay.ipv4 : isc.access,
+              network: lab.plan.access.network,
+              relayImage: images.relay,
+              seconds,
+            }),
+          );
+          soaks.push(soak);
+          log(
+            `v${family} ${path} soak at ${rate}/s for ${SOAK_SECONDS} s: ${soak.achievedRate.toFixed(0)}/s, RSS ${soak.rssMiB.map(([, m]) => m.toFixed(1)).join(" ")} MiB`,
+          );
+        }
+      }
     }
     for (const id of Object.values(relays)) {
       const c = docker.getContainer(id);
@@ -219,8 +273,16 @@ async function main(): Promise<void> {
     const dir = join(ROOT, "bench-results", date);
     await mkdir(dir, { recursive: true });
     const machine = `${cpus().length} cores (${cpus()[0]?.model ?? "unknown"}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`;
-    const report = summarise(runs, { date, machine, seconds: SECONDS, repeats: REPEATS, clients: CLIENTS });
-    await writeFile(join(dir, "report.json"), `${JSON.stringify({ ...report, runs }, null, 2)}\n`);
+    const report = summarise(runs, {
+      date,
+      machine,
+      seconds: SECONDS,
+      repeats: REPEATS,
+      clients: CLIENTS,
+      v4Engine: V4_ENGINE,
+      soaks,
+    });
+    await writeFile(join(dir, "report.json"), `${JSON.stringify({ ...report, runs, soaks }, null, 2)}\n`);
     await writeFile(join(dir, "report.md"), renderMarkdown(report));
     await writeFile(join(dir, "chart.svg"), await renderChart(report));
     console.log(renderMarkdown(report));
@@ -255,6 +317,59 @@ async function addSubnets4(
   if (set.result !== 0) throw new Error(`config-set: ${set.text}`);
 }
 
+/** The highest offered rate at which `path`'s median drops stayed under the limit (else the lowest). */
+function ceilingOf(runs: Run[], path: PathName, family: 4 | 6): number {
+  const rates = [...new Set(runs.filter((r) => r.path === path && r.family === family).map((r) => r.rate))];
+  const ok = rates.filter(
+    (rate) =>
+      median(
+        runs
+          .filter((r) => r.path === path && r.family === family && r.rate === rate)
+          .map((r) => r.dropPercent),
+      ) < DROP_LIMIT,
+  );
+  return ok.length > 0 ? Math.max(...ok) : Math.min(...rates);
+}
+
+/**
+ * One long run at `rate` through a relay, its resident memory sampled every 5 s from the host's
+ * process table (docker top: nothing runs inside the relay's container to measure it).
+ */
+async function soakRelay(
+  path: Exclude<PathName, "direct">,
+  id: string,
+  family: 4 | 6,
+  rate: number,
+  run: (seconds: number) => Promise<Run>,
+): Promise<Soak> {
+  const rssMiB: [number, number][] = [];
+  const t0 = performance.now();
+  let running = true;
+  const sampler = (async () => {
+    while (running) {
+      const top = (await docker.getContainer(id).top({ ps_args: "-o pid,rss" })) as {
+        Processes?: string[][];
+      };
+      // Every process of the container: dhcplab's node, or dhcrelay's two.
+      const kib = (top.Processes ?? []).reduce((n, p) => n + Number(p[1] ?? 0), 0);
+      rssMiB.push([Math.round((performance.now() - t0) / 1000), kib / 1024]);
+      await sleep(5000);
+    }
+  })();
+  const r = await run(SOAK_SECONDS);
+  running = false;
+  await sampler;
+  return {
+    path,
+    family,
+    rate,
+    seconds: SOAK_SECONDS,
+    achievedRate: r.achievedRate,
+    dropPercent: r.dropPercent,
+    rssMiB,
+  };
+}
+
 /** Runs a command in a short-lived container that shares `containerId`'s network namespace. */
 async function helper(containerId: string, image: string, cmd: string[]): Promise<void> {
   const r = await runToCompletion(docker, {
@@ -287,10 +402,14 @@ async function measure(
   family: 4 | 6,
   rate: number,
   repeat: number,
-  o: { relayId?: string; target: string; network: string },
+  o: { relayId?: string; target: string; network: string; relayImage: string; seconds?: number },
 ): Promise<Run> {
   const mac = family === 4 ? "00:bb:01:20:00:00" : "00:bb:02:20:00:00";
-  const cmd = perfdhcpCommand({ mac, family, clients: CLIENTS, rate, duration: SECONDS }, o.target);
+  const load = { mac, family, clients: CLIENTS, rate, duration: o.seconds ?? SECONDS };
+  const clientsEngine = family === 4 && V4_ENGINE === "clients";
+  const cmd = clientsEngine
+    ? loadgenCommand(load, path === "direct" ? o.target : undefined)
+    : perfdhcpCommand(load, o.target);
   let peak = 0;
   let sampling = o.relayId !== undefined;
   const sampler = (async () => {
@@ -303,16 +422,23 @@ async function measure(
     const cpuBefore = o.relayId ? await cpuNanos(o.relayId) : 0;
     const t0 = performance.now();
     const { output } = await runToCompletion(docker, {
-      Image: image,
-      Cmd: ["sh", "-c", `${WAIT_FOR_LINK} exec ${cmd.join(" ")}`],
       Labels: { [LABEL.managed]: "true", [LABEL.lab]: lab.name, [LABEL.role]: "client" },
       HostConfig: { NetworkMode: o.network },
+      // The clients engine is Node, in the relay's image; perfdhcp is in the client image.
+      ...(clientsEngine
+        ? { Image: o.relayImage, Entrypoint: [cmd[0] ?? "node"], Cmd: cmd.slice(1) }
+        : { Image: image, Cmd: ["sh", "-c", `${WAIT_FOR_LINK} exec ${cmd.join(" ")}`] }),
     });
     const cpuAfter = o.relayId ? await cpuNanos(o.relayId) : 0;
     const idle = o.relayId ? (idleNanosPerMs.get(o.relayId) ?? 0) * (performance.now() - t0) : 0;
     sampling = false;
     await sampler;
-    const report: PerfdhcpReport = parsePerfdhcp(output);
+    const report: PerfdhcpReport = clientsEngine ? parseLoadgen(output) : parsePerfdhcp(output);
+    const seconds = o.seconds ?? SECONDS;
+    const sumOf = (f: (e: PerfdhcpReport["exchanges"][number]) => number | undefined) => {
+      const xs = report.exchanges.map(f);
+      return xs.every((x) => x !== undefined) ? xs.reduce((a: number, b) => a + (b ?? 0), 0) : undefined;
+    };
     const first = report.exchanges[0];
     const done = completed(report);
     const sent = first?.sent ?? 0;
@@ -323,12 +449,15 @@ async function measure(
       family,
       rate,
       repeat,
-      achievedRate: done / SECONDS,
+      achievedRate: done / seconds,
       sent,
       completed: done,
       dropPercent: attempted > 0 ? (100 * lost) / attempted : 100,
       avgDelayMs: report.exchanges.reduce((n, e) => n + e.avgDelayMs, 0),
       maxDelayMs: report.exchanges.reduce((n, e) => n + e.maxDelayMs, 0),
+      p50Ms: sumOf((e) => e.p50Ms),
+      p90Ms: sumOf((e) => e.p90Ms),
+      p99Ms: sumOf((e) => e.p99Ms),
       ...(o.relayId && done > 0
         ? {
             cpuMicrosPerExchange: Math.max(0, cpuAfter - cpuBefore - idle) / 1000 / done,
@@ -355,6 +484,9 @@ export interface Report {
   seconds: number;
   repeats: number;
   clients: number;
+  /** The DHCPv4 load generator: clients (first hop) or perfdhcp (a relay itself). */
+  v4Engine: LoadEngine;
+  soaks: Soak[];
   rows: {
     path: PathName;
     family: 4 | 6;
@@ -363,6 +495,9 @@ export interface Report {
     dropPercent: number;
     avgDelayMs: number;
     maxDelayMs: number;
+    p50Ms?: number;
+    p90Ms?: number;
+    p99Ms?: number;
     cpuMicrosPerExchange?: number;
     peakMemoryMiB?: number;
   }[];
@@ -374,6 +509,11 @@ export interface Report {
     ceilingVsDirect: number;
     /** dhcplab's added average delay over direct at half of dhcplab's ceiling, ms. */
     addedDelayMs?: number;
+    /** The same for the p50 and p99 delays. */
+    addedP50Ms?: number;
+    addedP99Ms?: number;
+    /** Where those were measured. */
+    halfRate?: number;
     /** dhcplab's CPU per exchange / isc-dhcp-relay's, over the rates both sustained. */
     cpuVsIsc?: number;
   }[];
@@ -398,6 +538,9 @@ function summarise(runs: Run[], meta: Omit<Report, "rows" | "ratios">): Report {
           dropPercent: m((r) => r.dropPercent) ?? 100,
           avgDelayMs: m((r) => r.avgDelayMs) ?? 0,
           maxDelayMs: m((r) => r.maxDelayMs) ?? 0,
+          p50Ms: m((r) => r.p50Ms),
+          p90Ms: m((r) => r.p90Ms),
+          p99Ms: m((r) => r.p99Ms),
           cpuMicrosPerExchange: m((r) => r.cpuMicrosPerExchange),
           peakMemoryMiB: m((r) => r.peakMemoryMiB),
         });
@@ -440,7 +583,18 @@ function summarise(runs: Run[], meta: Omit<Report, "rows" | "ratios">): Report {
       family,
       ceiling,
       ceilingVsDirect: ceiling.direct > 0 ? ceiling.dhcplab / ceiling.direct : Number.NaN,
-      ...(d && direct ? { addedDelayMs: d.avgDelayMs - direct.avgDelayMs } : {}),
+      ...(d && direct
+        ? {
+            halfRate: d.rate,
+            addedDelayMs: d.avgDelayMs - direct.avgDelayMs,
+            ...(d.p50Ms !== undefined && direct.p50Ms !== undefined
+              ? { addedP50Ms: d.p50Ms - direct.p50Ms }
+              : {}),
+            ...(d.p99Ms !== undefined && direct.p99Ms !== undefined
+              ? { addedP99Ms: d.p99Ms - direct.p99Ms }
+              : {}),
+          }
+        : {}),
       ...(cpu.length > 0 ? { cpuVsIsc: median(cpu) } : {}),
     };
   });

@@ -5,28 +5,43 @@ import type { PathName, Report } from "./relays.ts";
 const fmt = (x: number | undefined, digits = 1) =>
   x === undefined || Number.isNaN(x) ? "–" : x.toFixed(digits);
 
-/** The report as Markdown: the ratios that matter, then every median. */
+/** The report as Markdown: the ratios that matter, then every median, then the soaks. */
 export function renderMarkdown(r: Report): string {
+  const v4 =
+    r.v4Engine === "clients"
+      ? "DHCPv4 from dhcplab's clients engine (clients as on the wire: broadcast from port 68, giaddr 0), so both relays run their first-hop path"
+      : "DHCPv4 from perfdhcp (itself a relay: dhcplab takes its packets over, isc-dhcp-relay forwards them)";
   const lines = [
     `### Relay benchmark, ${r.date}`,
     "",
-    `Machine: ${r.machine}. perfdhcp with ${r.clients} clients, ${r.seconds} s per run, medians of ${r.repeats} runs, paths alternated (A B C A B C) in one lab.`,
+    `Machine: ${r.machine}. ${v4}; DHCPv6 from perfdhcp (a client on the link). ${r.clients} clients, ${r.seconds} s per run, medians of ${r.repeats} runs, paths alternated (A B C A B C) in one lab.`,
     "",
-    "| family | highest rate < 2.5 % drops: direct / dhcplab / isc-dhcp-relay | dhcplab / direct | dhcplab's added avg delay at half its ceiling | dhcplab's CPU per exchange / isc-dhcp-relay's |",
-    "| --- | --- | --- | --- | --- |",
+    "| family | highest rate < 2.5 % drops: direct / dhcplab / isc-dhcp-relay | dhcplab / direct | dhcplab / isc | added delay at half dhcplab's ceiling: p50 / p99 / avg | dhcplab's CPU per exchange / isc-dhcp-relay's |",
+    "| --- | --- | --- | --- | --- | --- |",
     ...r.ratios.map(
       (x) =>
-        `| DHCPv${x.family} | ${fmt(x.ceiling.direct, 0)} / ${fmt(x.ceiling.dhcplab, 0)} / ${fmt(x.ceiling["isc-dhcp-relay"], 0)} /s | ${fmt(x.ceilingVsDirect, 2)} | ${fmt(x.addedDelayMs, 2)} ms | ${fmt(x.cpuVsIsc, 2)} |`,
+        `| DHCPv${x.family} | ${fmt(x.ceiling.direct, 0)} / ${fmt(x.ceiling.dhcplab, 0)} / ${fmt(x.ceiling["isc-dhcp-relay"], 0)} /s | ${fmt(x.ceilingVsDirect, 2)} | ${fmt(x.ceiling.dhcplab / x.ceiling["isc-dhcp-relay"], 2)} | ${fmt(x.addedP50Ms, 2)} / ${fmt(x.addedP99Ms, 2)} / ${fmt(x.addedDelayMs, 2)} ms at ${fmt(x.halfRate, 0)}/s | ${fmt(x.cpuVsIsc, 2)} |`,
     ),
     "",
-    "| family | path | offered /s | achieved /s | drops % | avg delay ms | max delay ms | CPU µs / exchange | peak memory MiB |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    "| family | path | offered /s | achieved /s | drops % | p50 ms | p90 ms | p99 ms | avg ms | max ms | CPU µs / exchange | peak memory MiB |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ...r.rows.map(
       (x) =>
-        `| v${x.family} | ${x.path} | ${x.rate} | ${fmt(x.achievedRate, 0)} | ${fmt(x.dropPercent, 2)} | ${fmt(x.avgDelayMs, 2)} | ${fmt(x.maxDelayMs, 1)} | ${fmt(x.cpuMicrosPerExchange)} | ${fmt(x.peakMemoryMiB)} |`,
+        `| v${x.family} | ${x.path} | ${x.rate} | ${fmt(x.achievedRate, 0)} | ${fmt(x.dropPercent, 2)} | ${fmt(x.p50Ms, 2)} | ${fmt(x.p90Ms, 2)} | ${fmt(x.p99Ms, 2)} | ${fmt(x.avgDelayMs, 2)} | ${fmt(x.maxDelayMs, 1)} | ${fmt(x.cpuMicrosPerExchange)} | ${fmt(x.peakMemoryMiB)} |`,
     ),
     "",
-    "Delays are the sums of perfdhcp's per-exchange averages (DISCOVER-OFFER + REQUEST-ACK, SOLICIT-ADVERTISE + REQUEST-REPLY); perfdhcp prints no percentiles. CPU is the relay container's cgroup CPU time (user and kernel, less what it spends idle) over completed exchanges; isc-dhcp-relay's DHCPv4 replies are routed back to perfdhcp by its container's kernel (perfdhcp sends as a relay, so isc-dhcp-relay forwards its requests per RFC 3046), which its CPU figure does not include.",
+    ...(r.soaks.length > 0
+      ? [
+          "| family | relay | soak rate /s | seconds | achieved /s | drops % | resident memory MiB, first / last / max sample |",
+          "| --- | --- | --- | --- | --- | --- | --- |",
+          ...r.soaks.map((k) => {
+            const mib = k.rssMiB.map(([, m]) => m);
+            return `| v${k.family} | ${k.path} | ${k.rate} | ${k.seconds} | ${fmt(k.achievedRate, 0)} | ${fmt(k.dropPercent, 2)} | ${fmt(mib[0])} / ${fmt(mib.at(-1))} / ${fmt(Math.max(...mib))} |`;
+          }),
+          "",
+        ]
+      : []),
+    "Delays are per exchange, the two halves summed (DISCOVER-OFFER + REQUEST-ACK, SOLICIT-ADVERTISE + REQUEST-REPLY): each half's percentile from every exchange's timestamps (the clients engine's own, perfdhcp's `-x t`), added. CPU is the relay container's cgroup CPU time (user and kernel, less what it spends idle) over completed exchanges. Resident memory is every process of the relay's container, from the host's process table every 5 s.",
     "",
   ];
   return lines.join("\n");
@@ -49,8 +64,9 @@ export async function renderChart(r: Report): Promise<string> {
     facet: { row: { field: "family", type: "nominal", title: null } },
     spec: {
       hconcat: [
-        { width: 320, height: 200, ...layer("avgDelayMs", "avg delay (ms)") },
-        { width: 320, height: 200, ...layer("dropPercent", "drops (%)") },
+        { width: 260, height: 200, ...layer("p50Ms", "p50 delay (ms)") },
+        { width: 260, height: 200, ...layer("p99Ms", "p99 delay (ms)") },
+        { width: 260, height: 200, ...layer("dropPercent", "drops (%)") },
       ],
     },
   } as unknown as TopLevelSpec;
