@@ -56,10 +56,11 @@ export function perfdhcpCommand(o: LoadOptions, relayIpv4: string): string[] {
 
 /**
  * The clients engine's command line (in the relay's image); DHCPv4 only. Its requests go to the
- * limited broadcast, as a client's do, or to `to` (a server's address, for a baseline without
- * a relay: Kea's UDP sockets hear no broadcasts).
+ * limited broadcast, as a client's do; with `direct`, to that server's address as a relay agent
+ * on its link would send them (giaddr its own address): the baseline without a relay, since Kea
+ * on UDP sockets neither hears broadcasts nor may send them.
  */
-export function loadgenCommand(o: LoadOptions, to?: string): string[] {
+export function loadgenCommand(o: LoadOptions, direct?: string): string[] {
   if (o.family !== 4) {
     throw new Error(
       "the clients engine speaks DHCPv4; for DHCPv6 use perfdhcp, which already sends as a client on the link",
@@ -76,7 +77,7 @@ export function loadgenCommand(o: LoadOptions, to?: string): string[] {
     String(o.rate),
     "--duration",
     String(o.duration),
-    ...(to ? ["--to", to] : []),
+    ...(direct ? ["--to", direct, "--giaddr", "auto"] : []),
   ];
 }
 

@@ -78,6 +78,17 @@ describe("the DORA load generator", () => {
     expect(macs.size).toBe(10);
   });
 
+  it("as a relay agent (a baseline without a relay): giaddr set, hops 1, no broadcast bit", async () => {
+    const clock = new FakeClock();
+    const s = server(clock, { delayMs: 4 });
+    await run(clock, s, { giaddr: "10.213.3.99" });
+    for (const bytes of s.sent) {
+      const m = decodeDhcp4(bytes);
+      expect(m).toMatchObject({ giaddr: "10.213.3.99", hops: 1, flags: 0 });
+    }
+    expect(s.sent.map((b) => messageType(decodeDhcp4(b)))).toContain(MSG.REQUEST);
+  });
+
   it("requests the offered address from the offering server, with the DISCOVER's xid", async () => {
     const clock = new FakeClock();
     const s = server(clock, { delayMs: 4 });

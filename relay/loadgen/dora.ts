@@ -20,6 +20,8 @@ export interface DoraOptions {
   seconds: number;
   /** How long a DISCOVER or REQUEST waits for its reply before it counts as dropped (ms). */
   timeoutMs: number;
+  /** Send as a relay agent with this giaddr (a baseline without a relay), not as clients. */
+  giaddr?: string;
 }
 
 /** What a DORA run did, in the shape perfdhcp's report has in the lab, with percentiles. */
@@ -94,7 +96,7 @@ export function runDora(wire: Wire, o: DoraOptions, clock: Clock = realClock): P
     const type = replyType(m);
     const now = clock.now();
     if (t.phase === "discover" && type === MSG.OFFER) {
-      const req = requestOffered(mac, m.xid, m);
+      const req = requestOffered(mac, m.xid, m, o);
       if (!req) {
         orphans++;
         return;
@@ -126,7 +128,7 @@ export function runDora(wire: Wire, o: DoraOptions, clock: Clock = realClock): P
         nextXid = (nextXid + 1) >>> 0;
         inFlight.set(xid, { client, phase: "discover", sentAt: now });
         discoverOffer.started();
-        wire.send(discover(macs[client] as Uint8Array, xid));
+        wire.send(discover(macs[client] as Uint8Array, xid, o));
       }
       // Map order is insertion order, not send order (a REQUEST restarts the clock): scan all.
       for (const [xid, t] of inFlight) {

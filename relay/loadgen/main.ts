@@ -1,4 +1,5 @@
 import { createSocket } from "node:dgram";
+import { networkInterfaces } from "node:os";
 import { parseArgs } from "node:util";
 import { runDora, type Wire } from "./dora.ts";
 
@@ -15,6 +16,9 @@ const { values } = parseArgs({
     "timeout-ms": { type: "string", default: "2000" },
     // Where DISCOVERs go: the limited broadcast, as a client with no address sends them.
     to: { type: "string", default: "255.255.255.255" },
+    // As a relay agent on the server's link: giaddr this address ("auto": the container's own),
+    // from and to port 67. A baseline without a relay, for servers that hear no broadcasts.
+    giaddr: { type: "string" },
   },
 });
 
@@ -33,17 +37,19 @@ async function main(): Promise<void> {
     rate: positive("rate", values.rate),
     seconds: positive("duration", values.duration),
     timeoutMs: positive("timeout-ms", values["timeout-ms"]),
+    giaddr: values.giaddr === "auto" ? ownIpv4() : values.giaddr,
   };
 
-  // 2. The clients' port: 68, broadcast allowed, buffers for a second of replies.
+  // 2. The clients' port 68 (a relay's 67), broadcast allowed, buffers for a second of replies.
   const socket = createSocket({ type: "udp4", recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
   await new Promise<void>((resolve, reject) => {
     socket.once("error", reject);
-    socket.bind(68, "0.0.0.0", () => resolve());
+    socket.bind(options.giaddr ? 67 : 68, "0.0.0.0", () => resolve());
   });
   socket.setBroadcast(true);
+  const to = values.to;
   const wire: Wire = {
-    send: (bytes) => socket.send(bytes, 67, values.to),
+    send: (bytes) => socket.send(bytes, 67, to),
     onMessage: (receive) => socket.on("message", (msg) => receive(msg)),
   };
 
@@ -53,6 +59,14 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(report)}\n`);
   // As perfdhcp: 3 when some exchange went unanswered or was refused.
   process.exitCode = report.exchanges.every((e) => e.drops === 0) && report.naks === 0 ? 0 : 3;
+}
+
+/** The container's own IPv4 address (its one interface besides loopback). */
+function ownIpv4(): string {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  }
+  throw new Error("--giaddr auto: no IPv4 address on any interface");
 }
 
 main().catch((err: unknown) => {

@@ -8,15 +8,21 @@ const ZERO = "0.0.0.0";
 const PARAMETERS = Uint8Array.of(OPT.subnetMask, OPT.router, OPT.dnsServers, OPT.hostname, OPT.leaseTime);
 
 /**
- * A client's BOOTREQUEST as a client on the wire sends it (RFC 2131 §4.4.1): giaddr 0, hops 0,
- * and the broadcast bit set, since a simulated client holds no address to receive a unicast
- * reply on (RFC 2131 §4.1).
+ * Where the requests come from: a client on the wire (RFC 2131 §4.4.1: giaddr 0, hops 0, and the
+ * broadcast bit set, since a simulated client holds no address to receive a unicast reply on,
+ * §4.1), or, with `giaddr`, a relay agent on the server's link that relays them (giaddr its
+ * address, hops 1; the server answers it by unicast, RFC 1542 §4.1.2).
  */
+export interface Sender {
+  giaddr?: string;
+}
+
 function request(
   mac: Uint8Array,
   xid: number,
   type: number,
   extra: Dhcp4Message["options"]["options"],
+  from: Sender,
 ): Dhcp4Message {
   const chaddr = new Uint8Array(16);
   chaddr.set(mac);
@@ -24,14 +30,14 @@ function request(
     op: OP.BOOTREQUEST,
     htype: 1,
     hlen: mac.length,
-    hops: 0,
+    hops: from.giaddr ? 1 : 0,
     xid,
     secs: 0,
-    flags: FLAG_BROADCAST,
+    flags: from.giaddr ? 0 : FLAG_BROADCAST,
     ciaddr: ZERO,
     yiaddr: ZERO,
     siaddr: ZERO,
-    giaddr: ZERO,
+    giaddr: from.giaddr ?? ZERO,
     chaddr,
     sname: new Uint8Array(64),
     file: new Uint8Array(128),
@@ -50,22 +56,33 @@ function request(
 }
 
 /** DHCPDISCOVER (RFC 2131 §4.4.1). */
-export function discover(mac: Uint8Array, xid: number): Uint8Array {
-  return encodeDhcp4(request(mac, xid, MSG.DISCOVER, []));
+export function discover(mac: Uint8Array, xid: number, from: Sender = {}): Uint8Array {
+  return encodeDhcp4(request(mac, xid, MSG.DISCOVER, [], from));
 }
 
 /**
  * DHCPREQUEST in the SELECTING state (RFC 2131 §4.3.2): same xid as the DISCOVER, the offered
  * address in option 50 and the chosen server's identifier in option 54; ciaddr stays 0.
  */
-export function requestOffered(mac: Uint8Array, xid: number, offer: Dhcp4Message): Uint8Array | undefined {
+export function requestOffered(
+  mac: Uint8Array,
+  xid: number,
+  offer: Dhcp4Message,
+  from: Sender = {},
+): Uint8Array | undefined {
   const serverId = getOption(offer, OPT.serverId);
   if (!serverId || offer.yiaddr === ZERO) return undefined;
   return encodeDhcp4(
-    request(mac, xid, MSG.REQUEST, [
-      { code: OPT.requestedAddress, data: ipv4ToBytes(offer.yiaddr) },
-      { code: OPT.serverId, data: serverId },
-    ]),
+    request(
+      mac,
+      xid,
+      MSG.REQUEST,
+      [
+        { code: OPT.requestedAddress, data: ipv4ToBytes(offer.yiaddr) },
+        { code: OPT.serverId, data: serverId },
+      ],
+      from,
+    ),
   );
 }
 

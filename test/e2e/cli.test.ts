@@ -110,6 +110,37 @@ describe("the dhcplab command", () => {
     );
     expect(load.exchanges.map((e) => e.exchange)).toEqual(["DISCOVER-OFFER", "REQUEST-ACK"]);
     expect(load.exchanges[1]?.received).toBeGreaterThan(0);
+    // The clients engine: first-hop DHCPv4 clients, with percentiles in the table.
+    const clients = await dhcplab(
+      "load",
+      "--name",
+      NAME,
+      "--engine",
+      "clients",
+      "--mac",
+      "00:aa:01:00:01:00",
+      "--clients",
+      "5",
+      "--rate",
+      "10",
+      "--duration",
+      "2",
+    );
+    expect(clients.stdout).toMatch(/P50 MS +P90 MS +P99 MS/);
+    const acked = /REQUEST-ACK +(\d+) +(\d+)/.exec(clients.stdout);
+    expect(Number(acked?.[2]), clients.stdout + clients.stderr).toBeGreaterThan(0);
+    const v6 = await dhcplab(
+      "load",
+      "--name",
+      NAME,
+      "--engine",
+      "clients",
+      "-6",
+      "--mac",
+      "00:aa:01:00:01:00",
+    );
+    expect(v6.exitCode).toBe(1);
+    expect(v6.stderr).toMatch(/the clients engine speaks DHCPv4/);
     const leases = await json<
       { vrf: string; family: number; address: string; client: string; relay?: Record<string, string> }[]
     >("leases", "--name", NAME, "--vrf", "RED", "-4");

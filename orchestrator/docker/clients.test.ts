@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { loadgenCommand, parseLoadgen, perfdhcpCommand } from "./clients.ts";
+
+const load = { mac: "00:bb:01:00:00:00", family: 4 as const, clients: 10, rate: 50, duration: 3 };
+
+describe("load commands", () => {
+  it("perfdhcp prints every exchange's timestamps (-x t), for percentiles", () => {
+    expect(perfdhcpCommand(load, "10.213.1.2").slice(0, 4)).toEqual(["perfdhcp", "-4", "-x", "t"]);
+    expect(perfdhcpCommand({ ...load, family: 6 }, "").slice(0, 4)).toEqual(["perfdhcp", "-6", "-x", "t"]);
+  });
+
+  it("the clients engine is DHCPv4 only, and says so", () => {
+    expect(loadgenCommand(load)).toEqual([
+      "node",
+      "/opt/dhcplab/loadgen.mjs",
+      ...["--mac", "00:bb:01:00:00:00", "--clients", "10", "--rate", "50", "--duration", "3"],
+    ]);
+    expect(loadgenCommand(load, "10.213.3.10").slice(-4)).toEqual([
+      "--to",
+      "10.213.3.10",
+      "--giaddr",
+      "auto",
+    ]);
+    expect(() => loadgenCommand({ ...load, family: 6 })).toThrow(/speaks DHCPv4.*perfdhcp/);
+  });
+
+  it("reads the clients engine's report in perfdhcp's shape", () => {
+    const line = JSON.stringify({
+      rate: 49.5,
+      malformed: 1,
+      orphans: 2,
+      naks: 3,
+      exchanges: [
+        {
+          exchange: "DISCOVER-OFFER",
+          sent: 150,
+          received: 150,
+          drops: 0,
+          minDelayMs: 1,
+          avgDelayMs: 2,
+          maxDelayMs: 9,
+          p50Ms: 2,
+          p90Ms: 3,
+          p99Ms: 8,
+        },
+        {
+          exchange: "REQUEST-ACK",
+          sent: 150,
+          received: 148,
+          drops: 2,
+          minDelayMs: 1,
+          avgDelayMs: 2,
+          maxDelayMs: 5,
+          p50Ms: 2,
+          p90Ms: 2.5,
+          p99Ms: 4,
+        },
+      ],
+    });
+    const r = parseLoadgen(`some log line\n${line}\n`);
+    expect(r).toMatchObject({ engine: "clients", rate: 49.5, malformed: 1 });
+    expect(r.exchanges[0]).toMatchObject({ orphans: 0, rejectedLeases: 0, p99Ms: 8 });
+    expect(r.exchanges[1]).toMatchObject({ received: 148, drops: 2, orphans: 2, rejectedLeases: 3 });
+    expect(() => parseLoadgen("dhcplab-loadgen: --mac BASE is required")).toThrow(
+      /printed no report.*--mac/s,
+    );
+  });
+});
