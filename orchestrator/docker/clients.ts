@@ -93,6 +93,7 @@ export function parseLoadgen(output: string): PerfdhcpReport {
     engine: "clients",
     rate: r.rate,
     malformed: r.malformed,
+    sendFailures: r.sendFailures ?? 0,
     exchanges: r.exchanges.map((e) => ({
       ...e,
       // Orphans are not told apart by exchange; NAKs are REQUEST-ACK's rejected leases.

@@ -23,6 +23,8 @@ export interface PerfdhcpReport {
   /** Achieved rate in exchanges per second, where perfdhcp printed one. */
   rate?: number;
   malformed: number;
+  /** Requests the load generator's socket refused to send (the clients engine counts them). */
+  sendFailures?: number;
   exchanges: ExchangeStats[];
 }
 

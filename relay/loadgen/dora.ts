@@ -33,6 +33,8 @@ export interface DoraReport {
   /** Replies that matched no exchange in flight (late, duplicate, another client's). */
   orphans: number;
   naks: number;
+  /** Requests the socket refused to send (counted as sent and then dropped). */
+  sendFailures?: number;
   exchanges: ExchangeFigures[];
 }
 

@@ -48,13 +48,17 @@ async function main(): Promise<void> {
   });
   socket.setBroadcast(true);
   const to = values.to;
+  let sendFailures = 0;
   const wire: Wire = {
-    send: (bytes) => socket.send(bytes, 67, to),
+    send: (bytes) =>
+      socket.send(bytes, 67, to, (err) => {
+        if (err) sendFailures++;
+      }),
     onMessage: (receive) => socket.on("message", (msg) => receive(msg)),
   };
 
   // 3. The run, then its report.
-  const report = await runDora(wire, options);
+  const report = { ...(await runDora(wire, options)), sendFailures };
   socket.close();
   process.stdout.write(`${JSON.stringify(report)}\n`);
   // As perfdhcp: 3 when some exchange went unanswered or was refused.
