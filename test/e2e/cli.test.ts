@@ -272,6 +272,28 @@ describe("the dhcplab command", () => {
       .toBe("healthy");
   });
 
+  it("kill, start and stop take one service down and back from the command line", async () => {
+    type Status = {
+      relay: { state: string; health?: string };
+      keas: { vrf: string; state: string; health?: string }[];
+    };
+    const status = () => json<Status>("status", "--name", NAME);
+    const red = async () => (await status()).keas.find((k) => k.vrf === "RED");
+    expect((await dhcplab("kill", "kea-red", "--name", NAME)).exitCode).toBe(0);
+    expect(await red()).toMatchObject({ state: "exited" });
+    expect((await dhcplab("start", "kea-red", "--name", NAME)).exitCode).toBe(0);
+    await expect.poll(async () => (await red())?.health, { timeout: 60_000, interval: 500 }).toBe("healthy");
+    expect((await dhcplab("stop", "relay", "--name", NAME, "--time", "1")).exitCode).toBe(0);
+    expect((await status()).relay.state).toBe("exited");
+    expect((await dhcplab("start", "relay", "--name", NAME)).exitCode).toBe(0);
+    await expect
+      .poll(async () => (await status()).relay.health, { timeout: 60_000, interval: 500 })
+      .toBe("healthy");
+    const unknown = await dhcplab("kill", "kea-green", "--name", NAME);
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.stderr).toMatch(/has no service kea-green: it has .*relay/);
+  });
+
   it("errors say what went wrong, exit non-zero, and change nothing", async () => {
     const noEngine = await execa("node", [BIN, "ls"], {
       reject: false,

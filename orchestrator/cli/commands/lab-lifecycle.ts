@@ -1,7 +1,7 @@
 import { type Command, Option } from "commander";
 import { listLabs, openLab, removeLabs, startLab } from "../../api.ts";
 import { KEA_VERSIONS, type KeaVersion } from "../../model/topology.ts";
-import { ExitCode, err, jsonOption, nameOption, print, table } from "../output.ts";
+import { ExitCode, err, jsonOption, nameOption, positiveInt, print, table } from "../output.ts";
 import { statusText } from "./status.ts";
 
 interface UpOptions {
@@ -101,6 +101,35 @@ export function register(cli: Command): void {
       process.stdout.write(r.stdout);
       process.stderr.write(r.stderr);
       if (r.exitCode !== 0) throw new ExitCode(r.exitCode);
+    });
+  registerFaults(cli);
+}
+
+/** stop, start, kill: faults to inject into a running lab, one service at a time. */
+export function registerFaults(cli: Command): void {
+  const service = (c: Command) =>
+    c
+      .argument("<service>", "relay, kea-red, kea-blue, ... (dhcplab status lists them)")
+      .addOption(nameOption());
+  service(cli.command("stop").description("stop a lab service (SIGTERM, then SIGKILL after --time seconds)"))
+    .option("-t, --time <s>", "seconds to wait before SIGKILL", positiveInt, 2)
+    .action(async (name: string, o: { name: string; time: number }) => {
+      await (await openLab(o.name)).stop(name, o.time);
+      err(`${name} stopped; dhcplab start ${name} --name ${o.name} brings it back`);
+    });
+  service(
+    cli.command("start").description("start a stopped or killed lab service; its health check follows"),
+  ).action(async (name: string, o: { name: string }) => {
+    await (await openLab(o.name)).start(name);
+    err(`${name} started; dhcplab status --name ${o.name} shows when it is healthy`);
+  });
+  service(
+    cli.command("kill").description("kill a lab service at once (SIGKILL unless --signal says otherwise)"),
+  )
+    .option("-s, --signal <signal>", "the signal", "SIGKILL")
+    .action(async (name: string, o: { name: string; signal: string }) => {
+      await (await openLab(o.name)).kill(name, o.signal);
+      err(`${name} sent ${o.signal}`);
     });
 }
 
