@@ -1,19 +1,12 @@
-import { percentiles } from "../../relay/loadgen/latency.ts";
-/** Figures perfdhcp prints for one exchange (DISCOVER-OFFER, REQUEST-ACK, SOLICIT-ADVERTISE, ...). */
-export interface ExchangeStats {
-  exchange: string;
-  sent: number;
-  received: number;
-  drops: number;
+import { type ExchangeFigures, percentiles } from "../../relay/loadgen/latency.ts";
+/**
+ * Figures of one exchange (DISCOVER-OFFER, REQUEST-ACK, SOLICIT-ADVERTISE, ...): what both load
+ * generators report (counts, delays, percentiles; perfdhcp's from its `-x t` timestamps), and
+ * what perfdhcp alone tells apart per exchange.
+ */
+export interface ExchangeStats extends ExchangeFigures {
   orphans: number;
   rejectedLeases: number;
-  minDelayMs: number;
-  avgDelayMs: number;
-  maxDelayMs: number;
-  /** Percentiles of the exchange's delays, from perfdhcp's per-exchange timestamps (`-x t`). */
-  p50Ms?: number;
-  p90Ms?: number;
-  p99Ms?: number;
 }
 
 /** What one load run reported (perfdhcp's figures, or the clients engine's in the same shape). */

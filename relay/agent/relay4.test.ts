@@ -1,7 +1,14 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { FakeTransport, golden, policyWith, quietLog } from "../../test/support/relay-fakes.ts";
+import {
+  FakeTransport,
+  golden,
+  offerFor,
+  policyWith,
+  quietLog,
+  RED_VRF4,
+} from "../../test/support/relay-fakes.ts";
 import { hex, text, utf8 } from "../codec/bytes.ts";
-import { MSG, OP, OPT } from "../codec/dhcp4/codes.ts";
+import { MSG, OPT } from "../codec/dhcp4/codes.ts";
 import { type Dhcp4Message, decodeDhcp4, encodeDhcp4, FLAG_BROADCAST } from "../codec/dhcp4/message.ts";
 import { getOption, messageType, removeOption, serverId, setOption } from "../codec/dhcp4/options.ts";
 import {
@@ -32,25 +39,6 @@ function withMac(bytes: Uint8Array, mac: number[]): Uint8Array {
   return encodeDhcp4(m, { maxSize: 1500 });
 }
 
-/** The server's answer to a relayed request: what Kea does, Option 82 echoed (RFC 3046 §2.2). */
-function offerFor(
-  relayed: Uint8Array,
-  type: number = MSG.OFFER,
-  edit?: (m: Dhcp4Message) => void,
-): Uint8Array {
-  const m = decodeDhcp4(relayed);
-  m.op = OP.BOOTREPLY;
-  m.yiaddr = "192.168.10.10";
-  const rai = getOption(m, OPT.relayAgentInfo);
-  m.options.options = [
-    { code: OPT.messageType, data: Uint8Array.of(type) },
-    { code: OPT.serverId, data: Uint8Array.of(192, 168, 10, 1) },
-  ];
-  if (rai) m.options.options.push({ code: OPT.relayAgentInfo, data: rai });
-  edit?.(m);
-  return encodeDhcp4(m, { maxSize: 1500 });
-}
-
 describe("DHCPv4 path", () => {
   let transport: FakeTransport;
   let counters: Counters;
@@ -62,14 +50,7 @@ describe("DHCPv4 path", () => {
       ownAddresses: [ACCESS, "10.213.2.2", "10.213.3.2", "192.168.10.1", "192.168.20.1"],
       gateways: ["192.168.10.1/24"],
       vrfs: [
-        {
-          name: "RED",
-          relayAddress: "10.213.2.2",
-          link: "192.168.10.1",
-          subnetSelection: "link-selection",
-          serverIdOverride: true,
-          servers: [RED_SERVER],
-        },
+        RED_VRF4,
         {
           name: "BLUE",
           relayAddress: "10.213.3.2",

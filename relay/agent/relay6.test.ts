@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { FakeTransport, golden, policyWith, quietLog } from "../../test/support/relay-fakes.ts";
+import { FakeTransport, golden, policyWith, quietLog, replyTo } from "../../test/support/relay-fakes.ts";
 import { fromHex, hex, text, utf8 } from "../codec/bytes.ts";
 import { MSG6, OPT6 } from "../codec/dhcp6/codes.ts";
 import {
@@ -8,7 +8,6 @@ import {
   decodeDhcp6,
   encodeDhcp6,
   getOption6,
-  innermost,
   isRelay,
   relayedMessage,
 } from "../codec/dhcp6/message.ts";
@@ -30,35 +29,6 @@ function solicit(duid = "0001000100000000" + "00aa01000001"): Uint8Array {
   if (isRelay(m)) throw new Error("expected a client message");
   m.options = m.options.map((o) => (o.code === OPT6.clientId ? { code: o.code, data: fromHex(duid) } : o));
   return encodeDhcp6(m);
-}
-
-/** What Kea answers: a RELAY-REPL echoing the relay's Interface-ID around an ADVERTISE. */
-function replyTo(forw: Uint8Array, edit?: (r: Dhcp6RelayMessage) => void): Uint8Array {
-  const f = decodeDhcp6(forw);
-  if (!isRelay(f)) throw new Error("expected RELAY-FORW");
-  const inner = relayedMessage(f) as Dhcp6Message;
-  const advertise: Dhcp6Message = {
-    type: MSG6.ADVERTISE,
-    transactionId: innermost(inner)?.transactionId ?? 0,
-    options: [{ code: OPT6.serverId, data: fromHex("000300010200000000aa") }],
-  };
-  const repl: Dhcp6RelayMessage = {
-    type: MSG6.RELAY_REPL,
-    hopCount: f.hopCount,
-    linkAddress: f.linkAddress,
-    peerAddress: f.peerAddress,
-    options: [
-      ...f.options.filter((o) => o.code === OPT6.interfaceId),
-      {
-        code: OPT6.relayMessage,
-        message: isRelay(inner)
-          ? { ...inner, type: MSG6.RELAY_REPL, options: [{ code: OPT6.relayMessage, message: advertise }] }
-          : advertise,
-      },
-    ],
-  };
-  edit?.(repl);
-  return encodeDhcp6(repl);
 }
 
 describe("DHCPv6 path", () => {
@@ -341,16 +311,12 @@ describe("DHCPv6 servers reached through ff02::1:2 on their link", () => {
 });
 
 describe("DHCPv6 transactions end at their REPLY", () => {
-  const asReply = (r: Dhcp6RelayMessage) => {
-    for (const o of r.options) if ("message" in o && !isRelay(o.message)) o.message.type = MSG6.REPLY;
-  };
-
-  it("forgets one at the REPLY of a VRF's only server; a late copy is then unknown", () => {
+  const relayWith = (servers: string[]) => {
     const transport = new FakeTransport();
     const counters = new Counters();
     const policy = policyWith();
     const relay = new Relay6({
-      vrfs: [{ name: "RED", link: "fd00:10::1", servers: [RED_SERVER] }],
+      vrfs: [{ name: "RED", link: "fd00:10::1", servers }],
       policy: () => policy,
       transport,
       counters,
@@ -358,30 +324,25 @@ describe("DHCPv6 transactions end at their REPLY", () => {
     });
     relay.handle(solicit(), PEER, ACCESS);
     const [forw] = transport.take();
-    relay.handle(replyTo(forw?.bytes ?? new Uint8Array()), RED_SERVER, RED);
+    return { relay, transport, counters, forw: forw?.bytes ?? new Uint8Array() };
+  };
+
+  it("forgets one at the REPLY of a VRF's only server; a late copy is then unknown", () => {
+    const { relay, transport, counters, forw } = relayWith([RED_SERVER]);
+    relay.handle(replyTo(forw), RED_SERVER, RED);
     expect(relay.inFlightCount).toBe(1);
-    relay.handle(replyTo(forw?.bytes ?? new Uint8Array(), asReply), RED_SERVER, RED);
+    relay.handle(replyTo(forw, undefined, MSG6.REPLY), RED_SERVER, RED);
     expect(relay.inFlightCount).toBe(0);
     expect(transport.take()).toHaveLength(2);
-    relay.handle(replyTo(forw?.bytes ?? new Uint8Array(), asReply), RED_SERVER, RED);
+    relay.handle(replyTo(forw, undefined, MSG6.REPLY), RED_SERVER, RED);
     expect(transport.take()).toHaveLength(0);
     expect(counters.get("dhcplab_relay_drops_total", { family: 6, reason: "unknown-transaction" })).toBe(1);
   });
 
   it("keeps it when the servers are a multicast group, where several may answer", () => {
-    const transport = new FakeTransport();
-    const policy = policyWith();
-    const relay = new Relay6({
-      vrfs: [{ name: "RED", link: "fd00:10::1", servers: ["ff02::1:2%eth1"] }],
-      policy: () => policy,
-      transport,
-      counters: new Counters(),
-      log: quietLog,
-    });
-    relay.handle(solicit(), PEER, ACCESS);
-    const [forw] = transport.take();
-    relay.handle(replyTo(forw?.bytes ?? new Uint8Array(), asReply), "fe80::a%eth1", RED);
-    relay.handle(replyTo(forw?.bytes ?? new Uint8Array(), asReply), "fe80::b%eth1", RED);
+    const { relay, transport, forw } = relayWith(["ff02::1:2%eth1"]);
+    relay.handle(replyTo(forw, undefined, MSG6.REPLY), "fe80::a%eth1", RED);
+    relay.handle(replyTo(forw, undefined, MSG6.REPLY), "fe80::b%eth1", RED);
     expect(transport.take()).toHaveLength(2);
   });
 });

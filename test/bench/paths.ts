@@ -6,10 +6,8 @@ import { Counters } from "../../relay/agent/counters.ts";
 import { ACCESS, type Link, type Transport, vrfLink } from "../../relay/agent/links.ts";
 import { Relay4 } from "../../relay/agent/relay4.ts";
 import { Relay6 } from "../../relay/agent/relay6.ts";
-import { fromHex } from "../../relay/codec/bytes.ts";
-import { MSG, OP, OPT } from "../../relay/codec/dhcp4/codes.ts";
+import { MSG } from "../../relay/codec/dhcp4/codes.ts";
 import { decodeDhcp4, encodeDhcp4 } from "../../relay/codec/dhcp4/message.ts";
-import { getOption } from "../../relay/codec/dhcp4/options.ts";
 import { MSG6, OPT6 } from "../../relay/codec/dhcp6/codes.ts";
 import {
   type Dhcp6ClientMessage,
@@ -17,7 +15,7 @@ import {
   encodeDhcp6,
   isRelay,
 } from "../../relay/codec/dhcp6/message.ts";
-import { golden, policyWith, quietLog } from "../support/relay-fakes.ts";
+import { golden, offerFor, policyWith, quietLog, RED_VRF4, replyTo } from "../support/relay-fakes.ts";
 
 const EXCHANGES = Number(process.env.BENCH_EXCHANGES ?? 50_000);
 const CLIENTS = 1000;
@@ -61,16 +59,7 @@ function v4(): void {
     accessAddress: "10.213.1.2",
     ownAddresses: ["10.213.1.2", "10.213.2.2", "10.213.3.2", "192.168.10.1", "192.168.20.1"],
     gateways: ["192.168.10.1/24", "192.168.20.1/24"],
-    vrfs: [
-      {
-        name: "RED",
-        relayAddress: "10.213.2.2",
-        link: "192.168.10.1",
-        subnetSelection: "link-selection",
-        serverIdOverride: true,
-        servers: ["10.213.2.10"],
-      },
-    ],
+    vrfs: [RED_VRF4],
     policy: () => policy,
     transport,
     counters: new Counters(),
@@ -81,26 +70,14 @@ function v4(): void {
     m.chaddr.set([0, 0xaa, 1, 0, i >> 8, i & 0xff]);
     return m;
   });
-  const reply = (relayed: Uint8Array, type: number) => {
-    const m = decodeDhcp4(relayed);
-    m.op = OP.BOOTREPLY;
-    m.yiaddr = "192.168.10.10";
-    const rai = getOption(m, OPT.relayAgentInfo);
-    m.options.options = [
-      { code: OPT.messageType, data: Uint8Array.of(type) },
-      { code: OPT.serverId, data: Uint8Array.of(192, 168, 10, 1) },
-      ...(rai ? [{ code: OPT.relayAgentInfo, data: rai }] : []),
-    ];
-    return encodeDhcp4(m, { maxSize: 1500 });
-  };
   const red = vrfLink("RED");
   const scripts = discovers.map((m, client) => {
     m.xid = client;
     const request = encodeDhcp4(m, { maxSize: 1500 });
     relay.handle(request, "0.0.0.0", ACCESS);
-    const first = reply(transport.last, MSG.OFFER);
+    const first = offerFor(transport.last, MSG.OFFER);
     relay.handle(request, "0.0.0.0", ACCESS);
-    return { request, first, second: reply(transport.last, MSG.ACK) };
+    return { request, first, second: offerFor(transport.last, MSG.ACK) };
   });
   timeIt("DHCPv4 DORA", scripts, (s) => {
     relay.handle(s.request, "0.0.0.0", ACCESS);
@@ -131,41 +108,15 @@ function v6(): void {
       options: base.options.map((o) => (o.code === OPT6.clientId ? { code: o.code, data: duid } : o)),
     } as Dhcp6ClientMessage;
   });
-  const reply = (forw: Uint8Array, type: number) => {
-    const f = decodeDhcp6(forw);
-    if (!isRelay(f)) throw new Error("expected RELAY-FORW");
-    const inner = f.options.find((o) => o.code === OPT6.relayMessage);
-    const tid =
-      inner && "data" in inner
-        ? ((inner.data[1] as number) << 16) | ((inner.data[2] as number) << 8) | (inner.data[3] as number)
-        : 0;
-    return encodeDhcp6({
-      type: MSG6.RELAY_REPL,
-      hopCount: f.hopCount,
-      linkAddress: f.linkAddress,
-      peerAddress: f.peerAddress,
-      options: [
-        ...f.options.filter((o) => o.code === OPT6.interfaceId),
-        {
-          code: OPT6.relayMessage,
-          message: {
-            type,
-            transactionId: tid,
-            options: [{ code: OPT6.serverId, data: fromHex("000300010200000000aa") }],
-          },
-        },
-      ],
-    });
-  };
   const red = vrfLink("RED");
   const peer = "fe80::2aa:1ff:fe00:1%eth0";
   const scripts = solicits.map((m, client) => {
     m.transactionId = client;
     const request = encodeDhcp6(m);
     relay.handle(request, peer, ACCESS);
-    const first = reply(transport.last, MSG6.ADVERTISE);
+    const first = replyTo(transport.last);
     relay.handle(request, peer, ACCESS);
-    return { request, first, second: reply(transport.last, MSG6.REPLY) };
+    return { request, first, second: replyTo(transport.last, undefined, MSG6.REPLY) };
   });
   timeIt("DHCPv6 SARR", scripts, (s) => {
     relay.handle(s.request, peer, ACCESS);
