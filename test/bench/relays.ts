@@ -201,6 +201,25 @@ async function main(): Promise<void> {
       idleNanosPerMs.set(id, ((await cpuNanos(id)) - a) / (performance.now() - t0));
     }
     log(`idle CPU: ${[...idleNanosPerMs.values()].map((v) => `${(v / 1000).toFixed(1)} ms/s`).join(", ")}`);
+    /** Only the relay on the path may hear the clients (both join ff02::1:2); none paused for undefined. */
+    const only = async (path: PathName | undefined) => {
+      for (const [p, id] of Object.entries(relays)) {
+        const c = docker.getContainer(id);
+        const paused = (await c.inspect()).State.Paused;
+        const wanted = path === undefined || p === path;
+        if (wanted && paused) await c.unpause();
+        if (!wanted && !paused) await c.pause();
+      }
+    };
+    /** One load on `path`: to Kea directly on BLUE's network, or through a relay on the access network. */
+    const onPath = (path: PathName, family: 4 | 6, rate: number, repeat: number, seconds?: number) =>
+      measure(running, images.client, path, family, rate, repeat, {
+        relayId: path === "direct" ? undefined : relays[path],
+        target: path === "direct" ? kea.ipv4 : path === "dhcplab" ? lab.plan.access.relay.ipv4 : isc.access,
+        network: path === "direct" ? blue.network : lab.plan.access.network,
+        relayImage: images.relay,
+        seconds,
+      });
     const runs: Run[] = [];
     const soaks: Soak[] = [];
     for (const family of [4, 6] as const) {
@@ -210,20 +229,8 @@ async function main(): Promise<void> {
           // A B C A B C: noise hits every path alike.
           for (const path of PATHS) {
             if (stopped.has(path)) continue;
-            // Only the relay on the path may hear the clients (both join ff02::1:2).
-            for (const [p, id] of Object.entries(relays)) {
-              const c = docker.getContainer(id);
-              const paused = (await c.inspect()).State.Paused;
-              if (p === path && paused) await c.unpause();
-              if (p !== path && !paused) await c.pause();
-            }
-            const run = await measure(running, images.client, path, family, rate, repeat, {
-              relayId: path === "direct" ? undefined : relays[path],
-              target:
-                path === "direct" ? kea.ipv4 : path === "dhcplab" ? lab.plan.access.relay.ipv4 : isc.access,
-              network: path === "direct" ? blue.network : lab.plan.access.network,
-              relayImage: images.relay,
-            });
+            await only(path);
+            const run = await onPath(path, family, rate, repeat);
             runs.push(run);
             log(
               `v${family} ${path.padEnd(15)} ${String(rate).padStart(5)}/s #${repeat + 1}: ${run.achievedRate.toFixed(0)}/s, drops ${run.dropPercent.toFixed(2)} %, avg ${run.avgDelayMs.toFixed(2)} ms` +
@@ -243,20 +250,9 @@ async function main(): Promise<void> {
       if (SOAK_SECONDS > 0) {
         for (const path of ["dhcplab", "isc-dhcp-relay"] as const) {
           const rate = ceilingOf(runs, path, family);
-          for (const [p, id] of Object.entries(relays)) {
-            const c = docker.getContainer(id);
-            const paused = (await c.inspect()).State.Paused;
-            if (p === path && paused) await c.unpause();
-            if (p !== path && !paused) await c.pause();
-          }
+          await only(path);
           const soak = await soakRelay(path, relays[path], family, rate, (seconds) =>
-            measure(running, images.client, path, family, rate, 0, {
-              relayId: relays[path],
-              target: path === "dhcplab" ? lab.plan.access.relay.ipv4 : isc.access,
-              network: lab.plan.access.network,
-              relayImage: images.relay,
-              seconds,
-            }),
+            onPath(path, family, rate, 0, seconds),
           );
           soaks.push(soak);
           log(
@@ -265,10 +261,7 @@ async function main(): Promise<void> {
         }
       }
     }
-    for (const id of Object.values(relays)) {
-      const c = docker.getContainer(id);
-      if ((await c.inspect()).State.Paused) await c.unpause();
-    }
+    await only(undefined);
     const date = new Date().toISOString().slice(0, 10);
     const dir = join(ROOT, "bench-results", date);
     await mkdir(dir, { recursive: true });
