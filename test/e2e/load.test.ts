@@ -4,6 +4,10 @@ import { runLoad } from "../../orchestrator/docker/clients.ts";
 import { exec } from "../../orchestrator/docker/engine.ts";
 import { labLeases } from "../../orchestrator/docker/leases.ts";
 import { loadTopology } from "../../orchestrator/model/topology.ts";
+import { macToString } from "../../relay/codec/address.ts";
+import { MSG } from "../../relay/codec/dhcp4/codes.ts";
+import { decodeDhcp4 } from "../../relay/codec/dhcp4/message.ts";
+import { messageType } from "../../relay/codec/dhcp4/options.ts";
 import { useTestLab } from "../support/lab.ts";
 
 // 1,000 perfdhcp clients per family through the relay at a steady rate: the relay loses
@@ -115,14 +119,22 @@ describe("load through the relay", () => {
     for (const deadline = Date.now() + 5000; (await relayed()) < left && Date.now() < deadline; )
       await new Promise((r) => setTimeout(r, 200));
     expect(await lab.counter("dhcplab_relay_drops_total", { family: 4 })).toBe(0);
-    // Broadcasts on two cores shared with another lab: one CI run in four lost ~2 % of them before
-    // the relay's socket (the relay counted no drop). The relay's kernel counters (RcvbufErrors) go
-    // with the figure, so that a loss says where it happened.
+    // The relay relays every DISCOVER that reached its access interface (the lab's capture there
+    // counts them; a capture that misses some only lowers the bar). Broadcasts on two cores shared
+    // with another lab are lost before the relay's namespace at times (up to 4.5 % in CI, with the
+    // relay's kernel counting no socket drop): what arrives must be most, not all, of what left.
+    const arrived = (await lab.captured("access")).filter((d) => {
+      if (d.family !== 4 || d.dstPort !== 67 || d.srcPort !== 68) return false;
+      const m = decodeDhcp4(d.payload);
+      // The run's clients: MACs counted up from `mac` in its low bytes, all under its first four.
+      return messageType(m) === MSG.DISCOVER && macToString(m.chaddr.subarray(0, 4)) === mac.slice(0, 11);
+    }).length;
     const udp = (await exec(lab.docker, lab.running.relay?.id ?? "", ["cat", "/proc/net/snmp"])).stdout;
     const got = await relayed();
-    const why = `DISCOVERs relayed of ${left} sent; the relay's UDP counters:\n${udp}`;
+    const why = `DISCOVERs relayed of ${arrived} that reached the relay's interface, ${left} sent; the relay's UDP counters:\n${udp}`;
     expect(got, why).toBeLessThanOrEqual(left);
-    expect(got, why).toBeGreaterThanOrEqual(Math.floor(left * 0.97));
+    expect(got, why).toBeGreaterThanOrEqual(arrived);
+    expect(arrived, why).toBeGreaterThanOrEqual(Math.floor(left * 0.9));
     expect((await downstream()) - before.downstream).toBe(0);
     // Every exchange that completed was timed: percentiles in order.
     expect(requestAck?.received).toBeGreaterThan(0);
