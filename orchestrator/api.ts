@@ -2,6 +2,7 @@ import type Docker from "dockerode";
 import { type Capture, startCapture } from "./docker/capture.ts";
 import { type ClientKind, type LoadEngine, type LoadResult, runClient, runLoad } from "./docker/clients.ts";
 import { checkEngine, containerLogs, dockerClient, exec } from "./docker/engine.ts";
+import { type HaServerState, haStates } from "./docker/ha.ts";
 import { ensureImages, type ImageResult, type ImageTags, labImages, tagsOf } from "./docker/images.ts";
 import {
   createLab,
@@ -46,6 +47,12 @@ export interface LoadRequest {
   rate?: number;
   /** Seconds (default 5). */
   seconds?: number;
+  /**
+   * From this many seconds into the run, requests carry a growing elapsed time (`secs`, or
+   * DHCPv6's Elapsed Time: seconds since then, plus one), as clients that got no answer do. Kea
+   * HA counts only such clients when it decides its partner is down. Default: 0 throughout.
+   */
+  secsAfter?: number;
 }
 
 /** One real client, once. */
@@ -73,8 +80,10 @@ export interface Lab extends AsyncDisposable {
   readonly networks: { readonly access: string; readonly vrfs: Readonly<Record<string, string>> };
   /** Container names by service: "relay", "kea-red", ... */
   readonly services: Readonly<Record<string, string>>;
-  /** Every lease of every VRF's Kea, or of one VRF or family. */
-  leases(filter?: { vrf?: string; family?: 4 | 6 }): Promise<LeaseRow[]>;
+  /** Every lease of every running Kea, or of one VRF, family or server (`kea-red-2`). */
+  leases(filter?: { vrf?: string; family?: 4 | 6; server?: string }): Promise<LeaseRow[]>;
+  /** Each HA peer's state per family as Kea reports it (status-get); none without HA pairs. */
+  ha(): Promise<HaServerState[]>;
   /** perfdhcp through the relay: its figures and exit code (3: some exchanges failed). */
   load(request: LoadRequest): Promise<LoadResult>;
   /** One real client (dhclient, dhcpcd, udhcpc) through the relay. */
@@ -101,8 +110,8 @@ export interface Lab extends AsyncDisposable {
   down(): Promise<void>;
 }
 
-/** What `status` reports: the lab found on the Docker host, and the relay's counters. */
-export type LabStatus = RunningLab & { counters: RelayCounters };
+/** What `status` reports: the lab found on the Docker host, its HA peers' states, the relay's counters. */
+export type LabStatus = RunningLab & { ha: HaServerState[]; counters: RelayCounters };
 
 /**
  * Starts a lab: builds any missing image, creates the networks, one Kea per VRF and the relay,
@@ -190,11 +199,17 @@ class OpenLab implements Lab {
     return this.docker.getContainer(name);
   }
 
-  leases(filter: { vrf?: string; family?: 4 | 6 } = {}): Promise<LeaseRow[]> {
-    return labLeases(this.docker, this.running, {
+  async leases(filter: { vrf?: string; family?: 4 | 6; server?: string } = {}): Promise<LeaseRow[]> {
+    // Found again: a server may have been stopped or started since the lab was opened.
+    return labLeases(this.docker, await findLab(this.docker, this.name), {
       vrf: filter.vrf,
+      server: filter.server,
       families: filter.family ? [filter.family] : [4, 6],
     });
+  }
+
+  async ha(): Promise<HaServerState[]> {
+    return haStates(this.docker, await findLab(this.docker, this.name));
   }
 
   load(r: LoadRequest): Promise<LoadResult> {
@@ -205,6 +220,7 @@ class OpenLab implements Lab {
       clients: r.clients ?? 50,
       rate: r.rate ?? 50,
       duration: r.seconds ?? 5,
+      secsAfter: r.secsAfter,
     });
   }
 
@@ -261,7 +277,7 @@ class OpenLab implements Lab {
   async status(): Promise<LabStatus> {
     const running = await findLab(this.docker, this.name);
     const counters = running.relay?.state === "running" ? await this.counters().catch(() => ({})) : {};
-    return { ...running, counters };
+    return { ...running, ha: await haStates(this.docker, running), counters };
   }
 
   async down(): Promise<void> {

@@ -16,6 +16,7 @@ export {
 } from "./api.ts";
 export type { Capture } from "./docker/capture.ts";
 export type { ClientKind, LoadEngine, LoadResult } from "./docker/clients.ts";
+export type { HaServerState } from "./docker/ha.ts";
 export type { LabSummary } from "./docker/lab.ts";
 export type { LeaseRow } from "./docker/leases.ts";
 export type { ExchangeStats, PerfdhcpReport } from "./model/perfdhcp.ts";

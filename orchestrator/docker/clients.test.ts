@@ -9,6 +9,15 @@ describe("load commands", () => {
     expect(perfdhcpCommand({ ...load, family: 6 }, "").slice(0, 4)).toEqual(["perfdhcp", "-6", "-x", "t"]);
   });
 
+  it("--secs-after: perfdhcp's -Y from that second and -y past the run's end; the clients engine's --secs-after", () => {
+    const secs = { ...load, duration: 20, secsAfter: 5 };
+    const v4 = perfdhcpCommand(secs, "10.213.1.2");
+    expect(v4.slice(v4.indexOf("-Y"), v4.indexOf("-Y") + 4)).toEqual(["-Y", "5", "-y", "75"]);
+    expect(perfdhcpCommand({ ...secs, family: 6 }, "")).toContain("-Y");
+    expect(perfdhcpCommand(load, "10.213.1.2")).not.toContain("-Y");
+    expect(loadgenCommand(secs).slice(-2)).toEqual(["--secs-after", "5"]);
+  });
+
   it("the clients engine is DHCPv4 only, and says so", () => {
     expect(loadgenCommand(load)).toEqual([
       "node",

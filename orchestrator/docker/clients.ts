@@ -24,6 +24,18 @@ export interface LoadOptions {
   rate: number;
   /** Seconds. */
   duration: number;
+  /** From this second of the run on, a growing elapsed time (secs) in every request. */
+  secsAfter?: number;
+}
+
+/**
+ * perfdhcp's elapsed-time options for `secsAfter`: -Y, the second from which requests carry a
+ * growing elapsed time (seconds since then, plus one), and -y, for how long; here to the run's end
+ * and past it, so that retransmissions at the end carry it too.
+ */
+function perfdhcpSecs(o: LoadOptions): string[] {
+  if (o.secsAfter === undefined) return [];
+  return ["-Y", String(o.secsAfter), "-y", String(Math.max(1, o.duration - o.secsAfter) + 60)];
 }
 
 /** perfdhcp's figures, its exit code (3: some exchanges failed) and its full output. */
@@ -45,6 +57,7 @@ export function perfdhcpCommand(o: LoadOptions, relayIpv4: string): string[] {
     String(o.clients),
     "-b",
     `mac=${o.mac}`,
+    ...perfdhcpSecs(o),
   ];
   // DHCPv4: perfdhcp is itself a relay (giaddr = its address), sent to the relay; the lab's
   // policy takes such packets over. DHCPv6: a real client on the access link (ff02::1:2).
@@ -77,6 +90,7 @@ export function loadgenCommand(o: LoadOptions, direct?: string): string[] {
     String(o.rate),
     "--duration",
     String(o.duration),
+    ...(o.secsAfter !== undefined ? ["--secs-after", String(o.secsAfter)] : []),
     ...(direct ? ["--to", direct, "--giaddr", "auto"] : []),
   ];
 }

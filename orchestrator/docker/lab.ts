@@ -3,11 +3,21 @@ import type Docker from "dockerode";
 import { DEFAULT_POLICY } from "../../relay/policy/default-policy.ts";
 import { parsePolicy } from "../../relay/policy/policy.ts";
 import type { KeaEndpoint } from "../model/kea-config.ts";
+import { serverFiles } from "../model/kea-ha.ts";
 import { LABEL } from "../model/labels.ts";
-import { type LabPlan, planLab, RELAY_CONFIG_PATH, RELAY_SYSCTLS, renderRelayConfig } from "../model/plan.ts";
+import {
+  type LabPlan,
+  planLab,
+  RELAY_CONFIG_PATH,
+  RELAY_SYSCTLS,
+  renderRelayConfig,
+  type VrfPlan,
+} from "../model/plan.ts";
+import { slotSubnets } from "../model/subnets.ts";
 import type { Topology } from "../model/topology.ts";
 import { containerLogs, exec, removeLabelled, tarOf } from "./engine.ts";
 import { allowOnBridge, bridgeName, pruneRules } from "./firewall.ts";
+import { waitHaNormal } from "./ha.ts";
 import type { ImageTags } from "./images.ts";
 import { keaSetups, testKeaConfigs } from "./kea-setup.ts";
 import { createLabNetwork, type LabNetwork } from "./networks.ts";
@@ -69,7 +79,19 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
   // Refuse a Kea configuration before anything is created: the lab's own reading, then Kea's.
   const keas = await keaSetups(o.topology, o.images);
   say(`testing the Kea configurations (${keas.map((k) => `${k.vrf}: Kea ${k.version}`).join(", ")})`);
-  await testKeaConfigs(docker, keas, labels);
+  // An HA pair's servers run what the lab writes for them: Kea tests the first peer's (the
+  // second differs in its name only), on addresses of a provisional plan.
+  const provisional = planLab(
+    o.name,
+    o.topology,
+    slotSubnets(0),
+    o.topology.vrfs.map((_, i) => slotSubnets(i + 1)),
+  );
+  await testKeaConfigs(
+    docker,
+    keas.map((k, i) => ({ ...k, files: serverFiles(k, provisional.vrfs[i] as VrfPlan, 0) })),
+    labels,
+  );
 
   const removeAll = () => downLabs(docker, o.name, o.images.client);
   try {
@@ -102,7 +124,7 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
     const containers = new Map<string, string>();
 
     for (const [i, v] of plan.vrfs.entries()) {
-      for (const kea of v.keas) {
+      for (const [index, kea] of v.keas.entries()) {
         say(`creating ${kea.container} on ${v.network} (${kea.ipv4}, ${kea.ipv6})`);
         const k = keas[i];
         if (!k) throw new Error(`no Kea setup for VRF ${v.spec.name}`);
@@ -116,6 +138,7 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
             [LABEL.families]: v.spec.families.join(","),
             [LABEL.keaVersion]: k.version,
             [LABEL.keaControl]: JSON.stringify(k.control),
+            ...(v.spec.ha ? { [LABEL.ha]: v.spec.ha.mode } : {}),
           },
           // The health check asks each server for status-get where the configuration says it listens.
           Env: [`KEA_CONTROL=${JSON.stringify(k.control)}`],
@@ -131,7 +154,7 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
             },
           },
         });
-        await c.putArchive(tarOf(Object.entries(k.files)), { path: "/etc/kea" });
+        await c.putArchive(tarOf(Object.entries(serverFiles(k, v, index))), { path: "/etc/kea" });
         containers.set(kea.container, c.id);
       }
     }
@@ -191,6 +214,10 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
         waitHealthy(docker, name, id, o.healthTimeoutMs ?? 90_000),
       ),
     );
+    if (plan.vrfs.some((v) => v.spec.ha)) {
+      say("waiting for every HA pair to reach its normal state (hot-standby, load-balancing)");
+      await waitHaNormal(docker, await findLab(docker, o.name), o.healthTimeoutMs ?? 90_000);
+    }
     const startSeconds = (performance.now() - started) / 1000;
     const down = async () => {
       await removeAll();
@@ -256,6 +283,8 @@ export interface RunningLab {
     version: string;
     /** Where each family's server takes commands. */
     control: Partial<Record<"dhcp4" | "dhcp6", KeaEndpoint>>;
+    /** An HA peer's mode (hot-standby, load-balancing); absent for a lone server. */
+    ha?: string;
     ipv4: string;
     state: string;
     health?: string;
@@ -309,6 +338,7 @@ export async function findLab(docker: Docker, name: string): Promise<RunningLab>
         families: familiesOf(c.Labels[LABEL.families]),
         version: c.Labels[LABEL.keaVersion] ?? "2.6",
         control: controlOf(c.Labels[LABEL.keaControl]),
+        ha: c.Labels[LABEL.ha],
         ipv4: Object.values(c.NetworkSettings?.Networks ?? {})[0]?.IPAddress ?? "",
         state: c.State,
         health: health(c.Status),

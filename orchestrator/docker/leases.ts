@@ -6,6 +6,7 @@ import type { RunningLab } from "./lab.ts";
 /** One lease as `dhcplab leases` shows it. */
 export interface LeaseRow {
   vrf: string;
+  /** The Kea service that holds it (`kea-red`, `kea-red-2`, ...). */
   server: string;
   family: 4 | 6;
   address: string;
@@ -23,15 +24,32 @@ export interface LeaseRow {
   relay?: RelayInfo;
 }
 
-/** Every lease of every Kea in the lab, read through each control agent. */
-export async function labLeases(
-  docker: Docker,
-  lab: RunningLab,
-  o: { vrf?: string; families?: readonly (4 | 6)[] } = {},
-): Promise<LeaseRow[]> {
+/** Which leases: a VRF's, a family's, one server's (its service name, e.g. `kea-red-2`). */
+export interface LeaseFilter {
+  vrf?: string;
+  families?: readonly (4 | 6)[];
+  server?: string;
+}
+
+/**
+ * Every lease of every running Kea in the lab (a stopped or killed one has none to tell), read
+ * where each server takes commands. Naming a server that is not running is an error.
+ */
+export async function labLeases(docker: Docker, lab: RunningLab, o: LeaseFilter = {}): Promise<LeaseRow[]> {
   const families = o.families ?? [4, 6];
-  const keas = lab.keas.filter((k) => o.vrf === undefined || k.vrf.toLowerCase() === o.vrf.toLowerCase());
-  if (o.vrf !== undefined && keas.length === 0) throw new Error(`lab ${lab.name} has no VRF ${o.vrf}`);
+  const service = (k: { name: string }) => k.name.slice(lab.name.length + 1);
+  const chosen = lab.keas.filter(
+    (k) =>
+      (o.vrf === undefined || k.vrf.toLowerCase() === o.vrf.toLowerCase()) &&
+      (o.server === undefined || service(k) === o.server),
+  );
+  if (o.vrf !== undefined && chosen.length === 0) throw new Error(`lab ${lab.name} has no VRF ${o.vrf}`);
+  if (o.server !== undefined) {
+    const k = chosen[0];
+    if (!k) throw new Error(`lab ${lab.name} has no Kea service ${o.server}`);
+    if (k.state !== "running") throw new Error(`${o.server} is ${k.state}: it has no leases to tell`);
+  }
+  const keas = chosen.filter((k) => k.state === "running").map((k) => ({ ...k, name: service(k) }));
   const rows: LeaseRow[] = [];
   for (const k of keas) {
     // A family the Kea does not serve has no server to ask; any other failure is an error.

@@ -2,6 +2,7 @@ import { relative } from "node:path";
 import { stringify } from "yaml";
 import { ROOT } from "../paths.ts";
 import type { KeaConfig } from "./kea-config.ts";
+import { serverFiles } from "./kea-ha.ts";
 import { LABEL } from "./labels.ts";
 import { type LabPlan, planLab, RELAY_CONFIG_PATH, RELAY_SYSCTLS, renderRelayConfig } from "./plan.ts";
 import { ipv4Host, ipv6Host, RESERVED_FROM, slotSubnets } from "./subnets.ts";
@@ -53,6 +54,9 @@ export function renderCompose(topology: Topology, keas: readonly KeaConfig[]): s
     },
   });
   const services: Record<string, unknown> = {};
+  const configs: Record<string, { content?: string }> = {
+    relay: { content: renderRelayConfig(plan, { servers6: "multicast" }) },
+  };
   const networks: Record<string, unknown> = { access: network(plan.access.subnets, "access") };
   for (const v of plan.vrfs) {
     const key = v.spec.name.toLowerCase();
@@ -60,8 +64,12 @@ export function renderCompose(topology: Topology, keas: readonly KeaConfig[]): s
     const config = keas.find((k) => k.vrf === v.spec.name);
     if (!config) throw new Error(`no Kea configuration for VRF ${v.spec.name}`);
     const dir = relative(ROOT, config.dir);
-    for (const kea of v.keas) {
-      services[kea.container.slice(COMPOSE_LAB.length + 1)] = {
+    for (const [index, kea] of v.keas.entries()) {
+      // An HA peer's server configurations are the lab's writing (kea-ha.ts): inline configs.
+      const files = serverFiles(config, v, index);
+      const written = Object.keys(files).filter((f) => files[f] !== config.files[f]);
+      for (const f of written) configs[`${kea.service}-${f}`] = { content: files[f]?.toString() };
+      services[kea.service] = {
         image: `dhcplab-kea-${config.version}:latest`,
         container_name: kea.container,
         labels: {
@@ -69,10 +77,20 @@ export function renderCompose(topology: Topology, keas: readonly KeaConfig[]): s
           [LABEL.families]: v.spec.families.join(","),
           [LABEL.keaVersion]: config.version,
           [LABEL.keaControl]: JSON.stringify(config.control),
+          ...(v.spec.ha ? { [LABEL.ha]: v.spec.ha.mode } : {}),
         },
         environment: { KEA_CONTROL: JSON.stringify(config.control) },
         networks: { [key]: { ipv4_address: kea.ipv4, ipv6_address: kea.ipv6 } },
-        volumes: Object.keys(config.files).map((f) => `./${dir}/${f}:/etc/kea/${f}:ro`),
+        ...(written.length < Object.keys(files).length
+          ? {
+              volumes: Object.keys(files)
+                .filter((f) => !written.includes(f))
+                .map((f) => `./${dir}/${f}:/etc/kea/${f}:ro`),
+            }
+          : {}),
+        ...(written.length > 0
+          ? { configs: written.map((f) => ({ source: `${kea.service}-${f}`, target: `/etc/kea/${f}` })) }
+          : {}),
       };
     }
   }
@@ -93,9 +111,7 @@ export function renderCompose(topology: Topology, keas: readonly KeaConfig[]): s
       ]),
     ]),
     depends_on: Object.fromEntries(
-      plan.vrfs.flatMap((v) =>
-        v.keas.map((k) => [k.container.slice(COMPOSE_LAB.length + 1), { condition: "service_healthy" }]),
-      ),
+      plan.vrfs.flatMap((v) => v.keas.map((k) => [k.service, { condition: "service_healthy" }])),
     ),
   };
   const doc = {
@@ -104,7 +120,7 @@ export function renderCompose(topology: Topology, keas: readonly KeaConfig[]): s
     networks,
     // Compose on Engine API 1.41 cannot set a container's MAC, so Kea's link-local address is
     // not known in advance: the relay reaches the VRF's Kea through ff02::1:2 on its link.
-    configs: { relay: { content: renderRelayConfig(plan, { servers6: "multicast" }) } },
+    configs,
   };
   return [
     "# The default dhcplab lab for `docker compose up -d --wait`.",

@@ -2,7 +2,8 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../paths.ts";
-import { controlEndpoint, parseKeaJson } from "./kea-config.ts";
+import { controlEndpoint } from "./kea-config.ts";
+import { parseKeaJson } from "./kea-json.ts";
 
 const file = (path: string) => readFile(join(ROOT, path), "utf8").then((text) => ({ file: path, text }));
 

@@ -1,5 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { checkHaServer } from "./kea-ha.ts";
+import { KeaConfigError, parseKeaJson } from "./kea-json.ts";
 import { KEA_VERSIONS, type KeaVersion, keaVersionOf, type Topology, type VrfSpec } from "./topology.ts";
 
 /** A Kea server's control endpoint: a URL, and for Kea 2.6 the service the control agent forwards to. */
@@ -7,45 +9,6 @@ export interface KeaEndpoint {
   url: string;
   /** Through Kea 2.6's control agent: the `service` to name in each command. */
   service?: "dhcp4" | "dhcp6";
-}
-
-/** A configuration problem, with the file and the field it is in. */
-export class KeaConfigError extends Error {
-  constructor(
-    readonly file: string,
-    readonly field: string,
-    reason: string,
-  ) {
-    super(`${file}: ${field}: ${reason}`);
-  }
-}
-
-/**
- * Parses Kea's JSON, which allows comments (`//`, `/* *\/`, `#`) outside strings. Throws
- * KeaConfigError naming the file.
- */
-export function parseKeaJson(text: string, file: string): Record<string, unknown> {
-  let out = "";
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"') {
-      const start = i;
-      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === "\\") i++;
-      out += text.slice(start, i + 1);
-    } else if (c === "#" || (c === "/" && text[i + 1] === "/")) {
-      while (i < text.length && text[i] !== "\n") i++;
-      out += "\n";
-    } else if (c === "/" && text[i + 1] === "*") {
-      const end = text.indexOf("*/", i + 2);
-      out += text.slice(i, end < 0 ? text.length : end + 2).replace(/[^\n]/g, " ");
-      i = end < 0 ? text.length : end + 1;
-    } else out += c;
-  }
-  try {
-    return JSON.parse(out) as Record<string, unknown>;
-  } catch (err) {
-    throw new KeaConfigError(file, "(syntax)", (err as Error).message);
-  }
 }
 
 type Obj = Record<string, unknown>;
@@ -154,10 +117,12 @@ export async function readKeaConfigs(topology: Topology): Promise<KeaConfig[]> {
       const control: KeaConfig["control"] = {};
       for (const f of v.families) {
         try {
+          const server = text(`kea-dhcp${f}.conf`);
           control[`dhcp${f}`] = controlEndpoint(version, f, {
-            server: text(`kea-dhcp${f}.conf`),
+            server,
             agent: files["kea-ctrl-agent.conf"] ? text("kea-ctrl-agent.conf") : undefined,
           });
+          if (v.ha) checkHaServer(server.file, server.text, f, v.ha.mode);
         } catch (err) {
           throw new KeaConfigRefused(`VRF ${v.name} (Kea ${version}): ${(err as Error).message}`);
         }

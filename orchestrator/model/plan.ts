@@ -17,6 +17,8 @@ export interface Endpoint {
 
 /** A Kea container of a VRF. */
 export interface KeaPlan extends Endpoint {
+  /** Its service name in the lab (`kea-red`, or `kea-red-1` of several); an HA peer's name too. */
+  service: string;
   container: string;
   /** Set by the lab so that the link-local address the relay sends DHCPv6 to is known in advance. */
   mac: string;
@@ -65,13 +67,17 @@ export function planLab(
       network: `${name}-${vrf}`,
       subnets,
       relay: endpoint(subnets, RELAY_HOST),
-      keas: Array.from({ length: spec.servers }, (_, k) => ({
-        container: `${name}-kea-${vrf}${spec.servers > 1 ? `-${k + 1}` : ""}`,
-        ...endpoint(subnets, KEA_HOST + k),
-        // Each backend network is its own link, so these only need to differ within a VRF.
-        mac: `02:00:00:00:00:${(KEA_HOST + k).toString(16).padStart(2, "0")}`,
-        linkLocal: `fe80::ff:fe00:${(KEA_HOST + k).toString(16)}`,
-      })),
+      keas: Array.from({ length: spec.servers }, (_, k) => {
+        const service = `kea-${vrf}${spec.servers > 1 ? `-${k + 1}` : ""}`;
+        return {
+          service,
+          container: `${name}-${service}`,
+          ...endpoint(subnets, KEA_HOST + k),
+          // Each backend network is its own link, so these only need to differ within a VRF.
+          mac: `02:00:00:00:00:${(KEA_HOST + k).toString(16).padStart(2, "0")}`,
+          linkLocal: `fe80::ff:fe00:${(KEA_HOST + k).toString(16)}`,
+        };
+      }),
     };
   });
   return {

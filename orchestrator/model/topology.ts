@@ -23,6 +23,38 @@ const keaVersion = z.enum(KEA_VERSIONS, {
   error: (i) => `kea ${JSON.stringify(i.input)} is not one of ${KEA_VERSIONS.join(", ")}`,
 });
 
+/** Kea HA's modes the lab builds (Kea ARM, "High Availability"). */
+export const HA_MODES = ["hot-standby", "load-balancing"] as const;
+/** An HA mode. */
+export type HaMode = (typeof HA_MODES)[number];
+
+/** A duration in milliseconds: a number, or text such as "1500ms" or "3s". */
+const duration = z
+  .union([
+    z.number().int().positive(),
+    z.string().regex(/^\d+(ms|s)$/, 'a duration: milliseconds, or "500ms", "3s"'),
+  ])
+  .transform((d) =>
+    typeof d === "number" ? d : d.endsWith("ms") ? Number.parseInt(d, 10) : Number.parseInt(d, 10) * 1000,
+  );
+
+/**
+ * A VRF's Kea HA pair. The timers are Kea's own (its names, in milliseconds; Kea's defaults when
+ * absent: 10 s, 60 s, 10 s and 10 clients). Failure detection counts only clients whose `secs` (or
+ * Elapsed Time) exceeds max-ack-delay; max-unacked-clients 0 turns it off (partner-down as soon as
+ * the partner stops answering).
+ */
+const ha = z.strictObject({
+  mode: z.enum(HA_MODES, {
+    error: (i) => `mode ${JSON.stringify(i.input)} is not one of ${HA_MODES.join(", ")}`,
+  }),
+  /** Kea's heartbeat-delay: how often each server asks its partner's state. */
+  heartbeat: duration.optional(),
+  "max-response-delay": duration.optional(),
+  "max-ack-delay": duration.optional(),
+  "max-unacked-clients": z.number().int().min(0).optional(),
+});
+
 const vrf = z.strictObject({
   name: z
     .string()
@@ -40,9 +72,12 @@ const vrf = z.strictObject({
   kea: keaVersion.optional(),
   /**
    * Kea containers serving this VRF; the relay sends every request to each. More than one serves
-   * DHCPv6 only: independent DHCPv4 servers sharing one pool would each ACK the same client.
+   * DHCPv6 only (independent DHCPv4 servers sharing one pool would each ACK the same client),
+   * unless they are an HA pair.
    */
   servers: z.number().int().min(1).max(4).default(1),
+  /** Makes the VRF a Kea HA pair (two servers, peers over the VRF's backend network). */
+  ha: ha.optional(),
   families: z
     .array(z.union([z.literal(4), z.literal(6)], { error: "a family is 4 or 6" }))
     .min(1)
@@ -96,14 +131,22 @@ export const topologySchema = z
         ctx.addIssue({ code: "custom", path: ["vrfs", i], message: "DHCPv4 needs link4" });
       if (v.families.includes(6) && !v.link6)
         ctx.addIssue({ code: "custom", path: ["vrfs", i], message: "DHCPv6 needs link6" });
-      if (v.servers > 1 && v.families.includes(4))
+      if (v.ha && v.servers > 2)
         ctx.addIssue({
           code: "custom",
           path: ["vrfs", i, "servers"],
-          message: `servers: ${v.servers} with DHCPv4: independent Kea servers sharing one pool would each ACK the same client; use servers: 1, or families: [6]`,
+          message: `servers: ${v.servers} with ha: an HA pair is two servers (leave servers out)`,
+        });
+      if (v.servers > 1 && v.families.includes(4) && !v.ha)
+        ctx.addIssue({
+          code: "custom",
+          path: ["vrfs", i, "servers"],
+          message: `servers: ${v.servers} with DHCPv4: independent Kea servers sharing one pool would each ACK the same client; use servers: 1, families: [6], or ha`,
         });
     });
-  });
+  })
+  // An HA pair is two servers.
+  .transform((t) => ({ ...t, vrfs: t.vrfs.map((v) => (v.ha ? { ...v, servers: 2 } : v)) }));
 
 /** A topology as its file says it, with paths made absolute. */
 export type Topology = z.output<typeof topologySchema>;

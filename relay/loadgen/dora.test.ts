@@ -64,6 +64,25 @@ async function run(clock: FakeClock, s: ReturnType<typeof server>, o = {}): Prom
 }
 
 describe("the DORA load generator", () => {
+  it("with secsAfter, exchanges started from that second carry a growing secs, the REQUEST its DISCOVER's (RFC 2131 §4.4.1)", async () => {
+    const clock = new FakeClock();
+    const s = server(clock, { delayMs: 4 });
+    await run(clock, s, { seconds: 3, secsAfter: 1 });
+    const sent = s.sent.map((b) => decodeDhcp4(b));
+    const discovers = sent.filter((m) => messageType(m) === MSG.DISCOVER);
+    expect(discovers.slice(0, 90).every((m) => m.secs === 0)).toBe(true);
+    // 100 a second: the 110th to 190th start in the run's second second, the 210th to 290th in its third.
+    expect(new Set(discovers.slice(110, 190).map((m) => m.secs))).toEqual(new Set([1]));
+    expect(new Set(discovers.slice(210, 290).map((m) => m.secs))).toEqual(new Set([2]));
+    for (const r of sent.filter((m) => messageType(m) === MSG.REQUEST))
+      expect(r.secs).toBe(discovers.find((d) => d.xid === r.xid)?.secs);
+    // Without it, secs stays 0 as a client's first try has it.
+    const c2 = new FakeClock();
+    const p2 = server(c2, { delayMs: 4 });
+    await run(c2, p2, { seconds: 2 });
+    expect(p2.sent.every((b) => decodeDhcp4(b).secs === 0)).toBe(true);
+  });
+
   it("sends what a client on the wire sends: giaddr 0, hops 0, broadcast bit, its own chaddr", async () => {
     const clock = new FakeClock();
     const s = server(clock, { delayMs: 4 });

@@ -22,6 +22,11 @@ export interface DoraOptions {
   timeoutMs: number;
   /** Send as a relay agent with this giaddr (a baseline without a relay), not as clients. */
   giaddr?: string;
+  /**
+   * From this second of the run, exchanges start with a growing `secs` (seconds since then, plus
+   * one), as perfdhcp's -Y does: clients that have waited. Kea HA counts only such clients.
+   */
+  secsAfter?: number;
 }
 
 /** What a DORA run did, in the shape perfdhcp's report has in the lab, with percentiles. */
@@ -42,6 +47,7 @@ interface InFlight {
   client: number;
   phase: "discover" | "request";
   sentAt: number;
+  secs: number;
 }
 
 /** The clock and timers of a run; tests give a fake one. */
@@ -80,6 +86,10 @@ export function runDora(wire: Wire, o: DoraOptions, clock: Clock = realClock): P
   let nextXid = (Math.random() * 0x7fffffff) >>> 0;
   const t0 = clock.now();
   const endAt = t0 + o.seconds * 1000;
+  const secsAt = (now: number): number => {
+    const since = (now - t0) / 1000 - (o.secsAfter ?? Number.POSITIVE_INFINITY);
+    return since < 0 ? 0 : Math.min(0xffff, Math.floor(since) + 1);
+  };
 
   wire.onMessage((bytes) => {
     let m: ReturnType<typeof decodeDhcp4>;
@@ -98,7 +108,7 @@ export function runDora(wire: Wire, o: DoraOptions, clock: Clock = realClock): P
     const type = replyType(m);
     const now = clock.now();
     if (t.phase === "discover" && type === MSG.OFFER) {
-      const req = requestOffered(mac, m.xid, m, o);
+      const req = requestOffered(mac, m.xid, m, o, t);
       if (!req) {
         orphans++;
         return;
@@ -123,14 +133,16 @@ export function runDora(wire: Wire, o: DoraOptions, clock: Clock = realClock): P
     const timer = clock.every(TICK_MS, () => {
       const now = clock.now();
       // Start what the target rate makes due by now (perfdhcp does the same per tick).
-      const due = Math.min(o.rate * o.seconds, Math.floor(((Math.min(now, endAt) - t0) / 1000) * o.rate));
+      // (The elapsed time is capped, not the clock: t0 + seconds - t0 may fall short of seconds.)
+      const due = Math.floor((Math.min(now - t0, o.seconds * 1000) / 1000) * o.rate);
       for (; started < due; started++) {
         const client = started % macs.length;
         const xid = nextXid;
         nextXid = (nextXid + 1) >>> 0;
-        inFlight.set(xid, { client, phase: "discover", sentAt: now });
+        const secs = secsAt(now);
+        inFlight.set(xid, { client, phase: "discover", sentAt: now, secs });
         discoverOffer.started();
-        wire.send(discover(macs[client] as Uint8Array, xid, o));
+        wire.send(discover(macs[client] as Uint8Array, xid, o, { secs }));
       }
       // Map order is insertion order, not send order (a REQUEST restarts the clock): scan all.
       for (const [xid, t] of inFlight) {

@@ -19,12 +19,20 @@ const { values } = parseArgs({
     // As a relay agent on the server's link: giaddr this address ("auto": the container's own),
     // from and to port 67. A baseline without a relay, for servers that hear no broadcasts.
     giaddr: { type: "string" },
+    // From this second on, a growing secs (seconds since then, plus one), as perfdhcp's -Y.
+    "secs-after": { type: "string" },
   },
 });
 
 function positive(name: string, v: string | undefined): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} ${v}: a positive number`);
+  return n;
+}
+
+function atLeastZero(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} ${v}: a number of seconds, 0 or more`);
   return n;
 }
 
@@ -38,6 +46,8 @@ async function main(): Promise<void> {
     seconds: positive("duration", values.duration),
     timeoutMs: positive("timeout-ms", values["timeout-ms"]),
     giaddr: values.giaddr === "auto" ? ownIpv4() : values.giaddr,
+    secsAfter:
+      values["secs-after"] === undefined ? undefined : atLeastZero("secs-after", values["secs-after"]),
   };
 
   // 2. The clients' port 68 (a relay's 67), broadcast allowed, buffers for a second of replies.

@@ -17,12 +17,18 @@ export interface Sender {
   giaddr?: string;
 }
 
+/** A request's header fields that vary by exchange: RFC 2131's `secs`, seconds since the client began. */
+export interface Timing {
+  secs?: number;
+}
+
 function request(
   mac: Uint8Array,
   xid: number,
   type: number,
   extra: Dhcp4Message["options"]["options"],
   from: Sender,
+  timing: Timing,
 ): Dhcp4Message {
   const chaddr = new Uint8Array(16);
   chaddr.set(mac);
@@ -32,7 +38,7 @@ function request(
     hlen: mac.length,
     hops: from.giaddr ? 1 : 0,
     xid,
-    secs: 0,
+    secs: timing.secs ?? 0,
     flags: from.giaddr ? 0 : FLAG_BROADCAST,
     ciaddr: ZERO,
     yiaddr: ZERO,
@@ -56,19 +62,21 @@ function request(
 }
 
 /** DHCPDISCOVER (RFC 2131 §4.4.1). */
-export function discover(mac: Uint8Array, xid: number, from: Sender = {}): Uint8Array {
-  return encodeDhcp4(request(mac, xid, MSG.DISCOVER, [], from));
+export function discover(mac: Uint8Array, xid: number, from: Sender = {}, timing: Timing = {}): Uint8Array {
+  return encodeDhcp4(request(mac, xid, MSG.DISCOVER, [], from, timing));
 }
 
 /**
  * DHCPREQUEST in the SELECTING state (RFC 2131 §4.3.2): same xid as the DISCOVER, the offered
- * address in option 50 and the chosen server's identifier in option 54; ciaddr stays 0.
+ * address in option 50 and the chosen server's identifier in option 54; ciaddr stays 0. Its
+ * `secs` MUST be the DISCOVER's (RFC 2131 §4.4.1).
  */
 export function requestOffered(
   mac: Uint8Array,
   xid: number,
   offer: Dhcp4Message,
   from: Sender = {},
+  timing: Timing = {},
 ): Uint8Array | undefined {
   const serverId = getOption(offer, OPT.serverId);
   if (!serverId || offer.yiaddr === ZERO) return undefined;
@@ -82,6 +90,7 @@ export function requestOffered(
         { code: OPT.serverId, data: serverId },
       ],
       from,
+      timing,
     ),
   );
 }

@@ -35,6 +35,25 @@ export function statusText(s: LabStatus): string {
     ),
     "",
     table(["CONTAINER", "ROLE", "VRF", "ADDRESS", "STATE", "HEALTH"], containers),
+    ...(s.ha.length > 0
+      ? [
+          "",
+          table(
+            ["HA SERVER", "VRF", "FAMILY", "MODE", "ROLE", "STATE", "SCOPES", "PARTNER"],
+            s.ha.map((h) => [
+              h.server,
+              h.vrf,
+              `DHCPv${h.family}`,
+              h.mode,
+              h.role,
+              h.state,
+              h.scopes.join(" "),
+              h.partner &&
+                `${h.partner.name} ${h.partner.state}${h.partner.communicationInterrupted ? " (communication interrupted)" : ""}`,
+            ]),
+          ),
+        ]
+      : []),
     ...(counters.length > 0 ? ["", table(["RELAY COUNTER", "VALUE"], counters)] : []),
   ].join("\n");
 }

@@ -6,6 +6,13 @@ import { type ClientKind, LOAD_ENGINES, type LoadEngine } from "../../docker/cli
 import { relayInfoText } from "../../model/relay-info.ts";
 import { err, jsonOption, nameOption, positiveInt, print, table } from "../output.ts";
 
+/** Parses a whole number of seconds, 0 or more. */
+function wholeSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${value} is not a whole number of seconds`);
+  return n;
+}
+
 /** leases, load, client, capture: what goes through the lab, and what Kea made of it. */
 export function register(cli: Command): void {
   cli
@@ -15,27 +22,42 @@ export function register(cli: Command): void {
     .option("--vrf <name>", "only this VRF")
     .option("-4", "DHCPv4 only")
     .option("-6", "DHCPv6 only")
+    .option("--server <service>", "only this Kea server's table (an HA peer: kea-red-2)")
     .addOption(jsonOption())
-    .action(async (o: { name: string; vrf?: string; 4?: boolean; 6?: boolean; json?: boolean }) => {
-      const family = o[4] && !o[6] ? 4 : o[6] && !o[4] ? 6 : undefined;
-      const rows = await (await openLab(o.name)).leases({ vrf: o.vrf, family });
-      print(o.json, rows, () =>
-        rows.length === 0
-          ? "no leases"
-          : table(
-              ["VRF", "FAMILY", "ADDRESS", "SUBNET", "CLIENT", "VALID", "RELAY"],
-              rows.map((r) => [
-                r.vrf,
-                r.family,
-                r.address,
-                r.subnetId,
-                r.client,
-                r.validLifetime,
-                relayInfoText(r.relay),
-              ]),
-            ),
-      );
-    });
+    .action(
+      async (o: {
+        name: string;
+        vrf?: string;
+        server?: string;
+        4?: boolean;
+        6?: boolean;
+        json?: boolean;
+      }) => {
+        const family = o[4] && !o[6] ? 4 : o[6] && !o[4] ? 6 : undefined;
+        const lab = await openLab(o.name);
+        const down = (await lab.status()).keas.filter((k) => k.state !== "running");
+        if (!o.server && down.length > 0)
+          err(`not running, so not asked: ${down.map((k) => k.name.slice(o.name.length + 1)).join(", ")}`);
+        const rows = await lab.leases({ vrf: o.vrf, family, server: o.server });
+        print(o.json, rows, () =>
+          rows.length === 0
+            ? "no leases"
+            : table(
+                ["VRF", "SERVER", "FAMILY", "ADDRESS", "SUBNET", "CLIENT", "VALID", "RELAY"],
+                rows.map((r) => [
+                  r.vrf,
+                  r.server,
+                  r.family,
+                  r.address,
+                  r.subnetId,
+                  r.client,
+                  r.validLifetime,
+                  relayInfoText(r.relay),
+                ]),
+              ),
+        );
+      },
+    );
 
   cli
     .command("load")
@@ -56,6 +78,11 @@ export function register(cli: Command): void {
     .option("--clients <n>", "distinct clients", positiveInt, 50)
     .option("--rate <r>", "exchanges per second", positiveInt, 50)
     .option("--duration <s>", "seconds", positiveInt, 5)
+    .option(
+      "--secs-after <s>",
+      "from this second on, requests carry a growing elapsed time (secs), as waiting clients do: Kea HA's failure detection counts only those (perfdhcp's -Y)",
+      wholeSeconds,
+    )
     .addOption(jsonOption())
     .action(
       async (o: {
@@ -66,6 +93,7 @@ export function register(cli: Command): void {
         clients: number;
         rate: number;
         duration: number;
+        secsAfter?: number;
         json?: boolean;
       }) => {
         const family = o[6] ? 6 : 4;
@@ -79,6 +107,7 @@ export function register(cli: Command): void {
           clients: o.clients,
           rate: o.rate,
           seconds: o.duration,
+          secsAfter: o.secsAfter,
         });
         print(o.json, { command: r.command, exitCode: r.exitCode, ...r.report }, () =>
           [

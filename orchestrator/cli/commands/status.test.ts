@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import type { LabStatus } from "../../api.ts";
+import { statusText } from "./status.ts";
+
+const lab: LabStatus = {
+  name: "lab",
+  accessNetwork: "lab-access",
+  networks: [],
+  keas: [],
+  counters: {},
+  ha: [],
+};
+
+describe("status as text", () => {
+  it("shows each HA server's role, state as Kea reports it, scopes and partner; none without HA pairs", () => {
+    const text = statusText({
+      ...lab,
+      ha: [
+        {
+          vrf: "RED",
+          server: "kea-red-1",
+          family: 4,
+          mode: "hot-standby",
+          state: "down",
+          scopes: [],
+        },
+        {
+          vrf: "RED",
+          server: "kea-red-2",
+          family: 4,
+          mode: "hot-standby",
+          role: "standby",
+          state: "partner-down",
+          scopes: ["kea-red-1"],
+          partner: { name: "kea-red-1", state: "unavailable", communicationInterrupted: true },
+        },
+      ],
+    });
+    const rows = text.split("\n").filter((l) => l.startsWith("kea-red-"));
+    expect(rows[0]).toMatch(/^kea-red-1\s+RED\s+DHCPv4\s+hot-standby\s+down\s*$/);
+    expect(rows[1]).toMatch(
+      /^kea-red-2\s+RED\s+DHCPv4\s+hot-standby\s+standby\s+partner-down\s+kea-red-1\s+kea-red-1 unavailable \(communication interrupted\)/,
+    );
+    expect(statusText(lab)).not.toContain("HA SERVER");
+  });
+});

@@ -1,0 +1,230 @@
+import { join } from "node:path";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import { type Lab, openLab } from "../../orchestrator/api.ts";
+import type { LoadResult } from "../../orchestrator/docker/clients.ts";
+import type { HaServerState } from "../../orchestrator/docker/ha.ts";
+import { loadTopology, type Topology } from "../../orchestrator/model/topology.ts";
+import { ROOT } from "../../orchestrator/paths.ts";
+import { macToString } from "../../relay/codec/address.ts";
+import { MSG } from "../../relay/codec/dhcp4/codes.ts";
+import { decodeDhcp4 } from "../../relay/codec/dhcp4/message.ts";
+import { messageType } from "../../relay/codec/dhcp4/options.ts";
+import { MSG6, OPT6 } from "../../relay/codec/dhcp6/codes.ts";
+import { decodeValue, iaAddress, iaWithTimers } from "../../relay/codec/dhcp6/ia.ts";
+import { decodeDhcp6, isRelay } from "../../relay/codec/dhcp6/message.ts";
+import { useTestLab } from "../support/lab.ts";
+import type { UdpDatagram } from "../support/pcap.ts";
+
+// Kea HA per VRF (examples/ha/topology.yaml): RED a hot-standby pair on Kea 3.0, BLUE a
+// load-balancing pair on Kea 2.6 (the same topology; the lab writes HA for both versions). Every
+// verdict is read from Kea's tables and from what clients received on the access network, never
+// from the load tool's counts. The tests run in order: each starts from the state the last left.
+
+const EXAMPLE = join(ROOT, "examples/ha/topology.yaml");
+const topology = async (): Promise<Topology> => {
+  const t = await loadTopology(EXAMPLE);
+  return { ...t, vrfs: t.vrfs.map((v) => (v.name === "BLUE" ? { ...v, kea: "2.6" as const } : v)) };
+};
+
+/** A lease a client was told it has: a DHCPv4 ACK or an address in a DHCPv6 REPLY, seen on the access network. */
+interface Acknowledged {
+  time: number;
+  family: 4 | 6;
+  address: string;
+  /** DHCPv4: the client's MAC. */
+  mac?: string;
+}
+
+/** Every ACK and REPLY the relay delivered to clients on the access network since `since` (seconds). */
+function acknowledged(datagrams: UdpDatagram[], since: number): Acknowledged[] {
+  const out: Acknowledged[] = [];
+  for (const d of datagrams.filter((d) => d.time >= since)) {
+    if (d.family === 4 && d.srcPort === 67 && d.dstPort === 68) {
+      const m = decodeDhcp4(d.payload);
+      if (messageType(m) === MSG.ACK)
+        out.push({ time: d.time, family: 4, address: m.yiaddr, mac: macToString(m.chaddr.subarray(0, 6)) });
+    } else if (d.family === 6 && d.srcPort === 547 && d.dstPort === 546) {
+      const m = decodeDhcp6(d.payload);
+      if (isRelay(m) || m.type !== MSG6.REPLY) continue;
+      for (const ia of m.options.filter((o) => o.code === OPT6.iaNa)) {
+        for (const a of decodeValue(iaWithTimers, ia.data).options.filter((o) => o.code === OPT6.iaAddr)) {
+          const addr = decodeValue(iaAddress, a.data);
+          if (addr.validLifetime > 0) out.push({ time: d.time, family: 6, address: addr.address });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Polls `probe` until `done` holds of its answer; fails with the last answer at the deadline. */
+async function until<T>(
+  what: string,
+  ms: number,
+  probe: () => Promise<T>,
+  done: (v: T) => boolean,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (done(v)) return v;
+    if (Date.now() > deadline)
+      throw new Error(`${what}: not within ${ms / 1000} s; last: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const stateOf = (states: HaServerState[], server: string) =>
+  states.filter((s) => s.server === server).map((s) => `${s.family}:${s.state}`);
+const both = (state: string) => [`4:${state}`, `6:${state}`];
+
+describe("Kea HA per VRF (examples/ha/topology.yaml)", () => {
+  const lab = useTestLab("ha", topology);
+  let api: Lab;
+  let red: NonNullable<Topology["vrfs"][number]["ha"]>;
+  beforeAll(async () => {
+    api = await openLab(lab.running.name, { docker: lab.docker, images: inject("imageTags") });
+    red = (await topology()).vrfs[0]?.ha as typeof red;
+  });
+
+  /** The leases a server holds, as "family address" (and MAC for DHCPv4). */
+  const table = async (server: string) =>
+    new Set(
+      (await api.leases({ server })).map((l) =>
+        l.family === 4 ? `4 ${l.address} ${l.client}` : `6 ${l.address}`,
+      ),
+    );
+  const key = (a: Acknowledged) => (a.family === 4 ? `4 ${a.address} ${a.mac}` : `6 ${a.address}`);
+  /** One load per family from the same MACs: DHCPv4 clients as on the wire, perfdhcp's DHCPv6 clients. */
+  const loadBoth = (mac: string, o: { clients: number; rate: number; seconds: number; secsAfter?: number }) =>
+    Promise.all([api.load({ mac, engine: "clients", ...o }), api.load({ mac, family: 6, ...o })]);
+  /**
+   * Both loads were served: at least 90 % of their exchanges completed. Not all: on two shared
+   * cores a datagram is lost on the way to a client at times (a CI run: 3 of 58 ADVERTISEs left the
+   * relay's interface and never reached perfdhcp), while a scope nobody serves loses about half.
+   */
+  const expectServed = (results: LoadResult[]) => {
+    for (const r of results) {
+      const [first, last] = [r.report.exchanges[0], r.report.exchanges.at(-1)];
+      expect(last?.received ?? 0, r.output).toBeGreaterThanOrEqual(0.9 * (first?.sent ?? 1));
+    }
+  };
+
+  it("up leaves both pairs in their normal state, each server in the role the topology gives it", async () => {
+    const states = await api.ha();
+    expect(states.map((s) => [s.server, s.family, s.role, s.state])).toEqual([
+      ["kea-blue-1", 4, "primary", "load-balancing"],
+      ["kea-blue-1", 6, "primary", "load-balancing"],
+      ["kea-blue-2", 4, "secondary", "load-balancing"],
+      ["kea-blue-2", 6, "secondary", "load-balancing"],
+      ["kea-red-1", 4, "primary", "hot-standby"],
+      ["kea-red-1", 6, "primary", "hot-standby"],
+      ["kea-red-2", 4, "standby", "hot-standby"],
+      ["kea-red-2", 6, "standby", "hot-standby"],
+    ]);
+  });
+
+  it("hot-standby: every lease the primary grants is in the standby's table too, both families", async () => {
+    expectServed(await loadBoth("00:aa:01:00:00:00", { clients: 20, rate: 20, seconds: 1 }));
+    const primary = await table("kea-red-1");
+    expect([...primary].filter((l) => l.startsWith("4 192.168.10.")).length).toBeGreaterThanOrEqual(18);
+    expect([...primary].filter((l) => l.startsWith("6 fd00:10::")).length).toBeGreaterThan(0);
+    expect(await table("kea-red-2")).toEqual(primary);
+  });
+
+  let killedAt = 0;
+  let outage: Acknowledged[] = [];
+
+  it("failover under load: with the primary killed, the standby reaches partner-down within the bound and serves; every acknowledged lease is on it", async () => {
+    const start = Date.now() / 1000;
+    // Clients that wait count (secs, Elapsed Time): Kea's failure detection needs them. 6 new
+    // clients a second for 32 s fit RED VIDEO's 241 DHCPv4 addresses.
+    const loads = loadBoth("00:aa:01:10:00:00", { clients: 2000, rate: 6, seconds: 32, secsAfter: 0 });
+    // Kill once the primary has been serving both families for a while.
+    await until(
+      "leases acknowledged in both families before the kill",
+      30_000,
+      async () => acknowledged(await lab.captured("access"), start),
+      (acks) => [4, 6].every((f) => acks.filter((a) => a.family === f).length >= 30),
+    );
+    await api.kill("kea-red-1");
+    killedAt = Date.now() / 1000;
+    // Kea decides at the end of a heartbeat; one to a dead peer waits out Kea's HTTP timeout (10 s).
+    const boundMs = (red["max-response-delay"] ?? 60_000) + 2 * (red.heartbeat ?? 10_000) + 10_000 + 10_000;
+    await until(
+      "kea-red-2 in partner-down",
+      boundMs,
+      () => api.ha(),
+      (s) => both("partner-down").every((x) => stateOf(s, "kea-red-2").includes(x)),
+    );
+    const partnerDown = Date.now() / 1000 - killedAt;
+    await loads;
+
+    const acks = acknowledged(await lab.captured("access"), start);
+    outage = acks.filter((a) => a.time > killedAt);
+    const gap = (f: 4 | 6) => Math.min(...outage.filter((a) => a.family === f).map((a) => a.time)) - killedAt;
+    console.log(
+      `HA failover: partner-down seen ${partnerDown.toFixed(1)} s after the kill; first lease from the standby DHCPv4 ${gap(4).toFixed(1)} s, DHCPv6 ${gap(6).toFixed(1)} s after; ${acks.length} leases acknowledged, ${outage.length} during the outage`,
+    );
+    expect(outage.filter((a) => a.family === 4).length).toBeGreaterThan(20);
+    expect(outage.filter((a) => a.family === 6).length).toBeGreaterThan(20);
+    // Zero acknowledged leases lost: before, during and after the kill, the survivor holds each.
+    const held = await table("kea-red-2");
+    expect(acks.map(key).filter((k) => !held.has(k))).toEqual([]);
+  });
+
+  it("recovery: the primary restarts, syncs from the standby, both return to hot-standby, and the outage's leases are on both", async () => {
+    expect(outage.length).toBeGreaterThan(0);
+    await api.start("kea-red-1");
+    await until(
+      "both RED servers back in hot-standby",
+      90_000,
+      () => api.ha(),
+      (s) =>
+        ["kea-red-1", "kea-red-2"].every((server) =>
+          both("hot-standby").every((x) => stateOf(s, server).includes(x)),
+        ),
+    );
+    const [primary, standby] = [await table("kea-red-1"), await table("kea-red-2")];
+    expect(outage.map(key).filter((k) => !primary.has(k) || !standby.has(k))).toEqual([]);
+  });
+
+  it("load-balancing: each server serves about half of a population; with one killed, the other serves all", async () => {
+    // kea-blue-1's scope leases from the pool's lower half, kea-blue-2's from the upper.
+    const lower = (l: { family: number; address: string }) =>
+      l.family === 4
+        ? Number(l.address.split(".")[3]) < 130
+        : Number.parseInt(l.address.split(":").pop() ?? "", 16) < 0x8000;
+    const split = async (family: 4 | 6) => {
+      const leases = (await api.leases({ server: "kea-blue-2", family })).filter((l) => l.validLifetime > 0);
+      return { total: leases.length, lower: leases.filter(lower).length };
+    };
+    expectServed(await loadBoth("00:bb:01:00:00:00", { clients: 60, rate: 30, seconds: 2 }));
+    for (const family of [4, 6] as const) {
+      const s = await split(family);
+      expect(s.total).toBeGreaterThanOrEqual(40);
+      expect(s.lower / s.total).toBeGreaterThan(0.25);
+      expect(s.lower / s.total).toBeLessThan(0.75);
+    }
+
+    // kea-blue-1 dies under a load of waiting clients; kea-blue-2 takes over its scope. Each
+    // server's half of the DHCPv4 pool is 120 addresses: about 30 + 50 + 20 are used here.
+    const waiting = loadBoth("00:bb:02:00:00:00", { clients: 2000, rate: 4, seconds: 25, secsAfter: 0 });
+    await api.kill("kea-blue-1");
+    await until(
+      "kea-blue-2 in partner-down",
+      45_000,
+      () => api.ha(),
+      (s) => both("partner-down").every((x) => stateOf(s, "kea-blue-2").includes(x)),
+    );
+    await waiting;
+    const before = { 4: await split(4), 6: await split(6) };
+    // New clients are served, from both halves of the pool: the survivor serves both scopes.
+    expectServed(await loadBoth("00:bb:03:00:00:00", { clients: 40, rate: 20, seconds: 2 }));
+    for (const family of [4, 6] as const) {
+      const now = await split(family);
+      expect(now.lower - before[family].lower).toBeGreaterThan(0);
+      expect(now.total - now.lower - (before[family].total - before[family].lower)).toBeGreaterThan(0);
+    }
+  });
+});
