@@ -53,6 +53,8 @@ export interface LoadRequest {
    * HA counts only such clients when it decides its partner is down. Default: 0 throughout.
    */
   secsAfter?: number;
+  /** The access segment to run on (default: the first). */
+  segment?: string;
 }
 
 /** One real client, once. */
@@ -61,6 +63,8 @@ export interface ClientRequest {
   /** Default dhclient. */
   kind?: ClientKind;
   family?: 4 | 6;
+  /** The access segment it sits on (default: the first). */
+  segment?: string;
 }
 
 /** What a real client obtained: its address if it got one, its exit code and output. */
@@ -76,8 +80,15 @@ export type RelayCounters = Record<string, Record<string, number>>;
 /** A running lab. `await using lab = await startLab()` removes it when the scope ends. */
 export interface Lab extends AsyncDisposable {
   readonly name: string;
-  /** Docker network names: the clients' access network and each VRF's backend network. */
-  readonly networks: { readonly access: string; readonly vrfs: Readonly<Record<string, string>> };
+  /**
+   * Docker network names: the clients' access network (the first segment), every access segment
+   * by name, and each VRF's backend network.
+   */
+  readonly networks: {
+    readonly access: string;
+    readonly segments: Readonly<Record<string, string>>;
+    readonly vrfs: Readonly<Record<string, string>>;
+  };
   /** Container names by service: "relay", "kea-red", ... */
   readonly services: Readonly<Record<string, string>>;
   /** Every lease of every running Kea, or of one VRF, family or server (`kea-red-2`). */
@@ -183,6 +194,9 @@ class OpenLab implements Lab {
     this.name = running.name;
     this.networks = {
       access: running.accessNetwork,
+      segments: Object.fromEntries(
+        running.networks.filter((n) => n.segment).map((n) => [n.segment as string, n.name]),
+      ),
       vrfs: Object.fromEntries(running.networks.filter((n) => n.vrf).map((n) => [n.vrf as string, n.name])),
     };
     const prefix = `${running.name}-`;
@@ -221,6 +235,7 @@ class OpenLab implements Lab {
       rate: r.rate ?? 50,
       duration: r.seconds ?? 5,
       secsAfter: r.secsAfter,
+      segment: r.segment,
     });
   }
 
@@ -229,6 +244,7 @@ class OpenLab implements Lab {
       mac: r.mac,
       family: r.family ?? 4,
       kind: r.kind ?? "dhclient",
+      segment: r.segment,
     });
   }
 

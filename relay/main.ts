@@ -1,10 +1,11 @@
+import { hostname } from "node:os";
 import { pino } from "pino";
 import { forwardingOff, holdAddresses, ownAddresses4 } from "./agent/addresses.ts";
-import { loadRelayConfig, type RelayConfig } from "./agent/config.ts";
+import { accessSegments, loadRelayConfig, type RelayConfig } from "./agent/config.ts";
 import { Counters } from "./agent/counters.ts";
 import { Health } from "./agent/health.ts";
 import { serveHttp } from "./agent/http.ts";
-import { ACCESS, type Link, vrfLink } from "./agent/links.ts";
+import { accessLink, type Link, vrfLink } from "./agent/links.ts";
 import { PolicySource } from "./agent/policy-source.ts";
 import { applyV8Flags, startProfile } from "./agent/profile.ts";
 import { Relay4 } from "./agent/relay4.ts";
@@ -97,9 +98,11 @@ async function main(): Promise<void> {
   process.once("SIGINT", stop);
 }
 
-/** Each interface's role: the access network, a VRF's backend, or unknown (nothing accepted). */
+/** Each interface's role: an access segment, a VRF's backend, or unknown (nothing accepted). */
 function linksByInterface(config: RelayConfig): (ifname: string) => Link {
-  const roles = new Map<string, Link>([[interfaceWith(config.access.ipv4), ACCESS]]);
+  const roles = new Map<string, Link>(
+    accessSegments(config).map((s) => [interfaceWith(s.ipv4), accessLink(s.name, s.vlan)]),
+  );
   for (const v of config.vrfs) {
     const address = v.ipv4 ?? v.ipv6;
     if (address) roles.set(interfaceWith(address), vrfLink(v.name));
@@ -122,9 +125,9 @@ function createRelays(
   counters: Counters,
 ): { relay4: Relay4; relay6?: Relay6 } {
   const relay4 = new Relay4({
-    accessAddress: config.access.ipv4,
+    segments: accessSegments(config).map((s) => ({ name: s.name, address: s.ipv4, gateways: s.gateways })),
+    hostname: hostname(),
     ownAddresses: ownAddresses4(config),
-    gateways: config.access.gateways,
     vrfs: vrfs
       .filter((v) => v.servers4.length > 0)
       .map((v) => ({
@@ -146,6 +149,7 @@ function createRelays(
       ? undefined
       : new Relay6({
           vrfs: vrfs6.map((v) => ({ name: v.name, link: v.link6 as string, servers: v.servers6 })),
+          hostname: hostname(),
           policy: policy.get,
           transport: new SocketTransport(sockets.filter((s) => s.family === 6)),
           counters,

@@ -21,7 +21,7 @@ shift
 exec tcpdump -i "$dev" -U -s 0 -w - "$@"`;
 
 /**
- * Captures a lab network (`access` or a VRF's name) as pcap, from the relay's network namespace,
+ * Captures a lab network (`access`, a segment's or a VRF's name) as pcap, from the relay's network namespace,
  * where the relay is on every lab network. `filter` is a BPF expression's words; `count` stops
  * after that many packets.
  */
@@ -32,12 +32,15 @@ export async function startCapture(
   o: { network: string; filter?: string[]; count?: number },
 ): Promise<Capture> {
   if (!lab.relay) throw new Error(`lab ${lab.name} has no relay to capture from`);
+  const wanted = o.network.toLowerCase();
   const network =
-    o.network === "access"
+    wanted === "access"
       ? lab.accessNetwork
-      : lab.networks.find((n) => n.vrf?.toLowerCase() === o.network.toLowerCase())?.name;
+      : lab.networks.find((n) => (n.vrf ?? n.segment)?.toLowerCase() === wanted)?.name;
   if (!network) {
-    const names = ["access", ...lab.networks.filter((n) => n.vrf).map((n) => n.vrf?.toLowerCase())];
+    const names = ["access", ...lab.networks.map((n) => (n.vrf ?? n.segment)?.toLowerCase())].filter(
+      (n, i, all) => n && all.indexOf(n) === i,
+    );
     throw new Error(`lab ${lab.name} has no network ${o.network}: it has ${names.join(", ")}`);
   }
   const relay = await docker.getContainer(lab.relay.id).inspect();

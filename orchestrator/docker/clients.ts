@@ -3,7 +3,7 @@ import type { DoraReport } from "../../relay/loadgen/dora.ts";
 import { LABEL } from "../model/labels.ts";
 import { type PerfdhcpReport, parsePerfdhcp } from "../model/perfdhcp.ts";
 import { runToCompletion } from "./engine.ts";
-import type { RunningLab } from "./lab.ts";
+import { type RunningLab, segmentNetwork } from "./lab.ts";
 
 /**
  * Which load generator: perfdhcp (ISC's; in DHCPv4 it is itself a relay, giaddr set), or
@@ -26,6 +26,8 @@ export interface LoadOptions {
   duration: number;
   /** From this second of the run on, a growing elapsed time (secs) in every request. */
   secsAfter?: number;
+  /** The access segment the load runs on (default: the first). */
+  segment?: string;
 }
 
 /**
@@ -133,6 +135,8 @@ export async function runOnAccess(
     writableProc?: boolean;
     /** Replaces the image's entrypoint; `cmd` becomes its arguments. */
     entrypoint?: string[];
+    /** The access segment to run on (default: the first). */
+    segment?: string;
   } = {},
 ): Promise<{ exitCode: number; output: string }> {
   return runToCompletion(docker, {
@@ -142,7 +146,7 @@ export async function runOnAccess(
     Labels: { [LABEL.managed]: "true", [LABEL.lab]: lab.name, [LABEL.role]: "client", ...extra.labels },
     ...(extra.mac ? { MacAddress: extra.mac } : {}),
     HostConfig: {
-      NetworkMode: lab.accessNetwork,
+      NetworkMode: segmentNetwork(lab, extra.segment),
       CapAdd: extra.capAdd ?? [],
       // What `--security-opt systempaths=unconfined` sends: no masked or read-only /proc paths.
       ...(extra.writableProc ? { MaskedPaths: [], ReadonlyPaths: [] } : {}),
@@ -166,17 +170,19 @@ export async function runLoad(
     const { exitCode, output } = await runOnAccess(docker, lab, lab.relay.image, args, {
       labels,
       entrypoint: [program],
+      segment: o.segment,
     });
     return { exitCode, report: parseLoadgen(output), output, command };
   }
-  const command = perfdhcpCommand(o, lab.relay.accessIpv4);
+  // perfdhcp's DHCPv4 goes to the relay's address on the segment it runs on.
+  const command = perfdhcpCommand(o, lab.relay.ipv4ByNetwork[segmentNetwork(lab, o.segment)] ?? "");
   const { exitCode, output } = await runOnAccess(
     docker,
     lab,
     image,
     // The command's words reach the shell as its arguments, never as script text.
     ["sh", "-c", `${WAIT_FOR_LINK} exec "$@"`, "sh", ...command],
-    { labels },
+    { labels, segment: o.segment },
   );
   return { exitCode, report: { engine: "perfdhcp", ...parsePerfdhcp(output) }, output, command };
 }
@@ -209,7 +215,7 @@ export async function runClient(
   docker: Docker,
   lab: RunningLab,
   image: string,
-  o: { mac: string; family: 4 | 6; kind: ClientKind },
+  o: { mac: string; family: 4 | 6; kind: ClientKind; segment?: string },
 ): Promise<{ address?: string; exitCode: number; output: string }> {
   const { exitCode, output } = await runOnAccess(
     docker,
@@ -222,6 +228,7 @@ export async function runClient(
       // dhcpcd sets the interface's sysctls at start and gives up when /proc/sys is read-only,
       // as Docker mounts it; it gets a writable one (and runs nothing but dhcpcd).
       writableProc: o.kind === "dhcpcd",
+      segment: o.segment,
     },
   );
   const address = /^ADDRESS (\S+)$/m.exec(output)?.[1]?.replace(/\/\d+$/, "");

@@ -84,8 +84,8 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
   const provisional = planLab(
     o.name,
     o.topology,
-    slotSubnets(0),
-    o.topology.vrfs.map((_, i) => slotSubnets(i + 1)),
+    o.topology.segments.map((_, i) => slotSubnets(i)),
+    o.topology.vrfs.map((_, i) => slotSubnets(o.topology.segments.length + i)),
   );
   await testKeaConfigs(
     docker,
@@ -96,10 +96,17 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
   const removeAll = () => downLabs(docker, o.name, o.images.client);
   try {
     say(`creating networks for ${o.name}`);
-    const access: LabNetwork = await createLabNetwork(docker, `${o.name}-access`, {
-      ...labels,
-      [LABEL.role]: "access",
-    });
+    // The first segment is the access network; the others are segments (the relay is on all).
+    const segments: LabNetwork[] = [];
+    for (const [i, g] of o.topology.segments.entries()) {
+      segments.push(
+        await createLabNetwork(docker, `${o.name}-${g.name.toLowerCase()}`, {
+          ...labels,
+          [LABEL.role]: i === 0 ? "access" : "segment",
+          [LABEL.segment]: g.name,
+        }),
+      );
+    }
     const backends: LabNetwork[] = [];
     for (const v of o.topology.vrfs) {
       backends.push(
@@ -113,14 +120,14 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
     // Clients' DHCP traffic on the access network, and Kea's answers to a link address in
     // giaddr mode, are outside their network's subnet (see firewall.ts).
     const offSubnet = [
-      access,
+      ...segments,
       ...backends.filter((_, i) => o.topology.vrfs[i]?.subnetSelection === "giaddr"),
     ];
     for (const n of offSubnet) {
       const warning = await allowOnBridge(docker, o.images.client, o.name, bridgeName(n.id));
       if (warning) say(`warning: ${warning}`);
     }
-    const plan = planLab(o.name, o.topology, access, backends);
+    const plan = planLab(o.name, o.topology, segments, backends);
     const containers = new Map<string, string>();
 
     for (const [i, v] of plan.vrfs.entries()) {
@@ -160,10 +167,12 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
     }
 
     say(
-      `creating ${plan.relay.container} on ${plan.access.network} and ${plan.vrfs.map((v) => v.network).join(", ")}`,
+      `creating ${plan.relay.container} on ${plan.segments.map((g) => g.network).join(", ")} and ${plan.vrfs.map((v) => v.network).join(", ")}`,
     );
     const relay = await docker.createContainer({
       name: plan.relay.container,
+      // Policy templates' {relay}.
+      Hostname: o.topology.relay.hostname,
       Image: o.images.relay,
       Labels: { ...labels, [LABEL.role]: "relay" },
       Env: [
@@ -173,9 +182,11 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
       // The relay holds the clients' gateway addresses, and in giaddr mode the VRF's link address.
       HostConfig: {
         NetworkMode: plan.access.network,
-        CapAdd: plan.vrfs.some((v) => v.spec.subnetSelection === "giaddr" || v.spec.gateways.length > 0)
-          ? ["NET_ADMIN"]
-          : [],
+        CapAdd:
+          plan.vrfs.some((v) => v.spec.subnetSelection === "giaddr") ||
+          plan.segments.some((g) => g.gateways.length > 0)
+            ? ["NET_ADMIN"]
+            : [],
         Sysctls: { ...RELAY_SYSCTLS },
       },
       NetworkingConfig: {
@@ -186,7 +197,13 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
         },
       },
     });
-    // Engine API 1.41 attaches one network at creation; the backends are connected before start.
+    // Engine API 1.41 attaches one network at creation; the others are connected before start.
+    for (const g of plan.segments.slice(1)) {
+      await docker.getNetwork(g.network).connect({
+        Container: relay.id,
+        EndpointConfig: { IPAMConfig: { IPv4Address: g.relay.ipv4, IPv6Address: g.relay.ipv6 } },
+      });
+    }
     for (const v of plan.vrfs) {
       await docker.getNetwork(v.network).connect({
         Container: relay.id,
@@ -270,6 +287,8 @@ export interface RunningLab {
     /** The image it runs, which also carries the DHCPv4 load generator. */
     image: string;
     accessIpv4: string;
+    /** Its IPv4 address on each lab network, by network name. */
+    ipv4ByNetwork: Record<string, string>;
     state: string;
     health?: string;
   };
@@ -289,7 +308,22 @@ export interface RunningLab {
     state: string;
     health?: string;
   }[];
-  networks: { name: string; role: string; vrf?: string; subnets: string[] }[];
+  /** Every network: the access network (role access), further segments (role segment), VRF backends. */
+  networks: { name: string; role: string; vrf?: string; segment?: string; subnets: string[] }[];
+}
+
+/**
+ * The network of an access segment (its name, case-insensitive; the first segment when none is
+ * given); throws naming the segments there are.
+ */
+export function segmentNetwork(lab: RunningLab, segment?: string): string {
+  if (segment === undefined) return lab.accessNetwork;
+  const found = lab.networks.find((n) => n.segment?.toLowerCase() === segment.toLowerCase());
+  if (!found) {
+    const names = lab.networks.filter((n) => n.segment).map((n) => n.segment);
+    throw new Error(`lab ${lab.name} has no segment ${segment}: it has ${names.join(", ")}`);
+  }
+  return found.name;
 }
 
 /** The families a Kea container's label names. */
@@ -326,6 +360,12 @@ export async function findLab(docker: Docker, name: string): Promise<RunningLab>
       name: relay.Names[0]?.replace(/^\//, "") ?? "",
       image: relay.Image,
       accessIpv4: relay.NetworkSettings?.Networks?.[access.Name]?.IPAMConfig?.IPv4Address ?? "",
+      ipv4ByNetwork: Object.fromEntries(
+        Object.entries(relay.NetworkSettings?.Networks ?? {}).map(([n, e]) => [
+          n,
+          e.IPAMConfig?.IPv4Address ?? e.IPAddress ?? "",
+        ]),
+      ),
       state: relay.State,
       health: health(relay.Status),
     },
@@ -349,6 +389,7 @@ export async function findLab(docker: Docker, name: string): Promise<RunningLab>
         name: n.Name,
         role: n.Labels?.[LABEL.role] ?? "",
         vrf: n.Labels?.[LABEL.vrf],
+        segment: n.Labels?.[LABEL.segment] ?? (n.Labels?.[LABEL.role] === "access" ? "access" : undefined),
         subnets: (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? ""),
       }))
       .sort((a, b) => a.name.localeCompare(b.name)),

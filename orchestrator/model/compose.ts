@@ -17,9 +17,12 @@ const COMPOSE_FIRST_SLOT = RESERVED_FROM;
 /** compose.yaml for a topology: the same networks, addresses and configuration as `dhcplab up`. */
 /** The plan of the Compose lab: the topology on its fixed subnets. */
 export function composePlan(topology: Topology): LabPlan {
-  const access = slotSubnets(COMPOSE_FIRST_SLOT);
+  // The first segment, then the VRFs, then any further segments.
   const backends = topology.vrfs.map((_, i) => slotSubnets(COMPOSE_FIRST_SLOT + 1 + i));
-  return planLab(COMPOSE_LAB, topology, access, backends);
+  const segments = topology.segments.map((_, i) =>
+    slotSubnets(i === 0 ? COMPOSE_FIRST_SLOT : COMPOSE_FIRST_SLOT + topology.vrfs.length + i),
+  );
+  return planLab(COMPOSE_LAB, topology, segments, backends);
 }
 
 /** compose.yaml for a topology, each VRF's Kea from its configuration (`readKeaConfigs`). */
@@ -27,17 +30,23 @@ export function renderCompose(topology: Topology, keas: readonly KeaConfig[]): s
   if (topology.relay.policy)
     throw new Error("compose.yaml is rendered for the embedded policy; give no relay.policy");
   const plan = composePlan(topology);
-  const labels = (role: string, vrf?: string) => ({
+  const labels = (role: string, vrf?: string, segment?: string) => ({
     [LABEL.managed]: "true",
     [LABEL.lab]: COMPOSE_LAB,
     [LABEL.role]: role,
     ...(vrf ? { [LABEL.vrf]: vrf } : {}),
+    ...(segment ? { [LABEL.segment]: segment } : {}),
   });
-  const network = (subnets: { ipv4Subnet: string; ipv6Subnet: string }, role: string, vrf?: string) => ({
-    name: role === "access" ? `${COMPOSE_LAB}-access` : `${COMPOSE_LAB}-${vrf?.toLowerCase()}`,
+  const network = (
+    name: string,
+    subnets: { ipv4Subnet: string; ipv6Subnet: string },
+    role: string,
+    o: { vrf?: string; segment?: string } = {},
+  ) => ({
+    name,
     internal: true,
     enable_ipv6: true,
-    labels: labels(role, vrf),
+    labels: labels(role, o.vrf, o.segment),
     ipam: {
       config: [
         {
@@ -57,10 +66,15 @@ export function renderCompose(topology: Topology, keas: readonly KeaConfig[]): s
   const configs: Record<string, { content?: string }> = {
     relay: { content: renderRelayConfig(plan, { servers6: "multicast" }) },
   };
-  const networks: Record<string, unknown> = { access: network(plan.access.subnets, "access") };
+  const networks: Record<string, unknown> = Object.fromEntries(
+    plan.segments.map((g, i) => [
+      g.spec.name.toLowerCase(),
+      network(g.network, g.subnets, i === 0 ? "access" : "segment", { segment: g.spec.name }),
+    ]),
+  );
   for (const v of plan.vrfs) {
     const key = v.spec.name.toLowerCase();
-    networks[key] = network(v.subnets, "backend", v.spec.name);
+    networks[key] = network(v.network, v.subnets, "backend", { vrf: v.spec.name });
     const config = keas.find((k) => k.vrf === v.spec.name);
     if (!config) throw new Error(`no Kea configuration for VRF ${v.spec.name}`);
     const dir = relative(ROOT, config.dir);
@@ -97,6 +111,7 @@ export function renderCompose(topology: Topology, keas: readonly KeaConfig[]): s
   services.relay = {
     image: "dhcplab-relay:latest",
     container_name: plan.relay.container,
+    hostname: topology.relay.hostname,
     labels: labels("relay"),
     environment: { DHCPLAB_RELAY_CONFIG: RELAY_CONFIG_PATH },
     // It holds the clients' gateway addresses on the access network.
@@ -104,7 +119,10 @@ export function renderCompose(topology: Topology, keas: readonly KeaConfig[]): s
     sysctls: { ...RELAY_SYSCTLS },
     configs: [{ source: "relay", target: RELAY_CONFIG_PATH }],
     networks: Object.fromEntries([
-      ["access", { ipv4_address: plan.access.relay.ipv4, ipv6_address: plan.access.relay.ipv6 }],
+      ...plan.segments.map((g) => [
+        g.spec.name.toLowerCase(),
+        { ipv4_address: g.relay.ipv4, ipv6_address: g.relay.ipv6 },
+      ]),
       ...plan.vrfs.map((v) => [
         v.spec.name.toLowerCase(),
         { ipv4_address: v.relay.ipv4, ipv6_address: v.relay.ipv6 },

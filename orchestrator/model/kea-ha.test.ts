@@ -40,7 +40,7 @@ describe("Kea HA pairs in the topology", () => {
       "max-response-delay": 3000,
       "max-unacked-clients": 2,
     });
-    const plan = planLab("lab", t, slotSubnets(1), [slotSubnets(2), slotSubnets(3)]);
+    const plan = planLab("lab", t, [slotSubnets(1)], [slotSubnets(2), slotSubnets(3)]);
     expect(plan.vrfs.map((v) => v.keas.map((k) => [k.service, k.container, k.ipv4]))).toEqual([
       [
         ["kea-red-1", "lab-kea-red-1", "10.213.2.10"],
@@ -111,7 +111,7 @@ describe("Kea HA pairs in the topology", () => {
     "writes each peer's relationship on Kea %s: its name, the mode, the peers' URLs and roles, the timers",
     async (version) => {
       const t = withKea(await loadTopology(EXAMPLE), version);
-      const plan = planLab("lab", t, slotSubnets(1), [slotSubnets(2), slotSubnets(3)]);
+      const plan = planLab("lab", t, [slotSubnets(1)], [slotSubnets(2), slotSubnets(3)]);
       const configs = await readKeaConfigs(t);
       for (const [i, v] of plan.vrfs.entries()) {
         const k = configs[i];

@@ -14,6 +14,8 @@ export const LABEL = {
   keaVersion: "dev.dhcplab.kea",
   /** Where a Kea container's servers take commands: JSON, { dhcp4: { url, service? }, dhcp6: ... }. */
   keaControl: "dev.dhcplab.kea-control",
+  /** An access segment's name, on its network (role access for the first, segment for the others). */
+  segment: "dev.dhcplab.segment",
   /** An HA peer's mode (hot-standby, load-balancing), on the Kea containers of an HA pair. */
   ha: "dev.dhcplab.ha",
   /** A test run's id, on objects created by tests. */

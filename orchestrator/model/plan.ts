@@ -1,7 +1,7 @@
 import { stringify } from "yaml";
 import { LABEL } from "./labels.ts";
 import { ipv4Host, ipv6Host } from "./subnets.ts";
-import type { Topology, VrfSpec } from "./topology.ts";
+import type { SegmentSpec, Topology, VrfSpec } from "./topology.ts";
 
 /** A network's subnets. */
 export interface Subnets {
@@ -36,11 +36,25 @@ export interface VrfPlan {
   keas: KeaPlan[];
 }
 
+/** An access segment as the lab builds it. */
+export interface SegmentPlan {
+  spec: SegmentSpec;
+  network: string;
+  subnets: Subnets;
+  /** The relay's addresses on the segment. */
+  relay: Endpoint;
+  /** The client gateways the relay holds there: the segment's own, and on the first every VRF's. */
+  gateways: string[];
+}
+
 /** Everything the lab's Docker graph needs, derived from the topology and the subnets it got. */
 export interface LabPlan {
   name: string;
   labels: Record<string, string>;
-  access: { network: string; subnets: Subnets; relay: Endpoint };
+  /** The first access segment, where clients go unless told otherwise. */
+  access: SegmentPlan;
+  /** Every access segment, the first included. */
+  segments: SegmentPlan[];
   vrfs: VrfPlan[];
   relay: { container: string; httpPort: number };
   policyFile?: string;
@@ -55,9 +69,20 @@ const KEA_HOST = 10;
 export function planLab(
   name: string,
   topology: Topology,
-  access: Subnets,
+  segmentSubnets: readonly Subnets[],
   backends: readonly Subnets[],
 ): LabPlan {
+  const segments = topology.segments.map((spec, i): SegmentPlan => {
+    const subnets = segmentSubnets[i];
+    if (!subnets) throw new Error(`no subnets for segment ${spec.name}`);
+    return {
+      spec,
+      network: `${name}-${spec.name.toLowerCase()}`,
+      subnets,
+      relay: endpoint(subnets, RELAY_HOST),
+      gateways: [...spec.gateways, ...(i === 0 ? topology.vrfs.flatMap((v) => v.gateways) : [])],
+    };
+  });
   const vrfs = topology.vrfs.map((spec, i): VrfPlan => {
     const subnets = backends[i];
     if (!subnets) throw new Error(`no subnets for VRF ${spec.name}`);
@@ -83,10 +108,22 @@ export function planLab(
   return {
     name,
     labels: { [LABEL.managed]: "true", [LABEL.lab]: name },
-    access: { network: `${name}-access`, subnets: access, relay: endpoint(access, RELAY_HOST) },
+    access: segments[0] as SegmentPlan,
+    segments,
     vrfs,
     relay: { container: `${name}-relay`, httpPort: 9100 },
     policyFile: topology.relay.policy,
+  };
+}
+
+/** A segment as the relay's configuration has it (name and VLAN left out where they are the default). */
+function segmentConfig(s: SegmentPlan): Record<string, unknown> {
+  return {
+    ...(s.spec.name !== "access" ? { name: s.spec.name } : {}),
+    ...(s.spec.vlan !== undefined ? { vlan: s.spec.vlan } : {}),
+    ipv4: s.relay.ipv4,
+    ipv6: s.relay.ipv6,
+    gateways: s.gateways,
   };
 }
 
@@ -116,11 +153,8 @@ export function renderRelayConfig(
   const config = {
     ...(plan.policyFile ? { policy: RELAY_POLICY_PATH } : {}),
     http: { port: plan.relay.httpPort },
-    access: {
-      ipv4: plan.access.relay.ipv4,
-      ipv6: plan.access.relay.ipv6,
-      gateways: plan.vrfs.flatMap((v) => v.spec.gateways),
-    },
+    access: segmentConfig(plan.access),
+    ...(plan.segments.length > 1 ? { segments: plan.segments.slice(1).map(segmentConfig) } : {}),
     vrfs: plan.vrfs.map((v) => ({
       name: v.spec.name,
       ipv4: v.relay.ipv4,

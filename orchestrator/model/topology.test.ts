@@ -114,7 +114,7 @@ describe("topology model", () => {
 describe("lab plan", () => {
   it("puts the relay at .2 on every network and Kea at .10 on its VRF's, with a fixed MAC and its link-local", async () => {
     const t = await loadTopology();
-    const plan = planLab("x", t, slotSubnets(5), [slotSubnets(6), slotSubnets(7)]);
+    const plan = planLab("x", t, [slotSubnets(5)], [slotSubnets(6), slotSubnets(7)]);
     expect(plan.access).toMatchObject({
       network: "x-access",
       relay: { ipv4: "10.213.5.2", ipv6: "fd64:6c61:6200:5::2" },
@@ -135,13 +135,60 @@ describe("lab plan", () => {
   });
 
   it("renders a relay configuration the relay accepts", async () => {
-    const plan = planLab("x", await loadTopology(), slotSubnets(5), [slotSubnets(6), slotSubnets(7)]);
+    const plan = planLab("x", await loadTopology(), [slotSubnets(5)], [slotSubnets(6), slotSubnets(7)]);
     const c = parseRelayConfig(renderRelayConfig(plan), "relay.yaml");
     expect(c.access).toMatchObject({ ipv4: "10.213.5.2" });
     expect(c.vrfs.map((v) => [v.name, v.link4, v.servers4, v.servers6])).toEqual([
       ["RED", "192.168.10.1", ["10.213.6.10"], ["fe80::ff:fe00:a"]],
       ["BLUE", "192.168.20.1", ["10.213.7.10"], ["fe80::ff:fe00:a"]],
     ]);
+  });
+
+  it("gives each access segment a network and a relay address; the first holds the VRFs' gateways too", async () => {
+    const t = parseTopology(
+      [
+        "segments:",
+        "  - { name: access }",
+        "  - { name: port5, vlan: 105, gateways: [192.168.11.1/24] }",
+        "vrfs:",
+        "  - { name: RED, keaConfig: x, link4: 192.168.10.1, link6: 'fd00:10::1', gateways: [192.168.10.1/24] }",
+        "relay: { hostname: edge-1 }",
+      ].join("\n"),
+      "lab.yaml",
+      "/tmp",
+    );
+    const plan = planLab("x", t, [slotSubnets(5), slotSubnets(8)], [slotSubnets(6)]);
+    expect(plan.segments.map((g) => [g.network, g.relay.ipv4, g.gateways])).toEqual([
+      ["x-access", "10.213.5.2", ["192.168.10.1/24"]],
+      ["x-port5", "10.213.8.2", ["192.168.11.1/24"]],
+    ]);
+    const c = parseRelayConfig(renderRelayConfig(plan), "relay.yaml");
+    expect(c.access).toMatchObject({ name: "access", ipv4: "10.213.5.2", gateways: ["192.168.10.1/24"] });
+    expect(c.segments).toEqual([
+      {
+        name: "port5",
+        vlan: 105,
+        ipv4: "10.213.8.2",
+        ipv6: "fd64:6c61:6200:8::2",
+        gateways: ["192.168.11.1/24"],
+      },
+    ]);
+    expect(t.relay.hostname).toBe("edge-1");
+    // Without segments, the lab has its one access network.
+    expect((await loadTopology()).segments).toEqual([{ name: "access", gateways: [] }]);
+  });
+
+  it("refuses a duplicate segment, one named like a VRF, and a VLAN out of range, with line and field", () => {
+    const vrfs = "vrfs:\n  - { name: RED, keaConfig: x, link4: 192.168.10.1, link6: 'fd00:10::1' }\n";
+    expect(refusal(`segments:\n  - { name: a }\n  - { name: A }\n${vrfs}`).message).toMatch(
+      /lab\.yaml:3: segments\[1\]\.name: duplicate segment A/,
+    );
+    expect(refusal(`segments:\n  - { name: red }\n${vrfs}`).message).toMatch(
+      /segments\[0\]\.name: segment red has a VRF's name/,
+    );
+    expect(refusal(`segments:\n  - { name: a, vlan: 5000 }\n${vrfs}`).message).toMatch(
+      /segments\[0\]\.vlan: a VLAN is 1 to 4094/,
+    );
   });
 
   it("slot subnets never overlap and stay inside the pool", () => {

@@ -55,6 +55,18 @@ const ha = z.strictObject({
   "max-unacked-clients": z.number().int().min(0).optional(),
 });
 
+/** Routers of client subnets as address/prefix. */
+const gateways = z
+  .array(
+    z
+      .string()
+      .regex(
+        /^\d+\.\d+\.\d+\.\d+\/(1[6-9]|2\d|30)$/,
+        "a gateway is address/prefix, e.g. 192.168.10.1/24 (/16 to /30)",
+      ),
+  )
+  .default([]);
+
 const vrf = z.strictObject({
   name: z
     .string()
@@ -96,17 +108,25 @@ const vrf = z.strictObject({
    * The relay holds them on the access network, as a real relay is its clients' router: clients
    * renew and release by unicast through them, and the relay answers bound clients by unicast.
    */
-  gateways: z
-    .array(
-      z
-        .string()
-        .regex(
-          /^\d+\.\d+\.\d+\.\d+\/(1[6-9]|2\d|30)$/,
-          "a gateway is address/prefix, e.g. 192.168.10.1/24 (/16 to /30)",
-        ),
-    )
-    .default([]),
+  gateways,
 });
+
+/**
+ * An access segment (a port or VLAN): its own internal network, on which the relay has an
+ * interface. The policy matches on it (`segment`, `vlan`) and templates use `{segment}`, `{vlan}`.
+ */
+const segment = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_-]{0,30}$/, "a segment name starts with a letter: letters, digits, '_', '-'"),
+  /** A VLAN-style number for policies and templates; the segment is an untagged network. */
+  vlan: z.number().int().min(1, "a VLAN is 1 to 4094").max(4094, "a VLAN is 1 to 4094").optional(),
+  /** Routers of client subnets on this segment: the relay holds them on the segment's interface. */
+  gateways,
+});
+
+/** The lab's one segment when the topology names none. */
+export const DEFAULT_SEGMENTS = [{ name: "access", gateways: [] as string[] }];
 
 /** The topology file's schema: the VRFs and the relay; everything else is derived. */
 export const topologySchema = z
@@ -114,14 +134,41 @@ export const topologySchema = z
     /** The Kea version of every VRF that names none. */
     kea: keaVersion.default("3.0"),
     vrfs: z.array(vrf).min(1, "a lab has at least one VRF").max(32, "at most 32 VRFs"),
+    /**
+     * The access segments; the first is where clients go unless told otherwise, and VRFs'
+     * gateways are held there. Default: one segment, `access`.
+     */
+    segments: z.array(segment).min(1).max(16, "at most 16 segments").default(DEFAULT_SEGMENTS),
     relay: z
       .strictObject({
         /** A policy file, relative to the topology file; the relay's embedded default when absent. */
         policy: z.string().optional(),
+        /** The relay container's hostname: policy templates' {relay}. */
+        hostname: z
+          .string()
+          .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i, "a hostname: letters, digits and '-'")
+          .default("relay"),
       })
-      .default({}),
+      .default({ hostname: "relay" }),
   })
   .superRefine((t, ctx) => {
+    const names = new Set<string>();
+    t.segments.forEach((s, i) => {
+      const n = s.name.toLowerCase();
+      if (names.has(n))
+        ctx.addIssue({
+          code: "custom",
+          path: ["segments", i, "name"],
+          message: `duplicate segment ${s.name}`,
+        });
+      if (t.vrfs.some((v) => v.name.toLowerCase() === n))
+        ctx.addIssue({
+          code: "custom",
+          path: ["segments", i, "name"],
+          message: `segment ${s.name} has a VRF's name: each is a network of the lab, named after it`,
+        });
+      names.add(n);
+    });
     const seen = new Set<string>();
     t.vrfs.forEach((v, i) => {
       if (seen.has(v.name.toLowerCase()))
@@ -152,6 +199,8 @@ export const topologySchema = z
 export type Topology = z.output<typeof topologySchema>;
 /** One VRF of a topology. */
 export type VrfSpec = Topology["vrfs"][number];
+/** One access segment of a topology. */
+export type SegmentSpec = Topology["segments"][number];
 
 /** A VRF's Kea version: its own, or the lab's. */
 export function keaVersionOf(topology: Topology, v: VrfSpec): KeaVersion {
@@ -185,7 +234,8 @@ function absolutize(t: Topology, base: string): Topology {
   return {
     kea: t.kea,
     vrfs: t.vrfs.map((v) => ({ ...v, keaConfig: abs(v.keaConfig) })),
-    relay: t.relay.policy ? { policy: abs(t.relay.policy) } : {},
+    segments: t.segments,
+    relay: { ...t.relay, ...(t.relay.policy ? { policy: abs(t.relay.policy) } : {}) },
   };
 }
 

@@ -52,19 +52,32 @@ const vrf = z.strictObject({
   servers6: z.array(server).default([]),
 });
 
+const segmentName = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "a segment name starts with a letter: letters, digits, '_', '-'");
+
+/** An access segment (a port or VLAN): its own network and interface on the relay. */
+const segment = z.strictObject({
+  name: segmentName.default("access"),
+  /** A VLAN-style number, for policies and templates ({vlan}); the lab's segments are untagged networks. */
+  vlan: z.number().int().min(1).max(4094).optional(),
+  /** The relay's address on the segment; finds the interface, and is the Server ID Override there. */
+  ipv4: ipv4,
+  ipv6: ipv6.optional(),
+  /** Router addresses of the clients' subnets (192.168.10.1/24): the relay holds them on the segment's interface. */
+  gateways: z.array(cidr4).default([]),
+});
+
 /** The relay's configuration file: its networks, its VRFs and their servers. */
 export const relayConfigSchema = z
   .strictObject({
     /** The policy file; the embedded default policy when absent. */
     policy: z.string().optional(),
     http: z.strictObject({ port: z.number().int().min(1).max(65535).default(9100) }).default({ port: 9100 }),
-    access: z.strictObject({
-      /** The relay's address on the access network; finds the interface, and is the Server ID Override. */
-      ipv4: ipv4,
-      ipv6: ipv6.optional(),
-      /** Router addresses of the clients' subnets (192.168.10.1/24): the relay holds them on the access interface. */
-      gateways: z.array(cidr4).default([]),
-    }),
+    /** The first access segment (named "access" unless the configuration names it). */
+    access: segment,
+    /** Further access segments, each on its own interface. */
+    segments: z.array(segment).default([]),
     vrfs: z.array(vrf).min(1, "at least one VRF"),
     /** Socket buffer sizes in bytes (4 MB holds 20k requests/s without loss). */
     socketBuffer: z
@@ -75,6 +88,16 @@ export const relayConfigSchema = z
     logLevel: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),
   })
   .superRefine((c, ctx) => {
+    const names = new Set([c.access.name]);
+    c.segments.forEach((s, i) => {
+      if (names.has(s.name))
+        ctx.addIssue({
+          code: "custom",
+          path: ["segments", i, "name"],
+          message: `duplicate segment ${s.name}`,
+        });
+      names.add(s.name);
+    });
     c.vrfs.forEach((v, i) => {
       if (v.servers4.length > 0 && (!v.ipv4 || !v.link4)) {
         ctx.addIssue({
@@ -97,6 +120,13 @@ export const relayConfigSchema = z
 export type RelayConfig = z.output<typeof relayConfigSchema>;
 /** One VRF of a relay configuration. */
 export type VrfConfig = RelayConfig["vrfs"][number];
+/** One access segment of a relay configuration. */
+export type SegmentConfig = RelayConfig["access"];
+
+/** Every access segment: the first, then the others. */
+export function accessSegments(config: RelayConfig): SegmentConfig[] {
+  return [config.access, ...config.segments];
+}
 
 /** Parses and validates relay configuration text; throws ConfigError. */
 export function parseRelayConfig(text: string, file: string): RelayConfig {
@@ -106,20 +136,4 @@ export function parseRelayConfig(text: string, file: string): RelayConfig {
 /** Reads and validates a relay configuration file. */
 export async function loadRelayConfig(file: string): Promise<RelayConfig> {
   return parseRelayConfig(await readFile(file, "utf8"), file);
-}
-
-function ipv4Number(address: string): number {
-  const b = ipv4ToBytes(address);
-  return (
-    ((b[0] as number) * 2 ** 24 + (((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number))) >>>
-    0
-  );
-}
-
-/** Whether `address` is inside `prefix` (192.168.10.7 in 192.168.10.1/24). */
-export function inPrefix(address: string, prefix: string): boolean {
-  const [net, len] = prefix.split("/");
-  const bits = Number(len);
-  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  return (ipv4Number(address) & mask) >>> 0 === (ipv4Number(net ?? "") & mask) >>> 0;
 }

@@ -4,15 +4,34 @@
  * and that interface's role decides what the relay may do with it.
  */
 export type Link =
-  /** The clients' side: client messages and downstream relays. */
-  | { readonly side: "access" }
+  /**
+   * The clients' side, one access segment (a port or VLAN): client messages and downstream
+   * relays. Replies go back out the segment their request came in on.
+   */
+  | { readonly side: "access"; readonly segment: string; readonly vlan?: number }
   /** A VRF's backend network: that VRF's servers only. */
   | { readonly side: "vrf"; readonly vrf: string }
   /** An interface the relay's configuration does not name: nothing is accepted there. */
   | { readonly side: "unknown"; readonly name: string };
 
-/** The access side. */
-export const ACCESS: Link = { side: "access" };
+/** The segment of a lab with one access network. */
+export const DEFAULT_SEGMENT = "access";
+
+const accessLinks = new Map<string, Link>();
+
+/** An access segment's link (one object per segment and VLAN, made once). */
+export function accessLink(segment: string, vlan?: number): Link {
+  const key = `${segment}/${vlan ?? ""}`;
+  let link = accessLinks.get(key);
+  if (!link) {
+    link = vlan === undefined ? { side: "access", segment } : { side: "access", segment, vlan };
+    accessLinks.set(key, link);
+  }
+  return link;
+}
+
+/** The access side of a lab with one segment. */
+export const ACCESS: Link = accessLink(DEFAULT_SEGMENT);
 
 const vrfLinks = new Map<string, Link>();
 
@@ -34,7 +53,8 @@ export interface Transport {
   send(bytes: Uint8Array, port: number, address: string, via: Link, done: (err?: Error) => void): void;
 }
 
-/** A link's name in logs and labels: "access", "vrf:RED", or the unknown interface's name. */
+/** A link's name in logs and labels: "access", "access:port5", "vrf:RED", or the unknown interface's name. */
 export function linkName(link: Link): string {
-  return link.side === "access" ? "access" : link.side === "vrf" ? `vrf:${link.vrf}` : link.name;
+  if (link.side === "access") return link.segment === DEFAULT_SEGMENT ? "access" : `access:${link.segment}`;
+  return link.side === "vrf" ? `vrf:${link.vrf}` : link.name;
 }

@@ -18,7 +18,7 @@ import {
 } from "../codec/dhcp4/relay-agent-info.ts";
 import { type Policy, parsePolicy } from "../policy/policy.ts";
 import { Counters } from "./counters.ts";
-import { ACCESS as ACCESS_LINK, type Link, vrfLink } from "./links.ts";
+import { ACCESS as ACCESS_LINK, accessLink, type Link, vrfLink } from "./links.ts";
 import { Relay4, type Relay4Options } from "./relay4.ts";
 
 const ACCESS = "10.213.1.2";
@@ -46,9 +46,8 @@ describe("DHCPv4 path", () => {
   let relay: Relay4;
   const make = (extra: Partial<Relay4Options> = {}) =>
     new Relay4({
-      accessAddress: ACCESS,
+      segments: [{ name: "access", address: ACCESS, gateways: ["192.168.10.1/24"] }],
       ownAddresses: [ACCESS, "10.213.2.2", "10.213.3.2", "192.168.10.1", "192.168.20.1"],
-      gateways: ["192.168.10.1/24"],
       vrfs: [
         RED_VRF4,
         {
@@ -439,5 +438,73 @@ describe("DHCPv4 path", () => {
     expect(transport.take()).toHaveLength(1);
     fromServer(offerFor(req?.bytes ?? new Uint8Array(), MSG.ACK), "10.213.3.11", BLUE);
     expect(transport.take()).toHaveLength(1);
+  });
+
+  describe("access segments", () => {
+    const PORT5 = accessLink("port5", 105);
+    const segmentPolicy = () =>
+      parsePolicy(
+        [
+          "version: 1",
+          "rules:",
+          "  - name: tower-port",
+          "    match: { segment: port5, vlan: 105 }",
+          "    vrf: RED",
+          '    option82: { circuitId: "{relay}:{segment}:vlan-{vlan}", remoteId: "{mac}" }',
+          "  - name: red",
+          '    match: { mac: "00:aa:*" }',
+          "    vrf: RED",
+        ].join("\n"),
+        "segments.yaml",
+        ["RED", "BLUE"],
+      );
+    const twoSegments = () =>
+      make({
+        hostname: "edge-1",
+        segments: [
+          { name: "access", address: ACCESS, gateways: ["192.168.10.1/24"] },
+          { name: "port5", address: "10.213.9.2", gateways: ["192.168.11.1/24"] },
+        ],
+      });
+
+    it("match on the segment and VLAN a request came in on, and fill {relay}, {segment} and {vlan} into Option 82", () => {
+      policy = segmentPolicy();
+      relay = twoSegments();
+      relay.handle(dhclientDiscover(), CLIENT_SOURCE, PORT5);
+      const [out] = transport.take();
+      const f = sub82(decodeDhcp4(out?.bytes ?? new Uint8Array()));
+      expect(text(f.circuitId ?? new Uint8Array())).toBe("edge-1:port5:vlan-105");
+      // RFC 5107: the override is the relay's address on that segment, so renewals come back there.
+      expect(f.serverIdOverride).toBe("10.213.9.2");
+      // The same client on the first segment matches the next rule.
+      relay.handle(dhclientDiscover(), CLIENT_SOURCE, ACCESS_LINK);
+      const [other] = transport.take();
+      expect(sub82(decodeDhcp4(other?.bytes ?? new Uint8Array())).circuitId).toBeUndefined();
+      expect(counters.get("dhcplab_relay_decisions_total", { family: 4, rule: "tower-port" })).toBe(1);
+    });
+
+    it("send the reply out the segment the request came in on, with that segment's server identifier and gateways", () => {
+      policy = segmentPolicy();
+      relay = twoSegments();
+      relay.handle(dhclientDiscover(), CLIENT_SOURCE, PORT5);
+      const [req] = transport.take();
+      fromServer(offerFor(req?.bytes ?? new Uint8Array()));
+      const [offer] = transport.take();
+      expect(offer).toMatchObject({ address: "255.255.255.255", port: 68, via: "access:port5" });
+      expect(serverId(decodeDhcp4(offer?.bytes ?? new Uint8Array()))).toBe("10.213.9.2");
+      // A bound client on port5's subnet gets its ACK by unicast through port5's gateway.
+      const renewing = decodeDhcp4(dhclientDiscover());
+      renewing.ciaddr = "192.168.11.20";
+      relay.handle(encodeDhcp4(renewing, { maxSize: 1500 }), "192.168.11.20", PORT5);
+      const [renewal] = transport.take();
+      fromServer(offerFor(renewal?.bytes ?? new Uint8Array(), MSG.ACK));
+      expect(transport.take()[0]).toMatchObject({ address: "192.168.11.20", via: "access:port5" });
+    });
+
+    it("drop what arrives on a segment the relay was not configured with", () => {
+      relay.handle(dhclientDiscover(), CLIENT_SOURCE, accessLink("port9"));
+      expect(transport.sent).toHaveLength(0);
+      expect(drops("unknown-interface")).toBe(1);
+    });
   });
 });

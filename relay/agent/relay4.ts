@@ -21,11 +21,11 @@ import {
   subOptionsOf,
 } from "../codec/dhcp4/relay-agent-info.ts";
 import { EncodeError } from "../codec/errors.ts";
+import { inPrefix } from "../codec/prefix.ts";
 import type { ClientFacts, Policy } from "../policy/policy.ts";
-import { inPrefix } from "./config.ts";
 import { CountedSender } from "./counted-sender.ts";
 import type { Counters, DropReason } from "./counters.ts";
-import { ACCESS, type Link, type Transport, vrfLink } from "./links.ts";
+import { type Link, type Transport, vrfLink } from "./links.ts";
 import { decodeOrWarn, RateLimitedLog } from "./rate-limited-log.ts";
 import { Transactions } from "./transactions.ts";
 
@@ -40,17 +40,26 @@ export interface Vrf4 {
   servers: string[];
 }
 
+/** An access segment as the DHCPv4 path needs it. */
+export interface Segment4 {
+  name: string;
+  /** The relay's address on the segment: its Server ID Override there. */
+  address: string;
+  /** The clients' gateway addresses the relay holds on the segment (192.168.10.1/24). */
+  gateways: readonly string[];
+}
+
 /** What the DHCPv4 path knows of its surroundings. */
 export interface Relay4Options {
-  /** The relay's address on the access network. */
-  accessAddress: string;
+  /** The access segments, by the name their links carry. */
+  segments: readonly Segment4[];
+  /** The relay's hostname, for policy templates ({relay}). */
+  hostname?: string;
   /**
    * Every address the relay holds, on any interface: a request whose giaddr is one of them is
    * discarded (RFC 3046 §2.1.1), as it can only be a loop or a forgery.
    */
   ownAddresses: readonly string[];
-  /** The clients' gateway addresses the relay holds on the access network (192.168.10.1/24). */
-  gateways: readonly string[];
   vrfs: Vrf4[];
   policy: () => Policy;
   transport: Transport;
@@ -68,8 +77,9 @@ interface InFlight {
   original82?: Uint8Array;
   /** The trusted downstream relay's giaddr, when the relay took its packet over. */
   downstream?: string;
-  /** Where the client's packet came from, for unicast replies. */
+  /** Where the client's packet came from, for unicast replies, and the segment it came in on. */
   source: string;
+  link: Link;
 }
 
 const ZERO = "0.0.0.0";
@@ -92,6 +102,7 @@ const RELAY_ONLY_SUBOPTIONS: ReadonlySet<number> = new Set([
 /** The DHCPv4 relay path: client requests to the VRF's servers, their replies back to the client. */
 export class Relay4 {
   private readonly vrfs = new Map<string, Vrf4>();
+  private readonly segments = new Map<string, Segment4>();
   private readonly own: ReadonlySet<string>;
   private readonly inFlight: Transactions<InFlight>;
   private readonly malformedLog: RateLimitedLog;
@@ -99,6 +110,7 @@ export class Relay4 {
 
   constructor(private readonly o: Relay4Options) {
     for (const v of o.vrfs) this.vrfs.set(v.name, v);
+    for (const s of o.segments) this.segments.set(s.name, s);
     this.own = new Set(o.ownAddresses);
     this.inFlight = new Transactions(60_000, 200_000, o.now, (why) => o.counters.evicted(family, why));
     this.malformedLog = new RateLimitedLog(o.log, 1000, o.now);
@@ -125,12 +137,18 @@ export class Relay4 {
       "malformed DHCPv4 packet dropped",
     );
     if (!m) return "malformed";
-    return link.side === "access"
-      ? this.fromClient(m, source, bytes.length)
-      : this.fromServer(m, source, link.vrf);
+    if (link.side === "vrf") return this.fromServer(m, source, link.vrf);
+    const segment = this.segments.get(link.segment);
+    return segment ? this.fromClient(m, source, bytes.length, link, segment) : "unknown-interface";
   }
 
-  private fromClient(m: Dhcp4Message, source: string, receivedLength: number): DropReason | undefined {
+  private fromClient(
+    m: Dhcp4Message,
+    source: string,
+    receivedLength: number,
+    link: Link & { side: "access" },
+    segment: Segment4,
+  ): DropReason | undefined {
     const { counters } = this.o;
     const policy = this.o.policy();
     const settings = policy.settings;
@@ -162,7 +180,7 @@ export class Relay4 {
     const mode82 = downstream ? "append" : existing ? settings.existingOption82 : "append";
     if (mode82 === "discard") return "untrusted-option82";
 
-    const decision = policy.decide(this.facts(m, existingSubs));
+    const decision = policy.decide(this.facts(m, existingSubs, link, downstream));
     if (decision.action === "drop") return decision.reason;
     counters.decision(family, decision.rule);
     const vrf = this.vrfs.get(decision.vrf);
@@ -174,7 +192,7 @@ export class Relay4 {
     m.hops++;
     if (downstream && settings.relayedClients === "forward") {
       // RFC 3046 §2.1.1: a trusted downstream relay's packet goes on unchanged but for hops.
-      this.inFlight.set(key(m), { vrf: vrf.name, source });
+      this.inFlight.set(key(m), { vrf: vrf.name, source, link });
       this.toServers(vrf, encodeDhcp4(m, { maxSize: Number.POSITIVE_INFINITY }), type);
       return undefined;
     }
@@ -182,7 +200,7 @@ export class Relay4 {
     // The relay's infrastructure sub-options always; the policy's unless the mode forwards theirs.
     const infrastructure = subOptionsOf({
       linkSelection: vrf.subnetSelection === "link-selection" ? vrf.link : undefined,
-      serverIdOverride: vrf.serverIdOverride ? this.o.accessAddress : undefined,
+      serverIdOverride: vrf.serverIdOverride ? segment.address : undefined,
     });
     const policyAdded =
       mode82 === "forward"
@@ -217,7 +235,7 @@ export class Relay4 {
       sent82 = undefined;
       bytes = encodeDhcp4(m, { maxSize: Number.POSITIVE_INFINITY });
     }
-    this.inFlight.set(key(m), { vrf: vrf.name, sent82, original82: existing, downstream, source });
+    this.inFlight.set(key(m), { vrf: vrf.name, sent82, original82: existing, downstream, source, link });
     if (this.o.log.isLevelEnabled("debug")) {
       this.o.log.debug(
         {
@@ -253,8 +271,10 @@ export class Relay4 {
     // RFC 5107 §4 has the server put the override in option 54; Kea 2.6 does not, so the relay
     // does (as other relays' server-id-override does), and clients renew and release through it.
     // Kea accepts the relay's address in their option 54 because sub-option 11 says so.
+    const segment = t.link.side === "access" ? this.segments.get(t.link.segment) : undefined;
+    if (!segment) return "unknown-interface";
     if (this.vrfs.get(t.vrf)?.serverIdOverride && getOption(m, OPT.serverId)) {
-      setOption(m, OPT.serverId, ipv4ToBytes(this.o.accessAddress));
+      setOption(m, OPT.serverId, ipv4ToBytes(segment.address));
     }
     const mt = messageType(m);
     let address: string;
@@ -267,9 +287,9 @@ export class Relay4 {
     } else if (m.ciaddr !== ZERO && mt !== MSG.NAK) {
       // RFC 2131 §4.1: a client with an address gets its reply by unicast to ciaddr, which the
       // relay reaches through the gateway it holds on that subnet; else where the request came from.
-      address = this.o.gateways.some((g) => inPrefix(m.ciaddr, g)) ? m.ciaddr : t.source;
+      address = segment.gateways.some((g) => inPrefix(m.ciaddr, g)) ? m.ciaddr : t.source;
     } else {
-      // RFC 1542 §4.1.2: no address yet (or a NAK): the limited broadcast on the access link,
+      // RFC 1542 §4.1.2: no address yet (or a NAK): the limited broadcast on the client's segment,
       // the server's flags untouched. Unicast to yiaddr would need an ARP entry for chaddr.
       address = LIMITED_BROADCAST;
     }
@@ -279,7 +299,7 @@ export class Relay4 {
     if ((mt === MSG.ACK || mt === MSG.NAK) && this.vrfs.get(t.vrf)?.servers.length === 1) {
       this.inFlight.delete(key(m));
     }
-    this.sender.send(bytes, port, address, ACCESS, {
+    this.sender.send(bytes, port, address, t.link, {
       vrf: t.vrf,
       type: messageTypeName(mt),
       direction: "to-client",
@@ -293,7 +313,12 @@ export class Relay4 {
       this.sender.send(bytes, 67, server, via, { vrf: vrf.name, type, direction: "to-server" });
   }
 
-  private facts(m: Dhcp4Message, existing: SubOption[]): ClientFacts {
+  private facts(
+    m: Dhcp4Message,
+    existing: SubOption[],
+    link: Link & { side: "access" },
+    giaddr: string | undefined,
+  ): ClientFacts {
     const fields = relayAgentFields(existing);
     const cid = clientId(m);
     return {
@@ -305,6 +330,10 @@ export class Relay4 {
       hostname: hostname(m),
       circuitId: fields.circuitId && text(fields.circuitId),
       remoteId: fields.remoteId && text(fields.remoteId),
+      segment: link.segment,
+      vlan: link.vlan,
+      relay: this.o.hostname,
+      giaddr,
     };
   }
 }

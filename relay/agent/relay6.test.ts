@@ -13,7 +13,7 @@ import {
 } from "../codec/dhcp6/message.ts";
 import { type Policy, parsePolicy } from "../policy/policy.ts";
 import { Counters } from "./counters.ts";
-import { ACCESS, type Link, vrfLink } from "./links.ts";
+import { ACCESS, accessLink, type Link, vrfLink } from "./links.ts";
 import { Relay6 } from "./relay6.ts";
 
 const RED_SERVER = "fe80::ff:fe00:a%eth1";
@@ -344,5 +344,40 @@ describe("DHCPv6 transactions end at their REPLY", () => {
     relay.handle(replyTo(forw, undefined, MSG6.REPLY), "fe80::a%eth1", RED);
     relay.handle(replyTo(forw, undefined, MSG6.REPLY), "fe80::b%eth1", RED);
     expect(transport.take()).toHaveLength(2);
+  });
+});
+
+describe("DHCPv6 on access segments", () => {
+  it("answers on the segment the client's message came in on, and matches and fills in that segment", () => {
+    const transport = new FakeTransport();
+    const policy = parsePolicy(
+      [
+        "version: 1",
+        "rules:",
+        "  - name: port5",
+        "    match: { segment: port5 }",
+        "    vrf: RED",
+        '    dhcp6: { interfaceId: "{relay}/{segment}/{vlan}" }',
+      ].join("\n"),
+      "segments.yaml",
+      ["RED"],
+    );
+    const relay = new Relay6({
+      vrfs: [{ name: "RED", link: "fd00:10::1", servers: [RED_SERVER] }],
+      hostname: "edge-6",
+      policy: () => policy,
+      transport,
+      counters: new Counters(),
+      log: quietLog,
+    });
+    relay.handle(solicit(), `${PEER}%eth3`, accessLink("port5", 105));
+    const [forw] = transport.take();
+    const m = decodeDhcp6(forw?.bytes ?? new Uint8Array());
+    expect(text(getOption6(m, OPT6.interfaceId) ?? new Uint8Array())).toBe("edge-6/port5/105");
+    relay.handle(replyTo(forw?.bytes ?? new Uint8Array(), undefined, MSG6.REPLY), RED_SERVER, RED);
+    expect(transport.take()[0]).toMatchObject({ address: PEER, port: 546, via: "access:port5" });
+    // Unmatched on the first segment: the policy has no rule for it.
+    relay.handle(solicit(), PEER, ACCESS);
+    expect(transport.take()).toHaveLength(0);
   });
 });

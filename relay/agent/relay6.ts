@@ -27,7 +27,7 @@ import {
 import type { ClientFacts, Policy } from "../policy/policy.ts";
 import { CountedSender } from "./counted-sender.ts";
 import type { Counters, DropReason } from "./counters.ts";
-import { ACCESS, type Link, type Transport, vrfLink } from "./links.ts";
+import { type Link, type Transport, vrfLink } from "./links.ts";
 import { decodeOrWarn, RateLimitedLog } from "./rate-limited-log.ts";
 import { Transactions } from "./transactions.ts";
 
@@ -46,6 +46,8 @@ export interface Vrf6 {
 /** What the DHCPv6 path knows of its surroundings. */
 export interface Relay6Options {
   vrfs: Vrf6[];
+  /** The relay's hostname, for policy templates ({relay}). */
+  hostname?: string;
   policy: () => Policy;
   transport: Transport;
   counters: Counters;
@@ -56,13 +58,23 @@ export interface Relay6Options {
 interface InFlight {
   vrf: string;
   interfaceId?: Uint8Array;
+  /** The access segment the client's message came in on: its reply goes out there. */
+  link: Link;
 }
 
 const family = 6;
 const HWTYPE_ETHERNET = 1;
 const UNSPECIFIED = "::";
-/** The Interface-ID this relay gives its access link when nothing else identifies it (RFC 8415 §19.1.2). */
-const ACCESS_INTERFACE_ID = utf8("access");
+/** The Interface-ID this relay gives a segment when nothing else identifies it (RFC 8415 §19.1.2): its name. */
+const segmentInterfaceIds = new Map<string, Uint8Array>();
+function segmentInterfaceId(segment: string): Uint8Array {
+  let id = segmentInterfaceIds.get(segment);
+  if (!id) {
+    id = utf8(segment);
+    segmentInterfaceIds.set(segment, id);
+  }
+  return id;
+}
 
 /** The DHCPv6 relay path (RFC 8415 §19): client messages in RELAY-FORW to the VRF's servers, RELAY-REPL back. */
 export class Relay6 {
@@ -118,13 +130,18 @@ export class Relay6 {
       "malformed DHCPv6 packet dropped",
     );
     if (!m) return "malformed";
-    // Clients are all on the access link: their peer-address needs no scope.
+    // A client's peer-address needs no scope: the segment it came in on is remembered.
     return link.side === "access"
-      ? this.fromClient(m, bytes, withoutScope(source))
+      ? this.fromClient(m, bytes, withoutScope(source), link)
       : this.fromServer(m, source, link.vrf);
   }
 
-  private fromClient(m: Dhcp6Message, bytes: Uint8Array, source: string): DropReason | undefined {
+  private fromClient(
+    m: Dhcp6Message,
+    bytes: Uint8Array,
+    source: string,
+    link: Link & { side: "access" },
+  ): DropReason | undefined {
     const { counters, log } = this.o;
     const policy = this.o.policy();
     // RFC 8415 §16: servers' messages have no business on the client side.
@@ -143,7 +160,7 @@ export class Relay6 {
     if (!client) return "malformed";
     const facts = decodeOrWarn(
       this.malformedLog,
-      () => this.facts(m, client, source),
+      () => this.facts(m, client, source, link),
       { family, source },
       "malformed DHCPv6 option dropped",
     );
@@ -158,7 +175,8 @@ export class Relay6 {
 
     const added = decision.dhcp6;
     // RFC 8415 §19.1.1: an Interface-ID when link-address alone does not identify the link.
-    const interfaceId = added.interfaceId ?? (linkAddress === UNSPECIFIED ? ACCESS_INTERFACE_ID : undefined);
+    const interfaceId =
+      added.interfaceId ?? (linkAddress === UNSPECIFIED ? segmentInterfaceId(link.segment) : undefined);
     const options: Option6[] = [];
     if (interfaceId) options.push({ code: OPT6.interfaceId, data: interfaceId });
     if (added.remoteId) {
@@ -185,7 +203,7 @@ export class Relay6 {
       options,
     };
     const out = encodeDhcp6(forw);
-    this.inFlight.set(key(source, client.transactionId), { vrf: vrf.name, interfaceId });
+    this.inFlight.set(key(source, client.transactionId), { vrf: vrf.name, interfaceId, link });
     const type = messageType6Name(m.type);
     if (log.isLevelEnabled("debug")) {
       log.debug(
@@ -229,7 +247,7 @@ export class Relay6 {
     if (client.type === MSG6.REPLY && this.singleServer(vrfName)) {
       this.inFlight.delete(key(m.peerAddress, client.transactionId));
     }
-    this.sender.send(innerBytes, port, m.peerAddress, ACCESS, {
+    this.sender.send(innerBytes, port, m.peerAddress, t.link, {
       vrf: t.vrf,
       type: type,
       direction: "to-client",
@@ -243,7 +261,12 @@ export class Relay6 {
   }
 
   /** What the policy matches on, from the client's message and any downstream relay's options. */
-  private facts(m: Dhcp6Message, client: Dhcp6ClientMessage, source: string): ClientFacts {
+  private facts(
+    m: Dhcp6Message,
+    client: Dhcp6ClientMessage,
+    source: string,
+    link: Link & { side: "access" },
+  ): ClientFacts {
     const clientIdBytes = getOption6(client, OPT6.clientId);
     const duid: Duid | undefined = clientIdBytes ? decodeDuid(clientIdBytes) : undefined;
     let mac = duid && "linkLayer" in duid && duid.linkLayer.length > 0 ? duid.linkLayer : undefined;
@@ -272,6 +295,9 @@ export class Relay6 {
       userClasses: user ? classTexts(decodeOption(userClass6, user)) : [],
       circuitId,
       remoteId,
+      segment: link.segment,
+      vlan: link.vlan,
+      relay: this.o.hostname,
     };
   }
 }

@@ -115,18 +115,23 @@ export function listen(sockets: readonly LinkSocket[], receive: Receive): void {
 
 /** Sends through the socket of the link named, so a datagram leaves by that link's interface only. */
 export class SocketTransport implements Transport {
-  private access?: LinkSocket;
+  private readonly bySegment = new Map<string, LinkSocket>();
   private readonly byVrf = new Map<string, LinkSocket>();
 
   constructor(sockets: readonly LinkSocket[]) {
     for (const s of sockets) {
-      if (s.link.side === "access") this.access = s;
+      if (s.link.side === "access") this.bySegment.set(s.link.segment, s);
       else if (s.link.side === "vrf") this.byVrf.set(s.link.vrf, s);
     }
   }
 
   send(bytes: Uint8Array, port: number, address: string, via: Link, done: (err?: Error) => void): void {
-    const s = via.side === "access" ? this.access : via.side === "vrf" ? this.byVrf.get(via.vrf) : undefined;
+    const s =
+      via.side === "access"
+        ? this.bySegment.get(via.segment)
+        : via.side === "vrf"
+          ? this.byVrf.get(via.vrf)
+          : undefined;
     if (!s) {
       done(new Error(`no socket on ${linkName(via)}`));
       return;

@@ -82,6 +82,9 @@ rules:
   - { name: host, match: { hostname: "cam-*.lab" }, vrf: A }
   - { name: circuit, match: { circuitId: "ge-0/0/*" }, vrf: A }
   - { name: remote, match: { remoteId: "olt1*" }, vrf: A }
+  - { name: port, match: { segment: "port-*", vlan: 105 }, vrf: A }
+  - { name: tower, match: { giaddr: 100.64.0.0/16 }, vrf: A }
+  - { name: tower-c, match: { giaddr: 100.65.0.1 }, vrf: A }
   - { name: v6only, match: { family: 6, mac: "00:dd:*" }, drop: true }
 `,
     "policy.yaml",
@@ -113,6 +116,15 @@ rules:
   it("matches the Circuit-ID and Remote-ID a downstream relay inserted", () => {
     expect(rule({ circuitId: "ge-0/0/7" })).toBe("circuit");
     expect(rule({ remoteId: "olt1-port4" })).toBe("remote");
+  });
+
+  it("matches the access segment and its VLAN, and a downstream relay's giaddr by address or prefix", () => {
+    expect(rule({ segment: "port-5", vlan: 105 })).toBe("port");
+    expect(rule({ segment: "port-5", vlan: 106 })).toBe("(unmatched)");
+    expect(rule({ segment: "uplink", vlan: 105 })).toBe("(unmatched)");
+    expect(rule({ giaddr: "100.64.7.1" })).toBe("tower");
+    expect(rule({ giaddr: "100.65.0.1" })).toBe("tower-c");
+    expect(rule({ giaddr: "100.65.0.2" })).toBe("(unmatched)");
   });
 
   it("drops by rule, per family, and sends unmatched clients to the default VRF", () => {
@@ -164,6 +176,15 @@ describe("a bad policy is refused with the file, the line, the field and the rea
       /policy\.yaml:3: rules\[0\]\.vrf: unknown VRF GREEN: the lab has RED, BLUE/,
     );
     expect(refusal("version: 1\nrules:\n  - { name: a }\n").message).toMatch(/either vrf or drop/);
+  });
+
+  it("refuses a giaddr that is no address or prefix, and a VLAN outside 1-4094", () => {
+    expect(
+      refusal("version: 1\nrules:\n  - { name: a, vrf: RED, match: { giaddr: 100.64/16 } }\n").message,
+    ).toMatch(/policy\.yaml:3: rules\[0\]\.match\.giaddr: not an IPv4 address or prefix/);
+    expect(refusal("version: 1\nrules:\n  - { name: a, vrf: RED, match: { vlan: 4095 } }\n").message).toMatch(
+      /rules\[0\]\.match\.vlan/,
+    );
   });
 
   it("refuses a hop limit over RFC 1542's 16 and a trusted relay that is no prefix", () => {

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { macToBytes, macToString } from "../codec/address.ts";
 import { hex, utf8 } from "../codec/bytes.ts";
+import { inPrefix } from "../codec/prefix.ts";
 import { parseYamlConfig } from "../config/yaml-config.ts";
 import { duidTypeNumber, type PolicyDocument, policySchema, type RuleDocument } from "./schema.ts";
 
@@ -19,6 +20,13 @@ export interface ClientFacts {
   /** What a downstream relay already inserted: v4 Option 82 sub-options 1 and 2, v6 Interface-ID and Remote-ID. */
   circuitId?: string;
   remoteId?: string;
+  /** The access segment the message came in on, and its VLAN-style number. */
+  segment?: string;
+  vlan?: number;
+  /** The relay's own hostname (for templates). */
+  relay?: string;
+  /** DHCPv4: the giaddr of the downstream relay that forwarded the message. */
+  giaddr?: string;
 }
 
 /** The options the relay adds, rendered for one client. */
@@ -111,6 +119,12 @@ function compileMatch(m: RuleDocument["match"]): Test {
   textTest(m.hostname, (f) => f.hostname, "i");
   textTest(m.circuitId, (f) => f.circuitId);
   textTest(m.remoteId, (f) => f.remoteId);
+  textTest(m.segment, (f) => f.segment);
+  if (m.vlan !== undefined) tests.push((f) => f.vlan === m.vlan);
+  if (m.giaddr !== undefined) {
+    const within = m.giaddr.includes("/") ? m.giaddr : `${m.giaddr}/32`;
+    tests.push((f) => f.giaddr !== undefined && inPrefix(f.giaddr, within));
+  }
   return (f) => tests.every((t) => t(f));
 }
 
@@ -124,10 +138,13 @@ const FIELDS: Record<string, (f: ClientFacts, fixed: { vrf: string; rule: string
   mac: (f) => (f.mac ? macToString(f.mac) : ""),
   duid: (f) => (f.duid ? hex(f.duid, ":") : ""),
   hostname: (f) => f.hostname ?? "",
+  segment: (f) => f.segment ?? "",
+  vlan: (f) => (f.vlan === undefined ? "" : String(f.vlan)),
+  relay: (f) => f.relay ?? "",
 };
 
-/** Placeholders whose value depends on the client (the others are fixed per rule). */
-const PER_CLIENT = /\{(mac|duid|hostname)\}/;
+/** Placeholders whose value depends on the message (the others are fixed per rule). */
+const PER_CLIENT = /\{(mac|duid|hostname|segment|vlan|relay)\}/;
 
 /** Compiles a template into text per client; one without client placeholders is computed once. */
 function compileText(template: string | undefined, fixed: { vrf: string; rule: string }): Rendered<string> {

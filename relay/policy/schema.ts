@@ -2,7 +2,16 @@ import { z } from "zod";
 import { DUID } from "../codec/dhcp6/codes.ts";
 
 /** What can stand in `{...}` in a value the policy adds. */
-export const TEMPLATE_FIELDS = ["vrf", "mac", "rule", "duid", "hostname"] as const;
+export const TEMPLATE_FIELDS = [
+  "vrf",
+  "mac",
+  "rule",
+  "duid",
+  "hostname",
+  "segment",
+  "vlan",
+  "relay",
+] as const;
 
 const templated = z
   .string()
@@ -50,6 +59,17 @@ const match = z.strictObject({
   hostname: z.string().optional(),
   circuitId: z.string().optional(),
   remoteId: z.string().optional(),
+  /** The access segment the message came in on (a glob). */
+  segment: z.string().optional(),
+  vlan: z.number().int().min(1).max(4094).optional(),
+  /** DHCPv4: the downstream relay's giaddr, an address or a prefix (10.64.1.1, 10.64.0.0/16). */
+  giaddr: z
+    .string()
+    .regex(
+      /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}(\/(3[0-2]|[12]?\d))?$/,
+      "not an IPv4 address or prefix such as 10.64.1.1 or 10.64.0.0/16",
+    )
+    .optional(),
 });
 
 const option82 = z.strictObject({

@@ -3,7 +3,7 @@
 import { dockerClient } from "../../orchestrator/docker/engine.ts";
 import { ensureImages, tagsOf } from "../../orchestrator/docker/images.ts";
 import { createLab, downLabs } from "../../orchestrator/docker/lab.ts";
-import { loadTopology, type Topology } from "../../orchestrator/model/topology.ts";
+import { DEFAULT_SEGMENTS, loadTopology, type Topology } from "../../orchestrator/model/topology.ts";
 import { ROOT } from "../../orchestrator/paths.ts";
 
 const docker = dockerClient();
@@ -12,7 +12,8 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 
 const eightVrfs: Topology = {
   kea: "3.0",
-  relay: {},
+  relay: { hostname: "relay" },
+  segments: DEFAULT_SEGMENTS,
   vrfs: Array.from({ length: 8 }, (_, i) => ({
     // RED and BLUE keep the embedded policy valid; the rest are unused by it.
     name: ["RED", "BLUE"][i] ?? `VRF${i + 1}`,

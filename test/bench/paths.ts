@@ -56,9 +56,8 @@ function v4(): void {
   const transport = new LastSent();
   const policy = policyWith();
   const relay = new Relay4({
-    accessAddress: "10.213.1.2",
+    segments: [{ name: "access", address: "10.213.1.2", gateways: ["192.168.10.1/24", "192.168.20.1/24"] }],
     ownAddresses: ["10.213.1.2", "10.213.2.2", "10.213.3.2", "192.168.10.1", "192.168.20.1"],
-    gateways: ["192.168.10.1/24", "192.168.20.1/24"],
     vrfs: [RED_VRF4],
     policy: () => policy,
     transport,

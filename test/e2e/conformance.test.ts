@@ -47,6 +47,7 @@ describe("relay conformance: crafted packets at every boundary", () => {
     ...(await loadTopology()),
     // append keeps a client's own sub-options: the case where precedence matters.
     relay: {
+      hostname: "relay",
       policy: await policyFile(DEFAULT_POLICY.replace(/^existingOption82: .*$/m, "existingOption82: append")),
     },
   }));

@@ -22,7 +22,7 @@ const GREEN_RULE = `
 describe("policy reload by SIGHUP", () => {
   const lab = useTestLab("reload", async () => ({
     ...(await loadTopology()),
-    relay: { policy: await policyFile(DEFAULT_POLICY) },
+    relay: { hostname: "relay", policy: await policyFile(DEFAULT_POLICY) },
   }));
   const relayId = () => lab.started.containers.get(lab.started.plan.relay.container) ?? "";
 

@@ -31,9 +31,8 @@ function relayFor(family: 4 | 6, transport: FakeTransport, counters: Counters): 
   const policy = policyWith({ existingOption82: "append" });
   if (family === 4) {
     return new Relay4({
-      accessAddress: "10.213.1.2",
+      segments: [{ name: "access", address: "10.213.1.2", gateways: ["192.168.10.1/24"] }],
       ownAddresses: ["10.213.1.2", "10.213.2.2", "10.213.3.2"],
-      gateways: ["192.168.10.1/24"],
       vrfs: (["RED", "BLUE"] as const).map((name, i) => ({
         name,
         relayAddress: `10.213.${i + 2}.2`,

@@ -22,7 +22,11 @@ export async function startCaptures(
 ): Promise<string> {
   const relayId = lab.containers.get(lab.plan.relay.container) ?? "";
   const networks = [
-    { name: "access", ipv4: lab.plan.access.relay.ipv4 },
+    // The first segment is "access"; the others by their names.
+    ...lab.plan.segments.map((g, i) => ({
+      name: i === 0 ? "access" : g.spec.name.toLowerCase(),
+      ipv4: g.relay.ipv4,
+    })),
     ...lab.plan.vrfs.map((v) => ({ name: v.spec.name.toLowerCase(), ipv4: v.relay.ipv4 })),
   ];
   const script = [

@@ -66,11 +66,18 @@ export function addressIn(output: string, prefix: string): string | undefined {
 }
 
 /** Runs a shell script in a client container with `mac` on the lab's access network. */
-export function runScript(lab: TestLab, mac: string, script: string[], writableProc = false) {
+export function runScript(
+  lab: TestLab,
+  mac: string,
+  script: string[],
+  writableProc = false,
+  segment?: string,
+) {
   return runOnAccess(lab.docker, lab.running, lab.clientImage, ["sh", "-c", script.join("\n")], {
     mac,
     capAdd: ["NET_ADMIN", "NET_RAW"],
     writableProc,
+    segment,
   });
 }
 
@@ -82,25 +89,37 @@ export async function held(lab: TestLab, family: 4 | 6, address: string | undefi
 }
 
 /** udhcpc obtains an address in `prefix`, renews it (SIGUSR1) and releases it (SIGUSR2); then Kea holds it no more. */
-export async function expectUdhcpcRenewRelease(lab: TestLab, mac: string, prefix: string): Promise<void> {
-  const r = await runScript(lab, mac, [
-    "udhcpc -f -i eth0 -t 5 -T 2 > /tmp/out 2>&1 & pid=$!",
-    // udhcpc's script flushes and adds the address after it logs the lease: wait for the address.
-    `for i in $(seq 100); do ip -o -4 addr show dev eth0 | grep -qF " inet ${prefix}" && break; sleep 0.1; done`,
-    PRINT_ADDRESSES("-4"),
-    "kill -USR1 $pid",
-    "for i in $(seq 100); do [ \"$(grep -c 'lease of' /tmp/out)\" -ge 2 ] && break; sleep 0.1; done",
-    "kill -USR2 $pid",
-    "for i in $(seq 50); do grep -q 'sending release' /tmp/out && break; sleep 0.1; done",
-    "kill $pid; wait $pid",
-    "cat /tmp/out",
-  ]);
+export async function expectUdhcpcRenewRelease(
+  lab: TestLab,
+  mac: string,
+  prefix: string,
+  segment?: string,
+): Promise<string> {
+  const r = await runScript(
+    lab,
+    mac,
+    [
+      "udhcpc -f -i eth0 -t 5 -T 2 > /tmp/out 2>&1 & pid=$!",
+      // udhcpc's script flushes and adds the address after it logs the lease: wait for the address.
+      `for i in $(seq 100); do ip -o -4 addr show dev eth0 | grep -qF " inet ${prefix}" && break; sleep 0.1; done`,
+      PRINT_ADDRESSES("-4"),
+      "kill -USR1 $pid",
+      "for i in $(seq 100); do [ \"$(grep -c 'lease of' /tmp/out)\" -ge 2 ] && break; sleep 0.1; done",
+      "kill -USR2 $pid",
+      "for i in $(seq 50); do grep -q 'sending release' /tmp/out && break; sleep 0.1; done",
+      "kill $pid; wait $pid",
+      "cat /tmp/out",
+    ],
+    false,
+    segment,
+  );
   const address = addressIn(r.output, prefix);
   expect(address, r.output).toBeDefined();
   expect(r.output).toMatch(/sending renew to server/);
   expect(r.output.match(/lease of .* obtained/g)?.length, r.output).toBeGreaterThanOrEqual(2);
   expect(r.output).toMatch(/sending release/);
   await expect.poll(() => held(lab, 4, address), { timeout: 5000 }).toBe(false);
+  return r.output;
 }
 
 /** dhclient -6 obtains an address in `prefix` and releases it; the relay relayed the RELEASE, Kea holds it no more. */

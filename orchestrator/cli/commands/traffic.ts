@@ -83,11 +83,13 @@ export function register(cli: Command): void {
       "from this second on, requests carry a growing elapsed time (secs), as waiting clients do: Kea HA's failure detection counts only those (perfdhcp's -Y)",
       wholeSeconds,
     )
+    .option("--segment <name>", "the access segment to run on (default: the first)")
     .addOption(jsonOption())
     .action(
       async (o: {
         name: string;
         mac: string;
+        segment?: string;
         6?: boolean;
         engine: LoadEngine;
         clients: number;
@@ -108,6 +110,7 @@ export function register(cli: Command): void {
           rate: o.rate,
           seconds: o.duration,
           secsAfter: o.secsAfter,
+          segment: o.segment,
         });
         print(o.json, { command: r.command, exitCode: r.exitCode, ...r.report }, () =>
           [
@@ -156,23 +159,38 @@ export function register(cli: Command): void {
         .choices(["dhclient", "dhcpcd", "udhcpc"])
         .default("dhclient"),
     )
+    .option("--segment <name>", "the access segment it sits on (default: the first)")
     .addOption(jsonOption())
-    .action(async (o: { name: string; mac: string; 6?: boolean; kind: ClientKind; json?: boolean }) => {
-      const r = await (await openLab(o.name)).client({ mac: o.mac, family: o[6] ? 6 : 4, kind: o.kind });
-      print(o.json, r, () =>
-        r.address
-          ? `${o.kind} ${o.mac} obtained ${r.address}`
-          : `${o.kind} ${o.mac} obtained no address:\n${r.output}`,
-      );
-      if (!r.address) throw new Error("no address obtained");
-    });
+    .action(
+      async (o: {
+        name: string;
+        mac: string;
+        segment?: string;
+        6?: boolean;
+        kind: ClientKind;
+        json?: boolean;
+      }) => {
+        const r = await (await openLab(o.name)).client({
+          mac: o.mac,
+          family: o[6] ? 6 : 4,
+          kind: o.kind,
+          segment: o.segment,
+        });
+        print(o.json, r, () =>
+          r.address
+            ? `${o.kind} ${o.mac} obtained ${r.address}`
+            : `${o.kind} ${o.mac} obtained no address:\n${r.output}`,
+        );
+        if (!r.address) throw new Error("no address obtained");
+      },
+    );
 
   cli
     .command("capture")
     .description(
       "a pcap of a lab network, to a file or to stdout: dhcplab capture access | wireshark -k -i -",
     )
-    .argument("<network>", "access, or a VRF's name")
+    .argument("<network>", "access, a segment's or a VRF's name")
     .addOption(nameOption())
     .option("-w, --write <file>", "write the pcap to this file instead of stdout")
     .option("--filter <expression>", "a BPF filter, e.g. 'udp port 67'")

@@ -1,0 +1,18 @@
+import { ipv4ToBytes } from "./address.ts";
+
+/** An IPv4 address as an unsigned 32-bit number. */
+export function ipv4Number(address: string): number {
+  const b = ipv4ToBytes(address);
+  return (
+    ((b[0] as number) * 2 ** 24 + (((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number))) >>>
+    0
+  );
+}
+
+/** Whether `address` is inside `prefix` (192.168.10.7 in 192.168.10.1/24). */
+export function inPrefix(address: string, prefix: string): boolean {
+  const [net, len] = prefix.split("/");
+  const bits = Number(len);
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  return (ipv4Number(address) & mask) >>> 0 === (ipv4Number(net ?? "") & mask) >>> 0;
+}
