@@ -3,7 +3,7 @@ import { type Capture, startCapture } from "./docker/capture.ts";
 import { type ClientKind, type LoadEngine, type LoadResult, runClient, runLoad } from "./docker/clients.ts";
 import { checkEngine, containerLogs, dockerClient, exec } from "./docker/engine.ts";
 import { type HaServerState, haStates } from "./docker/ha.ts";
-import { ensureImages, type ImageResult, type ImageTags, labImages, tagsOf } from "./docker/images.ts";
+import { ensureImages, type ImageResult, type ImageTags, tagsOf, topologyImages } from "./docker/images.ts";
 import {
   createLab,
   downLabs,
@@ -13,7 +13,7 @@ import {
   type RunningLab,
 } from "./docker/lab.ts";
 import { type LeaseRow, labLeases } from "./docker/leases.ts";
-import { type KeaVersion, keaVersionOf, loadTopology, type Topology, withKea } from "./model/topology.ts";
+import { type KeaVersion, loadTopology, type Topology, withKea } from "./model/topology.ts";
 
 /** How to start a lab. */
 export interface StartLabOptions {
@@ -134,8 +134,7 @@ export async function startLab(o: StartLabOptions = {}): Promise<Lab> {
   const name = o.name ?? "dhcplab";
   const loaded = typeof o.topology === "object" ? o.topology : await loadTopology(o.topology);
   const topology = o.kea ? withKea(loaded, o.kea) : loaded;
-  const versions = topology.vrfs.map((v) => keaVersionOf(topology, v));
-  const images = tagsOf(await ensureImages(docker, { only: labImages(versions), progress: o.progress }));
+  const images = tagsOf(await ensureImages(docker, { only: topologyImages(topology), progress: o.progress }));
   await createLab(docker, { name, topology, images, labels: o.labels, progress: o.progress });
   return openLab(name, { docker, images });
 }
@@ -200,7 +199,11 @@ class OpenLab implements Lab {
       vrfs: Object.fromEntries(running.networks.filter((n) => n.vrf).map((n) => [n.vrf as string, n.name])),
     };
     const prefix = `${running.name}-`;
-    const containers = [...(running.relay ? [running.relay.name] : []), ...running.keas.map((k) => k.name)];
+    const containers = [
+      ...(running.relay ? [running.relay.name] : []),
+      ...running.keas.map((k) => k.name),
+      ...running.towers.map((w) => w.name),
+    ];
     this.services = Object.fromEntries(containers.map((c) => [c.slice(prefix.length), c]));
   }
 

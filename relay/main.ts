@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { pino } from "pino";
-import { forwardingOff, holdAddresses, ownAddresses4 } from "./agent/addresses.ts";
+import { forwardingOff, holdAddresses, ownAddresses4, routeTowers } from "./agent/addresses.ts";
 import { accessSegments, loadRelayConfig, type RelayConfig } from "./agent/config.ts";
 import { Counters } from "./agent/counters.ts";
 import { Health } from "./agent/health.ts";
@@ -41,7 +41,8 @@ async function main(): Promise<void> {
   // 2. The network: servers resolved, the relay's extra addresses held, one socket per interface.
   const vrfs = await resolveServers(config);
   holdAddresses(config, log);
-  const isolation = forwardingOff();
+  routeTowers(config, log);
+  const isolation = forwardingOff(config.transport !== undefined);
   health.set("isolation", isolation.ok, isolation.detail);
   if (!isolation.ok) log.error({ detail: isolation.detail }, "the relay's namespace forwards IP");
   const sockets = await adoptSockets(parseSocketSpecs(process.env.DHCPLAB_SOCKETS), {
@@ -128,6 +129,7 @@ function createRelays(
     segments: accessSegments(config).map((s) => ({ name: s.name, address: s.ipv4, gateways: s.gateways })),
     hostname: hostname(),
     ownAddresses: ownAddresses4(config),
+    towers: config.transport?.towers,
     vrfs: vrfs
       .filter((v) => v.servers4.length > 0)
       .map((v) => ({
@@ -137,6 +139,7 @@ function createRelays(
         subnetSelection: v.subnetSelection,
         serverIdOverride: v.serverIdOverride,
         servers: v.servers4,
+        acceptFrom: v.acceptFrom,
       })),
     policy: policy.get,
     transport: new SocketTransport(sockets.filter((s) => s.family === 4)),

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type Docker from "dockerode";
 import { build as esbuild } from "esbuild";
 import { LABEL } from "../model/labels.ts";
-import type { KeaVersion } from "../model/topology.ts";
+import { type KeaVersion, keaVersionOf, type Topology } from "../model/topology.ts";
 import { ROOT } from "../paths.ts";
 import { tarOf } from "./engine.ts";
 
@@ -23,8 +23,21 @@ const SOURCES: Record<ImageName, { folder: string; dockerfile: string }> = {
 };
 
 /** The images a lab needs: the relay, the clients, and a Kea for each version its VRFs run. */
-export function labImages(keaVersions: Iterable<KeaVersion>): ImageName[] {
-  return [...[...new Set(keaVersions)].sort().map((v) => `kea-${v}` as const), "relay", "client"];
+export function labImages(keaVersions: Iterable<KeaVersion>, o: { dhcrelay?: boolean } = {}): ImageName[] {
+  return [
+    ...[...new Set(keaVersions)].sort().map((v) => `kea-${v}` as const),
+    "relay",
+    "client",
+    ...(o.dhcrelay ? (["dhcrelay"] as const) : []),
+  ];
+}
+
+/** The images a topology's lab runs: its Kea versions, the relay, the clients, isc-dhcp-relay for its towers. */
+export function topologyImages(t: Topology): ImageName[] {
+  return labImages(
+    t.vrfs.map((v) => keaVersionOf(t, v)),
+    { dhcrelay: t.towers.some((w) => w.kind === "isc-dhcp-relay") },
+  );
 }
 
 /** What `dhcplab images` and the test suite build by default: the default lab's images. */

@@ -6,11 +6,13 @@ import type { KeaEndpoint } from "../model/kea-config.ts";
 import { serverFiles } from "../model/kea-ha.ts";
 import { LABEL } from "../model/labels.ts";
 import {
+  DEFAULT_TOWER_POLICY,
   type LabPlan,
   planLab,
   RELAY_CONFIG_PATH,
   RELAY_SYSCTLS,
   renderRelayConfig,
+  TOWER_UPSTREAM,
   type VrfPlan,
 } from "../model/plan.ts";
 import { slotSubnets } from "../model/subnets.ts";
@@ -21,6 +23,7 @@ import { waitHaNormal } from "./ha.ts";
 import type { ImageTags } from "./images.ts";
 import { keaSetups, testKeaConfigs } from "./kea-setup.ts";
 import { createLabNetwork, type LabNetwork } from "./networks.ts";
+import { createTowers, waitIscTower } from "./towers.ts";
 
 /** How to start a lab. */
 export interface LabOptions {
@@ -75,6 +78,13 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
     o.topology.relay.policy ?? "(embedded default policy)",
     o.topology.vrfs.map((v) => v.name),
   );
+  // Each dhcplab tower's policy, refused at load like the relay's (its one VRF is the central relay).
+  const towerPolicies: Record<string, string> = {};
+  for (const w of o.topology.towers.filter((w) => w.kind === "dhcplab")) {
+    const text = w.policy ? await readFile(w.policy, "utf8") : DEFAULT_TOWER_POLICY;
+    parsePolicy(text, w.policy ?? `(tower ${w.name}'s default policy)`, [TOWER_UPSTREAM]);
+    towerPolicies[w.name] = text;
+  }
   const labels = { [LABEL.managed]: "true", [LABEL.lab]: o.name, ...o.labels };
   // Refuse a Kea configuration before anything is created: the lab's own reading, then Kea's.
   const keas = await keaSetups(o.topology, o.images);
@@ -86,6 +96,11 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
     o.topology,
     o.topology.segments.map((_, i) => slotSubnets(i)),
     o.topology.vrfs.map((_, i) => slotSubnets(o.topology.segments.length + i)),
+    o.topology.towers.length > 0
+      ? [0, ...o.topology.towers.map((_, i) => i + 1)].map((i) =>
+          slotSubnets(o.topology.segments.length + o.topology.vrfs.length + i),
+        )
+      : [],
   );
   await testKeaConfigs(
     docker,
@@ -117,17 +132,37 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
         }),
       );
     }
+    // The transport network to the towers, and each tower's subscriber segment.
+    const towerNetworks: LabNetwork[] = [];
+    if (o.topology.towers.length > 0) {
+      towerNetworks.push(
+        await createLabNetwork(docker, `${o.name}-transport`, { ...labels, [LABEL.role]: "transport" }),
+      );
+      for (const w of o.topology.towers) {
+        towerNetworks.push(
+          await createLabNetwork(docker, `${o.name}-${w.name}`, {
+            ...labels,
+            [LABEL.role]: "tower-segment",
+            [LABEL.segment]: w.name,
+            [LABEL.tower]: w.name,
+          }),
+        );
+      }
+    }
     // Clients' DHCP traffic on the access network, and Kea's answers to a link address in
-    // giaddr mode, are outside their network's subnet (see firewall.ts).
+    // giaddr mode, are outside their network's subnet (see firewall.ts); with towers, Kea's
+    // answers to their giaddrs cross every backend, the transport and the towers' segments.
+    const towers = o.topology.towers.length > 0;
     const offSubnet = [
       ...segments,
-      ...backends.filter((_, i) => o.topology.vrfs[i]?.subnetSelection === "giaddr"),
+      ...backends.filter((_, i) => towers || o.topology.vrfs[i]?.subnetSelection === "giaddr"),
+      ...towerNetworks,
     ];
     for (const n of offSubnet) {
       const warning = await allowOnBridge(docker, o.images.client, o.name, bridgeName(n.id));
       if (warning) say(`warning: ${warning}`);
     }
-    const plan = planLab(o.name, o.topology, segments, backends);
+    const plan = planLab(o.name, o.topology, segments, backends, towerNetworks);
     const containers = new Map<string, string>();
 
     for (const [i, v] of plan.vrfs.entries()) {
@@ -153,7 +188,7 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
           // giaddr mode: Kea answers the link address, so it needs a route to it through the relay.
           HostConfig: {
             NetworkMode: v.network,
-            CapAdd: v.spec.subnetSelection === "giaddr" ? ["NET_ADMIN"] : [],
+            CapAdd: v.spec.subnetSelection === "giaddr" || o.topology.towers.length > 0 ? ["NET_ADMIN"] : [],
           },
           NetworkingConfig: {
             EndpointsConfig: {
@@ -183,11 +218,14 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
       HostConfig: {
         NetworkMode: plan.access.network,
         CapAdd:
+          towers ||
           plan.vrfs.some((v) => v.spec.subnetSelection === "giaddr") ||
           plan.segments.some((g) => g.gateways.length > 0)
             ? ["NET_ADMIN"]
             : [],
-        Sysctls: { ...RELAY_SYSCTLS },
+        // With towers the relay forwards IPv4, for Kea's replies to the towers only (its nftables
+        // chain drops everything else it would forward; /healthz checks that chain).
+        Sysctls: { ...RELAY_SYSCTLS, ...(towers ? { "net.ipv4.ip_forward": "1" } : {}) },
       },
       NetworkingConfig: {
         EndpointsConfig: {
@@ -198,7 +236,7 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
       },
     });
     // Engine API 1.41 attaches one network at creation; the others are connected before start.
-    for (const g of plan.segments.slice(1)) {
+    for (const g of [...plan.segments.slice(1), ...(plan.transport ? [plan.transport] : [])]) {
       await docker.getNetwork(g.network).connect({
         Container: relay.id,
         EndpointConfig: { IPAMConfig: { IPv4Address: g.relay.ipv4, IPv6Address: g.relay.ipv6 } },
@@ -214,23 +252,40 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
     if (o.topology.relay.policy) relayFiles["policy.yaml"] = policyText;
     await relay.putArchive(tarOf(Object.entries(relayFiles)), { path: "/etc/dhcplab" });
     containers.set(plan.relay.container, relay.id);
+    const towerContainers = await createTowers(docker, plan, o.images, labels, towerPolicies);
 
     say("starting containers");
-    await Promise.all([...containers.values()].map((id) => docker.getContainer(id).start()));
-    for (const v of plan.vrfs.filter((v) => v.spec.subnetSelection === "giaddr" && v.spec.link4)) {
+    await Promise.all(
+      [...containers.values(), ...towerContainers.values()].map((id) => docker.getContainer(id).start()),
+    );
+    // Kea answers a giaddr it has no link to through the relay: the VRF's link address in
+    // giaddr mode, and every tower's subscriber prefix.
+    for (const v of plan.vrfs) {
+      const prefixes = [
+        ...(v.spec.subnetSelection === "giaddr" && v.spec.link4 ? [`${v.spec.link4}/32`] : []),
+        ...plan.towers.map((w) => w.prefix),
+      ];
       for (const kea of v.keas) {
-        const route = ["ip", "route", "replace", `${v.spec.link4}/32`, "via", v.relay.ipv4];
-        const r = await exec(docker, containers.get(kea.container) ?? "", route);
-        if (r.exitCode !== 0)
-          throw new Error(`${kea.container}: ${route.join(" ")} failed: ${r.stderr.trim()}`);
+        for (const prefix of prefixes) {
+          const route = ["ip", "route", "replace", prefix, "via", v.relay.ipv4];
+          const r = await exec(docker, containers.get(kea.container) ?? "", route);
+          if (r.exitCode !== 0)
+            throw new Error(`${kea.container}: ${route.join(" ")} failed: ${r.stderr.trim()}`);
+        }
       }
     }
     say("waiting for every Kea (status-get where it takes commands) and the relay (/healthz)");
-    await Promise.all(
-      [...containers.entries()].map(([name, id]) =>
+    await Promise.all([
+      ...[...containers.entries()].map(([name, id]) =>
         waitHealthy(docker, name, id, o.healthTimeoutMs ?? 90_000),
       ),
-    );
+      ...plan.towers.map((w) => {
+        const id = towerContainers.get(w.container) ?? "";
+        return w.spec.kind === "isc-dhcp-relay"
+          ? waitIscTower(docker, w, id, o.healthTimeoutMs ?? 90_000)
+          : waitHealthy(docker, w.container, id, o.healthTimeoutMs ?? 90_000);
+      }),
+    ]);
     if (plan.vrfs.some((v) => v.spec.ha)) {
       say("waiting for every HA pair to reach its normal state (hot-standby, load-balancing)");
       await waitHaNormal(docker, await findLab(docker, o.name), o.healthTimeoutMs ?? 90_000);
@@ -239,7 +294,13 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
     const down = async () => {
       await removeAll();
     };
-    return { plan, containers, startSeconds, down, [Symbol.asyncDispose]: down };
+    return {
+      plan,
+      containers: new Map([...containers, ...towerContainers]),
+      startSeconds,
+      down,
+      [Symbol.asyncDispose]: down,
+    };
   } catch (err) {
     await removeAll().catch(() => {});
     throw err;
@@ -304,6 +365,16 @@ export interface RunningLab {
     control: Partial<Record<"dhcp4" | "dhcp6", KeaEndpoint>>;
     /** An HA peer's mode (hot-standby, load-balancing); absent for a lone server. */
     ha?: string;
+    ipv4: string;
+    state: string;
+    health?: string;
+  }[];
+  /** The towers (downstream relays): their container, kind and state. */
+  towers: {
+    id: string;
+    name: string;
+    tower: string;
+    kind: string;
     ipv4: string;
     state: string;
     health?: string;
@@ -379,6 +450,18 @@ export async function findLab(docker: Docker, name: string): Promise<RunningLab>
         version: c.Labels[LABEL.keaVersion] ?? "2.6",
         control: controlOf(c.Labels[LABEL.keaControl]),
         ha: c.Labels[LABEL.ha],
+        ipv4: Object.values(c.NetworkSettings?.Networks ?? {})[0]?.IPAddress ?? "",
+        state: c.State,
+        health: health(c.Status),
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
+    towers: containers
+      .filter((c) => c.Labels[LABEL.role] === "tower")
+      .map((c) => ({
+        id: c.Id,
+        name: c.Names[0]?.replace(/^\//, "") ?? "",
+        tower: c.Labels[LABEL.tower] ?? "",
+        kind: c.Image.includes("dhcrelay") ? "isc-dhcp-relay" : "dhcplab",
         ipv4: Object.values(c.NetworkSettings?.Networks ?? {})[0]?.IPAddress ?? "",
         state: c.State,
         health: health(c.Status),

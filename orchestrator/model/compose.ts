@@ -29,6 +29,10 @@ export function composePlan(topology: Topology): LabPlan {
 export function renderCompose(topology: Topology, keas: readonly KeaConfig[]): string {
   if (topology.relay.policy)
     throw new Error("compose.yaml is rendered for the embedded policy; give no relay.policy");
+  if (topology.towers.length > 0)
+    throw new Error(
+      "compose.yaml does not carry towers (their routes are set after start): use dhcplab up --topology",
+    );
   const plan = composePlan(topology);
   const labels = (role: string, vrf?: string, segment?: string) => ({
     [LABEL.managed]: "true",

@@ -16,6 +16,8 @@ export const LABEL = {
   keaControl: "dev.dhcplab.kea-control",
   /** An access segment's name, on its network (role access for the first, segment for the others). */
   segment: "dev.dhcplab.segment",
+  /** A tower's name, on its container and its subscriber segment's network. */
+  tower: "dev.dhcplab.tower",
   /** An HA peer's mode (hot-standby, load-balancing), on the Kea containers of an HA pair. */
   ha: "dev.dhcplab.ha",
   /** A test run's id, on objects created by tests. */

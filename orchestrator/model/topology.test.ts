@@ -6,7 +6,7 @@ import { ConfigError } from "../../relay/config/yaml-config.ts";
 import { ROOT } from "../paths.ts";
 import { renderCompose } from "./compose.ts";
 import { readKeaConfigs } from "./kea-config.ts";
-import { planLab, renderRelayConfig } from "./plan.ts";
+import { planLab, renderRelayConfig, renderTowerConfig, type TowerPlan } from "./plan.ts";
 import { slotSubnets } from "./subnets.ts";
 import { KEA_VERSIONS, keaVersionOf, loadTopology, parseTopology, withKea } from "./topology.ts";
 
@@ -188,6 +188,65 @@ describe("lab plan", () => {
     );
     expect(refusal(`segments:\n  - { name: a, vlan: 5000 }\n${vrfs}`).message).toMatch(
       /segments\[0\]\.vlan: a VLAN is 1 to 4094/,
+    );
+  });
+
+  it("towers: a subscriber segment each, the transport network, the central relay's trust and each edge relay's configuration", async () => {
+    const t = await loadTopology(join(ROOT, "examples/towers/topology.yaml"));
+    const plan = planLab(
+      "x",
+      t,
+      [slotSubnets(5)],
+      [slotSubnets(6), slotSubnets(7)],
+      [slotSubnets(8), slotSubnets(9), slotSubnets(10), slotSubnets(11)],
+    );
+    expect(plan.towers.map((w) => [w.container, w.network, w.transport.ipv4, w.prefix])).toEqual([
+      ["x-tower-a", "x-tower-a", "10.213.8.20", "100.64.1.0/24"],
+      ["x-tower-b", "x-tower-b", "10.213.8.21", "100.64.2.0/24"],
+      ["x-tower-c", "x-tower-c", "10.213.8.22", "100.64.3.0/24"],
+    ]);
+    const central = parseRelayConfig(renderRelayConfig(plan), "relay.yaml");
+    expect(central.transport).toEqual({
+      ipv4: "10.213.8.2",
+      ipv6: "fd64:6c61:6200:8::2",
+      towers: [
+        { name: "tower-a", source: "10.213.8.20", giaddr: "100.64.1.0/24" },
+        { name: "tower-b", source: "10.213.8.21", giaddr: "100.64.2.0/24" },
+        { name: "tower-c", source: "10.213.8.22", giaddr: "100.64.3.0/24" },
+      ],
+    });
+    const edge = parseRelayConfig(renderTowerConfig(plan, plan.towers[1] as TowerPlan), "tower-b.yaml");
+    expect(edge.access).toMatchObject({
+      name: "port-5",
+      vlan: 100,
+      ipv4: "10.213.10.2",
+      gateways: ["100.64.2.1/24"],
+    });
+    expect(edge.vrfs).toMatchObject([
+      {
+        name: "central",
+        subnetSelection: "giaddr",
+        link4: "100.64.2.1",
+        servers4: ["10.213.8.2"],
+        acceptFrom: ["10.213.6.0/24", "10.213.7.0/24"],
+      },
+    ]);
+  });
+
+  it("refuses a tower named like a VRF or a segment, and a policy on an isc-dhcp-relay tower", () => {
+    const vrfs = "vrfs:\n  - { name: RED, keaConfig: x, link4: 192.168.10.1, link6: 'fd00:10::1' }\n";
+    expect(
+      refusal(`${vrfs}towers:\n  - { name: red, kind: dhcplab, address: 100.64.1.1/24 }\n`).message,
+    ).toMatch(
+      /lab\.yaml:4: towers\[0\]\.name: tower red has the name of a segment, a VRF or the transport network/,
+    );
+    expect(
+      refusal(
+        `${vrfs}towers:\n  - { name: t, kind: isc-dhcp-relay, address: 100.64.1.1/24, policy: p.yaml }\n`,
+      ).message,
+    ).toMatch(/towers\[0\]\.policy: isc-dhcp-relay takes no policy/);
+    expect(refusal(`${vrfs}towers:\n  - { name: t, kind: cisco, address: 100.64.1.1/24 }\n`).message).toMatch(
+      /towers\[0\]\.kind: kind "cisco" is not one of isc-dhcp-relay, dhcplab/,
     );
   });
 

@@ -125,6 +125,41 @@ const segment = z.strictObject({
   gateways,
 });
 
+/** The kinds of downstream relay a tower can be. */
+export const TOWER_KINDS = ["isc-dhcp-relay", "dhcplab"] as const;
+
+/**
+ * A downstream relay (a tower router) in front of a subscriber segment of its own: it sets
+ * giaddr to its subscriber-side address, adds its Option 82 and forwards by unicast to the
+ * central relay over the transport network. The central relay routes that subnet to it.
+ */
+const tower = z.strictObject({
+  name: z
+    .string()
+    .regex(
+      /^[a-z][a-z0-9-]{0,30}$/,
+      "a tower name: lower-case letters, digits and '-', starting with a letter",
+    ),
+  kind: z.enum(TOWER_KINDS, {
+    error: (i) => `kind ${JSON.stringify(i.input)} is not one of ${TOWER_KINDS.join(", ")}`,
+  }),
+  /** Its address on its subscriber segment, with the prefix: the giaddr it sets, its clients' router. */
+  address: z
+    .string()
+    .regex(
+      /^\d+\.\d+\.\d+\.\d+\/(1[6-9]|2\d|30)$/,
+      "the tower's subscriber-side address/prefix, e.g. 100.64.1.1/24 (/16 to /30)",
+    ),
+  /** dhcplab towers: their policy file (relative to the topology); default: Circuit-ID {relay}:{segment}:vlan-{vlan}, Remote-ID {mac}. */
+  policy: z.string().optional(),
+  /** dhcplab towers: the name and VLAN of their subscriber port, for the policy's {segment} and {vlan}. */
+  port: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_-]{0,30}$/, "a port name starts with a letter: letters, digits, '_', '-'")
+    .default("subscribers"),
+  vlan: z.number().int().min(1, "a VLAN is 1 to 4094").max(4094, "a VLAN is 1 to 4094").optional(),
+});
+
 /** The lab's one segment when the topology names none. */
 export const DEFAULT_SEGMENTS = [{ name: "access", gateways: [] as string[] }];
 
@@ -139,6 +174,8 @@ export const topologySchema = z
      * gateways are held there. Default: one segment, `access`.
      */
     segments: z.array(segment).min(1).max(16, "at most 16 segments").default(DEFAULT_SEGMENTS),
+    /** Downstream relays, each in front of a subscriber segment of its own (tower routers). */
+    towers: z.array(tower).max(8, "at most 8 towers").default([]),
     relay: z
       .strictObject({
         /** A policy file, relative to the topology file; the relay's embedded default when absent. */
@@ -169,6 +206,27 @@ export const topologySchema = z
         });
       names.add(n);
     });
+    t.towers.forEach((w, i) => {
+      if (names.has(w.name) || t.vrfs.some((v) => v.name.toLowerCase() === w.name) || w.name === "transport")
+        ctx.addIssue({
+          code: "custom",
+          path: ["towers", i, "name"],
+          message: `tower ${w.name} has the name of a segment, a VRF or the transport network: each is a network of the lab`,
+        });
+      names.add(w.name);
+      if (w.kind !== "dhcplab" && (w.policy !== undefined || w.vlan !== undefined))
+        ctx.addIssue({
+          code: "custom",
+          path: ["towers", i, w.policy !== undefined ? "policy" : "vlan"],
+          message: `${w.kind} takes no policy or vlan: it adds Circuit-ID = its subscriber interface (isc-dhcp-relay -a)`,
+        });
+    });
+    if (names.has("transport"))
+      ctx.addIssue({
+        code: "custom",
+        path: ["segments"],
+        message: "transport is the towers' network: name the segment otherwise",
+      });
     const seen = new Set<string>();
     t.vrfs.forEach((v, i) => {
       if (seen.has(v.name.toLowerCase()))
@@ -201,6 +259,8 @@ export type Topology = z.output<typeof topologySchema>;
 export type VrfSpec = Topology["vrfs"][number];
 /** One access segment of a topology. */
 export type SegmentSpec = Topology["segments"][number];
+/** One tower (downstream relay) of a topology. */
+export type TowerSpec = Topology["towers"][number];
 
 /** A VRF's Kea version: its own, or the lab's. */
 export function keaVersionOf(topology: Topology, v: VrfSpec): KeaVersion {
@@ -235,6 +295,7 @@ function absolutize(t: Topology, base: string): Topology {
     kea: t.kea,
     vrfs: t.vrfs.map((v) => ({ ...v, keaConfig: abs(v.keaConfig) })),
     segments: t.segments,
+    towers: t.towers.map((w) => (w.policy ? { ...w, policy: abs(w.policy) } : w)),
     relay: { ...t.relay, ...(t.relay.policy ? { policy: abs(t.relay.policy) } : {}) },
   };
 }

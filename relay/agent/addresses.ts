@@ -33,18 +33,65 @@ export function ownAddresses4(config: RelayConfig): string[] {
 }
 
 /**
- * Whether the relay's namespace routes nothing. With forwarding on, a host on one VRF's network
- * could route through the relay into another's: the relay is then not ready, and says why.
+ * Routes each tower's subscriber prefix to the tower over the transport network, and lets the
+ * relay's namespace forward nothing but the servers' replies to those prefixes (RFC 3046 §2.1.1:
+ * a relay that forwards a downstream relay's request leaves giaddr alone, so the server answers
+ * the downstream relay itself): an nftables forward chain whose policy is drop, with one rule
+ * per VRF backend and tower, UDP from port 67 to port 67. Needs NET_ADMIN.
  */
-export function forwardingOff(): { ok: boolean; detail?: string } {
-  const on = ["/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv6/conf/all/forwarding"].filter((f) => {
-    try {
-      return readFileSync(f, "utf8").trim() !== "0";
-    } catch {
-      return false;
-    }
+export function routeTowers(config: RelayConfig, log: Logger): void {
+  if (!config.transport) return;
+  const dev = interfaceWith(config.transport.ipv4);
+  for (const t of config.transport.towers) {
+    execFileSync("ip", ["route", "replace", t.giaddr, "via", t.source, "dev", dev]);
+    log.info({ tower: t.name, prefix: t.giaddr, via: t.source, dev }, "routing a tower's subscribers");
+  }
+  const backends = config.vrfs.filter((v) => v.ipv4).map((v) => interfaceWith(v.ipv4 as string));
+  const rules = backends.flatMap((b) =>
+    config.transport?.towers.map(
+      (t) => `iifname "${b}" oifname "${dev}" ip daddr ${t.giaddr} udp sport 67 udp dport 67 accept`,
+    ),
+  );
+  execFileSync("nft", ["-f", "-"], {
+    input: `table inet dhcplab {\n  chain forward {\n    type filter hook forward priority 0; policy drop;\n${rules.map((r) => `    ${r}\n`).join("")}  }\n}\n`,
   });
+}
+
+/** Whether the forward chain routeTowers installs is in place with its drop policy. */
+function towerChainInPlace(): boolean {
+  try {
+    return /policy drop;/.test(
+      execFileSync("nft", ["list", "chain", "inet", "dhcplab", "forward"], { encoding: "utf8" }),
+    );
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether the relay's namespace routes nothing but what it must. With forwarding on and no
+ * guard, a host on one VRF's network could route through the relay into another's: the relay
+ * is then not ready, and says why. With towers, IPv4 forwarding is on for their replies only,
+ * behind routeTowers' chain.
+ */
+export function forwardingOff(towers = false): { ok: boolean; detail?: string } {
+  if (towers && readSysctl("/proc/sys/net/ipv6/conf/all/forwarding") === "0") {
+    return towerChainInPlace()
+      ? { ok: true }
+      : { ok: false, detail: "IPv4 forwarding is on for towers but the dhcplab forward chain is missing" };
+  }
+  const on = ["/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv6/conf/all/forwarding"].filter(
+    (f) => (readSysctl(f) ?? "0") !== "0",
+  );
   return on.length === 0
     ? { ok: true }
     : { ok: false, detail: `IP forwarding is on (${on.join(", ")}): VRFs are not isolated; set it to 0` };
+}
+
+function readSysctl(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8").trim();
+  } catch {
+    return undefined;
+  }
 }

@@ -48,6 +48,11 @@ const vrf = z.strictObject({
   /** Add RFC 5107 Server ID Override (the relay's access address), so renewals come back through the relay. */
   serverIdOverride: z.boolean().default(true),
   servers4: z.array(server).default([]),
+  /**
+   * DHCPv4 replies are also accepted on this VRF's link from these prefixes: the servers behind
+   * an upstream relay that forwards (RFC 3046) rather than answering itself, as an edge relay has.
+   */
+  acceptFrom: z.array(cidr4).default([]),
   /** DHCPv6 servers: link-local addresses (sent to through this VRF's interface), global addresses or names. */
   servers6: z.array(server).default([]),
 });
@@ -78,6 +83,20 @@ export const relayConfigSchema = z
     access: segment,
     /** Further access segments, each on its own interface. */
     segments: z.array(segment).default([]),
+    /**
+     * The transport network to downstream relays (towers): their relayed requests arrive here,
+     * each trusted by its source address and giaddr prefix, and the relay routes each prefix to
+     * its tower for the servers' replies (RFC 3046 §2.1.1 forwarding), and nothing else.
+     */
+    transport: z
+      .strictObject({
+        ipv4: ipv4,
+        ipv6: ipv6.optional(),
+        towers: z
+          .array(z.strictObject({ name: z.string().min(1), source: ipv4, giaddr: cidr4 }))
+          .min(1, "a transport network has at least one tower"),
+      })
+      .optional(),
     vrfs: z.array(vrf).min(1, "at least one VRF"),
     /** Socket buffer sizes in bytes (4 MB holds 20k requests/s without loss). */
     socketBuffer: z
@@ -123,9 +142,18 @@ export type VrfConfig = RelayConfig["vrfs"][number];
 /** One access segment of a relay configuration. */
 export type SegmentConfig = RelayConfig["access"];
 
-/** Every access segment: the first, then the others. */
+/** The access segment the transport network plays: relayed requests from towers arrive there. */
+export const TRANSPORT_SEGMENT = "transport";
+
+/** Every access segment: the first, then the others, then the transport network to towers. */
 export function accessSegments(config: RelayConfig): SegmentConfig[] {
-  return [config.access, ...config.segments];
+  const transport = config.transport && {
+    name: TRANSPORT_SEGMENT,
+    ipv4: config.transport.ipv4,
+    ipv6: config.transport.ipv6,
+    gateways: [],
+  };
+  return [config.access, ...config.segments, ...(transport ? [transport] : [])];
 }
 
 /** Parses and validates relay configuration text; throws ConfigError. */

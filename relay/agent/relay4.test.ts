@@ -240,6 +240,39 @@ describe("DHCPv4 path", () => {
       expect(transport.take().map((s) => s.via)).toEqual(["vrf:BLUE", "vrf:BLUE"]);
     });
 
+    it("a tower is trusted by its source address and giaddr prefix: its request goes on with giaddr and its Option 82", () => {
+      policy = policyWith({ relayedClients: "forward" });
+      relay = make({ towers: [{ source: "10.213.9.21", giaddr: "100.64.1.0/24" }] });
+      const m = decodeDhcp4(dhclientDiscover());
+      m.giaddr = "100.64.1.1";
+      m.hops = 1;
+      setOption(m, OPT.relayAgentInfo, encodeRelayAgentInfo([{ code: 1, data: utf8("eth0") }]));
+      const bytes = encodeDhcp4(m, { maxSize: 1500 });
+      fromClient(bytes, "10.213.9.21");
+      const [out] = transport.take();
+      const fwd = decodeDhcp4(out?.bytes ?? new Uint8Array());
+      expect(fwd.giaddr).toBe("100.64.1.1");
+      expect(fwd.hops).toBe(2);
+      expect(text(sub82(fwd).circuitId ?? new Uint8Array())).toBe("eth0");
+      expect(sub82(fwd).serverIdOverride).toBeUndefined();
+      // The same giaddr from another source, or another giaddr from the tower, is not trusted.
+      fromClient(bytes, "10.213.9.22");
+      m.giaddr = "100.64.2.1";
+      fromClient(encodeDhcp4(m, { maxSize: 1500 }), "10.213.9.21");
+      expect(transport.sent).toHaveLength(0);
+      expect(drops("untrusted-relay")).toBe(2);
+    });
+
+    it("an edge relay accepts replies from the servers behind its upstream relay (acceptFrom), and from no one else", () => {
+      relay = make({ vrfs: [{ ...RED_VRF4, servers: ["10.213.9.2"], acceptFrom: ["10.213.2.0/24"] }] });
+      const req = relayedDiscover();
+      fromServer(offerFor(req), RED_SERVER);
+      expect(transport.take()).toHaveLength(1);
+      fromServer(offerFor(req), "10.213.3.10");
+      expect(transport.sent).toHaveLength(0);
+      expect(drops("unknown-server")).toBe(1);
+    });
+
     it.each(["10.213.2.2", ACCESS, "192.168.10.1", "192.168.20.1"])(
       "a giaddr that is one of the relay's own addresses (%s) is discarded (RFC 3046 §2.1.1)",
       (own) => {

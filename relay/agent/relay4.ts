@@ -38,6 +38,8 @@ export interface Vrf4 {
   subnetSelection: "link-selection" | "giaddr";
   serverIdOverride: boolean;
   servers: string[];
+  /** Prefixes whose replies are accepted too: servers behind an upstream relay that forwards. */
+  acceptFrom?: readonly string[];
 }
 
 /** An access segment as the DHCPv4 path needs it. */
@@ -60,6 +62,8 @@ export interface Relay4Options {
    * discarded (RFC 3046 §2.1.1), as it can only be a loop or a forgery.
    */
   ownAddresses: readonly string[];
+  /** Downstream relays on the transport network: trusted by source address and giaddr prefix. */
+  towers?: readonly { source: string; giaddr: string }[];
   vrfs: Vrf4[];
   policy: () => Policy;
   transport: Transport;
@@ -162,8 +166,13 @@ export class Relay4 {
     if (downstream) {
       // RFC 3046 §2.1.1: a giaddr of this relay's own is a loop or a forgery.
       if (this.own.has(downstream)) return "own-giaddr";
-      // A downstream relay is trusted when giaddr is its own source address, or configured.
-      if (downstream !== source && !settings.trustedRelays.some((p) => inPrefix(downstream, p)))
+      // A downstream relay is trusted when giaddr is its own source address, or configured: in
+      // the policy by prefix, or as a tower by its source address and its giaddr prefix.
+      if (
+        downstream !== source &&
+        !settings.trustedRelays.some((p) => inPrefix(downstream, p)) &&
+        !this.o.towers?.some((t) => t.source === source && inPrefix(downstream, t.giaddr))
+      )
         return "untrusted-relay";
     }
     const existing = getOption(m, OPT.relayAgentInfo);
@@ -258,7 +267,9 @@ export class Relay4 {
     if (m.op === OP.BOOTREQUEST) return "client-message-on-backend";
     if (m.op !== OP.BOOTREPLY) return "not-bootreply";
     // RFC 1542 §4.1.2 trusts servers only: this VRF's, on this VRF's link.
-    if (!this.vrfs.get(vrfName)?.servers.includes(source)) return "unknown-server";
+    const vrf = this.vrfs.get(vrfName);
+    if (!vrf?.servers.includes(source) && !vrf?.acceptFrom?.some((p) => inPrefix(source, p)))
+      return "unknown-server";
     const t = this.inFlight.get(key(m));
     if (!t || t.vrf !== vrfName) return "unknown-transaction";
     // RFC 3046 §2.2: the server echoes Option 82 verbatim; anything else is not our request's reply.

@@ -14,6 +14,7 @@ const eightVrfs: Topology = {
   kea: "3.0",
   relay: { hostname: "relay" },
   segments: DEFAULT_SEGMENTS,
+  towers: [],
   vrfs: Array.from({ length: 8 }, (_, i) => ({
     // RED and BLUE keep the embedded policy valid; the rest are unused by it.
     name: ["RED", "BLUE"][i] ?? `VRF${i + 1}`,

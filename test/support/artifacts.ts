@@ -28,6 +28,7 @@ export async function startCaptures(
       ipv4: g.relay.ipv4,
     })),
     ...lab.plan.vrfs.map((v) => ({ name: v.spec.name.toLowerCase(), ipv4: v.relay.ipv4 })),
+    ...(lab.plan.transport ? [{ name: "transport", ipv4: lab.plan.transport.relay.ipv4 }] : []),
   ];
   const script = [
     "mkdir -p /captures",

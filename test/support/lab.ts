@@ -2,10 +2,10 @@ import type Docker from "dockerode";
 import { afterAll, beforeAll, beforeEach, inject } from "vitest";
 import { openLab } from "../../orchestrator/api.ts";
 import { dockerClient } from "../../orchestrator/docker/engine.ts";
-import { ensureImages, type ImageTags, labImages } from "../../orchestrator/docker/images.ts";
+import { ensureImages, type ImageTags, topologyImages } from "../../orchestrator/docker/images.ts";
 import { createLab, findLab, type RunningLab, type StartedLab } from "../../orchestrator/docker/lab.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
-import { keaVersionOf, loadTopology, type Topology } from "../../orchestrator/model/topology.ts";
+import { loadTopology, type Topology } from "../../orchestrator/model/topology.ts";
 import { readCaptures, saveArtifacts, startCaptures } from "./artifacts.ts";
 import { type UdpDatagram, udpDatagrams } from "./pcap.ts";
 
@@ -50,8 +50,7 @@ export async function startTestLab(
   const t = topology ?? (await loadTopology());
   // The default images come from the global setup; a second Kea version is built (once) for
   // the first file whose lab needs it.
-  const versions = t.vrfs.map((v) => keaVersionOf(t, v));
-  const missing = labImages(versions).filter((i) => !inject("imageTags")[i]);
+  const missing = topologyImages(t).filter((i) => !inject("imageTags")[i]);
   const tags: ImageTags = {
     ...inject("imageTags"),
     ...Object.fromEntries(

@@ -7,6 +7,7 @@ const lab: LabStatus = {
   accessNetwork: "lab-access",
   networks: [],
   keas: [],
+  towers: [],
   counters: {},
   ha: [],
 };

@@ -1,0 +1,110 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runClient } from "../../orchestrator/docker/clients.ts";
+import { exec } from "../../orchestrator/docker/engine.ts";
+import { labLeases } from "../../orchestrator/docker/leases.ts";
+import { loadTopology } from "../../orchestrator/model/topology.ts";
+import { ROOT } from "../../orchestrator/paths.ts";
+import { expectUdhcpcRenewRelease } from "../support/cases.ts";
+import { useTestLab } from "../support/lab.ts";
+
+// examples/towers/topology.yaml as shipped: tower-a and tower-c are Debian's isc-dhcp-relay,
+// tower-b is dhcplab's relay as an edge relay; the central relay forwards their requests as RFC
+// 3046 says, Kea picks each tower's pool by giaddr (tower-c has none: the default pool), and the
+// central relay routes Kea's replies to the towers' subscriber prefixes, and nothing else.
+
+describe("towers: downstream relays in front of subscriber segments (examples/towers)", () => {
+  const lab = useTestLab("towers", () => loadTopology(join(ROOT, "examples/towers/topology.yaml")));
+  const leaseOf = async (address: string | undefined) =>
+    (await labLeases(lab.docker, lab.running, { vrf: "RED", families: [4] })).find(
+      (l) => l.address === address,
+    );
+  const client = (segment: string, mac: string, kind: "udhcpc" | "dhclient" = "udhcpc") =>
+    runClient(lab.docker, lab.running, lab.clientImage, { kind, family: 4, mac, segment });
+
+  it("each tower's clients lease from its pool by giaddr, an unmapped tower's from the default pool, with the tower's Option 82 stored", async () => {
+    const forwardedBefore = await lab.counter("dhcplab_relay_downstream_total", {
+      family: 4,
+      handling: "forward",
+    });
+    const [a, b, c] = await Promise.all([
+      client("tower-a", "00:aa:0a:00:00:01", "dhclient"),
+      client("tower-b", "00:aa:0b:00:00:01", "dhclient"),
+      client("tower-c", "00:aa:0c:00:00:01"),
+    ]);
+    expect(a.address, a.output).toMatch(/^100\.64\.1\./);
+    expect(b.address, b.output).toMatch(/^100\.64\.2\./);
+    expect(c.address, c.output).toMatch(/^100\.64\.250\./);
+    // isc-dhcp-relay -a: Circuit-ID is its subscriber interface; dhcplab's edge relay: its policy's.
+    expect((await leaseOf(a.address))?.relay).toMatchObject({ circuitId: "eth0" });
+    expect((await leaseOf(b.address))?.relay).toMatchObject({
+      circuitId: "tower-b:port-5:vlan-100",
+      remoteId: "00:aa:0b:00:00:01",
+    });
+    expect((await leaseOf(c.address))?.relay).toMatchObject({ circuitId: "eth0" });
+    // The central relay added nothing of its own (no Link Selection, no Server ID Override of its).
+    for (const l of [a, b, c]) expect((await leaseOf(l.address))?.relay?.linkSelection).toBeUndefined();
+    expect(
+      (await lab.counter("dhcplab_relay_downstream_total", { family: 4, handling: "forward" })) -
+        forwardedBefore,
+    ).toBeGreaterThanOrEqual(6);
+    expect(await lab.counter("dhcplab_relay_drops_total", { family: 4, reason: "untrusted-relay" })).toBe(0);
+  });
+
+  it("udhcpc renews and releases through both hops, behind isc-dhcp-relay and behind dhcplab's edge relay", async () => {
+    // tower-a: Kea names the tower as server identifier, so the renewal is unicast to the tower.
+    const viaA = await expectUdhcpcRenewRelease(lab, "00:aa:0a:00:00:02", "100.64.1.", "tower-a");
+    expect(viaA).toContain("sending renew to server 100.64.1.1");
+    // tower-b: the edge relay's RFC 5107 override, its own address on the subscriber segment.
+    const towerB = lab.started.plan.towers.find((w) => w.spec.name === "tower-b");
+    const viaB = await expectUdhcpcRenewRelease(lab, "00:aa:0b:00:00:02", "100.64.2.", "tower-b");
+    expect(viaB).toContain(`sending renew to server ${towerB?.subscriber.ipv4}`);
+  });
+
+  it("a client on the central relay's own segment reaches it directly and is classified by segment", async () => {
+    const r = await client("access", "00:aa:0d:00:00:01");
+    expect(r.address, r.output).toMatch(/^192\.168\.10\./);
+    expect((await leaseOf(r.address))?.relay).toMatchObject({ circuitId: "central:access" });
+  });
+
+  it("the central relay forwards Kea's DHCP replies to the towers and nothing else: VRFs stay isolated", async () => {
+    const relayId = lab.started.containers.get(lab.started.plan.relay.container) ?? "";
+    const towerB = lab.started.plan.towers.find((w) => w.spec.name === "tower-b");
+    const blue = lab.started.plan.vrfs.find((v) => v.spec.name === "BLUE");
+    const blueKea = lab.running.keas.find((k) => k.vrf === "BLUE");
+    if (!towerB || !blue || !blueKea) throw new Error("the towers lab has tower-b and BLUE");
+    const url = `http://${towerB.spec.address.split("/")[0]}:9100/healthz`;
+    const curl = (id: string) =>
+      exec(lab.docker, id, ["curl", "-sS", "--max-time", "2", "-o", "/dev/null", "-w", "%{http_code}", url]);
+    // tower-b's relay answers HTTP on its subscriber-side address: the central relay itself reaches it.
+    expect((await curl(relayId)).stdout).toBe("200");
+    // A host on BLUE routing through the relay does not, though both ends route through it (so
+    // that only the relay's chain stands between them): only UDP 67 to 67 is forwarded there.
+    const towerBId = lab.started.containers.get(towerB.container) ?? "";
+    const routes = [
+      await exec(lab.docker, blueKea.id, ["ip", "route", "replace", towerB.prefix, "via", blue.relay.ipv4]),
+      await exec(lab.docker, towerBId, [
+        "ip",
+        "route",
+        "replace",
+        blue.subnets.ipv4Subnet,
+        "via",
+        lab.started.plan.transport?.relay.ipv4 ?? "",
+      ]),
+    ];
+    for (const r of routes) expect(r.exitCode, r.stderr).toBe(0);
+    const fromBlue = await curl(blueKea.id);
+    expect(fromBlue.exitCode).not.toBe(0);
+    expect(fromBlue.stdout).toBe("000");
+    // The relay says why it may forward at all: the chain is in place, IPv6 forwarding is off.
+    const chain = await exec(lab.docker, relayId, ["nft", "list", "chain", "inet", "dhcplab", "forward"]);
+    expect(chain.stdout).toMatch(/policy drop;/);
+    const accepts = chain.stdout.split("\n").filter((l) => /\baccept\b/.test(l));
+    expect(accepts.length).toBeGreaterThan(0);
+    for (const rule of accepts)
+      expect(rule).toMatch(/ip daddr 100\.64\.\d+\.0\/24 udp sport (67|bootps) udp dport (67|bootps) accept/);
+    expect(
+      (await exec(lab.docker, relayId, ["cat", "/proc/sys/net/ipv6/conf/all/forwarding"])).stdout.trim(),
+    ).toBe("0");
+  });
+});
