@@ -153,6 +153,7 @@ function createRelays(
       : new Relay6({
           vrfs: vrfs6.map((v) => ({ name: v.name, link: v.link6 as string, servers: v.servers6 })),
           hostname: hostname(),
+          towers: config.transport?.towers.flatMap((t) => (t.source6 ? [t.source6] : [])),
           policy: policy.get,
           transport: new SocketTransport(sockets.filter((s) => s.family === 6)),
           counters,

@@ -20,14 +20,22 @@ import type { ImageTags } from "./images.ts";
  * isc-dhcp-relay's start: its subscriber-side address made the interface's only IPv4 address
  * (dhcrelay takes giaddr from the interface's first), then dhcrelay in the foreground with
  * Option 82 (-a: Circuit-ID = the interface's name), downstream and upstream interfaces named.
- * Arguments: the Docker address on the subscriber segment, the tower's address/prefix, its
- * transport address, the central relay's transport address.
+ * With an IPv6 address, a second dhcrelay -6 (-I: Interface-ID) whose RELAY-FORW link-address
+ * is that address. Arguments: the Docker address on the subscriber segment, the tower's
+ * address/prefix, its transport address, the central relay's transport address, the tower's
+ * IPv6 address/64 or "-", the central relay's transport IPv6 address.
  */
 const ISC_TOWER_SCRIPT = `set -e
 sub=$(ip -o -4 addr show | awk -v a="$1" 'index($4, a "/") == 1 {print $2}')
 up=$(ip -o -4 addr show | awk -v a="$3" 'index($4, a "/") == 1 {print $2}')
 ip -4 addr flush dev "$sub"
 ip addr add "$2" dev "$sub"
+if [ "$5" != "-" ]; then
+  ip -6 addr flush dev "$sub" scope global
+  ip addr add "$5" dev "$sub" nodad
+  for i in $(seq 50); do ip -6 addr show tentative | grep -q . || break; sleep 0.1; done
+  dhcrelay -6 -d -I -l "$sub" -u "$6%$up" &
+fi
 exec dhcrelay -4 -d -a -m replace -id "$sub" -iu "$up" "$4"`;
 
 /** Creates each tower's container (not started), on its subscriber segment and the transport network. */
@@ -53,7 +61,14 @@ export async function createTowers(
       ...(isc
         ? {
             Entrypoint: ["sh", "-c", ISC_TOWER_SCRIPT, "sh"],
-            Cmd: [w.subscriber.ipv4, w.spec.address, w.transport.ipv4, transport.relay.ipv4],
+            Cmd: [
+              w.subscriber.ipv4,
+              w.spec.address,
+              w.transport.ipv4,
+              transport.relay.ipv4,
+              w.spec.address6 ?? "-",
+              transport.relay.ipv6,
+            ],
           }
         : { Env: [`DHCPLAB_RELAY_CONFIG=${RELAY_CONFIG_PATH}`] }),
       HostConfig: { NetworkMode: w.network, CapAdd: ["NET_ADMIN", "NET_RAW"], Sysctls: { ...RELAY_SYSCTLS } },
@@ -79,7 +94,7 @@ export async function createTowers(
   return created;
 }
 
-/** Waits until an isc-dhcp-relay tower's dhcrelay runs (the image has no health check of its own). */
+/** Waits until an isc-dhcp-relay tower's dhcrelays run, one per family (the image has no health check of its own). */
 export async function waitIscTower(
   docker: Docker,
   tower: TowerPlan,
@@ -91,7 +106,8 @@ export async function waitIscTower(
     const info = await docker.getContainer(id).inspect();
     if (!info.State.Running)
       throw new Error(`tower ${tower.spec.name} (isc-dhcp-relay) exited with ${info.State.ExitCode}`);
-    if ((await exec(docker, id, ["pgrep", "-x", "dhcrelay"])).exitCode === 0) return;
+    const running = (await exec(docker, id, ["pgrep", "-c", "-x", "dhcrelay"])).stdout.trim();
+    if (Number(running) >= (tower.spec.address6 ? 2 : 1)) return;
     if (Date.now() > deadline) throw new Error(`tower ${tower.spec.name}: dhcrelay not running`);
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -218,6 +218,7 @@ export function renderRelayConfig(
               name: w.spec.name,
               source: w.transport.ipv4,
               giaddr: w.prefix,
+              ...(w.spec.address6 ? { source6: w.transport.ipv6 } : {}),
             })),
           },
         }
@@ -278,6 +279,9 @@ export function renderTowerConfig(plan: LabPlan, tower: TowerPlan): string {
         subnetSelection: "giaddr",
         link4: address,
         servers4: [plan.transport?.relay.ipv4],
+        ...(tower.spec.address6
+          ? { link6: tower.spec.address6.split("/")[0], servers6: [plan.transport?.relay.ipv6] }
+          : {}),
         acceptFrom: plan.vrfs.map((v) => v.subnets.ipv4Subnet),
       },
     ],

@@ -210,8 +210,8 @@ describe("lab plan", () => {
       ipv4: "10.213.8.2",
       ipv6: "fd64:6c61:6200:8::2",
       towers: [
-        { name: "tower-a", source: "10.213.8.20", giaddr: "100.64.1.0/24" },
-        { name: "tower-b", source: "10.213.8.21", giaddr: "100.64.2.0/24" },
+        { name: "tower-a", source: "10.213.8.20", giaddr: "100.64.1.0/24", source6: "fd64:6c61:6200:8::14" },
+        { name: "tower-b", source: "10.213.8.21", giaddr: "100.64.2.0/24", source6: "fd64:6c61:6200:8::15" },
         { name: "tower-c", source: "10.213.8.22", giaddr: "100.64.3.0/24" },
       ],
     });
@@ -229,6 +229,8 @@ describe("lab plan", () => {
         link4: "100.64.2.1",
         servers4: ["10.213.8.2"],
         acceptFrom: ["10.213.6.0/24", "10.213.7.0/24"],
+        link6: "fd00:b::1",
+        servers6: ["fd64:6c61:6200:8::2"],
       },
     ]);
   });

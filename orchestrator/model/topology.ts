@@ -150,6 +150,11 @@ const tower = z.strictObject({
       /^\d+\.\d+\.\d+\.\d+\/(1[6-9]|2\d|30)$/,
       "the tower's subscriber-side address/prefix, e.g. 100.64.1.1/24 (/16 to /30)",
     ),
+  /** DHCPv6: its subscriber-side address/64, the link-address of its RELAY-FORW (without it, DHCPv4 only). */
+  address6: z
+    .string()
+    .regex(/^[0-9a-fA-F:]+\/64$/, "the tower's subscriber-side IPv6 address/64, e.g. fd00:a::1/64")
+    .optional(),
   /** dhcplab towers: their policy file (relative to the topology); default: Circuit-ID {relay}:{segment}:vlan-{vlan}, Remote-ID {mac}. */
   policy: z.string().optional(),
   /** dhcplab towers: the name and VLAN of their subscriber port, for the policy's {segment} and {vlan}. */

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { ipv4ToBytes, ipv6ToBytes } from "../codec/address.ts";
 import { parseYamlConfig } from "../config/yaml-config.ts";
+import { TRANSPORT_SEGMENT } from "./links.ts";
 
 const ipv4 = z.string().refine((s) => isAddress(s, ipv4ToBytes), "not an IPv4 address");
 const ipv6 = z.string().refine((s) => isAddress(s, ipv6ToBytes), "not an IPv6 address");
@@ -93,7 +94,15 @@ export const relayConfigSchema = z
         ipv4: ipv4,
         ipv6: ipv6.optional(),
         towers: z
-          .array(z.strictObject({ name: z.string().min(1), source: ipv4, giaddr: cidr4 }))
+          .array(
+            z.strictObject({
+              name: z.string().min(1),
+              source: ipv4,
+              giaddr: cidr4,
+              /** DHCPv6: the address its RELAY-FORWs come from (without it, it relays DHCPv4 only). */
+              source6: ipv6.optional(),
+            }),
+          )
           .min(1, "a transport network has at least one tower"),
       })
       .optional(),
@@ -141,9 +150,6 @@ export type RelayConfig = z.output<typeof relayConfigSchema>;
 export type VrfConfig = RelayConfig["vrfs"][number];
 /** One access segment of a relay configuration. */
 export type SegmentConfig = RelayConfig["access"];
-
-/** The access segment the transport network plays: relayed requests from towers arrive there. */
-export const TRANSPORT_SEGMENT = "transport";
 
 /** Every access segment: the first, then the others, then the transport network to towers. */
 export function accessSegments(config: RelayConfig): SegmentConfig[] {

@@ -14,6 +14,12 @@ export type Link =
   /** An interface the relay's configuration does not name: nothing is accepted there. */
   | { readonly side: "unknown"; readonly name: string };
 
+/**
+ * The access-side segment the transport network to towers plays: only the towers' relayed
+ * messages are accepted there.
+ */
+export const TRANSPORT_SEGMENT = "transport";
+
 /** The segment of a lab with one access network. */
 export const DEFAULT_SEGMENT = "access";
 

@@ -261,6 +261,16 @@ describe("DHCPv4 path", () => {
       fromClient(encodeDhcp4(m, { maxSize: 1500 }), "10.213.9.21");
       expect(transport.sent).toHaveLength(0);
       expect(drops("untrusted-relay")).toBe(2);
+      // A client's own request on the transport network is no tower's.
+      relay = make({
+        segments: [
+          { name: "access", address: ACCESS, gateways: [] },
+          { name: "transport", address: "10.213.9.2", gateways: [] },
+        ],
+      });
+      relay.handle(dhclientDiscover(), "10.213.9.30", accessLink("transport"));
+      expect(transport.sent).toHaveLength(0);
+      expect(drops("untrusted-relay")).toBe(3);
     });
 
     it("an edge relay accepts replies from the servers behind its upstream relay (acceptFrom), and from no one else", () => {

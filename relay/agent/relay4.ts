@@ -25,7 +25,7 @@ import { inPrefix } from "../codec/prefix.ts";
 import type { ClientFacts, Policy } from "../policy/policy.ts";
 import { CountedSender } from "./counted-sender.ts";
 import type { Counters, DropReason } from "./counters.ts";
-import { type Link, type Transport, vrfLink } from "./links.ts";
+import { type Link, TRANSPORT_SEGMENT, type Transport, vrfLink } from "./links.ts";
 import { decodeOrWarn, RateLimitedLog } from "./rate-limited-log.ts";
 import { Transactions } from "./transactions.ts";
 
@@ -163,6 +163,8 @@ export class Relay4 {
     if (m.hops > settings.maxHops) return "hops-exceeded";
 
     const downstream = m.giaddr !== ZERO ? m.giaddr : undefined;
+    // On the transport network only towers speak, and always as relays.
+    if (!downstream && segment.name === TRANSPORT_SEGMENT) return "untrusted-relay";
     if (downstream) {
       // RFC 3046 §2.1.1: a giaddr of this relay's own is a loop or a forgery.
       if (this.own.has(downstream)) return "own-giaddr";

@@ -380,4 +380,36 @@ describe("DHCPv6 on access segments", () => {
     relay.handle(solicit(), PEER, ACCESS);
     expect(transport.take()).toHaveLength(0);
   });
+
+  it("on the transport network accepts only the configured towers' RELAY-FORWs, wrapped with link-address 0 and Interface-ID transport", () => {
+    const transport = new FakeTransport();
+    const counters = new Counters();
+    const policy = parsePolicy("version: 1\nunmatched: { vrf: RED }\n", "all-red.yaml", ["RED"]);
+    const relay = new Relay6({
+      vrfs: [{ name: "RED", link: "fd00:10::1", servers: [RED_SERVER] }],
+      towers: ["fd64:6c61:6200:8:0::14"],
+      policy: () => policy,
+      transport,
+      counters,
+      log: quietLog,
+    });
+    const TRANSPORT = accessLink("transport");
+    const fromTower: Dhcp6RelayMessage = {
+      type: MSG6.RELAY_FORW,
+      hopCount: 0,
+      linkAddress: "fd00:a::1",
+      peerAddress: PEER,
+      options: [{ code: OPT6.relayMessage, message: decodeDhcp6(solicit()) }],
+    };
+    relay.handle(encodeDhcp6(fromTower), "fd64:6c61:6200:8::14", TRANSPORT);
+    const [forw] = transport.take();
+    const f = decodeDhcp6(forw?.bytes ?? new Uint8Array());
+    expect(isRelay(f) && f.linkAddress).toBe("::");
+    expect(text(getOption6(f, OPT6.interfaceId) ?? new Uint8Array())).toBe("transport");
+    // Another source, or a client's own message, on the transport network: untrusted.
+    relay.handle(encodeDhcp6(fromTower), "fd64:6c61:6200:8::16", TRANSPORT);
+    relay.handle(solicit(), PEER, TRANSPORT);
+    expect(transport.sent).toHaveLength(0);
+    expect(counters.get("dhcplab_relay_drops_total", { family: 6, reason: "untrusted-relay" })).toBe(2);
+  });
 });

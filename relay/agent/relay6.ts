@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { ipv6ToBytes, macFromEui64 } from "../codec/address.ts";
+import { ipv6ToBytes, ipv6ToString, macFromEui64 } from "../codec/address.ts";
 import { equalBytes, text, utf8 } from "../codec/bytes.ts";
 import { MSG6, messageType6Name, OPT6, SERVER_TYPES } from "../codec/dhcp6/codes.ts";
 import { type Duid, decodeDuid } from "../codec/dhcp6/duid.ts";
@@ -27,7 +27,7 @@ import {
 import type { ClientFacts, Policy } from "../policy/policy.ts";
 import { CountedSender } from "./counted-sender.ts";
 import type { Counters, DropReason } from "./counters.ts";
-import { type Link, type Transport, vrfLink } from "./links.ts";
+import { type Link, TRANSPORT_SEGMENT, type Transport, vrfLink } from "./links.ts";
 import { decodeOrWarn, RateLimitedLog } from "./rate-limited-log.ts";
 import { Transactions } from "./transactions.ts";
 
@@ -48,6 +48,8 @@ export interface Relay6Options {
   vrfs: Vrf6[];
   /** The relay's hostname, for policy templates ({relay}). */
   hostname?: string;
+  /** The addresses towers' RELAY-FORWs come from on the transport network: the only ones accepted there. */
+  towers?: readonly string[];
   policy: () => Policy;
   transport: Transport;
   counters: Counters;
@@ -83,6 +85,7 @@ export class Relay6 {
   /** VRFs whose servers are reached by multicast: any link-local source on their link is a server. */
   private readonly multicastVrfs = new Set<string>();
   private readonly vrfs = new Map<string, Vrf6>();
+  private readonly towers: ReadonlySet<string>;
   private readonly inFlight: Transactions<InFlight>;
   private readonly malformedLog: RateLimitedLog;
   private readonly sender: CountedSender;
@@ -98,6 +101,7 @@ export class Relay6 {
       }
       this.servers.set(v.name, addresses);
     }
+    this.towers = new Set((o.towers ?? []).map((t) => canonical6(t)));
     this.inFlight = new Transactions(60_000, 200_000, o.now, (why) => o.counters.evicted(family, why));
     this.malformedLog = new RateLimitedLog(o.log, 1000, o.now);
     this.sender = new CountedSender(family, o.transport, o.counters, o.log, o.now);
@@ -146,6 +150,9 @@ export class Relay6 {
     const policy = this.o.policy();
     // RFC 8415 §16: servers' messages have no business on the client side.
     if (SERVER_TYPES.has(m.type)) return "server-message-from-client";
+    // On the transport network only towers speak, and always as relays (their address, as configured).
+    if (link.segment === TRANSPORT_SEGMENT && !(isRelay(m) && this.towers.has(canonical6(source))))
+      return "untrusted-relay";
     let hopCount = 0;
     let linkAddress: string | undefined;
     if (isRelay(m)) {
@@ -204,7 +211,8 @@ export class Relay6 {
     };
     const out = encodeDhcp6(forw);
     this.inFlight.set(key(source, client.transactionId), { vrf: vrf.name, interfaceId, link });
-    const type = messageType6Name(m.type);
+    // Counted by the client's message type, also when a downstream relay wrapped it.
+    const type = messageType6Name(client.type);
     if (log.isLevelEnabled("debug")) {
       log.debug(
         {
@@ -300,6 +308,11 @@ export class Relay6 {
       relay: this.o.hostname,
     };
   }
+}
+
+/** An IPv6 address as the kernel prints it (fd64:6c61:6200:0::15 is fd64:6c61:6200::15). */
+function canonical6(address: string): string {
+  return ipv6ToString(ipv6ToBytes(address));
 }
 
 function withoutScope(address: string): string {

@@ -5,7 +5,7 @@ import { exec } from "../../orchestrator/docker/engine.ts";
 import { labLeases } from "../../orchestrator/docker/leases.ts";
 import { loadTopology } from "../../orchestrator/model/topology.ts";
 import { ROOT } from "../../orchestrator/paths.ts";
-import { expectUdhcpcRenewRelease } from "../support/cases.ts";
+import { expectDhclient6ObtainRelease, expectUdhcpcRenewRelease } from "../support/cases.ts";
 import { useTestLab } from "../support/lab.ts";
 
 // examples/towers/topology.yaml as shipped: tower-a and tower-c are Debian's isc-dhcp-relay,
@@ -59,6 +59,24 @@ describe("towers: downstream relays in front of subscriber segments (examples/to
     const towerB = lab.started.plan.towers.find((w) => w.spec.name === "tower-b");
     const viaB = await expectUdhcpcRenewRelease(lab, "00:aa:0b:00:00:02", "100.64.2.", "tower-b");
     expect(viaB).toContain(`sending renew to server ${towerB?.subscriber.ipv4}`);
+  });
+
+  it("DHCPv6 through nested relays: each tower's RELAY-FORW wrapped again by the central relay; Kea selects by the tower's link-address", async () => {
+    const leases6 = () => labLeases(lab.docker, lab.running, { vrf: "RED", families: [6] });
+    const [a, b] = await Promise.all([
+      expectDhclient6ObtainRelease(lab, "00:aa:0a:00:00:06", "fd00:a::", "tower-a"),
+      expectDhclient6ObtainRelease(lab, "00:aa:0b:00:00:06", "fd00:b::", "tower-b"),
+    ]);
+    // The relay closest to the client, as Kea stored it: the tower's link-address, and for isc's
+    // dhcrelay -I its Interface-ID (4 binary bytes, not text).
+    const byAddress = new Map((await leases6()).map((l) => [l.address, l]));
+    expect(byAddress.get(a)?.relay).toMatchObject({ link: "fd00:a::1" });
+    expect(byAddress.get(a)?.relay?.circuitId).toMatch(/^0x[0-9a-f]{8}$/);
+    expect(byAddress.get(b)?.relay).toMatchObject({ link: "fd00:b::1" });
+    expect(
+      await lab.counter("dhcplab_relay_downstream_total", { family: 6, handling: "nested" }),
+    ).toBeGreaterThan(0);
+    expect(await lab.counter("dhcplab_relay_drops_total", { family: 6, reason: "untrusted-relay" })).toBe(0);
   });
 
   it("a client on the central relay's own segment reaches it directly and is classified by segment", async () => {

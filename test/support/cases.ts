@@ -123,19 +123,31 @@ export async function expectUdhcpcRenewRelease(
 }
 
 /** dhclient -6 obtains an address in `prefix` and releases it; the relay relayed the RELEASE, Kea holds it no more. */
-export async function expectDhclient6ObtainRelease(lab: TestLab, mac: string, prefix: string): Promise<void> {
+export async function expectDhclient6ObtainRelease(
+  lab: TestLab,
+  mac: string,
+  prefix: string,
+  segment?: string,
+): Promise<string> {
   const releases = () =>
     lab.counter("dhcplab_relay_messages_total", { family: 6, type: "RELEASE", direction: "to-server" });
   const before = await releases();
-  const r = await runScript(lab, mac, [
-    WAIT_FOR_LINK,
-    "dhclient -6 -1 -v -lf /tmp/leases eth0 > /tmp/out 2>&1",
-    PRINT_ADDRESSES("-6"),
-    "dhclient -6 -r -v -lf /tmp/leases eth0 >> /tmp/out 2>&1",
-    "cat /tmp/out",
-  ]);
+  const r = await runScript(
+    lab,
+    mac,
+    [
+      WAIT_FOR_LINK,
+      "dhclient -6 -1 -v -lf /tmp/leases eth0 > /tmp/out 2>&1",
+      PRINT_ADDRESSES("-6"),
+      "dhclient -6 -r -v -lf /tmp/leases eth0 >> /tmp/out 2>&1",
+      "cat /tmp/out",
+    ],
+    false,
+    segment,
+  );
   const address = addressIn(r.output, prefix);
   expect(address, r.output).toBeDefined();
   await expect.poll(releases, { timeout: 5000 }).toBeGreaterThan(before);
   await expect.poll(() => held(lab, 6, address), { timeout: 5000 }).toBe(false);
+  return address as string;
 }
