@@ -174,8 +174,14 @@ export async function runLoad(
     });
     return { exitCode, report: parseLoadgen(output), output, command };
   }
-  // perfdhcp's DHCPv4 goes to the relay's address on the segment it runs on.
-  const command = perfdhcpCommand(o, lab.relay.ipv4ByNetwork[segmentNetwork(lab, o.segment)] ?? "");
+  // perfdhcp's DHCPv4 goes to the relay's address on the segment it runs on (being a relay
+  // itself, it has no place behind a tower, where the relay is not).
+  const relayAddress = lab.relay.ipv4ByNetwork[segmentNetwork(lab, o.segment)];
+  if (o.family === 4 && !relayAddress)
+    throw new Error(
+      `perfdhcp sends DHCPv4 as a relay to the lab's relay, which is not on segment ${o.segment}: use --engine clients there`,
+    );
+  const command = perfdhcpCommand(o, relayAddress ?? "");
   const { exitCode, output } = await runOnAccess(
     docker,
     lab,

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runClient } from "../../orchestrator/docker/clients.ts";
+import { runClient, runLoad } from "../../orchestrator/docker/clients.ts";
 import { exec } from "../../orchestrator/docker/engine.ts";
 import { labLeases } from "../../orchestrator/docker/leases.ts";
 import { loadTopology } from "../../orchestrator/model/topology.ts";
@@ -77,6 +77,34 @@ describe("towers: downstream relays in front of subscriber segments (examples/to
       await lab.counter("dhcplab_relay_downstream_total", { family: 6, handling: "nested" }),
     ).toBeGreaterThan(0);
     expect(await lab.counter("dhcplab_relay_drops_total", { family: 6, reason: "untrusted-relay" })).toBe(0);
+  });
+
+  it("load behind a tower: the clients engine's DHCPv4 clients lease from the tower's pool; perfdhcp (a relay itself) is refused there", async () => {
+    const r = await runLoad(lab.docker, lab.running, lab.clientImage, {
+      mac: "00:aa:0a:01:00:00",
+      engine: "clients",
+      segment: "tower-a",
+      family: 4,
+      clients: 10,
+      rate: 10,
+      duration: 1,
+    });
+    expect(r.report.exchanges.at(-1)?.received, r.output).toBeGreaterThanOrEqual(9);
+    const mine = (await labLeases(lab.docker, lab.running, { vrf: "RED", families: [4] })).filter((l) =>
+      l.client.startsWith("00:aa:0a:01:"),
+    );
+    expect(mine.length).toBeGreaterThanOrEqual(9);
+    expect(mine.every((l) => l.address.startsWith("100.64.1."))).toBe(true);
+    await expect(
+      runLoad(lab.docker, lab.running, lab.clientImage, {
+        mac: "00:aa:0a:02:00:00",
+        family: 4,
+        clients: 1,
+        rate: 1,
+        duration: 1,
+        segment: "tower-a",
+      }),
+    ).rejects.toThrow(/not on segment tower-a: use --engine clients there/);
   });
 
   it("a client on the central relay's own segment reaches it directly and is classified by segment", async () => {
