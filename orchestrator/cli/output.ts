@@ -11,6 +11,17 @@ export const nameOption = () => new Option("--name <name>", "the lab's name").de
 /** --json, on every command that prints data. */
 export const jsonOption = () => new Option("--json", "print JSON instead of text");
 
+/** `--segment <name>`: which access segment a client or load runs on. */
+export const segmentOption = (what: string) =>
+  new Option("--segment <name>", `the access segment ${what} (default: the first)`);
+
+/** Parses a whole number of seconds, 0 or more. */
+export function wholeSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${value} is not a whole number of seconds`);
+  return n;
+}
+
 /** Parses a whole number above zero. */
 export function positiveInt(value: string): number {
   const n = Number(value);

@@ -461,7 +461,7 @@ export async function findLab(docker: Docker, name: string): Promise<RunningLab>
         id: c.Id,
         name: c.Names[0]?.replace(/^\//, "") ?? "",
         tower: c.Labels[LABEL.tower] ?? "",
-        kind: c.Image.includes("dhcrelay") ? "isc-dhcp-relay" : "dhcplab",
+        kind: c.Labels[LABEL.towerKind] ?? "",
         ipv4: Object.values(c.NetworkSettings?.Networks ?? {})[0]?.IPAddress ?? "",
         state: c.State,
         health: health(c.Status),

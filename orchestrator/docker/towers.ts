@@ -57,7 +57,12 @@ export async function createTowers(
       name: w.container,
       Hostname: w.spec.name,
       Image: image,
-      Labels: { ...labels, [LABEL.role]: "tower", [LABEL.tower]: w.spec.name },
+      Labels: {
+        ...labels,
+        [LABEL.role]: "tower",
+        [LABEL.tower]: w.spec.name,
+        [LABEL.towerKind]: w.spec.kind,
+      },
       ...(isc
         ? {
             Entrypoint: ["sh", "-c", ISC_TOWER_SCRIPT, "sh"],

@@ -18,6 +18,8 @@ export const LABEL = {
   segment: "dev.dhcplab.segment",
   /** A tower's name, on its container and its subscriber segment's network. */
   tower: "dev.dhcplab.tower",
+  /** A tower's kind (isc-dhcp-relay, dhcplab), on its container. */
+  towerKind: "dev.dhcplab.tower-kind",
   /** An HA peer's mode (hot-standby, load-balancing), on the Kea containers of an HA pair. */
   ha: "dev.dhcplab.ha",
   /** A test run's id, on objects created by tests. */

@@ -1,4 +1,5 @@
 import { stringify } from "yaml";
+import { networkOf } from "../../relay/codec/prefix.ts";
 import { LABEL } from "./labels.ts";
 import { ipv4Host, ipv6Host } from "./subnets.ts";
 import type { SegmentSpec, Topology, TowerSpec, VrfSpec } from "./topology.ts";
@@ -84,15 +85,6 @@ const KEA_HOST = 10;
 /** Towers on the transport network: .20 + n. */
 const TOWER_HOST = 20;
 
-/** The network prefix of address/length: 100.64.1.0/24 of 100.64.1.1/24. */
-export function prefixOf(cidr: string): string {
-  const [address = "", length = "32"] = cidr.split("/");
-  const bits = Number(length);
-  const n = address.split(".").reduce((a, o) => a * 256 + Number(o), 0);
-  const net = bits === 0 ? 0 : Math.floor(n / 2 ** (32 - bits)) * 2 ** (32 - bits);
-  return `${[24, 16, 8, 0].map((s) => Math.floor(net / 2 ** s) % 256).join(".")}/${bits}`;
-}
-
 /** The lab's container and network names and every fixed address. Pure: no Docker. */
 export function planLab(
   name: string,
@@ -113,7 +105,7 @@ export function planLab(
       subnets: subscriberSubnets[i] as Subnets,
       subscriber: endpoint(subscriberSubnets[i] as Subnets, RELAY_HOST),
       transport: endpoint(transportSubnets as Subnets, TOWER_HOST + i),
-      prefix: prefixOf(spec.address),
+      prefix: networkOf(spec.address),
     }),
   );
   const segments = topology.segments.map((spec, i): SegmentPlan => {

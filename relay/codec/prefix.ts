@@ -16,3 +16,12 @@ export function inPrefix(address: string, prefix: string): boolean {
   const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
   return (ipv4Number(address) & mask) >>> 0 === (ipv4Number(net ?? "") & mask) >>> 0;
 }
+
+/** The network of address/length: 100.64.1.0/24 of 100.64.1.1/24. */
+export function networkOf(cidr: string): string {
+  const [address = "", length = "32"] = cidr.split("/");
+  const bits = Number(length);
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  const n = (ipv4Number(address) & mask) >>> 0;
+  return `${[24, 16, 8, 0].map((shift) => (n >>> shift) & 0xff).join(".")}/${bits}`;
+}

@@ -4,14 +4,16 @@ import { type Command, Option } from "commander";
 import { openLab } from "../../api.ts";
 import { type ClientKind, LOAD_ENGINES, type LoadEngine } from "../../docker/clients.ts";
 import { relayInfoText } from "../../model/relay-info.ts";
-import { err, jsonOption, nameOption, positiveInt, print, table } from "../output.ts";
-
-/** Parses a whole number of seconds, 0 or more. */
-function wholeSeconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${value} is not a whole number of seconds`);
-  return n;
-}
+import {
+  err,
+  jsonOption,
+  nameOption,
+  positiveInt,
+  print,
+  segmentOption,
+  table,
+  wholeSeconds,
+} from "../output.ts";
 
 /** leases, load, client, capture: what goes through the lab, and what Kea made of it. */
 export function register(cli: Command): void {
@@ -83,7 +85,7 @@ export function register(cli: Command): void {
       "from this second on, requests carry a growing elapsed time (secs), as waiting clients do: Kea HA's failure detection counts only those (perfdhcp's -Y)",
       wholeSeconds,
     )
-    .option("--segment <name>", "the access segment to run on (default: the first)")
+    .addOption(segmentOption("to run on"))
     .addOption(jsonOption())
     .action(
       async (o: {
@@ -159,7 +161,7 @@ export function register(cli: Command): void {
         .choices(["dhclient", "dhcpcd", "udhcpc"])
         .default("dhclient"),
     )
-    .option("--segment <name>", "the access segment it sits on (default: the first)")
+    .addOption(segmentOption("it sits on"))
     .addOption(jsonOption())
     .action(
       async (o: {
