@@ -63,16 +63,28 @@ describe("towers: downstream relays in front of subscriber segments (examples/to
 
   it("DHCPv6 through nested relays: each tower's RELAY-FORW wrapped again by the central relay; Kea selects by the tower's link-address", async () => {
     const leases6 = () => labLeases(lab.docker, lab.running, { vrf: "RED", families: [6] });
-    const [a, b] = await Promise.all([
-      expectDhclient6ObtainRelease(lab, "00:aa:0a:00:00:06", "fd00:a::", "tower-a"),
-      expectDhclient6ObtainRelease(lab, "00:aa:0b:00:00:06", "fd00:b::", "tower-b"),
-    ]);
+    // Obtain (and keep) one address behind each tower, to read what Kea stored while it holds them.
+    const [ra, rb] = await Promise.all(
+      (["tower-a", "tower-b"] as const).map((segment, i) =>
+        runClient(lab.docker, lab.running, lab.clientImage, {
+          kind: "dhclient",
+          family: 6,
+          mac: `00:aa:0${i === 0 ? "a" : "b"}:00:00:06`,
+          segment,
+        }),
+      ),
+    );
+    const [a, b] = [ra?.address, rb?.address];
+    expect(a, ra?.output).toMatch(/^fd00:a::/);
+    expect(b, rb?.output).toMatch(/^fd00:b::/);
+    // A release goes back through both relays, and Kea lets the address go.
+    await expectDhclient6ObtainRelease(lab, "00:aa:0a:00:00:07", "fd00:a::", "tower-a");
     // The relay closest to the client, as Kea stored it: the tower's link-address, and for isc's
     // dhcrelay -I its Interface-ID (4 binary bytes, not text).
     const byAddress = new Map((await leases6()).map((l) => [l.address, l]));
-    expect(byAddress.get(a)?.relay).toMatchObject({ link: "fd00:a::1" });
-    expect(byAddress.get(a)?.relay?.circuitId).toMatch(/^0x[0-9a-f]{8}$/);
-    expect(byAddress.get(b)?.relay).toMatchObject({ link: "fd00:b::1" });
+    expect(byAddress.get(a ?? "")?.relay).toMatchObject({ link: "fd00:a::1" });
+    expect(byAddress.get(a ?? "")?.relay?.circuitId).toMatch(/^0x[0-9a-f]{8}$/);
+    expect(byAddress.get(b ?? "")?.relay).toMatchObject({ link: "fd00:b::1" });
     expect(
       await lab.counter("dhcplab_relay_downstream_total", { family: 6, handling: "nested" }),
     ).toBeGreaterThan(0);
