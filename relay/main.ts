@@ -1,16 +1,20 @@
 import { hostname } from "node:os";
 import { pino } from "pino";
-import { forwardingOff, holdAddresses, ownAddresses4, routeTowers } from "./agent/addresses.ts";
+import { holdAddresses, isolated, ownAddresses4 } from "./agent/addresses.ts";
 import { accessSegments, loadRelayConfig, type RelayConfig } from "./agent/config.ts";
 import { Counters } from "./agent/counters.ts";
+import { Delegations } from "./agent/delegations.ts";
 import { Health } from "./agent/health.ts";
 import { serveHttp } from "./agent/http.ts";
+import { restoreDelegations } from "./agent/lease-restore.ts";
 import { accessLink, type Link, vrfLink } from "./agent/links.ts";
 import { PolicySource } from "./agent/policy-source.ts";
 import { applyV8Flags, startProfile } from "./agent/profile.ts";
+import { startRouterAdvertisements } from "./agent/radvd.ts";
 import { Relay4 } from "./agent/relay4.ts";
 import { Relay6 } from "./agent/relay6.ts";
 import { type ResolvedVrf, resolveServers } from "./agent/resolve.ts";
+import { forwardChainInPlace, installForwarding, KernelRoutes } from "./agent/routing.ts";
 import {
   adoptSockets,
   closeSockets,
@@ -38,13 +42,16 @@ async function main(): Promise<void> {
   const health = new Health();
   const policy = await PolicySource.load({ config, counters, health, log });
 
-  // 2. The network: servers resolved, the relay's extra addresses held, one socket per interface.
+  // 2. The network: servers resolved, the relay's extra addresses held, its forwarding guarded,
+  // router advertisements sent, one socket per interface.
   const vrfs = await resolveServers(config);
   holdAddresses(config, log);
-  routeTowers(config, log);
-  const isolation = forwardingOff(config.transport !== undefined);
+  const forwarding = installForwarding(config, log);
+  const isolation = isolated(forwardChainInPlace);
   health.set("isolation", isolation.ok, isolation.detail);
   if (!isolation.ok) log.error({ detail: isolation.detail }, "the relay's namespace forwards IP");
+  const radvd = startRouterAdvertisements(config, health, log);
+  const delegations = createDelegations(config, forwarding.vrfs6, counters);
   const sockets = await adoptSockets(parseSocketSpecs(process.env.DHCPLAB_SOCKETS), {
     bufferBytes: config.socketBuffer,
     linkOf: linksByInterface(config),
@@ -57,7 +64,7 @@ async function main(): Promise<void> {
   health.set("sockets", true);
 
   // 3. The relay paths, fed by the sockets.
-  const relays = createRelays(config, vrfs, sockets, policy, counters);
+  const relays = createRelays(config, vrfs, sockets, policy, counters, delegations);
   listen(
     sockets.filter((s) => s.family === 4),
     guarded(4, counters, (b, s, l) => relays.relay4.handle(b, s, l)),
@@ -71,8 +78,21 @@ async function main(): Promise<void> {
     [{ family: 6 }, relays.relay6?.inFlightCount ?? 0],
   ]);
 
-  // 4. HTTP, signals, the periodic summary.
-  const http = await serveHttp(config.http.port, { health, counters, log });
+  // 4. The delegated prefixes of before the start, from the servers' lease tables (in the
+  // background: servers may come up after the relay), HTTP, signals, the periodic summary.
+  void restoreDelegations({
+    vrfs: config.vrfs,
+    delegations,
+    segments: accessSegments(config).map((s) => s.name),
+    towers: new Set(config.transport?.towers.flatMap((t) => (t.source6 ? [t.source6] : [])) ?? []),
+    log,
+  });
+  const http = await serveHttp(config.http.port, {
+    health,
+    counters,
+    log,
+    delegations: () => delegations.list(),
+  });
   log.info(
     {
       links: sockets.map((s) => ({ ifname: s.ifname, family: s.family, link: s.link })),
@@ -88,6 +108,8 @@ async function main(): Promise<void> {
   const stop = async () => {
     log.info("stopping");
     stopSummaries();
+    delegations.stop();
+    radvd?.kill("SIGTERM");
     setTimeout(() => process.exit(0), 1500).unref();
     await stopProfile?.();
     await closeSockets(sockets);
@@ -118,12 +140,31 @@ function joinAllRelayAgentsAndServers(sockets: readonly LinkSocket[]): void {
   }
 }
 
+/** The table of delegated prefixes, routed in the kernel on the segments' interfaces. */
+function createDelegations(
+  config: RelayConfig,
+  vrfs6: readonly { vrf: string; set: string }[],
+  counters: Counters,
+): Delegations {
+  const devs = new Map(accessSegments(config).map((s) => [s.name, interfaceWith(s.ipv4)]));
+  const table: { d?: Delegations } = {};
+  const routes = new KernelRoutes({
+    devOf: (segment) => devs.get(segment),
+    sets: new Map(vrfs6.map((v) => [v.vrf, v.set])),
+    snapshot: () => table.d?.list() ?? [],
+    log,
+  });
+  table.d = new Delegations({ routes, counters, log, vrfs: vrfs6.map((v) => v.vrf) });
+  return table.d;
+}
+
 function createRelays(
   config: RelayConfig,
   vrfs: ResolvedVrf[],
   sockets: readonly LinkSocket[],
   policy: PolicySource,
   counters: Counters,
+  delegations: Delegations,
 ): { relay4: Relay4; relay6?: Relay6 } {
   const relay4 = new Relay4({
     segments: accessSegments(config).map((s) => ({ name: s.name, address: s.ipv4, gateways: s.gateways })),
@@ -158,6 +199,7 @@ function createRelays(
           transport: new SocketTransport(sockets.filter((s) => s.family === 6)),
           counters,
           log,
+          delegations,
         });
   return { relay4, relay6 };
 }

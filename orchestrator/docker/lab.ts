@@ -7,17 +7,18 @@ import { serverFiles } from "../model/kea-ha.ts";
 import { LABEL } from "../model/labels.ts";
 import {
   DEFAULT_TOWER_POLICY,
+  keaRoutes,
   type LabPlan,
   planLab,
   RELAY_CONFIG_PATH,
-  RELAY_SYSCTLS,
+  relaySysctls,
   renderRelayConfig,
   TOWER_UPSTREAM,
   type VrfPlan,
 } from "../model/plan.ts";
 import { slotSubnets } from "../model/subnets.ts";
 import type { Topology } from "../model/topology.ts";
-import { containerLogs, exec, removeLabelled, tarOf } from "./engine.ts";
+import { containerLogs, removeLabelled, tarOf } from "./engine.ts";
 import { allowOnBridge, bridgeName, pruneRules } from "./firewall.ts";
 import { waitHaNormal } from "./ha.ts";
 import type { ImageTags } from "./images.ts";
@@ -170,6 +171,7 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
         say(`creating ${kea.container} on ${v.network} (${kea.ipv4}, ${kea.ipv6})`);
         const k = keas[i];
         if (!k) throw new Error(`no Kea setup for VRF ${v.spec.name}`);
+        const routes = keaRoutes(plan, v, k.delegatedPools);
         const c = await docker.createContainer({
           name: kea.container,
           Image: k.image,
@@ -182,14 +184,11 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
             [LABEL.keaControl]: JSON.stringify(k.control),
             ...(v.spec.ha ? { [LABEL.ha]: v.spec.ha.mode } : {}),
           },
-          // The health check asks each server for status-get where the configuration says it listens.
-          Env: [`KEA_CONTROL=${JSON.stringify(k.control)}`],
+          // The health check asks each server for status-get where the configuration says it
+          // listens; the entrypoint installs the routes through the relay (see keaRoutes).
+          Env: [`KEA_CONTROL=${JSON.stringify(k.control)}`, `DHCPLAB_ROUTES=${routes.join("\n")}`],
           MacAddress: kea.mac,
-          // giaddr mode: Kea answers the link address, so it needs a route to it through the relay.
-          HostConfig: {
-            NetworkMode: v.network,
-            CapAdd: v.spec.subnetSelection === "giaddr" || o.topology.towers.length > 0 ? ["NET_ADMIN"] : [],
-          },
+          HostConfig: { NetworkMode: v.network, CapAdd: routes.length > 0 ? ["NET_ADMIN"] : [] },
           NetworkingConfig: {
             EndpointsConfig: {
               [v.network]: { IPAMConfig: { IPv4Address: kea.ipv4, IPv6Address: kea.ipv6 } },
@@ -214,18 +213,12 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
         `DHCPLAB_RELAY_CONFIG=${RELAY_CONFIG_PATH}`,
         ...Object.entries(o.relayEnv ?? {}).map(([k, v]) => `${k}=${v}`),
       ],
-      // The relay holds the clients' gateway addresses, and in giaddr mode the VRF's link address.
+      // The relay holds the clients' gateway addresses (and in giaddr mode the VRF's link
+      // address), routes delegated prefixes and guards what it forwards with nftables.
       HostConfig: {
         NetworkMode: plan.access.network,
-        CapAdd:
-          towers ||
-          plan.vrfs.some((v) => v.spec.subnetSelection === "giaddr") ||
-          plan.segments.some((g) => g.gateways.length > 0)
-            ? ["NET_ADMIN"]
-            : [],
-        // With towers the relay forwards IPv4, for Kea's replies to the towers only (its nftables
-        // chain drops everything else it would forward; /healthz checks that chain).
-        Sysctls: { ...RELAY_SYSCTLS, ...(towers ? { "net.ipv4.ip_forward": "1" } : {}) },
+        CapAdd: ["NET_ADMIN", "NET_RAW"],
+        Sysctls: relaySysctls(o.topology),
       },
       NetworkingConfig: {
         EndpointsConfig: {
@@ -248,7 +241,11 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
         EndpointConfig: { IPAMConfig: { IPv4Address: v.relay.ipv4, IPv6Address: v.relay.ipv6 } },
       });
     }
-    const relayFiles: Record<string, string> = { "relay.yaml": renderRelayConfig(plan) };
+    const relayFiles: Record<string, string> = {
+      "relay.yaml": renderRelayConfig(plan, {
+        backendControl6: Object.fromEntries(keas.map((k) => [k.vrf, k.backendControl6])),
+      }),
+    };
     if (o.topology.relay.policy) relayFiles["policy.yaml"] = policyText;
     await relay.putArchive(tarOf(Object.entries(relayFiles)), { path: "/etc/dhcplab" });
     containers.set(plan.relay.container, relay.id);
@@ -258,22 +255,6 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
     await Promise.all(
       [...containers.values(), ...towerContainers.values()].map((id) => docker.getContainer(id).start()),
     );
-    // Kea answers a giaddr it has no link to through the relay: the VRF's link address in
-    // giaddr mode, and every tower's subscriber prefix.
-    for (const v of plan.vrfs) {
-      const prefixes = [
-        ...(v.spec.subnetSelection === "giaddr" && v.spec.link4 ? [`${v.spec.link4}/32`] : []),
-        ...plan.towers.map((w) => w.prefix),
-      ];
-      for (const kea of v.keas) {
-        for (const prefix of prefixes) {
-          const route = ["ip", "route", "replace", prefix, "via", v.relay.ipv4];
-          const r = await exec(docker, containers.get(kea.container) ?? "", route);
-          if (r.exitCode !== 0)
-            throw new Error(`${kea.container}: ${route.join(" ")} failed: ${r.stderr.trim()}`);
-        }
-      }
-    }
     say("waiting for every Kea (status-get where it takes commands) and the relay (/healthz)");
     await Promise.all([
       ...[...containers.entries()].map(([name, id]) =>

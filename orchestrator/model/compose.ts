@@ -4,7 +4,14 @@ import { ROOT } from "../paths.ts";
 import type { KeaConfig } from "./kea-config.ts";
 import { serverFiles } from "./kea-ha.ts";
 import { LABEL } from "./labels.ts";
-import { type LabPlan, planLab, RELAY_CONFIG_PATH, RELAY_SYSCTLS, renderRelayConfig } from "./plan.ts";
+import {
+  keaRoutes,
+  type LabPlan,
+  planLab,
+  RELAY_CONFIG_PATH,
+  relaySysctls,
+  renderRelayConfig,
+} from "./plan.ts";
 import { ipv4Host, ipv6Host, RESERVED_FROM, slotSubnets } from "./subnets.ts";
 import type { Topology } from "./topology.ts";
 
@@ -68,7 +75,12 @@ export function renderCompose(topology: Topology, keas: readonly KeaConfig[]): s
   });
   const services: Record<string, unknown> = {};
   const configs: Record<string, { content?: string }> = {
-    relay: { content: renderRelayConfig(plan, { servers6: "multicast" }) },
+    relay: {
+      content: renderRelayConfig(plan, {
+        servers6: "multicast",
+        backendControl6: Object.fromEntries(keas.map((k) => [k.vrf, k.backendControl6])),
+      }),
+    },
   };
   const networks: Record<string, unknown> = Object.fromEntries(
     plan.segments.map((g, i) => [
@@ -82,6 +94,7 @@ export function renderCompose(topology: Topology, keas: readonly KeaConfig[]): s
     const config = keas.find((k) => k.vrf === v.spec.name);
     if (!config) throw new Error(`no Kea configuration for VRF ${v.spec.name}`);
     const dir = relative(ROOT, config.dir);
+    const routes = keaRoutes(plan, v, config.delegatedPools);
     for (const [index, kea] of v.keas.entries()) {
       // An HA peer's server configurations are the lab's writing (kea-ha.ts): inline configs.
       const files = serverFiles(config, v, index);
@@ -97,7 +110,11 @@ export function renderCompose(topology: Topology, keas: readonly KeaConfig[]): s
           [LABEL.keaControl]: JSON.stringify(config.control),
           ...(v.spec.ha ? { [LABEL.ha]: v.spec.ha.mode } : {}),
         },
-        environment: { KEA_CONTROL: JSON.stringify(config.control) },
+        environment: {
+          KEA_CONTROL: JSON.stringify(config.control),
+          ...(routes.length > 0 ? { DHCPLAB_ROUTES: routes.join("\n") } : {}),
+        },
+        ...(routes.length > 0 ? { cap_add: ["NET_ADMIN"] } : {}),
         networks: { [key]: { ipv4_address: kea.ipv4, ipv6_address: kea.ipv6 } },
         ...(written.length < Object.keys(files).length
           ? {
@@ -118,9 +135,9 @@ export function renderCompose(topology: Topology, keas: readonly KeaConfig[]): s
     hostname: topology.relay.hostname,
     labels: labels("relay"),
     environment: { DHCPLAB_RELAY_CONFIG: RELAY_CONFIG_PATH },
-    // It holds the clients' gateway addresses on the access network.
-    cap_add: ["NET_ADMIN"],
-    sysctls: { ...RELAY_SYSCTLS },
+    // It holds the clients' gateway addresses, routes delegated prefixes behind its nftables chain.
+    cap_add: ["NET_ADMIN", "NET_RAW"],
+    sysctls: relaySysctls(topology),
     configs: [{ source: "relay", target: RELAY_CONFIG_PATH }],
     networks: Object.fromEntries([
       ...plan.segments.map((g) => [

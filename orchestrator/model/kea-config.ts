@@ -66,6 +66,58 @@ export function controlEndpoint(
   return { url: `http://${host}:${port}/` };
 }
 
+/** Where a VRF's kea-dhcp6 takes commands from its backend network: a port on every address. */
+export interface BackendControl {
+  port: number;
+  /** Through Kea 2.6's control agent. */
+  service?: "dhcp6";
+}
+
+const ANY = new Set(["0.0.0.0", "::"]);
+
+/**
+ * Whether kea-dhcp6 takes commands on every address of its container, and so from the relay on
+ * the VRF's backend network (which reads delegated prefixes there at its start): Kea 3.0's HTTP
+ * control socket, or Kea 2.6's control agent, on 0.0.0.0 or ::. Undefined when only on loopback.
+ */
+export function backendControl6(
+  version: KeaVersion,
+  files: { server: { file: string; text: string }; agent?: { file: string; text: string } },
+): BackendControl | undefined {
+  if (version === "2.6") {
+    if (!files.agent) return undefined;
+    const agent = parseKeaJson(files.agent.text, files.agent.file)["Control-agent"];
+    if (!isObj(agent) || !ANY.has(String(agent["http-host"] ?? "127.0.0.1"))) return undefined;
+    return { port: typeof agent["http-port"] === "number" ? agent["http-port"] : 8000, service: "dhcp6" };
+  }
+  const server = parseKeaJson(files.server.text, files.server.file).Dhcp6;
+  if (!isObj(server)) return undefined;
+  const http = [server["control-sockets"], server["control-socket"]]
+    .flat()
+    .filter(isObj)
+    .find((s) => s["socket-type"] === "http" && ANY.has(String(s["socket-address"] ?? "127.0.0.1")));
+  return http ? { port: typeof http["socket-port"] === "number" ? http["socket-port"] : 8000 } : undefined;
+}
+
+/**
+ * The prefixes a kea-dhcp6 configuration delegates: every pd-pool's prefix/prefix-len, in
+ * subnets and shared networks. The VRF's backend routes them through the relay.
+ */
+export function delegatedPools(file: string, text: string): string[] {
+  const server = parseKeaJson(text, file).Dhcp6;
+  if (!isObj(server)) return [];
+  const list = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter(isObj) : []);
+  const subnets = [
+    ...list(server.subnet6),
+    ...list(server["shared-networks"]).flatMap((n) => list(n.subnet6)),
+  ];
+  return subnets.flatMap((s) =>
+    list(s["pd-pools"])
+      .filter((p) => typeof p.prefix === "string" && typeof p["prefix-len"] === "number")
+      .map((p) => `${p.prefix}/${p["prefix-len"]}`),
+  );
+}
+
 /** A Kea configuration that Kea itself refused, or that the lab cannot use. */
 export class KeaConfigRefused extends Error {}
 
@@ -78,6 +130,10 @@ export interface KeaConfig {
   /** File name -> bytes, for /etc/kea. */
   files: Record<string, Buffer>;
   control: Partial<Record<"dhcp4" | "dhcp6", KeaEndpoint>>;
+  /** Where the relay reads kea-dhcp6's leases from the backend, if it may. */
+  backendControl6?: BackendControl;
+  /** The prefixes kea-dhcp6 delegates (its pd-pools). */
+  delegatedPools: string[];
 }
 
 /**
@@ -127,7 +183,23 @@ export async function readKeaConfigs(topology: Topology): Promise<KeaConfig[]> {
           throw new KeaConfigRefused(`VRF ${v.name} (Kea ${version}): ${(err as Error).message}`);
         }
       }
-      return { vrf: v.name, version, dir, files, control };
+      let backend: BackendControl | undefined;
+      let pools: string[] = [];
+      if (v.families.includes(6)) {
+        const server = text("kea-dhcp6.conf");
+        const agent = files["kea-ctrl-agent.conf"] ? text("kea-ctrl-agent.conf") : undefined;
+        backend = backendControl6(version, { server, agent });
+        pools = delegatedPools(server.file, server.text);
+      }
+      return {
+        vrf: v.name,
+        version,
+        dir,
+        files,
+        control,
+        ...(backend ? { backendControl6: backend } : {}),
+        delegatedPools: pools,
+      };
     }),
   );
 }

@@ -109,6 +109,43 @@ const vrf = z.strictObject({
    * renew and release by unicast through them, and the relay answers bound clients by unicast.
    */
   gateways,
+  /**
+   * The routers of the VRF's IPv6 client subnets, as address/64 (fd00:10::1/64): held by the
+   * relay on the first segment and announced there in its router advertisements; the relay
+   * forwards them, and the prefixes delegated to the VRF's clients, between the access side and
+   * this VRF's backend only.
+   */
+  gateways6: z
+    .array(
+      z
+        .string()
+        .regex(/^[0-9a-fA-F:]+\/64$/, "an IPv6 gateway is address/64, e.g. fd00:10::1/64")
+        .refine((s) => {
+          try {
+            ipv6ToBytes(s.split("/")[0] ?? "");
+            return true;
+          } catch {
+            return false;
+          }
+        }, "not an IPv6 address"),
+    )
+    .default([]),
+});
+
+/**
+ * Router advertisements from the relay on every access segment (Debian's radvd): the M and O
+ * flags, and the VRFs' gateways6 prefixes on the first segment (on-link, not for SLAAC) or none.
+ */
+const routerAdvertisements = z.strictObject({
+  managed: z.boolean().default(true),
+  other: z.boolean().default(true),
+  prefixes: z.boolean().default(true),
+  /** The longest interval between advertisements (RFC 4861 MaxRtrAdvInterval, 4 s to 1800 s). */
+  interval: duration
+    .refine((ms) => ms >= 4000 && ms <= 1_800_000, "an interval of 4 s to 1800 s")
+    .default(10_000),
+  /** Router lifetime; 0: not a default router. Default: radvd's, three intervals. */
+  lifetime: duration.optional(),
 });
 
 /**
@@ -190,6 +227,8 @@ export const topologySchema = z
           .string()
           .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i, "a hostname: letters, digits and '-'")
           .default("relay"),
+        /** Router advertisements on the access segments; none when absent. */
+        routerAdvertisements: routerAdvertisements.optional(),
       })
       .default({ hostname: "relay" }),
   })
@@ -241,6 +280,12 @@ export const topologySchema = z
         ctx.addIssue({ code: "custom", path: ["vrfs", i], message: "DHCPv4 needs link4" });
       if (v.families.includes(6) && !v.link6)
         ctx.addIssue({ code: "custom", path: ["vrfs", i], message: "DHCPv6 needs link6" });
+      if (v.gateways6.length > 0 && !v.families.includes(6))
+        ctx.addIssue({
+          code: "custom",
+          path: ["vrfs", i, "gateways6"],
+          message: "gateways6 without DHCPv6: add 6 to families",
+        });
       if (v.ha && v.servers > 2)
         ctx.addIssue({
           code: "custom",
@@ -286,12 +331,16 @@ vrfs:
     link4: 192.168.10.1            # RFC 3527 Link Selection: picks RED's shared network
     link6: fd00:10::1              # RELAY-FORW link-address
     gateways: [192.168.10.1/24, 192.168.11.1/24]   # the clients' routers: the relay holds them
+    gateways6: [fd00:10::1/64, fd00:11::1/64]      # IPv6 too; delegated prefixes fd10:100::/48, fd11:100::/48
   - name: BLUE
     keaConfig: kea-configs/BLUE    # 192.168.20.0/24, fd00:20::/64
     link4: 192.168.20.1
     link6: fd00:20::1
     gateways: [192.168.20.1/24]
-relay: {}                          # policy: my-policy.yaml (default: the relay's embedded policy)
+    gateways6: [fd00:20::1/64]     # delegated prefixes fd20:100::/48
+relay:
+  # policy: my-policy.yaml         # default: the relay's embedded policy
+  routerAdvertisements: { managed: true, other: true }   # M and O: hosts use DHCPv6
 `;
 
 function absolutize(t: Topology, base: string): Topology {

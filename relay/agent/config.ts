@@ -13,6 +13,13 @@ const cidr4 = z
     (s) => isAddress(s.split("/")[0] ?? "", ipv4ToBytes) && Number(s.split("/")[1]) <= 32,
     "not an IPv4 prefix",
   );
+const cidr6 = z
+  .string()
+  .regex(/^[0-9a-fA-F:]+\/\d+$/, "not an IPv6 address/prefix such as fd00:10::1/64")
+  .refine(
+    (s) => isAddress(s.split("/")[0] ?? "", ipv6ToBytes) && Number(s.split("/")[1]) <= 128,
+    "not an IPv6 address/prefix",
+  );
 /** A server: an address or a name that Docker's DNS resolves. */
 const server = z.string().min(1);
 
@@ -56,6 +63,32 @@ const vrf = z.strictObject({
   acceptFrom: z.array(cidr4).default([]),
   /** DHCPv6 servers: link-local addresses (sent to through this VRF's interface), global addresses or names. */
   servers6: z.array(server).default([]),
+  /**
+   * Routers of the VRF's IPv6 client subnets (fd00:10::1/64): held on the first access segment,
+   * announced in router advertisements, and forwarded between the access side and this VRF's
+   * backend only.
+   */
+  gateways6: z.array(cidr6).default([]),
+  /**
+   * Where the VRF's servers answer commands from the backend (Kea's lease6-get-all): the relay
+   * reads the delegated prefixes there at its start, to route them again. `service` for Kea
+   * 2.6's control agent.
+   */
+  leases6: z.array(z.strictObject({ url: z.url(), service: z.literal("dhcp6").optional() })).default([]),
+});
+
+/** Router advertisements on the access segments (RFC 4861 §6.2, sent by radvd). */
+const routerAdvertisements = z.strictObject({
+  /** M: addresses from DHCPv6 (RFC 4861 §4.2). */
+  managed: z.boolean().default(true),
+  /** O: other configuration from DHCPv6. */
+  other: z.boolean().default(true),
+  /** Announce the VRFs' gateways6 prefixes (on-link, not for SLAAC) on the first segment; false: none. */
+  prefixes: z.boolean().default(true),
+  /** MaxRtrAdvInterval in seconds (RFC 4861 §6.2.1: 4 to 1800). */
+  interval: z.number().int().min(4).max(1800).default(10),
+  /** Router lifetime in seconds; 0: not a default router (RFC 4861 §6.2.1). */
+  lifetime: z.number().int().min(0).max(9000).optional(),
 });
 
 const segmentName = z
@@ -114,6 +147,8 @@ export const relayConfigSchema = z
       .min(65536)
       .default(4 * 1024 * 1024),
     logLevel: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),
+    /** Router advertisements on every access segment (not the transport network); none when absent. */
+    routerAdvertisements: routerAdvertisements.optional(),
   })
   .superRefine((c, ctx) => {
     const names = new Set([c.access.name]);
@@ -148,6 +183,8 @@ export const relayConfigSchema = z
 export type RelayConfig = z.output<typeof relayConfigSchema>;
 /** One VRF of a relay configuration. */
 export type VrfConfig = RelayConfig["vrfs"][number];
+/** Router advertisement settings of a relay configuration. */
+export type RouterAdvertisements = NonNullable<RelayConfig["routerAdvertisements"]>;
 /** One access segment of a relay configuration. */
 export type SegmentConfig = RelayConfig["access"];
 

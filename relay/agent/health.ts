@@ -17,7 +17,12 @@ export class Health {
     ["isolation", { ok: false, detail: "not checked yet" }],
   ]);
 
-  set(check: "sockets" | "policy" | "reload" | "isolation", ok: boolean, detail?: string): void {
+  /** Sets a check; "router-advertisements" exists only where the relay sends them. */
+  set(
+    check: "sockets" | "policy" | "reload" | "isolation" | "router-advertisements",
+    ok: boolean,
+    detail?: string,
+  ): void {
     this.checks.set(check, ok ? { ok } : { ok, detail });
   }
 

@@ -1,12 +1,16 @@
 import { createServer, type Server } from "node:http";
 import type { Logger } from "pino";
 import type { Counters } from "./counters.ts";
+import type { Delegation } from "./delegations.ts";
 import type { Health } from "./health.ts";
 
-/** The relay's HTTP surface: /healthz (readiness), /metrics (Prometheus text), /counters (JSON). */
+/**
+ * The relay's HTTP surface: /healthz (readiness), /metrics (Prometheus text), /counters (JSON),
+ * /delegations (the delegated prefixes it routes, JSON).
+ */
 export async function serveHttp(
   port: number,
-  o: { health: Health; counters: Counters; log: Logger },
+  o: { health: Health; counters: Counters; log: Logger; delegations?: () => Delegation[] },
 ): Promise<Server> {
   const server = createServer((req, res) => {
     if (req.url === "/healthz") {
@@ -18,6 +22,14 @@ export async function serveHttp(
       res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(o.counters.prometheus());
     } else if (req.url === "/counters") {
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(o.counters.toJSON()));
+    } else if (req.url === "/delegations" && o.delegations) {
+      // validUntil as seconds left (Infinity is no JSON): what a person reading the table wants.
+      const now = Date.now();
+      const rows = o.delegations().map(({ validUntil, ...d }) => ({
+        ...d,
+        validSeconds: Number.isFinite(validUntil) ? Math.max(0, Math.round((validUntil - now) / 1000)) : null,
+      }));
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(rows));
     } else {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
     }

@@ -27,6 +27,7 @@ import {
 import type { ClientFacts, Policy } from "../policy/policy.ts";
 import { CountedSender } from "./counted-sender.ts";
 import type { Counters, DropReason } from "./counters.ts";
+import { type Delegations, delegatedPrefixesOrNone } from "./delegations.ts";
 import { type Link, TRANSPORT_SEGMENT, type Transport, vrfLink } from "./links.ts";
 import { decodeOrWarn, RateLimitedLog } from "./rate-limited-log.ts";
 import { Transactions } from "./transactions.ts";
@@ -54,6 +55,8 @@ export interface Relay6Options {
   transport: Transport;
   counters: Counters;
   log: Logger;
+  /** Learns the prefixes the servers delegate through this relay, and routes them (RFC 8987). */
+  delegations?: Pick<Delegations, "learn" | "released">;
   now?: () => number;
 }
 
@@ -61,7 +64,9 @@ interface InFlight {
   vrf: string;
   interfaceId?: Uint8Array;
   /** The access segment the client's message came in on: its reply goes out there. */
-  link: Link;
+  link: Link & { side: "access" };
+  /** A RELEASE's delegated prefixes: their routes go when the server answers it. */
+  released?: string[];
 }
 
 const family = 6;
@@ -210,7 +215,16 @@ export class Relay6 {
       options,
     };
     const out = encodeDhcp6(forw);
-    this.inFlight.set(key(source, client.transactionId), { vrf: vrf.name, interfaceId, link });
+    const released =
+      this.o.delegations && client.type === MSG6.RELEASE
+        ? delegatedPrefixesOrNone(client).map((p) => p.prefix)
+        : undefined;
+    this.inFlight.set(key(source, client.transactionId), {
+      vrf: vrf.name,
+      interfaceId,
+      link,
+      ...(released && released.length > 0 ? { released } : {}),
+    });
     // Counted by the client's message type, also when a downstream relay wrapped it.
     const type = messageType6Name(client.type);
     if (log.isLevelEnabled("debug")) {
@@ -254,6 +268,12 @@ export class Relay6 {
     // group, where several may answer) no other reply can come: forget it now, not after the TTL.
     if (client.type === MSG6.REPLY && this.singleServer(vrfName)) {
       this.inFlight.delete(key(m.peerAddress, client.transactionId));
+    }
+    // The relay routes what its servers delegate, via the peer it relays the reply to: the
+    // requesting router, or the downstream relay in front of it (RFC 8987).
+    if (this.o.delegations && client.type === MSG6.REPLY) {
+      if (t.released) this.o.delegations.released(t.released);
+      else this.o.delegations.learn(t.vrf, t.link.segment, m.peerAddress, client);
     }
     this.sender.send(innerBytes, port, m.peerAddress, t.link, {
       vrf: t.vrf,

@@ -1,4 +1,4 @@
-import { ipv4ToBytes } from "./address.ts";
+import { ipv4ToBytes, ipv6ToBytes, ipv6ToString } from "./address.ts";
 
 /** An IPv4 address as an unsigned 32-bit number. */
 export function ipv4Number(address: string): number {
@@ -24,4 +24,17 @@ export function networkOf(cidr: string): string {
   const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
   const n = (ipv4Number(address) & mask) >>> 0;
   return `${[24, 16, 8, 0].map((shift) => (n >>> shift) & 0xff).join(".")}/${bits}`;
+}
+
+/** The network of an IPv6 address/length, in the kernel's spelling: fd00:10::/64 of fd00:10::1/64. */
+export function networkOf6(cidr: string): string {
+  const [address = "", length = "128"] = cidr.split("/");
+  const bits = Number(length);
+  if (!Number.isInteger(bits) || bits < 0 || bits > 128) throw new RangeError(`not an IPv6 prefix: ${cidr}`);
+  const b = ipv6ToBytes(address);
+  for (let i = 0; i < 16; i++) {
+    const keep = Math.max(0, Math.min(8, bits - i * 8));
+    b[i] = (b[i] as number) & ((0xff << (8 - keep)) & 0xff);
+  }
+  return `${ipv6ToString(b)}/${bits}`;
 }

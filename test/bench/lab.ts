@@ -26,6 +26,7 @@ const eightVrfs: Topology = {
     link4: "192.168.20.1",
     link6: "fd00:20::1",
     gateways: [],
+    gateways6: [],
   })),
 };
 

@@ -1,0 +1,229 @@
+import { execFile, execFileSync } from "node:child_process";
+import type { Logger } from "pino";
+import { networkOf6 } from "../codec/prefix.ts";
+import { accessSegments, type RelayConfig } from "./config.ts";
+import type { Delegation, RouteTable } from "./delegations.ts";
+import { interfaceWith } from "./sockets.ts";
+
+// What the relay's namespace forwards, and nothing else. The relay relays DHCP in user space;
+// its kernel routes only where a real first-hop relay router must:
+//  - IPv4, with towers: the servers' replies to each tower's giaddr prefix (RFC 3046 §2.1.1:
+//    a relay forwarding a downstream relay's request leaves giaddr alone, so the server answers
+//    the downstream relay itself), UDP from port 67 to port 67 only;
+//  - IPv6: between each VRF's backend and the access side, the VRF's client subnets (its
+//    gateways6) and the prefixes delegated to its clients (learned from the replies, RFC 8987),
+//    each VRF's into that VRF's backend only.
+// Everything else meets the chain's drop policy: a host of one VRF routing through the relay
+// cannot reach another VRF, nor a client of another VRF.
+
+/** The nftables table the relay owns. */
+export const TABLE = "inet dhcplab";
+
+/** The forwarding the relay's chain accepts, by interface name. */
+export interface ForwardPlan {
+  /** IPv4 with towers: from each VRF's backend out the transport interface, to the towers' prefixes. */
+  towers?: { backends: string[]; transport: string; prefixes: string[] };
+  /** IPv6 per VRF: its backend interface, its client subnets and its delegated prefixes' set. */
+  vrfs6: { vrf: string; backend: string; prefixes: string[]; set: string }[];
+  /** The access-side interfaces (segments and the transport network). */
+  access: string[];
+}
+
+/** The name of a VRF's set of delegated prefixes (nftables names: letters, digits, '_'). */
+export function delegationSet(vrf: string): string {
+  return `delegated6_${vrf.replace(/[^A-Za-z0-9_]/g, "_")}`;
+}
+
+const names = (devs: readonly string[]) =>
+  devs.length === 1 ? `"${devs[0]}"` : `{ ${devs.map((d) => `"${d}"`).join(", ")} }`;
+
+/** The relay's nftables table: one set per VRF, a forward chain whose policy is drop. Pure. */
+export function forwardRuleset(p: ForwardPlan): string {
+  const rules: string[] = [];
+  if (p.towers) {
+    for (const b of p.towers.backends)
+      for (const prefix of p.towers.prefixes)
+        rules.push(
+          `iifname "${b}" oifname "${p.towers.transport}" ip daddr ${prefix} udp sport 67 udp dport 67 accept`,
+        );
+  }
+  const access = names(p.access);
+  for (const v of p.vrfs6) {
+    const into = `iifname "${v.backend}" oifname ${access}`;
+    const from = `iifname ${access} oifname "${v.backend}"`;
+    if (v.prefixes.length > 0) {
+      const set = `{ ${v.prefixes.join(", ")} }`;
+      rules.push(`${into} ip6 daddr ${set} accept`, `${from} ip6 saddr ${set} accept`);
+    }
+    rules.push(`${into} ip6 daddr @${v.set} accept`, `${from} ip6 saddr @${v.set} accept`);
+  }
+  const sets = p.vrfs6.map((v) => `  set ${v.set} {\n    type ipv6_addr; flags interval;\n  }\n`);
+  // Declared, then deleted and made anew: the table is the relay's alone, whatever was there.
+  return `table ${TABLE}\ndelete table ${TABLE}\ntable ${TABLE} {\n${sets.join("")}  chain forward {\n    type filter hook forward priority 0; policy drop;\n${rules.map((r) => `    ${r}\n`).join("")}  }\n}\n`;
+}
+
+/** The forwarding a relay configuration asks for, with its interfaces found by address. */
+export function forwardPlan(config: RelayConfig): ForwardPlan {
+  const transport = config.transport && interfaceWith(config.transport.ipv4);
+  return {
+    ...(config.transport && transport
+      ? {
+          towers: {
+            backends: config.vrfs.filter((v) => v.ipv4).map((v) => interfaceWith(v.ipv4 as string)),
+            transport,
+            prefixes: config.transport.towers.map((t) => t.giaddr),
+          },
+        }
+      : {}),
+    vrfs6: config.vrfs
+      .filter((v) => v.ipv6 && v.servers6.length > 0)
+      .map((v) => ({
+        vrf: v.name,
+        backend: interfaceWith(v.ipv6 as string),
+        prefixes: v.gateways6.map(networkOf6),
+        set: delegationSet(v.name),
+      })),
+    access: accessSegments(config).map((s) => interfaceWith(s.ipv4)),
+  };
+}
+
+/**
+ * Installs the relay's forwarding: the towers' routes over the transport network, and the
+ * nftables table of forwardRuleset. Needs NET_ADMIN.
+ */
+export function installForwarding(config: RelayConfig, log: Logger): ForwardPlan {
+  const plan = forwardPlan(config);
+  if (config.transport && plan.towers) {
+    for (const t of config.transport.towers) {
+      execFileSync("ip", ["route", "replace", t.giaddr, "via", t.source, "dev", plan.towers.transport]);
+      log.info({ tower: t.name, prefix: t.giaddr, via: t.source }, "routing a tower's subscribers");
+    }
+  }
+  try {
+    execFileSync("nft", ["-f", "-"], { input: forwardRuleset(plan), stdio: ["pipe", "ignore", "pipe"] });
+  } catch (err) {
+    // Without NET_ADMIN there is no chain; with forwarding off nothing needs one (see isolated()).
+    const why = (err as { stderr?: Buffer }).stderr?.toString().trim() || (err as Error).message;
+    log.warn({ error: why }, "the forward chain could not be installed: the relay forwards nothing");
+  }
+  return plan;
+}
+
+/** Runs a program with `input` on its stdin; rejects with its stderr when it fails. */
+export type Runner = (program: string, args: string[], input: string) => Promise<void>;
+
+const run: Runner = (program, args, input) =>
+  new Promise((resolve, reject) => {
+    const child = execFile(program, args, (err, _out, stderr) =>
+      err ? reject(new Error(`${program}: ${stderr.trim() || err.message}`)) : resolve(),
+    );
+    child.stdin?.end(input);
+  });
+
+/**
+ * Delegated prefixes in the kernel: a route via the requesting router (`proto dhcp`, so that
+ * `ip -6 route show proto dhcp` lists them) and an element of its VRF's set in the forward
+ * chain. Changes are batched per event-loop turn: one `ip -batch` and one `nft -f` for a burst
+ * of replies. Should nftables refuse a batch, the sets are written anew from the table.
+ */
+export class KernelRoutes implements RouteTable {
+  private ip: string[] = [];
+  private nft: string[] = [];
+  private scheduled = false;
+  private done: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly o: {
+      /** The interface of an access segment. */
+      devOf: (segment: string) => string | undefined;
+      /** Each VRF's delegation set (VRFs without DHCPv6 have none). */
+      sets: ReadonlyMap<string, string>;
+      /** Every delegation now: what a resync writes. */
+      snapshot: () => Delegation[];
+      log: Logger;
+      run?: Runner;
+    },
+  ) {}
+
+  install(d: Delegation): void {
+    const dev = this.o.devOf(d.segment);
+    const set = this.o.sets.get(d.vrf);
+    if (!dev || !set) {
+      this.o.log.warn(
+        { prefix: d.prefix, vrf: d.vrf, segment: d.segment },
+        "no interface or set for a delegation",
+      );
+      return;
+    }
+    this.ip.push(`route replace ${d.prefix} via ${d.via} dev ${dev} proto dhcp`);
+    this.nft.push(`add element ${TABLE} ${set} { ${d.prefix} }`);
+    this.schedule();
+  }
+
+  withdraw(d: Delegation): void {
+    const dev = this.o.devOf(d.segment);
+    const set = this.o.sets.get(d.vrf);
+    if (!dev || !set) return;
+    this.ip.push(`route del ${d.prefix} via ${d.via} dev ${dev} proto dhcp`);
+    this.nft.push(`delete element ${TABLE} ${set} { ${d.prefix} }`);
+    this.schedule();
+  }
+
+  /** Resolves once every change made so far is in the kernel (or has failed and been logged). */
+  settled(): Promise<void> {
+    return this.done;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      const ip = this.ip;
+      const nft = this.nft;
+      this.ip = [];
+      this.nft = [];
+      this.done = this.done.then(() => this.apply(ip, nft));
+    });
+  }
+
+  private async apply(ip: string[], nft: string[]): Promise<void> {
+    const runner = this.o.run ?? run;
+    await runner("ip", ["-6", "-force", "-batch", "-"], `${ip.join("\n")}\n`).catch((err: Error) =>
+      this.o.log.warn({ error: err.message }, "a delegated route change failed"),
+    );
+    try {
+      await runner("nft", ["-f", "-"], `${nft.join("\n")}\n`);
+    } catch (err) {
+      this.o.log.warn({ error: (err as Error).message }, "nftables refused a batch: writing the sets anew");
+      await runner("nft", ["-f", "-"], this.resyncText()).catch((e: Error) =>
+        this.o.log.error({ error: e.message }, "nftables refused the delegation sets"),
+      );
+    }
+  }
+
+  private resyncText(): string {
+    const bySet = new Map<string, string[]>();
+    for (const d of this.o.snapshot()) {
+      const set = this.o.sets.get(d.vrf);
+      if (set) bySet.set(set, [...(bySet.get(set) ?? []), d.prefix]);
+    }
+    const sets = new Set([...bySet.keys()]);
+    return [
+      ...[...sets].map((s) => `flush set ${TABLE} ${s}`),
+      ...[...bySet].map(([s, prefixes]) => `add element ${TABLE} ${s} { ${prefixes.join(", ")} }`),
+      "",
+    ].join("\n");
+  }
+}
+
+/** Whether the relay's forward chain is in place with its drop policy. */
+export function forwardChainInPlace(): boolean {
+  try {
+    return /policy drop;/.test(
+      execFileSync("nft", ["list", "chain", "inet", "dhcplab", "forward"], { encoding: "utf8" }),
+    );
+  } catch {
+    return false;
+  }
+}
