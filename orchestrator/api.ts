@@ -1,6 +1,13 @@
 import type Docker from "dockerode";
 import { type Capture, startCapture } from "./docker/capture.ts";
-import { type ClientKind, type LoadEngine, type LoadResult, runClient, runLoad } from "./docker/clients.ts";
+import {
+  type ClientKind,
+  type LoadEngine,
+  type LoadResult,
+  type PdMode,
+  runClient,
+  runLoad,
+} from "./docker/clients.ts";
 import { checkEngine, containerLogs, dockerClient, exec } from "./docker/engine.ts";
 import { type HaServerState, haStates } from "./docker/ha.ts";
 import { ensureImages, type ImageResult, type ImageTags, tagsOf, topologyImages } from "./docker/images.ts";
@@ -55,6 +62,8 @@ export interface LoadRequest {
   secsAfter?: number;
   /** The access segment to run on (default: the first). */
   segment?: string;
+  /** DHCPv6 prefix delegation: perfdhcp's -e prefix-only or address-and-prefix. */
+  pd?: PdMode;
 }
 
 /** One real client, once. */
@@ -65,13 +74,28 @@ export interface ClientRequest {
   family?: 4 | 6;
   /** The access segment it sits on (default: the first). */
   segment?: string;
+  /** DHCPv6: ask for a delegated prefix too (IA_PD), as a CPE router does (dhclient, dhcpcd). */
+  pd?: boolean;
 }
 
-/** What a real client obtained: its address if it got one, its exit code and output. */
+/** What a real client obtained: its address if it got one, its delegated prefixes, its exit code and output. */
 export interface ClientResult {
   address?: string;
+  prefixes: string[];
   exitCode: number;
   output: string;
+}
+
+/** A prefix the relay routes because a server delegated it through the relay (its /delegations). */
+export interface DelegatedRoute {
+  prefix: string;
+  vrf: string;
+  /** The requesting router (or the downstream relay in front of it). */
+  via: string;
+  segment: string;
+  /** Seconds of valid lifetime left; null for infinity. */
+  validSeconds: number | null;
+  learnedFrom: "reply" | "lease-table";
 }
 
 /** The relay's counters: metric name, then the series' label text, then its value. */
@@ -101,6 +125,8 @@ export interface Lab extends AsyncDisposable {
   client(request: ClientRequest): Promise<ClientResult>;
   /** The relay's counters now. */
   counters(): Promise<RelayCounters>;
+  /** The delegated prefixes the relay routes now. */
+  delegations(): Promise<DelegatedRoute[]>;
   /** The sum of a relay counter over the series whose labels include every `match`. */
   counter(name: string, match?: Record<string, string | number>): Promise<number>;
   /** A service's log (stdout and stderr). */
@@ -121,8 +147,15 @@ export interface Lab extends AsyncDisposable {
   down(): Promise<void>;
 }
 
-/** What `status` reports: the lab found on the Docker host, its HA peers' states, the relay's counters. */
-export type LabStatus = RunningLab & { ha: HaServerState[]; counters: RelayCounters };
+/**
+ * What `status` reports: the lab found on the Docker host, its HA peers' states, the relay's
+ * counters and the delegated prefixes it routes.
+ */
+export type LabStatus = RunningLab & {
+  ha: HaServerState[];
+  counters: RelayCounters;
+  delegations: DelegatedRoute[];
+};
 
 /**
  * Starts a lab: builds any missing image, creates the networks, one Kea per VRF and the relay,
@@ -239,6 +272,7 @@ class OpenLab implements Lab {
       duration: r.seconds ?? 5,
       secsAfter: r.secsAfter,
       segment: r.segment,
+      pd: r.pd,
     });
   }
 
@@ -248,18 +282,27 @@ class OpenLab implements Lab {
       family: r.family ?? 4,
       kind: r.kind ?? "dhclient",
       segment: r.segment,
+      pd: r.pd,
     });
   }
 
-  async counters(): Promise<RelayCounters> {
+  /** One of the relay's JSON endpoints, asked from inside its container. */
+  private async relayJson<T>(path: string): Promise<T> {
     const r = await exec(this.docker, this.container("relay").id, [
       "curl",
       "-fsS",
-      "http://127.0.0.1:9100/counters",
+      `http://127.0.0.1:9100${path}`,
     ]);
-    if (r.exitCode !== 0)
-      throw new Error(`the relay of lab ${this.name} did not answer /counters: ${r.stderr}`);
-    return JSON.parse(r.stdout) as RelayCounters;
+    if (r.exitCode !== 0) throw new Error(`the relay of lab ${this.name} did not answer ${path}: ${r.stderr}`);
+    return JSON.parse(r.stdout) as T;
+  }
+
+  counters(): Promise<RelayCounters> {
+    return this.relayJson("/counters");
+  }
+
+  delegations(): Promise<DelegatedRoute[]> {
+    return this.relayJson("/delegations");
   }
 
   async counter(name: string, match: Record<string, string | number> = {}): Promise<number> {
@@ -295,8 +338,10 @@ class OpenLab implements Lab {
 
   async status(): Promise<LabStatus> {
     const running = await findLab(this.docker, this.name);
-    const counters = running.relay?.state === "running" ? await this.counters().catch(() => ({})) : {};
-    return { ...running, ha: await haStates(this.docker, running), counters };
+    const up = running.relay?.state === "running";
+    const counters = up ? await this.counters().catch(() => ({})) : {};
+    const delegations = up ? await this.delegations().catch(() => []) : [];
+    return { ...running, ha: await haStates(this.docker, running), counters, delegations };
   }
 
   async down(): Promise<void> {

@@ -4,6 +4,7 @@
 export {
   type ClientRequest,
   type ClientResult,
+  type DelegatedRoute,
   type Lab,
   type LabStatus,
   type LoadRequest,
@@ -15,7 +16,7 @@ export {
   startLab,
 } from "./api.ts";
 export type { Capture } from "./docker/capture.ts";
-export type { ClientKind, LoadEngine, LoadResult } from "./docker/clients.ts";
+export type { ClientKind, LoadEngine, LoadResult, PdMode } from "./docker/clients.ts";
 export type { HaServerState } from "./docker/ha.ts";
 export type { LabSummary } from "./docker/lab.ts";
 export type { LeaseRow } from "./docker/leases.ts";

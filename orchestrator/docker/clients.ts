@@ -28,7 +28,13 @@ export interface LoadOptions {
   secsAfter?: number;
   /** The access segment the load runs on (default: the first). */
   segment?: string;
+  /** DHCPv6 prefix delegation (IA_PD): prefixes only, or an address and a prefix per client (perfdhcp's -e). */
+  pd?: PdMode;
 }
+
+/** What a DHCPv6 load asks for besides IA_NA: perfdhcp's -e modes that request IA_PD. */
+export type PdMode = "prefix-only" | "address-and-prefix";
+export const PD_MODES: readonly PdMode[] = ["prefix-only", "address-and-prefix"];
 
 /**
  * perfdhcp's elapsed-time options for `secsAfter`: -Y, the second from which requests carry a
@@ -61,12 +67,13 @@ export function perfdhcpCommand(o: LoadOptions, relayIpv4: string): string[] {
     `mac=${o.mac}`,
     ...perfdhcpSecs(o),
   ];
+  if (o.pd && o.family !== 6) throw new Error("prefix delegation is DHCPv6: add -6");
   // DHCPv4: perfdhcp is itself a relay (giaddr = its address), sent to the relay; the lab's
-  // policy takes such packets over. DHCPv6: a real client on the access link (ff02::1:2).
-  // -x t: every exchange's timestamps, for latency percentiles.
+  // policy takes such packets over. DHCPv6: a real client on the access link (ff02::1:2),
+  // with -e for IA_PD. -x t: every exchange's timestamps, for latency percentiles.
   return o.family === 4
     ? ["perfdhcp", "-4", "-x", "t", ...common, relayIpv4]
-    : ["perfdhcp", "-6", "-x", "t", "-l", "eth0", ...common];
+    : ["perfdhcp", "-6", "-x", "t", "-l", "eth0", ...(o.pd ? ["-e", o.pd] : []), ...common];
 }
 
 /**
@@ -76,9 +83,9 @@ export function perfdhcpCommand(o: LoadOptions, relayIpv4: string): string[] {
  * on UDP sockets neither hears broadcasts nor may send them.
  */
 export function loadgenCommand(o: LoadOptions, direct?: string): string[] {
-  if (o.family !== 4) {
+  if (o.family !== 4 || o.pd) {
     throw new Error(
-      "the clients engine speaks DHCPv4; for DHCPv6 use perfdhcp, which already sends as a client on the link",
+      "the clients engine speaks DHCPv4; for DHCPv6 (and prefix delegation) use perfdhcp, which already sends as a client on the link",
     );
   }
   return [
@@ -200,20 +207,39 @@ export const WAIT_FOR_LINK =
 /** A real DHCP client program. */
 export type ClientKind = "dhclient" | "dhcpcd" | "udhcpc";
 
-/** The shell script that runs one real client once and prints `ADDRESS <addr>` for what it obtained. */
-export function clientScript(kind: ClientKind, family: 4 | 6): string {
+/**
+ * The shell script that runs one real client once and prints `ADDRESS <addr>` for what it
+ * obtained, and with `pd` (DHCPv6) `PREFIX <prefix>` for each prefix delegated to it: the
+ * client then asks for an address and a prefix, as a CPE router does (dhclient -N -P, dhcpcd's
+ * ia_na and ia_pd).
+ */
+export function clientScript(kind: ClientKind, family: 4 | 6, o: { pd?: boolean } = {}): string {
+  if (o.pd && (family !== 6 || kind === "udhcpc"))
+    throw new Error("prefix delegation is DHCPv6: use -6 with dhclient or dhcpcd");
+  const dhcpcdPd = "printf 'noipv6rs\\ninterface eth0\\n  ia_na 1\\n  ia_pd 2\\n' > /tmp/dhcpcd.conf;";
   const run: Record<string, string> = {
     "dhclient-4": "dhclient -4 -1 -v -lf /tmp/leases eth0",
     "dhclient-6": "dhclient -6 -1 -v -lf /tmp/leases eth0",
+    "dhclient-6-pd": "dhclient -6 -N -P -1 -v -lf /tmp/leases eth0",
     "udhcpc-4": "udhcpc -i eth0 -n -q -f -t 5 -T 2",
     "dhcpcd-4": "dhcpcd -4 -1 -B -t 15 -f /dev/null eth0",
     "dhcpcd-6": "dhcpcd -6 -1 -B -t 15 -f /dev/null --noipv6rs --ia_na eth0",
+    "dhcpcd-6-pd": "dhcpcd -6 -1 -B -t 15 -f /tmp/dhcpcd.conf eth0",
   };
-  const cmd = run[`${kind}-${family}`];
+  const cmd = run[`${kind}-${family}${o.pd ? "-pd" : ""}`];
   if (!cmd) throw new Error(`${kind} does not do DHCPv${family} in the lab (udhcpc is DHCPv4 only)`);
   const scope = family === 4 ? "-4" : "-6";
+  // Each client's record of its delegated prefixes: dhclient's lease file, dhcpcd's log.
+  const prefixes = !o.pd
+    ? ""
+    : kind === "dhclient"
+      ? "sed -n 's/^ *iaprefix \\([^ ]*\\) {.*/PREFIX \\1/p' /tmp/leases;"
+      : "sed -n 's/.*delegated prefix \\([^ ]*\\).*/PREFIX \\1/p' /tmp/client.log;";
+  const log = o.pd && kind === "dhcpcd" ? " 2>&1 | tee /tmp/client.log; status=$(cat /tmp/status)" : "; status=$?";
+  const runCmd =
+    o.pd && kind === "dhcpcd" ? `${dhcpcdPd} { timeout 40 ${cmd}; echo $? > /tmp/status; }` : `timeout 40 ${cmd}`;
   // The lab's leases are outside the access network's Docker subnets (10.213/16, fd64:6c61:6200::/48).
-  return `${WAIT_FOR_LINK} timeout 40 ${cmd}; status=$?; ip -o ${scope} addr show dev eth0 scope global | awk '{print $4}' | grep -v -e '^10\\.213\\.' -e '^fd64:6c61:6200:' | sed 's/^/ADDRESS /'; exit $status`;
+  return `${WAIT_FOR_LINK} ${runCmd}${log}; ip -o ${scope} addr show dev eth0 scope global | awk '{print $4}' | grep -v -e '^10\\.213\\.' -e '^fd64:6c61:6200:' | sed 's/^/ADDRESS /'; ${prefixes} exit $status`;
 }
 
 /** One real client on the access network, once; the address it obtained, if any. */
@@ -221,13 +247,13 @@ export async function runClient(
   docker: Docker,
   lab: RunningLab,
   image: string,
-  o: { mac: string; family: 4 | 6; kind: ClientKind; segment?: string },
-): Promise<{ address?: string; exitCode: number; output: string }> {
+  o: { mac: string; family: 4 | 6; kind: ClientKind; segment?: string; pd?: boolean },
+): Promise<{ address?: string; prefixes: string[]; exitCode: number; output: string }> {
   const { exitCode, output } = await runOnAccess(
     docker,
     lab,
     image,
-    ["sh", "-c", clientScript(o.kind, o.family)],
+    ["sh", "-c", clientScript(o.kind, o.family, { pd: o.pd })],
     {
       mac: o.mac,
       capAdd: ["NET_ADMIN", "NET_RAW"],
@@ -238,5 +264,6 @@ export async function runClient(
     },
   );
   const address = /^ADDRESS (\S+)$/m.exec(output)?.[1]?.replace(/\/\d+$/, "");
-  return { address, exitCode, output };
+  const prefixes = [...new Set([...output.matchAll(/^PREFIX (\S+)$/gm)].map((m) => m[1] as string))];
+  return { address, prefixes, exitCode, output };
 }

@@ -10,6 +10,10 @@ export interface LeaseRow {
   server: string;
   family: 4 | 6;
   address: string;
+  /** DHCPv6: IA_NA (an address), IA_TA, or IA_PD (a delegated prefix: `address`/`prefixLength`). */
+  type?: string;
+  /** DHCPv6: 128 for an address, the delegated length for a prefix. */
+  prefixLength?: number;
   subnetId: number;
   /** Seconds; Kea 2.6 keeps a released lease with 0 (lease affinity) rather than deleting it. */
   validLifetime: number;
@@ -80,6 +84,7 @@ function rowOf(
     server: k.name,
     family,
     address: l["ip-address"],
+    ...("type" in l ? { type: l.type, prefixLength: l["prefix-len"] } : {}),
     subnetId: l["subnet-id"],
     validLifetime: l["valid-lft"],
     state: l.state,

@@ -10,6 +10,7 @@ const lab: LabStatus = {
   towers: [],
   counters: {},
   ha: [],
+  delegations: [],
 };
 
 describe("status as text", () => {
@@ -43,5 +44,24 @@ describe("status as text", () => {
       /^kea-red-2\s+RED\s+DHCPv4\s+hot-standby\s+standby\s+partner-down\s+kea-red-1\s+kea-red-1 unavailable \(communication interrupted\)/,
     );
     expect(statusText(lab)).not.toContain("HA SERVER");
+  });
+
+  it("shows each delegated prefix the relay routes, where to and for how long; none without", () => {
+    const text = statusText({
+      ...lab,
+      delegations: [
+        {
+          prefix: "fd10:100:0:a00::/56",
+          vrf: "RED",
+          via: "fe80::2aa:1ff:fe00:79",
+          segment: "access",
+          validSeconds: 3990,
+          learnedFrom: "reply",
+        },
+      ],
+    });
+    expect(text).toMatch(/^DELEGATED PREFIX\s+VRF\s+VIA\s+SEGMENT\s+VALID S\s+FROM/m);
+    expect(text).toMatch(/^fd10:100:0:a00::\/56\s+RED\s+fe80::2aa:1ff:fe00:79\s+access\s+3990\s+reply\s*$/m);
+    expect(statusText(lab)).not.toContain("DELEGATED PREFIX");
   });
 });

@@ -17,7 +17,7 @@ export function register(cli: Command): void {
   }
 }
 
-/** The lab's networks and containers as tables, then the relay's counters. */
+/** The lab's networks and containers as tables, the prefixes the relay routes, then its counters. */
 export function statusText(s: LabStatus): string {
   const containers = [
     ...(s.relay ? [[s.relay.name, "relay", "", s.relay.accessIpv4, s.relay.state, s.relay.health]] : []),
@@ -52,6 +52,15 @@ export function statusText(s: LabStatus): string {
               h.partner &&
                 `${h.partner.name} ${h.partner.state}${h.partner.communicationInterrupted ? " (communication interrupted)" : ""}`,
             ]),
+          ),
+        ]
+      : []),
+    ...(s.delegations.length > 0
+      ? [
+          "",
+          table(
+            ["DELEGATED PREFIX", "VRF", "VIA", "SEGMENT", "VALID S", "FROM"],
+            s.delegations.map((d) => [d.prefix, d.vrf, d.via, d.segment, d.validSeconds ?? "forever", d.learnedFrom]),
           ),
         ]
       : []),

@@ -2,7 +2,7 @@ import { createWriteStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { type Command, Option } from "commander";
 import { openLab } from "../../api.ts";
-import { type ClientKind, LOAD_ENGINES, type LoadEngine } from "../../docker/clients.ts";
+import { type ClientKind, LOAD_ENGINES, type LoadEngine, PD_MODES, type PdMode } from "../../docker/clients.ts";
 import { relayInfoText } from "../../model/relay-info.ts";
 import {
   err,
@@ -45,12 +45,13 @@ export function register(cli: Command): void {
           rows.length === 0
             ? "no leases"
             : table(
-                ["VRF", "SERVER", "FAMILY", "ADDRESS", "SUBNET", "CLIENT", "VALID", "RELAY"],
+                ["VRF", "SERVER", "FAMILY", "TYPE", "ADDRESS", "SUBNET", "CLIENT", "VALID", "RELAY"],
                 rows.map((r) => [
                   r.vrf,
                   r.server,
                   r.family,
-                  r.address,
+                  r.type ?? "",
+                  r.type === "IA_PD" ? `${r.address}/${r.prefixLength}` : r.address,
                   r.subnetId,
                   r.client,
                   r.validLifetime,
@@ -86,6 +87,12 @@ export function register(cli: Command): void {
       wholeSeconds,
     )
     .addOption(segmentOption("to run on"))
+    .addOption(
+      new Option(
+        "--pd [mode]",
+        "DHCPv6 prefix delegation (IA_PD): prefix-only (the default), or address-and-prefix (perfdhcp's -e)",
+      ).choices(PD_MODES),
+    )
     .addOption(jsonOption())
     .action(
       async (o: {
@@ -93,6 +100,7 @@ export function register(cli: Command): void {
         mac: string;
         segment?: string;
         6?: boolean;
+        pd?: PdMode | true;
         engine: LoadEngine;
         clients: number;
         rate: number;
@@ -101,8 +109,9 @@ export function register(cli: Command): void {
         json?: boolean;
       }) => {
         const family = o[6] ? 6 : 4;
+        const pd = o.pd === true ? "prefix-only" : o.pd;
         err(
-          `${o.engine}: ${o.clients} DHCPv${family} clients from ${o.mac} at ${o.rate}/s for ${o.duration} s`,
+          `${o.engine}: ${o.clients} DHCPv${family} clients from ${o.mac} at ${o.rate}/s for ${o.duration} s${pd ? ` (${pd})` : ""}`,
         );
         const r = await (await openLab(o.name)).load({
           mac: o.mac,
@@ -113,6 +122,7 @@ export function register(cli: Command): void {
           seconds: o.duration,
           secsAfter: o.secsAfter,
           segment: o.segment,
+          pd,
         });
         print(o.json, { command: r.command, exitCode: r.exitCode, ...r.report }, () =>
           [
@@ -162,6 +172,7 @@ export function register(cli: Command): void {
         .default("dhclient"),
     )
     .addOption(segmentOption("it sits on"))
+    .option("--pd", "DHCPv6: ask for a delegated prefix too (IA_PD), as a CPE router does")
     .addOption(jsonOption())
     .action(
       async (o: {
@@ -169,6 +180,7 @@ export function register(cli: Command): void {
         mac: string;
         segment?: string;
         6?: boolean;
+        pd?: boolean;
         kind: ClientKind;
         json?: boolean;
       }) => {
@@ -177,13 +189,16 @@ export function register(cli: Command): void {
           family: o[6] ? 6 : 4,
           kind: o.kind,
           segment: o.segment,
+          pd: o.pd,
         });
+        const prefixes = r.prefixes.length > 0 ? ` and the delegated prefix ${r.prefixes.join(", ")}` : "";
         print(o.json, r, () =>
           r.address
-            ? `${o.kind} ${o.mac} obtained ${r.address}`
-            : `${o.kind} ${o.mac} obtained no address:\n${r.output}`,
+            ? `${o.kind} ${o.mac} obtained ${r.address}${prefixes}`
+            : `${o.kind} ${o.mac} obtained no address${prefixes}:\n${r.output}`,
         );
         if (!r.address) throw new Error("no address obtained");
+        if (o.pd && r.prefixes.length === 0) throw new Error("no prefix delegated");
       },
     );
 
