@@ -293,7 +293,8 @@ class OpenLab implements Lab {
       "-fsS",
       `http://127.0.0.1:9100${path}`,
     ]);
-    if (r.exitCode !== 0) throw new Error(`the relay of lab ${this.name} did not answer ${path}: ${r.stderr}`);
+    if (r.exitCode !== 0)
+      throw new Error(`the relay of lab ${this.name} did not answer ${path}: ${r.stderr}`);
     return JSON.parse(r.stdout) as T;
   }
 

@@ -235,9 +235,12 @@ export function clientScript(kind: ClientKind, family: 4 | 6, o: { pd?: boolean 
     : kind === "dhclient"
       ? "sed -n 's/^ *iaprefix \\([^ ]*\\) {.*/PREFIX \\1/p' /tmp/leases;"
       : "sed -n 's/.*delegated prefix \\([^ ]*\\).*/PREFIX \\1/p' /tmp/client.log;";
-  const log = o.pd && kind === "dhcpcd" ? " 2>&1 | tee /tmp/client.log; status=$(cat /tmp/status)" : "; status=$?";
+  const log =
+    o.pd && kind === "dhcpcd" ? " 2>&1 | tee /tmp/client.log; status=$(cat /tmp/status)" : "; status=$?";
   const runCmd =
-    o.pd && kind === "dhcpcd" ? `${dhcpcdPd} { timeout 40 ${cmd}; echo $? > /tmp/status; }` : `timeout 40 ${cmd}`;
+    o.pd && kind === "dhcpcd"
+      ? `${dhcpcdPd} { timeout 40 ${cmd}; echo $? > /tmp/status; }`
+      : `timeout 40 ${cmd}`;
   // The lab's leases are outside the access network's Docker subnets (10.213/16, fd64:6c61:6200::/48).
   return `${WAIT_FOR_LINK} ${runCmd}${log}; ip -o ${scope} addr show dev eth0 scope global | awk '{print $4}' | grep -v -e '^10\\.213\\.' -e '^fd64:6c61:6200:' | sed 's/^/ADDRESS /'; ${prefixes} exit $status`;
 }

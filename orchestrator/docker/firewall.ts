@@ -8,7 +8,8 @@ import { runToCompletion } from "./engine.ts";
 // outside the subnet, and those engines drop them on the bridge when br_netfilter is on. The
 // lab therefore accepts traffic that stays on its access bridge (in and out of the same
 // bridge) in the DOCKER-USER chain, which the engine evaluates first. Nothing may leave the
-// bridge this way: the network stays internal. Each rule names its lab in a comment.
+// bridge this way: the network stays internal. Each rule names its lab in a comment. IPv6 is
+// kept inside each bridge as well (isolateIpv6).
 
 const COMMENT = "dhcplab:";
 
@@ -52,6 +53,32 @@ export async function allowOnBridge(
     : `could not add the access-bridge rule (clients' broadcasts may be dropped): ${r.output.trim()}`;
 }
 
+/**
+ * Keeps IPv6 inside the lab's bridges. Engines before 27 manage no ip6tables: an internal
+ * network still has an IPv6 default route via its bridge, and the host forwards IPv6 between
+ * bridges, so a host on one VRF's network could reach another's through the host. The lab drops,
+ * in the host's ip6tables FORWARD chain, whatever enters or leaves each of its bridges other than
+ * within it; only the relay then connects them, behind its own forward chain.
+ */
+export async function isolateIpv6(
+  docker: Docker,
+  image: string,
+  lab: string,
+  bridges: readonly string[],
+): Promise<string | undefined> {
+  const rules = bridges.flatMap((b) => [
+    `FORWARD -i ${b} ! -o ${b} -m comment --comment ${COMMENT}${lab} -j DROP`,
+    `FORWARD ! -i ${b} -o ${b} -m comment --comment ${COMMENT}${lab} -j DROP`,
+  ]);
+  const script = ["set -e", ...rules.map((r) => `ip6tables -C ${r} 2>/dev/null || ip6tables -I ${r}`)].join(
+    "\n",
+  );
+  const r = await onHost(docker, image, script);
+  return r.exitCode === 0
+    ? undefined
+    : `could not isolate the lab's bridges for IPv6 (the host may route between VRFs): ${r.output.trim()}`;
+}
+
 /** Which rules `pruneRules` removes besides those whose bridge no longer exists. */
 export type RuleSelection = { lab: string } | "all" | "stale-only";
 
@@ -61,11 +88,13 @@ export async function pruneRules(docker: Docker, image: string, which: RuleSelec
   const mine = which === "all" ? COMMENT : which === "stale-only" ? "^$" : `${COMMENT}${which.lab}"?( |$)`;
   const script = `
 for t in iptables ip6tables; do
-  $t -S DOCKER-USER 2>/dev/null | grep -E -- '--comment "?${COMMENT}' | while read -r line; do
-    br=$(echo "$line" | sed -n 's/.* -i \\([^ ]*\\) .*/\\1/p')
+  for c in DOCKER-USER FORWARD; do
+  $t -S $c 2>/dev/null | grep -E -- '--comment "?${COMMENT}' | while read -r line; do
+    br=$(echo "$line" | sed -n 's/.* -[io] \\([^ ]*\\) .*/\\1/p')
     if echo "$line" | grep -q -E -- '--comment "?${mine}' || [ ! -e "/sys/class/net/$br" ]; then
       eval "$t $(echo "$line" | sed 's/^-A /-D /')" || true
     fi
+  done
   done
 done
 exit 0`;

@@ -19,7 +19,7 @@ import {
 import { slotSubnets } from "../model/subnets.ts";
 import type { Topology } from "../model/topology.ts";
 import { containerLogs, removeLabelled, tarOf } from "./engine.ts";
-import { allowOnBridge, bridgeName, pruneRules } from "./firewall.ts";
+import { allowOnBridge, bridgeName, isolateIpv6, pruneRules } from "./firewall.ts";
 import { waitHaNormal } from "./ha.ts";
 import type { ImageTags } from "./images.ts";
 import { keaSetups, testKeaConfigs } from "./kea-setup.ts";
@@ -163,6 +163,13 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
       const warning = await allowOnBridge(docker, o.images.client, o.name, bridgeName(n.id));
       if (warning) say(`warning: ${warning}`);
     }
+    const isolation = await isolateIpv6(
+      docker,
+      o.images.client,
+      o.name,
+      [...segments, ...backends, ...towerNetworks].map((n) => bridgeName(n.id)),
+    );
+    if (isolation) say(`warning: ${isolation}`);
     const plan = planLab(o.name, o.topology, segments, backends, towerNetworks);
     const containers = new Map<string, string>();
 

@@ -60,7 +60,14 @@ export function statusText(s: LabStatus): string {
           "",
           table(
             ["DELEGATED PREFIX", "VRF", "VIA", "SEGMENT", "VALID S", "FROM"],
-            s.delegations.map((d) => [d.prefix, d.vrf, d.via, d.segment, d.validSeconds ?? "forever", d.learnedFrom]),
+            s.delegations.map((d) => [
+              d.prefix,
+              d.vrf,
+              d.via,
+              d.segment,
+              d.validSeconds ?? "forever",
+              d.learnedFrom,
+            ]),
           ),
         ]
       : []),

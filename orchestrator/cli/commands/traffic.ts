@@ -2,7 +2,13 @@ import { createWriteStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { type Command, Option } from "commander";
 import { openLab } from "../../api.ts";
-import { type ClientKind, LOAD_ENGINES, type LoadEngine, PD_MODES, type PdMode } from "../../docker/clients.ts";
+import {
+  type ClientKind,
+  LOAD_ENGINES,
+  type LoadEngine,
+  PD_MODES,
+  type PdMode,
+} from "../../docker/clients.ts";
 import { relayInfoText } from "../../model/relay-info.ts";
 import {
   err,

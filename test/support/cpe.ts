@@ -1,0 +1,43 @@
+import { WAIT_FOR_LINK } from "../../orchestrator/docker/clients.ts";
+import { exec } from "../../orchestrator/docker/engine.ts";
+import { LABEL } from "../../orchestrator/model/labels.ts";
+import type { TestLab } from "./lab.ts";
+
+/** A CPE router on the lab's access network that stays up across steps: a client container with a shell. */
+export interface Cpe {
+  id: string;
+  /** Runs a shell script in it. */
+  sh(script: string): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+  /** Its link-local address on eth0: the next hop of its delegated prefixes. */
+  linkLocal(): Promise<string>;
+}
+
+/**
+ * Starts a CPE with `mac` on the access network (labelled with the lab, so that the lab's
+ * removal removes it). It may run DHCP clients and servers of its own; /proc is writable for dhcpcd.
+ */
+export async function startCpe(lab: TestLab, mac: string): Promise<Cpe> {
+  const c = await lab.docker.createContainer({
+    Image: lab.clientImage,
+    Cmd: ["sleep", "infinity"],
+    MacAddress: mac,
+    Labels: { [LABEL.managed]: "true", [LABEL.lab]: lab.running.name, [LABEL.role]: "client" },
+    HostConfig: {
+      NetworkMode: lab.running.accessNetwork,
+      CapAdd: ["NET_ADMIN", "NET_RAW"],
+      MaskedPaths: [],
+      ReadonlyPaths: [],
+    },
+  });
+  await c.start();
+  const sh = (script: string) => exec(lab.docker, c.id, ["sh", "-c", script]);
+  await sh(WAIT_FOR_LINK);
+  return {
+    id: c.id,
+    sh,
+    linkLocal: async () => {
+      const r = await sh("ip -6 -o addr show dev eth0 scope link | awk '{print $4}'");
+      return r.stdout.trim().replace(/\/64$/, "");
+    },
+  };
+}
