@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadgenCommand, parseLoadgen, perfdhcpCommand } from "./clients.ts";
+import { clientScript, loadgenCommand, parseLoadgen, perfdhcpCommand } from "./clients.ts";
 
 const load = { mac: "00:bb:01:00:00:00", family: 4 as const, clients: 10, rate: 50, duration: 3 };
 
@@ -16,6 +16,23 @@ describe("load commands", () => {
     expect(perfdhcpCommand({ ...secs, family: 6 }, "")).toContain("-Y");
     expect(perfdhcpCommand(load, "10.213.1.2")).not.toContain("-Y");
     expect(loadgenCommand(secs).slice(-2)).toEqual(["--secs-after", "5"]);
+  });
+
+  it("--pd: perfdhcp's -e for DHCPv6; refused for DHCPv4 and by the clients engine", () => {
+    const v6 = perfdhcpCommand({ ...load, family: 6, pd: "prefix-only" }, "");
+    expect(v6.slice(v6.indexOf("-e"), v6.indexOf("-e") + 2)).toEqual(["-e", "prefix-only"]);
+    expect(perfdhcpCommand({ ...load, family: 6 }, "")).not.toContain("-e");
+    expect(() => perfdhcpCommand({ ...load, pd: "address-and-prefix" }, "10.213.1.2")).toThrow(/DHCPv6/);
+    expect(() => loadgenCommand({ ...load, pd: "prefix-only" })).toThrow(/use perfdhcp/);
+  });
+
+  it("a real client with --pd asks for an address and a prefix and prints the prefix; only DHCPv6 clients that can", () => {
+    expect(clientScript("dhclient", 6, { pd: true })).toContain("dhclient -6 -N -P -1");
+    expect(clientScript("dhclient", 6, { pd: true })).toMatch(/iaprefix .*PREFIX/);
+    expect(clientScript("dhcpcd", 6, { pd: true })).toMatch(/ia_na 1\\n {2}ia_pd 2/);
+    expect(clientScript("dhcpcd", 6, { pd: true })).toMatch(/delegated prefix .*PREFIX/);
+    expect(() => clientScript("udhcpc", 6, { pd: true })).toThrow(/prefix delegation is DHCPv6/);
+    expect(() => clientScript("dhclient", 4, { pd: true })).toThrow(/prefix delegation is DHCPv6/);
   });
 
   it("the clients engine is DHCPv4 only, and says so", () => {

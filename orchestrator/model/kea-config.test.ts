@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../paths.ts";
-import { controlEndpoint } from "./kea-config.ts";
+import { backendControl6, controlEndpoint, delegatedPools } from "./kea-config.ts";
 import { parseKeaJson } from "./kea-json.ts";
 
 const file = (path: string) => readFile(join(ROOT, path), "utf8").then((text) => ({ file: path, text }));
@@ -29,6 +29,25 @@ describe("Kea configurations", () => {
         agent: await file("kea-configs/RED/2.6/kea-ctrl-agent.conf"),
       }),
     ).toEqual({ url: "http://127.0.0.1:8000/", service: "dhcp6" });
+  });
+
+  it("say whether kea-dhcp6 takes commands from the backend (the relay reads delegated prefixes there), and what it delegates", async () => {
+    const red30 = await file("kea-configs/RED/3.0/kea-dhcp6.conf");
+    expect(backendControl6("3.0", { server: red30 })).toEqual({ port: 8006 });
+    expect(
+      backendControl6("2.6", {
+        server: await file("kea-configs/RED/2.6/kea-dhcp6.conf"),
+        agent: await file("kea-configs/RED/2.6/kea-ctrl-agent.conf"),
+      }),
+    ).toEqual({ port: 8000, service: "dhcp6" });
+    const loopback = {
+      file: "x/kea-dhcp6.conf",
+      text: '{ "Dhcp6": { "control-sockets": [ { "socket-type": "http", "socket-address": "127.0.0.1", "socket-port": 8006 } ] } }',
+    };
+    expect(backendControl6("3.0", { server: loopback })).toBeUndefined();
+    expect(delegatedPools(red30.file, red30.text)).toEqual(["fd10:100::/48", "fd11:100::/48"]);
+    const blue = await file("kea-configs/BLUE/2.6/kea-dhcp6.conf");
+    expect(delegatedPools(blue.file, blue.text)).toEqual(["fd20:100::/48"]);
   });
 
   it("refuse a 3.0 server without an HTTP control socket, naming the file and the field", async () => {

@@ -6,7 +6,7 @@ import { ConfigError } from "../../relay/config/yaml-config.ts";
 import { ROOT } from "../paths.ts";
 import { renderCompose } from "./compose.ts";
 import { readKeaConfigs } from "./kea-config.ts";
-import { planLab, renderRelayConfig, renderTowerConfig, type TowerPlan } from "./plan.ts";
+import { keaRoutes, planLab, renderRelayConfig, renderTowerConfig, type TowerPlan } from "./plan.ts";
 import { slotSubnets } from "./subnets.ts";
 import { KEA_VERSIONS, keaVersionOf, loadTopology, parseTopology, withKea } from "./topology.ts";
 
@@ -142,6 +142,39 @@ describe("lab plan", () => {
       ["RED", "192.168.10.1", ["10.213.6.10"], ["fe80::ff:fe00:a"]],
       ["BLUE", "192.168.20.1", ["10.213.7.10"], ["fe80::ff:fe00:a"]],
     ]);
+  });
+
+  it("carries IPv6 gateways, router advertisements and where the relay reads delegated prefixes into the relay's configuration, and Kea's routes through the relay", async () => {
+    const t = await loadTopology();
+    const plan = planLab("x", t, [slotSubnets(5)], [slotSubnets(6), slotSubnets(7)]);
+    const c = parseRelayConfig(
+      renderRelayConfig(plan, {
+        backendControl6: { RED: { port: 8006 }, BLUE: { port: 8000, service: "dhcp6" } },
+      }),
+      "relay.yaml",
+    );
+    expect(c.vrfs.map((v) => [v.name, v.gateways6, v.leases6])).toEqual([
+      ["RED", ["fd00:10::1/64", "fd00:11::1/64"], [{ url: "http://10.213.6.10:8006/" }]],
+      ["BLUE", ["fd00:20::1/64"], [{ url: "http://10.213.7.10:8000/", service: "dhcp6" }]],
+    ]);
+    expect(c.routerAdvertisements).toEqual({ managed: true, other: true, prefixes: true, interval: 10 });
+    const [red] = plan.vrfs;
+    if (!red) throw new Error("RED");
+    expect(keaRoutes(plan, red, ["fd10:100::/48"])).toEqual([
+      "fd00:10::/64 via fd64:6c61:6200:6::2",
+      "fd00:11::/64 via fd64:6c61:6200:6::2",
+      "fd10:100::/48 via fd64:6c61:6200:6::2",
+    ]);
+    expect(
+      refusal(
+        "vrfs:\n  - { name: RED, keaConfig: x, link4: 192.168.10.1, families: [4], gateways6: ['fd00:10::1/64'] }",
+      ).message,
+    ).toMatch(/vrfs\[0\]\.gateways6: gateways6 without DHCPv6/);
+    expect(
+      refusal(
+        "vrfs:\n  - { name: RED, keaConfig: x, link6: 'fd00:10::1', families: [6], gateways6: ['fd00:10::1/48'] }",
+      ).message,
+    ).toMatch(/an IPv6 gateway is address\/64/);
   });
 
   it("gives each access segment a network and a relay address; the first holds the VRFs' gateways too", async () => {

@@ -208,9 +208,9 @@ export class KernelRoutes implements RouteTable {
       const set = this.o.sets.get(d.vrf);
       if (set) bySet.set(set, [...(bySet.get(set) ?? []), d.prefix]);
     }
-    const sets = new Set([...bySet.keys()]);
+    // Every set is flushed, also one whose VRF has no delegation left.
     return [
-      ...[...sets].map((s) => `flush set ${TABLE} ${s}`),
+      ...[...new Set(this.o.sets.values())].map((s) => `flush set ${TABLE} ${s}`),
       ...[...bySet].map(([s, prefixes]) => `add element ${TABLE} ${s} { ${prefixes.join(", ")} }`),
       "",
     ].join("\n");

@@ -132,7 +132,7 @@ describe("the default lab", () => {
 
   // The DHCP half of isolation (nothing a host on one VRF's network sends crosses to another
   // VRF's Kea through the relay) is proved with crafted packets in conformance.test.ts.
-  it("VRFs are isolated at the IP layer: BLUE's Kea cannot reach RED's, and the relay routes nothing", async () => {
+  it("VRFs are isolated at the IP layer, IPv4 and IPv6: BLUE's Kea cannot reach RED's network, and the relay forwards only behind its chain", async () => {
     const red = lab.started.plan.vrfs.find((v) => v.spec.name === "RED");
     const blueKea = lab.running.keas.find((k) => k.vrf === "BLUE");
     if (!red || !blueKea) throw new Error("the default lab has RED and BLUE");
@@ -149,16 +149,25 @@ describe("the default lab", () => {
         "/dev/null",
         "-w",
         "%{http_code}",
-        `http://${address}:${lab.started.plan.relay.httpPort}/healthz`,
+        `http://${address.includes(":") ? `[${address}]` : address}:${lab.started.plan.relay.httpPort}/healthz`,
       ]);
     expect((await healthz(blue?.relay.ipv4 ?? "")).stdout).toBe("200");
-    const acrossVrfs = await healthz(red.relay.ipv4);
-    expect(acrossVrfs.exitCode).not.toBe(0);
-    expect(acrossVrfs.stdout).toBe("000");
-    const relayId = lab.started.containers.get(lab.started.plan.relay.container) ?? "";
-    for (const forwarding of ["/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv6/conf/all/forwarding"]) {
-      expect((await exec(lab.docker, relayId, ["cat", forwarding])).stdout.trim(), forwarding).toBe("0");
+    expect((await healthz(blue?.relay.ipv6 ?? "")).stdout).toBe("200");
+    // IPv6 too: Docker gives the internal network a default route via its bridge, and the host
+    // forwards IPv6; the lab's ip6tables rules keep each bridge's IPv6 to itself (firewall.ts).
+    for (const address of [red.relay.ipv4, red.relay.ipv6]) {
+      const acrossVrfs = await healthz(address);
+      expect(acrossVrfs.exitCode, address).not.toBe(0);
+      expect(acrossVrfs.stdout, address).toBe("000");
     }
+    // The relay forwards IPv6 (delegated prefixes, client subnets) only behind its nftables
+    // chain, whose policy is drop; IPv4 not at all without towers.
+    const relayId = lab.started.containers.get(lab.started.plan.relay.container) ?? "";
+    const read = async (file: string) => (await exec(lab.docker, relayId, ["cat", file])).stdout.trim();
+    expect(await read("/proc/sys/net/ipv4/ip_forward")).toBe("0");
+    expect(await read("/proc/sys/net/ipv6/conf/all/forwarding")).toBe("1");
+    const chain = await exec(lab.docker, relayId, ["nft", "list", "chain", "inet", "dhcplab", "forward"]);
+    expect(chain.stdout).toMatch(/policy drop;/);
   });
 });
 

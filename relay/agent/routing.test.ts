@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { quietLog } from "../../test/support/relay-fakes.ts";
+import type { Delegation } from "./delegations.ts";
+import { delegationSet, forwardRuleset, KernelRoutes } from "./routing.ts";
+
+const d = (prefix: string, vrf = "RED"): Delegation => ({
+  prefix,
+  vrf,
+  via: "fe80::1",
+  segment: "access",
+  validUntil: Number.POSITIVE_INFINITY,
+  learnedFrom: "reply",
+});
+
+describe("the relay's forwarding", () => {
+  it("drops by default; accepts a VRF's client subnets and delegated set between its backend and the access side, and towers' replies", () => {
+    const text = forwardRuleset({
+      towers: { backends: ["eth1"], transport: "eth3", prefixes: ["100.64.1.0/24"] },
+      vrfs6: [
+        { vrf: "RED", backend: "eth1", prefixes: ["fd00:10::/64"], set: delegationSet("RED") },
+        { vrf: "BLUE-2", backend: "eth2", prefixes: [], set: delegationSet("BLUE-2") },
+      ],
+      access: ["eth0", "eth3"],
+    });
+    // Made anew each start: a restarted relay leaves no stale rule.
+    expect(text).toMatch(/^table inet dhcplab\ndelete table inet dhcplab\n/);
+    expect(text).toContain("policy drop;");
+    expect(text).toContain(
+      'iifname "eth1" oifname "eth3" ip daddr 100.64.1.0/24 udp sport 67 udp dport 67 accept',
+    );
+    expect(text).toContain('iifname "eth1" oifname { "eth0", "eth3" } ip6 daddr { fd00:10::/64 } accept');
+    expect(text).toContain('iifname { "eth0", "eth3" } oifname "eth1" ip6 saddr @delegated6_RED accept');
+    expect(text).toContain("set delegated6_BLUE_2 {");
+    // A VRF with no client subnets has its delegated set only.
+    expect(text).not.toMatch(/oifname "eth2" ip6 saddr \{/);
+  });
+
+  it("batches a burst of route changes into one ip and one nft run, and rewrites the sets when nftables refuses", async () => {
+    const runs: { program: string; input: string }[] = [];
+    let refuse = false;
+    const table: Delegation[] = [];
+    const routes = new KernelRoutes({
+      devOf: (s) => (s === "access" ? "eth0" : undefined),
+      sets: new Map([
+        ["RED", "delegated6_RED"],
+        ["BLUE", "delegated6_BLUE"],
+      ]),
+      snapshot: () => table,
+      log: quietLog,
+      run: async (program, _args, input) => {
+        runs.push({ program, input });
+        if (program === "nft" && refuse && input.includes("delete element")) throw new Error("No such file");
+      },
+    });
+    routes.install(d("fd10:100::/56"));
+    routes.install(d("fd10:100:0:100::/56"));
+    await new Promise((r) => setImmediate(r));
+    await routes.settled();
+    expect(runs.map((r) => r.program)).toEqual(["ip", "nft"]);
+    expect(runs[0]?.input).toBe(
+      "route replace fd10:100::/56 via fe80::1 dev eth0 proto dhcp\nroute replace fd10:100:0:100::/56 via fe80::1 dev eth0 proto dhcp\n",
+    );
+    expect(runs[1]?.input).toContain("add element inet dhcplab delegated6_RED { fd10:100:0:100::/56 }");
+    refuse = true;
+    table.push(d("fd10:100::/56"));
+    routes.withdraw(d("fd10:100:0:100::/56"));
+    await new Promise((r) => setImmediate(r));
+    await routes.settled();
+    expect(runs.slice(2).map((r) => r.program)).toEqual(["ip", "nft", "nft"]);
+    expect(runs[4]?.input).toBe(
+      "flush set inet dhcplab delegated6_RED\nflush set inet dhcplab delegated6_BLUE\nadd element inet dhcplab delegated6_RED { fd10:100::/56 }\n",
+    );
+  });
+});
