@@ -42,8 +42,34 @@ export async function removeLabelled(
     containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(ignoreGone)),
   );
   const networks = await docker.listNetworks({ filters });
-  await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(ignoreGone)));
+  await Promise.all(networks.map((n) => removeNetwork(docker, n.Id)));
   return { containers: containers.length, networks: networks.length };
+}
+
+/**
+ * Removes a network. Engine 20.10 may still list an endpoint of a container it has just
+ * removed ("has active endpoints"): such endpoints are disconnected by force, and the removal
+ * tried again, for up to 10 s.
+ */
+async function removeNetwork(docker: Docker, id: string): Promise<void> {
+  const network = docker.getNetwork(id);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      await network.remove();
+      return;
+    } catch (err) {
+      const busy =
+        (err as { statusCode?: number }).statusCode === 403 && /active endpoints/.test(String(err));
+      if (!busy || Date.now() > deadline) return ignoreGone(err);
+      const info = (await network.inspect().catch(() => undefined)) as
+        | { Containers?: Record<string, unknown> }
+        | undefined;
+      for (const container of Object.keys(info?.Containers ?? {}))
+        await network.disconnect({ Container: container, Force: true }).catch(() => {});
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }
 
 /** Swallows "no such object" and "removal already in progress": removal is idempotent. */
