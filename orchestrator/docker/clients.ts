@@ -216,7 +216,6 @@ export type ClientKind = "dhclient" | "dhcpcd" | "udhcpc";
 export function clientScript(kind: ClientKind, family: 4 | 6, o: { pd?: boolean } = {}): string {
   if (o.pd && (family !== 6 || kind === "udhcpc"))
     throw new Error("prefix delegation is DHCPv6: use -6 with dhclient or dhcpcd");
-  const dhcpcdPd = "printf 'noipv6rs\\ninterface eth0\\n  ia_na 1\\n  ia_pd 2\\n' > /tmp/dhcpcd.conf;";
   const run: Record<string, string> = {
     "dhclient-4": "dhclient -4 -1 -v -lf /tmp/leases eth0",
     "dhclient-6": "dhclient -6 -1 -v -lf /tmp/leases eth0",
@@ -224,25 +223,21 @@ export function clientScript(kind: ClientKind, family: 4 | 6, o: { pd?: boolean 
     "udhcpc-4": "udhcpc -i eth0 -n -q -f -t 5 -T 2",
     "dhcpcd-4": "dhcpcd -4 -1 -B -t 15 -f /dev/null eth0",
     "dhcpcd-6": "dhcpcd -6 -1 -B -t 15 -f /dev/null --noipv6rs --ia_na eth0",
-    "dhcpcd-6-pd": "dhcpcd -6 -1 -B -t 15 -f /tmp/dhcpcd.conf eth0",
+    // dhcpcd takes IA_PD only in an interface block of a configuration file.
+    "dhcpcd-6-pd":
+      "printf 'noipv6rs\\ninterface eth0\\n  ia_na 1\\n  ia_pd 2\\n' > /tmp/dhcpcd.conf && dhcpcd -6 -1 -B -t 15 -f /tmp/dhcpcd.conf eth0",
   };
   const cmd = run[`${kind}-${family}${o.pd ? "-pd" : ""}`];
   if (!cmd) throw new Error(`${kind} does not do DHCPv${family} in the lab (udhcpc is DHCPv4 only)`);
   const scope = family === 4 ? "-4" : "-6";
-  // Each client's record of its delegated prefixes: dhclient's lease file, dhcpcd's log.
+  // Where each client records its delegated prefixes: dhclient's lease file, dhcpcd's log.
   const prefixes = !o.pd
     ? ""
     : kind === "dhclient"
       ? "sed -n 's/^ *iaprefix \\([^ ]*\\) {.*/PREFIX \\1/p' /tmp/leases;"
       : "sed -n 's/.*delegated prefix \\([^ ]*\\).*/PREFIX \\1/p' /tmp/client.log;";
-  const log =
-    o.pd && kind === "dhcpcd" ? " 2>&1 | tee /tmp/client.log; status=$(cat /tmp/status)" : "; status=$?";
-  const runCmd =
-    o.pd && kind === "dhcpcd"
-      ? `${dhcpcdPd} { timeout 40 ${cmd}; echo $? > /tmp/status; }`
-      : `timeout 40 ${cmd}`;
   // The lab's leases are outside the access network's Docker subnets (10.213/16, fd64:6c61:6200::/48).
-  return `${WAIT_FOR_LINK} ${runCmd}${log}; ip -o ${scope} addr show dev eth0 scope global | awk '{print $4}' | grep -v -e '^10\\.213\\.' -e '^fd64:6c61:6200:' | sed 's/^/ADDRESS /'; ${prefixes} exit $status`;
+  return `${WAIT_FOR_LINK} timeout 40 sh -c '${cmd.replaceAll("'", "'\\''")}' > /tmp/client.log 2>&1; status=$?; cat /tmp/client.log; ip -o ${scope} addr show dev eth0 scope global | awk '{print $4}' | grep -v -e '^10\\.213\\.' -e '^fd64:6c61:6200:' | sed 's/^/ADDRESS /'; ${prefixes} exit $status`;
 }
 
 /** One real client on the access network, once; the address it obtained, if any. */
