@@ -267,7 +267,7 @@ export function renderRelayConfig(
             other: ra.other,
             prefixes: ra.prefixes,
             interval: Math.round(ra.interval / 1000),
-            ...(ra.lifetime !== undefined ? { lifetime: Math.round(ra.lifetime / 1000) } : {}),
+            lifetime: Math.round(ra.lifetime / 1000),
           },
         }
       : {}),

@@ -157,7 +157,13 @@ describe("lab plan", () => {
       ["RED", ["fd00:10::1/64", "fd00:11::1/64"], [{ url: "http://10.213.6.10:8006/" }]],
       ["BLUE", ["fd00:20::1/64"], [{ url: "http://10.213.7.10:8000/", service: "dhcp6" }]],
     ]);
-    expect(c.routerAdvertisements).toEqual({ managed: true, other: true, prefixes: true, interval: 10 });
+    expect(c.routerAdvertisements).toEqual({
+      managed: true,
+      other: true,
+      prefixes: true,
+      interval: 10,
+      lifetime: 0,
+    });
     const [red] = plan.vrfs;
     if (!red) throw new Error("RED");
     expect(keaRoutes(plan, red, ["fd10:100::/48"])).toEqual([

@@ -144,8 +144,13 @@ const routerAdvertisements = z.strictObject({
   interval: duration
     .refine((ms) => ms >= 4000 && ms <= 1_800_000, "an interval of 4 s to 1800 s")
     .default(10_000),
-  /** Router lifetime; 0: not a default router. Default: radvd's, three intervals. */
-  lifetime: duration.optional(),
+  /**
+   * Router lifetime; 0 (the default): not a default router. Docker gives every lab container
+   * its own IPv6 default route, and Engine 20.10 fails to start a container whose RA default
+   * route came first ("failed to set IPv6 gateway ... file exists"): set one only where no
+   * container starts on the segments while the lab runs.
+   */
+  lifetime: z.union([z.literal(0), duration]).default(0),
 });
 
 /**

@@ -87,8 +87,8 @@ const routerAdvertisements = z.strictObject({
   prefixes: z.boolean().default(true),
   /** MaxRtrAdvInterval in seconds (RFC 4861 §6.2.1: 4 to 1800). */
   interval: z.number().int().min(4).max(1800).default(10),
-  /** Router lifetime in seconds; 0: not a default router (RFC 4861 §6.2.1). */
-  lifetime: z.number().int().min(0).max(9000).optional(),
+  /** Router lifetime in seconds; 0 (the default): not a default router (RFC 4861 §6.2.1). */
+  lifetime: z.number().int().min(0).max(9000).default(0),
 });
 
 const segmentName = z

@@ -3,7 +3,7 @@ import { radvdConfig } from "./radvd.ts";
 
 describe("router advertisements", () => {
   it("set M and O as configured and announce the client subnets on-link, not for SLAAC (RFC 4861 §4.2, §4.6.2)", () => {
-    const text = radvdConfig({ managed: true, other: false, prefixes: true, interval: 30 }, [
+    const text = radvdConfig({ managed: true, other: false, prefixes: true, interval: 30, lifetime: 1800 }, [
       { dev: "eth0", prefixes: ["fd00:10::/64"] },
       { dev: "eth3", prefixes: [] },
     ]);
@@ -13,7 +13,7 @@ describe("router advertisements", () => {
     expect(text).toContain("MinRtrAdvInterval 10;\n  MaxRtrAdvInterval 30;");
     expect(text).toContain("  prefix fd00:10::/64 {\n    AdvOnLink on;\n    AdvAutonomous off;\n  };");
     expect(text).toMatch(/interface eth3 \{[^}]*\};$/);
-    expect(text).not.toContain("AdvDefaultLifetime");
+    expect(text).toContain("AdvDefaultLifetime 1800;");
     expect(
       radvdConfig({ managed: false, other: false, prefixes: false, interval: 4, lifetime: 0 }, [
         { dev: "eth0", prefixes: [] },

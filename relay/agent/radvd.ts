@@ -33,7 +33,7 @@ export function radvdConfig(ra: RouterAdvertisements, interfaces: readonly RaInt
         `  AdvOtherConfigFlag ${on(ra.other)};`,
         `  MinRtrAdvInterval ${min};`,
         `  MaxRtrAdvInterval ${ra.interval};`,
-        ...(ra.lifetime !== undefined ? [`  AdvDefaultLifetime ${ra.lifetime};`] : []),
+        `  AdvDefaultLifetime ${ra.lifetime};`,
         ...i.prefixes.flatMap((p) => [
           `  prefix ${p} {`,
           "    AdvOnLink on;",
