@@ -9,6 +9,11 @@ describe("load commands", () => {
     expect(perfdhcpCommand({ ...load, family: 6 }, "").slice(0, 4)).toEqual(["perfdhcp", "-6", "-x", "t"]);
   });
 
+  it("perfdhcp waits half a second after the run for the replies to its last requests (-W)", () => {
+    const v4 = perfdhcpCommand(load, "10.213.1.2");
+    expect(v4.slice(v4.indexOf("-W"), v4.indexOf("-W") + 2)).toEqual(["-W", "500000"]);
+  });
+
   it("--secs-after: perfdhcp's -Y from that second and -y past the run's end; the clients engine's --secs-after", () => {
     const secs = { ...load, duration: 20, secsAfter: 5 };
     const v4 = perfdhcpCommand(secs, "10.213.1.2");
