@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { pino } from "pino";
-import { holdAddresses, isolated, ownAddresses4 } from "./agent/addresses.ts";
+import { holdAddresses, ownAddresses4 } from "./agent/addresses.ts";
 import { accessSegments, loadRelayConfig, type RelayConfig } from "./agent/config.ts";
 import { Counters } from "./agent/counters.ts";
 import { Delegations } from "./agent/delegations.ts";
@@ -14,7 +14,7 @@ import { startRouterAdvertisements } from "./agent/radvd.ts";
 import { Relay4 } from "./agent/relay4.ts";
 import { Relay6 } from "./agent/relay6.ts";
 import { type ResolvedVrf, resolveServers } from "./agent/resolve.ts";
-import { forwardChainInPlace, installForwarding, KernelRoutes } from "./agent/routing.ts";
+import { installForwarding, isolated, KernelRoutes } from "./agent/routing.ts";
 import {
   adoptSockets,
   closeSockets,
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const vrfs = await resolveServers(config);
   holdAddresses(config, log);
   const forwarding = installForwarding(config, log);
-  const isolation = isolated(forwardChainInPlace);
+  const isolation = isolated();
   health.set("isolation", isolation.ok, isolation.detail);
   if (!isolation.ok) log.error({ detail: isolation.detail }, "the relay's namespace forwards IP");
   const radvd = startRouterAdvertisements(config, health, log);

@@ -1,5 +1,4 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import { accessSegments, type RelayConfig } from "./config.ts";
 import { interfaceWith } from "./sockets.ts";
@@ -39,29 +38,4 @@ export function ownAddresses4(config: RelayConfig): string[] {
     ...accessSegments(config).flatMap((s) => [s.ipv4, ...s.gateways.map((g) => g.split("/")[0] as string)]),
     ...config.vrfs.flatMap((v) => [v.ipv4, v.subnetSelection === "giaddr" ? v.link4 : undefined]),
   ].filter((a): a is string => a !== undefined);
-}
-
-/**
- * Whether the relay's namespace routes nothing but what it must. With forwarding on and no
- * guard, a host on one VRF's network could route through the relay into another's: the relay
- * is then not ready, and says why. Forwarding is on only behind the relay's forward chain
- * (routing.ts), whose policy is drop.
- */
-export function isolated(chainInPlace: () => boolean): { ok: boolean; detail?: string } {
-  const on = ["/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv6/conf/all/forwarding"].filter(
-    (f) => (readSysctl(f) ?? "0") !== "0",
-  );
-  if (on.length === 0 || chainInPlace()) return { ok: true };
-  return {
-    ok: false,
-    detail: `IP forwarding is on (${on.join(", ")}) but the dhcplab forward chain is missing: VRFs are not isolated`,
-  };
-}
-
-function readSysctl(file: string): string | undefined {
-  try {
-    return readFileSync(file, "utf8").trim();
-  } catch {
-    return undefined;
-  }
 }

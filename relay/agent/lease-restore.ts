@@ -40,14 +40,14 @@ export function delegationsOf(
     // Kea lists the relays from the server's side: the first is this relay, its peer the next hop.
     const ours = l["user-context"]?.ISC?.["relay-info"]?.[0];
     if (!ours?.peer) continue;
-    const remaining = l.cltt + l["valid-lft"] - o.nowSeconds;
-    if (remaining <= 0) continue;
+    const validUntil = l.cltt + l["valid-lft"];
+    if (validUntil <= o.nowSeconds) continue;
     out.push({
       prefix: networkOf6(`${address}/${length}`),
       vrf,
       via: ours.peer,
       segment: segmentOf(ours, o),
-      validUntil: (o.nowSeconds + remaining) * 1000,
+      validUntil: validUntil * 1000,
     });
   }
   return out;

@@ -1,4 +1,5 @@
 import { execFile, execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import { networkOf6 } from "../codec/prefix.ts";
 import { accessSegments, type RelayConfig } from "./config.ts";
@@ -218,12 +219,40 @@ export class KernelRoutes implements RouteTable {
 }
 
 /** Whether the relay's forward chain is in place with its drop policy. */
-export function forwardChainInPlace(): boolean {
+function forwardChainInPlace(): boolean {
   try {
     return /policy drop;/.test(
       execFileSync("nft", ["list", "chain", "inet", "dhcplab", "forward"], { encoding: "utf8" }),
     );
   } catch {
     return false;
+  }
+}
+
+/**
+ * Whether the relay's namespace routes nothing but what it must. With forwarding on and no
+ * guard, a host on one VRF's network could route through the relay into another's: the relay
+ * is then not ready, and says why. Forwarding is on only behind the relay's forward chain
+ * (routing.ts), whose policy is drop.
+ */
+export function isolated(chainInPlace: () => boolean = forwardChainInPlace): {
+  ok: boolean;
+  detail?: string;
+} {
+  const on = ["/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv6/conf/all/forwarding"].filter(
+    (f) => (readSysctl(f) ?? "0") !== "0",
+  );
+  if (on.length === 0 || chainInPlace()) return { ok: true };
+  return {
+    ok: false,
+    detail: `IP forwarding is on (${on.join(", ")}) but the dhcplab forward chain is missing: VRFs are not isolated`,
+  };
+}
+
+function readSysctl(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8").trim();
+  } catch {
+    return undefined;
   }
 }

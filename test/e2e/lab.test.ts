@@ -7,6 +7,7 @@ import { downLabs, findLab } from "../../orchestrator/docker/lab.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
 import { completed } from "../../orchestrator/model/perfdhcp.ts";
 import { DEFAULT_LAB_CASES, expectLeasesOfClass } from "../support/cases.ts";
+import { httpGetFrom, urlHost } from "../support/http.ts";
 import { startTestLab, type TestLab, useTestLab } from "../support/lab.ts";
 import { udpDatagrams } from "../support/pcap.ts";
 
@@ -140,17 +141,11 @@ describe("the default lab", () => {
     // The relay's HTTP port listens on its address in every network: BLUE's Kea reaches it on
     // BLUE's network, and not on RED's (Docker's internal networks drop what would cross).
     const healthz = (address: string) =>
-      exec(lab.docker, blueKea.id, [
-        "curl",
-        "-sS",
-        "--max-time",
-        "2",
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{http_code}",
-        `http://${address.includes(":") ? `[${address}]` : address}:${lab.started.plan.relay.httpPort}/healthz`,
-      ]);
+      httpGetFrom(
+        lab.docker,
+        blueKea.id,
+        `http://${urlHost(address)}:${lab.started.plan.relay.httpPort}/healthz`,
+      );
     expect((await healthz(blue?.relay.ipv4 ?? "")).stdout).toBe("200");
     expect((await healthz(blue?.relay.ipv6 ?? "")).stdout).toBe("200");
     // IPv6 too: Docker gives the internal network a default route via its bridge, and the host

@@ -6,6 +6,7 @@ import { waitHealthy } from "../../orchestrator/docker/lab.ts";
 import { labLeases } from "../../orchestrator/docker/leases.ts";
 import { networkOf6 } from "../../relay/codec/prefix.ts";
 import { type Cpe, startCpe } from "../support/cpe.ts";
+import { httpGetFrom, urlHost } from "../support/http.ts";
 import { useTestLab } from "../support/lab.ts";
 
 // DHCPv6 prefix delegation through the relay, on the default lab (Kea 3.0; RED delegates /56s of
@@ -38,19 +39,7 @@ describe("DHCPv6 prefix delegation through the relay", () => {
     );
   /** An HTTP GET from a VRF's Kea container (its backend network) to `address`: the status code, "000" if none came. */
   const getFrom = async (vrf: string, address: string) =>
-    (
-      await exec(lab.docker, kea(vrf).id, [
-        "curl",
-        "-sS",
-        "--max-time",
-        "2",
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{http_code}",
-        `http://[${address}]:8080/`,
-      ])
-    ).stdout;
+    (await httpGetFrom(lab.docker, kea(vrf).id, `http://${urlHost(address)}:8080/`)).stdout;
 
   /**
    * The CPE takes the first address of its prefix, serves HTTP there, and routes upstream

@@ -6,6 +6,7 @@ import { labLeases } from "../../orchestrator/docker/leases.ts";
 import { loadTopology } from "../../orchestrator/model/topology.ts";
 import { ROOT } from "../../orchestrator/paths.ts";
 import { expectDhclient6ObtainRelease, expectUdhcpcRenewRelease } from "../support/cases.ts";
+import { httpGetFrom } from "../support/http.ts";
 import { useTestLab } from "../support/lab.ts";
 
 // examples/towers/topology.yaml as shipped: tower-a and tower-c are Debian's isc-dhcp-relay,
@@ -132,8 +133,7 @@ describe("towers: downstream relays in front of subscriber segments (examples/to
     const blueKea = lab.running.keas.find((k) => k.vrf === "BLUE");
     if (!towerB || !blue || !blueKea) throw new Error("the towers lab has tower-b and BLUE");
     const url = `http://${towerB.spec.address.split("/")[0]}:9100/healthz`;
-    const curl = (id: string) =>
-      exec(lab.docker, id, ["curl", "-sS", "--max-time", "2", "-o", "/dev/null", "-w", "%{http_code}", url]);
+    const curl = (id: string) => httpGetFrom(lab.docker, id, url);
     // tower-b's relay answers HTTP on its subscriber-side address: the central relay itself reaches it.
     expect((await curl(relayId)).stdout).toBe("200");
     // A host on BLUE routing through the relay does not, though both ends route through it (so
