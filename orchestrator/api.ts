@@ -20,6 +20,7 @@ import {
   type RunningLab,
 } from "./docker/lab.ts";
 import { type LeaseRow, labLeases } from "./docker/leases.ts";
+import { runPxeClient } from "./docker/pxe.ts";
 import { type KeaVersion, loadTopology, type Topology, withKea } from "./model/topology.ts";
 
 /** How to start a lab. */
@@ -69,19 +70,44 @@ export interface LoadRequest {
 /** One real client, once. */
 export interface ClientRequest {
   mac: string;
-  /** Default dhclient. */
-  kind?: ClientKind;
+  /**
+   * Default dhclient. `pxe`: a PXE firmware client, iPXE in QEMU, which boots what DHCP points
+   * it to (docker/pxe/; its image is built the first time one runs).
+   */
+  kind?: ClientKind | "pxe";
   family?: 4 | 6;
   /** The access segment it sits on (default: the first). */
   segment?: string;
   /** DHCPv6: ask for a delegated prefix too (IA_PD), as a CPE router does (dhclient, dhcpcd). */
   pd?: boolean;
+  /** DHCPv4: the vendor class to send (option 60), e.g. PXEClient:Arch:00000:UNDI:002001. */
+  vendorClass?: string;
+  /** DHCPv4: the client architecture to send (option 93, RFC 4578: 0 BIOS, 7 x86-64 UEFI; udhcpc, dhclient). */
+  arch?: number;
+  /** pxe: stop the machine after this many seconds (default 90). */
+  timeoutSeconds?: number;
+  /** pxe: build output of its image, the first time, a line at a time. */
+  progress?: (line: string) => void;
 }
 
-/** What a real client obtained: its address if it got one, its delegated prefixes, its exit code and output. */
+/**
+ * What a real client obtained: its address if it got one, its delegated prefixes, the ACK's
+ * next-server and boot file (DHCPv4: udhcpc, dhclient, pxe), its exit code and output. A PXE
+ * client also says whether it booted what it fetched, and what that printed.
+ */
 export interface ClientResult {
   address?: string;
   prefixes: string[];
+  nextServer?: string;
+  bootFile?: string;
+  /** pxe: a boot file was fetched and run. */
+  booted?: boolean;
+  /** pxe: the console lines of what it booted. */
+  console?: string[];
+  /** pxe: why the boot failed, as the firmware said it. */
+  failure?: string;
+  /** pxe: the deadline stopped the machine. */
+  timedOut?: boolean;
   exitCode: number;
   output: string;
 }
@@ -121,7 +147,7 @@ export interface Lab extends AsyncDisposable {
   ha(): Promise<HaServerState[]>;
   /** perfdhcp through the relay: its figures and exit code (3: some exchanges failed). */
   load(request: LoadRequest): Promise<LoadResult>;
-  /** One real client (dhclient, dhcpcd, udhcpc) through the relay. */
+  /** One real client (dhclient, dhcpcd, udhcpc, or a PXE firmware client) through the relay. */
   client(request: ClientRequest): Promise<ClientResult>;
   /** The relay's counters now. */
   counters(): Promise<RelayCounters>;
@@ -236,6 +262,7 @@ class OpenLab implements Lab {
       ...(running.relay ? [running.relay.name] : []),
       ...running.keas.map((k) => k.name),
       ...running.towers.map((w) => w.name),
+      ...running.boots.map((b) => b.name),
     ];
     this.services = Object.fromEntries(containers.map((c) => [c.slice(prefix.length), c]));
   }
@@ -276,13 +303,28 @@ class OpenLab implements Lab {
     });
   }
 
-  client(r: ClientRequest): Promise<ClientResult> {
+  async client(r: ClientRequest): Promise<ClientResult> {
+    if (r.kind === "pxe") {
+      if (r.family === 6 || r.pd || r.vendorClass !== undefined || r.arch !== undefined)
+        throw new Error(
+          "the PXE client is iPXE's own: DHCPv4, with the vendor class and architecture it sends",
+        );
+      const [pxe] = await ensureImages(this.docker, { only: ["pxe"], progress: r.progress });
+      const { exitCode, output, ...boot } = await runPxeClient(this.docker, this.running, pxe?.tag ?? "", {
+        mac: r.mac,
+        segment: r.segment,
+        timeoutMs: (r.timeoutSeconds ?? 90) * 1000,
+      });
+      return { ...boot, prefixes: [], exitCode, output };
+    }
     return runClient(this.docker, this.running, this.clientImage, {
       mac: r.mac,
       family: r.family ?? 4,
       kind: r.kind ?? "dhclient",
       segment: r.segment,
       pd: r.pd,
+      vendorClass: r.vendorClass,
+      arch: r.arch,
     });
   }
 

@@ -9,15 +9,9 @@ mkdir -p /run/kea /var/lib/kea /var/log/kea
 chmod 0750 /run/kea
 rm -f /run/kea/*.pid /run/kea/*.lock
 
-# Routes through the relay that the lab gives this server, one "prefix via address" per line
-# (DHCPLAB_ROUTES): giaddrs Kea has no link to, the VRF's IPv6 client subnets and delegated prefixes.
-while read -r prefix via gateway; do
-  [ -n "$prefix" ] || continue
-  if [ "$via" != via ] || ! ip route replace "$prefix" via "$gateway"; then
-    echo "kea-entrypoint: cannot install the route \"$prefix $via $gateway\" (DHCPLAB_ROUTES)" >&2
-    exit 65
-  fi
-done <<< "${DHCPLAB_ROUTES:-}"
+# Routes through the relay that the lab gives this server (DHCPLAB_ROUTES): giaddrs Kea has no
+# link to, the VRF's IPv6 client subnets and delegated prefixes.
+source /usr/local/lib/dhcplab/install-routes.sh
 
 conf=${KEA_CONFIG_DIR:-/etc/kea}
 declare -A pids=()

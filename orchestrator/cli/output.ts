@@ -29,6 +29,13 @@ export function positiveInt(value: string): number {
   return n;
 }
 
+/** Parses a whole number from zero up. */
+export function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${value} is not a whole number`);
+  return n;
+}
+
 /** Prints `data` as JSON, or `text()` for people. */
 export function print(json: boolean | undefined, data: unknown, text: () => string): void {
   console.log(json ? JSON.stringify(data, null, 2) : text());

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { clientScript, loadgenCommand, parseLoadgen, perfdhcpCommand } from "./clients.ts";
 
@@ -38,6 +39,26 @@ describe("load commands", () => {
     expect(clientScript("dhcpcd", 6, { pd: true })).toMatch(/delegated prefix .*PREFIX/);
     expect(() => clientScript("udhcpc", 6, { pd: true })).toThrow(/prefix delegation is DHCPv6/);
     expect(() => clientScript("dhclient", 4, { pd: true })).toThrow(/prefix delegation is DHCPv6/);
+  });
+
+  it("a light client presents itself as a PXE ROM (options 60 and 93) in a script the shell reads; refused where it cannot", () => {
+    const udhcpc = clientScript("udhcpc", 4, { vendorClass: "PXEClient:Arch:00007:UNDI:003016", arch: 7 });
+    expect(udhcpc).toContain("-x 0x5d:0007");
+    expect(udhcpc).toContain("PXEClient:Arch:00007:UNDI:003016");
+    const dhclient = clientScript("dhclient", 4, { vendorClass: 'odd "quoted" class', arch: 9 });
+    expect(dhclient).toContain("send pxe-arch 9;");
+    expect(dhclient).toContain("-cf /tmp/dhclient.conf");
+    expect(clientScript("dhcpcd", 4, { vendorClass: "PXEClient" })).toContain("--vendorclassid");
+    // Every script, quotes inside quotes, parses.
+    for (const script of [udhcpc, dhclient, clientScript("dhclient", 4), clientScript("udhcpc", 4)])
+      expect(() => execFileSync("sh", ["-n", "-c", script])).not.toThrow();
+    // Each DHCPv4 client that can reports the ACK's next-server and boot file.
+    expect(clientScript("udhcpc", 4)).toMatch(/NEXT-SERVER \$siaddr.*BOOT-FILE \$boot_file/);
+    expect(clientScript("dhclient", 4)).toMatch(/NEXT-SERVER \$new_next_server.*BOOT-FILE \$new_filename/);
+    expect(() => clientScript("dhcpcd", 4, { arch: 0 })).toThrow(/dhcpcd cannot send option 93/);
+    expect(() => clientScript("udhcpc", 4, { arch: 70000 })).toThrow(/0 to 65535/);
+    expect(() => clientScript("dhclient", 6, { vendorClass: "PXEClient" })).toThrow(/DHCPv4/);
+    expect(() => clientScript("udhcpc", 4, { vendorClass: "" })).toThrow(/printable ASCII/);
   });
 
   it("the clients engine is DHCPv4 only, and says so", () => {

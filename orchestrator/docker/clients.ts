@@ -211,28 +211,106 @@ export const WAIT_FOR_LINK =
 /** A real DHCP client program. */
 export type ClientKind = "dhclient" | "dhcpcd" | "udhcpc";
 
+/** A word for the shell, quoted. */
+const shq = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+
+/**
+ * How a light DHCPv4 client presents itself as a PXE ROM does: its vendor class (option 60,
+ * "PXEClient:Arch:00000:UNDI:002001") and its client system architecture (option 93, RFC 4578
+ * §2.1: 0 x86 BIOS, 7 and 9 x86-64 UEFI).
+ */
+export interface PxeIdentity {
+  vendorClass?: string;
+  arch?: number;
+}
+
+/**
+ * DHCPv4 hook scripts that record the ACK's next-server (siaddr) and boot file (file) as
+ * `NEXT-SERVER` and `BOOT-FILE` lines in /tmp/boot, then do what the client's own script does.
+ */
+const BOOT_HOOKS: Partial<Record<ClientKind, string[]>> = {
+  udhcpc: [
+    "#!/bin/sh",
+    '[ "$1" = bound ] && { echo "NEXT-SERVER $siaddr"; echo "BOOT-FILE $boot_file"; } >> /tmp/boot',
+    'exec /etc/udhcpc/default.script "$@"',
+  ],
+  dhclient: [
+    "#!/bin/sh",
+    '[ "$reason" = BOUND ] && { echo "NEXT-SERVER $new_next_server"; echo "BOOT-FILE $new_filename"; } >> /tmp/boot',
+    'exec /sbin/dhclient-script "$@"',
+  ],
+};
+
+/** The words that make a client send a PXE identity, and the set-up they need first. */
+function pxeArguments(kind: ClientKind, id: PxeIdentity): { setup: string; args: string } {
+  const { vendorClass, arch } = id;
+  if (vendorClass === undefined && arch === undefined) return { setup: "", args: "" };
+  if (vendorClass !== undefined && !/^[\x20-\x7e]{1,255}$/.test(vendorClass))
+    throw new Error("a vendor class is 1 to 255 printable ASCII characters");
+  if (arch !== undefined && !(Number.isInteger(arch) && arch >= 0 && arch <= 0xffff))
+    throw new Error(`architecture ${arch}: option 93 is a number from 0 to 65535 (RFC 4578 §2.1)`);
+  if (kind === "udhcpc")
+    return {
+      setup: "",
+      args: [
+        ...(vendorClass !== undefined ? ["-V", shq(vendorClass)] : []),
+        ...(arch !== undefined ? ["-x", `0x5d:${arch.toString(16).padStart(4, "0")}`] : []),
+      ].join(" "),
+    };
+  if (kind === "dhclient") {
+    const conf = [
+      "option pxe-arch code 93 = unsigned integer 16;",
+      ...(vendorClass !== undefined
+        ? [`send vendor-class-identifier "${vendorClass.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}";`]
+        : []),
+      ...(arch !== undefined ? [`send pxe-arch ${arch};`] : []),
+    ];
+    return {
+      setup: `printf '%s\\n' ${conf.map(shq).join(" ")} > /tmp/dhclient.conf && `,
+      args: "-cf /tmp/dhclient.conf",
+    };
+  }
+  if (arch !== undefined) throw new Error("dhcpcd cannot send option 93 (--arch): use udhcpc or dhclient");
+  // dhcpcd takes the value of this option only after "=".
+  return { setup: "", args: `--vendorclassid=${shq(vendorClass as string)}` };
+}
+
 /**
  * The shell script that runs one real client once and prints `ADDRESS <addr>` for what it
- * obtained, and with `pd` (DHCPv6) `PREFIX <prefix>` for each prefix delegated to it: the
+ * obtained; in DHCPv4 with udhcpc and dhclient `NEXT-SERVER` and `BOOT-FILE` for the ACK's
+ * siaddr and file; and with `pd` (DHCPv6) `PREFIX <prefix>` for each prefix delegated to it: the
  * client then asks for an address and a prefix, as a CPE router does (dhclient -N -P, dhcpcd's
- * ia_na and ia_pd).
+ * ia_na and ia_pd). `vendorClass` and `arch` make a DHCPv4 client present itself as a PXE ROM.
  */
-export function clientScript(kind: ClientKind, family: 4 | 6, o: { pd?: boolean } = {}): string {
+export function clientScript(
+  kind: ClientKind,
+  family: 4 | 6,
+  o: { pd?: boolean } & PxeIdentity = {},
+): string {
   if (o.pd && (family !== 6 || kind === "udhcpc"))
     throw new Error("prefix delegation is DHCPv6: use -6 with dhclient or dhcpcd");
+  if (family === 6 && (o.vendorClass !== undefined || o.arch !== undefined))
+    throw new Error("a PXE vendor class and architecture are DHCPv4 (options 60 and 93): leave out -6");
+  const pxe = pxeArguments(kind, o);
+  const hooks = family === 4 ? BOOT_HOOKS[kind] : undefined;
+  const hook = hooks
+    ? `printf '%s\\n' ${hooks.map(shq).join(" ")} > /tmp/hook && chmod +x /tmp/hook && `
+    : "";
+  const extra = pxe.args ? ` ${pxe.args}` : "";
   const run: Record<string, string> = {
-    "dhclient-4": "dhclient -4 -1 -v -lf /tmp/leases eth0",
+    "dhclient-4": `dhclient -4 -1 -v -lf /tmp/leases -sf /tmp/hook${extra} eth0`,
     "dhclient-6": "dhclient -6 -1 -v -lf /tmp/leases eth0",
     "dhclient-6-pd": "dhclient -6 -N -P -1 -v -lf /tmp/leases eth0",
-    "udhcpc-4": "udhcpc -i eth0 -n -q -f -t 5 -T 2",
-    "dhcpcd-4": "dhcpcd -4 -1 -B -t 15 -f /dev/null eth0",
+    "udhcpc-4": `udhcpc -i eth0 -n -q -f -t 5 -T 2 -s /tmp/hook${extra}`,
+    "dhcpcd-4": `dhcpcd -4 -1 -B -t 15 -f /dev/null${extra} eth0`,
     "dhcpcd-6": "dhcpcd -6 -1 -B -t 15 -f /dev/null --noipv6rs --ia_na eth0",
     // dhcpcd takes IA_PD only in an interface block of a configuration file.
     "dhcpcd-6-pd":
       "printf 'noipv6rs\\ninterface eth0\\n  ia_na 1\\n  ia_pd 2\\n' > /tmp/dhcpcd.conf && dhcpcd -6 -1 -B -t 15 -f /tmp/dhcpcd.conf eth0",
   };
-  const cmd = run[`${kind}-${family}${o.pd ? "-pd" : ""}`];
-  if (!cmd) throw new Error(`${kind} does not do DHCPv${family} in the lab (udhcpc is DHCPv4 only)`);
+  const client = run[`${kind}-${family}${o.pd ? "-pd" : ""}`];
+  if (!client) throw new Error(`${kind} does not do DHCPv${family} in the lab (udhcpc is DHCPv4 only)`);
+  const cmd = `${hook}${pxe.setup}${client}`;
   const scope = family === 4 ? "-4" : "-6";
   // Where each client records its delegated prefixes: dhclient's lease file, dhcpcd's log.
   const prefixes = !o.pd
@@ -240,8 +318,9 @@ export function clientScript(kind: ClientKind, family: 4 | 6, o: { pd?: boolean 
     : kind === "dhclient"
       ? "sed -n 's/^ *iaprefix \\([^ ]*\\) {.*/PREFIX \\1/p' /tmp/leases;"
       : "sed -n 's/.*delegated prefix \\([^ ]*\\).*/PREFIX \\1/p' /tmp/client.log;";
+  const boot = hooks ? "cat /tmp/boot 2>/dev/null;" : "";
   // The lab's leases are outside the access network's Docker subnets (10.213/16, fd64:6c61:6200::/48).
-  return `${WAIT_FOR_LINK} timeout 40 sh -c '${cmd.replaceAll("'", "'\\''")}' > /tmp/client.log 2>&1; status=$?; cat /tmp/client.log; ip -o ${scope} addr show dev eth0 scope global | awk '{print $4}' | grep -v -e '^10\\.213\\.' -e '^fd64:6c61:6200:' | sed 's/^/ADDRESS /'; ${prefixes} exit $status`;
+  return `${WAIT_FOR_LINK} timeout 40 sh -c '${cmd.replaceAll("'", "'\\''")}' > /tmp/client.log 2>&1; status=$?; cat /tmp/client.log; ip -o ${scope} addr show dev eth0 scope global | awk '{print $4}' | grep -v -e '^10\\.213\\.' -e '^fd64:6c61:6200:' | sed 's/^/ADDRESS /'; ${prefixes} ${boot} exit $status`;
 }
 
 /** One real client on the access network, once; the address it obtained, if any. */
@@ -249,13 +328,20 @@ export async function runClient(
   docker: Docker,
   lab: RunningLab,
   image: string,
-  o: { mac: string; family: 4 | 6; kind: ClientKind; segment?: string; pd?: boolean },
-): Promise<{ address?: string; prefixes: string[]; exitCode: number; output: string }> {
+  o: { mac: string; family: 4 | 6; kind: ClientKind; segment?: string; pd?: boolean } & PxeIdentity,
+): Promise<{
+  address?: string;
+  prefixes: string[];
+  nextServer?: string;
+  bootFile?: string;
+  exitCode: number;
+  output: string;
+}> {
   const { exitCode, output } = await runOnAccess(
     docker,
     lab,
     image,
-    ["sh", "-c", clientScript(o.kind, o.family, { pd: o.pd })],
+    ["sh", "-c", clientScript(o.kind, o.family, { pd: o.pd, vendorClass: o.vendorClass, arch: o.arch })],
     {
       mac: o.mac,
       capAdd: ["NET_ADMIN", "NET_RAW"],
@@ -267,5 +353,15 @@ export async function runClient(
   );
   const address = /^ADDRESS (\S+)$/m.exec(output)?.[1]?.replace(/\/\d+$/, "");
   const prefixes = [...new Set([...output.matchAll(/^PREFIX (\S+)$/gm)].map((m) => m[1] as string))];
-  return { address, prefixes, exitCode, output };
+  // An ACK without a next-server has siaddr 0.0.0.0; without a boot file, an empty file field.
+  const nextServer = /^NEXT-SERVER (\S+)$/m.exec(output)?.[1];
+  const bootFile = /^BOOT-FILE (\S+)$/m.exec(output)?.[1];
+  return {
+    address,
+    prefixes,
+    ...(nextServer && nextServer !== "0.0.0.0" ? { nextServer } : {}),
+    ...(bootFile ? { bootFile } : {}),
+    exitCode,
+    output,
+  };
 }

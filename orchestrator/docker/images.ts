@@ -9,34 +9,53 @@ import { type KeaVersion, keaVersionOf, type Topology } from "../model/topology.
 import { ROOT } from "../paths.ts";
 import { tarOf } from "./engine.ts";
 
-/** Every image dhcplab builds: Kea per version, the relay, the clients, and isc-dhcp-relay for the benchmark. */
-export const IMAGE_NAMES = ["kea-2.6", "kea-3.0", "relay", "client", "dhcrelay"] as const;
+/**
+ * Every image dhcplab builds: Kea per version, the relay, the clients, isc-dhcp-relay (towers
+ * and the benchmark), the VRFs' boot servers (TFTP) and the PXE firmware client (QEMU, built
+ * only when a PXE client runs).
+ */
+export const IMAGE_NAMES = ["kea-2.6", "kea-3.0", "relay", "client", "dhcrelay", "boot", "pxe"] as const;
 export type ImageName = (typeof IMAGE_NAMES)[number];
 
-/** Where each image is built from: its folder under docker/ and the Dockerfile there. */
-const SOURCES: Record<ImageName, { folder: string; dockerfile: string }> = {
-  "kea-2.6": { folder: "kea", dockerfile: "Dockerfile.2.6" },
-  "kea-3.0": { folder: "kea", dockerfile: "Dockerfile.3.0" },
+/**
+ * Where each image is built from: its folder under docker/, the Dockerfile there, and files of
+ * docker/lib/ it shares with other images (at the root of its context).
+ */
+const SOURCES: Record<ImageName, { folder: string; dockerfile: string; lib?: string[] }> = {
+  "kea-2.6": { folder: "kea", dockerfile: "Dockerfile.2.6", lib: ["install-routes.sh"] },
+  "kea-3.0": { folder: "kea", dockerfile: "Dockerfile.3.0", lib: ["install-routes.sh"] },
   relay: { folder: "relay", dockerfile: "Dockerfile" },
   client: { folder: "client", dockerfile: "Dockerfile" },
   dhcrelay: { folder: "dhcrelay", dockerfile: "Dockerfile" },
+  boot: { folder: "boot", dockerfile: "Dockerfile", lib: ["install-routes.sh"] },
+  pxe: { folder: "pxe", dockerfile: "Dockerfile" },
 };
 
 /** The images a lab needs: the relay, the clients, and a Kea for each version its VRFs run. */
-export function labImages(keaVersions: Iterable<KeaVersion>, o: { dhcrelay?: boolean } = {}): ImageName[] {
+export function labImages(
+  keaVersions: Iterable<KeaVersion>,
+  o: { dhcrelay?: boolean; boot?: boolean } = {},
+): ImageName[] {
   return [
     ...[...new Set(keaVersions)].sort().map((v) => `kea-${v}` as const),
     "relay",
     "client",
     ...(o.dhcrelay ? (["dhcrelay"] as const) : []),
+    ...(o.boot ? (["boot"] as const) : []),
   ];
 }
 
-/** The images a topology's lab runs: its Kea versions, the relay, the clients, isc-dhcp-relay for its towers. */
+/**
+ * The images a topology's lab runs: its Kea versions, the relay, the clients, isc-dhcp-relay
+ * for its towers, the boot server for its VRFs' boot servers.
+ */
 export function topologyImages(t: Topology): ImageName[] {
   return labImages(
     t.vrfs.map((v) => keaVersionOf(t, v)),
-    { dhcrelay: t.towers.some((w) => w.kind === "isc-dhcp-relay") },
+    {
+      dhcrelay: t.towers.some((w) => w.kind === "isc-dhcp-relay"),
+      boot: t.vrfs.some((v) => v.bootServer),
+    },
   );
 }
 
@@ -108,8 +127,11 @@ async function relayContext(): Promise<Context> {
   return files;
 }
 
-function contextOf(name: ImageName): Promise<Context> {
-  return name === "relay" ? relayContext() : folderContext(SOURCES[name].folder);
+async function contextOf(name: ImageName): Promise<Context> {
+  if (name === "relay") return relayContext();
+  const files = await folderContext(SOURCES[name].folder);
+  for (const f of SOURCES[name].lib ?? []) files.set(f, await readFile(join(ROOT, "docker", "lib", f)));
+  return files;
 }
 
 /** The images a Dockerfile builds FROM (not its own stages). */

@@ -18,6 +18,7 @@ import {
 } from "../model/plan.ts";
 import { slotSubnets } from "../model/subnets.ts";
 import type { Topology } from "../model/topology.ts";
+import { createBootServers, readBootFiles } from "./boot.ts";
 import { containerLogs, removeLabelled, tarOf } from "./engine.ts";
 import { allowOnBridge, bridgeName, isolateIpv6, pruneRules } from "./firewall.ts";
 import { waitHaNormal } from "./ha.ts";
@@ -86,6 +87,7 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
     parsePolicy(text, w.policy ?? `(tower ${w.name}'s default policy)`, [TOWER_UPSTREAM]);
     towerPolicies[w.name] = text;
   }
+  const bootFiles = await readBootFiles(o.topology);
   const labels = { [LABEL.managed]: "true", [LABEL.lab]: o.name, ...o.labels };
   // Refuse a Kea configuration before anything is created: the lab's own reading, then Kea's.
   const keas = await keaSetups(o.topology, o.images);
@@ -152,11 +154,15 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
     }
     // Clients' DHCP traffic on the access network, and Kea's answers to a link address in
     // giaddr mode, are outside their network's subnet (see firewall.ts); with towers, Kea's
-    // answers to their giaddrs cross every backend, the transport and the towers' segments.
+    // answers to their giaddrs cross every backend, the transport and the towers' segments;
+    // a boot server's answers to the VRF's clients cross its backend.
     const towers = o.topology.towers.length > 0;
     const offSubnet = [
       ...segments,
-      ...backends.filter((_, i) => towers || o.topology.vrfs[i]?.subnetSelection === "giaddr"),
+      ...backends.filter((_, i) => {
+        const v = o.topology.vrfs[i];
+        return towers || v?.subnetSelection === "giaddr" || v?.bootServer !== undefined;
+      }),
       ...towerNetworks,
     ];
     for (const n of offSubnet) {
@@ -257,12 +263,18 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
     await relay.putArchive(tarOf(Object.entries(relayFiles)), { path: "/etc/dhcplab" });
     containers.set(plan.relay.container, relay.id);
     const towerContainers = await createTowers(docker, plan, o.images, labels, towerPolicies);
+    for (const [name, id] of await createBootServers(docker, plan, o.images, labels, bootFiles)) {
+      say(`created ${name} (TFTP)`);
+      containers.set(name, id);
+    }
 
     say("starting containers");
     await Promise.all(
       [...containers.values(), ...towerContainers.values()].map((id) => docker.getContainer(id).start()),
     );
-    say("waiting for every Kea (status-get where it takes commands) and the relay (/healthz)");
+    say(
+      "waiting for every Kea (status-get where it takes commands), the relay (/healthz) and each boot server (TFTP)",
+    );
     await Promise.all([
       ...[...containers.entries()].map(([name, id]) =>
         waitHealthy(docker, name, id, o.healthTimeoutMs ?? 90_000),
@@ -367,6 +379,16 @@ export interface RunningLab {
     state: string;
     health?: string;
   }[];
+  /** Each VRF's boot server (TFTP): its container, VRF, service address (the next-server) and state. */
+  boots: {
+    id: string;
+    name: string;
+    vrf: string;
+    address: string;
+    ipv4: string;
+    state: string;
+    health?: string;
+  }[];
   /** Every network: the access network (role access), further segments (role segment), VRF backends. */
   networks: { name: string; role: string; vrf?: string; segment?: string; subnets: string[] }[];
 }
@@ -411,6 +433,19 @@ export async function findLab(docker: Docker, name: string): Promise<RunningLab>
   if (!access) throw new Error(`no lab named ${name} is up (dhcplab up --name ${name})`);
   const health = (status: string) => /\((healthy|unhealthy|health: starting)\)/.exec(status)?.[1];
   const relay = containers.find((c) => c.Labels[LABEL.role] === "relay");
+  /** The containers of one role, by name: what every service has, and what its labels add. */
+  const servicesOf = <T extends object>(role: string, more: (c: Docker.ContainerInfo) => T) =>
+    containers
+      .filter((c) => c.Labels[LABEL.role] === role)
+      .map((c) => ({
+        id: c.Id,
+        name: c.Names[0]?.replace(/^\//, "") ?? "",
+        ...more(c),
+        ipv4: Object.values(c.NetworkSettings?.Networks ?? {})[0]?.IPAddress ?? "",
+        state: c.State,
+        health: health(c.Status),
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
   return {
     name,
     accessNetwork: access.Name,
@@ -428,33 +463,21 @@ export async function findLab(docker: Docker, name: string): Promise<RunningLab>
       state: relay.State,
       health: health(relay.Status),
     },
-    keas: containers
-      .filter((c) => c.Labels[LABEL.role] === "kea")
-      .map((c) => ({
-        id: c.Id,
-        name: c.Names[0]?.replace(/^\//, "") ?? "",
-        vrf: c.Labels[LABEL.vrf] ?? "",
-        families: familiesOf(c.Labels[LABEL.families]),
-        version: c.Labels[LABEL.keaVersion] ?? "2.6",
-        control: controlOf(c.Labels[LABEL.keaControl]),
-        ha: c.Labels[LABEL.ha],
-        ipv4: Object.values(c.NetworkSettings?.Networks ?? {})[0]?.IPAddress ?? "",
-        state: c.State,
-        health: health(c.Status),
-      }))
-      .sort((a, b) => a.name.localeCompare(b.name)),
-    towers: containers
-      .filter((c) => c.Labels[LABEL.role] === "tower")
-      .map((c) => ({
-        id: c.Id,
-        name: c.Names[0]?.replace(/^\//, "") ?? "",
-        tower: c.Labels[LABEL.tower] ?? "",
-        kind: c.Labels[LABEL.towerKind] ?? "",
-        ipv4: Object.values(c.NetworkSettings?.Networks ?? {})[0]?.IPAddress ?? "",
-        state: c.State,
-        health: health(c.Status),
-      }))
-      .sort((a, b) => a.name.localeCompare(b.name)),
+    keas: servicesOf("kea", (c) => ({
+      vrf: c.Labels[LABEL.vrf] ?? "",
+      families: familiesOf(c.Labels[LABEL.families]),
+      version: c.Labels[LABEL.keaVersion] ?? "2.6",
+      control: controlOf(c.Labels[LABEL.keaControl]),
+      ha: c.Labels[LABEL.ha],
+    })),
+    towers: servicesOf("tower", (c) => ({
+      tower: c.Labels[LABEL.tower] ?? "",
+      kind: c.Labels[LABEL.towerKind] ?? "",
+    })),
+    boots: servicesOf("boot", (c) => ({
+      vrf: c.Labels[LABEL.vrf] ?? "",
+      address: c.Labels[LABEL.bootAddress] ?? "",
+    })),
     networks: networks
       .map((n) => ({
         name: n.Name,
@@ -524,7 +547,7 @@ export async function listLabs(docker: Docker): Promise<LabSummary[]> {
   };
   for (const n of networks) of(n.Labels?.[LABEL.lab] ?? "").networks++;
   // Lab services only: one-shot clients and captures come and go.
-  for (const c of containers.filter((c) => ["kea", "relay"].includes(c.Labels[LABEL.role] ?? ""))) {
+  for (const c of containers.filter((c) => ["kea", "relay", "boot"].includes(c.Labels[LABEL.role] ?? ""))) {
     const l = of(c.Labels[LABEL.lab] ?? "");
     l.containers++;
     if (c.State === "running") l.running++;

@@ -40,6 +40,11 @@ export function renderCompose(topology: Topology, keas: readonly KeaConfig[]): s
     throw new Error(
       "compose.yaml does not carry towers (their routes are set after start): use dhcplab up --topology",
     );
+  const booting = topology.vrfs.find((v) => v.bootServer);
+  if (booting)
+    throw new Error(
+      `compose.yaml does not carry boot servers (VRF ${booting.name}'s files are copied in at start): use dhcplab up --topology`,
+    );
   const plan = composePlan(topology);
   const labels = (role: string, vrf?: string, segment?: string) => ({
     [LABEL.managed]: "true",

@@ -4,7 +4,7 @@ export const LABEL = {
   managed: "dev.dhcplab.managed",
   /** The lab's name. */
   lab: "dev.dhcplab.lab",
-  /** The role of a container in the lab: kea, relay, client. */
+  /** The role of a container in the lab: kea, relay, tower, boot, client. */
   role: "dev.dhcplab.role",
   /** The VRF a Kea container or backend network serves. */
   vrf: "dev.dhcplab.vrf",
@@ -22,6 +22,8 @@ export const LABEL = {
   towerKind: "dev.dhcplab.tower-kind",
   /** An HA peer's mode (hot-standby, load-balancing), on the Kea containers of an HA pair. */
   ha: "dev.dhcplab.ha",
+  /** A boot server's service address (the next-server), on its container. */
+  bootAddress: "dev.dhcplab.boot-address",
   /** A test run's id, on objects created by tests. */
   testRun: "dev.dhcplab.test-run",
   /** The hash of an image's inputs. */

@@ -28,6 +28,17 @@ export interface KeaPlan extends Endpoint {
   linkLocal: string;
 }
 
+/** A VRF's boot server (TFTP) on its backend network. */
+export interface BootPlan extends Endpoint {
+  /** Its service name in the lab (`boot-red`). */
+  service: string;
+  container: string;
+  /** Its service address, held besides its Docker ones: the next-server Kea hands out. */
+  address: string;
+  /** The folder it serves. */
+  files: string;
+}
+
 /** A VRF as the lab builds it. */
 export interface VrfPlan {
   spec: VrfSpec;
@@ -36,6 +47,7 @@ export interface VrfPlan {
   /** The relay's addresses on this VRF's backend network. */
   relay: Endpoint;
   keas: KeaPlan[];
+  boot?: BootPlan;
 }
 
 /** An access segment as the lab builds it. */
@@ -89,6 +101,8 @@ const RELAY_HOST = 2;
 const KEA_HOST = 10;
 /** Towers on the transport network: .20 + n. */
 const TOWER_HOST = 20;
+/** A VRF's boot server on its backend network. */
+const BOOT_HOST = 30;
 
 /** The lab's container and network names and every fixed address. Pure: no Docker. */
 export function planLab(
@@ -144,6 +158,17 @@ export function planLab(
           linkLocal: `fe80::ff:fe00:${(KEA_HOST + k).toString(16)}`,
         };
       }),
+      ...(spec.bootServer
+        ? {
+            boot: {
+              service: `boot-${vrf}`,
+              container: `${name}-boot-${vrf}`,
+              ...endpoint(subnets, BOOT_HOST),
+              address: spec.bootServer.address,
+              files: spec.bootServer.files,
+            },
+          }
+        : {}),
     };
   });
   return {
@@ -200,13 +225,13 @@ export const RELAY_SYSCTLS = {
 
 /**
  * The lab relay's kernel settings: IPv6 forwarding where a VRF serves DHCPv6 (its client
- * subnets and delegated prefixes), IPv4 forwarding with towers (the servers' replies to them),
- * each behind the relay's nftables forward chain, whose policy is drop (relay/agent/routing.ts;
- * /healthz checks that chain).
+ * subnets and delegated prefixes), IPv4 forwarding with towers (the servers' replies to them)
+ * or boot servers (the VRF's clients to its own), each behind the relay's nftables forward
+ * chain, whose policy is drop (relay/agent/routing.ts; /healthz checks that chain).
  */
 export function relaySysctls(t: Topology): Record<string, string> {
   return {
-    "net.ipv4.ip_forward": t.towers.length > 0 ? "1" : "0",
+    "net.ipv4.ip_forward": t.towers.length > 0 || t.vrfs.some((v) => v.bootServer) ? "1" : "0",
     "net.ipv6.conf.all.forwarding": t.vrfs.some((v) => v.families.includes(6)) ? "1" : "0",
   };
 }
@@ -258,6 +283,12 @@ export function renderRelayConfig(
           ? ["ff02::1:2"]
           : v.keas.map((k) => k.linkLocal),
       ...(v.spec.gateways6.length > 0 ? { gateways6: v.spec.gateways6 } : {}),
+      ...(v.boot
+        ? {
+            clients4: v.spec.gateways.map(networkOf),
+            services4: [{ address: v.boot.address, via: v.boot.ipv4 }],
+          }
+        : {}),
       ...leases6(v, o.backendControl6?.[v.spec.name]),
     })),
     ...(ra
@@ -303,6 +334,14 @@ export function keaRoutes(plan: LabPlan, v: VrfPlan, delegatedPools: readonly st
       )
     : [];
   return [...v4, ...v6];
+}
+
+/**
+ * The routes a VRF's boot server takes through the relay, as keaRoutes' lines: to the VRF's
+ * client subnets (its gateways), the only ones that reach it.
+ */
+export function bootRoutes(v: VrfPlan): string[] {
+  return v.spec.gateways.map((g) => `${networkOf(g)} via ${v.relay.ipv4}`);
 }
 
 /** The VRF name a dhcplab tower's policy sends to: the central relay, its one upstream. */

@@ -6,7 +6,15 @@ import { ConfigError } from "../../relay/config/yaml-config.ts";
 import { ROOT } from "../paths.ts";
 import { renderCompose } from "./compose.ts";
 import { readKeaConfigs } from "./kea-config.ts";
-import { keaRoutes, planLab, renderRelayConfig, renderTowerConfig, type TowerPlan } from "./plan.ts";
+import {
+  bootRoutes,
+  keaRoutes,
+  planLab,
+  relaySysctls,
+  renderRelayConfig,
+  renderTowerConfig,
+  type TowerPlan,
+} from "./plan.ts";
 import { slotSubnets } from "./subnets.ts";
 import { KEA_VERSIONS, keaVersionOf, loadTopology, parseTopology, withKea } from "./topology.ts";
 
@@ -289,6 +297,57 @@ describe("lab plan", () => {
     expect(refusal(`${vrfs}towers:\n  - { name: t, kind: cisco, address: 100.64.1.1/24 }\n`).message).toMatch(
       /towers\[0\]\.kind: kind "cisco" is not one of isc-dhcp-relay, dhcplab/,
     );
+  });
+
+  it("boot servers: one per VRF on its backend, the relay routing the VRF's client subnets to its address only", async () => {
+    const t = await loadTopology(join(ROOT, "examples/pxe.yaml"));
+    expect(t.vrfs[0]?.bootServer).toEqual({
+      address: "10.69.10.2",
+      files: join(ROOT, "examples/pxe/boot/RED"),
+    });
+    const plan = planLab("x", t, [slotSubnets(5)], [slotSubnets(6), slotSubnets(7)]);
+    expect(plan.vrfs.map((v) => [v.boot?.container, v.boot?.ipv4, v.boot?.address])).toEqual([
+      ["x-boot-red", "10.213.6.30", "10.69.10.2"],
+      ["x-boot-blue", "10.213.7.30", "10.69.20.2"],
+    ]);
+    const c = parseRelayConfig(renderRelayConfig(plan), "relay.yaml");
+    expect(c.vrfs.map((v) => [v.name, v.clients4, v.services4])).toEqual([
+      ["RED", ["192.168.10.0/24"], [{ address: "10.69.10.2", via: "10.213.6.30" }]],
+      ["BLUE", ["192.168.20.0/24"], [{ address: "10.69.20.2", via: "10.213.7.30" }]],
+    ]);
+    expect(bootRoutes(plan.vrfs[0] as (typeof plan.vrfs)[number])).toEqual([
+      "192.168.10.0/24 via 10.213.6.2",
+    ]);
+    expect(relaySysctls(t)["net.ipv4.ip_forward"]).toBe("1");
+    // Without boot servers (or towers) the relay routes no IPv4 at all.
+    expect(relaySysctls(await loadTopology())["net.ipv4.ip_forward"]).toBe("0");
+  });
+
+  it("refuses a boot server without DHCPv4 or gateways, inside a client subnet or the lab's networks, or shared by two VRFs", () => {
+    const vrf = (name: string, extra: string) =>
+      `  - { name: ${name}, keaConfig: x, link4: 192.168.10.1, families: [4], ${extra} }\n`;
+    const boot = (a: string) => `bootServer: { address: ${a}, files: boot }`;
+    expect(
+      refusal(`vrfs:\n${vrf("RED", `gateways: [192.168.10.1/24], ${boot("10.213.1.5")}`)}`).message,
+    ).toMatch(/vrfs\[0\]\.bootServer\.address: a unicast address outside the lab's own networks/);
+    expect(
+      refusal(`vrfs:\n${vrf("RED", `gateways: [192.168.10.1/24], ${boot("192.168.10.9")}`)}`).message,
+    ).toMatch(
+      /bootServer\.address: the boot server's address is in the client subnet of gateway 192\.168\.10\.1\/24/,
+    );
+    expect(refusal(`vrfs:\n${vrf("RED", boot("10.69.10.2"))}`).message).toMatch(
+      /vrfs\[0\]\.bootServer: a boot server needs the VRF's gateways/,
+    );
+    expect(
+      refusal(
+        `vrfs:\n  - { name: RED, keaConfig: x, link6: 'fd00:10::1', families: [6], gateways: [192.168.10.1/24], ${boot("10.69.10.2")} }\n`,
+      ).message,
+    ).toMatch(/a boot server without DHCPv4/);
+    expect(
+      refusal(
+        `vrfs:\n${vrf("RED", `gateways: [192.168.10.1/24], ${boot("10.69.10.2")}`)}${vrf("BLUE", `gateways: [192.168.20.1/24], ${boot("10.69.10.2")}`)}`,
+      ).message,
+    ).toMatch(/vrfs\[1\]\.bootServer\.address: 10\.69\.10\.2 is VRF RED's boot server already/);
   });
 
   it("slot subnets never overlap and stay inside the pool", () => {

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, join } from "node:path";
 import { z } from "zod";
 import { ipv4ToBytes, ipv6ToBytes } from "../../relay/codec/address.ts";
+import { inPrefix } from "../../relay/codec/prefix.ts";
 import { parseYamlConfig } from "../../relay/config/yaml-config.ts";
 import { ROOT } from "../paths.ts";
 
@@ -67,6 +68,25 @@ const gateways = z
   )
   .default([]);
 
+/**
+ * A VRF's boot server: a TFTP server (Debian's tftpd-hpa) on the VRF's backend network, serving
+ * a folder of boot files. It answers on a service address of its own, the next-server the VRF's
+ * Kea hands out; the relay routes the VRF's client subnets to that address, and nothing else.
+ */
+const bootServer = z.strictObject({
+  /** Its service address (the next-server / siaddr in the VRF's Kea configuration). */
+  address: address(ipv4ToBytes, "IPv4").refine(
+    (a) => !a.startsWith("10.213.") && !/^(0|127|22[4-9]|2[3-5]\d)\./.test(a),
+    "a unicast address outside the lab's own networks (10.213.0.0/16)",
+  ),
+  /**
+   * The folder it serves, relative to the topology file. Debian's iPXE binaries for chain-loading
+   * (undionly.kpxe for BIOS, ipxe.efi, snponly.efi for UEFI) are served beside it unless the folder
+   * has files of those names.
+   */
+  files: z.string().min(1),
+});
+
 const vrf = z.strictObject({
   name: z
     .string()
@@ -130,6 +150,8 @@ const vrf = z.strictObject({
         }, "not an IPv6 address"),
     )
     .default([]),
+  /** A TFTP boot server for the VRF's network-booting clients (PXE, iPXE). */
+  bootServer: bootServer.optional(),
 });
 
 /**
@@ -277,7 +299,16 @@ export const topologySchema = z
         message: "transport is the towers' network: name the segment otherwise",
       });
     const seen = new Set<string>();
+    const bootAddresses = new Map<string, string>();
     t.vrfs.forEach((v, i) => {
+      const boot = v.bootServer?.address;
+      if (boot && bootAddresses.has(boot))
+        ctx.addIssue({
+          code: "custom",
+          path: ["vrfs", i, "bootServer", "address"],
+          message: `${boot} is VRF ${bootAddresses.get(boot)}'s boot server already: the relay routes each to its own VRF`,
+        });
+      if (boot) bootAddresses.set(boot, v.name);
       if (seen.has(v.name.toLowerCase()))
         ctx.addIssue({ code: "custom", path: ["vrfs", i, "name"], message: `duplicate VRF ${v.name}` });
       seen.add(v.name.toLowerCase());
@@ -290,6 +321,25 @@ export const topologySchema = z
           code: "custom",
           path: ["vrfs", i, "gateways6"],
           message: "gateways6 without DHCPv6: add 6 to families",
+        });
+      if (v.bootServer && !v.families.includes(4))
+        ctx.addIssue({
+          code: "custom",
+          path: ["vrfs", i, "bootServer"],
+          message: "a boot server without DHCPv4: PXE boots over DHCPv4, add 4 to families",
+        });
+      if (v.bootServer && v.gateways.length === 0)
+        ctx.addIssue({
+          code: "custom",
+          path: ["vrfs", i, "bootServer"],
+          message: "a boot server needs the VRF's gateways: the relay routes those client subnets to it",
+        });
+      const inside = v.gateways.find((g) => v.bootServer && inPrefix(v.bootServer.address, g));
+      if (inside)
+        ctx.addIssue({
+          code: "custom",
+          path: ["vrfs", i, "bootServer", "address"],
+          message: `the boot server's address is in the client subnet of gateway ${inside}: give it one behind the relay`,
         });
       if (v.ha && v.servers > 2)
         ctx.addIssue({
@@ -352,7 +402,11 @@ function absolutize(t: Topology, base: string): Topology {
   const abs = (p: string) => (isAbsolute(p) ? p : join(base, p));
   return {
     kea: t.kea,
-    vrfs: t.vrfs.map((v) => ({ ...v, keaConfig: abs(v.keaConfig) })),
+    vrfs: t.vrfs.map((v) => ({
+      ...v,
+      keaConfig: abs(v.keaConfig),
+      ...(v.bootServer ? { bootServer: { ...v.bootServer, files: abs(v.bootServer.files) } } : {}),
+    })),
     segments: t.segments,
     towers: t.towers.map((w) => (w.policy ? { ...w, policy: abs(w.policy) } : w)),
     relay: { ...t.relay, ...(t.relay.policy ? { policy: abs(t.relay.policy) } : {}) },

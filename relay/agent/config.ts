@@ -69,6 +69,14 @@ const vrf = z.strictObject({
    * backend only.
    */
   gateways6: z.array(cidr6).default([]),
+  /** The VRF's IPv4 client subnets (192.168.10.0/24): the only sources forwarded to its services4. */
+  clients4: z.array(cidr4).default([]),
+  /**
+   * Hosts on this VRF's backend network that its clients reach through the relay (a boot
+   * server): each service address is routed via the host's address on the backend, and only
+   * between the VRF's clients4 and that address.
+   */
+  services4: z.array(z.strictObject({ address: ipv4, via: ipv4 })).default([]),
   /**
    * Where the VRF's servers answer commands from the backend (Kea's lease6-get-all): the relay
    * reads the delegated prefixes there at its start, to route them again. `service` for Kea
@@ -167,6 +175,13 @@ export const relayConfigSchema = z
           code: "custom",
           path: ["vrfs", i],
           message: `VRF ${v.name} has DHCPv4 servers but no ipv4 and link4`,
+        });
+      }
+      if (v.services4.length > 0 && (!v.ipv4 || v.clients4.length === 0)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["vrfs", i, "services4"],
+          message: `VRF ${v.name} has services4 but no ipv4 (its backend) or no clients4 (who may reach them)`,
         });
       }
       if (v.servers6.length > 0 && !v.link6) {

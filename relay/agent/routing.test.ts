@@ -13,9 +13,10 @@ const d = (prefix: string, vrf = "RED"): Delegation => ({
 });
 
 describe("the relay's forwarding", () => {
-  it("drops by default; accepts a VRF's client subnets and delegated set between its backend and the access side, and towers' replies", () => {
+  it("drops by default; accepts a VRF's client subnets and delegated set between its backend and the access side, its clients to its services, and towers' replies", () => {
     const text = forwardRuleset({
       towers: { backends: ["eth1"], transport: "eth3", prefixes: ["100.64.1.0/24"] },
+      vrfs4: [{ vrf: "RED", backend: "eth1", clients: ["192.168.10.0/24"], services: ["10.69.10.2"] }],
       vrfs6: [
         { vrf: "RED", backend: "eth1", prefixes: ["fd00:10::/64"], set: delegationSet("RED") },
         { vrf: "BLUE-2", backend: "eth2", prefixes: [], set: delegationSet("BLUE-2") },
@@ -31,6 +32,14 @@ describe("the relay's forwarding", () => {
     expect(text).toContain('iifname "eth1" oifname { "eth0", "eth3" } ip6 daddr { fd00:10::/64 } accept');
     expect(text).toContain('iifname { "eth0", "eth3" } oifname "eth1" ip6 saddr @delegated6_RED accept');
     expect(text).toContain("set delegated6_BLUE_2 {");
+    // A VRF's services: its client subnets to them and back, through its own backend only.
+    expect(text).toContain(
+      'iifname { "eth0", "eth3" } oifname "eth1" ip saddr { 192.168.10.0/24 } ip daddr { 10.69.10.2 } accept',
+    );
+    expect(text).toContain(
+      'iifname "eth1" oifname { "eth0", "eth3" } ip saddr { 10.69.10.2 } ip daddr { 192.168.10.0/24 } accept',
+    );
+    expect(text).not.toMatch(/oifname "eth2" ip saddr/);
     // A VRF with no client subnets has its delegated set only.
     expect(text).not.toMatch(/oifname "eth2" ip6 saddr \{/);
   });

@@ -11,6 +11,10 @@ import { interfaceWith } from "./sockets.ts";
 //  - IPv4, with towers: the servers' replies to each tower's giaddr prefix (RFC 3046 §2.1.1:
 //    a relay forwarding a downstream relay's request leaves giaddr alone, so the server answers
 //    the downstream relay itself), UDP from port 67 to port 67 only;
+//  - IPv4, with a VRF's services (its boot server): between the VRF's client subnets on the
+//    access side and each service address on its backend, both ways, as the first-hop router
+//    of a PXE client routes its TFTP to the next-server (RFC 2131 §2: siaddr, "the address of
+//    the next server to use in bootstrap");
 //  - IPv6: between each VRF's backend and the access side, the VRF's client subnets (its
 //    gateways6) and the prefixes delegated to its clients (learned from the replies, RFC 8987),
 //    each VRF's into that VRF's backend only.
@@ -24,6 +28,8 @@ export const TABLE = "inet dhcplab";
 export interface ForwardPlan {
   /** IPv4 with towers: from each VRF's backend out the transport interface, to the towers' prefixes. */
   towers?: { backends: string[]; transport: string; prefixes: string[] };
+  /** IPv4 per VRF with services: its backend interface, its client subnets, its service addresses. */
+  vrfs4: { vrf: string; backend: string; clients: string[]; services: string[] }[];
   /** IPv6 per VRF: its backend interface, its client subnets and its delegated prefixes' set. */
   vrfs6: { vrf: string; backend: string; prefixes: string[]; set: string }[];
   /** The access-side interfaces (segments and the transport network). */
@@ -49,6 +55,14 @@ export function forwardRuleset(p: ForwardPlan): string {
         );
   }
   const access = names(p.access);
+  for (const v of p.vrfs4) {
+    const clients = `{ ${v.clients.join(", ")} }`;
+    const services = `{ ${v.services.join(", ")} }`;
+    rules.push(
+      `iifname ${access} oifname "${v.backend}" ip saddr ${clients} ip daddr ${services} accept`,
+      `iifname "${v.backend}" oifname ${access} ip saddr ${services} ip daddr ${clients} accept`,
+    );
+  }
   for (const v of p.vrfs6) {
     const into = `iifname "${v.backend}" oifname ${access}`;
     const from = `iifname ${access} oifname "${v.backend}"`;
@@ -76,6 +90,14 @@ export function forwardPlan(config: RelayConfig): ForwardPlan {
           },
         }
       : {}),
+    vrfs4: config.vrfs
+      .filter((v) => v.ipv4 && v.services4.length > 0)
+      .map((v) => ({
+        vrf: v.name,
+        backend: interfaceWith(v.ipv4 as string),
+        clients: v.clients4,
+        services: v.services4.map((s) => s.address),
+      })),
     vrfs6: config.vrfs
       .filter((v) => v.ipv6 && v.servers6.length > 0)
       .map((v) => ({
@@ -89,8 +111,8 @@ export function forwardPlan(config: RelayConfig): ForwardPlan {
 }
 
 /**
- * Installs the relay's forwarding: the towers' routes over the transport network, and the
- * nftables table of forwardRuleset. Needs NET_ADMIN.
+ * Installs the relay's forwarding: the towers' routes over the transport network, each VRF
+ * service's route on its backend, and the nftables table of forwardRuleset. Needs NET_ADMIN.
  */
 export function installForwarding(config: RelayConfig, log: Logger): ForwardPlan {
   const plan = forwardPlan(config);
@@ -98,6 +120,13 @@ export function installForwarding(config: RelayConfig, log: Logger): ForwardPlan
     for (const t of config.transport.towers) {
       execFileSync("ip", ["route", "replace", t.giaddr, "via", t.source, "dev", plan.towers.transport]);
       log.info({ tower: t.name, prefix: t.giaddr, via: t.source }, "routing a tower's subscribers");
+    }
+  }
+  for (const v of config.vrfs.filter((v) => v.ipv4)) {
+    for (const s of v.services4) {
+      const dev = interfaceWith(v.ipv4 as string);
+      execFileSync("ip", ["route", "replace", `${s.address}/32`, "via", s.via, "dev", dev]);
+      log.info({ vrf: v.name, service: s.address, via: s.via, dev }, "routing a VRF's service");
     }
   }
   try {

@@ -8,6 +8,7 @@ const lab: LabStatus = {
   networks: [],
   keas: [],
   towers: [],
+  boots: [],
   counters: {},
   ha: [],
   delegations: [],

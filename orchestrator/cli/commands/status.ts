@@ -23,6 +23,7 @@ export function statusText(s: LabStatus): string {
     ...(s.relay ? [[s.relay.name, "relay", "", s.relay.accessIpv4, s.relay.state, s.relay.health]] : []),
     ...s.keas.map((k) => [k.name, `kea ${k.version}`, k.vrf, k.ipv4, k.state, k.health]),
     ...s.towers.map((w) => [w.name, `tower (${w.kind})`, "", w.ipv4, w.state, w.health]),
+    ...s.boots.map((b) => [b.name, `boot (TFTP ${b.address})`, b.vrf, b.ipv4, b.state, b.health]),
   ];
   const counters = Object.entries(s.counters).flatMap(([metric, series]) =>
     Object.entries(series).map(([labels, v]) => [`${metric}{${labels}}`, v]),

@@ -1,7 +1,7 @@
 import { createWriteStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { type Command, Option } from "commander";
-import { openLab } from "../../api.ts";
+import { type ClientResult, openLab } from "../../api.ts";
 import {
   type ClientKind,
   LOAD_ENGINES,
@@ -14,6 +14,7 @@ import {
   err,
   jsonOption,
   nameOption,
+  nonNegativeInt,
   positiveInt,
   print,
   segmentOption,
@@ -168,17 +169,29 @@ export function register(cli: Command): void {
 
   cli
     .command("client")
-    .description("run one real DHCP client on the access network and print the address it obtained")
+    .description(
+      "run one real DHCP client on the access network and print what it obtained; --kind pxe network-boots a virtual machine (iPXE in QEMU) and prints what its boot file printed",
+    )
     .addOption(nameOption())
     .requiredOption("--mac <mac>", "the client's MAC address")
     .option("-6", "DHCPv6")
     .addOption(
       new Option("--kind <kind>", "which client")
-        .choices(["dhclient", "dhcpcd", "udhcpc"])
+        .choices(["dhclient", "dhcpcd", "udhcpc", "pxe"])
         .default("dhclient"),
     )
     .addOption(segmentOption("it sits on"))
     .option("--pd", "DHCPv6: ask for a delegated prefix too (IA_PD), as a CPE router does")
+    .option(
+      "--vendor-class <text>",
+      "DHCPv4: the vendor class (option 60) to send, e.g. PXEClient:Arch:00000:UNDI:002001",
+    )
+    .option(
+      "--arch <n>",
+      "DHCPv4: the client architecture (option 93): 0 BIOS, 7 x86-64 UEFI (udhcpc, dhclient)",
+      nonNegativeInt,
+    )
+    .option("--timeout <seconds>", "pxe: stop the machine after this long", positiveInt, 90)
     .addOption(jsonOption())
     .action(
       async (o: {
@@ -187,7 +200,10 @@ export function register(cli: Command): void {
         segment?: string;
         6?: boolean;
         pd?: boolean;
-        kind: ClientKind;
+        kind: ClientKind | "pxe";
+        vendorClass?: string;
+        arch?: number;
+        timeout: number;
         json?: boolean;
       }) => {
         const r = await (await openLab(o.name)).client({
@@ -196,13 +212,14 @@ export function register(cli: Command): void {
           kind: o.kind,
           segment: o.segment,
           pd: o.pd,
+          vendorClass: o.vendorClass,
+          arch: o.arch,
+          timeoutSeconds: o.timeout,
+          progress: (line) => process.stderr.write(`${line}\n`),
         });
-        const prefixes = r.prefixes.length > 0 ? ` and the delegated prefix ${r.prefixes.join(", ")}` : "";
-        print(o.json, r, () =>
-          r.address
-            ? `${o.kind} ${o.mac} obtained ${r.address}${prefixes}`
-            : `${o.kind} ${o.mac} obtained no address${prefixes}:\n${r.output}`,
-        );
+        print(o.json, r, () => clientText(o.kind, o.mac, r));
+        if (o.kind === "pxe" && !r.booted)
+          throw new Error(r.timedOut ? `nothing booted within ${o.timeout} s` : "nothing booted");
         if (!r.address) throw new Error("no address obtained");
         if (o.pd && r.prefixes.length === 0) throw new Error("no prefix delegated");
       },
@@ -232,4 +249,15 @@ export function register(cli: Command): void {
       // tcpdump ends with 0 after -c, and with SIGINT's status when stopped.
       if (code !== 0 && code !== 130) throw new Error(`tcpdump exited with ${code}`);
     });
+}
+
+/** What a client obtained, in a line or two; a PXE client's console after it; the output when it got nothing. */
+export function clientText(kind: string, mac: string, r: ClientResult): string {
+  const prefixes = r.prefixes.length > 0 ? ` and the delegated prefix ${r.prefixes.join(", ")}` : "";
+  const boot = r.bootFile ? `, next-server ${r.nextServer ?? "(none)"}, boot file ${r.bootFile}` : "";
+  if (!r.address) return `${kind} ${mac} obtained no address${prefixes}:\n${r.output}`;
+  const head = `${kind} ${mac} obtained ${r.address}${prefixes}${boot}`;
+  if (kind !== "pxe") return head;
+  if (!r.booted) return `${head}; nothing booted${r.failure ? `: ${r.failure}` : ""}`;
+  return [`${head}; it booted, and printed:`, ...(r.console ?? []).map((l) => `  ${l}`)].join("\n");
 }
