@@ -50,7 +50,9 @@ export function register(cli: Command): void {
           `lab ${o.name} is up in ${seconds} s`,
           statusText(status),
           "",
-          `try: npx dhcplab load --name ${o.name} --mac 00:aa:01:00:00:00   then   npx dhcplab leases --name ${o.name}`,
+          status.boots.length > 0
+            ? `try: npx dhcplab client --name ${o.name} --kind pxe --mac 52:54:00:00:0a:01   then   npx dhcplab leases --name ${o.name}`
+            : `try: npx dhcplab load --name ${o.name} --mac 00:aa:01:00:00:00   then   npx dhcplab leases --name ${o.name}`,
         ].join("\n"),
       );
     });

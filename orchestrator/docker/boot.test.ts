@@ -1,0 +1,24 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadTopology } from "../model/topology.ts";
+import { ROOT } from "../paths.ts";
+import { readBootFiles } from "./boot.ts";
+
+describe("a boot server's files", () => {
+  it("are read before the lab creates anything; a missing or empty folder is refused with the field", async () => {
+    const t = await loadTopology(join(ROOT, "examples/pxe.yaml"));
+    const files = await readBootFiles(t);
+    expect(files.get("RED")?.map(([path]) => path)).toEqual(["boot.ipxe"]);
+    const at = (dir: string) => ({
+      ...t,
+      vrfs: t.vrfs.map((v) => (v.bootServer ? { ...v, bootServer: { ...v.bootServer, files: dir } } : v)),
+    });
+    await expect(readBootFiles(at("/nonexistent/boot"))).rejects.toThrow(
+      /topology vrfs\[0\]\.bootServer\.files \(VRF RED\): ENOENT/,
+    );
+    const empty = await mkdtemp(join(tmpdir(), "boot-"));
+    await expect(readBootFiles(at(empty))).rejects.toThrow(/has no files to serve/);
+  });
+});
