@@ -11,6 +11,7 @@ import {
 import { checkEngine, containerLogs, dockerClient, exec } from "./docker/engine.ts";
 import { type HaServerState, haStates } from "./docker/ha.ts";
 import { ensureImages, type ImageResult, type ImageTags, tagsOf, topologyImages } from "./docker/images.ts";
+import { type KeaServerStatistics, labStatistics } from "./docker/kea-stats.ts";
 import {
   createLab,
   downLabs,
@@ -143,6 +144,8 @@ export interface Lab extends AsyncDisposable {
   readonly services: Readonly<Record<string, string>>;
   /** Every lease of every running Kea, or of one VRF, family or server (`kea-red-2`). */
   leases(filter?: { vrf?: string; family?: 4 | 6; server?: string }): Promise<LeaseRow[]>;
+  /** Kea's statistics now (statistic-get-all) of every running server, or one VRF's or server's. */
+  statistics(filter?: { vrf?: string; server?: string }): Promise<KeaServerStatistics[]>;
   /** Each HA peer's state per family as Kea reports it (status-get); none without HA pairs. */
   ha(): Promise<HaServerState[]>;
   /** perfdhcp through the relay: its figures and exit code (3: some exchanges failed). */
@@ -283,6 +286,10 @@ class OpenLab implements Lab {
       server: filter.server,
       families: filter.family ? [filter.family] : [4, 6],
     });
+  }
+
+  async statistics(filter: { vrf?: string; server?: string } = {}): Promise<KeaServerStatistics[]> {
+    return labStatistics(this.docker, await findLab(this.docker, this.name), filter);
   }
 
   async ha(): Promise<HaServerState[]> {

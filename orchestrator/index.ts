@@ -1,6 +1,8 @@
 // dhcplab's library: start a lab from a topology, drive clients and load through its relay, read
 // what Kea leased and what the relay counted, and remove it. The `dhcplab` command is a thin
 // layer over these.
+
+export type { KeaStatistic } from "../relay/kea-exporter/statistics.ts";
 export {
   type ClientRequest,
   type ClientResult,
@@ -18,6 +20,7 @@ export {
 export type { Capture } from "./docker/capture.ts";
 export type { ClientKind, LoadEngine, LoadResult, PdMode } from "./docker/clients.ts";
 export type { HaServerState } from "./docker/ha.ts";
+export type { KeaServerStatistics } from "./docker/kea-stats.ts";
 export type { LabSummary } from "./docker/lab.ts";
 export type { LeaseRow } from "./docker/leases.ts";
 export type { ExchangeStats, PerfdhcpReport } from "./model/perfdhcp.ts";

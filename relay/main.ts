@@ -204,15 +204,20 @@ function createRelays(
   return { relay4, relay6 };
 }
 
-/** A packet that makes a handler throw is a bug; it is counted and logged, and the relay serves on. */
+/**
+ * A packet that makes a handler throw is a bug; it is counted and logged, and the relay serves
+ * on. Each datagram handled is timed: the relay's own processing time histogram.
+ */
 function guarded(
   family: 4 | 6,
   counters: Counters,
   handle: (bytes: Uint8Array, source: string, link: Link) => void,
 ): (bytes: Uint8Array, source: string, link: Link) => void {
   return (bytes, source, link) => {
+    const started = performance.now();
     try {
       handle(bytes, source, link);
+      counters.processed(family, (performance.now() - started) / 1000);
     } catch (err) {
       counters.drop(family, "malformed");
       log.error({ err, family, source }, "handler failed on a packet");

@@ -5,6 +5,7 @@ import { ConfigError } from "../../relay/config/yaml-config.ts";
 import { ROOT } from "../paths.ts";
 import * as artifacts from "./commands/artifacts.ts";
 import * as lifecycle from "./commands/lab-lifecycle.ts";
+import * as observe from "./commands/observe.ts";
 import * as status from "./commands/status.ts";
 import * as traffic from "./commands/traffic.ts";
 import { ExitCode } from "./output.ts";
@@ -21,7 +22,7 @@ export function program(): Command {
     .version(version(), "--version")
     .showHelpAfterError()
     .exitOverride();
-  for (const group of [lifecycle, status, traffic, artifacts]) group.register(cli);
+  for (const group of [lifecycle, status, traffic, observe, artifacts]) group.register(cli);
   return cli;
 }
 

@@ -91,13 +91,15 @@ async function folderContext(folder: string): Promise<Context> {
 }
 
 /** The relay's entry point: its sources in a clone, the built JavaScript in the installed package. */
-function relayEntry(program: "main" | "loadgen/main"): string {
+type RelayProgram = "main" | "loadgen/main" | "kea-exporter/main";
+
+function relayEntry(program: RelayProgram): string {
   const sources = join(ROOT, "relay", `${program}.ts`);
   return existsSync(sources) ? sources : join(ROOT, "dist", "relay", `${program}.js`);
 }
 
 /** One program of relay/ bundled into a single ES module for Debian's Node.js. */
-async function bundle(program: "main" | "loadgen/main"): Promise<Buffer> {
+async function bundle(program: RelayProgram): Promise<Buffer> {
   const out = await esbuild({
     entryPoints: [relayEntry(program)],
     bundle: true,
@@ -124,6 +126,8 @@ async function relayContext(): Promise<Context> {
   files.set("relay.mjs", await bundle("main"));
   // The DHCPv4 load generator (dhcplab load --engine clients) runs from the same image.
   files.set("loadgen.mjs", await bundle("loadgen/main"));
+  // Kea's statistics as Prometheus metrics (dhcplab up --monitoring), beside each Kea.
+  files.set("kea-exporter.mjs", await bundle("kea-exporter/main"));
   return files;
 }
 

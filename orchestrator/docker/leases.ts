@@ -41,19 +41,7 @@ export interface LeaseFilter {
  */
 export async function labLeases(docker: Docker, lab: RunningLab, o: LeaseFilter = {}): Promise<LeaseRow[]> {
   const families = o.families ?? [4, 6];
-  const service = (k: { name: string }) => k.name.slice(lab.name.length + 1);
-  const chosen = lab.keas.filter(
-    (k) =>
-      (o.vrf === undefined || k.vrf.toLowerCase() === o.vrf.toLowerCase()) &&
-      (o.server === undefined || service(k) === o.server),
-  );
-  if (o.vrf !== undefined && chosen.length === 0) throw new Error(`lab ${lab.name} has no VRF ${o.vrf}`);
-  if (o.server !== undefined) {
-    const k = chosen[0];
-    if (!k) throw new Error(`lab ${lab.name} has no Kea service ${o.server}`);
-    if (k.state !== "running") throw new Error(`${o.server} is ${k.state}: it has no leases to tell`);
-  }
-  const keas = chosen.filter((k) => k.state === "running").map((k) => ({ ...k, name: service(k) }));
+  const keas = runningKeas(lab, o, "leases");
   const rows: LeaseRow[] = [];
   for (const k of keas) {
     // A family the Kea does not serve has no server to ask; any other failure is an error.
@@ -68,6 +56,31 @@ export async function labLeases(docker: Docker, lab: RunningLab, o: LeaseFilter 
     }
   }
   return rows;
+}
+
+/**
+ * The lab's running Kea containers, of one VRF or one server (its service name) when asked,
+ * each named by its service (`kea-red`). An unknown VRF or server, or a named server that is not
+ * running (it has no `what` to tell), is an error.
+ */
+export function runningKeas(
+  lab: RunningLab,
+  o: { vrf?: string; server?: string },
+  what: string,
+): (RunningLab["keas"][number] & { name: string })[] {
+  const service = (k: { name: string }) => k.name.slice(lab.name.length + 1);
+  const chosen = lab.keas.filter(
+    (k) =>
+      (o.vrf === undefined || k.vrf.toLowerCase() === o.vrf.toLowerCase()) &&
+      (o.server === undefined || service(k) === o.server),
+  );
+  if (o.vrf !== undefined && chosen.length === 0) throw new Error(`lab ${lab.name} has no VRF ${o.vrf}`);
+  if (o.server !== undefined) {
+    const k = chosen[0];
+    if (!k) throw new Error(`lab ${lab.name} has no Kea service ${o.server}`);
+    if (k.state !== "running") throw new Error(`${o.server} is ${k.state}: it has no ${what} to tell`);
+  }
+  return chosen.filter((k) => k.state === "running").map((k) => ({ ...k, name: service(k) }));
 }
 
 /** A lease of either family as a row: what both families' leases share, and their client's identity. */

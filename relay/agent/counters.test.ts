@@ -21,6 +21,27 @@ describe("relay counters", () => {
     expect(text.endsWith("\n")).toBe(true);
   });
 
+  it("a histogram of the relay's processing time per datagram: cumulative buckets to +Inf, sum and count per family", () => {
+    const c = new Counters();
+    c.processed(4, 0.000004);
+    c.processed(4, 0.00003);
+    c.processed(4, 0.2);
+    c.processed(6, 0.001);
+    const text = c.prometheus();
+    expect(text).toContain("# TYPE dhcplab_relay_processing_seconds histogram");
+    expect(text).toContain('dhcplab_relay_processing_seconds_bucket{family="4",le="0.000005"} 1\n');
+    expect(text).toContain('dhcplab_relay_processing_seconds_bucket{family="4",le="0.000025"} 1\n');
+    expect(text).toContain('dhcplab_relay_processing_seconds_bucket{family="4",le="0.00005"} 2\n');
+    expect(text).toContain('dhcplab_relay_processing_seconds_bucket{family="4",le="0.1"} 2\n');
+    expect(text).toContain('dhcplab_relay_processing_seconds_bucket{family="4",le="+Inf"} 3\n');
+    expect(text).toContain('dhcplab_relay_processing_seconds_count{family="4"} 3\n');
+    expect(text).toMatch(/dhcplab_relay_processing_seconds_sum\{family="4"\} 0\.20003/);
+    // A value on a bound is in that bucket (le: less than or equal).
+    expect(text).toContain('dhcplab_relay_processing_seconds_bucket{family="6",le="0.001"} 1\n');
+    expect(text).toContain('dhcplab_relay_processing_seconds_bucket{family="6",le="0.0005"} 0\n');
+    expect(c.toJSON().dhcplab_relay_processing_seconds_count).toEqual({ 'family="4"': 3, 'family="6"': 1 });
+  });
+
   it("sum over series by label, and escape label values", () => {
     const c = new Counters();
     c.drop(4, "unmatched");

@@ -1,3 +1,5 @@
+import { Histogram } from "./histogram.ts";
+
 /** Why the relay dropped a packet; each is a counter. The README lists them, and a test checks that it does. */
 export const DROP_REASONS = [
   "malformed",
@@ -39,6 +41,12 @@ export class Counters {
   private readonly labelCache = new Map<string, string>();
   private readonly messageKeys = new KeyTree();
   private readonly decisionKeys = new KeyTree();
+  /** The relay's own time per datagram, by family, from its arrival to its last send. */
+  private readonly processing = new Histogram(
+    "dhcplab_relay_processing_seconds",
+    "The relay's own time per datagram (decoding, policy, encoding, the send call), by family.",
+  );
+  private readonly familyLabels = { 4: labelText({ family: 4 }), 6: labelText({ family: 6 }) } as const;
   /** Gauges: read when printed. */
   private readonly gauges = new Map<string, { help: string; read: () => Array<[Labels, number]> }>();
 
@@ -133,6 +141,11 @@ export class Counters {
     this.incKey("dhcplab_relay_messages_total", key);
   }
 
+  /** One datagram's processing time, in seconds. */
+  processed(family: 4 | 6, seconds: number): void {
+    this.processing.observe(this.familyLabels[family], seconds);
+  }
+
   /** Per relayed request: the rule that decided. */
   decision(family: 4 | 6, rule: string): void {
     const key = this.decisionKeys.get(family, rule, "", "", () => labelText({ family, rule }));
@@ -146,6 +159,7 @@ export class Counters {
       out.push(`# HELP ${name} ${this.help.get(name) ?? name}`, `# TYPE ${name} counter`);
       for (const [key, v] of s) out.push(`${name}${key ? `{${key}}` : ""} ${v}`);
     }
+    out.push(...this.processing.prometheus());
     for (const [name, g] of this.gauges) {
       out.push(`# HELP ${name} ${g.help}`, `# TYPE ${name} gauge`);
       for (const [labels, v] of g.read()) {
@@ -162,11 +176,15 @@ export class Counters {
     for (const [name, s] of this.series) out[name] = Object.fromEntries(s);
     for (const [name, g] of this.gauges)
       out[name] = Object.fromEntries(g.read().map(([labels, v]) => [labelText(labels), v]));
+    const processing = Object.entries(this.processing.toJSON());
+    out[`${this.processing.name}_count`] = Object.fromEntries(processing.map(([k, s]) => [k, s.count]));
+    out[`${this.processing.name}_sum`] = Object.fromEntries(processing.map(([k, s]) => [k, s.sum]));
     return out;
   }
 }
 
-function labelText(labels: Labels): string {
+/** Prometheus label text, `k="v",...`; a value's quotes, backslashes and newlines become '_'. */
+export function labelText(labels: Labels): string {
   return Object.entries(labels)
     .map(([k, v]) => `${k}="${String(v).replace(/["\\\n]/g, "_")}"`)
     .join(",");

@@ -1,0 +1,36 @@
+import type { Command } from "commander";
+import { statisticName } from "../../../relay/kea-exporter/statistics.ts";
+import { openLab } from "../../api.ts";
+import type { KeaServerStatistics } from "../../docker/kea-stats.ts";
+import { err, jsonOption, nameOption, print, table } from "../output.ts";
+
+/** stats: what Kea counted. */
+export function register(cli: Command): void {
+  cli
+    .command("stats")
+    .description(
+      "Kea's statistics now (statistic-get-all) of every VRF's servers: packets by type, drops, addresses per subnet and pool",
+    )
+    .addOption(nameOption())
+    .option("--vrf <name>", "only this VRF")
+    .option("--server <service>", "only this Kea server (an HA peer: kea-red-2)")
+    .addOption(jsonOption())
+    .action(async (o: { name: string; vrf?: string; server?: string; json?: boolean }) => {
+      const lab = await openLab(o.name);
+      const down = (await lab.status()).keas.filter((k) => k.state !== "running");
+      if (!o.server && down.length > 0)
+        err(`not running, so not asked: ${down.map((k) => k.name.slice(o.name.length + 1)).join(", ")}`);
+      const rows = await lab.statistics({ vrf: o.vrf, server: o.server });
+      print(o.json, rows, () => statsText(rows));
+    });
+}
+
+/** Every statistic as a row: VRF, server, family, Kea's name for it, its value. */
+export function statsText(rows: readonly KeaServerStatistics[]): string {
+  return table(
+    ["VRF", "SERVER", "FAMILY", "STATISTIC", "VALUE"],
+    rows.flatMap((r) =>
+      r.statistics.map((s) => [r.vrf, r.server, `DHCPv${r.family}`, statisticName(s), s.value]),
+    ),
+  );
+}

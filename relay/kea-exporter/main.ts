@@ -1,0 +1,91 @@
+import { createServer } from "node:http";
+import { labelText } from "../agent/counters.ts";
+import {
+  type KeaStatisticsAnswer,
+  parseStatistics,
+  prometheusText,
+  type ServerStatistics,
+} from "./statistics.ts";
+
+// dhcplab's Kea exporter: Kea's statistics as Prometheus metrics. It runs in the relay's image,
+// in the network namespace of one Kea container (so it reaches Kea's control sockets on
+// 127.0.0.1, where Kea takes commands), and asks each of that Kea's servers for
+// statistic-get-all at every scrape: what Prometheus stores is what Kea says at that moment.
+//   KEA_CONTROL             where each server takes commands: {"dhcp4":{"url":..,"service"?:..},"dhcp6":..}
+//   DHCPLAB_EXPORTER_LABELS labels on every series: {"vrf":"RED","server":"kea-red"}
+//   DHCPLAB_EXPORTER_PORT   the port of /metrics (default 9547)
+
+type Endpoint = { url: string; service?: string };
+
+function configuration(): {
+  control: Partial<Record<"dhcp4" | "dhcp6", Endpoint>>;
+  labels: Record<string, string>;
+  port: number;
+} {
+  const control = JSON.parse(process.env.KEA_CONTROL ?? "{}") as Partial<Record<"dhcp4" | "dhcp6", Endpoint>>;
+  if (!control.dhcp4 && !control.dhcp6) throw new Error("KEA_CONTROL names no Kea server (dhcp4, dhcp6)");
+  const labels = JSON.parse(process.env.DHCPLAB_EXPORTER_LABELS ?? "{}") as Record<string, string>;
+  const port = Number(process.env.DHCPLAB_EXPORTER_PORT ?? "9547");
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`DHCPLAB_EXPORTER_PORT ${port}: not a port`);
+  return { control, labels, port };
+}
+
+/** One server's statistic-get-all, within 3 s. */
+async function statistics(endpoint: Endpoint): Promise<KeaStatisticsAnswer> {
+  const res = await fetch(endpoint.url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      command: "statistic-get-all",
+      ...(endpoint.service ? { service: [endpoint.service] } : {}),
+    }),
+    signal: AbortSignal.timeout(3000),
+  });
+  const [answer] = (await res.json()) as { result: number; text?: string; arguments?: KeaStatisticsAnswer }[];
+  if (answer?.result !== 0) throw new Error(answer?.text ?? "no answer");
+  return answer.arguments ?? {};
+}
+
+/** The exposition: every server's statistics, and whether each answered (dhcplab_kea_up). */
+async function scrape(c: ReturnType<typeof configuration>): Promise<string> {
+  const servers: ServerStatistics[] = [];
+  const up: string[] = [];
+  for (const family of [4, 6] as const) {
+    const endpoint = c.control[`dhcp${family}`];
+    if (!endpoint) continue;
+    const labels = labelText({ ...c.labels, family });
+    try {
+      servers.push({ family, labels: c.labels, statistics: parseStatistics(await statistics(endpoint)) });
+      up.push(`dhcplab_kea_up{${labels}} 1`);
+    } catch (err) {
+      console.error(`kea-exporter: kea-dhcp${family} at ${endpoint.url}: ${(err as Error).message}`);
+      up.push(`dhcplab_kea_up{${labels}} 0`);
+    }
+  }
+  const head =
+    "# HELP dhcplab_kea_up Whether the Kea server answered statistic-get-all at this scrape.\n# TYPE dhcplab_kea_up gauge\n";
+  return `${head}${up.join("\n")}\n${prometheusText(servers)}`;
+}
+
+function main(): void {
+  const c = configuration();
+  const server = createServer((req, res) => {
+    if (req.method !== "GET" || req.url !== "/metrics") {
+      res.writeHead(404).end("try /metrics\n");
+      return;
+    }
+    scrape(c).then(
+      (text) => res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(text),
+      (err: Error) => res.writeHead(500).end(`${err.message}\n`),
+    );
+  });
+  server.listen(c.port, () =>
+    console.error(`kea-exporter: /metrics on port ${c.port} for ${JSON.stringify(c.labels)}`),
+  );
+  const stop = () => server.close(() => process.exit(0));
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+main();
