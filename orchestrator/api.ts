@@ -38,6 +38,11 @@ export interface StartLabOptions {
   docker?: Docker;
   /** Progress lines for people (image builds, containers created, health waits). */
   progress?: (line: string) => void;
+  /**
+   * An exporter of Kea's statistics beside each Kea, and a Prometheus server on a monitoring
+   * network of its own scraping them and the relay (`status().monitoring.prometheus.url`).
+   */
+  monitoring?: boolean;
 }
 
 /** A load through the relay; `family` defaults to 4, `engine` to perfdhcp. */
@@ -196,8 +201,16 @@ export async function startLab(o: StartLabOptions = {}): Promise<Lab> {
   const name = o.name ?? "dhcplab";
   const loaded = typeof o.topology === "object" ? o.topology : await loadTopology(o.topology);
   const topology = o.kea ? withKea(loaded, o.kea) : loaded;
-  const images = tagsOf(await ensureImages(docker, { only: topologyImages(topology), progress: o.progress }));
-  await createLab(docker, { name, topology, images, labels: o.labels, progress: o.progress });
+  const only = [...topologyImages(topology), ...(o.monitoring ? (["prometheus"] as const) : [])];
+  const images = tagsOf(await ensureImages(docker, { only, progress: o.progress }));
+  await createLab(docker, {
+    name,
+    topology,
+    images,
+    labels: o.labels,
+    progress: o.progress,
+    monitoring: o.monitoring,
+  });
   return openLab(name, { docker, images });
 }
 

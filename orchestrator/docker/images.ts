@@ -11,10 +11,19 @@ import { tarOf } from "./engine.ts";
 
 /**
  * Every image dhcplab builds: Kea per version, the relay, the clients, isc-dhcp-relay (towers
- * and the benchmark), the VRFs' boot servers (TFTP) and the PXE firmware client (QEMU, built
- * only when a PXE client runs).
+ * and the benchmark), the VRFs' boot servers (TFTP), the PXE firmware client (QEMU, built
+ * only when a PXE client runs) and Prometheus (for a lab with monitoring).
  */
-export const IMAGE_NAMES = ["kea-2.6", "kea-3.0", "relay", "client", "dhcrelay", "boot", "pxe"] as const;
+export const IMAGE_NAMES = [
+  "kea-2.6",
+  "kea-3.0",
+  "relay",
+  "client",
+  "dhcrelay",
+  "boot",
+  "pxe",
+  "prometheus",
+] as const;
 export type ImageName = (typeof IMAGE_NAMES)[number];
 
 /**
@@ -29,6 +38,7 @@ const SOURCES: Record<ImageName, { folder: string; dockerfile: string; lib?: str
   dhcrelay: { folder: "dhcrelay", dockerfile: "Dockerfile" },
   boot: { folder: "boot", dockerfile: "Dockerfile", lib: ["install-routes.sh"] },
   pxe: { folder: "pxe", dockerfile: "Dockerfile" },
+  prometheus: { folder: "prometheus", dockerfile: "Dockerfile" },
 };
 
 /** The images a lab needs: the relay, the clients, and a Kea for each version its VRFs run. */

@@ -5,6 +5,7 @@ import { parsePolicy } from "../../relay/policy/policy.ts";
 import type { KeaEndpoint } from "../model/kea-config.ts";
 import { serverFiles } from "../model/kea-ha.ts";
 import { LABEL } from "../model/labels.ts";
+import { PROMETHEUS_PORT } from "../model/monitoring.ts";
 import {
   DEFAULT_TOWER_POLICY,
   keaRoutes,
@@ -24,6 +25,7 @@ import { allowOnBridge, bridgeName, isolateIpv6, pruneRules } from "./firewall.t
 import { waitHaNormal } from "./ha.ts";
 import type { ImageTags } from "./images.ts";
 import { keaSetups, testKeaConfigs } from "./kea-setup.ts";
+import { startMonitoring } from "./monitoring.ts";
 import { createLabNetwork, type LabNetwork } from "./networks.ts";
 import { createTowers, waitIscTower } from "./towers.ts";
 
@@ -40,6 +42,8 @@ export interface LabOptions {
   healthTimeoutMs?: number;
   /** Extra environment for the relay (e.g. DHCPLAB_CPU_PROFILE, DHCPLAB_LOG_LEVEL). */
   relayEnv?: Record<string, string>;
+  /** An exporter beside each Kea and a Prometheus server scraping them and the relay. */
+  monitoring?: boolean;
 }
 
 /** A lab whose containers are up and healthy. `down()` (or `await using`) removes it all. */
@@ -290,6 +294,22 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
       say("waiting for every HA pair to reach its normal state (hot-standby, load-balancing)");
       await waitHaNormal(docker, await findLab(docker, o.name), o.healthTimeoutMs ?? 90_000);
     }
+    if (o.monitoring) {
+      say("starting the monitoring: an exporter beside each Kea, and Prometheus");
+      const monitored = plan.vrfs.flatMap((v, i) =>
+        v.keas.map((k) => ({
+          container: k.container,
+          id: containers.get(k.container) ?? "",
+          vrf: v.spec.name,
+          service: k.service,
+          control: keas[i]?.control,
+        })),
+      );
+      for (const [name, id] of await startMonitoring(docker, plan, o.images, labels, monitored)) {
+        containers.set(name, id);
+        if (name.endsWith("-prometheus")) await waitHealthy(docker, name, id, o.healthTimeoutMs ?? 90_000);
+      }
+    }
     const startSeconds = (performance.now() - started) / 1000;
     const down = async () => {
       await removeAll();
@@ -389,6 +409,11 @@ export interface RunningLab {
     state: string;
     health?: string;
   }[];
+  /** With monitoring: Prometheus (its URL, on the lab's monitoring network) and each Kea's exporter. */
+  monitoring?: {
+    prometheus: { id: string; name: string; url: string; state: string; health?: string };
+    exporters: { id: string; name: string; vrf: string; state: string }[];
+  };
   /** Every network: the access network (role access), further segments (role segment), VRF backends. */
   networks: { name: string; role: string; vrf?: string; segment?: string; subnets: string[] }[];
 }
@@ -478,6 +503,7 @@ export async function findLab(docker: Docker, name: string): Promise<RunningLab>
       vrf: c.Labels[LABEL.vrf] ?? "",
       address: c.Labels[LABEL.bootAddress] ?? "",
     })),
+    ...monitoringOf(containers, networks, health),
     networks: networks
       .map((n) => ({
         name: n.Name,
@@ -487,6 +513,37 @@ export async function findLab(docker: Docker, name: string): Promise<RunningLab>
         subnets: (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? ""),
       }))
       .sort((a, b) => a.name.localeCompare(b.name)),
+  };
+}
+
+/** A lab's Prometheus and exporters, when it has them; Prometheus's URL is its address on the monitoring network. */
+function monitoringOf(
+  containers: Docker.ContainerInfo[],
+  networks: Docker.NetworkInspectInfo[],
+  health: (status: string) => string | undefined,
+): Pick<RunningLab, "monitoring"> {
+  const prometheus = containers.find((c) => c.Labels[LABEL.role] === "prometheus");
+  if (!prometheus) return {};
+  const network = networks.find((n) => n.Labels?.[LABEL.role] === "monitoring")?.Name ?? "";
+  const address = prometheus.NetworkSettings?.Networks?.[network]?.IPAddress ?? "";
+  return {
+    monitoring: {
+      prometheus: {
+        id: prometheus.Id,
+        name: prometheus.Names[0]?.replace(/^\//, "") ?? "",
+        url: `http://${address}:${PROMETHEUS_PORT}/`,
+        state: prometheus.State,
+        health: health(prometheus.Status),
+      },
+      exporters: containers
+        .filter((c) => c.Labels[LABEL.role] === "exporter")
+        .map((c) => ({
+          id: c.Id,
+          name: c.Names[0]?.replace(/^\//, "") ?? "",
+          vrf: c.Labels[LABEL.vrf] ?? "",
+          state: c.State,
+        })),
+    },
   };
 }
 
@@ -547,7 +604,9 @@ export async function listLabs(docker: Docker): Promise<LabSummary[]> {
   };
   for (const n of networks) of(n.Labels?.[LABEL.lab] ?? "").networks++;
   // Lab services only: one-shot clients and captures come and go.
-  for (const c of containers.filter((c) => ["kea", "relay", "boot"].includes(c.Labels[LABEL.role] ?? ""))) {
+  for (const c of containers.filter((c) =>
+    ["kea", "relay", "boot", "prometheus"].includes(c.Labels[LABEL.role] ?? ""),
+  )) {
     const l = of(c.Labels[LABEL.lab] ?? "");
     l.containers++;
     if (c.State === "running") l.running++;

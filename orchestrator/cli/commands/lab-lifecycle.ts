@@ -9,6 +9,7 @@ interface UpOptions {
   topology?: string;
   kea?: KeaVersion;
   label: Record<string, string>;
+  monitoring?: boolean;
   json?: boolean;
 }
 
@@ -33,6 +34,10 @@ export function register(cli: Command): void {
       label,
       {},
     )
+    .option(
+      "--monitoring",
+      "an exporter of Kea's statistics beside each Kea, and Prometheus scraping them and the relay (its URL is printed)",
+    )
     .addOption(jsonOption())
     .action(async (o: UpOptions) => {
       const started = performance.now();
@@ -42,6 +47,7 @@ export function register(cli: Command): void {
         kea: o.kea,
         labels: o.label,
         progress: err,
+        monitoring: o.monitoring,
       });
       const seconds = Number(((performance.now() - started) / 1000).toFixed(1));
       const status = await lab.status();

@@ -24,6 +24,19 @@ export function statusText(s: LabStatus): string {
     ...s.keas.map((k) => [k.name, `kea ${k.version}`, k.vrf, k.ipv4, k.state, k.health]),
     ...s.towers.map((w) => [w.name, `tower (${w.kind})`, "", w.ipv4, w.state, w.health]),
     ...s.boots.map((b) => [b.name, `boot (TFTP ${b.address})`, b.vrf, b.ipv4, b.state, b.health]),
+    ...(s.monitoring
+      ? [
+          ...s.monitoring.exporters.map((e) => [e.name, "kea exporter", e.vrf, "", e.state, ""]),
+          [
+            s.monitoring.prometheus.name,
+            "prometheus",
+            "",
+            s.monitoring.prometheus.url,
+            s.monitoring.prometheus.state,
+            s.monitoring.prometheus.health,
+          ],
+        ]
+      : []),
   ];
   const counters = Object.entries(s.counters).flatMap(([metric, series]) =>
     Object.entries(series).map(([labels, v]) => [`${metric}{${labels}}`, v]),

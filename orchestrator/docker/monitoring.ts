@@ -1,0 +1,65 @@
+import type Docker from "dockerode";
+import { LABEL } from "../model/labels.ts";
+import { EXPORTER_PORT, prometheusConfig } from "../model/monitoring.ts";
+import { type LabPlan, RELAY_SYSCTLS } from "../model/plan.ts";
+import { tarOf } from "./engine.ts";
+import type { ImageTags } from "./images.ts";
+import { createLabNetwork } from "./networks.ts";
+
+/** A Kea container the exporters stand beside: its container, VRF, service and where it takes commands. */
+export interface MonitoredKea {
+  container: string;
+  id: string;
+  vrf: string;
+  service: string;
+  control: unknown;
+}
+
+/**
+ * Creates and starts the lab's monitoring: an exporter in each Kea's network namespace, the
+ * monitoring network, and Prometheus on it and on every backend. Returns the containers by name.
+ */
+export async function startMonitoring(
+  docker: Docker,
+  plan: LabPlan,
+  images: ImageTags,
+  labels: Record<string, string>,
+  keas: readonly MonitoredKea[],
+): Promise<Map<string, string>> {
+  if (!images.prometheus) throw new Error("monitoring needs the prometheus image");
+  const created = new Map<string, string>();
+  for (const k of keas) {
+    const c = await docker.createContainer({
+      name: `${k.container}-exporter`,
+      Image: images.relay,
+      Entrypoint: ["node", "/opt/dhcplab/kea-exporter.mjs"],
+      Labels: { ...labels, [LABEL.role]: "exporter", [LABEL.vrf]: k.vrf },
+      Env: [
+        `KEA_CONTROL=${JSON.stringify(k.control)}`,
+        `DHCPLAB_EXPORTER_LABELS=${JSON.stringify({ vrf: k.vrf, server: k.service })}`,
+        `DHCPLAB_EXPORTER_PORT=${EXPORTER_PORT}`,
+      ],
+      // Kea takes commands on 127.0.0.1 of its own namespace: the exporter lives there too.
+      HostConfig: { NetworkMode: `container:${k.id}` },
+    });
+    await c.start();
+    created.set(`${k.container}-exporter`, c.id);
+  }
+  const network = await createLabNetwork(docker, `${plan.name}-monitoring`, {
+    ...labels,
+    [LABEL.role]: "monitoring",
+  });
+  const name = `${plan.name}-prometheus`;
+  const prometheus = await docker.createContainer({
+    name,
+    Image: images.prometheus,
+    Labels: { ...labels, [LABEL.role]: "prometheus" },
+    // It is on every VRF's backend: it must route none of them to another.
+    HostConfig: { NetworkMode: network.name, Sysctls: { ...RELAY_SYSCTLS } },
+  });
+  for (const v of plan.vrfs) await docker.getNetwork(v.network).connect({ Container: prometheus.id });
+  await prometheus.putArchive(tarOf([["dhcplab.yml", prometheusConfig(plan)]]), { path: "/etc/prometheus" });
+  await prometheus.start();
+  created.set(name, prometheus.id);
+  return created;
+}
