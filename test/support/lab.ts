@@ -45,12 +45,14 @@ export async function startTestLab(
   file: string,
   topology?: Topology,
   labels: Record<string, string> = {},
+  o: { monitoring?: boolean } = {},
 ): Promise<TestLab> {
   const docker = dockerClient();
   const t = topology ?? (await loadTopology());
-  // The default images come from the global setup; a second Kea version is built (once) for
-  // the first file whose lab needs it.
-  const missing = topologyImages(t).filter((i) => !inject("imageTags")[i]);
+  // The default images come from the global setup; a second Kea version (or Prometheus) is
+  // built (once) for the first file whose lab needs it.
+  const needed = [...topologyImages(t), ...(o.monitoring ? (["prometheus"] as const) : [])];
+  const missing = needed.filter((i) => !inject("imageTags")[i]);
   const tags: ImageTags = {
     ...inject("imageTags"),
     ...Object.fromEntries(
@@ -66,6 +68,7 @@ export async function startTestLab(
     topology: t,
     images: tags,
     labels: { ...inject("testRun").labels, ...labels },
+    monitoring: o.monitoring,
   });
   const running = await findLab(docker, name);
   const captureId = await startCaptures(docker, started, tags.client, {
@@ -97,10 +100,14 @@ export const labLabel = (name: string) => `${LABEL.lab}=${name}`;
  * they fail), with a failed test's logs and captures kept. Its members read the started lab,
  * so they are valid inside hooks and tests.
  */
-export function useTestLab(file: string, topology?: () => Promise<Topology>): TestLab {
+export function useTestLab(
+  file: string,
+  topology?: () => Promise<Topology>,
+  o: { monitoring?: boolean } = {},
+): TestLab {
   let started: TestLab | undefined;
   beforeAll(async () => {
-    started = await startTestLab(file, topology ? await topology() : undefined);
+    started = await startTestLab(file, topology ? await topology() : undefined, {}, o);
   });
   afterAll(async () => {
     await started?.started.down();

@@ -1,0 +1,111 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { type Lab, openLab } from "../../orchestrator/api.ts";
+import { exec } from "../../orchestrator/docker/engine.ts";
+import { metricName, statisticName } from "../../relay/kea-exporter/statistics.ts";
+import { useTestLab } from "../support/lab.ts";
+
+// The default lab with monitoring: an exporter beside each Kea, Prometheus on its monitoring
+// network and every backend, scraping the exporters and the relay. Prometheus is asked from the
+// host at the URL the lab gives, as a user opens it.
+
+/** A series' value in a Prometheus text exposition, by metric name and the label text it contains. */
+function valueIn(text: string, metric: string, labels: string): number | undefined {
+  const line = text.split("\n").find((l) => l.startsWith(`${metric}{`) && l.includes(labels));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(" ") + 1));
+}
+
+describe("monitoring: Kea's statistics and the relay's metrics in Prometheus", () => {
+  const lab = useTestLab("monitoring", undefined, { monitoring: true });
+  let api: Lab;
+  let prometheus: string;
+  beforeAll(async () => {
+    api = await openLab(lab.running.name, {
+      docker: lab.docker,
+      images: { client: lab.clientImage, relay: lab.running.relay?.image ?? "" },
+    });
+    prometheus = (await api.status()).monitoring?.prometheus.url ?? "";
+    // Leases in both VRFs, so that Kea's counters are not all zero.
+    const clients = await Promise.all([
+      api.client({ kind: "udhcpc", mac: "00:aa:01:00:0d:01" }),
+      api.client({ kind: "udhcpc", mac: "00:aa:01:00:0d:02" }),
+      api.client({ kind: "udhcpc", mac: "00:bb:01:00:0d:01" }),
+    ]);
+    for (const c of clients) if (!c.address) throw new Error(`no lease:\n${c.output}`);
+  });
+  const promQuery = async (query: string) => {
+    const res = await fetch(`${prometheus}api/v1/query?query=${encodeURIComponent(query)}`);
+    const body = (await res.json()) as {
+      data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+    };
+    return body.data.result;
+  };
+
+  it("each exporter's text is valid exposition format (promtool) and says what statistic-get-all says", async () => {
+    const prom = (await api.status()).monitoring?.prometheus.name;
+    const red = lab.started.plan.vrfs.find((v) => v.spec.name === "RED")?.keas[0];
+    const scrape = await exec(lab.docker, prom ?? "", [
+      "sh",
+      "-c",
+      `curl -fsS http://${red?.ipv4}:9547/metrics > /tmp/kea.prom && promtool check metrics < /tmp/kea.prom && cat /tmp/kea.prom`,
+    ]);
+    expect(scrape.exitCode, scrape.stderr).toBe(0);
+    const [v4] = await api.statistics({ server: "kea-red" });
+    expect(v4?.family).toBe(4);
+    const acks = v4?.statistics.find((s) => s.name === "pkt4-ack-sent")?.value;
+    expect(acks).toBeGreaterThanOrEqual(2);
+    // Every DHCPv4 statistic of RED's Kea, counters and gauges, has its value in the exporter's text.
+    for (const s of v4?.statistics ?? []) {
+      const scope = [
+        s.subnet !== undefined ? `subnet="${s.subnet}"` : "",
+        s.pool !== undefined ? `pool="${s.pool}"` : "",
+      ].filter(Boolean);
+      const labels = ['vrf="RED"', 'server="kea-red"', ...scope].join(",");
+      expect(valueIn(scrape.stdout, metricName(4, s.name), `${labels}}`), statisticName(s)).toBe(s.value);
+    }
+    expect(scrape.stdout).toContain('dhcplab_kea_up{vrf="RED",server="kea-red",family="6"} 1');
+  });
+
+  it("Prometheus, reached from the host, has every target up, Kea's counters as the lab shows them and the relay's processing-time histogram", async () => {
+    expect(prometheus).toMatch(/^http:\/\/10\.213\.\d+\.\d+:9090\/$/);
+    await expect
+      .poll(
+        async () => {
+          const res = await fetch(`${prometheus}api/v1/targets`);
+          const body = (await res.json()) as {
+            data: { activeTargets: { labels: Record<string, string>; health: string }[] };
+          };
+          return body.data.activeTargets
+            .map((t) => `${t.labels.job}/${t.labels.vrf ?? "-"}:${t.health}`)
+            .sort();
+        },
+        { timeout: 20_000, interval: 500 },
+      )
+      .toEqual(["kea/BLUE:up", "kea/RED:up", "relay/-:up"]);
+    const shown = (await api.statistics({ vrf: "RED" }))
+      .find((r) => r.family === 4)
+      ?.statistics.find((s) => s.name === "pkt4-ack-sent")?.value;
+    await expect
+      .poll(async () => (await promQuery('kea_dhcp4_pkt4_ack_sent_total{vrf="RED"}'))[0]?.value[1], {
+        timeout: 20_000,
+        interval: 500,
+      })
+      .toBe(String(shown));
+    // Every datagram the relay handled is in its histogram: at least each client's four messages.
+    const count = await promQuery('dhcplab_relay_processing_seconds_count{family="4"}');
+    expect(Number(count[0]?.value[1])).toBeGreaterThanOrEqual(12);
+    const p99 = await promQuery(
+      'histogram_quantile(0.99, dhcplab_relay_processing_seconds_bucket{family="4"})',
+    );
+    expect(Number(p99[0]?.value[1])).toBeGreaterThan(0);
+  });
+
+  it("Prometheus, on every VRF's backend, forwards nothing between them", async () => {
+    const name = (await api.status()).monitoring?.prometheus.name ?? "";
+    const r = await exec(lab.docker, name, [
+      "cat",
+      "/proc/sys/net/ipv4/ip_forward",
+      "/proc/sys/net/ipv6/conf/all/forwarding",
+    ]);
+    expect(r.stdout.split("\n").filter(Boolean)).toEqual(["0", "0"]);
+  });
+});
