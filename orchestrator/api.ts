@@ -1,4 +1,5 @@
 import type Docker from "dockerode";
+import { statisticName } from "../relay/kea-exporter/statistics.ts";
 import { type Capture, startCapture } from "./docker/capture.ts";
 import {
   type ClientKind,
@@ -22,6 +23,8 @@ import {
 } from "./docker/lab.ts";
 import { type LeaseRow, labLeases } from "./docker/leases.ts";
 import { runPxeClient } from "./docker/pxe.ts";
+import { sampleEverySecond } from "./docker/sampler.ts";
+import type { LoadReport } from "./model/load-report.ts";
 import { type KeaVersion, loadTopology, type Topology, withKea } from "./model/topology.ts";
 
 /** How to start a lab. */
@@ -155,6 +158,11 @@ export interface Lab extends AsyncDisposable {
   ha(): Promise<HaServerState[]>;
   /** perfdhcp through the relay: its figures and exit code (3: some exchanges failed). */
   load(request: LoadRequest): Promise<LoadResult>;
+  /**
+   * A load (as `load`) while Kea's statistics and the relay's counters are sampled once a
+   * second: the report `renderReportHtml` draws (dhcplab load --report DIR).
+   */
+  loadReport(request: LoadRequest): Promise<LoadReport>;
   /** One real client (dhclient, dhcpcd, udhcpc, or a PXE firmware client) through the relay. */
   client(request: ClientRequest): Promise<ClientResult>;
   /** The relay's counters now. */
@@ -321,6 +329,42 @@ class OpenLab implements Lab {
       segment: r.segment,
       pd: r.pd,
     });
+  }
+
+  async loadReport(r: LoadRequest): Promise<LoadReport> {
+    const startedAt = new Date().toISOString();
+    const sampler = sampleEverySecond(async () => {
+      const [kea, relay] = await Promise.all([this.statistics(), this.counters()]);
+      return {
+        kea: kea.map((k) => ({
+          vrf: k.vrf,
+          server: k.server,
+          family: k.family,
+          values: Object.fromEntries(k.statistics.map((s) => [statisticName(s), s.value])),
+        })),
+        relay,
+      };
+    });
+    const result = await this.load(r).catch(async (err: unknown) => {
+      await sampler.stop();
+      throw err;
+    });
+    const samples = await sampler.stop();
+    return {
+      version: 1,
+      lab: this.name,
+      startedAt,
+      load: {
+        family: r.family ?? 4,
+        engine: r.engine ?? "perfdhcp",
+        clients: r.clients ?? 50,
+        rate: r.rate ?? 50,
+        seconds: r.seconds ?? 5,
+        mac: r.mac,
+      },
+      samples,
+      result: { exitCode: result.exitCode, command: result.command, report: result.report },
+    };
   }
 
   async client(r: ClientRequest): Promise<ClientResult> {

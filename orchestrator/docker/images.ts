@@ -12,7 +12,8 @@ import { tarOf } from "./engine.ts";
 /**
  * Every image dhcplab builds: Kea per version, the relay, the clients, isc-dhcp-relay (towers
  * and the benchmark), the VRFs' boot servers (TFTP), the PXE firmware client (QEMU, built
- * only when a PXE client runs) and Prometheus (for a lab with monitoring).
+ * only when a PXE client runs), Prometheus (for a lab with monitoring) and headless Chromium
+ * (the report test's).
  */
 export const IMAGE_NAMES = [
   "kea-2.6",
@@ -23,6 +24,7 @@ export const IMAGE_NAMES = [
   "boot",
   "pxe",
   "prometheus",
+  "browser",
 ] as const;
 export type ImageName = (typeof IMAGE_NAMES)[number];
 
@@ -39,6 +41,7 @@ const SOURCES: Record<ImageName, { folder: string; dockerfile: string; lib?: str
   boot: { folder: "boot", dockerfile: "Dockerfile", lib: ["install-routes.sh"] },
   pxe: { folder: "pxe", dockerfile: "Dockerfile" },
   prometheus: { folder: "prometheus", dockerfile: "Dockerfile" },
+  browser: { folder: "browser", dockerfile: "Dockerfile" },
 };
 
 /** The images a lab needs: the relay, the clients, and a Kea for each version its VRFs run. */

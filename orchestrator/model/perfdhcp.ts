@@ -7,6 +7,22 @@ import { type ExchangeFigures, percentiles } from "../../relay/loadgen/latency.t
 export interface ExchangeStats extends ExchangeFigures {
   orphans: number;
   rejectedLeases: number;
+  /** How many exchanges took up to each bound (ms; null: beyond the last), from perfdhcp's timestamps. */
+  delayHistogram?: { upToMs: number | null; count: number }[];
+}
+
+/** The latency histogram's bounds in ms: log-spaced from 0.1 ms to 1 s. */
+export const DELAY_BOUNDS_MS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] as const;
+
+/** Delays (ms) counted into DELAY_BOUNDS_MS's buckets (not cumulative), the last for longer ones. */
+export function delayHistogram(delays: readonly number[]): { upToMs: number | null; count: number }[] {
+  const counts = new Array<number>(DELAY_BOUNDS_MS.length + 1).fill(0);
+  for (const d of delays) {
+    const i = DELAY_BOUNDS_MS.findIndex((b) => d <= b);
+    const at = i < 0 ? DELAY_BOUNDS_MS.length : i;
+    counts[at] = (counts[at] ?? 0) + 1;
+  }
+  return counts.map((count, i) => ({ upToMs: DELAY_BOUNDS_MS[i] ?? null, count }));
 }
 
 /** What one load run reported (perfdhcp's figures, or the clients engine's in the same shape). */
@@ -21,7 +37,7 @@ export interface PerfdhcpReport {
   exchanges: ExchangeStats[];
 }
 
-const FIELDS: Record<string, keyof Omit<ExchangeStats, "exchange">> = {
+const FIELDS: Record<string, keyof Omit<ExchangeStats, "exchange" | "delayHistogram">> = {
   "sent packets": "sent",
   "received packets": "received",
   drops: "drops",
@@ -78,7 +94,11 @@ export function parsePerfdhcp(output: string): PerfdhcpReport {
   }
   if (report.exchanges.length === 0)
     throw new Error(`perfdhcp printed no statistics:\n${output.slice(-2000)}`);
-  for (const e of report.exchanges) Object.assign(e, percentiles(delays.get(e.exchange) ?? []));
+  for (const e of report.exchanges) {
+    const timedDelays = delays.get(e.exchange) ?? [];
+    Object.assign(e, percentiles(timedDelays));
+    if (timedDelays.length > 0) e.delayHistogram = delayHistogram(timedDelays);
+  }
   return report;
 }
 

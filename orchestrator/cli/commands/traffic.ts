@@ -1,4 +1,6 @@
 import { createWriteStream } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { type Command, Option } from "commander";
 import { type ClientResult, openLab } from "../../api.ts";
@@ -6,9 +8,11 @@ import {
   type ClientKind,
   LOAD_ENGINES,
   type LoadEngine,
+  type LoadResult,
   PD_MODES,
   type PdMode,
 } from "../../docker/clients.ts";
+import { renderReportHtml } from "../../model/load-report.ts";
 import { relayInfoText } from "../../model/relay-info.ts";
 import {
   err,
@@ -93,6 +97,10 @@ export function register(cli: Command): void {
       "from this second on, requests carry a growing elapsed time (secs), as waiting clients do: Kea HA's failure detection counts only those (perfdhcp's -Y)",
       wholeSeconds,
     )
+    .option(
+      "--report <dir>",
+      "sample Kea's statistics and the relay's counters once a second during the run; write DIR/report.json and DIR/report.html (charts)",
+    )
     .addOption(segmentOption("to run on"))
     .addOption(
       new Option(
@@ -113,6 +121,7 @@ export function register(cli: Command): void {
         rate: number;
         duration: number;
         secsAfter?: number;
+        report?: string;
         json?: boolean;
       }) => {
         const family = o[6] ? 6 : 4;
@@ -120,7 +129,8 @@ export function register(cli: Command): void {
         err(
           `${o.engine}: ${o.clients} DHCPv${family} clients from ${o.mac} at ${o.rate}/s for ${o.duration} s${pd ? ` (${pd})` : ""}`,
         );
-        const r = await (await openLab(o.name)).load({
+        const lab = await openLab(o.name);
+        const request = {
           mac: o.mac,
           engine: o.engine,
           family,
@@ -130,7 +140,18 @@ export function register(cli: Command): void {
           secsAfter: o.secsAfter,
           segment: o.segment,
           pd,
-        });
+        } as const;
+        let r: Pick<LoadResult, "command" | "exitCode" | "report">;
+        if (o.report) {
+          const report = await lab.loadReport(request);
+          r = report.result;
+          await mkdir(o.report, { recursive: true });
+          await writeFile(join(o.report, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
+          await writeFile(join(o.report, "report.html"), await renderReportHtml(report));
+          err(
+            `report: ${join(o.report, "report.html")} (${report.samples.length} samples), ${join(o.report, "report.json")}`,
+          );
+        } else r = await lab.load(request);
         print(o.json, { command: r.command, exitCode: r.exitCode, ...r.report }, () =>
           [
             `$ ${r.command.join(" ")}`,

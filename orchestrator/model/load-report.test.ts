@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import {
+  dropRows,
+  type LoadReport,
+  type LoadSample,
+  messageRows,
+  poolRows,
+  rateRows,
+  renderReportHtml,
+} from "./load-report.ts";
+import { delayHistogram } from "./perfdhcp.ts";
+
+const msg = (type: string, direction: string) =>
+  `family="4",vrf="RED",type="${type}",direction="${direction}"`;
+const sample = (t: number, n: number, drops: number): LoadSample => ({
+  t,
+  kea: [
+    {
+      vrf: "RED",
+      server: "kea-red",
+      family: 4,
+      values: {
+        "pkt4-ack-sent": n,
+        "pkt4-discover-received": n,
+        "pkt4-receive-drop": 0,
+        "subnet[10].assigned-addresses": n,
+        "subnet[10].total-addresses": 200,
+      },
+    },
+  ],
+  relay: {
+    dhcplab_relay_messages_total: { [msg("DISCOVER", "to-server")]: n, [msg("ACK", "to-client")]: n },
+    dhcplab_relay_drops_total: { 'family="4",reason="unmatched"': drops },
+  },
+});
+
+const report: LoadReport = {
+  version: 1,
+  lab: "lab",
+  startedAt: "2026-12-04T19:00:00.000Z",
+  load: { family: 4, engine: "perfdhcp", clients: 20, rate: 10, seconds: 2, mac: "00:aa:01:00:00:00" },
+  samples: [sample(0, 0, 0), sample(1, 10, 2), sample(2.5, 25, 2)],
+  result: {
+    exitCode: 0,
+    command: ["perfdhcp"],
+    report: {
+      malformed: 0,
+      exchanges: [
+        {
+          exchange: "REQUEST-ACK",
+          sent: 25,
+          received: 25,
+          drops: 0,
+          orphans: 0,
+          rejectedLeases: 0,
+          minDelayMs: 1,
+          avgDelayMs: 2,
+          maxDelayMs: 3,
+          delayHistogram: delayHistogram([0.15, 1.5, 2, 2500]),
+        },
+      ],
+    },
+  },
+};
+
+describe("a load report", () => {
+  it("turns counters sampled once a second into rates per second, utilisation and drops", () => {
+    expect(rateRows(report)).toEqual([
+      { t: 1, rate: 10, series: "offered: DISCOVERs relayed" },
+      { t: 2.5, rate: 10, series: "offered: DISCOVERs relayed" },
+      { t: 1, rate: 10, series: "achieved: Kea RED's ACKs" },
+      { t: 2.5, rate: 10, series: "achieved: Kea RED's ACKs" },
+    ]);
+    expect(poolRows(report).map((p) => p.percent)).toEqual([0, 5, 12.5]);
+    expect(dropRows(report).filter((d) => d.reason === "relay: unmatched")).toEqual([
+      { t: 1, rate: 2, reason: "relay: unmatched" },
+      { t: 2.5, rate: 0, reason: "relay: unmatched" },
+    ]);
+    // Over the run: each message as the relay counted it beside Kea's count.
+    expect(messageRows(report)).toEqual([
+      { message: "DISCOVER to-server", vrf: "RED", count: 25, by: "relay" },
+      { message: "DISCOVER to-server", vrf: "RED", count: 25, by: "Kea" },
+      { message: "ACK to-client", vrf: "RED", count: 25, by: "relay" },
+      { message: "ACK to-client", vrf: "RED", count: 25, by: "Kea" },
+    ]);
+  });
+
+  it("counts delays into log-spaced buckets, the longest apart", () => {
+    const h = delayHistogram([0.15, 1.5, 2, 2500]);
+    expect(h.find((b) => b.upToMs === 0.2)?.count).toBe(1);
+    expect(h.find((b) => b.upToMs === 2)?.count).toBe(2);
+    expect(h.at(-1)).toEqual({ upToMs: null, count: 1 });
+  });
+
+  it("is one HTML page with every chart as inline SVG and nothing to fetch", async () => {
+    const page = await renderReportHtml(report);
+    expect(page.match(/<svg/g)).toHaveLength(5);
+    expect(page).not.toMatch(/<script|src=|href=/);
+    expect(page).toContain("<td>REQUEST-ACK</td><td>25</td>");
+  });
+});

@@ -1,0 +1,280 @@
+import { parse, View } from "vega";
+import { compile, type TopLevelSpec } from "vega-lite";
+import type { PerfdhcpReport } from "./perfdhcp.ts";
+
+// A load run's report: what Kea and the relay counted once a second while it ran, and what the
+// load generator measured; as JSON (report.json) and as a page of charts (report.html) drawn by
+// Vega-Lite into inline SVG, so the page needs no script and no network to open.
+
+/** One Kea server's statistics at one moment: Kea's full names (subnet[10].assigned-addresses) to values. */
+export interface KeaSample {
+  vrf: string;
+  server: string;
+  family: 4 | 6;
+  values: Record<string, number>;
+}
+
+/** What was read at one second of the run. */
+export interface LoadSample {
+  /** Seconds since the load started. */
+  t: number;
+  kea: KeaSample[];
+  /** The relay's counters: metric, then label text (`family="4",reason="malformed"`), then value. */
+  relay: Record<string, Record<string, number>>;
+}
+
+/** A load run with its samples. */
+export interface LoadReport {
+  version: 1;
+  lab: string;
+  startedAt: string;
+  load: { family: 4 | 6; engine: string; clients: number; rate: number; seconds: number; mac: string };
+  samples: LoadSample[];
+  result: { exitCode: number; command: string[]; report: PerfdhcpReport };
+}
+
+type Row = Record<string, string | number>;
+
+/** A label text's labels: `family="4",vrf="RED"` to { family: "4", vrf: "RED" }. */
+function labelsOf(text: string): Record<string, string> {
+  return Object.fromEntries([...text.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+}
+
+/** Per second between consecutive samples: (b - a) / dt. */
+function perSecond(
+  samples: readonly LoadSample[],
+  value: (s: LoadSample) => number,
+): { t: number; rate: number }[] {
+  return samples.slice(1).map((b, i) => {
+    const a = samples[i] as LoadSample;
+    return { t: b.t, rate: (value(b) - value(a)) / Math.max(b.t - a.t, 0.001) };
+  });
+}
+
+const relaySum = (s: LoadSample, metric: string, match: Record<string, string>) =>
+  Object.entries(s.relay[metric] ?? {})
+    .filter(([k]) => Object.entries(match).every(([n, v]) => labelsOf(k)[n] === v))
+    .reduce((n, [, v]) => n + v, 0);
+
+const keaValue = (s: LoadSample, vrf: string, family: number, name: string) =>
+  s.kea.filter((k) => k.vrf === vrf && k.family === family).reduce((n, k) => n + (k.values[name] ?? 0), 0);
+
+/** The servers' replies that complete an exchange: ACK (DHCPv4), REPLY (DHCPv6). */
+const completed = (family: number) => (family === 4 ? "pkt4-ack-sent" : "pkt6-reply-sent");
+
+/**
+ * Offered (exchanges begun: the DISCOVERs or SOLICITs the relay sent on) and achieved (exchanges
+ * completed: Kea's ACKs or REPLYs) per second, per VRF.
+ */
+export function rateRows(r: LoadReport): Row[] {
+  const f = r.load.family;
+  const vrfs = [...new Set(r.samples.flatMap((s) => s.kea.filter((k) => k.family === f).map((k) => k.vrf)))];
+  const begins = f === 4 ? "DISCOVER" : "SOLICIT";
+  return [
+    ...perSecond(r.samples, (s) =>
+      relaySum(s, "dhcplab_relay_messages_total", {
+        family: String(f),
+        type: begins,
+        direction: "to-server",
+      }),
+    ).map((p) => ({ t: p.t, rate: p.rate, series: `offered: ${begins}s relayed` })),
+    ...vrfs.flatMap((v) =>
+      perSecond(r.samples, (s) => keaValue(s, v, f, completed(f))).map((p) => ({
+        t: p.t,
+        rate: p.rate,
+        series: `achieved: Kea ${v}'s ${f === 4 ? "ACKs" : "REPLYs"}`,
+      })),
+    ),
+  ];
+}
+
+/** Each subnet's assigned share of its addresses (DHCPv6: NAs), per sample and server. */
+export function poolRows(r: LoadReport): Row[] {
+  return r.samples.flatMap((s) =>
+    s.kea
+      .filter((k) => k.family === r.load.family)
+      .flatMap((k) =>
+        Object.entries(k.values).flatMap(([name, assigned]) => {
+          const m = /^subnet\[(\d+)\]\.assigned-(addresses|nas)$/.exec(name);
+          const total = m ? k.values[`subnet[${m[1]}].total-${m[2]}`] : undefined;
+          return m && total
+            ? [
+                {
+                  t: s.t,
+                  percent: (100 * assigned) / total,
+                  subnet: `${k.vrf} subnet ${m[1]} (v${k.family})`,
+                },
+              ]
+            : [];
+        }),
+      ),
+  );
+}
+
+/** Drops per second: the relay's by reason, and Kea's receive drops per VRF. */
+export function dropRows(r: LoadReport): Row[] {
+  const reasons = [
+    ...new Set(
+      r.samples.flatMap((s) =>
+        Object.keys(s.relay.dhcplab_relay_drops_total ?? {}).map((k) => labelsOf(k).reason ?? ""),
+      ),
+    ),
+  ];
+  const vrfs = [...new Set(r.samples.flatMap((s) => s.kea.map((k) => `${k.vrf}/${k.family}`)))];
+  return [
+    ...reasons.flatMap((reason) =>
+      perSecond(r.samples, (s) => relaySum(s, "dhcplab_relay_drops_total", { reason })).map((p) => ({
+        t: p.t,
+        rate: p.rate,
+        reason: `relay: ${reason}`,
+      })),
+    ),
+    ...vrfs.flatMap((vf) => {
+      const [vrf = "", family = "4"] = vf.split("/");
+      return perSecond(r.samples, (s) => keaValue(s, vrf, Number(family), `pkt${family}-receive-drop`)).map(
+        (p) => ({
+          t: p.t,
+          rate: p.rate,
+          reason: `Kea ${vrf} v${family}: receive-drop`,
+        }),
+      );
+    }),
+  ];
+}
+
+/** Kea counts a message the relay sent to it as received, one it sent to a client as sent. */
+const KEA_SIDE: Record<string, string> = { "to-server": "received", "to-client": "sent" };
+
+/** Messages over the run, as the relay counted them and as Kea did, per VRF, type and direction. */
+export function messageRows(r: LoadReport): Row[] {
+  const first = r.samples[0];
+  const last = r.samples.at(-1);
+  if (!first || !last) return [];
+  const f = r.load.family;
+  const rows: Row[] = [];
+  for (const [labels, value] of Object.entries(last.relay.dhcplab_relay_messages_total ?? {})) {
+    const l = labelsOf(labels);
+    if (l.family !== String(f) || !l.vrf || !l.type || !l.direction) continue;
+    const before = first.relay.dhcplab_relay_messages_total?.[labels] ?? 0;
+    const message = `${l.type} ${l.direction}`;
+    rows.push({ message, vrf: l.vrf, count: value - before, by: "relay" });
+    const name = `pkt${f}-${l.type.toLowerCase().replace(/_/g, "-")}-${KEA_SIDE[l.direction]}`;
+    const kea = keaValue(last, l.vrf, f, name) - keaValue(first, l.vrf, f, name);
+    rows.push({ message, vrf: l.vrf, count: kea, by: "Kea" });
+  }
+  return rows;
+}
+
+/** The load generator's latency histogram per exchange. */
+export function latencyRows(r: LoadReport): Row[] {
+  return r.result.report.exchanges.flatMap((e) =>
+    (e.delayHistogram ?? []).map((b) => ({
+      exchange: e.exchange,
+      upTo: b.upToMs === null ? "longer" : `≤ ${b.upToMs} ms`,
+      order: b.upToMs ?? Number.POSITIVE_INFINITY,
+      count: b.count,
+    })),
+  );
+}
+
+/** The report's charts as Vega-Lite specifications, each with its title. */
+export function chartSpecs(r: LoadReport): { title: string; spec: TopLevelSpec }[] {
+  const base = {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    width: 640,
+    height: 220,
+    config: { legend: { labelLimit: 320 } },
+  };
+  const time = { field: "t", type: "quantitative", title: "seconds into the run" } as const;
+  const spec = (s: Record<string, unknown>) => ({ ...base, ...s }) as unknown as TopLevelSpec;
+  /** A line per `series` over the run's seconds. */
+  const overTime = (values: Row[], y: Record<string, unknown>, series: string) =>
+    spec({
+      data: { values },
+      mark: { type: "line", point: true },
+      encoding: { x: time, y: { type: "quantitative", ...y }, color: { field: series, type: "nominal" } },
+    });
+  const drops = dropRows(r);
+  return [
+    {
+      title: `Offered and achieved rate over time (the load's target: ${r.load.rate} exchanges/s)`,
+      spec: overTime(rateRows(r), { field: "rate", title: "per second" }, "series"),
+    },
+    {
+      title: "Exchange latency (the load generator's timestamps)",
+      spec: spec({
+        data: { values: latencyRows(r) },
+        mark: "bar",
+        encoding: {
+          x: { field: "upTo", type: "ordinal", sort: { field: "order" }, title: "delay" },
+          y: { field: "count", type: "quantitative", title: "exchanges" },
+          color: { field: "exchange", type: "nominal" },
+          xOffset: { field: "exchange" },
+        },
+      }),
+    },
+    {
+      title: "Pool utilisation over time",
+      spec: overTime(poolRows(r), { field: "percent", title: "% of the subnet assigned" }, "subnet"),
+    },
+    {
+      title: "Drops by reason over time",
+      spec: overTime(
+        drops,
+        {
+          field: "rate",
+          title: "drops per second",
+          // A run without drops still gets an axis from 0 to 1, not one tick at 0.
+          scale: { domain: [0, Math.max(1, ...drops.map((d) => Number(d.rate)))] },
+        },
+        "reason",
+      ),
+    },
+    {
+      title: "Messages over the run: the relay's count and Kea's",
+      spec: spec({
+        data: { values: messageRows(r) },
+        mark: "bar",
+        encoding: {
+          x: { field: "message", type: "nominal", title: null },
+          y: { field: "count", type: "quantitative", title: "messages" },
+          color: { field: "by", type: "nominal" },
+          xOffset: { field: "by" },
+          column: { field: "vrf", type: "nominal", title: null },
+        },
+      }),
+    },
+  ];
+}
+
+const html = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/** The report as one self-contained HTML page: a summary table, then each chart as inline SVG. */
+export async function renderReportHtml(r: LoadReport): Promise<string> {
+  const charts: string[] = [];
+  for (const c of chartSpecs(r)) {
+    const view = new View(parse(compile(c.spec).spec), { renderer: "none" });
+    charts.push(`<figure><figcaption>${html(c.title)}</figcaption>${await view.toSVG()}</figure>`);
+    view.finalize();
+  }
+  const rows = r.result.report.exchanges
+    .map(
+      (e) =>
+        `<tr><td>${html(e.exchange)}</td><td>${e.sent}</td><td>${e.received}</td><td>${e.drops}</td><td>${e.p50Ms ?? "–"}</td><td>${e.p90Ms ?? "–"}</td><td>${e.p99Ms ?? "–"}</td></tr>`,
+    )
+    .join("\n");
+  const l = r.load;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>dhcplab load report: ${html(r.lab)}</title>
+<style>body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}td,th{padding:2px 10px;text-align:right}th{border-bottom:1px solid #999}figure{margin:2em 0}figcaption{font-weight:bold;margin-bottom:.5em}</style>
+</head><body>
+<h1>Load report: lab ${html(r.lab)}</h1>
+<p>${html(l.engine)}, DHCPv${l.family}, ${l.clients} clients from ${html(l.mac)} at ${l.rate}/s for ${l.seconds} s, started ${html(r.startedAt)}; ${r.samples.length} samples of Kea's statistics and the relay's counters, one a second.</p>
+<table><thead><tr><th>exchange</th><th>sent</th><th>received</th><th>drops</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>
+${charts.join("\n")}
+</body></html>
+`;
+}
