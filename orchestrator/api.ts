@@ -334,13 +334,17 @@ class OpenLab implements Lab {
   async loadReport(r: LoadRequest): Promise<LoadReport> {
     const startedAt = new Date().toISOString();
     const sampler = sampleEverySecond(async () => {
-      const [kea, relay] = await Promise.all([this.statistics(), this.counters()]);
+      const [kea, relay] = await Promise.all([
+        labStatistics(this.docker, await findLab(this.docker, this.name), { durations: true }),
+        this.counters(),
+      ]);
       return {
         kea: kea.map((k) => ({
           vrf: k.vrf,
           server: k.server,
           family: k.family,
           values: Object.fromEntries(k.statistics.map((s) => [statisticName(s), s.value])),
+          ...(k.durations ? { durations: k.durations.filter((d) => d.subnet === 0) } : {}),
         })),
         relay,
       };

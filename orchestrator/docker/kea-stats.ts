@@ -1,9 +1,12 @@
 import type Docker from "dockerode";
 import {
+  type KeaDuration,
   type KeaStatistic,
   type KeaStatisticsAnswer,
+  parseDurations,
   parseStatistics,
 } from "../../relay/kea-exporter/statistics.ts";
+import type { KeaEndpoint } from "../model/kea-config.ts";
 import { KEA_RESULT, keaCommand } from "./kea-control.ts";
 import type { RunningLab } from "./lab.ts";
 import { runningKeas } from "./leases.ts";
@@ -15,13 +18,31 @@ export interface KeaServerStatistics {
   server: string;
   family: 4 | 6;
   statistics: KeaStatistic[];
+  /** With `durations` asked for and Kea's perfmon hook loaded: its last intervals' per-stage durations. */
+  durations?: KeaDuration[];
+}
+
+/** perfmon's durations where the hook is loaded (Kea answers "unsupported" elsewhere: none). */
+async function durationsOf(
+  docker: Docker,
+  id: string,
+  endpoint: KeaEndpoint,
+): Promise<{ durations?: KeaDuration[] }> {
+  const answer = await keaCommand<Parameters<typeof parseDurations>[0]>(
+    docker,
+    id,
+    "perfmon-get-all-durations",
+    endpoint,
+    { "result-set-format": true },
+  );
+  return answer.result === KEA_RESULT.success ? { durations: parseDurations(answer.arguments ?? {}) } : {};
 }
 
 /** Every running Kea server's statistics (statistic-get-all), or one VRF's, read where each takes commands. */
 export async function labStatistics(
   docker: Docker,
   lab: RunningLab,
-  o: { vrf?: string; server?: string } = {},
+  o: { vrf?: string; server?: string; durations?: boolean } = {},
 ): Promise<KeaServerStatistics[]> {
   const rows: KeaServerStatistics[] = [];
   for (const k of runningKeas(lab, o, "statistics")) {
@@ -31,7 +52,14 @@ export async function labStatistics(
       const answer = await keaCommand<KeaStatisticsAnswer>(docker, k.id, "statistic-get-all", endpoint);
       if (answer.result !== KEA_RESULT.success)
         throw new Error(`${k.name}: statistic-get-all failed: ${answer.text ?? `result ${answer.result}`}`);
-      rows.push({ vrf: k.vrf, server: k.name, family, statistics: parseStatistics(answer.arguments ?? {}) });
+      const statistics = parseStatistics(answer.arguments ?? {});
+      rows.push({
+        vrf: k.vrf,
+        server: k.name,
+        family,
+        statistics,
+        ...(o.durations ? await durationsOf(docker, k.id, endpoint) : {}),
+      });
     }
   }
   return rows;

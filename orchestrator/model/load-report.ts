@@ -1,5 +1,6 @@
 import { parse, View } from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
+import type { KeaDuration } from "../../relay/kea-exporter/statistics.ts";
 import type { PerfdhcpReport } from "./perfdhcp.ts";
 
 // A load run's report: what Kea and the relay counted once a second while it ran, and what the
@@ -12,6 +13,8 @@ export interface KeaSample {
   server: string;
   family: 4 | 6;
   values: Record<string, number>;
+  /** Kea's perfmon hook's last intervals, every subnet together (absent without the hook). */
+  durations?: KeaDuration[];
 }
 
 /** What was read at one second of the run. */
@@ -165,6 +168,38 @@ export function messageRows(r: LoadReport): Row[] {
   return rows;
 }
 
+/** A message type as perfmon names it, without its prefix: DHCPDISCOVER, DHCPV6_SOLICIT -> DISCOVER, SOLICIT. */
+const short = (type: string) => type.replace(/^DHCP(V6_)?/, "");
+
+/**
+ * Kea's per-stage mean durations per one-second interval (perfmon), each interval once, for the
+ * load's family, as seconds into the run (an interval's start, read against the samples' clock).
+ */
+export function durationRows(r: LoadReport): Row[] {
+  const start = Date.parse(r.startedAt);
+  const seen = new Set<string>();
+  const rows: Row[] = [];
+  for (const s of r.samples) {
+    for (const k of s.kea.filter((k) => k.family === r.load.family)) {
+      for (const d of k.durations ?? []) {
+        const key = `${k.server}|${d.query}|${d.stage}|${d.intervalStart}`;
+        if (seen.has(key) || d.occurrences === 0) continue;
+        seen.add(key);
+        // Kea writes its interval start in UTC without a zone: "2026-12-04 19:01:18.282186".
+        const at = (Date.parse(`${d.intervalStart.replace(" ", "T")}Z`) - start) / 1000;
+        // perfmon keeps each stage's last interval, also one from before the run.
+        if (at < -1) continue;
+        rows.push({
+          t: Math.round(at * 10) / 10,
+          us: d.meanUs,
+          stage: `${k.vrf} ${short(d.query)}-${short(d.response)} ${d.stage}`,
+        });
+      }
+    }
+  }
+  return rows;
+}
+
 /** The load generator's latency histogram per exchange. */
 export function latencyRows(r: LoadReport): Row[] {
   return r.result.report.exchanges.flatMap((e) =>
@@ -192,7 +227,11 @@ export function chartSpecs(r: LoadReport): { title: string; spec: TopLevelSpec }
     spec({
       data: { values },
       mark: { type: "line", point: true },
-      encoding: { x: time, y: { type: "quantitative", ...y }, color: { field: series, type: "nominal" } },
+      encoding: {
+        x: time,
+        y: { type: "quantitative", ...y },
+        color: { field: series, type: "nominal", legend: { labelLimit: 400 } },
+      },
     });
   const drops = dropRows(r);
   return [
@@ -213,6 +252,14 @@ export function chartSpecs(r: LoadReport): { title: string; spec: TopLevelSpec }
         },
       }),
     },
+    ...(durationRows(r).length > 0
+      ? [
+          {
+            title: "Kea's per-stage durations (perfmon, mean per one-second interval)",
+            spec: overTime(durationRows(r), { field: "us", title: "µs", scale: { type: "log" } }, "stage"),
+          },
+        ]
+      : []),
     {
       title: "Pool utilisation over time",
       spec: overTime(poolRows(r), { field: "percent", title: "% of the subnet assigned" }, "subnet"),

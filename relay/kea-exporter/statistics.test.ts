@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { metricName, parseStatistics, prometheusText, statisticName } from "./statistics.ts";
+import { metricName, parseDurations, parseStatistics, prometheusText, statisticName } from "./statistics.ts";
 
 // What Kea 3.0's statistic-get-all answered in the default lab (trimmed: two samples kept).
 const ANSWER = {
@@ -43,5 +43,55 @@ describe("Kea's statistics", () => {
     expect(text).toContain('kea_dhcp4_assigned_pds{vrf="RED",server="kea-red",subnet="20",pd_pool="1"} 2\n');
     // One HELP and TYPE per metric, whatever the number of servers.
     expect(text.match(/# TYPE kea_dhcp4_pkt4_received_total /g)).toHaveLength(1);
+  });
+});
+
+describe("Kea's perfmon durations", () => {
+  it("are read by position: Kea 3.0.4 names two columns as one but sends both values", () => {
+    const answer = {
+      "durations-result-set": {
+        columns: [
+          "query-type",
+          "response-type",
+          "start-event",
+          "end-event",
+          "subnet-id",
+          "interval-start",
+          "occurences",
+          "min-duration-usecs",
+          "max-duration-usecs",
+          "total-duration-usecsmean-duration-usecs",
+        ],
+        rows: [
+          [
+            "DHCPDISCOVER",
+            "DHCPOFFER",
+            "composite",
+            "total_response",
+            0,
+            "2026-12-04 19:01:18.282194",
+            51,
+            555,
+            2279,
+            44304,
+            868,
+          ],
+        ],
+      },
+    };
+    expect(parseDurations(answer)).toEqual([
+      {
+        query: "DHCPDISCOVER",
+        response: "DHCPOFFER",
+        stage: "composite-total_response",
+        subnet: 0,
+        intervalStart: "2026-12-04 19:01:18.282194",
+        occurrences: 51,
+        minUs: 555,
+        maxUs: 2279,
+        meanUs: 868,
+      },
+    ]);
+    expect(parseDurations({})).toEqual([]);
   });
 });

@@ -100,3 +100,42 @@ export function prometheusText(servers: readonly ServerStatistics[]): string {
     .map(([name, m]) => `# HELP ${name} ${m.help}\n# TYPE ${name} ${m.type}\n${m.lines.join("\n")}\n`)
     .join("");
 }
+
+/** One perfmon duration: a stage of one kind of exchange over one interval (Kea's perfmon hook). */
+export interface KeaDuration {
+  query: string;
+  response: string;
+  /** From which event to which: buffer_read-mt_queued, ..., composite-total_response. */
+  stage: string;
+  /** 0: every subnet together. */
+  subnet: number;
+  intervalStart: string;
+  occurrences: number;
+  minUs: number;
+  maxUs: number;
+  meanUs: number;
+}
+
+/**
+ * perfmon-get-all-durations' result set (result-set-format), read by position: Kea 3.0.4 names
+ * its last two columns as one ("total-duration-usecsmean-duration-usecs") yet sends both values.
+ */
+export function parseDurations(answer: { "durations-result-set"?: { rows?: unknown[][] } }): KeaDuration[] {
+  return (answer["durations-result-set"]?.rows ?? []).flatMap((row) => {
+    const [query, response, start, end, subnet, intervalStart, occurrences, min, max, , mean] = row;
+    if (typeof query !== "string" || typeof mean !== "number") return [];
+    return [
+      {
+        query,
+        response: String(response),
+        stage: `${start}-${end}`,
+        subnet: Number(subnet),
+        intervalStart: String(intervalStart),
+        occurrences: Number(occurrences),
+        minUs: Number(min),
+        maxUs: Number(max),
+        meanUs: mean,
+      },
+    ];
+  });
+}

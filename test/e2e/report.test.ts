@@ -77,6 +77,17 @@ describe("a load report (dhcplab load --report)", () => {
     expect(relay(last, "DISCOVER", "to-server") - relay(first, "DISCOVER", "to-server")).toBe(discovers);
     // The 40 clients hold addresses of RED VIDEO's subnet (10) at the end.
     expect(red(last)["subnet[10].assigned-addresses"]).toBeGreaterThanOrEqual(40);
+    // Kea 3.0's perfmon hook (in the default configurations): the whole response's mean duration
+    // of DISCOVER-OFFER for intervals of the run.
+    const total = report.samples
+      .flatMap((s) =>
+        s.kea.filter((k) => k.vrf === "RED" && k.family === 4).flatMap((k) => k.durations ?? []),
+      )
+      .filter(
+        (d) => d.query === "DHCPDISCOVER" && d.stage === "composite-total_response" && d.occurrences > 0,
+      );
+    expect(total.length).toBeGreaterThanOrEqual(2);
+    for (const d of total) expect(d.meanUs).toBeGreaterThan(0);
   });
 
   it("report.html opens offline in headless Chromium with no console errors and every chart drawn", async () => {
@@ -93,6 +104,7 @@ describe("a load report (dhcplab load --report)", () => {
     expect(figures.map((f) => /<figcaption>([^<]*)/.exec(f)?.[1])).toEqual([
       "Offered and achieved rate over time (the load's target: 40 exchanges/s)",
       "Exchange latency (the load generator's timestamps)",
+      "Kea's per-stage durations (perfmon, mean per one-second interval)",
       "Pool utilisation over time",
       "Drops by reason over time",
       "Messages over the run: the relay's count and Kea's",
