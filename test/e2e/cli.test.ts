@@ -156,6 +156,31 @@ describe("the dhcplab command", () => {
     );
   });
 
+  it("stats prints Kea's statistics: RED's ACKs are its leases' exchanges, --vrf keeps to one VRF", async () => {
+    const rows = await json<
+      {
+        vrf: string;
+        server: string;
+        family: number;
+        statistics: { name: string; subnet?: number; value: number }[];
+      }[]
+    >("stats", "--name", NAME, "--vrf", "RED");
+    expect(rows.map((r) => [r.vrf, r.server, r.family])).toEqual([
+      ["RED", "kea-red", 4],
+      ["RED", "kea-red", 6],
+    ]);
+    const v4 = rows[0]?.statistics ?? [];
+    // The load before: RED VIDEO's clients hold addresses of subnet 10, each ACKed at least once.
+    const assigned = v4.find((s) => s.name === "assigned-addresses" && s.subnet === 10)?.value ?? 0;
+    expect(assigned).toBeGreaterThan(0);
+    expect(
+      v4.find((s) => s.name === "pkt4-ack-sent" && s.subnet === undefined)?.value,
+    ).toBeGreaterThanOrEqual(assigned);
+    const text = await dhcplab("stats", "--name", NAME);
+    expect(text.stdout).toMatch(/^BLUE +kea-blue +DHCPv4 +pkt4-received +\d+/m);
+    expect(text.stdout).toMatch(/^RED +kea-red +DHCPv4 +subnet\[10\]\.assigned-addresses +\d+/m);
+  });
+
   it("capture writes a pcap of a lab network while clients lease", async () => {
     const file = join(await mkdtemp(join(tmpdir(), "dhcplab-cli-")), "access.pcap");
     const capture = dhcplab(
