@@ -44,23 +44,25 @@ export async function labStatistics(
   lab: RunningLab,
   o: { vrf?: string; server?: string; durations?: boolean } = {},
 ): Promise<KeaServerStatistics[]> {
-  const rows: KeaServerStatistics[] = [];
-  for (const k of runningKeas(lab, o, "statistics")) {
-    for (const family of k.families) {
+  const asked = runningKeas(lab, o, "statistics").flatMap((k) =>
+    k.families.flatMap((family) => {
       const endpoint = k.control[`dhcp${family}`];
-      if (!endpoint) continue;
+      return endpoint ? [{ k, family, endpoint }] : [];
+    }),
+  );
+  // Every server at once: a load report's sample is one moment, not a second of reads.
+  return Promise.all(
+    asked.map(async ({ k, family, endpoint }) => {
       const answer = await keaCommand<KeaStatisticsAnswer>(docker, k.id, "statistic-get-all", endpoint);
       if (answer.result !== KEA_RESULT.success)
         throw new Error(`${k.name}: statistic-get-all failed: ${answer.text ?? `result ${answer.result}`}`);
-      const statistics = parseStatistics(answer.arguments ?? {});
-      rows.push({
+      return {
         vrf: k.vrf,
         server: k.name,
         family,
-        statistics,
+        statistics: parseStatistics(answer.arguments ?? {}),
         ...(o.durations ? await durationsOf(docker, k.id, endpoint) : {}),
-      });
-    }
-  }
-  return rows;
+      };
+    }),
+  );
 }
