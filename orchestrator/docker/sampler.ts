@@ -19,11 +19,12 @@ export function sampleEverySecond(read: () => Promise<Omit<LoadSample, "t">>): {
   const loop = (async () => {
     for (let n = 0; running; n++) {
       await take();
-      const next = started + (n + 1) * 1000 - performance.now();
-      if (next > 0 && running)
+      // The next second of the run; a timer may fire a millisecond early, so wait until it is.
+      const target = started + (n + 1) * 1000;
+      while (running && performance.now() < target)
         await new Promise<void>((resolve) => {
           wake = resolve;
-          setTimeout(resolve, next);
+          setTimeout(resolve, Math.ceil(target - performance.now()));
         });
     }
   })();
