@@ -3,6 +3,7 @@ import {
   dropRows,
   type LoadReport,
   type LoadSample,
+  loadVrfs,
   messageRows,
   poolRows,
   rateRows,
@@ -76,6 +77,7 @@ describe("a load report", () => {
       { t: 1, rate: 2, reason: "relay: unmatched" },
       { t: 2.5, rate: 0, reason: "relay: unmatched" },
     ]);
+    expect(loadVrfs(report)).toEqual(["RED"]);
     // Over the run: each message as the relay counted it beside Kea's count.
     expect(messageRows(report)).toEqual([
       { message: "DISCOVER to-server", vrf: "RED", count: 25, by: "relay" },

@@ -148,6 +148,17 @@ export function dropRows(r: LoadReport): Row[] {
 /** Kea counts a message the relay sent to it as received, one it sent to a client as sent. */
 const KEA_SIDE: Record<string, string> = { "to-server": "received", "to-client": "sent" };
 
+/** The VRFs the load reached: those the relay sent requests of its family to during the run. */
+export function loadVrfs(r: LoadReport): string[] {
+  const first = r.samples[0]?.relay.dhcplab_relay_messages_total ?? {};
+  const last = r.samples.at(-1)?.relay.dhcplab_relay_messages_total ?? {};
+  const vrfs = Object.entries(last)
+    .map(([k, v]) => ({ l: labelsOf(k), n: v - (first[k] ?? 0) }))
+    .filter(({ l, n }) => n > 0 && l.family === String(r.load.family) && l.direction === "to-server")
+    .map(({ l }) => l.vrf ?? "");
+  return [...new Set(vrfs)].sort();
+}
+
 /** Messages over the run, as the relay counted them and as Kea did, per VRF, type and direction. */
 export function messageRows(r: LoadReport): Row[] {
   const first = r.samples[0];
@@ -240,7 +251,7 @@ export function chartSpecs(r: LoadReport): { title: string; spec: TopLevelSpec }
       spec: overTime(rateRows(r), { field: "rate", title: "per second" }, "series"),
     },
     {
-      title: "Exchange latency (the load generator's timestamps)",
+      title: `Exchange latency, DHCPv${r.load.family} to ${loadVrfs(r).join(" and ") || "no VRF"} (the load generator's timestamps)`,
       spec: spec({
         data: { values: latencyRows(r) },
         mark: "bar",
@@ -317,6 +328,7 @@ export async function renderReportHtml(r: LoadReport): Promise<string> {
 </head><body>
 <h1>Load report: lab ${html(r.lab)}</h1>
 <p>${html(l.engine)}, DHCPv${l.family}, ${l.clients} clients from ${html(l.mac)} at ${l.rate}/s for ${l.seconds} s, started ${html(r.startedAt)}; ${r.samples.length} samples of Kea's statistics and the relay's counters, one a second.</p>
+<p>The load reached ${html(loadVrfs(r).join(" and ") || "no VRF")} (DHCPv${l.family}).</p>
 <table><thead><tr><th>exchange</th><th>sent</th><th>received</th><th>drops</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th></tr></thead>
 <tbody>
 ${rows}

@@ -104,7 +104,7 @@ describe("a load report (dhcplab load --report)", () => {
     const figures = page.dom.split("<figure>").slice(1);
     expect(figures.map((f) => /<figcaption>([^<]*)/.exec(f)?.[1])).toEqual([
       "Offered and achieved rate over time (the load's target: 40 exchanges/s)",
-      "Exchange latency (the load generator's timestamps)",
+      "Exchange latency, DHCPv4 to RED (the load generator's timestamps)",
       "Kea's per-stage durations (perfmon, mean per one-second interval)",
       "Pool utilisation over time",
       "Drops by reason over time",
