@@ -302,13 +302,13 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
           id: containers.get(k.container) ?? "",
           vrf: v.spec.name,
           service: k.service,
-          control: keas[i]?.control,
+          control: keas[i]?.control ?? {},
         })),
       );
-      for (const [name, id] of await startMonitoring(docker, plan, o.images, labels, monitored)) {
-        containers.set(name, id);
-        if (name.endsWith("-prometheus")) await waitHealthy(docker, name, id, o.healthTimeoutMs ?? 90_000);
-      }
+      const monitoring = await startMonitoring(docker, plan, o.images, labels, monitored);
+      for (const [name, id] of monitoring.containers) containers.set(name, id);
+      const { name, id } = monitoring.prometheus;
+      await waitHealthy(docker, name, id, o.healthTimeoutMs ?? 90_000);
     }
     const startSeconds = (performance.now() - started) / 1000;
     const down = async () => {

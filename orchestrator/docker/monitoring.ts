@@ -1,4 +1,5 @@
 import type Docker from "dockerode";
+import type { KeaConfig } from "../model/kea-config.ts";
 import { LABEL } from "../model/labels.ts";
 import { EXPORTER_PORT, prometheusConfig } from "../model/monitoring.ts";
 import { type LabPlan, RELAY_SYSCTLS } from "../model/plan.ts";
@@ -12,12 +13,13 @@ export interface MonitoredKea {
   id: string;
   vrf: string;
   service: string;
-  control: unknown;
+  control: KeaConfig["control"];
 }
 
 /**
  * Creates and starts the lab's monitoring: an exporter in each Kea's network namespace, the
- * monitoring network, and Prometheus on it and on every backend. Returns the containers by name.
+ * monitoring network, and Prometheus on it and on every backend. Returns the containers by
+ * name, and Prometheus's, whose health the lab waits for.
  */
 export async function startMonitoring(
   docker: Docker,
@@ -25,7 +27,7 @@ export async function startMonitoring(
   images: ImageTags,
   labels: Record<string, string>,
   keas: readonly MonitoredKea[],
-): Promise<Map<string, string>> {
+): Promise<{ containers: Map<string, string>; prometheus: { name: string; id: string } }> {
   if (!images.prometheus) throw new Error("monitoring needs the prometheus image");
   const created = new Map<string, string>();
   for (const k of keas) {
@@ -61,5 +63,5 @@ export async function startMonitoring(
   await prometheus.putArchive(tarOf([["dhcplab.yml", prometheusConfig(plan)]]), { path: "/etc/prometheus" });
   await prometheus.start();
   created.set(name, prometheus.id);
-  return created;
+  return { containers: created, prometheus: { name, id: prometheus.id } };
 }

@@ -15,14 +15,18 @@ import {
 //   DHCPLAB_EXPORTER_LABELS labels on every series: {"vrf":"RED","server":"kea-red"}
 //   DHCPLAB_EXPORTER_PORT   the port of /metrics (default 9547)
 
+/** Where one Kea server takes commands (orchestrator/model/kea-config.ts's KeaEndpoint). */
 type Endpoint = { url: string; service?: string };
 
-function configuration(): {
+/** What the exporter serves: from its environment, refused with the variable and the reason. */
+interface Configuration {
   control: Partial<Record<"dhcp4" | "dhcp6", Endpoint>>;
   labels: Record<string, string>;
   port: number;
-} {
-  const control = JSON.parse(process.env.KEA_CONTROL ?? "{}") as Partial<Record<"dhcp4" | "dhcp6", Endpoint>>;
+}
+
+function configuration(): Configuration {
+  const control = JSON.parse(process.env.KEA_CONTROL ?? "{}") as Configuration["control"];
   if (!control.dhcp4 && !control.dhcp6) throw new Error("KEA_CONTROL names no Kea server (dhcp4, dhcp6)");
   const labels = JSON.parse(process.env.DHCPLAB_EXPORTER_LABELS ?? "{}") as Record<string, string>;
   const port = Number(process.env.DHCPLAB_EXPORTER_PORT ?? "9547");
@@ -48,7 +52,7 @@ async function statistics(endpoint: Endpoint): Promise<KeaStatisticsAnswer> {
 }
 
 /** The exposition: every server's statistics, and whether each answered (dhcplab_kea_up). */
-async function scrape(c: ReturnType<typeof configuration>): Promise<string> {
+async function scrape(c: Configuration): Promise<string> {
   const servers: ServerStatistics[] = [];
   const up: string[] = [];
   for (const family of [4, 6] as const) {
