@@ -22,6 +22,7 @@ import {
   type RunningLab,
 } from "./docker/lab.ts";
 import { type LeaseRow, labLeases } from "./docker/leases.ts";
+import { exporterOf } from "./docker/monitoring.ts";
 import { runPxeClient } from "./docker/pxe.ts";
 import { sampleEverySecond } from "./docker/sampler.ts";
 import type { LoadReport } from "./model/load-report.ts";
@@ -287,6 +288,9 @@ class OpenLab implements Lab {
       ...running.keas.map((k) => k.name),
       ...running.towers.map((w) => w.name),
       ...running.boots.map((b) => b.name),
+      ...(running.monitoring
+        ? [running.monitoring.prometheus.name, ...running.monitoring.exporters.map((e) => e.name)]
+        : []),
     ];
     this.services = Object.fromEntries(containers.map((c) => [c.slice(prefix.length), c]));
   }
@@ -432,7 +436,13 @@ class OpenLab implements Lab {
   }
 
   async start(service: string): Promise<void> {
-    await this.container(service).start();
+    const container = this.container(service);
+    await container.start();
+    // A Kea's exporter lives in its network namespace, which the Kea's start made anew.
+    const exporter = (await findLab(this.docker, this.name)).monitoring?.exporters.find(
+      (e) => e.name === exporterOf(this.services[service] ?? ""),
+    );
+    if (exporter) await this.docker.getContainer(exporter.id).restart();
   }
 
   async kill(service: string, signal = "SIGKILL"): Promise<void> {

@@ -412,7 +412,7 @@ export interface RunningLab {
   /** With monitoring: Prometheus (its URL, on the lab's monitoring network) and each Kea's exporter. */
   monitoring?: {
     prometheus: { id: string; name: string; url: string; state: string; health?: string };
-    exporters: { id: string; name: string; vrf: string; state: string }[];
+    exporters: { id: string; name: string; vrf: string; state: string; health?: string }[];
   };
   /** Every network: the access network (role access), further segments (role segment), VRF backends. */
   networks: { name: string; role: string; vrf?: string; segment?: string; subnets: string[] }[];
@@ -542,6 +542,7 @@ function monitoringOf(
           name: c.Names[0]?.replace(/^\//, "") ?? "",
           vrf: c.Labels[LABEL.vrf] ?? "",
           state: c.State,
+          health: health(c.Status),
         })),
     },
   };

@@ -7,6 +7,9 @@ import { tarOf } from "./engine.ts";
 import type { ImageTags } from "./images.ts";
 import { createLabNetwork } from "./networks.ts";
 
+/** The exporter beside a Kea container. */
+export const exporterOf = (keaContainer: string) => `${keaContainer}-exporter`;
+
 /** A Kea container the exporters stand beside: its container, VRF, service and where it takes commands. */
 export interface MonitoredKea {
   container: string;
@@ -32,7 +35,7 @@ export async function startMonitoring(
   const created = new Map<string, string>();
   for (const k of keas) {
     const c = await docker.createContainer({
-      name: `${k.container}-exporter`,
+      name: exporterOf(k.container),
       Image: images.relay,
       Entrypoint: ["node", "/opt/dhcplab/kea-exporter.mjs"],
       Labels: { ...labels, [LABEL.role]: "exporter", [LABEL.vrf]: k.vrf },
@@ -43,9 +46,17 @@ export async function startMonitoring(
       ],
       // Kea takes commands on 127.0.0.1 of its own namespace: the exporter lives there too.
       HostConfig: { NetworkMode: `container:${k.id}` },
+      // Not the relay image's own check: healthy when it serves Kea's statistics.
+      Healthcheck: {
+        Test: ["CMD", "curl", "-fsS", "-o", "/dev/null", `http://127.0.0.1:${EXPORTER_PORT}/metrics`],
+        Interval: 2_000_000_000,
+        Timeout: 2_000_000_000,
+        StartPeriod: 10_000_000_000,
+        Retries: 3,
+      },
     });
     await c.start();
-    created.set(`${k.container}-exporter`, c.id);
+    created.set(exporterOf(k.container), c.id);
   }
   const network = await createLabNetwork(docker, `${plan.name}-monitoring`, {
     ...labels,

@@ -99,6 +99,22 @@ describe("monitoring: Kea's statistics and the relay's metrics in Prometheus", (
     expect(Number(p99[0]?.value[1])).toBeGreaterThan(0);
   });
 
+  it("a Kea stopped and started again is scraped again: its exporter follows it into its new namespace", async () => {
+    await api.stop("kea-red");
+    await api.start("kea-red");
+    const health = async () =>
+      (await api.status()).monitoring?.exporters.map((e) => `${e.vrf}:${e.health}`).sort();
+    await expect.poll(health, { timeout: 30_000, interval: 500 }).toEqual(["BLUE:healthy", "RED:healthy"]);
+    // Kea starts its statistics from zero: Prometheus sees RED's ACKs (two or more before) at 0
+    // only through the exporter in the new namespace.
+    await expect
+      .poll(async () => (await promQuery('kea_dhcp4_pkt4_ack_sent_total{vrf="RED"}'))[0]?.value[1], {
+        timeout: 30_000,
+        interval: 500,
+      })
+      .toBe("0");
+  });
+
   it("Prometheus, on every VRF's backend, forwards nothing between them", async () => {
     const name = (await api.status()).monitoring?.prometheus.name ?? "";
     const r = await exec(lab.docker, name, [

@@ -26,7 +26,7 @@ export function statusText(s: LabStatus): string {
     ...s.boots.map((b) => [b.name, `boot (TFTP ${b.address})`, b.vrf, b.ipv4, b.state, b.health]),
     ...(s.monitoring
       ? [
-          ...s.monitoring.exporters.map((e) => [e.name, "kea exporter", e.vrf, "", e.state, ""]),
+          ...s.monitoring.exporters.map((e) => [e.name, "kea exporter", e.vrf, "", e.state, e.health]),
           [
             s.monitoring.prometheus.name,
             "prometheus",
