@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import type Docker from "dockerode";
 import { DEFAULT_POLICY } from "../../relay/policy/default-policy.ts";
 import { parsePolicy } from "../../relay/policy/policy.ts";
-import type { KeaEndpoint } from "../model/kea-config.ts";
+import { type KeaEndpoint, nextServerWarnings } from "../model/kea-config.ts";
 import { serverFiles } from "../model/kea-ha.ts";
 import { LABEL } from "../model/labels.ts";
 import { PROMETHEUS_PORT } from "../model/monitoring.ts";
@@ -95,6 +95,7 @@ export async function createLab(docker: Docker, o: LabOptions): Promise<StartedL
   const labels = { [LABEL.managed]: "true", [LABEL.lab]: o.name, ...o.labels };
   // Refuse a Kea configuration before anything is created: the lab's own reading, then Kea's.
   const keas = await keaSetups(o.topology, o.images);
+  for (const w of nextServerWarnings(o.topology, keas)) say(`warning: ${w}`);
   say(`testing the Kea configurations (${keas.map((k) => `${k.vrf}: Kea ${k.version}`).join(", ")})`);
   // An HA pair's servers run what the lab writes for them: Kea tests the first peer's (the
   // second differs in its name only), on addresses of a provisional plan.

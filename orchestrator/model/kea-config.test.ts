@@ -2,8 +2,16 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../paths.ts";
-import { backendControl6, controlEndpoint, delegatedPools } from "./kea-config.ts";
+import {
+  backendControl6,
+  controlEndpoint,
+  delegatedPools,
+  nextServers,
+  nextServerWarnings,
+  readKeaConfigs,
+} from "./kea-config.ts";
 import { parseKeaJson } from "./kea-json.ts";
+import { loadTopology } from "./topology.ts";
 
 const file = (path: string) => readFile(join(ROOT, path), "utf8").then((text) => ({ file: path, text }));
 
@@ -59,5 +67,32 @@ describe("Kea configurations", () => {
       /^x\/kea-dhcp4\.conf: Dhcp4\.control-sockets: no HTTP control socket/,
     );
     expect(() => controlEndpoint("2.6", 4, { server: unix })).toThrow(/kea-ctrl-agent\.conf is missing/);
+  });
+
+  it("find every next-server kea-dhcp4 hands out, and warn where it is not the VRF's boot server", async () => {
+    const red = await file("examples/pxe/kea/RED/kea-dhcp4.conf");
+    expect(nextServers(red.file, red.text)).toEqual([
+      { path: "Dhcp4.client-classes[2].next-server", address: "10.69.10.2" },
+      { path: "Dhcp4.client-classes[3].next-server", address: "10.69.10.2" },
+      { path: "Dhcp4.client-classes[4].next-server", address: "10.69.10.2" },
+    ]);
+    const t = await loadTopology(join(ROOT, "examples/pxe.yaml"));
+    const keas = await readKeaConfigs(t);
+    expect(nextServerWarnings(t, keas)).toEqual([]);
+    // RED's boot server moved, its Kea not told; BLUE's boot server gone.
+    const moved = {
+      ...t,
+      vrfs: t.vrfs.map((v) =>
+        v.name === "RED" && v.bootServer
+          ? { ...v, bootServer: { ...v.bootServer, address: "10.69.10.9" } }
+          : { ...v, bootServer: undefined },
+      ),
+    };
+    const warnings = nextServerWarnings(moved, keas);
+    expect(warnings[0]).toMatch(
+      /examples\/pxe\/kea\/RED\/kea-dhcp4\.conf: Dhcp4\.client-classes\[2\]\.next-server is 10\.69\.10\.2, not VRF RED's boot server 10\.69\.10\.9/,
+    );
+    expect(warnings.at(-1)).toMatch(/next-server is 10\.69\.20\.2, but VRF BLUE has no bootServer/);
+    expect(warnings).toHaveLength(5);
   });
 });

@@ -118,6 +118,40 @@ export function delegatedPools(file: string, text: string): string[] {
   );
 }
 
+/** Every `next-server` (siaddr) a kea-dhcp4 configuration sets, with its path: Dhcp4.client-classes[2].next-server. */
+export function nextServers(file: string, text: string): { path: string; address: string }[] {
+  const found: { path: string; address: string }[] = [];
+  const walk = (v: unknown, path: string): void => {
+    if (Array.isArray(v)) {
+      for (const [i, x] of v.entries()) walk(x, `${path}[${i}]`);
+    } else if (isObj(v))
+      for (const [k, x] of Object.entries(v)) {
+        if (k === "next-server" && typeof x === "string") found.push({ path: `${path}.${k}`, address: x });
+        else walk(x, `${path}.${k}`);
+      }
+  };
+  walk(parseKeaJson(text, file).Dhcp4, "Dhcp4");
+  return found.filter((n) => n.address !== "0.0.0.0" && n.address !== "");
+}
+
+/**
+ * Where a VRF's Kea hands out a next-server its clients cannot reach: one that is not the VRF's
+ * boot server (the relay routes the VRF's clients to that address only), or any without one.
+ */
+export function nextServerWarnings(topology: Topology, keas: readonly KeaConfig[]): string[] {
+  return keas.flatMap((k) => {
+    const boot = topology.vrfs.find((v) => v.name === k.vrf)?.bootServer?.address;
+    const file = join(k.dir, "kea-dhcp4.conf");
+    return k.nextServers
+      .filter((n) => n.address !== boot)
+      .map((n) =>
+        boot
+          ? `${file}: ${n.path} is ${n.address}, not VRF ${k.vrf}'s boot server ${boot}: its clients cannot reach it through the relay`
+          : `${file}: ${n.path} is ${n.address}, but VRF ${k.vrf} has no bootServer: its clients reach no TFTP server there`,
+      );
+  });
+}
+
 /** A Kea configuration that Kea itself refused, or that the lab cannot use. */
 export class KeaConfigRefused extends Error {}
 
@@ -134,6 +168,8 @@ export interface KeaConfig {
   backendControl6?: BackendControl;
   /** The prefixes kea-dhcp6 delegates (its pd-pools). */
   delegatedPools: string[];
+  /** Every next-server kea-dhcp4 hands out, with its path in the file. */
+  nextServers: { path: string; address: string }[];
 }
 
 /**
@@ -183,6 +219,8 @@ export async function readKeaConfigs(topology: Topology): Promise<KeaConfig[]> {
           throw new KeaConfigRefused(`VRF ${v.name} (Kea ${version}): ${(err as Error).message}`);
         }
       }
+      const dhcp4 = v.families.includes(4) ? text("kea-dhcp4.conf") : undefined;
+      const servers = dhcp4 ? nextServers(dhcp4.file, dhcp4.text) : [];
       let backend: BackendControl | undefined;
       let pools: string[] = [];
       if (v.families.includes(6)) {
@@ -199,6 +237,7 @@ export async function readKeaConfigs(topology: Topology): Promise<KeaConfig[]> {
         control,
         ...(backend ? { backendControl6: backend } : {}),
         delegatedPools: pools,
+        nextServers: servers,
       };
     }),
   );
