@@ -49,13 +49,14 @@ export async function runPxeClient(
   let timer: NodeJS.Timeout | undefined;
   try {
     const stream = await container.attach({ stream: true, stdout: true, stderr: true });
-    const seen: string[] = [];
+    // The console's last characters: a serial console may come a character at a time.
+    let tail = "";
     const stop = () => container.kill().catch(() => {});
     const out = new PassThrough();
     out.on("data", (b: Buffer) => {
-      seen.push(b.toString("utf8"));
+      tail = (tail + b.toString("utf8")).slice(-256);
       // The firmware has given up: SeaBIOS would only retry after a minute.
-      if (BOOT_FAILED.test(seen.slice(-3).join(""))) void stop();
+      if (BOOT_FAILED.test(tail)) void stop();
     });
     docker.modem.demuxStream(stream, out, out);
     await container.start();

@@ -26,10 +26,13 @@ describe("network boot through the relay (examples/pxe.yaml)", () => {
     });
   });
 
-  it("an iPXE firmware client boots the script its class is served, in each VRF; Kea leased its MAC from RED's PXE pool", async () => {
-    const [red, blue] = await Promise.all([
+  it("an iPXE firmware client boots the script its class is served, in each VRF; Kea leased its MAC from RED's PXE pool; a quarantined one boots nothing and ends at once", async () => {
+    const [red, blue, quarantined] = await Promise.all([
       api.client({ kind: "pxe", mac: "52:54:00:00:0a:01" }),
       api.client({ kind: "pxe", mac: "00:bb:00:00:0a:01" }),
+      // The policy drops 00:dd:*: the firmware gets no DHCP answer, gives up, and the client ends
+      // then, saying why, well before its deadline.
+      api.client({ kind: "pxe", mac: "00:dd:00:00:0a:01", timeoutSeconds: 100 }),
     ]);
     expect(red.booted, red.output).toBe(true);
     expect(red).toMatchObject({ nextServer: "10.69.10.2", bootFile: "boot.ipxe", timedOut: false });
@@ -40,6 +43,9 @@ describe("network boot through the relay (examples/pxe.yaml)", () => {
     expect(blue.console, blue.output).toContain(
       `dhcplab-boot BLUE: 00:bb:00:00:0a:01 booted as ${blue.address} from 10.69.20.2 (boot.ipxe)`,
     );
+    expect(quarantined).toMatchObject({ booted: false, timedOut: false });
+    expect(quarantined.address).toBeUndefined();
+    expect(quarantined.failure).toMatch(/No configuration methods succeeded|No bootable device/);
     const lease = (await api.leases({ vrf: "RED", family: 4 })).find((l) => l.client === "52:54:00:00:0a:01");
     expect(lease?.address).toBe(red.address);
     // RED's pool for PXE clients is .10 - .99 (pxe/kea/RED/kea-dhcp4.conf).
