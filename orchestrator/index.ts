@@ -23,6 +23,7 @@ export type { HaServerState } from "./docker/ha.ts";
 export type { KeaServerStatistics } from "./docker/kea-stats.ts";
 export type { LabSummary } from "./docker/lab.ts";
 export type { LeaseRow } from "./docker/leases.ts";
+export { type LoadReport, type LoadSample, renderReportHtml } from "./model/load-report.ts";
 export type { ExchangeStats, PerfdhcpReport } from "./model/perfdhcp.ts";
 export type { RelayInfo } from "./model/relay-info.ts";
 export { loadTopology, parseTopology, type Topology, type VrfSpec } from "./model/topology.ts";

@@ -1,5 +1,4 @@
-import { parse, View } from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
+import type { TopLevelSpec } from "vega-lite";
 import type { KeaDuration } from "../../relay/kea-exporter/statistics.ts";
 import type { PerfdhcpReport } from "./perfdhcp.ts";
 
@@ -309,6 +308,8 @@ const html = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").repla
 
 /** The report as one self-contained HTML page: a summary table, then each chart as inline SVG. */
 export async function renderReportHtml(r: LoadReport): Promise<string> {
+  // Loaded when a report is drawn, not with the library (and every command) that may draw one.
+  const [{ parse, View }, { compile }] = await Promise.all([import("vega"), import("vega-lite")]);
   const charts: string[] = [];
   for (const c of chartSpecs(r)) {
     const view = new View(parse(compile(c.spec).spec), { renderer: "none" });
