@@ -106,7 +106,10 @@ export async function expectUdhcpcRenewRelease(
       "kill -USR1 $pid",
       "for i in $(seq 100); do [ \"$(grep -c 'lease of' /tmp/out)\" -ge 2 ] && break; sleep 0.1; done",
       "kill -USR2 $pid",
-      "for i in $(seq 50); do grep -q 'sending release' /tmp/out && break; sleep 0.1; done",
+      // udhcpc logs "sending release" before it sends it, then unconfigures the address: wait for
+      // the address to go, so that the RELEASE is out before udhcpc is stopped (a clean-clone run
+      // stopped it between the log line and the send).
+      `for i in $(seq 50); do ip -o -4 addr show dev eth0 | grep -qF " inet ${prefix}" || break; sleep 0.1; done`,
       "kill $pid; wait $pid",
       "cat /tmp/out",
     ],
