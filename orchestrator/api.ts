@@ -4,6 +4,7 @@ import { type Capture, startCapture } from "./docker/capture.ts";
 import {
   type ClientKind,
   type LoadEngine,
+  type LoadOptions,
   type LoadResult,
   type PdMode,
   runClient,
@@ -264,6 +265,21 @@ export async function openLab(
   return new OpenLab(docker, running, clientImage);
 }
 
+/** A load request with the library's defaults filled in: 50 clients at 50/s for 5 s, perfdhcp, DHCPv4. */
+function loadOptions(r: LoadRequest): LoadOptions {
+  return {
+    mac: r.mac,
+    engine: r.engine ?? "perfdhcp",
+    family: r.family ?? 4,
+    clients: r.clients ?? 50,
+    rate: r.rate ?? 50,
+    duration: r.seconds ?? 5,
+    secsAfter: r.secsAfter,
+    segment: r.segment,
+    pd: r.pd,
+  };
+}
+
 class OpenLab implements Lab {
   readonly name: string;
   readonly networks: Lab["networks"];
@@ -322,17 +338,7 @@ class OpenLab implements Lab {
   }
 
   load(r: LoadRequest): Promise<LoadResult> {
-    return runLoad(this.docker, this.running, this.clientImage, {
-      mac: r.mac,
-      engine: r.engine ?? "perfdhcp",
-      family: r.family ?? 4,
-      clients: r.clients ?? 50,
-      rate: r.rate ?? 50,
-      duration: r.seconds ?? 5,
-      secsAfter: r.secsAfter,
-      segment: r.segment,
-      pd: r.pd,
-    });
+    return runLoad(this.docker, this.running, this.clientImage, loadOptions(r));
   }
 
   async loadReport(r: LoadRequest): Promise<LoadReport> {
@@ -353,22 +359,25 @@ class OpenLab implements Lab {
         relay,
       };
     });
-    const result = await this.load(r).catch(async (err: unknown) => {
-      await sampler.stop();
-      throw err;
-    });
+    const o = loadOptions(r);
+    const result = await runLoad(this.docker, this.running, this.clientImage, o).catch(
+      async (err: unknown) => {
+        await sampler.stop();
+        throw err;
+      },
+    );
     const samples = await sampler.stop();
     return {
       version: 1,
       lab: this.name,
       startedAt,
       load: {
-        family: r.family ?? 4,
-        engine: r.engine ?? "perfdhcp",
-        clients: r.clients ?? 50,
-        rate: r.rate ?? 50,
-        seconds: r.seconds ?? 5,
-        mac: r.mac,
+        family: o.family,
+        engine: o.engine ?? "perfdhcp",
+        clients: o.clients,
+        rate: o.rate,
+        seconds: o.duration,
+        mac: o.mac,
       },
       samples,
       result: { exitCode: result.exitCode, command: result.command, report: result.report },

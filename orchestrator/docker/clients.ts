@@ -214,6 +214,10 @@ export type ClientKind = "dhclient" | "dhcpcd" | "udhcpc";
 /** A word for the shell, quoted. */
 const shq = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
 
+/** A shell command that writes `lines` to `path`, each quoted. */
+const writeLines = (path: string, lines: readonly string[]) =>
+  `printf '%s\\n' ${lines.map(shq).join(" ")} > ${path}`;
+
 /**
  * How a light DHCPv4 client presents itself as a PXE ROM does: its vendor class (option 60,
  * "PXEClient:Arch:00000:UNDI:002001") and its client system architecture (option 93, RFC 4578
@@ -266,7 +270,7 @@ function pxeArguments(kind: ClientKind, id: PxeIdentity): { setup: string; args:
       ...(arch !== undefined ? [`send pxe-arch ${arch};`] : []),
     ];
     return {
-      setup: `printf '%s\\n' ${conf.map(shq).join(" ")} > /tmp/dhclient.conf && `,
+      setup: `${writeLines("/tmp/dhclient.conf", conf)} && `,
       args: "-cf /tmp/dhclient.conf",
     };
   }
@@ -293,9 +297,7 @@ export function clientScript(
     throw new Error("a PXE vendor class and architecture are DHCPv4 (options 60 and 93): leave out -6");
   const pxe = pxeArguments(kind, o);
   const hooks = family === 4 ? BOOT_HOOKS[kind] : undefined;
-  const hook = hooks
-    ? `printf '%s\\n' ${hooks.map(shq).join(" ")} > /tmp/hook && chmod +x /tmp/hook && `
-    : "";
+  const hook = hooks ? `${writeLines("/tmp/hook", hooks)} && chmod +x /tmp/hook && ` : "";
   const extra = pxe.args ? ` ${pxe.args}` : "";
   const run: Record<string, string> = {
     "dhclient-4": `dhclient -4 -1 -v -lf /tmp/leases -sf /tmp/hook${extra} eth0`,

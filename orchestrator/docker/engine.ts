@@ -1,7 +1,7 @@
 import { PassThrough } from "node:stream";
 import { finished } from "node:stream/promises";
 import Docker from "dockerode";
-import { pack } from "tar-stream";
+import { extract, pack } from "tar-stream";
 
 /** A dockerode client for DOCKER_HOST (or the local socket when unset). */
 export function dockerClient(): Docker {
@@ -137,6 +137,24 @@ export async function runToCompletion(
   } finally {
     await container.remove({ force: true }).catch(() => {});
   }
+}
+
+/** The bytes of one file in a container (running or stopped), read through the Engine's archive API. */
+export async function containerFile(docker: Docker, id: string, path: string): Promise<Buffer> {
+  const tar = await docker.getContainer(id).getArchive({ path });
+  const ex = extract();
+  const chunks: Buffer[] = [];
+  await new Promise<void>((resolve, reject) => {
+    ex.on("entry", (_h, stream, next) => {
+      stream.on("data", (c: unknown) => chunks.push(c as Buffer));
+      stream.on("end", next);
+      stream.resume();
+    });
+    ex.on("finish", resolve);
+    ex.on("error", reject);
+    tar.pipe(ex as unknown as NodeJS.WritableStream);
+  });
+  return Buffer.concat(chunks);
 }
 
 /**

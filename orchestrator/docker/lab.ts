@@ -472,6 +472,11 @@ export async function findLab(docker: Docker, name: string): Promise<RunningLab>
         health: health(c.Status),
       }))
       .sort((a, b) => a.name.localeCompare(b.name));
+  // Prometheus is reached at its address on the lab's monitoring network.
+  const monitoringNetwork = networks.find((n) => n.Labels?.[LABEL.role] === "monitoring")?.Name ?? "";
+  const [prometheus] = servicesOf("prometheus", (c) => ({
+    url: `http://${c.NetworkSettings?.Networks?.[monitoringNetwork]?.IPAddress ?? ""}:${PROMETHEUS_PORT}/`,
+  }));
   return {
     name,
     accessNetwork: access.Name,
@@ -504,7 +509,14 @@ export async function findLab(docker: Docker, name: string): Promise<RunningLab>
       vrf: c.Labels[LABEL.vrf] ?? "",
       address: c.Labels[LABEL.bootAddress] ?? "",
     })),
-    ...monitoringOf(containers, networks, health),
+    ...(prometheus
+      ? {
+          monitoring: {
+            prometheus,
+            exporters: servicesOf("exporter", (c) => ({ vrf: c.Labels[LABEL.vrf] ?? "" })),
+          },
+        }
+      : {}),
     networks: networks
       .map((n) => ({
         name: n.Name,
@@ -514,38 +526,6 @@ export async function findLab(docker: Docker, name: string): Promise<RunningLab>
         subnets: (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? ""),
       }))
       .sort((a, b) => a.name.localeCompare(b.name)),
-  };
-}
-
-/** A lab's Prometheus and exporters, when it has them; Prometheus's URL is its address on the monitoring network. */
-function monitoringOf(
-  containers: Docker.ContainerInfo[],
-  networks: Docker.NetworkInspectInfo[],
-  health: (status: string) => string | undefined,
-): Pick<RunningLab, "monitoring"> {
-  const prometheus = containers.find((c) => c.Labels[LABEL.role] === "prometheus");
-  if (!prometheus) return {};
-  const network = networks.find((n) => n.Labels?.[LABEL.role] === "monitoring")?.Name ?? "";
-  const address = prometheus.NetworkSettings?.Networks?.[network]?.IPAddress ?? "";
-  return {
-    monitoring: {
-      prometheus: {
-        id: prometheus.Id,
-        name: prometheus.Names[0]?.replace(/^\//, "") ?? "",
-        url: `http://${address}:${PROMETHEUS_PORT}/`,
-        state: prometheus.State,
-        health: health(prometheus.Status),
-      },
-      exporters: containers
-        .filter((c) => c.Labels[LABEL.role] === "exporter")
-        .map((c) => ({
-          id: c.Id,
-          name: c.Names[0]?.replace(/^\//, "") ?? "",
-          vrf: c.Labels[LABEL.vrf] ?? "",
-          state: c.State,
-          health: health(c.Status),
-        })),
-    },
   };
 }
 

@@ -30,8 +30,6 @@ export interface KeaPlan extends Endpoint {
 
 /** A VRF's boot server (TFTP) on its backend network. */
 export interface BootPlan extends Endpoint {
-  /** Its service name in the lab (`boot-red`). */
-  service: string;
   container: string;
   /** Its service address, held besides its Docker ones: the next-server Kea hands out. */
   address: string;
@@ -161,7 +159,6 @@ export function planLab(
       ...(spec.bootServer
         ? {
             boot: {
-              service: `boot-${vrf}`,
               container: `${name}-boot-${vrf}`,
               ...endpoint(subnets, BOOT_HOST),
               address: spec.bootServer.address,

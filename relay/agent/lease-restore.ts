@@ -5,6 +5,7 @@ import { options6 } from "../codec/dhcp6/message.ts";
 import { networkOf6 } from "../codec/prefix.ts";
 import type { VrfConfig } from "./config.ts";
 import type { Delegation, Delegations } from "./delegations.ts";
+import { keaHttpCommand } from "./kea-http.ts";
 import { TRANSPORT_SEGMENT } from "./links.ts";
 
 // A restarted relay has forgotten the prefixes it routed; its servers have not. At start it
@@ -76,22 +77,7 @@ function segmentOf(
 
 /** Asks one server for its DHCPv6 leases; undefined when it does not answer. */
 async function leasesFrom(endpoint: VrfConfig["leases6"][number]): Promise<KeaLease6[]> {
-  const res = await fetch(endpoint.url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      command: "lease6-get-all",
-      ...(endpoint.service ? { service: [endpoint.service] } : {}),
-    }),
-    signal: AbortSignal.timeout(3000),
-  });
-  const answers = (await res.json()) as {
-    result: number;
-    text?: string;
-    arguments?: { leases?: KeaLease6[] };
-  }[];
-  const answer = Array.isArray(answers) ? answers[0] : answers;
-  if (!answer) throw new Error("no answer");
+  const answer = await keaHttpCommand<{ leases?: KeaLease6[] }>(endpoint, "lease6-get-all");
   if (answer.result === 3) return [];
   if (answer.result !== 0) throw new Error(answer.text ?? `result ${answer.result}`);
   return answer.arguments?.leases ?? [];

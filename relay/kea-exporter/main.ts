@@ -1,5 +1,6 @@
 import { createServer } from "node:http";
 import { labelText } from "../agent/counters.ts";
+import { type KeaHttpEndpoint, keaHttpCommand } from "../agent/kea-http.ts";
 import {
   type KeaStatisticsAnswer,
   parseStatistics,
@@ -15,12 +16,9 @@ import {
 //   DHCPLAB_EXPORTER_LABELS labels on every series: {"vrf":"RED","server":"kea-red"}
 //   DHCPLAB_EXPORTER_PORT   the port of /metrics (default 9547)
 
-/** Where one Kea server takes commands (orchestrator/model/kea-config.ts's KeaEndpoint). */
-type Endpoint = { url: string; service?: string };
-
 /** What the exporter serves: from its environment, refused with the variable and the reason. */
 interface Configuration {
-  control: Partial<Record<"dhcp4" | "dhcp6", Endpoint>>;
+  control: Partial<Record<"dhcp4" | "dhcp6", KeaHttpEndpoint>>;
   labels: Record<string, string>;
   port: number;
 }
@@ -36,18 +34,9 @@ function configuration(): Configuration {
 }
 
 /** One server's statistic-get-all, within 3 s. */
-async function statistics(endpoint: Endpoint): Promise<KeaStatisticsAnswer> {
-  const res = await fetch(endpoint.url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      command: "statistic-get-all",
-      ...(endpoint.service ? { service: [endpoint.service] } : {}),
-    }),
-    signal: AbortSignal.timeout(3000),
-  });
-  const [answer] = (await res.json()) as { result: number; text?: string; arguments?: KeaStatisticsAnswer }[];
-  if (answer?.result !== 0) throw new Error(answer?.text ?? "no answer");
+async function statistics(endpoint: KeaHttpEndpoint): Promise<KeaStatisticsAnswer> {
+  const answer = await keaHttpCommand<KeaStatisticsAnswer>(endpoint, "statistic-get-all");
+  if (answer.result !== 0) throw new Error(answer.text ?? `result ${answer.result}`);
   return answer.arguments ?? {};
 }
 

@@ -4,9 +4,8 @@
 // (250) and PROFILE_SECONDS (10) change the run.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { extract } from "tar-stream";
 import { runLoad } from "../../orchestrator/docker/clients.ts";
-import { dockerClient } from "../../orchestrator/docker/engine.ts";
+import { containerFile, dockerClient } from "../../orchestrator/docker/engine.ts";
 import { ensureImages, tagsOf } from "../../orchestrator/docker/images.ts";
 import { createLab, findLab } from "../../orchestrator/docker/lab.ts";
 import { completed } from "../../orchestrator/model/perfdhcp.ts";
@@ -39,19 +38,7 @@ try {
   );
   const relay = docker.getContainer(lab.containers.get(lab.plan.relay.container) ?? "");
   await relay.stop({ t: 5 });
-  const tar = await relay.getArchive({ path: "/tmp/relay.cpuprofile" });
-  const ex = extract();
-  const chunks: Buffer[] = [];
-  await new Promise<void>((resolve, reject) => {
-    ex.on("entry", (_h, stream, next) => {
-      stream.on("data", (b: unknown) => chunks.push(b as Buffer));
-      stream.on("end", next);
-    });
-    ex.on("finish", resolve);
-    ex.on("error", reject);
-    tar.pipe(ex as unknown as NodeJS.WritableStream);
-  });
-  const text = Buffer.concat(chunks).toString("utf8");
+  const text = (await containerFile(docker, relay.id, "/tmp/relay.cpuprofile")).toString("utf8");
   const dir = join(ROOT, "bench-results");
   await mkdir(dir, { recursive: true });
   const file = join(dir, `relay-v${family}-${rate}.cpuprofile`);

@@ -1,6 +1,5 @@
 import type Docker from "dockerode";
-import { extract } from "tar-stream";
-import { containerLogs, tarOf } from "../../orchestrator/docker/engine.ts";
+import { containerFile, containerLogs, tarOf } from "../../orchestrator/docker/engine.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
 
 /** What headless Chromium made of a page: its DOM after load, its console messages, a screenshot (PNG). */
@@ -9,24 +8,6 @@ export interface PageView {
   /** Console messages the page itself caused (source file:///...), as Chromium logs them. */
   console: string[];
   screenshot: Buffer;
-}
-
-/** The one file of a container's archive at `path`. */
-async function fileFrom(docker: Docker, id: string, path: string): Promise<Buffer> {
-  const tar = await docker.getContainer(id).getArchive({ path });
-  const ex = extract();
-  const chunks: Buffer[] = [];
-  await new Promise<void>((resolve, reject) => {
-    ex.on("entry", (_h, stream, next) => {
-      stream.on("data", (c: unknown) => chunks.push(c as Buffer));
-      stream.on("end", next);
-      stream.resume();
-    });
-    ex.on("finish", resolve);
-    ex.on("error", reject);
-    tar.pipe(ex as unknown as NodeJS.WritableStream);
-  });
-  return Buffer.concat(chunks);
 }
 
 /** Runs Chromium once on `page` (a path under /page, where `files` are copied), with no network. */
@@ -59,7 +40,7 @@ export async function viewPage(docker: Docker, image: string, files: [string, st
     url,
   ]);
   try {
-    const screenshot = await fileFrom(docker, shot.id, "/tmp/shot.png");
+    const screenshot = await containerFile(docker, shot.id, "/tmp/shot.png");
     const console = [dumped.output, shot.output]
       .flatMap((o) => o.split("\n"))
       .filter((l) => /:CONSOLE/.test(l) && l.includes("file:///"));

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { statisticName } from "../../../relay/kea-exporter/statistics.ts";
-import { openLab } from "../../api.ts";
+import { type Lab, openLab } from "../../api.ts";
 import type { KeaServerStatistics } from "../../docker/kea-stats.ts";
 import { err, jsonOption, nameOption, print, table } from "../output.ts";
 
@@ -17,12 +17,17 @@ export function register(cli: Command): void {
     .addOption(jsonOption())
     .action(async (o: { name: string; vrf?: string; server?: string; json?: boolean }) => {
       const lab = await openLab(o.name);
-      const down = (await lab.status()).keas.filter((k) => k.state !== "running");
-      if (!o.server && down.length > 0)
-        err(`not running, so not asked: ${down.map((k) => k.name.slice(o.name.length + 1)).join(", ")}`);
+      if (!o.server) await sayKeasNotAsked(lab);
       const rows = await lab.statistics({ vrf: o.vrf, server: o.server });
       print(o.json, rows, () => statsText(rows));
     });
+}
+
+/** Names, on stderr, the lab's Kea servers that are not running: a command asking every server skips them. */
+export async function sayKeasNotAsked(lab: Lab): Promise<void> {
+  const down = (await lab.status()).keas.filter((k) => k.state !== "running");
+  if (down.length > 0)
+    err(`not running, so not asked: ${down.map((k) => k.name.slice(lab.name.length + 1)).join(", ")}`);
 }
 
 /** Every statistic as a row: VRF, server, family, Kea's name for it, its value. */

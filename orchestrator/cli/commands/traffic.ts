@@ -25,6 +25,7 @@ import {
   table,
   wholeSeconds,
 } from "../output.ts";
+import { sayKeasNotAsked } from "./observe.ts";
 
 /** leases, load, client, capture: what goes through the lab, and what Kea made of it. */
 export function register(cli: Command): void {
@@ -48,9 +49,7 @@ export function register(cli: Command): void {
       }) => {
         const family = o[4] && !o[6] ? 4 : o[6] && !o[4] ? 6 : undefined;
         const lab = await openLab(o.name);
-        const down = (await lab.status()).keas.filter((k) => k.state !== "running");
-        if (!o.server && down.length > 0)
-          err(`not running, so not asked: ${down.map((k) => k.name.slice(o.name.length + 1)).join(", ")}`);
+        if (!o.server) await sayKeasNotAsked(lab);
         const rows = await lab.leases({ vrf: o.vrf, family, server: o.server });
         print(o.json, rows, () =>
           rows.length === 0
