@@ -10,24 +10,25 @@ import {
   runClient,
   runLoad,
 } from "./docker/clients.ts";
+import { deployLab, type PhaseTiming } from "./docker/deploy.ts";
 import { checkEngine, containerLogs, dockerClient, exec } from "./docker/engine.ts";
 import { type HaServerState, haStates } from "./docker/ha.ts";
 import { ensureImages, type ImageResult, type ImageTags, tagsOf, topologyImages } from "./docker/images.ts";
 import { type KeaServerStatistics, labStatistics } from "./docker/kea-stats.ts";
 import {
-  createLab,
   downLabs,
-  findLab,
+  type LabState,
   type LabSummary,
+  labState,
   listLabs as listLabsOn,
-  type RunningLab,
+  readSpec,
 } from "./docker/lab.ts";
 import { type LeaseRow, labLeases } from "./docker/leases.ts";
-import { exporterOf } from "./docker/monitoring.ts";
 import { runPxeClient } from "./docker/pxe.ts";
 import { sampleEverySecond } from "./docker/sampler.ts";
 import type { LoadReport } from "./model/load-report.ts";
 import { type KeaVersion, loadTopology, type Topology, withKea } from "./model/topology.ts";
+import type { LabSpec } from "./spec/spec.ts";
 
 /** How to start a lab. */
 export interface StartLabOptions {
@@ -48,6 +49,13 @@ export interface StartLabOptions {
    * network of its own scraping them and the relay (`status().monitoring.prometheus.url`).
    */
   monitoring?: boolean;
+  /**
+   * Image tags to run instead of building (a test run's images, built once for all its files);
+   * images the lab needs and this does not name are built as usual.
+   */
+  images?: Partial<ImageTags>;
+  /** Extra environment for the relay (DHCPLAB_LOG_LEVEL, DHCPLAB_CPU_PROFILE). */
+  relayEnv?: Record<string, string>;
 }
 
 /** A load through the relay; `family` defaults to 4, `engine` to perfdhcp. */
@@ -142,6 +150,14 @@ export type RelayCounters = Record<string, Record<string, number>>;
 export interface Lab extends AsyncDisposable {
   readonly name: string;
   /**
+   * The lab as data: every network with its subnets, every node (service, container, image,
+   * addresses, files), and per feature the addresses clients and tests use: `spec.access.relay`
+   * (the clients' relay), `spec.vrfs[i].keas`, `spec.towers`, ... (docs/spec.md).
+   */
+  readonly spec: LabSpec;
+  /** How long each phase of `up` took, for a lab this process started (empty for an opened one). */
+  readonly phases: readonly PhaseTiming[];
+  /**
    * Docker network names: the clients' access network (the first segment), every access segment
    * by name, and each VRF's backend network.
    */
@@ -195,7 +211,7 @@ export interface Lab extends AsyncDisposable {
  * What `status` reports: the lab found on the Docker host, its HA peers' states, the relay's
  * counters and the delegated prefixes it routes.
  */
-export type LabStatus = RunningLab & {
+export type LabStatus = LabState & {
   ha: HaServerState[];
   counters: RelayCounters;
   delegations: DelegatedRoute[];
@@ -211,17 +227,21 @@ export async function startLab(o: StartLabOptions = {}): Promise<Lab> {
   const name = o.name ?? "dhcplab";
   const loaded = typeof o.topology === "object" ? o.topology : await loadTopology(o.topology);
   const topology = o.kea ? withKea(loaded, o.kea) : loaded;
-  const only = [...topologyImages(topology), ...(o.monitoring ? (["prometheus"] as const) : [])];
-  const images = tagsOf(await ensureImages(docker, { only, progress: o.progress }));
-  await createLab(docker, {
+  const needed = [...topologyImages(topology), ...(o.monitoring ? (["prometheus"] as const) : [])];
+  const missing = needed.filter((i) => !o.images?.[i]);
+  const built =
+    missing.length > 0 ? tagsOf(await ensureImages(docker, { only: missing, progress: o.progress })) : {};
+  const images = { ...o.images, ...built } as ImageTags;
+  const { spec, phases } = await deployLab(docker, {
     name,
     topology,
     images,
     labels: o.labels,
     progress: o.progress,
     monitoring: o.monitoring,
+    relayEnv: o.relayEnv,
   });
-  return openLab(name, { docker, images });
+  return new OpenLab(docker, spec, images.client, phases);
 }
 
 /** Builds the lab's images whose inputs changed (all with `rebuild`); returns what it did per image. */
@@ -260,9 +280,7 @@ export async function openLab(
 ): Promise<Lab> {
   const docker = o.docker ?? dockerClient();
   await checkEngine(docker);
-  const running = await findLab(docker, name);
-  const clientImage = o.images?.client ?? "dhcplab-client:latest";
-  return new OpenLab(docker, running, clientImage);
+  return new OpenLab(docker, await readSpec(docker, name), o.images?.client ?? "dhcplab-client:latest", []);
 }
 
 /** A load request with the library's defaults filled in: 50 clients at 50/s for 5 s, perfdhcp, DHCPv4. */
@@ -287,28 +305,24 @@ class OpenLab implements Lab {
 
   constructor(
     private readonly docker: Docker,
-    private readonly running: RunningLab,
+    readonly spec: LabSpec,
     private readonly clientImage: string,
+    readonly phases: readonly PhaseTiming[],
   ) {
-    this.name = running.name;
+    this.name = spec.name;
     this.networks = {
-      access: running.accessNetwork,
+      access: spec.access.network,
       segments: Object.fromEntries(
-        running.networks.filter((n) => n.segment).map((n) => [n.segment as string, n.name]),
+        spec.networks.filter((n) => n.segment).map((n) => [n.segment as string, n.name]),
       ),
-      vrfs: Object.fromEntries(running.networks.filter((n) => n.vrf).map((n) => [n.vrf as string, n.name])),
+      vrfs: Object.fromEntries(spec.networks.filter((n) => n.vrf).map((n) => [n.vrf as string, n.name])),
     };
-    const prefix = `${running.name}-`;
-    const containers = [
-      ...(running.relay ? [running.relay.name] : []),
-      ...running.keas.map((k) => k.name),
-      ...running.towers.map((w) => w.name),
-      ...running.boots.map((b) => b.name),
-      ...(running.monitoring
-        ? [running.monitoring.prometheus.name, ...running.monitoring.exporters.map((e) => e.name)]
-        : []),
-    ];
-    this.services = Object.fromEntries(containers.map((c) => [c.slice(prefix.length), c]));
+    this.services = Object.fromEntries(spec.nodes.map((n) => [n.service, n.container]));
+  }
+
+  /** The lab's services now: a server may have been stopped or started since the lab was opened. */
+  private state(): Promise<LabState> {
+    return labState(this.docker, this.spec);
   }
 
   private container(service: string) {
@@ -322,7 +336,7 @@ class OpenLab implements Lab {
 
   async leases(filter: { vrf?: string; family?: 4 | 6; server?: string } = {}): Promise<LeaseRow[]> {
     // Found again: a server may have been stopped or started since the lab was opened.
-    return labLeases(this.docker, await findLab(this.docker, this.name), {
+    return labLeases(this.docker, await this.state(), {
       vrf: filter.vrf,
       server: filter.server,
       families: filter.family ? [filter.family] : [4, 6],
@@ -330,22 +344,22 @@ class OpenLab implements Lab {
   }
 
   async statistics(filter: { vrf?: string; server?: string } = {}): Promise<KeaServerStatistics[]> {
-    return labStatistics(this.docker, await findLab(this.docker, this.name), filter);
+    return labStatistics(this.docker, await this.state(), filter);
   }
 
   async ha(): Promise<HaServerState[]> {
-    return haStates(this.docker, await findLab(this.docker, this.name));
+    return haStates(this.docker, await this.state());
   }
 
-  load(r: LoadRequest): Promise<LoadResult> {
-    return runLoad(this.docker, this.running, this.clientImage, loadOptions(r));
+  async load(r: LoadRequest): Promise<LoadResult> {
+    return runLoad(this.docker, await this.state(), this.clientImage, loadOptions(r));
   }
 
   async loadReport(r: LoadRequest): Promise<LoadReport> {
     const startedAt = new Date().toISOString();
     const sampler = sampleEverySecond(async () => {
       const [kea, relay] = await Promise.all([
-        labStatistics(this.docker, await findLab(this.docker, this.name), { durations: true }),
+        labStatistics(this.docker, await this.state(), { durations: true }),
         this.counters(),
       ]);
       return {
@@ -360,7 +374,7 @@ class OpenLab implements Lab {
       };
     });
     const o = loadOptions(r);
-    const result = await runLoad(this.docker, this.running, this.clientImage, o).catch(
+    const result = await runLoad(this.docker, await this.state(), this.clientImage, o).catch(
       async (err: unknown) => {
         await sampler.stop();
         throw err;
@@ -391,14 +405,19 @@ class OpenLab implements Lab {
           "the PXE client is iPXE's own: DHCPv4, with the vendor class and architecture it sends",
         );
       const [pxe] = await ensureImages(this.docker, { only: ["pxe"], progress: r.progress });
-      const { exitCode, output, ...boot } = await runPxeClient(this.docker, this.running, pxe?.tag ?? "", {
-        mac: r.mac,
-        segment: r.segment,
-        timeoutMs: (r.timeoutSeconds ?? 90) * 1000,
-      });
+      const { exitCode, output, ...boot } = await runPxeClient(
+        this.docker,
+        await this.state(),
+        pxe?.tag ?? "",
+        {
+          mac: r.mac,
+          segment: r.segment,
+          timeoutMs: (r.timeoutSeconds ?? 90) * 1000,
+        },
+      );
       return { ...boot, prefixes: [], exitCode, output };
     }
-    return runClient(this.docker, this.running, this.clientImage, {
+    return runClient(this.docker, await this.state(), this.clientImage, {
       mac: r.mac,
       family: r.family ?? 4,
       kind: r.kind ?? "dhclient",
@@ -445,13 +464,10 @@ class OpenLab implements Lab {
   }
 
   async start(service: string): Promise<void> {
-    const container = this.container(service);
-    await container.start();
+    await this.container(service).start();
     // A Kea's exporter lives in its network namespace, which the Kea's start made anew.
-    const exporter = (await findLab(this.docker, this.name)).monitoring?.exporters.find(
-      (e) => e.name === exporterOf(this.services[service] ?? ""),
-    );
-    if (exporter) await this.docker.getContainer(exporter.id).restart();
+    for (const n of this.spec.nodes.filter((n) => n.namespaceOf === service))
+      await this.docker.getContainer(n.container).restart();
   }
 
   async kill(service: string, signal = "SIGKILL"): Promise<void> {
@@ -462,12 +478,12 @@ class OpenLab implements Lab {
     return exec(this.docker, this.container(service).id, command);
   }
 
-  capture(network: string, o: { filter?: string[]; count?: number } = {}): Promise<Capture> {
-    return startCapture(this.docker, this.running, this.clientImage, { network, ...o });
+  async capture(network: string, o: { filter?: string[]; count?: number } = {}): Promise<Capture> {
+    return startCapture(this.docker, await this.state(), this.clientImage, { network, ...o });
   }
 
   async status(): Promise<LabStatus> {
-    const running = await findLab(this.docker, this.name);
+    const running = await this.state();
     const up = running.relay?.state === "running";
     const counters = up ? await this.counters().catch(() => ({})) : {};
     const delegations = up ? await this.delegations().catch(() => []) : [];

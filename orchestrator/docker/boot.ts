@@ -1,19 +1,9 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
-import type Docker from "dockerode";
-import { LABEL } from "../model/labels.ts";
-import { bootRoutes, type LabPlan } from "../model/plan.ts";
 import type { Topology } from "../model/topology.ts";
-import { tarOf } from "./engine.ts";
-import type { ImageTags } from "./images.ts";
 
-// A VRF's boot server is Debian's tftpd-hpa on the VRF's backend network, answering on the
-// VRF's boot service address (the next-server its Kea hands out) and routing to the VRF's
-// client subnets through the relay, which forwards those subnets to that address and nothing
-// else (relay/agent/routing.ts). Its files are the topology's folder, copied in.
-
-/** The folder under the boot server's image that tftpd-hpa serves. */
-export const TFTP_ROOT = "/srv/tftp";
+// A VRF's boot server's files (spec/features/boot.ts): the topology's folder, read before the
+// lab creates anything.
 
 /** A boot server's files: [path inside its folder, bytes]. */
 export type BootFiles = [string, Buffer][];
@@ -43,39 +33,4 @@ export async function readBootFiles(t: Topology): Promise<Map<string, BootFiles>
       );
   }
   return files;
-}
-
-/** Creates each VRF's boot server (not started), its files copied in; container ids by name. */
-export async function createBootServers(
-  docker: Docker,
-  plan: LabPlan,
-  images: ImageTags,
-  labels: Record<string, string>,
-  files: ReadonlyMap<string, BootFiles>,
-): Promise<Map<string, string>> {
-  const created = new Map<string, string>();
-  for (const v of plan.vrfs) {
-    const boot = v.boot;
-    if (!boot) continue;
-    if (!images.boot) throw new Error(`VRF ${v.spec.name} has a boot server but no boot image was built`);
-    const c = await docker.createContainer({
-      name: boot.container,
-      Image: images.boot,
-      Labels: {
-        ...labels,
-        [LABEL.role]: "boot",
-        [LABEL.vrf]: v.spec.name,
-        [LABEL.bootAddress]: boot.address,
-      },
-      Env: [`DHCPLAB_BOOT_ADDRESS=${boot.address}`, `DHCPLAB_ROUTES=${bootRoutes(v).join("\n")}`],
-      // It holds its service address and installs its routes through the relay.
-      HostConfig: { NetworkMode: v.network, CapAdd: ["NET_ADMIN"] },
-      NetworkingConfig: {
-        EndpointsConfig: { [v.network]: { IPAMConfig: { IPv4Address: boot.ipv4, IPv6Address: boot.ipv6 } } },
-      },
-    });
-    await c.putArchive(tarOf(files.get(v.spec.name) ?? []), { path: TFTP_ROOT });
-    created.set(boot.container, c.id);
-  }
-  return created;
 }

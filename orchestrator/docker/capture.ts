@@ -1,7 +1,7 @@
 import { PassThrough } from "node:stream";
 import type Docker from "dockerode";
 import { LABEL } from "../model/labels.ts";
-import type { RunningLab } from "./lab.ts";
+import type { LabState } from "./lab.ts";
 
 /** A packet capture under way: pcap bytes on `pcap`, tcpdump's own lines on `messages`. */
 export interface Capture {
@@ -27,7 +27,7 @@ exec tcpdump -i "$dev" -U -s 0 -w - "$@"`;
  */
 export async function startCapture(
   docker: Docker,
-  lab: RunningLab,
+  lab: LabState,
   image: string,
   o: { network: string; filter?: string[]; count?: number },
 ): Promise<Capture> {

@@ -3,7 +3,7 @@ import type { DoraReport } from "../../relay/loadgen/dora.ts";
 import { LABEL } from "../model/labels.ts";
 import { type PerfdhcpReport, parsePerfdhcp } from "../model/perfdhcp.ts";
 import { runToCompletion } from "./engine.ts";
-import { type RunningLab, segmentNetwork } from "./lab.ts";
+import { type LabState, segmentNetwork } from "./lab.ts";
 
 /**
  * Which load generator: perfdhcp (ISC's; in DHCPv4 it is itself a relay, giaddr set), or
@@ -136,7 +136,7 @@ export function parseLoadgen(output: string): PerfdhcpReport {
  */
 export async function runOnAccess(
   docker: Docker,
-  lab: RunningLab,
+  lab: LabState,
   image: string,
   cmd: string[],
   extra: {
@@ -168,7 +168,7 @@ export async function runOnAccess(
 /** Runs perfdhcp against the lab through its relay and parses what it reports. */
 export async function runLoad(
   docker: Docker,
-  lab: RunningLab,
+  lab: LabState,
   image: string,
   o: LoadOptions,
   labels?: Record<string, string>,
@@ -328,7 +328,7 @@ export function clientScript(
 /** One real client on the access network, once; the address it obtained, if any. */
 export async function runClient(
   docker: Docker,
-  lab: RunningLab,
+  lab: LabState,
   image: string,
   o: { mac: string; family: 4 | 6; kind: ClientKind; segment?: string; pd?: boolean } & PxeIdentity,
 ): Promise<{

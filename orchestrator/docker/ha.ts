@@ -1,6 +1,7 @@
 import type Docker from "dockerode";
 import { KEA_RESULT, keaCommand } from "./kea-control.ts";
-import type { RunningLab } from "./lab.ts";
+import type { LabState } from "./lab.ts";
+import { waitFor } from "./wait.ts";
 
 /** One HA peer's view of its pair for one family, as Kea's status-get reports it. */
 export interface HaServerState {
@@ -37,7 +38,7 @@ interface StatusGet {
 }
 
 /** Every HA peer's state in the lab, per family (none when the lab has no HA pair). */
-export async function haStates(docker: Docker, lab: RunningLab): Promise<HaServerState[]> {
+export async function haStates(docker: Docker, lab: LabState): Promise<HaServerState[]> {
   const prefix = `${lab.name}-`;
   const peers = lab.keas.filter((k) => k.ha);
   const states = await Promise.all(
@@ -77,17 +78,15 @@ export async function haStates(docker: Docker, lab: RunningLab): Promise<HaServe
  * load-balancing): after start-up each goes through waiting, syncing and ready first, and serves
  * no client until then. Fails with every peer's state at the deadline.
  */
-export async function waitHaNormal(docker: Docker, lab: RunningLab, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const states = await haStates(docker, lab);
-    if (states.every((s) => s.state === s.mode)) return;
-    if (Date.now() > deadline)
-      throw new Error(
-        `HA pairs not in their normal state after ${Math.round(timeoutMs / 1000)} s: ${states
-          .map((s) => `${s.server} DHCPv${s.family} ${s.state}`)
-          .join(", ")}`,
-      );
-    await new Promise((r) => setTimeout(r, 500));
-  }
+export async function waitHaNormal(docker: Docker, lab: LabState, timeoutMs: number): Promise<void> {
+  await waitFor(
+    "HA pairs in their normal state",
+    async () => {
+      const states = await haStates(docker, lab);
+      return states.every((s) => s.state === s.mode)
+        ? { done: true, value: undefined }
+        : { done: false, seen: states.map((s) => `${s.server} DHCPv${s.family} ${s.state}`).join(", ") };
+    },
+    { timeoutMs, intervalMs: 500 },
+  );
 }

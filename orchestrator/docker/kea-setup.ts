@@ -1,24 +1,9 @@
 import { join } from "node:path";
 import type Docker from "dockerode";
-import { type KeaConfig, KeaConfigRefused, readKeaConfigs } from "../model/kea-config.ts";
+import { KeaConfigRefused } from "../model/kea-config.ts";
 import { LABEL } from "../model/labels.ts";
-import type { Topology } from "../model/topology.ts";
+import type { KeaSetup } from "../spec/inputs.ts";
 import { containerLogs, tarOf } from "./engine.ts";
-import type { ImageTags } from "./images.ts";
-
-/** A VRF's Kea as the lab runs it: its configuration, and the image of its version. */
-export interface KeaSetup extends KeaConfig {
-  image: string;
-}
-
-/** Each VRF's Kea configuration for its version, with the image that runs it. */
-export async function keaSetups(topology: Topology, images: ImageTags): Promise<KeaSetup[]> {
-  return (await readKeaConfigs(topology)).map((k) => {
-    const image = images[`kea-${k.version}`];
-    if (!image) throw new Error(`the kea-${k.version} image was not built`);
-    return { ...k, image };
-  });
-}
 
 // Kea's config-test mode for each server configuration in /etc/kea; Kea's own words on failure.
 // The container has no network (nothing can leave it); Kea checks that the interfaces it is

@@ -8,7 +8,7 @@ import {
 } from "../../relay/kea-exporter/statistics.ts";
 import type { KeaEndpoint } from "../model/kea-config.ts";
 import { KEA_RESULT, keaCommand } from "./kea-control.ts";
-import type { RunningLab } from "./lab.ts";
+import type { LabState } from "./lab.ts";
 import { runningKeas } from "./leases.ts";
 
 /** One Kea server's statistics for one family, now. */
@@ -41,7 +41,7 @@ async function durationsOf(
 /** Every running Kea server's statistics (statistic-get-all), or one VRF's, read where each takes commands. */
 export async function labStatistics(
   docker: Docker,
-  lab: RunningLab,
+  lab: LabState,
   o: { vrf?: string; server?: string; durations?: boolean } = {},
 ): Promise<KeaServerStatistics[]> {
   const asked = runningKeas(lab, o, "statistics").flatMap((k) =>

@@ -1,59 +1,10 @@
-import { readFile } from "node:fs/promises";
 import type Docker from "dockerode";
-import { DEFAULT_POLICY } from "../../relay/policy/default-policy.ts";
-import { parsePolicy } from "../../relay/policy/policy.ts";
-import { type KeaEndpoint, nextServerWarnings } from "../model/kea-config.ts";
-import { serverFiles } from "../model/kea-ha.ts";
+import type { KeaEndpoint } from "../model/kea-config.ts";
 import { LABEL } from "../model/labels.ts";
-import { PROMETHEUS_PORT } from "../model/monitoring.ts";
-import {
-  DEFAULT_TOWER_POLICY,
-  keaRoutes,
-  type LabPlan,
-  planLab,
-  RELAY_CONFIG_PATH,
-  relaySysctls,
-  renderRelayConfig,
-  TOWER_UPSTREAM,
-  type VrfPlan,
-} from "../model/plan.ts";
-import { slotSubnets } from "../model/subnets.ts";
-import type { Topology } from "../model/topology.ts";
-import { createBootServers, readBootFiles } from "./boot.ts";
-import { containerLogs, removeLabelled, tarOf } from "./engine.ts";
-import { allowOnBridge, bridgeName, isolateIpv6, pruneRules } from "./firewall.ts";
-import { waitHaNormal } from "./ha.ts";
-import type { ImageTags } from "./images.ts";
-import { keaSetups, testKeaConfigs } from "./kea-setup.ts";
-import { startMonitoring } from "./monitoring.ts";
-import { createLabNetwork, type LabNetwork } from "./networks.ts";
-import { createTowers, waitIscTower } from "./towers.ts";
-
-/** How to start a lab. */
-export interface LabOptions {
-  name: string;
-  topology: Topology;
-  images: ImageTags;
-  /** Extra labels on everything (tests add their run's). */
-  labels?: Record<string, string>;
-  /** Progress lines for people. */
-  progress?: (line: string) => void;
-  /** How long to wait for every service to be healthy. */
-  healthTimeoutMs?: number;
-  /** Extra environment for the relay (e.g. DHCPLAB_CPU_PROFILE, DHCPLAB_LOG_LEVEL). */
-  relayEnv?: Record<string, string>;
-  /** An exporter beside each Kea and a Prometheus server scraping them and the relay. */
-  monitoring?: boolean;
-}
-
-/** A lab whose containers are up and healthy. `down()` (or `await using`) removes it all. */
-export interface StartedLab extends AsyncDisposable {
-  readonly plan: LabPlan;
-  /** Container ids by name. */
-  readonly containers: ReadonlyMap<string, string>;
-  readonly startSeconds: number;
-  down(): Promise<void>;
-}
+import { type LabSpec, type NodeRole, type NodeSpec, parseStoredSpec } from "../spec/spec.ts";
+import { containerLogs, removeLabelled } from "./engine.ts";
+import { pruneRules } from "./firewall.ts";
+import { waitFor } from "./wait.ts";
 
 /** Lab names become container and network names. */
 export function checkLabName(name: string): void {
@@ -64,270 +15,6 @@ export function checkLabName(name: string): void {
   }
 }
 
-/** Starts a lab: networks, Kea per VRF, the relay; resolves once all are healthy. */
-export async function createLab(docker: Docker, o: LabOptions): Promise<StartedLab> {
-  checkLabName(o.name);
-  const started = performance.now();
-  const say = o.progress ?? (() => {});
-  const existing = await docker.listNetworks({
-    filters: JSON.stringify({ label: [`${LABEL.lab}=${o.name}`] }),
-  });
-  if (existing.length > 0)
-    throw new Error(`a lab named ${o.name} is already up: dhcplab down --name ${o.name}`);
-
-  // Refuse a bad policy before anything is created.
-  const policyText = o.topology.relay.policy
-    ? await readFile(o.topology.relay.policy, "utf8")
-    : DEFAULT_POLICY;
-  parsePolicy(
-    policyText,
-    o.topology.relay.policy ?? "(embedded default policy)",
-    o.topology.vrfs.map((v) => v.name),
-  );
-  // Each dhcplab tower's policy, refused at load like the relay's (its one VRF is the central relay).
-  const towerPolicies: Record<string, string> = {};
-  for (const w of o.topology.towers.filter((w) => w.kind === "dhcplab")) {
-    const text = w.policy ? await readFile(w.policy, "utf8") : DEFAULT_TOWER_POLICY;
-    parsePolicy(text, w.policy ?? `(tower ${w.name}'s default policy)`, [TOWER_UPSTREAM]);
-    towerPolicies[w.name] = text;
-  }
-  const bootFiles = await readBootFiles(o.topology);
-  const labels = { [LABEL.managed]: "true", [LABEL.lab]: o.name, ...o.labels };
-  // Refuse a Kea configuration before anything is created: the lab's own reading, then Kea's.
-  const keas = await keaSetups(o.topology, o.images);
-  for (const w of nextServerWarnings(o.topology, keas)) say(`warning: ${w}`);
-  say(`testing the Kea configurations (${keas.map((k) => `${k.vrf}: Kea ${k.version}`).join(", ")})`);
-  // An HA pair's servers run what the lab writes for them: Kea tests the first peer's (the
-  // second differs in its name only), on addresses of a provisional plan.
-  const provisional = planLab(
-    o.name,
-    o.topology,
-    o.topology.segments.map((_, i) => slotSubnets(i)),
-    o.topology.vrfs.map((_, i) => slotSubnets(o.topology.segments.length + i)),
-    o.topology.towers.length > 0
-      ? [0, ...o.topology.towers.map((_, i) => i + 1)].map((i) =>
-          slotSubnets(o.topology.segments.length + o.topology.vrfs.length + i),
-        )
-      : [],
-  );
-  await testKeaConfigs(
-    docker,
-    keas.map((k, i) => ({ ...k, files: serverFiles(k, provisional.vrfs[i] as VrfPlan, 0) })),
-    labels,
-  );
-
-  const removeAll = () => downLabs(docker, o.name, o.images.client);
-  try {
-    say(`creating networks for ${o.name}`);
-    // The first segment is the access network; the others are segments (the relay is on all).
-    const segments: LabNetwork[] = [];
-    for (const [i, g] of o.topology.segments.entries()) {
-      segments.push(
-        await createLabNetwork(docker, `${o.name}-${g.name.toLowerCase()}`, {
-          ...labels,
-          [LABEL.role]: i === 0 ? "access" : "segment",
-          [LABEL.segment]: g.name,
-        }),
-      );
-    }
-    const backends: LabNetwork[] = [];
-    for (const v of o.topology.vrfs) {
-      backends.push(
-        await createLabNetwork(docker, `${o.name}-${v.name.toLowerCase()}`, {
-          ...labels,
-          [LABEL.role]: "backend",
-          [LABEL.vrf]: v.name,
-        }),
-      );
-    }
-    // The transport network to the towers, and each tower's subscriber segment.
-    const towerNetworks: LabNetwork[] = [];
-    if (o.topology.towers.length > 0) {
-      towerNetworks.push(
-        await createLabNetwork(docker, `${o.name}-transport`, { ...labels, [LABEL.role]: "transport" }),
-      );
-      for (const w of o.topology.towers) {
-        towerNetworks.push(
-          await createLabNetwork(docker, `${o.name}-${w.name}`, {
-            ...labels,
-            [LABEL.role]: "tower-segment",
-            [LABEL.segment]: w.name,
-            [LABEL.tower]: w.name,
-          }),
-        );
-      }
-    }
-    // Clients' DHCP traffic on the access network, and Kea's answers to a link address in
-    // giaddr mode, are outside their network's subnet (see firewall.ts); with towers, Kea's
-    // answers to their giaddrs cross every backend, the transport and the towers' segments;
-    // a boot server's answers to the VRF's clients cross its backend.
-    const towers = o.topology.towers.length > 0;
-    const offSubnet = [
-      ...segments,
-      ...backends.filter((_, i) => {
-        const v = o.topology.vrfs[i];
-        return towers || v?.subnetSelection === "giaddr" || v?.bootServer !== undefined;
-      }),
-      ...towerNetworks,
-    ];
-    for (const n of offSubnet) {
-      const warning = await allowOnBridge(docker, o.images.client, o.name, bridgeName(n.id));
-      if (warning) say(`warning: ${warning}`);
-    }
-    const isolation = await isolateIpv6(
-      docker,
-      o.images.client,
-      o.name,
-      [...segments, ...backends, ...towerNetworks].map((n) => bridgeName(n.id)),
-    );
-    if (isolation) say(`warning: ${isolation}`);
-    const plan = planLab(o.name, o.topology, segments, backends, towerNetworks);
-    const containers = new Map<string, string>();
-
-    for (const [i, v] of plan.vrfs.entries()) {
-      for (const [index, kea] of v.keas.entries()) {
-        say(`creating ${kea.container} on ${v.network} (${kea.ipv4}, ${kea.ipv6})`);
-        const k = keas[i];
-        if (!k) throw new Error(`no Kea setup for VRF ${v.spec.name}`);
-        const routes = keaRoutes(plan, v, k.delegatedPools);
-        const c = await docker.createContainer({
-          name: kea.container,
-          Image: k.image,
-          Labels: {
-            ...labels,
-            [LABEL.role]: "kea",
-            [LABEL.vrf]: v.spec.name,
-            [LABEL.families]: v.spec.families.join(","),
-            [LABEL.keaVersion]: k.version,
-            [LABEL.keaControl]: JSON.stringify(k.control),
-            ...(v.spec.ha ? { [LABEL.ha]: v.spec.ha.mode } : {}),
-          },
-          // The health check asks each server for status-get where the configuration says it
-          // listens; the entrypoint installs the routes through the relay (see keaRoutes).
-          Env: [`KEA_CONTROL=${JSON.stringify(k.control)}`, `DHCPLAB_ROUTES=${routes.join("\n")}`],
-          MacAddress: kea.mac,
-          HostConfig: { NetworkMode: v.network, CapAdd: routes.length > 0 ? ["NET_ADMIN"] : [] },
-          NetworkingConfig: {
-            EndpointsConfig: {
-              [v.network]: { IPAMConfig: { IPv4Address: kea.ipv4, IPv6Address: kea.ipv6 } },
-            },
-          },
-        });
-        await c.putArchive(tarOf(Object.entries(serverFiles(k, v, index))), { path: "/etc/kea" });
-        containers.set(kea.container, c.id);
-      }
-    }
-
-    say(
-      `creating ${plan.relay.container} on ${plan.segments.map((g) => g.network).join(", ")} and ${plan.vrfs.map((v) => v.network).join(", ")}`,
-    );
-    const relay = await docker.createContainer({
-      name: plan.relay.container,
-      // Policy templates' {relay}.
-      Hostname: o.topology.relay.hostname,
-      Image: o.images.relay,
-      Labels: { ...labels, [LABEL.role]: "relay" },
-      Env: [
-        `DHCPLAB_RELAY_CONFIG=${RELAY_CONFIG_PATH}`,
-        ...Object.entries(o.relayEnv ?? {}).map(([k, v]) => `${k}=${v}`),
-      ],
-      // The relay holds the clients' gateway addresses (and in giaddr mode the VRF's link
-      // address), routes delegated prefixes and guards what it forwards with nftables.
-      HostConfig: {
-        NetworkMode: plan.access.network,
-        CapAdd: ["NET_ADMIN", "NET_RAW"],
-        Sysctls: relaySysctls(o.topology),
-      },
-      NetworkingConfig: {
-        EndpointsConfig: {
-          [plan.access.network]: {
-            IPAMConfig: { IPv4Address: plan.access.relay.ipv4, IPv6Address: plan.access.relay.ipv6 },
-          },
-        },
-      },
-    });
-    // Engine API 1.41 attaches one network at creation; the others are connected before start.
-    for (const g of [...plan.segments.slice(1), ...(plan.transport ? [plan.transport] : [])]) {
-      await docker.getNetwork(g.network).connect({
-        Container: relay.id,
-        EndpointConfig: { IPAMConfig: { IPv4Address: g.relay.ipv4, IPv6Address: g.relay.ipv6 } },
-      });
-    }
-    for (const v of plan.vrfs) {
-      await docker.getNetwork(v.network).connect({
-        Container: relay.id,
-        EndpointConfig: { IPAMConfig: { IPv4Address: v.relay.ipv4, IPv6Address: v.relay.ipv6 } },
-      });
-    }
-    const relayFiles: Record<string, string> = {
-      "relay.yaml": renderRelayConfig(plan, {
-        backendControl6: Object.fromEntries(keas.map((k) => [k.vrf, k.backendControl6])),
-      }),
-    };
-    if (o.topology.relay.policy) relayFiles["policy.yaml"] = policyText;
-    await relay.putArchive(tarOf(Object.entries(relayFiles)), { path: "/etc/dhcplab" });
-    containers.set(plan.relay.container, relay.id);
-    const towerContainers = await createTowers(docker, plan, o.images, labels, towerPolicies);
-    for (const [name, id] of await createBootServers(docker, plan, o.images, labels, bootFiles)) {
-      say(`created ${name} (TFTP)`);
-      containers.set(name, id);
-    }
-
-    say("starting containers");
-    await Promise.all(
-      [...containers.values(), ...towerContainers.values()].map((id) => docker.getContainer(id).start()),
-    );
-    say(
-      "waiting for every Kea (status-get where it takes commands), the relay (/healthz) and each boot server (TFTP)",
-    );
-    await Promise.all([
-      ...[...containers.entries()].map(([name, id]) =>
-        waitHealthy(docker, name, id, o.healthTimeoutMs ?? 90_000),
-      ),
-      ...plan.towers.map((w) => {
-        const id = towerContainers.get(w.container) ?? "";
-        return w.spec.kind === "isc-dhcp-relay"
-          ? waitIscTower(docker, w, id, o.healthTimeoutMs ?? 90_000)
-          : waitHealthy(docker, w.container, id, o.healthTimeoutMs ?? 90_000);
-      }),
-    ]);
-    if (plan.vrfs.some((v) => v.spec.ha)) {
-      say("waiting for every HA pair to reach its normal state (hot-standby, load-balancing)");
-      await waitHaNormal(docker, await findLab(docker, o.name), o.healthTimeoutMs ?? 90_000);
-    }
-    if (o.monitoring) {
-      say("starting the monitoring: an exporter beside each Kea, and Prometheus");
-      const monitored = plan.vrfs.flatMap((v, i) =>
-        v.keas.map((k) => ({
-          container: k.container,
-          id: containers.get(k.container) ?? "",
-          vrf: v.spec.name,
-          service: k.service,
-          control: keas[i]?.control ?? {},
-        })),
-      );
-      const monitoring = await startMonitoring(docker, plan, o.images, labels, monitored);
-      for (const [name, id] of monitoring.containers) containers.set(name, id);
-      const { name, id } = monitoring.prometheus;
-      await waitHealthy(docker, name, id, o.healthTimeoutMs ?? 90_000);
-    }
-    const startSeconds = (performance.now() - started) / 1000;
-    const down = async () => {
-      await removeAll();
-    };
-    return {
-      plan,
-      containers: new Map([...containers, ...towerContainers]),
-      startSeconds,
-      down,
-      [Symbol.asyncDispose]: down,
-    };
-  } catch (err) {
-    await removeAll().catch(() => {});
-    throw err;
-  }
-}
-
 /** Waits for a container's health check to pass; fails with its last log lines if it dies or times out. */
 export async function waitHealthy(
   docker: Docker,
@@ -335,19 +22,19 @@ export async function waitHealthy(
   id: string,
   timeoutMs: number,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const state = (await docker.getContainer(id).inspect()).State;
-    if (state.Health?.Status === "healthy") return;
-    const dead = !state.Running;
-    if (dead || Date.now() > deadline) {
-      const logs = await lastLogLines(docker, id, 25);
-      const why = dead
-        ? `exited with status ${state.ExitCode}`
-        : `not healthy after ${Math.round(timeoutMs / 1000)} s (${state.Health?.Status ?? "no health check"})`;
-      throw new Error(`${name} ${why}; its last log lines:\n${logs}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
+  try {
+    await waitFor(
+      name,
+      async () => {
+        const state = (await docker.getContainer(id).inspect()).State;
+        if (state.Health?.Status === "healthy") return { done: true, value: undefined };
+        if (!state.Running) return { failed: `exited with status ${state.ExitCode}` };
+        return { done: false, seen: state.Health?.Status ?? "no health check" };
+      },
+      { timeoutMs, intervalMs: 250 },
+    );
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; its last log lines:\n${await lastLogLines(docker, id, 25)}`);
   }
 }
 
@@ -359,8 +46,8 @@ export async function lastLogLines(docker: Docker, id: string, n: number): Promi
     .join("\n");
 }
 
-/** What a running lab is made of, found by its labels (for commands run after `up`). */
-export interface RunningLab {
+/** What a lab is made of and how each part is doing: its spec, with each container's state (status). */
+export interface LabState {
   name: string;
   accessNetwork: string;
   relay?: {
@@ -423,7 +110,7 @@ export interface RunningLab {
  * The network of an access segment (its name, case-insensitive; the first segment when none is
  * given); throws naming the segments there are.
  */
-export function segmentNetwork(lab: RunningLab, segment?: string): string {
+export function segmentNetwork(lab: LabState, segment?: string): string {
   if (segment === undefined) return lab.accessNetwork;
   const found = lab.networks.find((n) => n.segment?.toLowerCase() === segment.toLowerCase());
   if (!found) {
@@ -433,97 +120,69 @@ export function segmentNetwork(lab: RunningLab, segment?: string): string {
   return found.name;
 }
 
-/** The families a Kea container's label names. */
-function familiesOf(label: string | undefined): (4 | 6)[] {
-  return (label ?? "4,6")
-    .split(",")
-    .map(Number)
-    .filter((f): f is 4 | 6 => f === 4 || f === 6);
+/** A lab's spec, as its relay container stores it; throws when there is no such lab. */
+export async function readSpec(docker: Docker, name: string): Promise<LabSpec> {
+  const filters = JSON.stringify({ label: [`${LABEL.lab}=${name}`, `${LABEL.role}=relay`] });
+  const [relay] = await docker.listContainers({ all: true, filters });
+  const stored = relay?.Labels[LABEL.spec];
+  if (!stored) throw new Error(`no lab named ${name} is up (dhcplab up --name ${name})`);
+  return parseStoredSpec(stored, name);
 }
 
-/** A Kea container's control endpoints, from its label (a lab from before the label: Kea 2.6's agent). */
-function controlOf(label: string | undefined): Partial<Record<"dhcp4" | "dhcp6", KeaEndpoint>> {
-  if (label) return JSON.parse(label) as Partial<Record<"dhcp4" | "dhcp6", KeaEndpoint>>;
-  const agent = "http://127.0.0.1:8000/";
-  return { dhcp4: { url: agent, service: "dhcp4" }, dhcp6: { url: agent, service: "dhcp6" } };
-}
-
-/** Finds a running lab by name; throws when there is none. */
-export async function findLab(docker: Docker, name: string): Promise<RunningLab> {
-  const filters = JSON.stringify({ label: [`${LABEL.lab}=${name}`] });
-  const [containers, networks] = await Promise.all([
-    docker.listContainers({ all: true, filters }),
-    docker.listNetworks({ filters }),
-  ]);
-  const access = networks.find((n) => n.Labels?.[LABEL.role] === "access");
-  if (!access) throw new Error(`no lab named ${name} is up (dhcplab up --name ${name})`);
+/** A lab's services and networks as they are now: its spec, with each container's state and health. */
+export async function labState(docker: Docker, spec: LabSpec): Promise<LabState> {
+  const filters = JSON.stringify({ label: [`${LABEL.lab}=${spec.name}`] });
+  const containers = new Map(
+    (await docker.listContainers({ all: true, filters })).map((c) => [c.Names[0]?.replace(/^\//, ""), c]),
+  );
   const health = (status: string) => /\((healthy|unhealthy|health: starting)\)/.exec(status)?.[1];
-  const relay = containers.find((c) => c.Labels[LABEL.role] === "relay");
-  /** The containers of one role, by name: what every service has, and what its labels add. */
-  const servicesOf = <T extends object>(role: string, more: (c: Docker.ContainerInfo) => T) =>
-    containers
-      .filter((c) => c.Labels[LABEL.role] === role)
-      .map((c) => ({
-        id: c.Id,
-        name: c.Names[0]?.replace(/^\//, "") ?? "",
-        ...more(c),
-        ipv4: Object.values(c.NetworkSettings?.Networks ?? {})[0]?.IPAddress ?? "",
-        state: c.State,
-        health: health(c.Status),
-      }))
-      .sort((a, b) => a.name.localeCompare(b.name));
-  // Prometheus is reached at its address on the lab's monitoring network.
-  const monitoringNetwork = networks.find((n) => n.Labels?.[LABEL.role] === "monitoring")?.Name ?? "";
-  const [prometheus] = servicesOf("prometheus", (c) => ({
-    url: `http://${c.NetworkSettings?.Networks?.[monitoringNetwork]?.IPAddress ?? ""}:${PROMETHEUS_PORT}/`,
-  }));
+  /** What every service has: its container, first address, state and health (missing: removed). */
+  const live = (n: NodeSpec) => {
+    const c = containers.get(n.container);
+    return {
+      id: c?.Id ?? n.container,
+      name: n.container,
+      ipv4: n.endpoints[0]?.ipv4 ?? "",
+      state: c?.State ?? "missing",
+      health: c && health(c.Status),
+    };
+  };
+  const nodes = <K extends NodeRole["kind"]>(kind: K) =>
+    spec.nodes
+      .filter((n): n is NodeSpec & { role: Extract<NodeRole, { kind: K }> } => n.role.kind === kind)
+      .sort((a, b) => a.container.localeCompare(b.container));
+  const relay = nodes("relay")[0];
+  const prometheus = nodes("prometheus")[0];
   return {
-    name,
-    accessNetwork: access.Name,
+    name: spec.name,
+    accessNetwork: spec.access.network,
     relay: relay && {
-      id: relay.Id,
-      name: relay.Names[0]?.replace(/^\//, "") ?? "",
-      image: relay.Image,
-      accessIpv4: relay.NetworkSettings?.Networks?.[access.Name]?.IPAMConfig?.IPv4Address ?? "",
-      ipv4ByNetwork: Object.fromEntries(
-        Object.entries(relay.NetworkSettings?.Networks ?? {}).map(([n, e]) => [
-          n,
-          e.IPAMConfig?.IPv4Address ?? e.IPAddress ?? "",
-        ]),
-      ),
-      state: relay.State,
-      health: health(relay.Status),
+      ...live(relay),
+      image: relay.image,
+      accessIpv4: spec.access.relay.ipv4,
+      ipv4ByNetwork: Object.fromEntries(relay.endpoints.map((e) => [e.network, e.ipv4 ?? ""])),
     },
-    keas: servicesOf("kea", (c) => ({
-      vrf: c.Labels[LABEL.vrf] ?? "",
-      families: familiesOf(c.Labels[LABEL.families]),
-      version: c.Labels[LABEL.keaVersion] ?? "2.6",
-      control: controlOf(c.Labels[LABEL.keaControl]),
-      ha: c.Labels[LABEL.ha],
-    })),
-    towers: servicesOf("tower", (c) => ({
-      tower: c.Labels[LABEL.tower] ?? "",
-      kind: c.Labels[LABEL.towerKind] ?? "",
-    })),
-    boots: servicesOf("boot", (c) => ({
-      vrf: c.Labels[LABEL.vrf] ?? "",
-      address: c.Labels[LABEL.bootAddress] ?? "",
-    })),
+    keas: nodes("kea").map((n) => {
+      const { kind: _, ...role } = n.role;
+      return { ...live(n), ...role };
+    }),
+    towers: nodes("tower").map((n) => ({ ...live(n), tower: n.role.tower, kind: n.role.towerKind })),
+    boots: nodes("boot").map((n) => ({ ...live(n), vrf: n.role.vrf, address: n.role.address })),
     ...(prometheus
       ? {
           monitoring: {
-            prometheus,
-            exporters: servicesOf("exporter", (c) => ({ vrf: c.Labels[LABEL.vrf] ?? "" })),
+            prometheus: { ...live(prometheus), url: prometheus.role.url },
+            exporters: nodes("exporter").map((n) => ({ ...live(n), vrf: n.role.vrf })),
           },
         }
       : {}),
-    networks: networks
+    networks: spec.networks
       .map((n) => ({
-        name: n.Name,
-        role: n.Labels?.[LABEL.role] ?? "",
-        vrf: n.Labels?.[LABEL.vrf],
-        segment: n.Labels?.[LABEL.segment] ?? (n.Labels?.[LABEL.role] === "access" ? "access" : undefined),
-        subnets: (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? ""),
+        name: n.name,
+        role: n.role,
+        ...(n.vrf ? { vrf: n.vrf } : {}),
+        ...(n.segment ? { segment: n.segment } : {}),
+        subnets: [n.subnets.ipv4Subnet, n.subnets.ipv6Subnet],
       }))
       .sort((a, b) => a.name.localeCompare(b.name)),
   };

@@ -1,7 +1,7 @@
 import type Docker from "dockerode";
 import { decodeRelayInfo, type RelayInfo } from "../model/relay-info.ts";
 import { allLeases, type Lease4, type Lease6 } from "./kea-control.ts";
-import type { RunningLab } from "./lab.ts";
+import type { LabState } from "./lab.ts";
 
 /** One lease as `dhcplab leases` shows it. */
 export interface LeaseRow {
@@ -39,7 +39,7 @@ export interface LeaseFilter {
  * Every lease of every running Kea in the lab (a stopped or killed one has none to tell), read
  * where each server takes commands. Naming a server that is not running is an error.
  */
-export async function labLeases(docker: Docker, lab: RunningLab, o: LeaseFilter = {}): Promise<LeaseRow[]> {
+export async function labLeases(docker: Docker, lab: LabState, o: LeaseFilter = {}): Promise<LeaseRow[]> {
   const families = o.families ?? [4, 6];
   const keas = runningKeas(lab, o, "leases");
   const rows: LeaseRow[] = [];
@@ -64,10 +64,10 @@ export async function labLeases(docker: Docker, lab: RunningLab, o: LeaseFilter 
  * running (it has no `what` to tell), is an error.
  */
 export function runningKeas(
-  lab: RunningLab,
+  lab: LabState,
   o: { vrf?: string; server?: string },
   what: string,
-): (RunningLab["keas"][number] & { name: string })[] {
+): (LabState["keas"][number] & { name: string })[] {
   const service = (k: { name: string }) => k.name.slice(lab.name.length + 1);
   const chosen = lab.keas.filter(
     (k) =>

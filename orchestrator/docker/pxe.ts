@@ -3,7 +3,7 @@ import type Docker from "dockerode";
 import { LABEL } from "../model/labels.ts";
 import { BOOT_FAILED, type PxeBoot, parsePxeConsole } from "../model/pxe-console.ts";
 import { containerLogs } from "./engine.ts";
-import { type RunningLab, segmentNetwork } from "./lab.ts";
+import { type LabState, segmentNetwork } from "./lab.ts";
 
 // The PXE firmware client: Debian's iPXE ROM in QEMU under software emulation (docker/pxe/), its
 // virtual NIC bridged onto an access segment. It boots as a diskless machine does: DHCP through
@@ -30,7 +30,7 @@ export interface PxeResult extends PxeBoot {
 /** Boots one virtual machine from the network through the lab's relay. */
 export async function runPxeClient(
   docker: Docker,
-  lab: RunningLab,
+  lab: LabState,
   image: string,
   o: PxeOptions,
 ): Promise<PxeResult> {

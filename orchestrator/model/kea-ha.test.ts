@@ -4,12 +4,13 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../relay/config/yaml-config.ts";
 import { ROOT } from "../paths.ts";
-import { renderCompose } from "./compose.ts";
+import { poolSlots } from "../spec/build.ts";
+import { COMPOSE_IMAGES, composeSpec, renderCompose } from "../spec/compose.ts";
+import { readLabInputs } from "../spec/inputs.ts";
 import { KeaConfigRefused, readKeaConfigs } from "./kea-config.ts";
 import { HA_PORT, serverFiles } from "./kea-ha.ts";
 import { parseKeaJson } from "./kea-json.ts";
 import { planLab } from "./plan.ts";
-import { slotSubnets } from "./subnets.ts";
 import { KEA_VERSIONS, loadTopology, parseTopology, withKea } from "./topology.ts";
 
 const EXAMPLE = join(ROOT, "examples/ha/topology.yaml");
@@ -40,7 +41,7 @@ describe("Kea HA pairs in the topology", () => {
       "max-response-delay": 3000,
       "max-unacked-clients": 2,
     });
-    const plan = planLab("lab", t, [slotSubnets(1)], [slotSubnets(2), slotSubnets(3)]);
+    const plan = planLab("lab", t, poolSlots(t, 1));
     expect(plan.vrfs.map((v) => v.keas.map((k) => [k.service, k.container, k.ipv4]))).toEqual([
       [
         ["kea-red-1", "lab-kea-red-1", "10.213.2.10"],
@@ -111,7 +112,7 @@ describe("Kea HA pairs in the topology", () => {
     "writes each peer's relationship on Kea %s: its name, the mode, the peers' URLs and roles, the timers",
     async (version) => {
       const t = withKea(await loadTopology(EXAMPLE), version);
-      const plan = planLab("lab", t, [slotSubnets(1)], [slotSubnets(2), slotSubnets(3)]);
+      const plan = planLab("lab", t, poolSlots(t, 1));
       const configs = await readKeaConfigs(t);
       for (const [i, v] of plan.vrfs.entries()) {
         const k = configs[i];
@@ -149,7 +150,7 @@ describe("Kea HA pairs in the topology", () => {
 
   it("compose.yaml carries each peer's written configuration inline and the rest from the folder", async () => {
     const t = await loadTopology(EXAMPLE);
-    const compose = renderCompose(t, await readKeaConfigs(t));
+    const compose = renderCompose(composeSpec(t, await readLabInputs(t, COMPOSE_IMAGES)), ROOT);
     expect(compose).toContain("source: kea-red-1-kea-dhcp4.conf");
     expect(compose).toContain('"this-server-name": "kea-blue-2"');
     expect(compose).toContain("dev.dhcplab.ha: hot-standby");

@@ -26,6 +26,10 @@ export const LABEL = {
   bootAddress: "dev.dhcplab.boot-address",
   /** A test run's id, on objects created by tests. */
   testRun: "dev.dhcplab.test-run",
+  /** The lab's spec (JSON, without file contents), on its relay container: openLab reads it. */
+  spec: "dev.dhcplab.spec",
+  /** A container's service name in its lab (relay, kea-red, ...). */
+  service: "dev.dhcplab.service",
   /** The hash of an image's inputs. */
   inputs: "dev.dhcplab.inputs",
 } as const;

@@ -1,13 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { poolSlots } from "../spec/build.ts";
 import { prometheusConfig } from "./monitoring.ts";
 import { planLab } from "./plan.ts";
-import { slotSubnets } from "./subnets.ts";
 import { loadTopology } from "./topology.ts";
 
 describe("Prometheus's configuration", () => {
   it("scrapes the relay on the first backend and each Kea's exporter at its address, named by VRF and server", async () => {
-    const plan = planLab("x", await loadTopology(), [slotSubnets(5)], [slotSubnets(6), slotSubnets(7)]);
+    const t0 = await loadTopology();
+    const plan = planLab("x", t0, poolSlots(t0, 5));
     const config = parse(prometheusConfig(plan)) as {
       scrape_configs: {
         job_name: string;

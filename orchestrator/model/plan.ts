@@ -102,47 +102,51 @@ const TOWER_HOST = 20;
 /** A VRF's boot server on its backend network. */
 const BOOT_HOST = 30;
 
+/** The network keys of a topology's lab: a network is called `<lab>-<key>`. */
+export const networkKey = {
+  segment: (s: SegmentSpec) => s.name.toLowerCase(),
+  vrf: (v: VrfSpec) => v.name.toLowerCase(),
+  tower: (w: TowerSpec) => w.name,
+  transport: "transport",
+  monitoring: "monitoring",
+} as const;
+
 /** The lab's container and network names and every fixed address. Pure: no Docker. */
 export function planLab(
   name: string,
   topology: Topology,
-  segmentSubnets: readonly Subnets[],
-  backends: readonly Subnets[],
-  /** The transport network's subnets, then each tower's subscriber segment's. */
-  towerSubnets: readonly Subnets[] = [],
+  /** Each network's subnets, by its key (networkKey). */
+  subnetsOf: (key: string) => Subnets,
 ): LabPlan {
-  const [transportSubnets, ...subscriberSubnets] = towerSubnets;
-  if (topology.towers.length > 0 && subscriberSubnets.length < topology.towers.length)
-    throw new Error("no subnets for the towers' networks");
-  const towers = topology.towers.map(
-    (spec, i): TowerPlan => ({
-      spec,
-      container: `${name}-${spec.name}`,
-      network: `${name}-${spec.name}`,
-      subnets: subscriberSubnets[i] as Subnets,
-      subscriber: endpoint(subscriberSubnets[i] as Subnets, RELAY_HOST),
-      transport: endpoint(transportSubnets as Subnets, TOWER_HOST + i),
-      prefix: networkOf(spec.address),
-    }),
-  );
-  const segments = topology.segments.map((spec, i): SegmentPlan => {
-    const subnets = segmentSubnets[i];
-    if (!subnets) throw new Error(`no subnets for segment ${spec.name}`);
+  const transportSubnets = topology.towers.length > 0 ? subnetsOf(networkKey.transport) : undefined;
+  const towers = topology.towers.map((spec, i): TowerPlan => {
+    const subnets = subnetsOf(networkKey.tower(spec));
     return {
       spec,
-      network: `${name}-${spec.name.toLowerCase()}`,
+      container: `${name}-${spec.name}`,
+      network: `${name}-${networkKey.tower(spec)}`,
+      subnets,
+      subscriber: endpoint(subnets, RELAY_HOST),
+      transport: endpoint(transportSubnets as Subnets, TOWER_HOST + i),
+      prefix: networkOf(spec.address),
+    };
+  });
+  const segments = topology.segments.map((spec, i): SegmentPlan => {
+    const subnets = subnetsOf(networkKey.segment(spec));
+    return {
+      spec,
+      network: `${name}-${networkKey.segment(spec)}`,
       subnets,
       relay: endpoint(subnets, RELAY_HOST),
       gateways: [...spec.gateways, ...(i === 0 ? topology.vrfs.flatMap((v) => v.gateways) : [])],
     };
   });
-  const vrfs = topology.vrfs.map((spec, i): VrfPlan => {
-    const subnets = backends[i];
-    if (!subnets) throw new Error(`no subnets for VRF ${spec.name}`);
+  const vrfs = topology.vrfs.map((spec): VrfPlan => {
+    const subnets = subnetsOf(networkKey.vrf(spec));
     const vrf = spec.name.toLowerCase();
     return {
       spec,
-      network: `${name}-${vrf}`,
+      network: `${name}-${networkKey.vrf(spec)}`,
       subnets,
       relay: endpoint(subnets, RELAY_HOST),
       keas: Array.from({ length: spec.servers }, (_, k) => {
@@ -174,10 +178,10 @@ export function planLab(
     access: segments[0] as SegmentPlan,
     segments,
     towers,
-    ...(transportSubnets && towers.length > 0
+    ...(transportSubnets
       ? {
           transport: {
-            network: `${name}-transport`,
+            network: `${name}-${networkKey.transport}`,
             subnets: transportSubnets,
             relay: endpoint(transportSubnets, RELAY_HOST),
           },
@@ -206,7 +210,8 @@ function segmentConfig(s: SegmentPlan): Record<string, unknown> {
   };
 }
 
-function endpoint(s: Subnets, host: number): Endpoint {
+/** The addresses of host `host` in a network's subnets. */
+export function endpoint(s: Subnets, host: number): Endpoint {
   return { ipv4: ipv4Host(s.ipv4Subnet, host), ipv6: ipv6Host(s.ipv6Subnet, host) };
 }
 

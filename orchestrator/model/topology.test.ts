@@ -4,7 +4,9 @@ import { describe, expect, it } from "vitest";
 import { parseRelayConfig } from "../../relay/agent/config.ts";
 import { ConfigError } from "../../relay/config/yaml-config.ts";
 import { ROOT } from "../paths.ts";
-import { renderCompose } from "./compose.ts";
+import { poolSlots } from "../spec/build.ts";
+import { COMPOSE_IMAGES, composeSpec, renderCompose } from "../spec/compose.ts";
+import { readLabInputs } from "../spec/inputs.ts";
 import { readKeaConfigs } from "./kea-config.ts";
 import {
   bootRoutes,
@@ -122,7 +124,7 @@ describe("topology model", () => {
 describe("lab plan", () => {
   it("puts the relay at .2 on every network and Kea at .10 on its VRF's, with a fixed MAC and its link-local", async () => {
     const t = await loadTopology();
-    const plan = planLab("x", t, [slotSubnets(5)], [slotSubnets(6), slotSubnets(7)]);
+    const plan = planLab("x", t, poolSlots(t, 5));
     expect(plan.access).toMatchObject({
       network: "x-access",
       relay: { ipv4: "10.213.5.2", ipv6: "fd64:6c61:6200:5::2" },
@@ -143,7 +145,8 @@ describe("lab plan", () => {
   });
 
   it("renders a relay configuration the relay accepts", async () => {
-    const plan = planLab("x", await loadTopology(), [slotSubnets(5)], [slotSubnets(6), slotSubnets(7)]);
+    const t0 = await loadTopology();
+    const plan = planLab("x", t0, poolSlots(t0, 5));
     const c = parseRelayConfig(renderRelayConfig(plan), "relay.yaml");
     expect(c.access).toMatchObject({ ipv4: "10.213.5.2" });
     expect(c.vrfs.map((v) => [v.name, v.link4, v.servers4, v.servers6])).toEqual([
@@ -154,7 +157,7 @@ describe("lab plan", () => {
 
   it("carries IPv6 gateways, router advertisements and where the relay reads delegated prefixes into the relay's configuration, and Kea's routes through the relay", async () => {
     const t = await loadTopology();
-    const plan = planLab("x", t, [slotSubnets(5)], [slotSubnets(6), slotSubnets(7)]);
+    const plan = planLab("x", t, poolSlots(t, 5));
     const c = parseRelayConfig(
       renderRelayConfig(plan, {
         backendControl6: { RED: { port: 8006 }, BLUE: { port: 8000, service: "dhcp6" } },
@@ -204,7 +207,7 @@ describe("lab plan", () => {
       "lab.yaml",
       "/tmp",
     );
-    const plan = planLab("x", t, [slotSubnets(5), slotSubnets(8)], [slotSubnets(6)]);
+    const plan = planLab("x", t, (key) => slotSubnets({ access: 5, port5: 8, red: 6 }[key] ?? -1));
     expect(plan.segments.map((g) => [g.network, g.relay.ipv4, g.gateways])).toEqual([
       ["x-access", "10.213.5.2", ["192.168.10.1/24"]],
       ["x-port5", "10.213.8.2", ["192.168.11.1/24"]],
@@ -240,13 +243,7 @@ describe("lab plan", () => {
 
   it("towers: a subscriber segment each, the transport network, the central relay's trust and each edge relay's configuration", async () => {
     const t = await loadTopology(join(ROOT, "examples/towers/topology.yaml"));
-    const plan = planLab(
-      "x",
-      t,
-      [slotSubnets(5)],
-      [slotSubnets(6), slotSubnets(7)],
-      [slotSubnets(8), slotSubnets(9), slotSubnets(10), slotSubnets(11)],
-    );
+    const plan = planLab("x", t, poolSlots(t, 5));
     expect(plan.towers.map((w) => [w.container, w.network, w.transport.ipv4, w.prefix])).toEqual([
       ["x-tower-a", "x-tower-a", "10.213.8.20", "100.64.1.0/24"],
       ["x-tower-b", "x-tower-b", "10.213.8.21", "100.64.2.0/24"],
@@ -305,7 +302,7 @@ describe("lab plan", () => {
       address: "10.69.10.2",
       files: join(ROOT, "examples/pxe/boot/RED"),
     });
-    const plan = planLab("x", t, [slotSubnets(5)], [slotSubnets(6), slotSubnets(7)]);
+    const plan = planLab("x", t, poolSlots(t, 5));
     expect(plan.vrfs.map((v) => [v.boot?.container, v.boot?.ipv4, v.boot?.address])).toEqual([
       ["x-boot-red", "10.213.6.30", "10.69.10.2"],
       ["x-boot-blue", "10.213.7.30", "10.69.20.2"],
@@ -361,6 +358,8 @@ describe("compose.yaml", () => {
   it("is what the topology model renders (run `npx dhcplab compose` after changing the model)", async () => {
     const committed = await readFile(join(ROOT, "compose.yaml"), "utf8");
     const topology = await loadTopology();
-    expect(committed).toBe(renderCompose(topology, await readKeaConfigs(topology)));
+    expect(committed).toBe(
+      renderCompose(composeSpec(topology, await readLabInputs(topology, COMPOSE_IMAGES)), ROOT),
+    );
   });
 });

@@ -1,8 +1,10 @@
 // `npm run bench:lab`: how long `up` (to healthy) and `down` take with warm images, for the
 // default lab and for a lab of 8 VRFs. Prints figures; asserts nothing.
+
+import { startLab } from "../../orchestrator/api.ts";
 import { dockerClient } from "../../orchestrator/docker/engine.ts";
 import { ensureImages, tagsOf } from "../../orchestrator/docker/images.ts";
-import { createLab, downLabs } from "../../orchestrator/docker/lab.ts";
+import { downLabs } from "../../orchestrator/docker/lab.ts";
 import { DEFAULT_SEGMENTS, loadTopology, type Topology } from "../../orchestrator/model/topology.ts";
 import { ROOT } from "../../orchestrator/paths.ts";
 
@@ -41,7 +43,12 @@ for (const [label, topology] of [
   for (let r = 0; r < rounds; r++) {
     const name = `bench-${process.pid}-${r}`;
     const t0 = performance.now();
-    await createLab(docker, { name, topology, images });
+    await startLab({
+      docker,
+      name,
+      topology,
+      images,
+    });
     const t1 = performance.now();
     await downLabs(docker, name, images.client);
     const t2 = performance.now();

@@ -4,10 +4,11 @@
 // (250) and PROFILE_SECONDS (10) change the run.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { startLab } from "../../orchestrator/api.ts";
 import { runLoad } from "../../orchestrator/docker/clients.ts";
 import { containerFile, dockerClient } from "../../orchestrator/docker/engine.ts";
 import { ensureImages, tagsOf } from "../../orchestrator/docker/images.ts";
-import { createLab, findLab } from "../../orchestrator/docker/lab.ts";
+import { labState } from "../../orchestrator/docker/lab.ts";
 import { completed } from "../../orchestrator/model/perfdhcp.ts";
 import { loadTopology } from "../../orchestrator/model/topology.ts";
 import { ROOT } from "../../orchestrator/paths.ts";
@@ -18,14 +19,15 @@ const seconds = Number(process.env.PROFILE_SECONDS ?? 10);
 const docker = dockerClient();
 const images = tagsOf(await ensureImages(docker, { progress: (l) => process.stderr.write(`${l}\n`) }));
 const name = `profile-${process.pid}`;
-const lab = await createLab(docker, {
+const lab = await startLab({
+  docker,
   name,
   topology: await loadTopology(),
   images,
   relayEnv: { DHCPLAB_CPU_PROFILE: "/tmp/relay.cpuprofile" },
 });
 try {
-  const running = await findLab(docker, name);
+  const running = await labState(docker, lab.spec);
   const r = await runLoad(docker, running, images.client, {
     mac: "00:bb:01:00:00:00",
     family,
@@ -36,7 +38,7 @@ try {
   console.log(
     `perfdhcp: ${completed(r.report)} exchanges completed of ${r.report.exchanges[0]?.sent ?? 0} started`,
   );
-  const relay = docker.getContainer(lab.containers.get(lab.plan.relay.container) ?? "");
+  const relay = docker.getContainer(lab.spec.relay.container);
   await relay.stop({ t: 5 });
   const text = (await containerFile(docker, relay.id, "/tmp/relay.cpuprofile")).toString("utf8");
   const dir = join(ROOT, "bench-results");

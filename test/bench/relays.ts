@@ -11,6 +11,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
+import { startLab } from "../../orchestrator/api.ts";
 import {
   type LoadEngine,
   loadgenCommand,
@@ -22,7 +23,7 @@ import { dockerClient, exec, runToCompletion } from "../../orchestrator/docker/e
 import { allowOnBridge, bridgeName } from "../../orchestrator/docker/firewall.ts";
 import { ensureImages, tagsOf } from "../../orchestrator/docker/images.ts";
 import { keaCommand } from "../../orchestrator/docker/kea-control.ts";
-import { createLab, findLab, type RunningLab } from "../../orchestrator/docker/lab.ts";
+import { type LabState, labState } from "../../orchestrator/docker/lab.ts";
 import type { KeaEndpoint } from "../../orchestrator/model/kea-config.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
 import { completed, type PerfdhcpReport, parsePerfdhcp } from "../../orchestrator/model/perfdhcp.ts";
@@ -92,7 +93,8 @@ async function main(): Promise<void> {
   // BLUE with room for the clients; RED stays as the default policy expects it, idle.
   const blueLarge = join(ROOT, "test", "fixtures", "kea-configs", "BLUE-large");
   const name = `bench-${process.pid}`;
-  const lab = await createLab(docker, {
+  const lab = await startLab({
+    docker,
     name,
     topology: {
       ...topology,
@@ -102,23 +104,23 @@ async function main(): Promise<void> {
     progress: log,
   });
   try {
-    const running = await findLab(docker, name);
-    const blue = lab.plan.vrfs.find((v) => v.spec.name === "BLUE");
+    const running = await labState(docker, lab.spec);
+    const blue = lab.spec.vrfs.find((v) => v.spec.name === "BLUE");
     const kea = blue?.keas[0];
     if (!blue || !kea) throw new Error("the benchmark lab has no BLUE Kea");
-    const relayId = lab.containers.get(lab.plan.relay.container) ?? "";
+    const relayId = lab.spec.relay.container;
 
     // isc-dhcp-relay: on the access network and BLUE's, at host .3 on both.
     const isc = {
-      access: ipv4Host(lab.plan.access.subnets.ipv4Subnet, 3),
+      access: ipv4Host(lab.spec.access.subnets.ipv4Subnet, 3),
       backend: ipv4Host(blue.subnets.ipv4Subnet, 3),
     };
     const iscContainer = await docker.createContainer({
       name: `${name}-dhcrelay`,
       Image: dhcrelay?.tag ?? "dhcplab-dhcrelay:latest",
-      Labels: { ...lab.plan.labels, [LABEL.role]: "dhcrelay" },
+      Labels: { ...lab.spec.labels, [LABEL.role]: "dhcrelay" },
       HostConfig: {
-        NetworkMode: lab.plan.access.network,
+        NetworkMode: lab.spec.access.network,
         CapAdd: ["NET_ADMIN", "NET_RAW"],
         // DHCPv4: perfdhcp is a relay itself (giaddr = its address), which isc-dhcp-relay
         // forwards as RFC 3046 says; Kea answers perfdhcp directly, routed back through here.
@@ -126,10 +128,10 @@ async function main(): Promise<void> {
       },
       NetworkingConfig: {
         EndpointsConfig: {
-          [lab.plan.access.network]: {
+          [lab.spec.access.network]: {
             IPAMConfig: {
               IPv4Address: isc.access,
-              IPv6Address: ipv6Host(lab.plan.access.subnets.ipv6Subnet, 3),
+              IPv6Address: ipv6Host(lab.spec.access.subnets.ipv6Subnet, 3),
             },
           },
         },
@@ -157,12 +159,12 @@ async function main(): Promise<void> {
     const r = await exec(docker, iscContainer.id, ["sh", "-c", startIsc]);
     if (r.exitCode !== 0) throw new Error(`isc-dhcp-relay did not start: ${r.stdout}${r.stderr}`);
     // Kea's route back to perfdhcp on the access network for isc-dhcp-relay's DHCPv4 path.
-    const keaId = lab.containers.get(kea.container) ?? "";
+    const keaId = kea.container;
     await helper(keaId, images.client, [
       "ip",
       "route",
       "replace",
-      lab.plan.access.subnets.ipv4Subnet,
+      lab.spec.access.subnets.ipv4Subnet,
       "via",
       isc.backend,
     ]);
@@ -183,8 +185,8 @@ async function main(): Promise<void> {
       },
       {
         id: 99,
-        subnet: lab.plan.access.subnets.ipv4Subnet,
-        pool: `${ipv4Host(lab.plan.access.subnets.ipv4Subnet, 20)} - ${ipv4Host(lab.plan.access.subnets.ipv4Subnet, 127)}`,
+        subnet: lab.spec.access.subnets.ipv4Subnet,
+        pool: `${ipv4Host(lab.spec.access.subnets.ipv4Subnet, 20)} - ${ipv4Host(lab.spec.access.subnets.ipv4Subnet, 127)}`,
       },
     ]);
 
@@ -215,8 +217,8 @@ async function main(): Promise<void> {
     const onPath = (path: PathName, family: 4 | 6, rate: number, repeat: number, seconds?: number) =>
       measure(running, images.client, path, family, rate, repeat, {
         relayId: path === "direct" ? undefined : relays[path],
-        target: path === "direct" ? kea.ipv4 : path === "dhcplab" ? lab.plan.access.relay.ipv4 : isc.access,
-        network: path === "direct" ? blue.network : lab.plan.access.network,
+        target: path === "direct" ? kea.ipv4 : path === "dhcplab" ? lab.spec.access.relay.ipv4 : isc.access,
+        network: path === "direct" ? blue.network : lab.spec.access.network,
         relayImage: images.relay,
         seconds,
       });
@@ -389,7 +391,7 @@ async function memoryBytes(id: string): Promise<number> {
 
 /** One perfdhcp run; for a relay path also its CPU time (cgroup accounting) and peak memory. */
 async function measure(
-  lab: RunningLab,
+  lab: LabState,
   image: string,
   path: PathName,
   family: 4 | 6,

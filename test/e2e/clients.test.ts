@@ -39,7 +39,7 @@ describe("real clients through the relay", () => {
     // The renewal: a REQUEST for the bound address sent to the relay's access address, and its ACK.
     expect(r.output).toMatch(
       new RegExp(
-        `DHCPREQUEST for ${address?.replaceAll(".", "\\.")} on eth0 to ${lab.started.plan.access.relay.ipv4.replaceAll(".", "\\.")} port 67`,
+        `DHCPREQUEST for ${address?.replaceAll(".", "\\.")} on eth0 to ${lab.spec.access.relay.ipv4.replaceAll(".", "\\.")} port 67`,
       ),
     );
     expect(r.output.match(/^DHCPACK/gm)?.length).toBeGreaterThanOrEqual(2);

@@ -56,22 +56,22 @@ describe("relay conformance: crafted packets at every boundary", () => {
 
   beforeAll(async () => {
     craftScript = await readFile(CRAFT, "utf8");
-    for (const v of lab.started.plan.vrfs) {
-      const id = lab.started.containers.get(v.keas[0]?.container ?? "") ?? "";
+    for (const v of lab.spec.vrfs) {
+      const id = v.keas[0]?.container ?? "";
       kea.set(
         v.spec.name,
         await startCaptureIn(lab.docker, {
           containerId: id,
           image: lab.clientImage,
           name: "kea",
-          lab: lab.started.plan.name,
+          lab: lab.spec.name,
           labels: { [LABEL.managed]: "true" },
         }),
       );
     }
   });
 
-  const plan = () => lab.started.plan;
+  const plan = () => lab.spec;
   const vrf = (name: string) => {
     const v = plan().vrfs.find((x) => x.spec.name === name);
     if (!v) throw new Error(`no VRF ${name}`);
@@ -105,7 +105,7 @@ describe("relay conformance: crafted packets at every boundary", () => {
 
   /** The relay's MAC on the access network: the next hop for its other addresses. */
   async function relayAccessMac(): Promise<string> {
-    const id = lab.started.containers.get(plan().relay.container) ?? "";
+    const id = plan().relay.container;
     const info = await lab.docker.getContainer(id).inspect();
     return info.NetworkSettings.Networks[plan().access.network]?.MacAddress ?? "";
   }

@@ -2,9 +2,8 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
+import { startLab } from "../../orchestrator/api.ts";
 import { dockerClient } from "../../orchestrator/docker/engine.ts";
-import { ensureImages } from "../../orchestrator/docker/images.ts";
-import { createLab } from "../../orchestrator/docker/lab.ts";
 import { labLeases } from "../../orchestrator/docker/leases.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
 import { loadTopology, type Topology, withKea } from "../../orchestrator/model/topology.ts";
@@ -112,11 +111,11 @@ describe("a Kea configuration that Kea refuses", () => {
     };
     const docker = dockerClient();
     const name = `t${process.pid}-kea-refused`;
-    const images = Object.fromEntries((await ensureImages(docker)).map((r) => [r.name, r.tag]));
-    const attempt = createLab(docker, {
+    const attempt = startLab({
+      docker,
       name,
       topology,
-      images: { ...inject("imageTags"), ...images },
+      images: inject("imageTags"),
       labels: inject("testRun").labels,
     });
     await expect(attempt).rejects.toThrow(

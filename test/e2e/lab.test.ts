@@ -1,9 +1,10 @@
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { openLab } from "../../orchestrator/api.ts";
 import { runClient, runLoad, runOnAccess } from "../../orchestrator/docker/clients.ts";
 import { exec } from "../../orchestrator/docker/engine.ts";
-import { downLabs, findLab } from "../../orchestrator/docker/lab.ts";
+import { downLabs } from "../../orchestrator/docker/lab.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
 import { completed } from "../../orchestrator/model/perfdhcp.ts";
 import { DEFAULT_LAB_CASES, expectLeasesOfClass } from "../support/cases.ts";
@@ -70,8 +71,8 @@ describe("the default lab", () => {
   });
 
   it("survives a barrage of random datagrams on both ports, counting each, while a real client gets a lease", async () => {
-    const relay4 = lab.started.plan.access.relay.ipv4;
-    const relay6 = lab.started.plan.access.relay.ipv6;
+    const relay4 = lab.spec.access.relay.ipv4;
+    const relay6 = lab.spec.access.relay.ipv6;
     const dropsBefore = await lab.counter("dhcplab_relay_drops_total");
     // 150 datagrams of random bytes and length per port (mutated real packets: the unit tests' fuzzing).
     const script = [
@@ -109,12 +110,7 @@ describe("the default lab", () => {
     try {
       const files = await readdir(dir);
       expect(files).toEqual(
-        expect.arrayContaining([
-          "access.pcap",
-          "red.pcap",
-          "blue.pcap",
-          `${lab.started.plan.relay.container}.log`,
-        ]),
+        expect.arrayContaining(["access.pcap", "red.pcap", "blue.pcap", `${lab.spec.relay.container}.log`]),
       );
       // The earlier tests' traffic is in the captures: the access network saw DHCPv4 and DHCPv6.
       const access = udpDatagrams(await readFile(join(dir, "access.pcap")));
@@ -123,9 +119,7 @@ describe("the default lab", () => {
       expect(
         udpDatagrams(await readFile(join(dir, "red.pcap"))).some((d) => d.srcPort === 547 && d.family === 6),
       ).toBe(true);
-      expect(await readFile(join(dir, `${lab.started.plan.relay.container}.log`), "utf8")).toContain(
-        "relay serving",
-      );
+      expect(await readFile(join(dir, `${lab.spec.relay.container}.log`), "utf8")).toContain("relay serving");
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -134,18 +128,14 @@ describe("the default lab", () => {
   // The DHCP half of isolation (nothing a host on one VRF's network sends crosses to another
   // VRF's Kea through the relay) is proved with crafted packets in conformance.test.ts.
   it("VRFs are isolated at the IP layer, IPv4 and IPv6: BLUE's Kea cannot reach RED's network, and the relay forwards only behind its chain", async () => {
-    const red = lab.started.plan.vrfs.find((v) => v.spec.name === "RED");
+    const red = lab.spec.vrfs.find((v) => v.spec.name === "RED");
     const blueKea = lab.running.keas.find((k) => k.vrf === "BLUE");
     if (!red || !blueKea) throw new Error("the default lab has RED and BLUE");
-    const blue = lab.started.plan.vrfs.find((v) => v.spec.name === "BLUE");
+    const blue = lab.spec.vrfs.find((v) => v.spec.name === "BLUE");
     // The relay's HTTP port listens on its address in every network: BLUE's Kea reaches it on
     // BLUE's network, and not on RED's (Docker's internal networks drop what would cross).
     const healthz = (address: string) =>
-      httpGetFrom(
-        lab.docker,
-        blueKea.id,
-        `http://${urlHost(address)}:${lab.started.plan.relay.httpPort}/healthz`,
-      );
+      httpGetFrom(lab.docker, blueKea.id, `http://${urlHost(address)}:${lab.spec.relay.httpPort}/healthz`);
     expect((await healthz(blue?.relay.ipv4 ?? "")).stdout).toBe("200");
     expect((await healthz(blue?.relay.ipv6 ?? "")).stdout).toBe("200");
     // IPv6 too: Docker gives the internal network a default route via its bridge, and the host
@@ -157,7 +147,7 @@ describe("the default lab", () => {
     }
     // The relay forwards IPv6 (delegated prefixes, client subnets) only behind its nftables
     // chain, whose policy is drop; IPv4 not at all without towers.
-    const relayId = lab.started.containers.get(lab.started.plan.relay.container) ?? "";
+    const relayId = lab.spec.relay.container;
     const read = async (file: string) => (await exec(lab.docker, relayId, ["cat", file])).stdout.trim();
     expect(await read("/proc/sys/net/ipv4/ip_forward")).toBe("0");
     expect(await read("/proc/sys/net/ipv6/conf/all/forwarding")).toBe("1");
@@ -206,14 +196,14 @@ describe("labs side by side", () => {
       // Per lab: Kea RED, Kea BLUE, the relay, the test's capture sidecar; the access and two backend networks.
       expect(removed).toEqual({ containers: 8, networks: 6 });
     }
-    for (const name of [a.started.plan.name, b.started.plan.name]) {
-      await expect(findLab(a.docker, name)).rejects.toThrow(/no lab named/);
+    for (const name of [a.spec.name, b.spec.name]) {
+      await expect(openLab(name, { docker: a.docker })).rejects.toThrow(/no lab named/);
       const filters = JSON.stringify({ label: [`${LABEL.lab}=${name}`] });
       expect(await a.docker.listContainers({ all: true, filters })).toEqual([]);
       expect(await a.docker.listNetworks({ filters })).toEqual([]);
     }
     // Removing what is gone already is not an error.
-    expect(await downLabs(a.docker, a.started.plan.name, a.clientImage)).toEqual({
+    expect(await downLabs(a.docker, a.spec.name, a.clientImage)).toEqual({
       containers: 0,
       networks: 0,
     });

@@ -42,7 +42,7 @@ describe("monitoring: Kea's statistics and the relay's metrics in Prometheus", (
 
   it("each exporter's text is valid exposition format (promtool) and says what statistic-get-all says", async () => {
     const prom = (await api.status()).monitoring?.prometheus.name;
-    const red = lab.started.plan.vrfs.find((v) => v.spec.name === "RED")?.keas[0];
+    const red = lab.spec.vrfs.find((v) => v.spec.name === "RED")?.keas[0];
     const scrape = await exec(lab.docker, prom ?? "", [
       "sh",
       "-c",

@@ -109,7 +109,7 @@ describe("network boot through the relay (examples/pxe.yaml)", () => {
       }
       // The other VRF's Kea, on its backend network, through the client's gateway: nothing
       // comes back, where the client's own boot server answers the same ping.
-      const redKea = lab.started.plan.vrfs.find((v) => v.spec.name === "RED")?.keas[0]?.ipv4;
+      const redKea = lab.spec.vrfs.find((v) => v.spec.name === "RED")?.keas[0]?.ipv4;
       const ping = (to: string) =>
         blue.sh(
           `ip route replace ${to} via 192.168.20.1 src ${blueAddress} && busybox ping -c 2 -W 1 ${to} >/dev/null 2>&1 && echo reached`,

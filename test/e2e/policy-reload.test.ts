@@ -24,7 +24,7 @@ describe("policy reload by SIGHUP", () => {
     ...(await loadTopology()),
     relay: { hostname: "relay", policy: await policyFile(DEFAULT_POLICY) },
   }));
-  const relayId = () => lab.started.containers.get(lab.started.plan.relay.container) ?? "";
+  const relayId = () => lab.spec.relay.container;
 
   async function replacePolicy(text: string): Promise<void> {
     await lab.docker
@@ -102,8 +102,8 @@ describe("policy reload by SIGHUP", () => {
   });
 
   it("a Kea container stops when one of its servers dies, so the lab sees a dead VRF", async () => {
-    const blue = lab.started.plan.vrfs.find((v) => v.spec.name === "BLUE")?.keas[0]?.container ?? "";
-    const c = lab.docker.getContainer(lab.started.containers.get(blue) ?? "");
+    const blue = lab.spec.vrfs.find((v) => v.spec.name === "BLUE")?.keas[0]?.container ?? "";
+    const c = lab.docker.getContainer(blue);
     await exec(lab.docker, c.id, ["pkill", "-KILL", "-x", "kea-dhcp6"]);
     await expect.poll(async () => (await c.inspect()).State.Running, { timeout: 5000 }).toBe(false);
     const logs = await containerLogs(lab.docker, c.id);
@@ -111,11 +111,8 @@ describe("policy reload by SIGHUP", () => {
   });
 
   it("the relay and Kea stop cleanly on SIGTERM, well within docker stop's 2 s", async () => {
-    for (const name of [
-      lab.started.plan.relay.container,
-      lab.started.plan.vrfs[0]?.keas[0]?.container ?? "",
-    ]) {
-      const c = lab.docker.getContainer(lab.started.containers.get(name) ?? "");
+    for (const name of [lab.spec.relay.container, lab.spec.vrfs[0]?.keas[0]?.container ?? ""]) {
+      const c = lab.docker.getContainer(name);
       await c.stop({ t: 2 });
       // 0: exited on SIGTERM; 137 would mean docker had to SIGKILL it after 2 s.
       expect((await c.inspect()).State.ExitCode, name).toBe(0);

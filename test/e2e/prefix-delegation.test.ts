@@ -24,7 +24,7 @@ function delegatedFrom(prefix: string): string {
 describe("DHCPv6 prefix delegation through the relay", () => {
   const lab = useTestLab("prefix-delegation");
 
-  const relayId = () => lab.started.containers.get(lab.started.plan.relay.container) ?? "";
+  const relayId = () => lab.spec.relay.container;
   const kea = (vrf: string) => {
     const k = lab.running.keas.find((x) => x.vrf === vrf);
     if (!k) throw new Error(`no Kea for ${vrf}`);
@@ -51,14 +51,14 @@ describe("DHCPv6 prefix delegation through the relay", () => {
     const r = await cpe.sh(
       [
         `ip -6 addr add ${address}/128 dev lo`,
-        `ip -6 route replace default via ${lab.started.plan.access.relay.ipv6} dev eth0`,
+        `ip -6 route replace default via ${lab.spec.access.relay.ipv6} dev eth0`,
         `nohup python3 -m http.server --bind ${address} 8080 > /tmp/http.log 2>&1 < /dev/null &`,
         `for i in $(seq 100); do ss -ltn | grep -q '\\[${address}\\]:8080' && break; sleep 0.1; done`,
         "ip -6 route show default",
       ].join("\n"),
     );
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`default via ${lab.started.plan.access.relay.ipv6} dev eth0`);
+    expect(r.stdout).toContain(`default via ${lab.spec.access.relay.ipv6} dev eth0`);
     return address;
   }
 
@@ -94,7 +94,7 @@ describe("DHCPv6 prefix delegation through the relay", () => {
     await expect.poll(() => getFrom("RED", address), { timeout: 15_000, interval: 500 }).toBe("200");
     // BLUE's Kea is given the same route, through the relay's BLUE address: only the relay's
     // forward chain stands between BLUE and the prefix, and it drops BLUE's packets.
-    const blue = lab.started.plan.vrfs.find((v) => v.spec.name === "BLUE");
+    const blue = lab.spec.vrfs.find((v) => v.spec.name === "BLUE");
     const route = await exec(lab.docker, kea("BLUE").id, [
       "ip",
       "-6",

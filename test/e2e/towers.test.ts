@@ -57,7 +57,7 @@ describe("towers: downstream relays in front of subscriber segments (examples/to
     const viaA = await expectUdhcpcRenewRelease(lab, "00:aa:0a:00:00:02", "100.64.1.", "tower-a");
     expect(viaA).toContain("sending renew to server 100.64.1.1");
     // tower-b: the edge relay's RFC 5107 override, its own address on the subscriber segment.
-    const towerB = lab.started.plan.towers.find((w) => w.spec.name === "tower-b");
+    const towerB = lab.spec.towers.find((w) => w.spec.name === "tower-b");
     const viaB = await expectUdhcpcRenewRelease(lab, "00:aa:0b:00:00:02", "100.64.2.", "tower-b");
     expect(viaB).toContain(`sending renew to server ${towerB?.subscriber.ipv4}`);
   });
@@ -127,9 +127,9 @@ describe("towers: downstream relays in front of subscriber segments (examples/to
   });
 
   it("the central relay forwards Kea's DHCP replies to the towers and nothing else: VRFs stay isolated", async () => {
-    const relayId = lab.started.containers.get(lab.started.plan.relay.container) ?? "";
-    const towerB = lab.started.plan.towers.find((w) => w.spec.name === "tower-b");
-    const blue = lab.started.plan.vrfs.find((v) => v.spec.name === "BLUE");
+    const relayId = lab.spec.relay.container;
+    const towerB = lab.spec.towers.find((w) => w.spec.name === "tower-b");
+    const blue = lab.spec.vrfs.find((v) => v.spec.name === "BLUE");
     const blueKea = lab.running.keas.find((k) => k.vrf === "BLUE");
     if (!towerB || !blue || !blueKea) throw new Error("the towers lab has tower-b and BLUE");
     const url = `http://${towerB.spec.address.split("/")[0]}:9100/healthz`;
@@ -138,7 +138,7 @@ describe("towers: downstream relays in front of subscriber segments (examples/to
     expect((await curl(relayId)).stdout).toBe("200");
     // A host on BLUE routing through the relay does not, though both ends route through it (so
     // that only the relay's chain stands between them): only UDP 67 to 67 is forwarded there.
-    const towerBId = lab.started.containers.get(towerB.container) ?? "";
+    const towerBId = towerB.container;
     const routes = [
       await exec(lab.docker, blueKea.id, ["ip", "route", "replace", towerB.prefix, "via", blue.relay.ipv4]),
       await exec(lab.docker, towerBId, [
@@ -147,7 +147,7 @@ describe("towers: downstream relays in front of subscriber segments (examples/to
         "replace",
         blue.subnets.ipv4Subnet,
         "via",
-        lab.started.plan.transport?.relay.ipv4 ?? "",
+        lab.spec.transport?.relay.ipv4 ?? "",
       ]),
     ];
     for (const r of routes) expect(r.exitCode, r.stderr).toBe(0);

@@ -3,8 +3,8 @@ import { join } from "node:path";
 import type Docker from "dockerode";
 import { extract } from "tar-stream";
 import { containerLogs } from "../../orchestrator/docker/engine.ts";
-import type { StartedLab } from "../../orchestrator/docker/lab.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
+import type { LabSpec } from "../../orchestrator/spec/spec.ts";
 
 /** Where failed tests leave their evidence. */
 export const RESULTS_DIR = join(import.meta.dirname, "..", "..", "test-results");
@@ -16,19 +16,18 @@ export const RESULTS_DIR = join(import.meta.dirname, "..", "..", "test-results")
  */
 export async function startCaptures(
   docker: Docker,
-  lab: StartedLab,
+  lab: LabSpec,
   image: string,
   labels: Record<string, string>,
 ): Promise<string> {
-  const relayId = lab.containers.get(lab.plan.relay.container) ?? "";
   const networks = [
     // The first segment is "access"; the others by their names.
-    ...lab.plan.segments.map((g, i) => ({
+    ...lab.segments.map((g, i) => ({
       name: i === 0 ? "access" : g.spec.name.toLowerCase(),
       ipv4: g.relay.ipv4,
     })),
-    ...lab.plan.vrfs.map((v) => ({ name: v.spec.name.toLowerCase(), ipv4: v.relay.ipv4 })),
-    ...(lab.plan.transport ? [{ name: "transport", ipv4: lab.plan.transport.relay.ipv4 }] : []),
+    ...lab.vrfs.map((v) => ({ name: v.spec.name.toLowerCase(), ipv4: v.relay.ipv4 })),
+    ...(lab.transport ? [{ name: "transport", ipv4: lab.transport.relay.ipv4 }] : []),
   ];
   const script = [
     "mkdir -p /captures",
@@ -41,8 +40,8 @@ export async function startCaptures(
   const c = await docker.createContainer({
     Image: image,
     Cmd: ["sh", "-c", script],
-    Labels: { ...labels, [LABEL.lab]: lab.plan.name, [LABEL.role]: "capture" },
-    HostConfig: { NetworkMode: `container:${relayId}`, CapAdd: ["NET_ADMIN", "NET_RAW"] },
+    Labels: { ...labels, [LABEL.lab]: lab.name, [LABEL.role]: "capture" },
+    HostConfig: { NetworkMode: `container:${lab.relay.container}`, CapAdd: ["NET_ADMIN", "NET_RAW"] },
   });
   await c.start();
   return c.id;
@@ -51,14 +50,15 @@ export async function startCaptures(
 /** Saves every lab container's log and the captures under test-results/<test name>/. */
 export async function saveArtifacts(
   docker: Docker,
-  lab: StartedLab,
+  lab: LabSpec,
   captureId: string | undefined,
   testName: string,
 ): Promise<string> {
   const dir = join(RESULTS_DIR, testName.replace(/[^A-Za-z0-9_.-]+/g, "-").slice(0, 120));
   await mkdir(dir, { recursive: true });
-  for (const [name, id] of lab.containers) {
-    await writeFile(join(dir, `${name}.log`), `${await containerLogs(docker, id)}\n`);
+  for (const { container } of lab.nodes) {
+    const log = await containerLogs(docker, container).catch((err: Error) => `(no log: ${err.message})`);
+    await writeFile(join(dir, `${container}.log`), `${log}\n`);
   }
   if (captureId) {
     for (const [file, bytes] of await readCaptures(docker, captureId))

@@ -1,19 +1,23 @@
 import type Docker from "dockerode";
 import { afterAll, beforeAll, beforeEach, inject } from "vitest";
-import { openLab } from "../../orchestrator/api.ts";
+import { type Lab, startLab } from "../../orchestrator/api.ts";
 import { dockerClient } from "../../orchestrator/docker/engine.ts";
-import { ensureImages, type ImageTags, topologyImages } from "../../orchestrator/docker/images.ts";
-import { createLab, findLab, type RunningLab, type StartedLab } from "../../orchestrator/docker/lab.ts";
+import { type LabState, labState } from "../../orchestrator/docker/lab.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
-import { loadTopology, type Topology } from "../../orchestrator/model/topology.ts";
+import type { Topology } from "../../orchestrator/model/topology.ts";
+import type { LabSpec } from "../../orchestrator/spec/spec.ts";
 import { readCaptures, saveArtifacts, startCaptures } from "./artifacts.ts";
 import { type UdpDatagram, udpDatagrams } from "./pcap.ts";
 
 /** A lab started for one test file: unique name, labelled with the test run, removed at the end. */
 export interface TestLab {
+  /** The library's handle: what a user of dhcplab has. */
+  lab: Lab;
+  /** The lab's spec (lab.spec). */
+  spec: LabSpec;
   docker: Docker;
-  started: StartedLab;
-  running: RunningLab;
+  /** The lab's services as they were when it came up. */
+  running: LabState;
   clientImage: string;
   /** The relay's counters, as /counters serves them. */
   counters(): Promise<Record<string, Record<string, number>>>;
@@ -40,7 +44,7 @@ export function keepArtifactsOnFailure(lab: () => TestLab | undefined): void {
   });
 }
 
-/** Starts a complete lab for a test file. */
+/** Starts a complete lab for a test file through the library, on the test run's images. */
 export async function startTestLab(
   file: string,
   topology?: Topology,
@@ -48,43 +52,26 @@ export async function startTestLab(
   o: { monitoring?: boolean } = {},
 ): Promise<TestLab> {
   const docker = dockerClient();
-  const t = topology ?? (await loadTopology());
-  // The default images come from the global setup; a second Kea version (or Prometheus) is
-  // built (once) for the first file whose lab needs it.
-  const needed = [...topologyImages(t), ...(o.monitoring ? (["prometheus"] as const) : [])];
-  const missing = needed.filter((i) => !inject("imageTags")[i]);
-  const tags: ImageTags = {
-    ...inject("imageTags"),
-    ...Object.fromEntries(
-      (missing.length > 0 ? await ensureImages(docker, { only: missing }) : []).map((r) => [r.name, r.tag]),
-    ),
-  } as ImageTags;
+  const images = inject("imageTags");
   const name = `t${process.pid}-${file}`
     .toLowerCase()
     .replace(/[^a-z0-9_.-]/g, "-")
     .slice(0, 40);
-  const started = await createLab(docker, {
-    name,
-    topology: t,
-    images: tags,
-    labels: { ...inject("testRun").labels, ...labels },
-    monitoring: o.monitoring,
-  });
-  const running = await findLab(docker, name);
-  const captureId = await startCaptures(docker, started, tags.client, {
-    ...inject("testRun").labels,
-    ...labels,
-  });
-  // The library's view of the same lab: the relay's counters as a user reads them.
-  const lab = await openLab(name, { docker, images: tags });
+  const runLabels = { ...inject("testRun").labels, ...labels };
+  // The default images come from the global setup; a second Kea version (or Prometheus) is
+  // built (once) by the first file whose lab needs it.
+  const lab = await startLab({ docker, name, topology, labels: runLabels, monitoring: o.monitoring, images });
+  const running = await labState(docker, lab.spec);
+  const captureId = await startCaptures(docker, lab.spec, images.client, runLabels);
   return {
+    lab,
+    spec: lab.spec,
     docker,
-    started,
     running,
-    clientImage: tags.client,
+    clientImage: images.client,
     counters: () => lab.counters(),
     counter: (metric, match) => lab.counter(metric, match),
-    saveArtifacts: (testName) => saveArtifacts(docker, started, captureId, testName),
+    saveArtifacts: (testName) => saveArtifacts(docker, lab.spec, captureId, testName),
     captured: async (network) => {
       const pcap = (await readCaptures(docker, captureId)).get(`${network}.pcap`);
       return pcap && pcap.length > 24 ? udpDatagrams(pcap) : [];
@@ -110,7 +97,7 @@ export function useTestLab(
     started = await startTestLab(file, topology ? await topology() : undefined, {}, o);
   });
   afterAll(async () => {
-    await started?.started.down();
+    await started?.lab.down();
   });
   keepArtifactsOnFailure(() => started);
   const lab = (): TestLab => {
@@ -118,11 +105,14 @@ export function useTestLab(
     return started;
   };
   return {
+    get lab() {
+      return lab().lab;
+    },
+    get spec() {
+      return lab().spec;
+    },
     get docker() {
       return lab().docker;
-    },
-    get started() {
-      return lab().started;
     },
     get running() {
       return lab().running;

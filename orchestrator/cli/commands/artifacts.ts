@@ -1,11 +1,12 @@
 import { writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { buildImages, openLab } from "../../api.ts";
-import { composePlan, renderCompose } from "../../model/compose.ts";
-import { dotOf, mermaidOf } from "../../model/graph.ts";
-import { readKeaConfigs } from "../../model/kea-config.ts";
 import { loadTopology } from "../../model/topology.ts";
 import { ROOT } from "../../paths.ts";
+import { COMPOSE_IMAGES, composeSpec, renderCompose } from "../../spec/compose.ts";
+import { dotOf, mermaidOf } from "../../spec/graph.ts";
+import { readLabInputs } from "../../spec/inputs.ts";
 import { err, jsonOption, nameOption, positiveInt, print, table } from "../output.ts";
 
 /** images, logs, compose, graph: what the lab is built from, and what it wrote. */
@@ -45,30 +46,44 @@ export function register(cli: Command): void {
   cli
     .command("compose")
     .description(
-      "write compose.yaml: the default lab for `docker compose up`, rendered from the topology model",
+      "write a Compose file of a lab (the default lab's compose.yaml unless --topology names another), rendered from its spec",
     )
     .option("--topology <file>", "a topology YAML file (default: the embedded RED/BLUE lab)")
+    .option("--monitoring", "with Kea's exporters and Prometheus, as up --monitoring")
     .option("-o, --output <file>", "where to write it", `${ROOT}/compose.yaml`)
     .addOption(jsonOption())
-    .action(async (o: { topology?: string; output: string; json?: boolean }) => {
-      const topology = await loadTopology(o.topology);
-      const text = renderCompose(topology, await readKeaConfigs(topology));
+    .action(async (o: { topology?: string; monitoring?: boolean; output: string; json?: boolean }) => {
+      const spec = await topologySpec(o.topology, o.monitoring);
+      const text = renderCompose(spec, dirname(resolve(o.output)));
       await writeFile(o.output, text);
       print(o.json, { file: o.output, bytes: Buffer.byteLength(text) }, () => `wrote ${o.output}`);
     });
 
   cli
     .command("graph")
-    .description("the lab as a diagram (Mermaid or Graphviz DOT): networks, containers, addresses")
-    .option("--topology <file>", "a topology YAML file (default: the embedded RED/BLUE lab)")
+    .description(
+      "a lab as a diagram (Mermaid or Graphviz DOT): networks, containers, addresses; of a running lab with --name",
+    )
+    .option(
+      "--topology <file>",
+      "a topology YAML file (default: the embedded RED/BLUE lab, on Compose's subnets)",
+    )
+    .option("--name <name>", "a running lab, with the subnets it got")
     .addOption(
       new Option("--format <format>", "mermaid or dot").choices(["mermaid", "dot"]).default("mermaid"),
     )
     .addOption(jsonOption())
-    .action(async (o: { topology?: string; format: "mermaid" | "dot"; json?: boolean }) => {
-      // The Compose lab's fixed subnets: a `dhcplab up` lab gets its own, which `status` shows.
-      const plan = composePlan(await loadTopology(o.topology));
-      const text = o.format === "dot" ? dotOf(plan) : mermaidOf(plan);
+    .action(async (o: { topology?: string; name?: string; format: "mermaid" | "dot"; json?: boolean }) => {
+      if (o.name !== undefined && o.topology !== undefined)
+        throw new Error("graph draws a running lab (--name) or a topology (--topology), not both");
+      const spec = o.name !== undefined ? (await openLab(o.name)).spec : await topologySpec(o.topology);
+      const text = o.format === "dot" ? dotOf(spec) : mermaidOf(spec);
       print(o.json, { format: o.format, graph: text }, () => text.trimEnd());
     });
+}
+
+/** A topology's spec on the Compose lab's fixed subnets (a `dhcplab up` lab gets its own). */
+async function topologySpec(file: string | undefined, monitoring?: boolean) {
+  const topology = await loadTopology(file);
+  return composeSpec(topology, await readLabInputs(topology, COMPOSE_IMAGES), { monitoring });
 }
