@@ -229,9 +229,8 @@ export async function startLab(o: StartLabOptions = {}): Promise<Lab> {
   const topology = o.kea ? withKea(loaded, o.kea) : loaded;
   const needed = [...topologyImages(topology), ...(o.monitoring ? (["prometheus"] as const) : [])];
   const missing = needed.filter((i) => !o.images?.[i]);
-  const built =
-    missing.length > 0 ? tagsOf(await ensureImages(docker, { only: missing, progress: o.progress })) : {};
-  const images = { ...o.images, ...built } as ImageTags;
+  const built = missing.length > 0 ? await ensureImages(docker, { only: missing, progress: o.progress }) : [];
+  const images = { ...o.images, ...Object.fromEntries(built.map((r) => [r.name, r.tag])) } as ImageTags;
   const { spec, phases } = await deployLab(docker, {
     name,
     topology,
@@ -317,7 +316,10 @@ class OpenLab implements Lab {
       ),
       vrfs: Object.fromEntries(spec.networks.filter((n) => n.vrf).map((n) => [n.vrf as string, n.name])),
     };
-    this.services = Object.fromEntries(spec.nodes.map((n) => [n.service, n.container]));
+    // The host's rules are a one-shot node, not a service.
+    this.services = Object.fromEntries(
+      spec.nodes.filter((n) => n.stage !== "host").map((n) => [n.service, n.container]),
+    );
   }
 
   /** The lab's services now: a server may have been stopped or started since the lab was opened. */

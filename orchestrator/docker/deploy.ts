@@ -4,11 +4,10 @@ import { serverFiles } from "../model/kea-ha.ts";
 import { LABEL } from "../model/labels.ts";
 import type { Subnets, VrfPlan } from "../model/plan.ts";
 import type { Topology } from "../model/topology.ts";
-import { buildSpec, labNetworks, poolSlots } from "../spec/build.ts";
+import { bridgeOf, buildSpec, labNetworks, poolSlots } from "../spec/build.ts";
 import { type LabInputs, readLabInputs } from "../spec/inputs.ts";
 import { type LabSpec, type NodeSpec, nodeLabels } from "../spec/spec.ts";
-import { tarOf } from "./engine.ts";
-import { allowOnBridge, bridgeName, isolateIpv6 } from "./firewall.ts";
+import { containerLogs, tarOf } from "./engine.ts";
 import { waitHaNormal } from "./ha.ts";
 import type { ImageTags } from "./images.ts";
 import { testKeaConfigs } from "./kea-setup.ts";
@@ -109,11 +108,12 @@ export async function deployLab(docker: Docker, o: DeployOptions): Promise<Deplo
   });
 
   try {
-    const { spec, bridges } = await phase("networks", async () => {
+    const spec = await phase("networks", async () => {
       say(`creating networks for ${o.name}`);
-      const subnets = new Map<string, { ipv4Subnet: string; ipv6Subnet: string; id: string }>();
+      const subnets = new Map<string, Subnets>();
       for (const n of labNetworks(o.topology, o)) {
-        const created = await createLabNetwork(docker, `${o.name}-${n.key}`, {
+        const name = `${o.name}-${n.key}`;
+        const labels = {
           ...o.labels,
           [LABEL.managed]: "true",
           [LABEL.lab]: o.name,
@@ -121,26 +121,32 @@ export async function deployLab(docker: Docker, o: DeployOptions): Promise<Deplo
           ...(n.vrf ? { [LABEL.vrf]: n.vrf } : {}),
           ...(n.segment ? { [LABEL.segment]: n.segment } : {}),
           ...(n.tower ? { [LABEL.tower]: n.tower } : {}),
-        });
-        subnets.set(n.key, created);
+        };
+        subnets.set(n.key, await createLabNetwork(docker, name, labels, bridgeOf(name)));
       }
-      const spec = specOf(inputs, (key) => {
+      return specOf(inputs, (key) => {
         const s = subnets.get(key);
         if (!s) throw new Error(`no network ${key} was created`);
         return s;
       });
-      return { spec, bridges: new Map([...subnets].map(([k, s]) => [k, bridgeName(s.id)])) };
     });
 
     await phase("host-rules", async () => {
-      const bridgeOf = (key: string) => bridges.get(key) ?? "";
-      for (const n of spec.networks.filter((n) => n.offSubnet)) {
-        const warning = await allowOnBridge(docker, o.images.client, o.name, bridgeOf(n.key));
-        if (warning) say(`warning: ${warning}`);
+      // A failure is a warning: the lab may still work (an Engine that drops nothing).
+      for (const node of spec.nodes.filter((n) => n.stage === "host")) {
+        const id = await createNode(docker, spec, node);
+        const c = docker.getContainer(id);
+        try {
+          await c.start();
+          const { StatusCode } = (await c.wait()) as { StatusCode: number };
+          if (StatusCode !== 0)
+            say(
+              `warning: ${node.service} failed (clients' broadcasts may be dropped, or IPv6 routed between VRFs): ${await containerLogs(docker, id)}`,
+            );
+        } finally {
+          await c.remove({ force: true }).catch(() => {});
+        }
       }
-      const isolated = spec.networks.filter((n) => n.isolate6).map((n) => bridgeOf(n.key));
-      const warning = await isolateIpv6(docker, o.images.client, o.name, isolated);
-      if (warning) say(`warning: ${warning}`);
     });
     const lab = spec;
     const main = lab.nodes.filter((n) => n.stage === "main");
@@ -205,11 +211,17 @@ export async function createNode(docker: Docker, spec: LabSpec, node: NodeSpec):
         }
       : {}),
     HostConfig: {
-      NetworkMode: shared ? `container:${shared.container}` : (first?.network ?? "none"),
+      NetworkMode: node.hostNetwork
+        ? "host"
+        : shared
+          ? `container:${shared.container}`
+          : (first?.network ?? "none"),
       CapAdd: node.capAdd,
       ...(Object.keys(node.sysctls).length > 0 ? { Sysctls: node.sysctls } : {}),
     },
-    ...(first ? { NetworkingConfig: { EndpointsConfig: { [first.network]: endpointConfig(first) } } } : {}),
+    ...(first && !node.hostNetwork
+      ? { NetworkingConfig: { EndpointsConfig: { [first.network]: endpointConfig(first) } } }
+      : {}),
   });
   // Engine API 1.41 attaches one network at creation; the others are connected before start.
   for (const e of rest)

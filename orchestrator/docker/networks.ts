@@ -36,6 +36,8 @@ export async function createLabNetwork(
   docker: Docker,
   name: string,
   labels: Record<string, string>,
+  /** Its Linux bridge's name (Docker's br-ID when absent). */
+  bridge?: string,
 ): Promise<LabNetwork> {
   const used = await usedIpv4Subnets(docker);
   // Start at a random slot so that concurrent allocators rarely collide.
@@ -52,6 +54,7 @@ export async function createLabNetwork(
         EnableIPv6: true,
         CheckDuplicate: true,
         Labels: labels,
+        ...(bridge ? { Options: { "com.docker.network.bridge.name": bridge } } : {}),
         IPAM: {
           Driver: "default",
           Config: [

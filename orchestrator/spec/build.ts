@@ -1,9 +1,11 @@
+import { createHash } from "node:crypto";
 import { LABEL } from "../model/labels.ts";
 import { planLab, type Subnets } from "../model/plan.ts";
 import { slotSubnets } from "../model/subnets.ts";
 import type { Topology } from "../model/topology.ts";
 import { bootNodes } from "./features/boot.ts";
 import type { FeatureContext } from "./features/context.ts";
+import { hostRulesNodes } from "./features/host-rules.ts";
 import { backendNetworks, keaNodes } from "./features/kea.ts";
 import { monitoringNetworks, monitoringNodes } from "./features/monitoring.ts";
 import { relayNodes, segmentNetworks } from "./features/relay.ts";
@@ -12,7 +14,15 @@ import type { LabInputs } from "./inputs.ts";
 import { type LabSpec, type NetworkSpec, SPEC_VERSION } from "./spec.ts";
 
 /** A network as a feature declares it, before the lab has subnets for it. */
-export type NetworkDecl = Omit<NetworkSpec, "name" | "subnets">;
+export type NetworkDecl = Omit<NetworkSpec, "name" | "subnets" | "bridge">;
+
+/**
+ * A network's Linux bridge name: "dl-" and a hash of its Docker name (IFNAMSIZ allows 15
+ * characters), so that two labs' bridges never share one and the host's rules can name it.
+ */
+export function bridgeOf(network: string): string {
+  return `dl-${createHash("sha256").update(network).digest("hex").slice(0, 12)}`;
+}
 
 /** Every network a topology's lab has, in order: access segments, VRF backends, towers, monitoring. */
 export function labNetworks(topology: Topology, o: { monitoring?: boolean } = {}): NetworkDecl[] {
@@ -36,6 +46,7 @@ export function poolSlots(
 
 /** The features, each contributing its nodes, in the order the lab creates them. */
 const NODES: ((ctx: FeatureContext) => LabSpec["nodes"])[] = [
+  hostRulesNodes,
   keaNodes,
   relayNodes,
   towerNodes,
@@ -60,9 +71,10 @@ export interface SpecOptions {
 /** The lab's spec: a pure function of the topology, what it names, and the subnets the lab got. */
 export function buildSpec(o: SpecOptions): LabSpec {
   const plan = planLab(o.name, o.topology, o.subnets);
-  const networks = labNetworks(o.topology, { monitoring: o.monitoring }).map(
-    (n): NetworkSpec => ({ ...n, name: `${o.name}-${n.key}`, subnets: o.subnets(n.key) }),
-  );
+  const networks = labNetworks(o.topology, { monitoring: o.monitoring }).map((n): NetworkSpec => {
+    const name = `${o.name}-${n.key}`;
+    return { ...n, name, bridge: bridgeOf(name), subnets: o.subnets(n.key) };
+  });
   const ctx: FeatureContext = {
     topology: o.topology,
     plan,

@@ -27,7 +27,7 @@ export const COMPOSE_IMAGES = Object.fromEntries(
 export function composeSpec(
   topology: Topology,
   inputs: LabInputs,
-  o: { name?: string; monitoring?: boolean } = {},
+  o: { name?: string; monitoring?: boolean; labels?: Record<string, string> } = {},
 ): LabSpec {
   const networks = labNetworks(topology, o);
   const order = [
@@ -42,6 +42,7 @@ export function composeSpec(
     subnets: (key) => slotSubnets(COMPOSE_FIRST_SLOT + order.indexOf(key)),
     target: "compose",
     monitoring: o.monitoring,
+    labels: o.labels,
   });
 }
 
@@ -52,6 +53,7 @@ function networkOf(spec: LabSpec, n: NetworkSpec) {
     name: n.name,
     internal: true,
     enable_ipv6: true,
+    driver_opts: { "com.docker.network.bridge.name": n.bridge },
     labels: {
       ...spec.labels,
       [LABEL.role]: n.role,
@@ -80,11 +82,22 @@ function networkOf(spec: LabSpec, n: NetworkSpec) {
 /** A duration in Compose's notation. */
 const seconds = (ns: number) => `${ns / 1_000_000_000}s`;
 
-/** What a node waits for before it starts: the relay for its Kea servers, monitoring for the whole lab. */
+/**
+ * What a node waits for before it starts: the relay for the host's rules and its Kea servers,
+ * monitoring for the whole lab.
+ */
 function dependsOn(spec: LabSpec, node: NodeSpec): Record<string, { condition: string }> | undefined {
   const healthy = (nodes: NodeSpec[]) =>
     Object.fromEntries(nodes.map((n) => [n.service, { condition: "service_healthy" }]));
-  if (node.role.kind === "relay") return healthy(spec.nodes.filter((n) => n.role.kind === "kea"));
+  if (node.role.kind === "relay")
+    return {
+      ...Object.fromEntries(
+        spec.nodes
+          .filter((n) => n.stage === "host")
+          .map((n) => [n.service, { condition: "service_completed_successfully" }]),
+      ),
+      ...healthy(spec.nodes.filter((n) => n.role.kind === "kea")),
+    };
   if (node.stage === "post") return healthy(spec.nodes.filter((n) => n.stage === "main" && n.waitHealthy));
   return undefined;
 }
@@ -113,16 +126,18 @@ function serviceOf(spec: LabSpec, node: NodeSpec, dir: string, configs: Record<s
     ...(Object.keys(node.env).length > 0 ? { environment: node.env } : {}),
     ...(node.capAdd.length > 0 ? { cap_add: node.capAdd } : {}),
     ...(Object.keys(node.sysctls).length > 0 ? { sysctls: node.sysctls } : {}),
-    ...(node.namespaceOf
-      ? { network_mode: `service:${node.namespaceOf}` }
-      : {
-          networks: Object.fromEntries(
-            node.endpoints.map((e) => [
-              keyOf.get(e.network) ?? e.network,
-              e.ipv4 || e.ipv6 ? { ipv4_address: e.ipv4, ipv6_address: e.ipv6 } : {},
-            ]),
-          ),
-        }),
+    ...(node.hostNetwork
+      ? { network_mode: "host" }
+      : node.namespaceOf
+        ? { network_mode: `service:${node.namespaceOf}` }
+        : {
+            networks: Object.fromEntries(
+              node.endpoints.map((e) => [
+                keyOf.get(e.network) ?? e.network,
+                e.ipv4 || e.ipv6 ? { ipv4_address: e.ipv4, ipv6_address: e.ipv6 } : {},
+              ]),
+            ),
+          }),
     ...(node.health
       ? {
           healthcheck: {
@@ -143,6 +158,7 @@ function serviceOf(spec: LabSpec, node: NodeSpec, dir: string, configs: Record<s
         }
       : {}),
     ...(depends ? { depends_on: depends } : {}),
+    ...(node.stage === "host" ? { restart: "no" } : {}),
   };
 }
 

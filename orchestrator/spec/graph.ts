@@ -34,23 +34,27 @@ const netLabel = (n: NetworkSpec, br: string) =>
 const nodeLabel = (n: NodeSpec, br: string) =>
   [n.container, kindOf(n), ...(n.endpoints[0]?.ipv4 ? [n.endpoints[0].ipv4] : [])].join(br);
 
+/** The nodes drawn: the lab's services (not the one-shot node that sets the host's rules). */
+const drawn = (spec: LabSpec) => spec.nodes.filter((n) => n.stage !== "host");
+
 /** The groups of the diagram: each VRF's networks and nodes, and the rest. */
 function groups(spec: LabSpec) {
+  const nodes = drawn(spec);
   const vrfs = spec.vrfs.map((v) => ({
     vrf: v.spec.name,
     networks: spec.networks.filter((n) => n.vrf === v.spec.name),
-    nodes: spec.nodes.filter((n) => vrfOf(n) === v.spec.name),
+    nodes: nodes.filter((n) => vrfOf(n) === v.spec.name),
   }));
   return {
     vrfs,
     networks: spec.networks.filter((n) => n.vrf === undefined),
-    nodes: spec.nodes.filter((n) => vrfOf(n) === undefined),
+    nodes: nodes.filter((n) => vrfOf(n) === undefined),
   };
 }
 
 /** Each edge of the diagram: a node on a network (its address there), or in another's namespace. */
 function edges(spec: LabSpec): { from: string; to: string; label?: string }[] {
-  return spec.nodes.flatMap((n) =>
+  return drawn(spec).flatMap((n) =>
     n.namespaceOf
       ? [{ from: n.container, to: spec.nodes.find((o) => o.service === n.namespaceOf)?.container ?? "" }]
       : n.endpoints.map((e) => ({ from: n.container, to: e.network, ...(e.ipv4 ? { label: e.ipv4 } : {}) })),

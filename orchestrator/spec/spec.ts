@@ -24,6 +24,8 @@ export interface NetworkSpec {
   segment?: string;
   tower?: string;
   subnets: Subnets;
+  /** Its Linux bridge's name, fixed so that the host's rules can name it before it exists. */
+  bridge: string;
   /**
    * Host rules: traffic that enters and leaves this bridge is accepted before the Engine's
    * isolation rules (clients' broadcasts, answers to addresses outside the subnet); see firewall.ts.
@@ -69,7 +71,8 @@ export type NodeRole =
   | { kind: "tower"; tower: string; towerKind: string }
   | { kind: "boot"; vrf: string; address: string }
   | { kind: "exporter"; vrf: string; kea: string }
-  | { kind: "prometheus"; url: string };
+  | { kind: "prometheus"; url: string }
+  | { kind: "host-rules" };
 
 /** Where each family's Kea server takes commands. */
 export type KeaControl = Partial<Record<"dhcp4" | "dhcp6", KeaEndpoint>>;
@@ -94,13 +97,18 @@ export interface NodeSpec {
   endpoints: EndpointSpec[];
   /** Another node's network namespace (its service), instead of endpoints of its own. */
   namespaceOf?: string;
+  /** The host's network namespace (a one-shot node that changes the host's firewall). */
+  hostNetwork?: boolean;
   files: FileSpec[];
   /** A health check of its own, instead of its image's. */
   health?: HealthSpec;
   /** Whether `up` waits for it to be healthy. */
   waitHealthy: boolean;
-  /** main: started with the lab; post: after every main node is healthy and HA pairs are normal. */
-  stage: "main" | "post";
+  /**
+   * host: run to completion before the lab's services are created (the host's rules); main:
+   * started with the lab; post: after every main node is healthy and HA pairs are normal.
+   */
+  stage: "host" | "main" | "post";
 }
 
 /** The lab as data: the plan's addresses per feature, and every network and node. */

@@ -20,7 +20,7 @@ import {
   WAIT_FOR_LINK,
 } from "../../orchestrator/docker/clients.ts";
 import { dockerClient, exec, runToCompletion } from "../../orchestrator/docker/engine.ts";
-import { allowOnBridge, bridgeName } from "../../orchestrator/docker/firewall.ts";
+import { runHostRules } from "../../orchestrator/docker/firewall.ts";
 import { ensureImages, tagsOf } from "../../orchestrator/docker/images.ts";
 import { keaCommand } from "../../orchestrator/docker/kea-control.ts";
 import { type LabState, labState } from "../../orchestrator/docker/lab.ts";
@@ -169,9 +169,9 @@ async function main(): Promise<void> {
       isc.backend,
     ]);
     // Those answers leave BLUE's bridge for an address outside its subnet (see firewall.ts).
-    const blueNet = (await docker.listNetworks({ filters: JSON.stringify({ name: [blue.network] }) }))[0];
-    const warning = await allowOnBridge(docker, images.client, name, bridgeName(blueNet?.Id ?? ""));
-    if (warning) log(`warning: ${warning}`);
+    const bridge = lab.spec.networks.find((n) => n.name === blue.network)?.bridge ?? "";
+    const rules = await runHostRules(docker, images.client, ["add", name, "--allow", bridge]);
+    if (rules.exitCode !== 0) log(`warning: ${rules.output}`);
     // perfdhcp's giaddr is its own address: on the direct path it is on BLUE's network, through
     // isc-dhcp-relay (which forwards it unchanged) on the access network. Kea gets a subnet
     // for each, beside BLUE's own, through the control agent.
