@@ -13,7 +13,7 @@ import {
 import { deployLab, type PhaseTiming } from "./docker/deploy.ts";
 import { checkEngine, containerLogs, dockerClient, exec } from "./docker/engine.ts";
 import { type HaServerState, haStates } from "./docker/ha.ts";
-import { ensureImages, type ImageResult, type ImageTags, tagsOf, topologyImages } from "./docker/images.ts";
+import { ensureImages, type ImageResult, type ImageTags, topologyImages } from "./docker/images.ts";
 import { type KeaServerStatistics, labStatistics } from "./docker/kea-stats.ts";
 import {
   downLabs,
