@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { openLab } from "../../orchestrator/api.ts";
+import { PHASES } from "../../orchestrator/docker/deploy.ts";
 import { dockerClient } from "../../orchestrator/docker/engine.ts";
 import { downLabs } from "../../orchestrator/docker/lab.ts";
 import { ROOT } from "../../orchestrator/paths.ts";
@@ -56,8 +57,11 @@ describe("the dhcplab command", () => {
       name: string;
       keas: { name: string; vrf: string }[];
       networks: { name: string }[];
+      phases: { phase: string; seconds: number }[];
     }>("up", "--name", NAME, ...labels);
     expect(up.name).toBe(NAME);
+    expect(up.phases.map((p) => p.phase)).toEqual([...PHASES]);
+    expect(up.phases.every((p) => p.seconds >= 0)).toBe(true);
     expect(up.keas.map((k) => [k.vrf, k.name])).toEqual([
       ["BLUE", `${NAME}-kea-blue`],
       ["RED", `${NAME}-kea-red`],
@@ -240,7 +244,7 @@ describe("the dhcplab command", () => {
   it("graph draws the topology as Mermaid or DOT, and compose writes compose.yaml where it is told", async () => {
     const mermaid = await dhcplab("graph");
     expect(mermaid.stdout).toMatch(/^flowchart TB/);
-    expect(mermaid.stdout).toContain("dhcplab-compose-kea-red<br/>10.213.201.10");
+    expect(mermaid.stdout).toContain("dhcplab-compose-kea-red<br/>Kea 3.0<br/>10.213.201.10");
     const dot = await json<{ format: string; graph: string }>("graph", "--format", "dot");
     expect(dot.graph).toMatch(/^graph "dhcplab-compose" \{/);
     expect(dot.graph).toContain('"dhcplab-compose-relay" -- "dhcplab-compose-blue" [label="10.213.202.2"];');

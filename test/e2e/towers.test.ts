@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { runClient, runLoad } from "../../orchestrator/docker/clients.ts";
 import { exec } from "../../orchestrator/docker/engine.ts";
@@ -13,6 +14,8 @@ import { useTestLab } from "../support/lab.ts";
 // tower-b is dhcplab's relay as an edge relay; the central relay forwards their requests as RFC
 // 3046 says, Kea picks each tower's pool by giaddr (tower-c has none: the default pool), and the
 // central relay routes Kea's replies to the towers' subscriber prefixes, and nothing else.
+
+const BIN = join(ROOT, "bin", "dhcplab.js");
 
 describe("towers: downstream relays in front of subscriber segments (examples/towers)", () => {
   const lab = useTestLab("towers", () => loadTopology(join(ROOT, "examples/towers/topology.yaml")));
@@ -163,5 +166,22 @@ describe("towers: downstream relays in front of subscriber segments (examples/to
     for (const rule of accepts)
       expect(rule).toMatch(/ip daddr 100\.64\.\d+\.0\/24 udp sport (67|bootps) udp dport (67|bootps) accept/);
     expect(chain.stdout).not.toMatch(/\bip saddr\b/);
+  });
+
+  it("dhcplab graph --name draws the running lab: each tower on its subscriber segment and the transport, with the addresses it got", async () => {
+    const r = await execa("node", [BIN, "graph", "--name", lab.spec.name, "--format", "dot", "--json"]);
+    const { graph } = JSON.parse(r.stdout) as { graph: string };
+    const transport = lab.spec.transport;
+    expect(transport).toBeDefined();
+    for (const w of lab.spec.towers) {
+      expect(graph).toContain(`"${w.container}" -- "${w.network}" [label="${w.subscriber.ipv4}"];`);
+      expect(graph).toContain(`"${w.container}" -- "${transport?.network}" [label="${w.transport.ipv4}"];`);
+      expect(graph).toContain(`clients -- "${w.network}";`);
+    }
+    expect(graph).toContain(
+      `"${lab.spec.relay.container}" -- "${transport?.network}" [label="${transport?.relay.ipv4}"];`,
+    );
+    // The subnets this lab got, not the Compose lab's.
+    expect(graph).toContain(lab.spec.access.subnets.ipv4Subnet);
   });
 });

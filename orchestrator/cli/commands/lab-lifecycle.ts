@@ -51,9 +51,9 @@ export function register(cli: Command): void {
       });
       const seconds = Number(((performance.now() - started) / 1000).toFixed(1));
       const status = await lab.status();
-      print(o.json, { ...status, seconds }, () =>
+      print(o.json, { ...status, seconds, phases: lab.phases }, () =>
         [
-          `lab ${o.name} is up in ${seconds} s`,
+          `lab ${o.name} is up in ${seconds} s (${lab.phases.map((p) => `${p.phase} ${p.seconds.toFixed(1)} s`).join(", ")})`,
           statusText(status),
           "",
           status.boots.length > 0
