@@ -54,9 +54,9 @@ describe("relay counters", () => {
   });
 });
 
-describe("the README", () => {
+describe("docs/relay.md", () => {
   it("lists exactly the drop reasons the relay counts, in the code's order", async () => {
-    const readme = await readFile(join(import.meta.dirname, "..", "..", "README.md"), "utf8");
+    const readme = await readFile(join(import.meta.dirname, "..", "..", "docs", "relay.md"), "utf8");
     const bullet = /- \*\*Drops\*\*[^:]*:([\s\S]*?)\. A request with no room/.exec(readme)?.[1] ?? "";
     expect([...bullet.matchAll(/`([a-z0-9-]+)`/g)].map((m) => m[1])).toEqual([...DROP_REASONS]);
   });

@@ -1,6 +1,6 @@
 import { Histogram } from "./histogram.ts";
 
-/** Why the relay dropped a packet; each is a counter. The README lists them, and a test checks that it does. */
+/** Why the relay dropped a packet; each is a counter. docs/relay.md lists them, and a test checks that it does. */
 export const DROP_REASONS = [
   "malformed",
   "unknown-interface",

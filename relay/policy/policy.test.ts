@@ -206,10 +206,9 @@ describe("a bad policy is refused with the file, the line, the field and the rea
   });
 });
 
-describe("the README", () => {
+describe("docs/policy.md", () => {
   it("shows the embedded default policy as it is", async () => {
-    const readme = await readFile(join(import.meta.dirname, "..", "..", "README.md"), "utf8");
-    const section = readme.slice(readme.indexOf("### Policy"));
+    const section = await readFile(join(import.meta.dirname, "..", "..", "docs", "policy.md"), "utf8");
     const block = /```yaml\n([\s\S]*?)```\n/.exec(section)?.[1];
     expect(block).toBe(DEFAULT_POLICY);
   });

@@ -1,6 +1,6 @@
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { openLab } from "../../orchestrator/api.ts";
@@ -248,9 +248,17 @@ describe("the dhcplab command", () => {
     const dot = await json<{ format: string; graph: string }>("graph", "--format", "dot");
     expect(dot.graph).toMatch(/^graph "dhcplab-compose" \{/);
     expect(dot.graph).toContain('"dhcplab-compose-relay" -- "dhcplab-compose-blue" [label="10.213.202.2"];');
-    const out = join(await mkdtemp(join(tmpdir(), "dhcplab-cli-")), "compose.yaml");
+    const dir = await mkdtemp(join(tmpdir(), "dhcplab-cli-"));
+    const out = join(dir, "compose.yaml");
     expect(await json("compose", "-o", out)).toMatchObject({ file: out });
-    expect(await readFile(out, "utf8")).toBe(await readFile(join(ROOT, "compose.yaml"), "utf8"));
+    // The same lab as the committed compose.yaml, its mounts relative to where it was written.
+    const written = await readFile(out, "utf8");
+    expect(written).toContain(
+      `- ./${relative(dir, ROOT)}/kea-configs/RED/3.0/kea-dhcp4.conf:/etc/kea/kea-dhcp4.conf:ro`,
+    );
+    expect(written.replaceAll(`./${relative(dir, ROOT)}/`, "./")).toBe(
+      await readFile(join(ROOT, "compose.yaml"), "utf8"),
+    );
   });
 
   it("client runs one real client and prints the address it obtained", async () => {
