@@ -1,12 +1,9 @@
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseRelayConfig } from "../../relay/agent/config.ts";
 import { ConfigError } from "../../relay/config/yaml-config.ts";
 import { ROOT } from "../paths.ts";
 import { poolSlots } from "../spec/build.ts";
-import { COMPOSE_IMAGES, composeSpec, renderCompose } from "../spec/compose.ts";
-import { readLabInputs } from "../spec/inputs.ts";
 import { readKeaConfigs } from "./kea-config.ts";
 import {
   bootRoutes,
@@ -351,15 +348,5 @@ describe("lab plan", () => {
     expect(slotSubnets(0).ipv4Subnet).toBe("10.213.0.0/24");
     expect(slotSubnets(255).ipv6Subnet).toBe("fd64:6c61:6200:ff::/64");
     expect(() => slotSubnets(256)).toThrow(RangeError);
-  });
-});
-
-describe("compose.yaml", () => {
-  it("is what the topology model renders (run `npx dhcplab compose` after changing the model)", async () => {
-    const committed = await readFile(join(ROOT, "compose.yaml"), "utf8");
-    const topology = await loadTopology();
-    expect(committed).toBe(
-      renderCompose(composeSpec(topology, await readLabInputs(topology, COMPOSE_IMAGES)), ROOT),
-    );
   });
 });

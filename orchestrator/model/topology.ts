@@ -35,6 +35,7 @@ const duration = z
     z.number().int().positive(),
     z.string().regex(/^\d+(ms|s)$/, 'a duration: milliseconds, or "500ms", "3s"'),
   ])
+  .meta({ description: 'a duration: milliseconds, or "500ms", "3s"' })
   .transform((d) =>
     typeof d === "number" ? d : d.endsWith("ms") ? Number.parseInt(d, 10) : Number.parseInt(d, 10) * 1000,
   );
@@ -46,14 +47,30 @@ const duration = z
  * the partner stops answering).
  */
 const ha = z.strictObject({
-  mode: z.enum(HA_MODES, {
-    error: (i) => `mode ${JSON.stringify(i.input)} is not one of ${HA_MODES.join(", ")}`,
-  }),
-  /** Kea's heartbeat-delay: how often each server asks its partner's state. */
-  heartbeat: duration.optional(),
-  "max-response-delay": duration.optional(),
-  "max-ack-delay": duration.optional(),
-  "max-unacked-clients": z.number().int().min(0).optional(),
+  mode: z
+    .enum(HA_MODES, {
+      error: (i) => `mode ${JSON.stringify(i.input)} is not one of ${HA_MODES.join(", ")}`,
+    })
+    .describe("Kea HA's mode: the first server is primary, the second standby (or secondary)"),
+  heartbeat: duration
+    .optional()
+    .describe("Kea's heartbeat-delay: how often each server asks its partner's state (Kea: 10 s)"),
+  "max-response-delay": duration
+    .optional()
+    .describe(
+      "Kea's max-response-delay: how long without an answer until the partner is suspect (Kea: 60 s)",
+    ),
+  "max-ack-delay": duration
+    .optional()
+    .describe("Kea's max-ack-delay: a client unanswered this long counts as unacked (Kea: 10 s)"),
+  "max-unacked-clients": z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe(
+      "Kea's max-unacked-clients: unacked clients until partner-down; 0 turns failure detection off (Kea: 10)",
+    ),
 });
 
 /** Routers of client subnets as address/prefix. */
@@ -74,67 +91,83 @@ const gateways = z
  * Kea hands out; the relay routes the VRF's client subnets to that address, and nothing else.
  */
 const bootServer = z.strictObject({
-  /** Its service address (the next-server / siaddr in the VRF's Kea configuration). */
-  address: address(ipv4ToBytes, "IPv4").refine(
-    (a) => !a.startsWith("10.213.") && !/^(0|127|22[4-9]|2[3-5]\d)\./.test(a),
-    "a unicast address outside the lab's own networks (10.213.0.0/16)",
-  ),
-  /**
-   * The folder it serves, relative to the topology file. Debian's iPXE binaries for chain-loading
-   * (undionly.kpxe for BIOS, ipxe.efi, snponly.efi for UEFI) are served beside it unless the folder
-   * has files of those names.
-   */
-  files: z.string().min(1),
+  address: address(ipv4ToBytes, "IPv4")
+    .refine(
+      (a) => !a.startsWith("10.213.") && !/^(0|127|22[4-9]|2[3-5]\d)\./.test(a),
+      "a unicast address outside the lab's own networks (10.213.0.0/16)",
+    )
+    .meta({
+      description:
+        "its service address: the next-server (siaddr) the VRF's Kea hands out; a unicast address outside 10.213.0.0/16 and the VRF's client subnets",
+      examples: ["172.31.10.30"],
+    }),
+  files: z
+    .string()
+    .min(1)
+    .meta({
+      description:
+        "the folder it serves, relative to the topology file; Debian's iPXE binaries (undionly.kpxe, ipxe.efi, snponly.efi) are served beside it unless the folder has files of those names",
+      examples: ["pxe/RED"],
+    }),
 });
 
 const vrf = z.strictObject({
   name: z
     .string()
-    .regex(
-      /^[A-Za-z][A-Za-z0-9_-]{0,15}$/,
-      "a VRF name: a letter, then up to 15 letters, digits, '_' or '-'",
+    .regex(/^[A-Za-z][A-Za-z0-9_-]{0,15}$/, "a VRF name: a letter, then up to 15 letters, digits, '_' or '-'")
+    .meta({ description: "the VRF's name, which the policy's rules send clients to", examples: ["RED"] }),
+  keaConfig: z
+    .string()
+    .min(1)
+    .meta({
+      description:
+        "folder with the VRF's Kea configuration, relative to the topology file: kea-dhcp4.conf and kea-dhcp6.conf (and kea-ctrl-agent.conf for Kea 2.6), or one subfolder per version (2.6/, 3.0/) from which the VRF's version is taken",
+      examples: ["../kea-configs/RED"],
+    }),
+  kea: keaVersion.optional().describe("the VRF's Kea version; the lab-wide `kea` when absent"),
+  servers: z
+    .number()
+    .int()
+    .min(1)
+    .max(4)
+    .default(1)
+    .describe(
+      "Kea containers serving this VRF; the relay sends every request to each. More than one serves DHCPv6 only (independent DHCPv4 servers sharing one pool would each ACK the same client), unless they are an HA pair",
     ),
-  /**
-   * Folder with the VRF's Kea configuration, relative to the topology file: kea-dhcp4.conf and
-   * kea-dhcp6.conf (and kea-ctrl-agent.conf for Kea 2.6), or one subfolder per version (2.6/,
-   * 3.0/) from which the VRF's version is taken.
-   */
-  keaConfig: z.string().min(1),
-  /** The VRF's Kea version; the lab-wide `kea` when absent. */
-  kea: keaVersion.optional(),
-  /**
-   * Kea containers serving this VRF; the relay sends every request to each. More than one serves
-   * DHCPv6 only (independent DHCPv4 servers sharing one pool would each ACK the same client),
-   * unless they are an HA pair.
-   */
-  servers: z.number().int().min(1).max(4).default(1),
-  /** Makes the VRF a Kea HA pair (two servers, peers over the VRF's backend network). */
-  ha: ha.optional(),
+  ha: ha
+    .optional()
+    .describe("makes the VRF a Kea HA pair (two servers, peers over the VRF's backend network)"),
   families: z
     .array(z.union([z.literal(4), z.literal(6)], { error: "a family is 4 or 6" }))
     .min(1)
-    .default([4, 6]),
+    .default([4, 6])
+    .describe("the DHCP families the VRF serves: 4, 6 or both"),
   subnetSelection: z
     .enum(["link-selection", "giaddr"], {
       error: (i) => `subnetSelection ${JSON.stringify(i.input)} is not one of link-selection, giaddr`,
     })
-    .default("link-selection"),
-  /** An address on the clients' link as Kea knows it: the Link Selection (or giaddr). */
-  link4: address(ipv4ToBytes, "IPv4").optional(),
-  /** RELAY-FORW's link-address: selects the VRF's DHCPv6 subnet in Kea. */
-  link6: address(ipv6ToBytes, "IPv6").optional(),
-  /**
-   * The routers of the VRF's client subnets (the `routers` Kea hands out), as address/prefix.
-   * The relay holds them on the access network, as a real relay is its clients' router: clients
-   * renew and release by unicast through them, and the relay answers bound clients by unicast.
-   */
-  gateways,
-  /**
-   * The routers of the VRF's IPv6 client subnets, as address/64 (fd00:10::1/64): held by the
-   * relay on the first segment and announced there in its router advertisements; the relay
-   * forwards them, and the prefixes delegated to the VRF's clients, between the access side and
-   * this VRF's backend only.
-   */
+    .default("link-selection")
+    .describe(
+      "how Kea learns the clients' link: link-selection (Option 82 sub-option 5, RFC 3527; giaddr is the relay's backend address) or giaddr (giaddr is link4, which Kea answers through the relay)",
+    ),
+  link4: address(ipv4ToBytes, "IPv4")
+    .optional()
+    .meta({
+      description:
+        "an address on the clients' link as Kea knows it: the Link Selection (or giaddr); needed for DHCPv4",
+      examples: ["192.168.10.1"],
+    }),
+  link6: address(ipv6ToBytes, "IPv6")
+    .optional()
+    .meta({
+      description: "RELAY-FORW's link-address: selects the VRF's DHCPv6 subnet in Kea; needed for DHCPv6",
+      examples: ["fd00:10::1"],
+    }),
+  gateways: gateways.meta({
+    description:
+      "the routers of the VRF's client subnets (the `routers` Kea hands out), as address/prefix. The relay holds them on the first access segment, as a real relay is its clients' router: clients renew and release by unicast through them, and the relay answers bound clients by unicast",
+    examples: [["192.168.10.1/24", "192.168.11.1/24"]],
+  }),
   gateways6: z
     .array(
       z
@@ -149,9 +182,15 @@ const vrf = z.strictObject({
           }
         }, "not an IPv6 address"),
     )
-    .default([]),
-  /** A TFTP boot server for the VRF's network-booting clients (PXE, iPXE). */
-  bootServer: bootServer.optional(),
+    .default([])
+    .meta({
+      description:
+        "the routers of the VRF's IPv6 client subnets, as address/64: held by the relay on the first segment and announced in its router advertisements; the relay forwards them, and the prefixes delegated to the VRF's clients, between the access side and this VRF's backend only",
+      examples: [["fd00:10::1/64"]],
+    }),
+  bootServer: bootServer
+    .optional()
+    .describe("a TFTP boot server for the VRF's network-booting clients (PXE, iPXE), on its backend network"),
 });
 
 /**
@@ -159,20 +198,22 @@ const vrf = z.strictObject({
  * flags, and the VRFs' gateways6 prefixes on the first segment (on-link, not for SLAAC) or none.
  */
 const routerAdvertisements = z.strictObject({
-  managed: z.boolean().default(true),
-  other: z.boolean().default(true),
-  prefixes: z.boolean().default(true),
-  /** The longest interval between advertisements (RFC 4861 MaxRtrAdvInterval, 4 s to 1800 s). */
+  managed: z.boolean().default(true).describe("the M flag: addresses from DHCPv6"),
+  other: z.boolean().default(true).describe("the O flag: other configuration from DHCPv6"),
+  prefixes: z
+    .boolean()
+    .default(true)
+    .describe("announce the VRFs' gateways6 prefixes on the first segment (on-link, not for SLAAC)"),
   interval: duration
     .refine((ms) => ms >= 4000 && ms <= 1_800_000, "an interval of 4 s to 1800 s")
-    .default(10_000),
-  /**
-   * Router lifetime; 0 (the default): not a default router. Docker gives every lab container
-   * its own IPv6 default route, and Engine 20.10 fails to start a container whose RA default
-   * route came first ("failed to set IPv6 gateway ... file exists"): set one only where no
-   * container starts on the segments while the lab runs.
-   */
-  lifetime: z.union([z.literal(0), duration]).default(0),
+    .default(10_000)
+    .describe("the longest interval between advertisements (RFC 4861 MaxRtrAdvInterval, 4 s to 1800 s)"),
+  lifetime: z
+    .union([z.literal(0), duration])
+    .default(0)
+    .describe(
+      "router lifetime; 0: not a default router. Engine 20.10 fails to start a container whose RA default route came before Docker's own: set one only where no container starts on the segments while the lab runs",
+    ),
 });
 
 /**
@@ -182,11 +223,22 @@ const routerAdvertisements = z.strictObject({
 const segment = z.strictObject({
   name: z
     .string()
-    .regex(/^[A-Za-z][A-Za-z0-9_-]{0,30}$/, "a segment name starts with a letter: letters, digits, '_', '-'"),
-  /** A VLAN-style number for policies and templates; the segment is an untagged network. */
-  vlan: z.number().int().min(1, "a VLAN is 1 to 4094").max(4094, "a VLAN is 1 to 4094").optional(),
-  /** Routers of client subnets on this segment: the relay holds them on the segment's interface. */
-  gateways,
+    .regex(/^[A-Za-z][A-Za-z0-9_-]{0,30}$/, "a segment name starts with a letter: letters, digits, '_', '-'")
+    .meta({
+      description: "the segment's name: the policy's `segment`, templates' {segment}",
+      examples: ["port5"],
+    }),
+  vlan: z
+    .number()
+    .int()
+    .min(1, "a VLAN is 1 to 4094")
+    .max(4094, "a VLAN is 1 to 4094")
+    .optional()
+    .describe("a VLAN-style number for policies and templates ({vlan}); the segment is an untagged network"),
+  gateways: gateways.meta({
+    description: "routers of client subnets on this segment: the relay holds them on the segment's interface",
+    examples: [["192.168.11.1/24"]],
+  }),
 });
 
 /** The kinds of downstream relay a tower can be. */
@@ -203,30 +255,56 @@ const tower = z.strictObject({
     .regex(
       /^[a-z][a-z0-9-]{0,30}$/,
       "a tower name: lower-case letters, digits and '-', starting with a letter",
+    )
+    .meta({
+      description: "the tower's name: its container, and its subscriber segment (clients: --segment NAME)",
+      examples: ["tower-a"],
+    }),
+  kind: z
+    .enum(TOWER_KINDS, {
+      error: (i) => `kind ${JSON.stringify(i.input)} is not one of ${TOWER_KINDS.join(", ")}`,
+    })
+    .describe(
+      "Debian's isc-dhcp-relay (dhcrelay -a: Circuit-ID = its subscriber interface), or dhcplab's relay as an edge relay",
     ),
-  kind: z.enum(TOWER_KINDS, {
-    error: (i) => `kind ${JSON.stringify(i.input)} is not one of ${TOWER_KINDS.join(", ")}`,
-  }),
-  /** Its address on its subscriber segment, with the prefix: the giaddr it sets, its clients' router. */
   address: z
     .string()
     .regex(
       /^\d+\.\d+\.\d+\.\d+\/(1[6-9]|2\d|30)$/,
       "the tower's subscriber-side address/prefix, e.g. 100.64.1.1/24 (/16 to /30)",
-    ),
-  /** DHCPv6: its subscriber-side address/64, the link-address of its RELAY-FORW (without it, DHCPv4 only). */
+    )
+    .meta({
+      description:
+        "its address on its subscriber segment, with the prefix: the giaddr it sets, its clients' router",
+      examples: ["100.64.1.1/24"],
+    }),
   address6: z
     .string()
     .regex(/^[0-9a-fA-F:]+\/64$/, "the tower's subscriber-side IPv6 address/64, e.g. fd00:a::1/64")
-    .optional(),
-  /** dhcplab towers: their policy file (relative to the topology); default: Circuit-ID {relay}:{segment}:vlan-{vlan}, Remote-ID {mac}. */
-  policy: z.string().optional(),
-  /** dhcplab towers: the name and VLAN of their subscriber port, for the policy's {segment} and {vlan}. */
+    .optional()
+    .meta({
+      description:
+        "DHCPv6: its subscriber-side address/64, the link-address of its RELAY-FORW (without it, DHCPv4 only)",
+      examples: ["fd00:a::1/64"],
+    }),
+  policy: z
+    .string()
+    .optional()
+    .describe(
+      "dhcplab towers: their policy file (relative to the topology); default: Circuit-ID {relay}:{segment}, Remote-ID {mac}",
+    ),
   port: z
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9_-]{0,30}$/, "a port name starts with a letter: letters, digits, '_', '-'")
-    .default("subscribers"),
-  vlan: z.number().int().min(1, "a VLAN is 1 to 4094").max(4094, "a VLAN is 1 to 4094").optional(),
+    .default("subscribers")
+    .describe("dhcplab towers: the name of their subscriber port, the policy's {segment}"),
+  vlan: z
+    .number()
+    .int()
+    .min(1, "a VLAN is 1 to 4094")
+    .max(4094, "a VLAN is 1 to 4094")
+    .optional()
+    .describe("dhcplab towers: the VLAN of their subscriber port, the policy's {vlan}"),
 });
 
 /** The lab's one segment when the topology names none. */
@@ -235,29 +313,46 @@ export const DEFAULT_SEGMENTS = [{ name: "access", gateways: [] as string[] }];
 /** The topology file's schema: the VRFs and the relay; everything else is derived. */
 export const topologySchema = z
   .strictObject({
-    /** The Kea version of every VRF that names none. */
-    kea: keaVersion.default("3.0"),
-    vrfs: z.array(vrf).min(1, "a lab has at least one VRF").max(32, "at most 32 VRFs"),
-    /**
-     * The access segments; the first is where clients go unless told otherwise, and VRFs'
-     * gateways are held there. Default: one segment, `access`.
-     */
-    segments: z.array(segment).min(1).max(16, "at most 16 segments").default(DEFAULT_SEGMENTS),
-    /** Downstream relays, each in front of a subscriber segment of its own (tower routers). */
-    towers: z.array(tower).max(8, "at most 8 towers").default([]),
+    kea: keaVersion.default("3.0").describe("the Kea version of every VRF that names none"),
+    vrfs: z
+      .array(vrf)
+      .min(1, "a lab has at least one VRF")
+      .max(32, "at most 32 VRFs")
+      .describe("the VRFs: each gets its own Kea on its own internal backend network"),
+    segments: z
+      .array(segment)
+      .min(1)
+      .max(16, "at most 16 segments")
+      .default(DEFAULT_SEGMENTS)
+      .describe(
+        "the access segments (ports, VLANs), each a network of its own; the first is where clients go unless told otherwise, and the VRFs' gateways are held there",
+      ),
+    towers: z
+      .array(tower)
+      .max(8, "at most 8 towers")
+      .default([])
+      .describe("downstream relays (tower routers), each in front of a subscriber segment of its own"),
     relay: z
       .strictObject({
-        /** A policy file, relative to the topology file; the relay's embedded default when absent. */
-        policy: z.string().optional(),
-        /** The relay container's hostname: policy templates' {relay}. */
+        policy: z
+          .string()
+          .optional()
+          .meta({
+            description:
+              "a policy file, relative to the topology file; the relay's embedded default when absent",
+            examples: ["policy.yaml"],
+          }),
         hostname: z
           .string()
           .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i, "a hostname: letters, digits and '-'")
-          .default("relay"),
-        /** Router advertisements on the access segments; none when absent. */
-        routerAdvertisements: routerAdvertisements.optional(),
+          .default("relay")
+          .describe("the relay container's hostname: policy templates' {relay}"),
+        routerAdvertisements: routerAdvertisements
+          .optional()
+          .describe("router advertisements on the access segments (Debian's radvd); none when absent"),
       })
-      .default({ hostname: "relay" }),
+      .default({ hostname: "relay" })
+      .describe("the lab's relay"),
   })
   .superRefine((t, ctx) => {
     const names = new Set<string>();
