@@ -1,5 +1,6 @@
 import Table from "cli-table3";
 import { Option } from "commander";
+import type { JsonOutputs } from "./json-output.ts";
 
 /** Where progress and notes go: stderr, so that stdout carries only the command's answer. */
 export const err = (line: string): void => {
@@ -36,8 +37,13 @@ export function nonNegativeInt(value: string): number {
   return n;
 }
 
-/** Prints `data` as JSON, or `text()` for people. */
-export function print(json: boolean | undefined, data: unknown, text: () => string): void {
+/** Prints a command's output as JSON (its documented shape, json-output.ts), or `text()` for people. */
+export function print<K extends keyof JsonOutputs>(
+  _command: K,
+  json: boolean | undefined,
+  data: JsonOutputs[K],
+  text: () => string,
+): void {
   console.log(json ? JSON.stringify(data, null, 2) : text());
 }
 

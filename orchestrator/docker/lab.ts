@@ -129,6 +129,11 @@ export async function readSpec(docker: Docker, name: string): Promise<LabSpec> {
   return parseStoredSpec(stored, name);
 }
 
+/** A service's state without its first address (the relay's are per network). */
+function withoutAddress<T extends { ipv4: string }>({ ipv4: _, ...rest }: T): Omit<T, "ipv4"> {
+  return rest;
+}
+
 /** A lab's services and networks as they are now: its spec, with each container's state and health. */
 export async function labState(docker: Docker, spec: LabSpec): Promise<LabState> {
   const filters = JSON.stringify({ label: [`${LABEL.lab}=${spec.name}`] });
@@ -157,7 +162,7 @@ export async function labState(docker: Docker, spec: LabSpec): Promise<LabState>
     name: spec.name,
     accessNetwork: spec.access.network,
     relay: relay && {
-      ...live(relay),
+      ...withoutAddress(live(relay)),
       image: relay.image,
       accessIpv4: spec.access.relay.ipv4,
       ipv4ByNetwork: Object.fromEntries(relay.endpoints.map((e) => [e.network, e.ipv4 ?? ""])),

@@ -2,12 +2,15 @@ import { loadTopology } from "../model/topology.ts";
 import { ROOT } from "../paths.ts";
 import { COMPOSE_IMAGES, composeSpec, renderCompose } from "../spec/compose.ts";
 import { readLabInputs } from "../spec/inputs.ts";
+import { jsonOutputReference, jsonOutputSchema } from "./json-output.ts";
 import { topologyJsonSchema, topologyReference } from "./topology.ts";
 
 /** Every file the project generates from its code, by path from the project root (npm run docs). */
 export const GENERATED: Record<string, () => string | Promise<string>> = {
   "docs/topology.md": topologyReference,
   "schema/topology.schema.json": () => `${JSON.stringify(topologyJsonSchema(), null, 2)}\n`,
+  "docs/json-output.md": jsonOutputReference,
+  "schema/json-output.schema.json": () => `${JSON.stringify(jsonOutputSchema(), null, 2)}\n`,
   "compose.yaml": async () => {
     const topology = await loadTopology();
     return renderCompose(composeSpec(topology, await readLabInputs(topology, COMPOSE_IMAGES)), ROOT);

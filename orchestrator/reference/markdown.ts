@@ -69,14 +69,23 @@ function nested(s: JsonSchema): JsonSchema | undefined {
   return alternatives[0];
 }
 
-/** Markdown sections for an object schema at `path` (and its nested objects after it). */
-export function referenceOf(schema: JsonSchema, path: string, level = 2): string {
+/**
+ * Markdown sections for an object schema at `path` (and its nested objects after it). An input
+ * format's table has defaults, constraints and examples; an output's, whether a field is always there.
+ */
+export function referenceOf(
+  schema: JsonSchema,
+  path: string,
+  level = 2,
+  kind: "input" | "output" = "input",
+): string {
   const props = Object.entries(schema.properties ?? {});
   const required = new Set(schema.required ?? []);
   const rows = props.map(([name, s]) => {
     const child = nested(s);
     const childPath = `${path === "" ? "" : `${path}.`}${name}${s.type === "array" ? "[]" : ""}`;
     const field = child ? `[${code(name)}](#${anchor(childPath)})` : code(name);
+    if (kind === "output") return [field, typeOf(s), required.has(name) ? "yes" : "", s.description ?? ""];
     return [
       field,
       typeOf(s),
@@ -90,9 +99,13 @@ export function referenceOf(schema: JsonSchema, path: string, level = 2): string
       s.examples?.[0] !== undefined ? code(s.examples[0]) : "",
     ];
   });
+  const head =
+    kind === "output"
+      ? ["field", "type", "always", "description"]
+      : ["field", "type", "default", "constraints", "description", "example"];
   const table = [
-    "| field | type | default | constraints | description | example |",
-    "| --- | --- | --- | --- | --- | --- |",
+    `| ${head.join(" | ")} |`,
+    `| ${head.map(() => "---").join(" | ")} |`,
     ...rows.map((r) => `| ${r.map(cell).join(" | ")} |`),
   ].join("\n");
   const heading = `${"#".repeat(level)} ${path === "" ? "top level" : code(path)}`;
@@ -100,7 +113,7 @@ export function referenceOf(schema: JsonSchema, path: string, level = 2): string
     const child = nested(s);
     if (!child) return [];
     const childPath = `${path === "" ? "" : `${path}.`}${name}${s.type === "array" ? "[]" : ""}`;
-    return [referenceOf(child, childPath, level)];
+    return [referenceOf(child, childPath, level, kind)];
   });
   const lead = schema.description ? `${schema.description}\n\n` : "";
   return [`${heading}\n\n${lead}${table}`, ...children].join("\n\n");

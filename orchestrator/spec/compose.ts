@@ -112,10 +112,8 @@ function serviceOf(spec: LabSpec, node: NodeSpec, dir: string, configs: Record<s
     configs[`${node.service}-${f.name}`] = { content: f.content ?? "" };
   }
   const depends = dependsOn(spec, node);
-  const labels = nodeLabels(spec, node);
   // The stored spec names the topology's files relative to the Compose file, as its mounts do.
-  const stored = labels[LABEL.spec];
-  if (stored) labels[LABEL.spec] = stored.replaceAll(`"${dir}/`, '"./');
+  const labels = nodeLabels(relativeSpec(spec, dir), node);
   return {
     image: node.image,
     container_name: node.container,
@@ -169,6 +167,34 @@ function escapeDollars<T>(value: T): T {
   if (value && typeof value === "object")
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeDollars(v)])) as T;
   return value;
+}
+
+/** The spec with the host's paths (the topology's folders and files) relative to `dir`, as "./...". */
+function relativeSpec(spec: LabSpec, dir: string): LabSpec {
+  const rel = (p: string) => `./${relative(dir, p)}`;
+  return {
+    ...spec,
+    ...(spec.policyFile ? { policyFile: rel(spec.policyFile) } : {}),
+    vrfs: spec.vrfs.map((v) => ({
+      ...v,
+      spec: {
+        ...v.spec,
+        keaConfig: rel(v.spec.keaConfig),
+        ...(v.spec.bootServer
+          ? { bootServer: { ...v.spec.bootServer, files: rel(v.spec.bootServer.files) } }
+          : {}),
+      },
+      ...(v.boot ? { boot: { ...v.boot, files: rel(v.boot.files) } } : {}),
+    })),
+    towers: spec.towers.map((w) => ({
+      ...w,
+      spec: { ...w.spec, ...(w.spec.policy ? { policy: rel(w.spec.policy) } : {}) },
+    })),
+    nodes: spec.nodes.map((n) => ({
+      ...n,
+      files: n.files.map((f) => (f.source ? { ...f, source: rel(f.source) } : f)),
+    })),
+  };
 }
 
 /**

@@ -4,10 +4,12 @@ import { join, relative } from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { openLab } from "../../orchestrator/api.ts";
+import type { JsonOutputs } from "../../orchestrator/cli/json-output.ts";
 import { PHASES } from "../../orchestrator/docker/deploy.ts";
 import { dockerClient } from "../../orchestrator/docker/engine.ts";
 import { downLabs } from "../../orchestrator/docker/lab.ts";
 import { ROOT } from "../../orchestrator/paths.ts";
+import { expectDocumentedOutput } from "../support/json-output.ts";
 import { udpDatagrams } from "../support/pcap.ts";
 
 // The dhcplab command as a user runs it: bin/dhcplab.js in a subprocess, its exit codes, its
@@ -22,7 +24,11 @@ const dhcplab = (...args: string[]) => execa("node", [BIN, ...args], { reject: f
 async function json<T>(...args: string[]): Promise<T> {
   const r = await dhcplab(...args, "--json");
   expect(r.exitCode, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as T;
+  const output = JSON.parse(r.stdout) as T;
+  // Every output is what docs/json-output.md says, no field more or less.
+  const command = args[0] === "inspect" ? "status" : args[0];
+  await expectDocumentedOutput(command as keyof JsonOutputs, output);
+  return output;
 }
 
 /** Keeps clients leasing through the lab's relay until `capture` has ended (it stops after its count). */

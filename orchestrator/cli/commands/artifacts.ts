@@ -18,7 +18,7 @@ export function register(cli: Command): void {
     .addOption(jsonOption())
     .action(async (o: { rebuild?: boolean; json?: boolean }) => {
       const results = await buildImages({ rebuild: o.rebuild === true, progress: err });
-      print(o.json, results, () =>
+      print("images", o.json, results, () =>
         table(
           ["IMAGE", "TAG", "", "SECONDS"],
           results.map((r) => [r.name, r.tag, r.built ? "built" : "reused", r.seconds.toFixed(1)]),
@@ -38,7 +38,7 @@ export function register(cli: Command): void {
       const services = service ? [service.replace(`${o.name}-`, "")] : Object.keys(lab.services);
       const logs: Record<string, string> = {};
       for (const s of services) logs[s] = await lab.logs(s, o.tail);
-      print(o.json, logs, () =>
+      print("logs", o.json, logs, () =>
         services.map((s) => (services.length > 1 ? `==> ${s} <==\n${logs[s]}` : (logs[s] ?? ""))).join("\n"),
       );
     });
@@ -56,7 +56,7 @@ export function register(cli: Command): void {
       const spec = await topologySpec(o.topology, o.monitoring);
       const text = renderCompose(spec, dirname(resolve(o.output)));
       await writeFile(o.output, text);
-      print(o.json, { file: o.output, bytes: Buffer.byteLength(text) }, () => `wrote ${o.output}`);
+      print("compose", o.json, { file: o.output, bytes: Buffer.byteLength(text) }, () => `wrote ${o.output}`);
     });
 
   cli
@@ -78,7 +78,7 @@ export function register(cli: Command): void {
         throw new Error("graph draws a running lab (--name) or a topology (--topology), not both");
       const spec = o.name !== undefined ? (await openLab(o.name)).spec : await topologySpec(o.topology);
       const text = o.format === "dot" ? dotOf(spec) : mermaidOf(spec);
-      print(o.json, { format: o.format, graph: text }, () => text.trimEnd());
+      print("graph", o.json, { format: o.format, graph: text }, () => text.trimEnd());
     });
 }
 

@@ -51,7 +51,7 @@ export function register(cli: Command): void {
       });
       const seconds = Number(((performance.now() - started) / 1000).toFixed(1));
       const status = await lab.status();
-      print(o.json, { ...status, seconds, phases: lab.phases }, () =>
+      print("up", o.json, { ...status, seconds, phases: [...lab.phases] }, () =>
         [
           `lab ${o.name} is up in ${seconds} s (${lab.phases.map((p) => `${p.phase} ${p.seconds.toFixed(1)} s`).join(", ")})`,
           statusText(status),
@@ -76,6 +76,7 @@ export function register(cli: Command): void {
       const removed = await removeLabs(o.all ? undefined : o.name);
       const seconds = Number(((performance.now() - started) / 1000).toFixed(1));
       print(
+        "down",
         o.json,
         { ...removed, seconds },
         () => `removed ${removed.containers} containers and ${removed.networks} networks in ${seconds} s`,
@@ -88,7 +89,7 @@ export function register(cli: Command): void {
     .addOption(jsonOption())
     .action(async (o: { json?: boolean }) => {
       const labs = await listLabs();
-      print(o.json, labs, () =>
+      print("ls", o.json, labs, () =>
         labs.length === 0
           ? "no labs"
           : table(

@@ -19,7 +19,7 @@ export function register(cli: Command): void {
       const lab = await openLab(o.name);
       if (!o.server) await sayKeasNotAsked(lab);
       const rows = await lab.statistics({ vrf: o.vrf, server: o.server });
-      print(o.json, rows, () => statsText(rows));
+      print("stats", o.json, rows, () => statsText(rows));
     });
 }
 

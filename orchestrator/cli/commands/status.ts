@@ -12,7 +12,7 @@ export function register(cli: Command): void {
       .addOption(jsonOption())
       .action(async (o: { name: string; json?: boolean }) => {
         const status = await (await openLab(o.name)).status();
-        print(o.json, status, () => statusText(status));
+        print("status", o.json, status, () => statusText(status));
       });
   }
 }

@@ -51,7 +51,7 @@ export function register(cli: Command): void {
         const lab = await openLab(o.name);
         if (!o.server) await sayKeasNotAsked(lab);
         const rows = await lab.leases({ vrf: o.vrf, family, server: o.server });
-        print(o.json, rows, () =>
+        print("leases", o.json, rows, () =>
           rows.length === 0
             ? "no leases"
             : table(
@@ -151,7 +151,7 @@ export function register(cli: Command): void {
             `report: ${join(o.report, "report.html")} (${report.samples.length} samples), ${join(o.report, "report.json")}`,
           );
         } else r = await lab.load(request);
-        print(o.json, { command: r.command, exitCode: r.exitCode, ...r.report }, () =>
+        print("load", o.json, { command: r.command, exitCode: r.exitCode, ...r.report }, () =>
           [
             `$ ${r.command.join(" ")}`,
             `rate ${r.report.rate ?? "?"} exchanges/s`,
@@ -237,7 +237,7 @@ export function register(cli: Command): void {
           timeoutSeconds: o.timeout,
           progress: (line) => process.stderr.write(`${line}\n`),
         });
-        print(o.json, r, () => clientText(o.kind, o.mac, r));
+        print("client", o.json, r, () => clientText(o.kind, o.mac, r));
         if (o.kind === "pxe" && !r.booted)
           throw new Error(r.timedOut ? `nothing booted within ${o.timeout} s` : "nothing booted");
         if (!r.address) throw new Error("no address obtained");

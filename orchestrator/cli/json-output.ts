@@ -1,0 +1,69 @@
+import type { ClientResult, LabStatus } from "../api.ts";
+import type { PhaseTiming } from "../docker/deploy.ts";
+import type { ImageResult } from "../docker/images.ts";
+import type { KeaServerStatistics } from "../docker/kea-stats.ts";
+import type { LabSummary } from "../docker/lab.ts";
+import type { LeaseRow } from "../docker/leases.ts";
+import type { PerfdhcpReport } from "../model/perfdhcp.ts";
+
+// What every command prints with --json: an API that scripts read. Each output is a type here,
+// the commands print through `printJson` so that they cannot print anything else, and
+// docs/json-output.md and schema/json-output.schema.json are generated from these types
+// (npm run docs). Changing an output means raising JSON_OUTPUT_VERSION and saying what changed
+// in JSON_OUTPUT_CHANGES: a test fails until both match the schema.
+
+/** The --json outputs' version. */
+export const JSON_OUTPUT_VERSION = 2;
+
+/** What each version changed, newest first. */
+export const JSON_OUTPUT_CHANGES: readonly [number, string][] = [
+  [
+    2,
+    "up: `phases`, how long each phase of the deploy took. status and up: a service whose container is gone is listed with state `missing` (it was left out); `networks[].segment` is absent on networks that are no segment; a Kea's `ha` is absent outside an HA pair.",
+  ],
+  [1, "the outputs as dhcplab 0.1 printed them."],
+];
+
+/** The SHA-256 of the generated JSON Schema of these outputs: the test that compares it fails on any change. */
+export const JSON_OUTPUT_SCHEMA_SHA256 = "f89ace5ada56bce91f71a381523a4d8786754a309fde81bac31fcfa295747022";
+
+/** `up --json`: the lab's status once it is up, how long it took, and each phase of the deploy. */
+export type UpOutput = LabStatus & { seconds: number; phases: PhaseTiming[] };
+
+/** `down --json`: what was removed, and how long it took. */
+export interface DownOutput {
+  containers: number;
+  networks: number;
+  seconds: number;
+}
+
+/** `load --json`: the load generator's command line, its exit code (3: some exchanges failed) and its figures. */
+export type LoadOutput = { command: string[]; exitCode: number } & PerfdhcpReport;
+
+/** `graph --json`: the diagram's text in its format. */
+export interface GraphOutput {
+  format: "mermaid" | "dot";
+  graph: string;
+}
+
+/** `compose --json`: the file written and its size. */
+export interface ComposeOutput {
+  file: string;
+  bytes: number;
+}
+
+/** Every command's --json output, by command (status and inspect print the same). */
+export interface JsonOutputs {
+  up: UpOutput;
+  down: DownOutput;
+  ls: LabSummary[];
+  status: LabStatus;
+  leases: LeaseRow[];
+  stats: KeaServerStatistics[];
+  load: LoadOutput;
+  client: ClientResult;
+  logs: Record<string, string>;
+  graph: GraphOutput;
+  compose: ComposeOutput;
+  images: ImageResult[];
+}
