@@ -4,6 +4,7 @@
 
 export type { KeaStatistic } from "../relay/kea-exporter/statistics.ts";
 export {
+  buildImages,
   type ClientRequest,
   type ClientResult,
   type DelegatedRoute,
@@ -19,6 +20,7 @@ export {
 } from "./api.ts";
 export type { Capture } from "./docker/capture.ts";
 export type { ClientKind, LoadEngine, LoadResult, PdMode } from "./docker/clients.ts";
+export type { PhaseTiming } from "./docker/deploy.ts";
 export type { HaServerState } from "./docker/ha.ts";
 export type { KeaServerStatistics } from "./docker/kea-stats.ts";
 export type { LabSummary } from "./docker/lab.ts";
@@ -27,3 +29,11 @@ export { type LoadReport, type LoadSample, renderReportHtml } from "./model/load
 export type { ExchangeStats, PerfdhcpReport } from "./model/perfdhcp.ts";
 export type { RelayInfo } from "./model/relay-info.ts";
 export { loadTopology, parseTopology, type Topology, type VrfSpec } from "./model/topology.ts";
+export type {
+  EndpointSpec,
+  FileSpec,
+  LabSpec,
+  NetworkSpec,
+  NodeRole,
+  NodeSpec,
+} from "./spec/spec.ts";
