@@ -13,7 +13,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["relay/**/*.test.ts", "orchestrator/**/*.test.ts"],
+          include: ["{lib,relay,loadgen,kea-exporter,orchestrator}/**/*.test.ts"],
         },
       },
       {

@@ -1,5 +1,5 @@
 import type Docker from "dockerode";
-import { statisticName } from "../relay/kea-exporter/statistics.ts";
+import { statisticName } from "../lib/kea/statistics.ts";
 import { type Capture, startCapture } from "./docker/capture.ts";
 import {
   type ClientKind,

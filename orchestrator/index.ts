@@ -2,7 +2,7 @@
 // what Kea leased and what the relay counted, and remove it. The `dhcplab` command is a thin
 // layer over these.
 
-export type { KeaStatistic } from "../relay/kea-exporter/statistics.ts";
+export type { KeaStatistic } from "../lib/kea/statistics.ts";
 export {
   buildImages,
   type ClientRequest,

@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { pino } from "pino";
+import { ConfigError } from "../lib/config/yaml-config.ts";
 import { holdAddresses, ownAddresses4 } from "./agent/addresses.ts";
 import { accessSegments, loadRelayConfig, type RelayConfig } from "./agent/config.ts";
 import { Counters } from "./agent/counters.ts";
@@ -25,7 +26,6 @@ import {
   SocketTransport,
 } from "./agent/sockets.ts";
 import { logSummaries } from "./agent/summary.ts";
-import { ConfigError } from "./config/yaml-config.ts";
 
 // dhcplab's relay agent, started through dhcplab-bind (docker/relay/dhcplab-bind.c), which hands
 // it one socket per interface. Configuration: the file named by DHCPLAB_RELAY_CONFIG (default

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, CommanderError } from "commander";
-import { ConfigError } from "../../relay/config/yaml-config.ts";
+import { ConfigError } from "../../lib/config/yaml-config.ts";
 import { ROOT } from "../paths.ts";
 import * as artifacts from "./commands/artifacts.ts";
 import * as lifecycle from "./commands/lab-lifecycle.ts";

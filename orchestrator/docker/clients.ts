@@ -1,5 +1,5 @@
 import type Docker from "dockerode";
-import type { DoraReport } from "../../relay/loadgen/dora.ts";
+import type { DoraReport } from "../../lib/loadgen/report.ts";
 import { LABEL } from "../model/labels.ts";
 import { type PerfdhcpReport, parsePerfdhcp } from "../model/perfdhcp.ts";
 import { runToCompletion } from "./engine.ts";
@@ -7,7 +7,7 @@ import { type LabState, segmentNetwork } from "./lab.ts";
 
 /**
  * Which load generator: perfdhcp (ISC's; in DHCPv4 it is itself a relay, giaddr set), or
- * `clients`, dhcplab's DHCPv4 generator that sends as clients on the wire do (relay/loadgen/).
+ * `clients`, dhcplab's DHCPv4 generator that sends as clients on the wire do (loadgen/).
  */
 export type LoadEngine = "perfdhcp" | "clients";
 export const LOAD_ENGINES: readonly LoadEngine[] = ["perfdhcp", "clients"];

@@ -103,18 +103,19 @@ async function folderContext(folder: string): Promise<Context> {
   return files;
 }
 
-/** The relay's entry point: its sources in a clone, the built JavaScript in the installed package. */
-type RelayProgram = "main" | "loadgen/main" | "kea-exporter/main";
+/** The programs the relay image runs: the relay, the DHCPv4 load generator, the Kea exporter. */
+type Program = "relay/main" | "loadgen/main" | "kea-exporter/main";
 
-function relayEntry(program: RelayProgram): string {
-  const sources = join(ROOT, "relay", `${program}.ts`);
-  return existsSync(sources) ? sources : join(ROOT, "dist", "relay", `${program}.js`);
+/** A program's entry point: its sources in a clone, the built JavaScript in the installed package. */
+function programEntry(program: Program): string {
+  const sources = join(ROOT, `${program}.ts`);
+  return existsSync(sources) ? sources : join(ROOT, "dist", `${program}.js`);
 }
 
-/** One program of relay/ bundled into a single ES module for Debian's Node.js. */
-async function bundle(program: RelayProgram): Promise<Buffer> {
+/** One program bundled into a single ES module for Debian's Node.js. */
+async function bundle(program: Program): Promise<Buffer> {
   const out = await esbuild({
-    entryPoints: [relayEntry(program)],
+    entryPoints: [programEntry(program)],
     bundle: true,
     platform: "node",
     target: "node20",
@@ -129,14 +130,14 @@ async function bundle(program: RelayProgram): Promise<Buffer> {
     logLevel: "warning",
   });
   const file = out.outputFiles[0];
-  if (!file) throw new Error(`esbuild produced no output for relay/${program}.ts`);
+  if (!file) throw new Error(`esbuild produced no output for ${program}.ts`);
   return Buffer.from(file.contents);
 }
 
 /** The relay's context: its Dockerfile plus the relay bundled into one ES module. */
 async function relayContext(): Promise<Context> {
   const files = await folderContext("relay");
-  files.set("relay.mjs", await bundle("main"));
+  files.set("relay.mjs", await bundle("relay/main"));
   // The DHCPv4 load generator (dhcplab load --engine clients) runs from the same image.
   files.set("loadgen.mjs", await bundle("loadgen/main"));
   // Kea's statistics as Prometheus metrics (dhcplab up --monitoring), beside each Kea.

@@ -5,7 +5,7 @@ import {
   type KeaStatisticsAnswer,
   parseDurations,
   parseStatistics,
-} from "../../relay/kea-exporter/statistics.ts";
+} from "../../lib/kea/statistics.ts";
 import type { KeaEndpoint } from "../model/kea-config.ts";
 import { KEA_RESULT, keaCommand } from "./kea-control.ts";
 import type { LabState } from "./lab.ts";

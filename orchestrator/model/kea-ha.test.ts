@@ -2,7 +2,7 @@ import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../relay/config/yaml-config.ts";
+import { ConfigError } from "../../lib/config/yaml-config.ts";
 import { ROOT } from "../paths.ts";
 import { poolSlots } from "../spec/build.ts";
 import { COMPOSE_IMAGES, composeSpec, renderCompose } from "../spec/compose.ts";

@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from "vega-lite";
-import type { KeaDuration } from "../../relay/kea-exporter/statistics.ts";
+import type { KeaDuration } from "../../lib/kea/statistics.ts";
 import type { PerfdhcpReport } from "./perfdhcp.ts";
 
 // A load run's report: what Kea and the relay counted once a second while it ran, and what the

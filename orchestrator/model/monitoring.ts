@@ -2,7 +2,7 @@ import { stringify } from "yaml";
 import type { LabPlan } from "./plan.ts";
 
 // The lab's monitoring (dhcplab up --monitoring): an exporter beside each Kea (in its network
-// namespace, relay/kea-exporter/) and a Prometheus server on a monitoring network of its own and
+// namespace, kea-exporter/) and a Prometheus server on a monitoring network of its own and
 // on every VRF's backend network, where it scrapes the relay and the exporters. It forwards
 // nothing (IP forwarding off in its namespace): VRFs meet in it only as scrape targets.
 

@@ -1,4 +1,4 @@
-import { type ExchangeFigures, percentiles } from "../../relay/loadgen/latency.ts";
+import { type ExchangeFigures, percentiles } from "../../lib/loadgen/latency.ts";
 /**
  * Figures of one exchange (DISCOVER-OFFER, REQUEST-ACK, SOLICIT-ADVERTISE, ...): what both load
  * generators report (counts, delays, percentiles; perfdhcp's from its `-x t` timestamps), and

@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { networkOf, networkOf6 } from "../../relay/codec/prefix.ts";
+import { networkOf, networkOf6 } from "../../lib/codec/prefix.ts";
 import type { BackendControl } from "./kea-config.ts";
 import { LABEL } from "./labels.ts";
 import { ipv4Host, ipv6Host } from "./subnets.ts";

@@ -1,13 +1,13 @@
-import { fromHex, hex, Reader, text } from "../../relay/codec/bytes.ts";
-import { decodeRelayAgentInfo, relayAgentFields } from "../../relay/codec/dhcp4/relay-agent-info.ts";
-import { OPT6 } from "../../relay/codec/dhcp6/codes.ts";
-import { options6 } from "../../relay/codec/dhcp6/message.ts";
+import { fromHex, hex, Reader, text } from "../../lib/codec/bytes.ts";
+import { decodeRelayAgentInfo, relayAgentFields } from "../../lib/codec/dhcp4/relay-agent-info.ts";
+import { OPT6 } from "../../lib/codec/dhcp6/codes.ts";
+import { options6 } from "../../lib/codec/dhcp6/message.ts";
 import {
   clientLinkLayerAddress,
   clientLinkLayerMac,
   decodeOption,
   remoteId6,
-} from "../../relay/codec/dhcp6/options.ts";
+} from "../../lib/codec/dhcp6/options.ts";
 
 /** What a relay added to a client's messages, as Kea stored it (store-extended-info), decoded. */
 export interface RelayInfo {

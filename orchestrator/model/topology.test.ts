@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../lib/config/yaml-config.ts";
 import { parseRelayConfig } from "../../relay/agent/config.ts";
-import { ConfigError } from "../../relay/config/yaml-config.ts";
 import { ROOT } from "../paths.ts";
 import { poolSlots } from "../spec/build.ts";
 import { readKeaConfigs } from "./kea-config.ts";

@@ -1,9 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, join } from "node:path";
 import { z } from "zod";
-import { ipv4ToBytes, ipv6ToBytes } from "../../relay/codec/address.ts";
-import { inPrefix } from "../../relay/codec/prefix.ts";
-import { parseYamlConfig } from "../../relay/config/yaml-config.ts";
+import { ipv4ToBytes, ipv6ToBytes } from "../../lib/codec/address.ts";
+import { inPrefix } from "../../lib/codec/prefix.ts";
+import { parseYamlConfig } from "../../lib/config/yaml-config.ts";
 import { ROOT } from "../paths.ts";
 
 const address = (parse: (s: string) => Uint8Array, what: string) =>

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { DEFAULT_POLICY } from "../../relay/policy/default-policy.ts";
-import { parsePolicy } from "../../relay/policy/policy.ts";
+import { DEFAULT_POLICY } from "../../lib/policy/default-policy.ts";
+import { parsePolicy } from "../../lib/policy/policy.ts";
 import { type BootFiles, readBootFiles } from "../docker/boot.ts";
 import type { ImageTags } from "../docker/images.ts";
 import { type KeaConfig, readKeaConfigs } from "../model/kea-config.ts";

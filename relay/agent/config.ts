@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import { ipv4ToBytes, ipv6ToBytes } from "../codec/address.ts";
-import { parseYamlConfig } from "../config/yaml-config.ts";
+import { ipv4ToBytes, ipv6ToBytes } from "../../lib/codec/address.ts";
+import { parseYamlConfig } from "../../lib/config/yaml-config.ts";
 import { TRANSPORT_SEGMENT } from "./links.ts";
 
 const ipv4 = z.string().refine((s) => isAddress(s, ipv4ToBytes), "not an IPv4 address");

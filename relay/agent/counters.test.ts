@@ -50,7 +50,8 @@ describe("relay counters", () => {
     expect(c.sum("dhcplab_relay_drops_total", { reason: "malformed" })).toBe(2);
     expect(c.sum("dhcplab_relay_drops_total", { family: 4 })).toBe(2);
     c.inc("dhcplab_relay_decisions_total", { family: 4, rule: 'a"b' });
-    expect(c.prometheus()).toContain('rule="a_b"');
+    // The exposition format's escape: a quote in a value is \".
+    expect(c.prometheus()).toContain('rule="a\\"b"');
   });
 });
 

@@ -1,3 +1,4 @@
+import { familyHeader, type Labels, labelText, sampleLine } from "../../lib/metrics/exposition.ts";
 import { Histogram } from "./histogram.ts";
 
 /** Why the relay dropped a packet; each is a counter. docs/relay.md lists them, and a test checks that it does. */
@@ -30,8 +31,6 @@ export type DropReason = (typeof DROP_REASONS)[number];
 export const NOTICES = ["no-room-for-option82"] as const;
 /** A counted event that is not a drop. */
 export type Notice = (typeof NOTICES)[number];
-
-type Labels = Record<string, string | number>;
 
 /** Monotonic counters with labels, printed in Prometheus text format. */
 export class Counters {
@@ -156,16 +155,13 @@ export class Counters {
   prometheus(): string {
     const out: string[] = [];
     for (const [name, s] of this.series) {
-      out.push(`# HELP ${name} ${this.help.get(name) ?? name}`, `# TYPE ${name} counter`);
-      for (const [key, v] of s) out.push(`${name}${key ? `{${key}}` : ""} ${v}`);
+      out.push(...familyHeader(name, "counter", this.help.get(name) ?? name));
+      for (const [key, v] of s) out.push(sampleLine(name, key, v));
     }
     out.push(...this.processing.prometheus());
     for (const [name, g] of this.gauges) {
-      out.push(`# HELP ${name} ${g.help}`, `# TYPE ${name} gauge`);
-      for (const [labels, v] of g.read()) {
-        const key = labelText(labels);
-        out.push(`${name}${key ? `{${key}}` : ""} ${v}`);
-      }
+      out.push(...familyHeader(name, "gauge", g.help));
+      for (const [labels, v] of g.read()) out.push(sampleLine(name, labelText(labels), v));
     }
     return `${out.join("\n")}\n`;
   }
@@ -181,13 +177,6 @@ export class Counters {
     out[`${this.processing.name}_sum`] = Object.fromEntries(processing.map(([k, s]) => [k, s.sum]));
     return out;
   }
-}
-
-/** Prometheus label text, `k="v",...`; a value's quotes, backslashes and newlines become '_'. */
-export function labelText(labels: Labels): string {
-  return Object.entries(labels)
-    .map(([k, v]) => `${k}="${String(v).replace(/["\\\n]/g, "_")}"`)
-    .join(",");
 }
 
 /** Label texts found by up to four label values through nested maps, each made once. */

@@ -1,15 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FakeTransport, golden, policyWith, quietLog, replyTo } from "../../test/support/relay-fakes.ts";
-import { encodeWith } from "../codec/bytes.ts";
-import { MSG6, OPT6 } from "../codec/dhcp6/codes.ts";
-import { iaPrefix, iaWithTimers } from "../codec/dhcp6/ia.ts";
+import { encodeWith } from "../../lib/codec/bytes.ts";
+import { MSG6, OPT6 } from "../../lib/codec/dhcp6/codes.ts";
+import { iaPrefix, iaWithTimers } from "../../lib/codec/dhcp6/ia.ts";
 import {
   type Dhcp6ClientMessage,
   decodeDhcp6,
   encodeDhcp6,
   isRelay,
   type RawOption6,
-} from "../codec/dhcp6/message.ts";
+} from "../../lib/codec/dhcp6/message.ts";
+import { FakeTransport, golden, policyWith, quietLog, replyTo } from "../../test/support/relay-fakes.ts";
 import { Counters } from "./counters.ts";
 import { type Delegation, Delegations, type RouteTable } from "./delegations.ts";
 import { ACCESS, vrfLink } from "./links.ts";

@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
-import { MSG6, OPT6 } from "../codec/dhcp6/codes.ts";
-import { decodeValue, iaPrefix, iaWithTimers } from "../codec/dhcp6/ia.ts";
-import type { Dhcp6ClientMessage, RawOption6 } from "../codec/dhcp6/message.ts";
-import { networkOf6 } from "../codec/prefix.ts";
+import { MSG6, OPT6 } from "../../lib/codec/dhcp6/codes.ts";
+import { decodeValue, iaPrefix, iaWithTimers } from "../../lib/codec/dhcp6/ia.ts";
+import type { Dhcp6ClientMessage, RawOption6 } from "../../lib/codec/dhcp6/message.ts";
+import { networkOf6 } from "../../lib/codec/prefix.ts";
 import type { Counters } from "./counters.ts";
 
 // A first-hop router that relays DHCPv6 learns the prefixes its servers delegate (IA_PD, RFC 8415

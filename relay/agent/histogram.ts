@@ -1,3 +1,4 @@
+import { familyHeader, sampleLine } from "../../lib/metrics/exposition.ts";
 /** Bucket bounds in seconds for the relay's own time per datagram: 5 µs to 100 ms. */
 export const PROCESSING_BUCKETS = [
   0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1,
@@ -32,17 +33,19 @@ export class Histogram {
 
   /** The histogram in the text exposition format: cumulative buckets up to +Inf, then sum and count. */
   prometheus(): string[] {
-    const out = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    const out = familyHeader(this.name, "histogram", this.help);
     for (const [labels, s] of this.series) {
       const sep = labels ? `${labels},` : "";
       let cumulative = 0;
       s.buckets.forEach((n, i) => {
         cumulative += n;
         const le = i < this.bounds.length ? String(this.bounds[i]) : "+Inf";
-        out.push(`${this.name}_bucket{${sep}le="${le}"} ${cumulative}`);
+        out.push(sampleLine(`${this.name}_bucket`, `${sep}le="${le}"`, cumulative));
       });
-      const tail = labels ? `{${labels}}` : "";
-      out.push(`${this.name}_sum${tail} ${s.sum}`, `${this.name}_count${tail} ${s.count}`);
+      out.push(
+        sampleLine(`${this.name}_sum`, labels, s.sum),
+        sampleLine(`${this.name}_count`, labels, s.count),
+      );
     }
     return out;
   }

@@ -1,11 +1,11 @@
 import type { Logger } from "pino";
-import { fromHex, Reader, text } from "../codec/bytes.ts";
-import { OPT6 } from "../codec/dhcp6/codes.ts";
-import { options6 } from "../codec/dhcp6/message.ts";
-import { networkOf6 } from "../codec/prefix.ts";
+import { fromHex, Reader, text } from "../../lib/codec/bytes.ts";
+import { OPT6 } from "../../lib/codec/dhcp6/codes.ts";
+import { options6 } from "../../lib/codec/dhcp6/message.ts";
+import { networkOf6 } from "../../lib/codec/prefix.ts";
+import { keaHttpCommand } from "../../lib/kea/http.ts";
 import type { VrfConfig } from "./config.ts";
 import type { Delegation, Delegations } from "./delegations.ts";
-import { keaHttpCommand } from "./kea-http.ts";
 import { TRANSPORT_SEGMENT } from "./links.ts";
 
 // A restarted relay has forgotten the prefixes it routed; its servers have not. At start it

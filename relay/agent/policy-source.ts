@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { Logger } from "pino";
-import { DEFAULT_POLICY } from "../policy/default-policy.ts";
-import { type Policy, parsePolicy } from "../policy/policy.ts";
+import { DEFAULT_POLICY } from "../../lib/policy/default-policy.ts";
+import { type Policy, parsePolicy } from "../../lib/policy/policy.ts";
 import type { RelayConfig } from "./config.ts";
 import type { Counters } from "./counters.ts";
 import type { Health } from "./health.ts";

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import type { Logger } from "pino";
-import { networkOf6 } from "../codec/prefix.ts";
+import { networkOf6 } from "../../lib/codec/prefix.ts";
 import type { RelayConfig, RouterAdvertisements } from "./config.ts";
 import type { Health } from "./health.ts";
 import { interfaceWith } from "./sockets.ts";

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { DecodeError } from "../codec/errors.ts";
+import { DecodeError } from "../../lib/codec/errors.ts";
 
 /** Logs at most one line per interval; the next line says how many were held back. */
 export class RateLimitedLog {

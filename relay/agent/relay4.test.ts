@@ -1,4 +1,19 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import { hex, text, utf8 } from "../../lib/codec/bytes.ts";
+import { MSG, OPT } from "../../lib/codec/dhcp4/codes.ts";
+import {
+  type Dhcp4Message,
+  decodeDhcp4,
+  encodeDhcp4,
+  FLAG_BROADCAST,
+} from "../../lib/codec/dhcp4/message.ts";
+import { getOption, messageType, removeOption, serverId, setOption } from "../../lib/codec/dhcp4/options.ts";
+import {
+  decodeRelayAgentInfo,
+  encodeRelayAgentInfo,
+  relayAgentFields,
+} from "../../lib/codec/dhcp4/relay-agent-info.ts";
+import { type Policy, parsePolicy } from "../../lib/policy/policy.ts";
 import {
   FakeTransport,
   golden,
@@ -7,16 +22,6 @@ import {
   quietLog,
   RED_VRF4,
 } from "../../test/support/relay-fakes.ts";
-import { hex, text, utf8 } from "../codec/bytes.ts";
-import { MSG, OPT } from "../codec/dhcp4/codes.ts";
-import { type Dhcp4Message, decodeDhcp4, encodeDhcp4, FLAG_BROADCAST } from "../codec/dhcp4/message.ts";
-import { getOption, messageType, removeOption, serverId, setOption } from "../codec/dhcp4/options.ts";
-import {
-  decodeRelayAgentInfo,
-  encodeRelayAgentInfo,
-  relayAgentFields,
-} from "../codec/dhcp4/relay-agent-info.ts";
-import { type Policy, parsePolicy } from "../policy/policy.ts";
 import { Counters } from "./counters.ts";
 import { ACCESS as ACCESS_LINK, accessLink, type Link, vrfLink } from "./links.ts";
 import { Relay4, type Relay4Options } from "./relay4.ts";

@@ -1,8 +1,13 @@
 import type { Logger } from "pino";
-import { ipv4ToBytes } from "../codec/address.ts";
-import { hex, text } from "../codec/bytes.ts";
-import { MSG, messageTypeName, OP, OPT, SUBOPT } from "../codec/dhcp4/codes.ts";
-import { type Dhcp4Message, decodeDhcp4, encodeDhcp4, maxMessageSize } from "../codec/dhcp4/message.ts";
+import { ipv4ToBytes } from "../../lib/codec/address.ts";
+import { hex, text } from "../../lib/codec/bytes.ts";
+import { MSG, messageTypeName, OP, OPT, SUBOPT } from "../../lib/codec/dhcp4/codes.ts";
+import {
+  type Dhcp4Message,
+  decodeDhcp4,
+  encodeDhcp4,
+  maxMessageSize,
+} from "../../lib/codec/dhcp4/message.ts";
 import {
   clientId,
   getOption,
@@ -12,17 +17,17 @@ import {
   setOption,
   userClasses,
   vendorClass,
-} from "../codec/dhcp4/options.ts";
+} from "../../lib/codec/dhcp4/options.ts";
 import {
   decodeRelayAgentInfo,
   encodeRelayAgentInfo,
   relayAgentFields,
   type SubOption,
   subOptionsOf,
-} from "../codec/dhcp4/relay-agent-info.ts";
-import { EncodeError } from "../codec/errors.ts";
-import { inPrefix } from "../codec/prefix.ts";
-import type { ClientFacts, Policy } from "../policy/policy.ts";
+} from "../../lib/codec/dhcp4/relay-agent-info.ts";
+import { EncodeError } from "../../lib/codec/errors.ts";
+import { inPrefix } from "../../lib/codec/prefix.ts";
+import type { ClientFacts, Policy } from "../../lib/policy/policy.ts";
 import { CountedSender } from "./counted-sender.ts";
 import type { Counters, DropReason } from "./counters.ts";
 import { type Link, TRANSPORT_SEGMENT, type Transport, vrfLink } from "./links.ts";

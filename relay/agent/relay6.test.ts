@@ -1,7 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { FakeTransport, golden, policyWith, quietLog, replyTo } from "../../test/support/relay-fakes.ts";
-import { fromHex, hex, text, utf8 } from "../codec/bytes.ts";
-import { MSG6, OPT6 } from "../codec/dhcp6/codes.ts";
+import { fromHex, hex, text, utf8 } from "../../lib/codec/bytes.ts";
+import { MSG6, OPT6 } from "../../lib/codec/dhcp6/codes.ts";
 import {
   type Dhcp6Message,
   type Dhcp6RelayMessage,
@@ -10,8 +9,9 @@ import {
   getOption6,
   isRelay,
   relayedMessage,
-} from "../codec/dhcp6/message.ts";
-import { type Policy, parsePolicy } from "../policy/policy.ts";
+} from "../../lib/codec/dhcp6/message.ts";
+import { type Policy, parsePolicy } from "../../lib/policy/policy.ts";
+import { FakeTransport, golden, policyWith, quietLog, replyTo } from "../../test/support/relay-fakes.ts";
 import { Counters } from "./counters.ts";
 import { ACCESS, accessLink, type Link, vrfLink } from "./links.ts";
 import { Relay6 } from "./relay6.ts";

@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
-import { ipv6ToBytes, ipv6ToString, macFromEui64 } from "../codec/address.ts";
-import { equalBytes, text, utf8 } from "../codec/bytes.ts";
-import { MSG6, messageType6Name, OPT6, SERVER_TYPES } from "../codec/dhcp6/codes.ts";
-import { type Duid, decodeDuid } from "../codec/dhcp6/duid.ts";
+import { ipv6ToBytes, ipv6ToString, macFromEui64 } from "../../lib/codec/address.ts";
+import { equalBytes, text, utf8 } from "../../lib/codec/bytes.ts";
+import { MSG6, messageType6Name, OPT6, SERVER_TYPES } from "../../lib/codec/dhcp6/codes.ts";
+import { type Duid, decodeDuid } from "../../lib/codec/dhcp6/duid.ts";
 import {
   type Dhcp6ClientMessage,
   type Dhcp6Message,
@@ -15,7 +15,7 @@ import {
   type Option6,
   relayedBytes,
   relayedMessage,
-} from "../codec/dhcp6/message.ts";
+} from "../../lib/codec/dhcp6/message.ts";
 import {
   classTexts,
   clientLinkLayerAddress,
@@ -23,8 +23,8 @@ import {
   remoteId6,
   userClass6,
   vendorClass6,
-} from "../codec/dhcp6/options.ts";
-import type { ClientFacts, Policy } from "../policy/policy.ts";
+} from "../../lib/codec/dhcp6/options.ts";
+import type { ClientFacts, Policy } from "../../lib/policy/policy.ts";
 import { CountedSender } from "./counted-sender.ts";
 import type { Counters, DropReason } from "./counters.ts";
 import { type Delegations, delegatedPrefixesOrNone } from "./delegations.ts";

@@ -1,7 +1,7 @@
 import { execFile, execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
-import { networkOf6 } from "../codec/prefix.ts";
+import { networkOf6 } from "../../lib/codec/prefix.ts";
 import { accessSegments, type RelayConfig } from "./config.ts";
 import type { Delegation, RouteTable } from "./delegations.ts";
 import { interfaceWith } from "./sockets.ts";

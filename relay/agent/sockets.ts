@@ -2,7 +2,7 @@ import { createSocket, type Socket } from "node:dgram";
 import { lookup } from "node:dns";
 import { isIP } from "node:net";
 import { type NetworkInterfaceInfo, networkInterfaces } from "node:os";
-import { ipv4ToBytes, ipv6ToBytes } from "../codec/address.ts";
+import { ipv4ToBytes, ipv6ToBytes } from "../../lib/codec/address.ts";
 import { type Link, linkName, type Transport } from "./links.ts";
 
 /**

@@ -1,12 +1,12 @@
 // `npm run bench:codec`: per family, the median time to decode a typical client
 // message, add the relay's options and encode it. Prints figures; asserts nothing.
-import { utf8 } from "../../relay/codec/bytes.ts";
-import { OPT } from "../../relay/codec/dhcp4/codes.ts";
-import { decodeDhcp4, encodeDhcp4 } from "../../relay/codec/dhcp4/message.ts";
-import { setOption } from "../../relay/codec/dhcp4/options.ts";
-import { encodeRelayAgentInfo, subOptionsOf } from "../../relay/codec/dhcp4/relay-agent-info.ts";
-import { MSG6, OPT6 } from "../../relay/codec/dhcp6/codes.ts";
-import { decodeDhcp6, encodeDhcp6 } from "../../relay/codec/dhcp6/message.ts";
+import { utf8 } from "../../lib/codec/bytes.ts";
+import { OPT } from "../../lib/codec/dhcp4/codes.ts";
+import { decodeDhcp4, encodeDhcp4 } from "../../lib/codec/dhcp4/message.ts";
+import { setOption } from "../../lib/codec/dhcp4/options.ts";
+import { encodeRelayAgentInfo, subOptionsOf } from "../../lib/codec/dhcp4/relay-agent-info.ts";
+import { MSG6, OPT6 } from "../../lib/codec/dhcp6/codes.ts";
+import { decodeDhcp6, encodeDhcp6 } from "../../lib/codec/dhcp6/message.ts";
 import { goldenPackets } from "../support/golden.ts";
 
 const packets = goldenPackets();

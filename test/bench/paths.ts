@@ -2,19 +2,15 @@
 // kernel: DISCOVER, OFFER, REQUEST, ACK (DHCPv4) and SOLICIT, ADVERTISE, REQUEST, REPLY
 // (DHCPv6) through Relay4 / Relay6 with a transport that sends nothing. Only the time inside
 // the relay's handle() is counted. Prints figures; asserts nothing.
+
+import { MSG } from "../../lib/codec/dhcp4/codes.ts";
+import { decodeDhcp4, encodeDhcp4 } from "../../lib/codec/dhcp4/message.ts";
+import { MSG6, OPT6 } from "../../lib/codec/dhcp6/codes.ts";
+import { type Dhcp6ClientMessage, decodeDhcp6, encodeDhcp6, isRelay } from "../../lib/codec/dhcp6/message.ts";
 import { Counters } from "../../relay/agent/counters.ts";
 import { ACCESS, type Link, type Transport, vrfLink } from "../../relay/agent/links.ts";
 import { Relay4 } from "../../relay/agent/relay4.ts";
 import { Relay6 } from "../../relay/agent/relay6.ts";
-import { MSG } from "../../relay/codec/dhcp4/codes.ts";
-import { decodeDhcp4, encodeDhcp4 } from "../../relay/codec/dhcp4/message.ts";
-import { MSG6, OPT6 } from "../../relay/codec/dhcp6/codes.ts";
-import {
-  type Dhcp6ClientMessage,
-  decodeDhcp6,
-  encodeDhcp6,
-  isRelay,
-} from "../../relay/codec/dhcp6/message.ts";
 import { golden, offerFor, policyWith, quietLog, RED_VRF4, replyTo } from "../support/relay-fakes.ts";
 
 const EXCHANGES = Number(process.env.BENCH_EXCHANGES ?? 50_000);

@@ -1,12 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_POLICY } from "../../lib/policy/default-policy.ts";
 import { runOnAccess, WAIT_FOR_LINK } from "../../orchestrator/docker/clients.ts";
 import { runToCompletion } from "../../orchestrator/docker/engine.ts";
 import { labLeases } from "../../orchestrator/docker/leases.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
 import { loadTopology } from "../../orchestrator/model/topology.ts";
-import { DEFAULT_POLICY } from "../../relay/policy/default-policy.ts";
 import { readCaptures, startCaptureIn } from "../support/artifacts.ts";
 import { useTestLab } from "../support/lab.ts";
 import { type UdpDatagram, udpDatagrams } from "../support/pcap.ts";

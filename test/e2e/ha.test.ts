@@ -1,17 +1,17 @@
 import { join } from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
+import { macToString } from "../../lib/codec/address.ts";
+import { MSG } from "../../lib/codec/dhcp4/codes.ts";
+import { decodeDhcp4 } from "../../lib/codec/dhcp4/message.ts";
+import { messageType } from "../../lib/codec/dhcp4/options.ts";
+import { MSG6, OPT6 } from "../../lib/codec/dhcp6/codes.ts";
+import { decodeValue, iaAddress, iaWithTimers } from "../../lib/codec/dhcp6/ia.ts";
+import { decodeDhcp6, isRelay } from "../../lib/codec/dhcp6/message.ts";
 import { type Lab, openLab } from "../../orchestrator/api.ts";
 import type { LoadResult } from "../../orchestrator/docker/clients.ts";
 import type { HaServerState } from "../../orchestrator/docker/ha.ts";
 import { loadTopology, type Topology } from "../../orchestrator/model/topology.ts";
 import { ROOT } from "../../orchestrator/paths.ts";
-import { macToString } from "../../relay/codec/address.ts";
-import { MSG } from "../../relay/codec/dhcp4/codes.ts";
-import { decodeDhcp4 } from "../../relay/codec/dhcp4/message.ts";
-import { messageType } from "../../relay/codec/dhcp4/options.ts";
-import { MSG6, OPT6 } from "../../relay/codec/dhcp6/codes.ts";
-import { decodeValue, iaAddress, iaWithTimers } from "../../relay/codec/dhcp6/ia.ts";
-import { decodeDhcp6, isRelay } from "../../relay/codec/dhcp6/message.ts";
 import { useTestLab } from "../support/lab.ts";
 import type { UdpDatagram } from "../support/pcap.ts";
 

@@ -1,13 +1,13 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { macToString } from "../../lib/codec/address.ts";
+import { MSG } from "../../lib/codec/dhcp4/codes.ts";
+import { decodeDhcp4 } from "../../lib/codec/dhcp4/message.ts";
+import { messageType } from "../../lib/codec/dhcp4/options.ts";
 import { runLoad } from "../../orchestrator/docker/clients.ts";
 import { exec } from "../../orchestrator/docker/engine.ts";
 import { labLeases } from "../../orchestrator/docker/leases.ts";
 import { loadTopology } from "../../orchestrator/model/topology.ts";
-import { macToString } from "../../relay/codec/address.ts";
-import { MSG } from "../../relay/codec/dhcp4/codes.ts";
-import { decodeDhcp4 } from "../../relay/codec/dhcp4/message.ts";
-import { messageType } from "../../relay/codec/dhcp4/options.ts";
 import { useTestLab } from "../support/lab.ts";
 
 // 1,000 perfdhcp clients per family through the relay at a steady rate: the relay loses

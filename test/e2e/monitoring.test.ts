@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { metricName, statisticName } from "../../lib/kea/statistics.ts";
 import { type Lab, openLab } from "../../orchestrator/api.ts";
 import { exec } from "../../orchestrator/docker/engine.ts";
-import { metricName, statisticName } from "../../relay/kea-exporter/statistics.ts";
 import { useTestLab } from "../support/lab.ts";
 
 // The default lab with monitoring: an exporter beside each Kea, Prometheus on its monitoring

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { DEFAULT_POLICY } from "../../lib/policy/default-policy.ts";
 import { runLoad } from "../../orchestrator/docker/clients.ts";
 import { containerLogs, exec, tarOf } from "../../orchestrator/docker/engine.ts";
 import { labLeases } from "../../orchestrator/docker/leases.ts";
 import { completed } from "../../orchestrator/model/perfdhcp.ts";
 import { loadTopology } from "../../orchestrator/model/topology.ts";
-import { DEFAULT_POLICY } from "../../relay/policy/default-policy.ts";
 import { useTestLab } from "../support/lab.ts";
 import { policyFile } from "../support/policy-file.ts";
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { networkOf6 } from "../../lib/codec/prefix.ts";
 import { openLab } from "../../orchestrator/api.ts";
 import { clientScript, runLoad } from "../../orchestrator/docker/clients.ts";
 import { exec } from "../../orchestrator/docker/engine.ts";
 import { waitHealthy } from "../../orchestrator/docker/lab.ts";
 import { labLeases } from "../../orchestrator/docker/leases.ts";
-import { networkOf6 } from "../../relay/codec/prefix.ts";
 import { type Cpe, startCpe } from "../support/cpe.ts";
 import { httpGetFrom, urlHost } from "../support/http.ts";
 import { useTestLab } from "../support/lab.ts";

@@ -1,6 +1,6 @@
-import { decodeDhcp4 } from "../../relay/codec/dhcp4/message.ts";
-import { decodeDhcp6 } from "../../relay/codec/dhcp6/message.ts";
-import { DecodeError } from "../../relay/codec/errors.ts";
+import { decodeDhcp4 } from "../../lib/codec/dhcp4/message.ts";
+import { decodeDhcp6 } from "../../lib/codec/dhcp6/message.ts";
+import { DecodeError } from "../../lib/codec/errors.ts";
 
 /** What a fuzz run saw. */
 export interface FuzzResult {

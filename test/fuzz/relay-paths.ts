@@ -1,12 +1,12 @@
+import { OP, OPT } from "../../lib/codec/dhcp4/codes.ts";
+import { decodeDhcp4, encodeDhcp4 } from "../../lib/codec/dhcp4/message.ts";
+import { getOption } from "../../lib/codec/dhcp4/options.ts";
+import { MSG6, OPT6 } from "../../lib/codec/dhcp6/codes.ts";
+import { decodeDhcp6, encodeDhcp6, isRelay, relayedMessage } from "../../lib/codec/dhcp6/message.ts";
 import { Counters } from "../../relay/agent/counters.ts";
 import { ACCESS, type Link, vrfLink } from "../../relay/agent/links.ts";
 import { Relay4 } from "../../relay/agent/relay4.ts";
 import { Relay6 } from "../../relay/agent/relay6.ts";
-import { OP, OPT } from "../../relay/codec/dhcp4/codes.ts";
-import { decodeDhcp4, encodeDhcp4 } from "../../relay/codec/dhcp4/message.ts";
-import { getOption } from "../../relay/codec/dhcp4/options.ts";
-import { MSG6, OPT6 } from "../../relay/codec/dhcp6/codes.ts";
-import { decodeDhcp6, encodeDhcp6, isRelay, relayedMessage } from "../../relay/codec/dhcp6/message.ts";
 import { goldenPackets } from "../support/golden.ts";
 import { FakeTransport, policyWith, quietLog } from "../support/relay-fakes.ts";
 import { nextInput, prng } from "./mutate.ts";

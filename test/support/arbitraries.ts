@@ -1,9 +1,9 @@
 import fc from "fast-check";
-import { ipv4ToString, ipv6ToString } from "../../relay/codec/address.ts";
-import { OPT } from "../../relay/codec/dhcp4/codes.ts";
-import type { Dhcp4Message, Option4, OptionArea } from "../../relay/codec/dhcp4/message.ts";
-import { MSG6, OPT6 } from "../../relay/codec/dhcp6/codes.ts";
-import type { Dhcp6Message, Option6, RawOption6 } from "../../relay/codec/dhcp6/message.ts";
+import { ipv4ToString, ipv6ToString } from "../../lib/codec/address.ts";
+import { OPT } from "../../lib/codec/dhcp4/codes.ts";
+import type { Dhcp4Message, Option4, OptionArea } from "../../lib/codec/dhcp4/message.ts";
+import { MSG6, OPT6 } from "../../lib/codec/dhcp6/codes.ts";
+import type { Dhcp6Message, Option6, RawOption6 } from "../../lib/codec/dhcp6/message.ts";
 
 // fast-check generators of well-formed messages, for the property and fuzz tests.
 

@@ -1,17 +1,17 @@
-import { macToString } from "../../relay/codec/address.ts";
-import { hex, text } from "../../relay/codec/bytes.ts";
-import { messageTypeName, OPT } from "../../relay/codec/dhcp4/codes.ts";
-import { decodeDhcp4 } from "../../relay/codec/dhcp4/message.ts";
-import { messageType } from "../../relay/codec/dhcp4/options.ts";
-import { decodeRelayAgentInfo } from "../../relay/codec/dhcp4/relay-agent-info.ts";
-import { messageType6Name } from "../../relay/codec/dhcp6/codes.ts";
+import { macToString } from "../../lib/codec/address.ts";
+import { hex, text } from "../../lib/codec/bytes.ts";
+import { messageTypeName, OPT } from "../../lib/codec/dhcp4/codes.ts";
+import { decodeDhcp4 } from "../../lib/codec/dhcp4/message.ts";
+import { messageType } from "../../lib/codec/dhcp4/options.ts";
+import { decodeRelayAgentInfo } from "../../lib/codec/dhcp4/relay-agent-info.ts";
+import { messageType6Name } from "../../lib/codec/dhcp6/codes.ts";
 import {
   type Dhcp6Message,
   decodeDhcp6,
   isRelay,
   isRelayMessageOption,
-} from "../../relay/codec/dhcp6/message.ts";
-import { DecodeError } from "../../relay/codec/errors.ts";
+} from "../../lib/codec/dhcp6/message.ts";
+import { DecodeError } from "../../lib/codec/errors.ts";
 
 /** A packet's message type and a dissection, a line per field or option, for fixtures and logs. */
 export function describePacket(family: 4 | 6, bytes: Uint8Array): { type: string; lines: string[] } {

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fromHex } from "../../relay/codec/bytes.ts";
+import { fromHex } from "../../lib/codec/bytes.ts";
 
 /** The folder of golden packets: one `.hex` file each, comment lines (`#`) then hex. */
 export const PACKETS_DIR = join(import.meta.dirname, "..", "fixtures", "packets");

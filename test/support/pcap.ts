@@ -1,4 +1,4 @@
-import { ipv4ToString, ipv6ToString } from "../../relay/codec/address.ts";
+import { ipv4ToString, ipv6ToString } from "../../lib/codec/address.ts";
 
 /** One UDP datagram from a capture. */
 export interface UdpDatagram {

@@ -1,11 +1,9 @@
 import { pino } from "pino";
-import { type Link, linkName, type Transport } from "../../relay/agent/links.ts";
-import type { Vrf4 } from "../../relay/agent/relay4.ts";
-import { fromHex } from "../../relay/codec/bytes.ts";
-import { MSG, OP, OPT } from "../../relay/codec/dhcp4/codes.ts";
-import { type Dhcp4Message, decodeDhcp4, encodeDhcp4 } from "../../relay/codec/dhcp4/message.ts";
-import { getOption } from "../../relay/codec/dhcp4/options.ts";
-import { MSG6, OPT6 } from "../../relay/codec/dhcp6/codes.ts";
+import { fromHex } from "../../lib/codec/bytes.ts";
+import { MSG, OP, OPT } from "../../lib/codec/dhcp4/codes.ts";
+import { type Dhcp4Message, decodeDhcp4, encodeDhcp4 } from "../../lib/codec/dhcp4/message.ts";
+import { getOption } from "../../lib/codec/dhcp4/options.ts";
+import { MSG6, OPT6 } from "../../lib/codec/dhcp6/codes.ts";
 import {
   type Dhcp6Message,
   type Dhcp6RelayMessage,
@@ -14,9 +12,11 @@ import {
   innermost,
   isRelay,
   relayedMessage,
-} from "../../relay/codec/dhcp6/message.ts";
-import { DEFAULT_POLICY } from "../../relay/policy/default-policy.ts";
-import { type Policy, parsePolicy } from "../../relay/policy/policy.ts";
+} from "../../lib/codec/dhcp6/message.ts";
+import { DEFAULT_POLICY } from "../../lib/policy/default-policy.ts";
+import { type Policy, parsePolicy } from "../../lib/policy/policy.ts";
+import { type Link, linkName, type Transport } from "../../relay/agent/links.ts";
+import type { Vrf4 } from "../../relay/agent/relay4.ts";
 import { goldenPackets } from "./golden.ts";
 
 /** A datagram a fake transport was asked to send, and the link it was to leave by. */

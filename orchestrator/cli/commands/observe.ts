@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { statisticName } from "../../../relay/kea-exporter/statistics.ts";
+import { statisticName } from "../../../lib/kea/statistics.ts";
 import { type Lab, openLab } from "../../api.ts";
 import type { KeaServerStatistics } from "../../docker/kea-stats.ts";
 import { err, jsonOption, nameOption, print, table } from "../output.ts";

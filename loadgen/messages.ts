@@ -1,7 +1,7 @@
-import { ipv4ToBytes } from "../codec/address.ts";
-import { MSG, OP, OPT } from "../codec/dhcp4/codes.ts";
-import { type Dhcp4Message, encodeDhcp4, FLAG_BROADCAST } from "../codec/dhcp4/message.ts";
-import { getOption, messageType } from "../codec/dhcp4/options.ts";
+import { ipv4ToBytes } from "../lib/codec/address.ts";
+import { MSG, OP, OPT } from "../lib/codec/dhcp4/codes.ts";
+import { type Dhcp4Message, encodeDhcp4, FLAG_BROADCAST } from "../lib/codec/dhcp4/message.ts";
+import { getOption, messageType } from "../lib/codec/dhcp4/options.ts";
 
 const ZERO = "0.0.0.0";
 /** Subnet mask, router, DNS servers, hostname, lease time, server id: what dhclient asks for. */

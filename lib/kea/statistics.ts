@@ -1,4 +1,4 @@
-import { labelText } from "../agent/counters.ts";
+import { familyHeader, labelText, type MetricType, sampleLine } from "../metrics/exposition.ts";
 
 // Kea's statistics (statistic-get-all, Kea ARM "Statistics") as dhcplab reads them, and as
 // Prometheus metrics (the text exposition format, version 0.0.4). Pure: no I/O.
@@ -73,7 +73,7 @@ export interface ServerStatistics {
 
 /** Every server's statistics in the Prometheus text format: one HELP and TYPE per metric. */
 export function prometheusText(servers: readonly ServerStatistics[]): string {
-  const metrics = new Map<string, { type: string; help: string; lines: string[] }>();
+  const metrics = new Map<string, { type: MetricType; help: string; lines: string[] }>();
   for (const server of servers) {
     for (const s of server.statistics) {
       const metric = metricName(server.family, s.name);
@@ -92,12 +92,11 @@ export function prometheusText(servers: readonly ServerStatistics[]): string {
         ...(s.pool !== undefined ? { pool: String(s.pool) } : {}),
         ...(s.pdPool !== undefined ? { pd_pool: String(s.pdPool) } : {}),
       };
-      const text = labelText(labels);
-      m.lines.push(`${metric}${text ? `{${text}}` : ""} ${s.value}`);
+      m.lines.push(sampleLine(metric, labelText(labels), s.value));
     }
   }
   return [...metrics]
-    .map(([name, m]) => `# HELP ${name} ${m.help}\n# TYPE ${name} ${m.type}\n${m.lines.join("\n")}\n`)
+    .map(([name, m]) => `${[...familyHeader(name, m.type, m.help), ...m.lines].join("\n")}\n`)
     .join("");
 }
 

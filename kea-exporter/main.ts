@@ -1,12 +1,12 @@
 import { createServer } from "node:http";
-import { labelText } from "../agent/counters.ts";
-import { type KeaHttpEndpoint, keaHttpCommand } from "../agent/kea-http.ts";
+import { type KeaHttpEndpoint, keaHttpCommand } from "../lib/kea/http.ts";
 import {
   type KeaStatisticsAnswer,
   parseStatistics,
   prometheusText,
   type ServerStatistics,
-} from "./statistics.ts";
+} from "../lib/kea/statistics.ts";
+import { familyHeader, labelText, sampleLine } from "../lib/metrics/exposition.ts";
 
 // dhcplab's Kea exporter: Kea's statistics as Prometheus metrics. It runs in the relay's image,
 // in the network namespace of one Kea container (so it reaches Kea's control sockets on
@@ -50,15 +50,18 @@ async function scrape(c: Configuration): Promise<string> {
     const labels = labelText({ ...c.labels, family });
     try {
       servers.push({ family, labels: c.labels, statistics: parseStatistics(await statistics(endpoint)) });
-      up.push(`dhcplab_kea_up{${labels}} 1`);
+      up.push(sampleLine("dhcplab_kea_up", labels, 1));
     } catch (err) {
       console.error(`kea-exporter: kea-dhcp${family} at ${endpoint.url}: ${(err as Error).message}`);
-      up.push(`dhcplab_kea_up{${labels}} 0`);
+      up.push(sampleLine("dhcplab_kea_up", labels, 0));
     }
   }
-  const head =
-    "# HELP dhcplab_kea_up Whether the Kea server answered statistic-get-all at this scrape.\n# TYPE dhcplab_kea_up gauge\n";
-  return `${head}${up.join("\n")}\n${prometheusText(servers)}`;
+  const head = familyHeader(
+    "dhcplab_kea_up",
+    "gauge",
+    "Whether the Kea server answered statistic-get-all at this scrape.",
+  );
+  return `${[...head, ...up].join("\n")}\n${prometheusText(servers)}`;
 }
 
 function main(): void {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { MSG, OP, OPT } from "../codec/dhcp4/codes.ts";
-import { decodeDhcp4, encodeDhcp4, FLAG_BROADCAST } from "../codec/dhcp4/message.ts";
-import { getOption, messageType, setOption } from "../codec/dhcp4/options.ts";
+import { MSG, OP, OPT } from "../lib/codec/dhcp4/codes.ts";
+import { decodeDhcp4, encodeDhcp4, FLAG_BROADCAST } from "../lib/codec/dhcp4/message.ts";
+import { getOption, messageType, setOption } from "../lib/codec/dhcp4/options.ts";
+import { percentile } from "../lib/loadgen/latency.ts";
 import { type Clock, clientMacs, type DoraReport, runDora, type Wire } from "./dora.ts";
-import { percentile } from "./latency.ts";
 
 /** A clock the test moves: each step runs the scheduler's tick. */
 class FakeClock implements Clock {

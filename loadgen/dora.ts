@@ -1,7 +1,8 @@
-import { macToBytes } from "../codec/address.ts";
-import { MSG } from "../codec/dhcp4/codes.ts";
-import { decodeDhcp4 } from "../codec/dhcp4/message.ts";
-import { Exchange, type ExchangeFigures } from "./latency.ts";
+import { macToBytes } from "../lib/codec/address.ts";
+import { MSG } from "../lib/codec/dhcp4/codes.ts";
+import { decodeDhcp4 } from "../lib/codec/dhcp4/message.ts";
+import { Exchange } from "../lib/loadgen/latency.ts";
+import type { DoraReport } from "../lib/loadgen/report.ts";
 import { discover, replyType, requestOffered } from "./messages.ts";
 
 /** Where the load generator's datagrams go and come from: a UDP socket on port 68, or a fake. */
@@ -27,20 +28,6 @@ export interface DoraOptions {
    * one), as perfdhcp's -Y does: clients that have waited. Kea HA counts only such clients.
    */
   secsAfter?: number;
-}
-
-/** What a DORA run did, in the shape perfdhcp's report has in the lab, with percentiles. */
-export interface DoraReport {
-  /** Completed exchanges (ACKs) per second of the run. */
-  rate: number;
-  /** Replies that did not decode. */
-  malformed: number;
-  /** Replies that matched no exchange in flight (late, duplicate, another client's). */
-  orphans: number;
-  naks: number;
-  /** Requests the socket refused to send (counted as sent and then dropped). */
-  sendFailures?: number;
-  exchanges: ExchangeFigures[];
 }
 
 interface InFlight {
@@ -180,3 +167,5 @@ function sameMac(chaddr: Uint8Array, mac: Uint8Array): boolean {
   for (let i = 0; i < mac.length; i++) if (chaddr[i] !== mac[i]) return false;
   return true;
 }
+
+export type { DoraReport };
