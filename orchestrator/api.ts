@@ -9,11 +9,18 @@ import {
   type PdMode,
   runClient,
   runLoad,
+  runOnAccess,
 } from "./docker/clients.ts";
 import { deployLab, type PhaseTiming } from "./docker/deploy.ts";
-import { checkEngine, containerLogs, dockerClient, exec } from "./docker/engine.ts";
+import { checkEngine, containerLogs, dockerClient, exec, tarOf } from "./docker/engine.ts";
 import { type HaServerState, haStates } from "./docker/ha.ts";
-import { ensureImages, type ImageResult, type ImageTags, topologyImages } from "./docker/images.ts";
+import {
+  ensureImages,
+  type ImageName,
+  type ImageResult,
+  type ImageTags,
+  topologyImages,
+} from "./docker/images.ts";
 import { type KeaServerStatistics, labStatistics } from "./docker/kea-stats.ts";
 import {
   downLabs,
@@ -22,6 +29,7 @@ import {
   labState,
   listLabs as listLabsOn,
   readSpec,
+  waitHealthy,
 } from "./docker/lab.ts";
 import { type LeaseRow, labLeases } from "./docker/leases.ts";
 import { runPxeClient } from "./docker/pxe.ts";
@@ -131,6 +139,22 @@ export interface ClientResult {
   output: string;
 }
 
+/** A one-shot container on an access segment (`Lab.run`). */
+export interface RunRequest {
+  /** The access segment it sits on (default: the first). */
+  segment?: string;
+  /** Its MAC address on the segment. */
+  mac?: string;
+  /** Capabilities it needs (NET_ADMIN to configure its interface, NET_RAW for raw sockets). */
+  capAdd?: string[];
+  /** An unmasked, writable /proc (dhcpcd writes /proc/sys). */
+  writableProc?: boolean;
+  /** Replaces the image's entrypoint; the command becomes its arguments. */
+  entrypoint?: string[];
+  /** The image to run (default: the lab's client image: perfdhcp, dhclient, dhcpcd, udhcpc, tcpdump, scapy). */
+  image?: string;
+}
+
 /** A prefix the relay routes because a server delegated it through the relay (its /delegations). */
 export interface DelegatedRoute {
   prefix: string;
@@ -183,6 +207,15 @@ export interface Lab extends AsyncDisposable {
   loadReport(request: LoadRequest): Promise<LoadReport>;
   /** One real client (dhclient, dhcpcd, udhcpc, or a PXE firmware client) through the relay. */
   client(request: ClientRequest): Promise<ClientResult>;
+  /**
+   * Runs a command to its end in a one-shot container on an access segment (your own client, a
+   * crafted packet); its words are arguments, never shell text. Its exit code and output.
+   */
+  run(command: string[], o?: RunRequest): Promise<{ exitCode: number; output: string }>;
+  /** Waits until a service's health check passes (after `start`, say); fails with its last log lines. */
+  healthy(service: string, timeoutMs?: number): Promise<void>;
+  /** Copies files (path below `dir`, then bytes) into a service's container. */
+  putFiles(service: string, dir: string, files: Readonly<Record<string, string | Uint8Array>>): Promise<void>;
   /** The relay's counters now. */
   counters(): Promise<RelayCounters>;
   /** The delegated prefixes the relay routes now. */
@@ -245,11 +278,17 @@ export async function startLab(o: StartLabOptions = {}): Promise<Lab> {
 
 /** Builds the lab's images whose inputs changed (all with `rebuild`); returns what it did per image. */
 export async function buildImages(
-  o: { rebuild?: boolean; docker?: Docker; progress?: (line: string) => void } = {},
+  o: {
+    rebuild?: boolean;
+    /** Only these images (default: the default lab's; pxe, prometheus, a second Kea, ... by name). */
+    only?: ImageName[];
+    docker?: Docker;
+    progress?: (line: string) => void;
+  } = {},
 ): Promise<ImageResult[]> {
   const docker = o.docker ?? dockerClient();
   await checkEngine(docker);
-  return ensureImages(docker, { rebuild: o.rebuild, progress: o.progress });
+  return ensureImages(docker, { rebuild: o.rebuild, only: o.only, progress: o.progress });
 }
 
 /** Every dhcplab lab on the Docker host, with its state. */
@@ -428,6 +467,20 @@ class OpenLab implements Lab {
       vendorClass: r.vendorClass,
       arch: r.arch,
     });
+  }
+
+  async run(command: string[], o: RunRequest = {}): Promise<{ exitCode: number; output: string }> {
+    const { image, ...extra } = o;
+    return runOnAccess(this.docker, await this.state(), image ?? this.clientImage, command, extra);
+  }
+
+  async healthy(service: string, timeoutMs = 90_000): Promise<void> {
+    const name = this.container(service).id;
+    await waitHealthy(this.docker, service, name, timeoutMs);
+  }
+
+  async putFiles(service: string, dir: string, files: Readonly<Record<string, string | Uint8Array>>) {
+    await this.container(service).putArchive(tarOf(Object.entries(files)), { path: dir });
   }
 
   /** One of the relay's JSON endpoints, asked from inside its container. */

@@ -14,6 +14,7 @@ export {
   listLabs,
   openLab,
   type RelayCounters,
+  type RunRequest,
   removeLabs,
   type StartLabOptions,
   startLab,
@@ -22,6 +23,7 @@ export type { Capture } from "./docker/capture.ts";
 export type { ClientKind, LoadEngine, LoadResult, PdMode } from "./docker/clients.ts";
 export type { PhaseTiming } from "./docker/deploy.ts";
 export type { HaServerState } from "./docker/ha.ts";
+export type { ImageName, ImageResult } from "./docker/images.ts";
 export type { KeaServerStatistics } from "./docker/kea-stats.ts";
 export type { LabSummary } from "./docker/lab.ts";
 export type { LeaseRow } from "./docker/leases.ts";

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runClient, WAIT_FOR_LINK } from "../../orchestrator/docker/clients.ts";
-import { labLeases } from "../../orchestrator/docker/leases.ts";
+import { WAIT_FOR_LINK } from "../../orchestrator/docker/clients.ts";
 import {
   addressIn,
   expectDhclient6ObtainRelease,
@@ -54,7 +53,7 @@ describe("real clients through the relay", () => {
     expectUdhcpcRenewRelease(lab, "00:bb:01:00:05:02", "192.168.20."));
 
   it("dhcpcd (DHCPv4, RED VIDEO): obtains an address that Kea holds", async () => {
-    const r = await runClient(lab.docker, lab.running, lab.clientImage, {
+    const r = await lab.client({
       kind: "dhcpcd",
       family: 4,
       mac: "00:aa:01:00:05:03",
@@ -81,9 +80,7 @@ describe("real clients through the relay", () => {
     );
     const address = addressIn(r.output, "fd00:11::");
     expect(address, r.output).toBeDefined();
-    const lease = (await labLeases(lab.docker, lab.running, { families: [6] })).find(
-      (l) => l.address === address,
-    );
+    const lease = (await lab.leases({ family: 6 })).find((l) => l.address === address);
     // DUID-LL: type 3, hardware type 1, the MAC.
     expect(lease?.client).toBe("00:03:00:01:00:aa:01:00:05:05");
     expect(JSON.stringify(lease?.relayInfo)).toContain(
@@ -106,10 +103,6 @@ describe("real clients through the relay", () => {
         timeout: 5000,
       })
       .toBeGreaterThanOrEqual(before + 2);
-    expect(
-      (await labLeases(lab.docker, lab.running, { families: [4] })).some(
-        (l) => l.client === "00:aa:01:00:05:06",
-      ),
-    ).toBe(false);
+    expect((await lab.leases({ family: 4 })).some((l) => l.client === "00:aa:01:00:05:06")).toBe(false);
   });
 });

@@ -4,7 +4,6 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_POLICY } from "../../lib/policy/default-policy.ts";
 import { runOnAccess, WAIT_FOR_LINK } from "../../orchestrator/docker/clients.ts";
 import { runToCompletion } from "../../orchestrator/docker/engine.ts";
-import { labLeases } from "../../orchestrator/docker/leases.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
 import { loadTopology } from "../../orchestrator/model/topology.ts";
 import { readCaptures, startCaptureIn } from "../support/artifacts.ts";
@@ -339,7 +338,7 @@ describe("relay conformance: crafted packets at every boundary", () => {
       { mac, capAdd: ["NET_ADMIN", "NET_RAW"] },
     );
     expect(r.output).toMatch(/EXIT 0/);
-    const lease = (await labLeases(lab.docker, lab.running, { families: [4] })).find((l) => l.client === mac);
+    const lease = (await lab.leases({ family: 4 })).find((l) => l.client === mac);
     expect(lease?.vrf).toBe("RED");
     expect(lease?.address).toMatch(/^192\.168\.10\./);
     const stored = JSON.stringify(lease?.relayInfo ?? {}).toUpperCase();

@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 import { startLab } from "../../orchestrator/api.ts";
 import { dockerClient } from "../../orchestrator/docker/engine.ts";
-import { labLeases } from "../../orchestrator/docker/leases.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
 import { loadTopology, type Topology, withKea } from "../../orchestrator/model/topology.ts";
 import { ROOT } from "../../orchestrator/paths.ts";
@@ -75,7 +74,7 @@ describe("Kea 3.0 only: host reservations by Circuit-ID (flex_id)", () => {
     const other = await obtain("00:bb:01:00:0e:43");
     expect(other).toMatch(/^192\.168\.20\./);
     expect(other).not.toBe("192.168.20.242");
-    const leases = await labLeases(lab.docker, lab.running, { vrf: "BLUE", families: [4] });
+    const leases = await lab.leases({ vrf: "BLUE", family: 4 });
     expect(leases.find((l) => l.address === "192.168.20.242")?.relay?.circuitId).toBe(
       "BLUE_00:bb:01:00:0e:42",
     );

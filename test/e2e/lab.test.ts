@@ -2,7 +2,6 @@ import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openLab } from "../../orchestrator/api.ts";
-import { runClient, runLoad, runOnAccess } from "../../orchestrator/docker/clients.ts";
 import { exec } from "../../orchestrator/docker/engine.ts";
 import { downLabs } from "../../orchestrator/docker/lab.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
@@ -32,12 +31,12 @@ describe("the default lab", () => {
       count("to-client"),
       lab.counter("dhcplab_relay_drops_total"),
     ]);
-    const r = await runLoad(lab.docker, lab.running, lab.clientImage, {
+    const r = await lab.load({
       mac: "00:bb:01:00:01:00",
       family: 4,
       clients: 20,
       rate: 20,
-      duration: 2,
+      seconds: 2,
     });
     const sent = r.report.exchanges.reduce((n, e) => n + e.sent, 0);
     const received = r.report.exchanges.reduce((n, e) => n + e.received, 0);
@@ -53,12 +52,12 @@ describe("the default lab", () => {
 
   it("a client that no rule matches gets nothing and is counted as dropped", async () => {
     const before = await lab.counter("dhcplab_relay_drops_total", { family: 4, reason: "unmatched" });
-    const r = await runLoad(lab.docker, lab.running, lab.clientImage, {
+    const r = await lab.load({
       mac: "00:cc:01:00:00:00",
       family: 4,
       clients: 5,
       rate: 5,
-      duration: 1,
+      seconds: 1,
     });
     expect(completed(r.report)).toBe(0);
     const sent = r.report.exchanges[0]?.sent ?? 0;
@@ -84,8 +83,8 @@ describe("the default lab", () => {
       "echo SENT $n",
     ].join("\n");
     const [barrage, client] = await Promise.all([
-      runOnAccess(lab.docker, lab.running, lab.clientImage, ["bash", "-c", script]),
-      runClient(lab.docker, lab.running, lab.clientImage, {
+      lab.run(["bash", "-c", script]),
+      lab.client({
         kind: "dhclient",
         family: 4,
         mac: "00:aa:01:00:02:01",
@@ -97,7 +96,7 @@ describe("the default lab", () => {
     await expect
       .poll(() => lab.counter("dhcplab_relay_drops_total"), { timeout: 5000 })
       .toBe(dropsBefore + 300);
-    const after = await runClient(lab.docker, lab.running, lab.clientImage, {
+    const after = await lab.client({
       kind: "udhcpc",
       family: 4,
       mac: "00:bb:01:00:02:02",
@@ -169,19 +168,19 @@ describe("labs side by side", () => {
       const subnets = (l: TestLab) => l.running.networks.flatMap((n) => n.subnets);
       expect(subnets(a).some((s) => subnets(b).includes(s))).toBe(false);
       const [ra, rb] = await Promise.all([
-        runLoad(a.docker, a.running, a.clientImage, {
+        a.load({
           mac: "00:aa:01:00:00:00",
           family: 4,
           clients: 10,
           rate: 20,
-          duration: 2,
+          seconds: 2,
         }),
-        runLoad(b.docker, b.running, b.clientImage, {
+        b.load({
           mac: "00:bb:01:00:00:00",
           family: 4,
           clients: 10,
           rate: 20,
-          duration: 2,
+          seconds: 2,
         }),
       ]);
       expect(completed(ra.report)).toBeGreaterThan(20);

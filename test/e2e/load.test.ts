@@ -4,9 +4,7 @@ import { macToString } from "../../lib/codec/address.ts";
 import { MSG } from "../../lib/codec/dhcp4/codes.ts";
 import { decodeDhcp4 } from "../../lib/codec/dhcp4/message.ts";
 import { messageType } from "../../lib/codec/dhcp4/options.ts";
-import { runLoad } from "../../orchestrator/docker/clients.ts";
 import { exec } from "../../orchestrator/docker/engine.ts";
-import { labLeases } from "../../orchestrator/docker/leases.ts";
 import { loadTopology } from "../../orchestrator/model/topology.ts";
 import { useTestLab } from "../support/lab.ts";
 
@@ -54,12 +52,12 @@ describe("load through the relay", () => {
       const before = await Promise.all(
         exchanges.flat().map((t, i) => count(t, i % 2 === 0 ? "to-server" : "to-client")),
       );
-      const r = await runLoad(lab.docker, lab.running, lab.clientImage, {
+      const r = await lab.load({
         mac,
         family,
         clients: CLIENTS,
         rate: RATE,
-        duration: SECONDS,
+        seconds: SECONDS,
       });
       const relayedNow = async () =>
         (
@@ -86,8 +84,8 @@ describe("load through the relay", () => {
 
       // perfdhcp draws its clients at random from the 1,000: after 3,000 exchanges about 950
       // distinct ones (1 - e^-3) hold a lease, each in the subnet its MAC's rule leads to.
-      const leases = (await labLeases(lab.docker, lab.running, { vrf: "BLUE", families: [family] })).filter(
-        (l) => l.address.startsWith(prefix),
+      const leases = (await lab.leases({ vrf: "BLUE", family: family })).filter((l) =>
+        l.address.startsWith(prefix),
       );
       expect(leases.length).toBeGreaterThan(900);
       expect(leases.length).toBeLessThanOrEqual(CLIENTS);
@@ -100,13 +98,13 @@ describe("load through the relay", () => {
       lab.counter("dhcplab_relay_messages_total", { family: 4, vrf: "BLUE", type, direction });
     const downstream = () => lab.counter("dhcplab_relay_downstream_total", { family: 4 });
     const before = { discovers: await count("DISCOVER", "to-server"), downstream: await downstream() };
-    const r = await runLoad(lab.docker, lab.running, lab.clientImage, {
+    const r = await lab.load({
       mac,
       engine: "clients",
       family: 4,
       clients: CLIENTS,
       rate: RATE,
-      duration: SECONDS,
+      seconds: SECONDS,
     });
     expect(r.report.engine).toBe("clients");
     const [discoverOffer, requestAck] = r.report.exchanges;
@@ -146,7 +144,7 @@ describe("load through the relay", () => {
     }
     // The engine goes round the 1,000 MACs three times: each of them holds a lease in BLUE,
     // in the subnet BLUE's Kea gives the relay's link.
-    const leases = (await labLeases(lab.docker, lab.running, { vrf: "BLUE", families: [4] })).filter((l) =>
+    const leases = (await lab.leases({ vrf: "BLUE", family: 4 })).filter((l) =>
       l.client.startsWith("00:bb:01:30:"),
     );
     expect(new Set(leases.map((l) => l.client)).size).toBe(CLIENTS);

@@ -1,8 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_POLICY } from "../../lib/policy/default-policy.ts";
-import { runLoad } from "../../orchestrator/docker/clients.ts";
 import { containerLogs, exec, tarOf } from "../../orchestrator/docker/engine.ts";
-import { labLeases } from "../../orchestrator/docker/leases.ts";
 import { completed } from "../../orchestrator/model/perfdhcp.ts";
 import { loadTopology } from "../../orchestrator/model/topology.ts";
 import { useTestLab } from "../support/lab.ts";
@@ -50,8 +48,7 @@ describe("policy reload by SIGHUP", () => {
     };
   };
 
-  const load = (mac: string) =>
-    runLoad(lab.docker, lab.running, lab.clientImage, { mac, family: 4, clients: 5, rate: 10, duration: 2 });
+  const load = (mac: string) => lab.load({ mac, family: 4, clients: 5, rate: 10, seconds: 2 });
 
   it("applies a new rule to the next client, without a restart", async () => {
     const before = await load("00:cc:01:00:00:00");
@@ -66,9 +63,7 @@ describe("policy reload by SIGHUP", () => {
 
     const after = await load("00:cc:01:00:00:00");
     expect(completed(after.report)).toBeGreaterThan(5);
-    const leases = (await labLeases(lab.docker, lab.running, { families: [4] })).filter((l) =>
-      l.client.startsWith("00:cc:"),
-    );
+    const leases = (await lab.leases({ family: 4 })).filter((l) => l.client.startsWith("00:cc:"));
     expect(leases.length).toBe(5);
     expect(leases.every((l) => l.vrf === "BLUE" && l.address.startsWith("192.168.20."))).toBe(true);
     expect((await lab.docker.getContainer(relayId()).inspect()).State.StartedAt).toBe(startedAt);

@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { networkOf6 } from "../../lib/codec/prefix.ts";
 import { openLab } from "../../orchestrator/api.ts";
-import { clientScript, runLoad } from "../../orchestrator/docker/clients.ts";
+import { clientScript } from "../../orchestrator/docker/clients.ts";
 import { exec } from "../../orchestrator/docker/engine.ts";
 import { waitHealthy } from "../../orchestrator/docker/lab.ts";
-import { labLeases } from "../../orchestrator/docker/leases.ts";
 import { type Cpe, startCpe } from "../support/cpe.ts";
 import { httpGetFrom, urlHost } from "../support/http.ts";
 import { useTestLab } from "../support/lab.ts";
@@ -34,9 +33,7 @@ describe("DHCPv6 prefix delegation through the relay", () => {
   const relayRoute = async (prefix: string) =>
     (await exec(lab.docker, relayId(), ["ip", "-6", "route", "show", prefix, "proto", "dhcp"])).stdout.trim();
   const pdLeases = async (vrf: string) =>
-    (await labLeases(lab.docker, lab.running, { vrf, families: [6] })).filter(
-      (l) => l.type === "IA_PD" && l.validLifetime > 0,
-    );
+    (await lab.leases({ vrf, family: 6 })).filter((l) => l.type === "IA_PD" && l.validLifetime > 0);
   /** An HTTP GET from a VRF's Kea container (its backend network) to `address`: the status code, "000" if none came. */
   const getFrom = async (vrf: string, address: string) =>
     (await httpGetFrom(lab.docker, kea(vrf).id, `http://${urlHost(address)}:8080/`)).stdout;
@@ -155,12 +152,12 @@ describe("DHCPv6 prefix delegation through the relay", () => {
       });
     const [routesBefore, repliesBefore] = [await routes(), await replies()];
     const mac = "00:aa:01:00:17:00";
-    const load = await runLoad(lab.docker, lab.running, lab.clientImage, {
+    const load = await lab.load({
       mac,
       family: 6,
       clients: 20,
       rate: 20,
-      duration: 3,
+      seconds: 3,
       pd: "prefix-only",
     });
     expect(load.exitCode, load.output).toBe(0);

@@ -1,6 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { runClient } from "../../orchestrator/docker/clients.ts";
-import { labLeases } from "../../orchestrator/docker/leases.ts";
 import { loadTopology } from "../../orchestrator/model/topology.ts";
 import { addressIn, expectUdhcpcRenewRelease, PRINT_ADDRESSES, runScript } from "../support/cases.ts";
 import { useTestLab } from "../support/lab.ts";
@@ -40,17 +38,17 @@ describe("access segments", () => {
     };
   });
   const leaseOf = async (family: 4 | 6, address: string | undefined) =>
-    (await labLeases(lab.docker, lab.running, { families: [family] })).find((l) => l.address === address);
+    (await lab.leases({ family: family })).find((l) => l.address === address);
 
   it("a DHCPv4 client is classified by the segment it is on, with the Circuit-ID and Remote-ID the templates make", async () => {
     const [onPort5, onAccess] = await Promise.all([
-      runClient(lab.docker, lab.running, lab.clientImage, {
+      lab.client({
         kind: "dhclient",
         family: 4,
         mac: "00:aa:05:00:00:01",
         segment: "port5",
       }),
-      runClient(lab.docker, lab.running, lab.clientImage, {
+      lab.client({
         kind: "dhclient",
         family: 4,
         mac: "00:aa:05:00:00:02",
@@ -103,7 +101,7 @@ describe("access segments", () => {
 
   it("a segment the lab does not have is refused with the ones it has", async () => {
     await expect(
-      runClient(lab.docker, lab.running, lab.clientImage, {
+      lab.client({
         kind: "udhcpc",
         family: 4,
         mac: "00:aa:05:00:00:05",

@@ -1,9 +1,7 @@
 import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { runClient, runLoad } from "../../orchestrator/docker/clients.ts";
 import { exec } from "../../orchestrator/docker/engine.ts";
-import { labLeases } from "../../orchestrator/docker/leases.ts";
 import { loadTopology } from "../../orchestrator/model/topology.ts";
 import { ROOT } from "../../orchestrator/paths.ts";
 import { expectDhclient6ObtainRelease, expectUdhcpcRenewRelease } from "../support/cases.ts";
@@ -20,11 +18,9 @@ const BIN = join(ROOT, "bin", "dhcplab.js");
 describe("towers: downstream relays in front of subscriber segments (examples/towers)", () => {
   const lab = useTestLab("towers", () => loadTopology(join(ROOT, "examples/towers/topology.yaml")));
   const leaseOf = async (address: string | undefined) =>
-    (await labLeases(lab.docker, lab.running, { vrf: "RED", families: [4] })).find(
-      (l) => l.address === address,
-    );
+    (await lab.leases({ vrf: "RED", family: 4 })).find((l) => l.address === address);
   const client = (segment: string, mac: string, kind: "udhcpc" | "dhclient" = "udhcpc") =>
-    runClient(lab.docker, lab.running, lab.clientImage, { kind, family: 4, mac, segment });
+    lab.client({ kind, family: 4, mac, segment });
 
   it("each tower's clients lease from its pool by giaddr, an unmapped tower's from the default pool, with the tower's Option 82 stored", async () => {
     const forwardedBefore = await lab.counter("dhcplab_relay_downstream_total", {
@@ -66,11 +62,11 @@ describe("towers: downstream relays in front of subscriber segments (examples/to
   });
 
   it("DHCPv6 through nested relays: each tower's RELAY-FORW wrapped again by the central relay; Kea selects by the tower's link-address", async () => {
-    const leases6 = () => labLeases(lab.docker, lab.running, { vrf: "RED", families: [6] });
+    const leases6 = () => lab.leases({ vrf: "RED", family: 6 });
     // Obtain (and keep) one address behind each tower, to read what Kea stored while it holds them.
     const [ra, rb] = await Promise.all(
       (["tower-a", "tower-b"] as const).map((segment, i) =>
-        runClient(lab.docker, lab.running, lab.clientImage, {
+        lab.client({
           kind: "dhclient",
           family: 6,
           mac: `00:aa:0${i === 0 ? "a" : "b"}:00:00:06`,
@@ -96,28 +92,28 @@ describe("towers: downstream relays in front of subscriber segments (examples/to
   });
 
   it("load behind a tower: the clients engine's DHCPv4 clients lease from the tower's pool; perfdhcp (a relay itself) is refused there", async () => {
-    const r = await runLoad(lab.docker, lab.running, lab.clientImage, {
+    const r = await lab.load({
       mac: "00:aa:0a:01:00:00",
       engine: "clients",
       segment: "tower-a",
       family: 4,
       clients: 10,
       rate: 10,
-      duration: 1,
+      seconds: 1,
     });
     expect(r.report.exchanges.at(-1)?.received, r.output).toBeGreaterThanOrEqual(9);
-    const mine = (await labLeases(lab.docker, lab.running, { vrf: "RED", families: [4] })).filter((l) =>
+    const mine = (await lab.leases({ vrf: "RED", family: 4 })).filter((l) =>
       l.client.startsWith("00:aa:0a:01:"),
     );
     expect(mine.length).toBeGreaterThanOrEqual(9);
     expect(mine.every((l) => l.address.startsWith("100.64.1."))).toBe(true);
     await expect(
-      runLoad(lab.docker, lab.running, lab.clientImage, {
+      lab.load({
         mac: "00:aa:0a:02:00:00",
         family: 4,
         clients: 1,
         rate: 1,
-        duration: 1,
+        seconds: 1,
         segment: "tower-a",
       }),
     ).rejects.toThrow(/not on segment tower-a: use --engine clients there/);

@@ -1,6 +1,6 @@
 import { expect } from "vitest";
-import { runLoad, runOnAccess, WAIT_FOR_LINK } from "../../orchestrator/docker/clients.ts";
-import { type LeaseRow, labLeases } from "../../orchestrator/docker/leases.ts";
+import { WAIT_FOR_LINK } from "../../orchestrator/docker/clients.ts";
+import type { LeaseRow } from "../../orchestrator/docker/leases.ts";
 import { completed } from "../../orchestrator/model/perfdhcp.ts";
 import type { TestLab } from "./lab.ts";
 
@@ -32,19 +32,19 @@ const relayText = (l: LeaseRow) => JSON.stringify(l.relayInfo ?? {});
  * VRF, in its subnet, with what the relay added stored by Kea (so Kea classified on it).
  */
 export async function expectLeasesOfClass(lab: TestLab, c: VrfCase): Promise<void> {
-  const before = await labLeases(lab.docker, lab.running, { families: [c.family] });
-  const r = await runLoad(lab.docker, lab.running, lab.clientImage, {
+  const before = await lab.leases({ family: c.family });
+  const r = await lab.load({
     mac: c.mac,
     family: c.family,
     clients: 50,
     rate: 50,
-    duration: 2,
+    seconds: 2,
   });
   expect(r.report.exchanges.map((e) => e.exchange)).toEqual(
     c.family === 4 ? ["DISCOVER-OFFER", "REQUEST-ACK"] : ["SOLICIT-ADVERTISE", "REQUEST-REPLY"],
   );
   expect(completed(r.report)).toBeGreaterThan(0);
-  const mine = (await labLeases(lab.docker, lab.running, { families: [c.family] })).filter(
+  const mine = (await lab.leases({ family: c.family })).filter(
     (l) => !before.some((b) => b.address === l.address && b.vrf === l.vrf),
   );
   // perfdhcp draws from its 50 clients at random, and each keeps one lease: as many as
@@ -73,7 +73,7 @@ export function runScript(
   writableProc = false,
   segment?: string,
 ) {
-  return runOnAccess(lab.docker, lab.running, lab.clientImage, ["sh", "-c", script.join("\n")], {
+  return lab.run(["sh", "-c", script.join("\n")], {
     mac,
     capAdd: ["NET_ADMIN", "NET_RAW"],
     writableProc,
@@ -83,9 +83,7 @@ export function runScript(
 
 /** Whether Kea holds a lease on `address` (Kea keeps a released one with valid lifetime 0). */
 export async function held(lab: TestLab, family: 4 | 6, address: string | undefined): Promise<boolean> {
-  return (await labLeases(lab.docker, lab.running, { families: [family] })).some(
-    (l) => l.address === address && l.validLifetime > 0,
-  );
+  return (await lab.leases({ family: family })).some((l) => l.address === address && l.validLifetime > 0);
 }
 
 /** udhcpc obtains an address in `prefix`, renews it (SIGUSR1) and releases it (SIGUSR2); then Kea holds it no more. */

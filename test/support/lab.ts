@@ -5,28 +5,35 @@ import { dockerClient } from "../../orchestrator/docker/engine.ts";
 import { type LabState, labState } from "../../orchestrator/docker/lab.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
 import type { Topology } from "../../orchestrator/model/topology.ts";
-import type { LabSpec } from "../../orchestrator/spec/spec.ts";
 import { readCaptures, saveArtifacts, startCaptures } from "./artifacts.ts";
 import { type UdpDatagram, udpDatagrams } from "./pcap.ts";
 
-/** A lab started for one test file: unique name, labelled with the test run, removed at the end. */
-export interface TestLab {
-  /** The library's handle: what a user of dhcplab has. */
-  lab: Lab;
-  /** The lab's spec (lab.spec). */
-  spec: LabSpec;
+/**
+ * A lab started for one test file: the library's Lab (what a user of dhcplab has), unique name,
+ * labelled with the test run, removed at the end; and what a test needs besides.
+ */
+export type TestLab = Lab & {
+  /** The lab's Docker Engine. */
   docker: Docker;
-  /** The lab's services as they were when it came up. */
+  /** The lab's services as they were when it came up (suites not yet on the library's Lab read it). */
   running: LabState;
   clientImage: string;
-  /** The relay's counters, as /counters serves them. */
-  counters(): Promise<Record<string, Record<string, number>>>;
-  /** The sum of a relay counter over the series whose labels include every `match`. */
-  counter(name: string, match?: Record<string, string | number>): Promise<number>;
   /** Saves logs and packet captures under test-results/<testName>/; returns the folder. */
   saveArtifacts(testName: string): Promise<string>;
   /** The DHCP datagrams on a lab network so far ("access", or a VRF's name in lower case), seen from the relay. */
   captured(network: string): Promise<UdpDatagram[]>;
+};
+
+/** A Lab with extras: the extras' members first, then the Lab's (its methods bound to it). */
+function withExtras<T extends object>(lab: Lab, extras: T): Lab & T {
+  return new Proxy(extras, {
+    get(target, prop) {
+      if (prop in target) return Reflect.get(target, prop);
+      const v = Reflect.get(lab, prop);
+      return typeof v === "function" ? v.bind(lab) : v;
+    },
+    has: (target, prop) => prop in target || prop in lab,
+  }) as Lab & T;
 }
 
 /**
@@ -63,20 +70,16 @@ export async function startTestLab(
   const lab = await startLab({ docker, name, topology, labels: runLabels, monitoring: o.monitoring, images });
   const running = await labState(docker, lab.spec);
   const captureId = await startCaptures(docker, lab.spec, images.client, runLabels);
-  return {
-    lab,
-    spec: lab.spec,
+  return withExtras(lab, {
     docker,
     running,
     clientImage: images.client,
-    counters: () => lab.counters(),
-    counter: (metric, match) => lab.counter(metric, match),
-    saveArtifacts: (testName) => saveArtifacts(docker, lab.spec, captureId, testName),
-    captured: async (network) => {
+    saveArtifacts: (testName: string) => saveArtifacts(docker, lab.spec, captureId, testName),
+    captured: async (network: string) => {
       const pcap = (await readCaptures(docker, captureId)).get(`${network}.pcap`);
       return pcap && pcap.length > 24 ? udpDatagrams(pcap) : [];
     },
-  };
+  });
 }
 
 /** The labels every object of a lab carries. */
@@ -97,32 +100,15 @@ export function useTestLab(
     started = await startTestLab(file, topology ? await topology() : undefined, {}, o);
   });
   afterAll(async () => {
-    await started?.lab.down();
+    await started?.down();
   });
   keepArtifactsOnFailure(() => started);
-  const lab = (): TestLab => {
-    if (!started) throw new Error(`the ${file} lab did not start`);
-    return started;
-  };
-  return {
-    get lab() {
-      return lab().lab;
+  // The file's lab, read when a test or hook uses it (beforeAll has started it by then).
+  return new Proxy({} as TestLab, {
+    get(_, prop) {
+      if (!started) throw new Error(`the ${file} lab did not start`);
+      const v = Reflect.get(started, prop);
+      return typeof v === "function" ? v.bind(started) : v;
     },
-    get spec() {
-      return lab().spec;
-    },
-    get docker() {
-      return lab().docker;
-    },
-    get running() {
-      return lab().running;
-    },
-    get clientImage() {
-      return lab().clientImage;
-    },
-    counters: () => lab().counters(),
-    counter: (name, match) => lab().counter(name, match),
-    saveArtifacts: (testName) => lab().saveArtifacts(testName),
-    captured: (network) => lab().captured(network),
-  };
+  });
 }
