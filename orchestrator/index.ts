@@ -21,7 +21,7 @@ export {
 } from "./api.ts";
 export type { Capture } from "./docker/capture.ts";
 export type { ClientKind, LoadEngine, LoadResult, PdMode } from "./docker/clients.ts";
-export type { PhaseTiming } from "./docker/deploy.ts";
+export { PHASES, type PhaseTiming } from "./docker/deploy.ts";
 export type { HaServerState } from "./docker/ha.ts";
 export type { ImageName, ImageResult } from "./docker/images.ts";
 export type { KeaServerStatistics } from "./docker/kea-stats.ts";
