@@ -20,7 +20,13 @@ export {
   startLab,
 } from "./api.ts";
 export type { Capture } from "./docker/capture.ts";
-export type { ClientKind, LoadEngine, LoadResult, PdMode } from "./docker/clients.ts";
+export {
+  type ClientKind,
+  type LoadEngine,
+  type LoadResult,
+  type PdMode,
+  WAIT_FOR_LINK,
+} from "./docker/clients.ts";
 export { PHASES, type PhaseTiming } from "./docker/deploy.ts";
 export type { HaServerState } from "./docker/ha.ts";
 export type { ImageName, ImageResult } from "./docker/images.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { WAIT_FOR_LINK } from "../../orchestrator/docker/clients.ts";
+import { WAIT_FOR_LINK } from "../../orchestrator/index.ts";
 import {
   addressIn,
   expectDhclient6ObtainRelease,

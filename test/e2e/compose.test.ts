@@ -3,9 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, inject, it } from "vitest";
-import { type Lab, openLab } from "../../orchestrator/api.ts";
-import { dockerClient } from "../../orchestrator/docker/engine.ts";
-import { ensureImages, topologyImages } from "../../orchestrator/docker/images.ts";
+import { buildImages, type ImageName, type Lab, openLab } from "../../orchestrator/index.ts";
 import { loadTopology } from "../../orchestrator/model/topology.ts";
 import { ROOT } from "../../orchestrator/paths.ts";
 import { composeSpec, renderCompose } from "../../orchestrator/spec/compose.ts";
@@ -23,11 +21,14 @@ const compose = (file: string, ...args: string[]) =>
   execa("docker", ["compose", "-f", file, ...args], { reject: false, timeout: 240_000 });
 
 /** Renders a topology's lab for Compose on the test run's images, brings it up, and removes it after `use`. */
-async function withComposeLab(topologyFile: string | undefined, use: (lab: Lab) => Promise<void>) {
+async function withComposeLab(
+  topologyFile: string | undefined,
+  /** Images besides the default lab's that the topology runs. */
+  only: ImageName[],
+  use: (lab: Lab) => Promise<void>,
+) {
   const topology = await loadTopology(topologyFile);
-  const docker = dockerClient();
-  const missing = topologyImages(topology).filter((i) => !inject("imageTags")[i]);
-  const built = missing.length > 0 ? await ensureImages(docker, { only: missing }) : [];
+  const built = only.length > 0 ? await buildImages({ only }) : [];
   const images = { ...inject("imageTags"), ...Object.fromEntries(built.map((r) => [r.name, r.tag])) };
   const spec = composeSpec(topology, await readLabInputs(topology, images), {
     name: NAME,
@@ -39,7 +40,7 @@ async function withComposeLab(topologyFile: string | undefined, use: (lab: Lab) 
   try {
     const up = await compose(file, "up", "-d", "--wait");
     expect(up.exitCode, up.stderr).toBe(0);
-    const lab = await openLab(NAME, { docker, images });
+    const lab = await openLab(NAME, { images });
     expect(lab.spec.access.relay.ipv4).toBe(spec.access.relay.ipv4);
     await use(lab);
   } finally {
@@ -49,7 +50,7 @@ async function withComposeLab(topologyFile: string | undefined, use: (lab: Lab) 
 
 describe("compose", () => {
   it("a rendered lab comes up with docker compose up --wait and serves a real client", async () => {
-    await withComposeLab(undefined, async (lab) => {
+    await withComposeLab(undefined, [], async (lab) => {
       const client = await lab.client({ mac: "00:aa:01:00:00:51", kind: "udhcpc" });
       expect(client.address, client.output).toMatch(/^192\.168\.10\.\d+$/);
       const leases = await lab.leases({ vrf: "RED", family: 4 });
@@ -63,7 +64,7 @@ describe("compose", () => {
   });
 
   it("the towers example comes up under Compose: isc-dhcp-relay's and dhcplab's towers serve their subscribers", async () => {
-    await withComposeLab(join(ROOT, "examples/towers/topology.yaml"), async (lab) => {
+    await withComposeLab(join(ROOT, "examples/towers/topology.yaml"), ["dhcrelay"], async (lab) => {
       const [a, b] = await Promise.all([
         lab.client({ mac: "00:aa:0a:00:00:51", kind: "udhcpc", segment: "tower-a" }),
         lab.client({ mac: "00:aa:0b:00:00:51", kind: "udhcpc", segment: "tower-b" }),

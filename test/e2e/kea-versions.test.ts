@@ -1,9 +1,9 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Docker from "dockerode";
 import { describe, expect, inject, it } from "vitest";
 import { startLab } from "../../orchestrator/api.ts";
-import { dockerClient } from "../../orchestrator/docker/engine.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
 import { loadTopology, type Topology, withKea } from "../../orchestrator/model/topology.ts";
 import { ROOT } from "../../orchestrator/paths.ts";
@@ -108,7 +108,7 @@ describe("a Kea configuration that Kea refuses", () => {
       ...good,
       vrfs: good.vrfs.map((v) => (v.name === "RED" ? { ...v, keaConfig: dir, families: [4] } : v)),
     };
-    const docker = dockerClient();
+    const docker = new Docker();
     const name = `t${process.pid}-kea-refused`;
     const attempt = startLab({
       docker,

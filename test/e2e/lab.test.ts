@@ -2,7 +2,6 @@ import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openLab } from "../../orchestrator/api.ts";
-import { exec } from "../../orchestrator/docker/engine.ts";
 import { downLabs } from "../../orchestrator/docker/lab.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
 import { completed } from "../../orchestrator/model/perfdhcp.ts";
@@ -128,13 +127,12 @@ describe("the default lab", () => {
   // VRF's Kea through the relay) is proved with crafted packets in conformance.test.ts.
   it("VRFs are isolated at the IP layer, IPv4 and IPv6: BLUE's Kea cannot reach RED's network, and the relay forwards only behind its chain", async () => {
     const red = lab.spec.vrfs.find((v) => v.spec.name === "RED");
-    const blueKea = lab.running.keas.find((k) => k.vrf === "BLUE");
-    if (!red || !blueKea) throw new Error("the default lab has RED and BLUE");
+    if (!red) throw new Error("the default lab has RED");
     const blue = lab.spec.vrfs.find((v) => v.spec.name === "BLUE");
     // The relay's HTTP port listens on its address in every network: BLUE's Kea reaches it on
     // BLUE's network, and not on RED's (Docker's internal networks drop what would cross).
     const healthz = (address: string) =>
-      httpGetFrom(lab.docker, blueKea.id, `http://${urlHost(address)}:${lab.spec.relay.httpPort}/healthz`);
+      httpGetFrom(lab, "kea-blue", `http://${urlHost(address)}:${lab.spec.relay.httpPort}/healthz`);
     expect((await healthz(blue?.relay.ipv4 ?? "")).stdout).toBe("200");
     expect((await healthz(blue?.relay.ipv6 ?? "")).stdout).toBe("200");
     // IPv6 too: Docker gives the internal network a default route via its bridge, and the host
@@ -146,11 +144,10 @@ describe("the default lab", () => {
     }
     // The relay forwards IPv6 (delegated prefixes, client subnets) only behind its nftables
     // chain, whose policy is drop; IPv4 not at all without towers.
-    const relayId = lab.spec.relay.container;
-    const read = async (file: string) => (await exec(lab.docker, relayId, ["cat", file])).stdout.trim();
+    const read = async (file: string) => (await lab.exec("relay", ["cat", file])).stdout.trim();
     expect(await read("/proc/sys/net/ipv4/ip_forward")).toBe("0");
     expect(await read("/proc/sys/net/ipv6/conf/all/forwarding")).toBe("1");
-    const chain = await exec(lab.docker, relayId, ["nft", "list", "chain", "inet", "dhcplab", "forward"]);
+    const chain = await lab.exec("relay", ["nft", "list", "chain", "inet", "dhcplab", "forward"]);
     expect(chain.stdout).toMatch(/policy drop;/);
   });
 });

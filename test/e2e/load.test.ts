@@ -4,7 +4,6 @@ import { macToString } from "../../lib/codec/address.ts";
 import { MSG } from "../../lib/codec/dhcp4/codes.ts";
 import { decodeDhcp4 } from "../../lib/codec/dhcp4/message.ts";
 import { messageType } from "../../lib/codec/dhcp4/options.ts";
-import { exec } from "../../orchestrator/docker/engine.ts";
 import { loadTopology } from "../../orchestrator/model/topology.ts";
 import { useTestLab } from "../support/lab.ts";
 
@@ -127,7 +126,7 @@ describe("load through the relay", () => {
       // The run's clients: MACs counted up from `mac` in its low bytes, all under its first four.
       return messageType(m) === MSG.DISCOVER && macToString(m.chaddr.subarray(0, 4)) === mac.slice(0, 11);
     }).length;
-    const udp = (await exec(lab.docker, lab.running.relay?.id ?? "", ["cat", "/proc/net/snmp"])).stdout;
+    const udp = (await lab.exec("relay", ["cat", "/proc/net/snmp"])).stdout;
     const got = await relayed();
     const why = `DISCOVERs relayed of ${arrived} that reached the relay's interface, ${left} sent; the relay's UDP counters:\n${udp}`;
     expect(got, why).toBeLessThanOrEqual(left);

@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { metricName, statisticName } from "../../lib/kea/statistics.ts";
-import { type Lab, openLab } from "../../orchestrator/api.ts";
-import { exec } from "../../orchestrator/docker/engine.ts";
+import type { Lab } from "../../orchestrator/api.ts";
 import { useTestLab } from "../support/lab.ts";
 
 // The default lab with monitoring: an exporter beside each Kea, Prometheus on its monitoring
@@ -16,13 +15,9 @@ function valueIn(text: string, metric: string, labels: string): number | undefin
 
 describe("monitoring: Kea's statistics and the relay's metrics in Prometheus", () => {
   const lab = useTestLab("monitoring", undefined, { monitoring: true });
-  let api: Lab;
+  const api: Lab = lab;
   let prometheus: string;
   beforeAll(async () => {
-    api = await openLab(lab.running.name, {
-      docker: lab.docker,
-      images: { client: lab.clientImage, relay: lab.running.relay?.image ?? "" },
-    });
     prometheus = (await api.status()).monitoring?.prometheus.url ?? "";
     // Leases in both VRFs, so that Kea's counters are not all zero.
     const clients = await Promise.all([
@@ -41,9 +36,8 @@ describe("monitoring: Kea's statistics and the relay's metrics in Prometheus", (
   };
 
   it("each exporter's text is valid exposition format (promtool) and says what statistic-get-all says", async () => {
-    const prom = (await api.status()).monitoring?.prometheus.name;
     const red = lab.spec.vrfs.find((v) => v.spec.name === "RED")?.keas[0];
-    const scrape = await exec(lab.docker, prom ?? "", [
+    const scrape = await lab.exec("prometheus", [
       "sh",
       "-c",
       `curl -fsS http://${red?.ipv4}:9547/metrics > /tmp/kea.prom && promtool check metrics < /tmp/kea.prom && cat /tmp/kea.prom`,
@@ -116,8 +110,7 @@ describe("monitoring: Kea's statistics and the relay's metrics in Prometheus", (
   });
 
   it("Prometheus, on every VRF's backend, forwards nothing between them", async () => {
-    const name = (await api.status()).monitoring?.prometheus.name ?? "";
-    const r = await exec(lab.docker, name, [
+    const r = await lab.exec("prometheus", [
       "cat",
       "/proc/sys/net/ipv4/ip_forward",
       "/proc/sys/net/ipv6/conf/all/forwarding",

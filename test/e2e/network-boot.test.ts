@@ -1,7 +1,6 @@
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type Lab, openLab } from "../../orchestrator/api.ts";
-import { ensureImages } from "../../orchestrator/docker/images.ts";
+import { buildImages, type Lab } from "../../orchestrator/index.ts";
 import { loadTopology } from "../../orchestrator/model/topology.ts";
 import { ROOT } from "../../orchestrator/paths.ts";
 import { type Cpe, startCpe } from "../support/cpe.ts";
@@ -16,14 +15,10 @@ const host = (address: string | undefined) => Number(address?.split(".")[3]);
 
 describe("network boot through the relay (examples/pxe.yaml)", () => {
   const lab = useTestLab("network-boot", () => loadTopology(join(ROOT, "examples/pxe.yaml")));
-  let api: Lab;
+  const api: Lab = lab;
   beforeAll(async () => {
     // The QEMU image, built here (and only for a PXE test or command), not by the global setup.
-    await ensureImages(lab.docker, { only: ["pxe"] });
-    api = await openLab(lab.running.name, {
-      docker: lab.docker,
-      images: { client: lab.clientImage, relay: lab.running.relay?.image ?? "" },
-    });
+    await buildImages({ only: ["pxe"] });
   });
 
   it("an iPXE firmware client boots the script its class is served, in each VRF; Kea leased its MAC from RED's PXE pool; a quarantined one boots nothing and ends at once", async () => {

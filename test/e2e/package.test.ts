@@ -1,9 +1,9 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Docker from "dockerode";
 import { execa } from "execa";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { dockerClient } from "../../orchestrator/docker/engine.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
 import { ROOT } from "../../orchestrator/paths.ts";
 
@@ -63,7 +63,7 @@ describe("the packed package in another project", () => {
     const version = await execa("npx", ["dhcplab", "--help"], { cwd: project, reject: false });
     expect(version.stdout).toMatch(/Usage: dhcplab/);
 
-    const docker = dockerClient();
+    const docker = new Docker();
     const filters = JSON.stringify({ label: [`${LABEL.lab}=${NAME}`] });
     expect(await docker.listContainers({ all: true, filters })).toEqual([]);
     expect(await docker.listNetworks({ filters })).toEqual([]);

@@ -1,9 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { networkOf6 } from "../../lib/codec/prefix.ts";
-import { openLab } from "../../orchestrator/api.ts";
 import { clientScript } from "../../orchestrator/docker/clients.ts";
-import { exec } from "../../orchestrator/docker/engine.ts";
-import { waitHealthy } from "../../orchestrator/docker/lab.ts";
 import { type Cpe, startCpe } from "../support/cpe.ts";
 import { httpGetFrom, urlHost } from "../support/http.ts";
 import { useTestLab } from "../support/lab.ts";
@@ -23,20 +20,16 @@ function delegatedFrom(prefix: string): string {
 describe("DHCPv6 prefix delegation through the relay", () => {
   const lab = useTestLab("prefix-delegation");
 
-  const relayId = () => lab.spec.relay.container;
-  const kea = (vrf: string) => {
-    const k = lab.running.keas.find((x) => x.vrf === vrf);
-    if (!k) throw new Error(`no Kea for ${vrf}`);
-    return k;
-  };
-  const delegations = async () => (await openLab(lab.running.name, { docker: lab.docker })).delegations();
+  /** A VRF's Kea service. */
+  const kea = (vrf: string) => `kea-${vrf.toLowerCase()}`;
+  const delegations = () => lab.delegations();
   const relayRoute = async (prefix: string) =>
-    (await exec(lab.docker, relayId(), ["ip", "-6", "route", "show", prefix, "proto", "dhcp"])).stdout.trim();
+    (await lab.exec("relay", ["ip", "-6", "route", "show", prefix, "proto", "dhcp"])).stdout.trim();
   const pdLeases = async (vrf: string) =>
     (await lab.leases({ vrf, family: 6 })).filter((l) => l.type === "IA_PD" && l.validLifetime > 0);
   /** An HTTP GET from a VRF's Kea container (its backend network) to `address`: the status code, "000" if none came. */
   const getFrom = async (vrf: string, address: string) =>
-    (await httpGetFrom(lab.docker, kea(vrf).id, `http://${urlHost(address)}:8080/`)).stdout;
+    (await httpGetFrom(lab, kea(vrf), `http://${urlHost(address)}:8080/`)).stdout;
 
   /**
    * The CPE takes the first address of its prefix, serves HTTP there, and routes upstream
@@ -92,7 +85,7 @@ describe("DHCPv6 prefix delegation through the relay", () => {
     // BLUE's Kea is given the same route, through the relay's BLUE address: only the relay's
     // forward chain stands between BLUE and the prefix, and it drops BLUE's packets.
     const blue = lab.spec.vrfs.find((v) => v.spec.name === "BLUE");
-    const route = await exec(lab.docker, kea("BLUE").id, [
+    const route = await lab.exec(kea("BLUE"), [
       "ip",
       "-6",
       "route",
@@ -178,9 +171,9 @@ describe("DHCPv6 prefix delegation through the relay", () => {
   it("a restarted relay routes the prefixes Kea still holds again, read from Kea's lease table", async () => {
     if (!red) throw new Error("the dhcpcd CPE got no prefix");
     const { prefix } = red;
-    const container = lab.docker.getContainer(relayId());
-    await container.restart({ t: 2 });
-    await waitHealthy(lab.docker, "relay", relayId(), 30_000);
+    await lab.stop("relay", 2);
+    await lab.start("relay");
+    await lab.healthy("relay", 30_000);
     await expect
       .poll(async () => (await delegations()).find((d) => d.prefix === prefix)?.learnedFrom, {
         timeout: 20_000,

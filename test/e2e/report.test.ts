@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ensureImages } from "../../orchestrator/docker/images.ts";
+import { buildImages } from "../../orchestrator/index.ts";
 import type { LoadReport } from "../../orchestrator/model/load-report.ts";
 import { RESULTS_DIR } from "../support/artifacts.ts";
 import { viewPage } from "../support/browser.ts";
@@ -22,7 +22,7 @@ describe("a load report (dhcplab load --report)", () => {
   let browser: string;
   beforeAll(async () => {
     // Chromium's image, built here (and only for this test), not by the global setup.
-    const [built] = await ensureImages(lab.docker, { only: ["browser"] });
+    const [built] = await buildImages({ only: ["browser"] });
     browser = built?.tag ?? "";
     const r = await execa(
       "node",

@@ -1,7 +1,6 @@
 import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { exec } from "../../orchestrator/docker/engine.ts";
 import { loadTopology } from "../../orchestrator/model/topology.ts";
 import { ROOT } from "../../orchestrator/paths.ts";
 import { expectDhclient6ObtainRelease, expectUdhcpcRenewRelease } from "../support/cases.ts";
@@ -126,21 +125,18 @@ describe("towers: downstream relays in front of subscriber segments (examples/to
   });
 
   it("the central relay forwards Kea's DHCP replies to the towers and nothing else: VRFs stay isolated", async () => {
-    const relayId = lab.spec.relay.container;
     const towerB = lab.spec.towers.find((w) => w.spec.name === "tower-b");
     const blue = lab.spec.vrfs.find((v) => v.spec.name === "BLUE");
-    const blueKea = lab.running.keas.find((k) => k.vrf === "BLUE");
-    if (!towerB || !blue || !blueKea) throw new Error("the towers lab has tower-b and BLUE");
+    if (!towerB || !blue) throw new Error("the towers lab has tower-b and BLUE");
     const url = `http://${towerB.spec.address.split("/")[0]}:9100/healthz`;
-    const curl = (id: string) => httpGetFrom(lab.docker, id, url);
+    const curl = (service: string) => httpGetFrom(lab, service, url);
     // tower-b's relay answers HTTP on its subscriber-side address: the central relay itself reaches it.
-    expect((await curl(relayId)).stdout).toBe("200");
+    expect((await curl("relay")).stdout).toBe("200");
     // A host on BLUE routing through the relay does not, though both ends route through it (so
     // that only the relay's chain stands between them): only UDP 67 to 67 is forwarded there.
-    const towerBId = towerB.container;
     const routes = [
-      await exec(lab.docker, blueKea.id, ["ip", "route", "replace", towerB.prefix, "via", blue.relay.ipv4]),
-      await exec(lab.docker, towerBId, [
+      await lab.exec("kea-blue", ["ip", "route", "replace", towerB.prefix, "via", blue.relay.ipv4]),
+      await lab.exec("tower-b", [
         "ip",
         "route",
         "replace",
@@ -150,12 +146,12 @@ describe("towers: downstream relays in front of subscriber segments (examples/to
       ]),
     ];
     for (const r of routes) expect(r.exitCode, r.stderr).toBe(0);
-    const fromBlue = await curl(blueKea.id);
+    const fromBlue = await curl("kea-blue");
     expect(fromBlue.exitCode).not.toBe(0);
     expect(fromBlue.stdout).toBe("000");
     // The relay says why it may forward at all: the chain is in place, and its only IPv4 rules
     // are the servers' replies to the towers (its IPv6 rules are the VRFs' client prefixes).
-    const chain = await exec(lab.docker, relayId, ["nft", "list", "chain", "inet", "dhcplab", "forward"]);
+    const chain = await lab.exec("relay", ["nft", "list", "chain", "inet", "dhcplab", "forward"]);
     expect(chain.stdout).toMatch(/policy drop;/);
     const accepts = chain.stdout.split("\n").filter((l) => /\bip daddr\b.*\baccept\b/.test(l));
     expect(accepts.length).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 import { expect } from "vitest";
-import { WAIT_FOR_LINK } from "../../orchestrator/docker/clients.ts";
-import type { LeaseRow } from "../../orchestrator/docker/leases.ts";
+import type { LeaseRow } from "../../orchestrator/index.ts";
+import { WAIT_FOR_LINK } from "../../orchestrator/index.ts";
 import { completed } from "../../orchestrator/model/perfdhcp.ts";
 import type { TestLab } from "./lab.ts";
 

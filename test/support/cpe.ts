@@ -1,5 +1,5 @@
-import { WAIT_FOR_LINK } from "../../orchestrator/docker/clients.ts";
 import { exec } from "../../orchestrator/docker/engine.ts";
+import { WAIT_FOR_LINK } from "../../orchestrator/index.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
 import type { TestLab } from "./lab.ts";
 

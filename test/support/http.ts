@@ -1,22 +1,11 @@
-import type Docker from "dockerode";
-import { exec } from "../../orchestrator/docker/engine.ts";
+import type { Lab } from "../../orchestrator/index.ts";
 
 /**
- * An HTTP GET from inside a lab container, within 2 s: curl's exit code, and on stdout the status
- * code ("000" when nothing answered).
+ * An HTTP GET from inside a lab service's container, within 2 s: curl's exit code, and on stdout
+ * the status code ("000" when nothing answered).
  */
-export function httpGetFrom(docker: Docker, containerId: string, url: string) {
-  return exec(docker, containerId, [
-    "curl",
-    "-sS",
-    "--max-time",
-    "2",
-    "-o",
-    "/dev/null",
-    "-w",
-    "%{http_code}",
-    url,
-  ]);
+export function httpGetFrom(lab: Lab, service: string, url: string) {
+  return lab.exec(service, ["curl", "-sS", "--max-time", "2", "-o", "/dev/null", "-w", "%{http_code}", url]);
 }
 
 /** An address as a URL's host: IPv6 in brackets. */
