@@ -1,6 +1,7 @@
 #!/bin/sh
 # The lab's rules in the host's firewall, run in the host's network namespace (docker run
-# --network host --cap-add NET_ADMIN). Each rule names its lab in a comment "dhcplab:LAB".
+# --network host --cap-add NET_ADMIN). Each rule names its lab in a comment "dhcplab:LAB". -w waits
+# for the xtables lock: labs side by side change the host's rules at the same time.
 #
 #   dhcplab-host-rules add LAB [--allow BRIDGE]... [--isolate6 BRIDGE]...
 #     --allow: accept what enters and leaves BRIDGE (DOCKER-USER, before the Engine's isolation
@@ -19,14 +20,14 @@ add() {
     case $1 in
       --allow)
         rule="DOCKER-USER -i $2 -o $2 -m comment --comment $TAG$lab -j ACCEPT"
-        if iptables -S DOCKER-USER >/dev/null 2>&1; then
-          iptables -C $rule 2>/dev/null || iptables -I $rule
-          if ip6tables -S DOCKER-USER >/dev/null 2>&1; then ip6tables -C $rule 2>/dev/null || ip6tables -I $rule; fi
+        if iptables -w -S DOCKER-USER >/dev/null 2>&1; then
+          iptables -w -C $rule 2>/dev/null || iptables -w -I $rule
+          if ip6tables -w -S DOCKER-USER >/dev/null 2>&1; then ip6tables -w -C $rule 2>/dev/null || ip6tables -w -I $rule; fi
         fi ;;
       --isolate6)
         for rule in "FORWARD -i $2 ! -o $2" "FORWARD ! -i $2 -o $2"; do
           rule="$rule -m comment --comment $TAG$lab -j DROP"
-          ip6tables -C $rule 2>/dev/null || ip6tables -I $rule
+          ip6tables -w -C $rule 2>/dev/null || ip6tables -w -I $rule
         done ;;
       *) echo "dhcplab-host-rules: unknown option $1" >&2; exit 2 ;;
     esac
@@ -44,11 +45,11 @@ prune() {
   for t in iptables ip6tables; do
     for c in DOCKER-USER FORWARD; do
       # iptables -S quotes the comment; xargs reads the rule back as the words it prints.
-      $t -S $c 2>/dev/null | grep -- "--comment \"\\?$TAG" | while read -r line; do
+      $t -w -S $c 2>/dev/null | grep -- "--comment \"\\?$TAG" | while read -r line; do
         bridge=$(echo "$line" | sed -n 's/.* -[io] \([^ ]*\) .*/\1/p')
         lab=$(echo "$line" | sed -n "s/.*--comment \"\\?\\($TAG[^\" ]*\\).*/\\1/p")
         if { [ -n "$mine" ] && { [ "$mine" = "$TAG" ] || [ "$lab" = "$mine" ]; }; } || [ ! -e "/sys/class/net/$bridge" ]; then
-          echo "$line" | sed 's/^-A /-D /' | xargs $t || true
+          echo "$line" | sed 's/^-A /-D /' | xargs $t -w || true
         fi
       done
     done
