@@ -1,5 +1,5 @@
 import type Docker from "dockerode";
-import { ipv4Host, ipv6Host, RESERVED_FROM, slotSubnets } from "../model/subnets.ts";
+import { ipamRanges, RESERVED_FROM, slotSubnets } from "../model/subnets.ts";
 
 /** An internal dual-stack network that dhcplab created. */
 export interface LabNetwork {
@@ -57,19 +57,11 @@ export async function createLabNetwork(
         ...(bridge ? { Options: { "com.docker.network.bridge.name": bridge } } : {}),
         IPAM: {
           Driver: "default",
-          Config: [
-            // Fixed addresses (relay, Kea) live in the lower half; Docker hands out the upper one.
-            {
-              Subnet: ipv4Subnet,
-              Gateway: ipv4Host(ipv4Subnet, 1),
-              IPRange: ipv4Subnet.replace(/\.0\/24$/, ".128/25"),
-            },
-            {
-              Subnet: ipv6Subnet,
-              Gateway: ipv6Host(ipv6Subnet, 1),
-              IPRange: ipv6Subnet.replace(/::\/64$/, "::1:0/112"),
-            },
-          ],
+          Config: ipamRanges({ ipv4Subnet, ipv6Subnet }).map((r) => ({
+            Subnet: r.subnet,
+            Gateway: r.gateway,
+            IPRange: r.ipRange,
+          })),
         },
       });
       return { id: net.id, name, ipv4Subnet, ipv6Subnet, index };

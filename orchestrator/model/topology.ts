@@ -73,6 +73,9 @@ const ha = z.strictObject({
     ),
 });
 
+/** A VLAN-style number (1 to 4094), for policies and templates. */
+const vlanNumber = z.number().int().min(1, "a VLAN is 1 to 4094").max(4094, "a VLAN is 1 to 4094");
+
 /** Routers of client subnets as address/prefix. */
 const gateways = z
   .array(
@@ -228,11 +231,7 @@ const segment = z.strictObject({
       description: "the segment's name: the policy's `segment`, templates' {segment}",
       examples: ["port5"],
     }),
-  vlan: z
-    .number()
-    .int()
-    .min(1, "a VLAN is 1 to 4094")
-    .max(4094, "a VLAN is 1 to 4094")
+  vlan: vlanNumber
     .optional()
     .describe("a VLAN-style number for policies and templates ({vlan}); the segment is an untagged network"),
   gateways: gateways.meta({
@@ -298,11 +297,7 @@ const tower = z.strictObject({
     .regex(/^[A-Za-z][A-Za-z0-9_-]{0,30}$/, "a port name starts with a letter: letters, digits, '_', '-'")
     .default("subscribers")
     .describe("dhcplab towers: the name of their subscriber port, the policy's {segment}"),
-  vlan: z
-    .number()
-    .int()
-    .min(1, "a VLAN is 1 to 4094")
-    .max(4094, "a VLAN is 1 to 4094")
+  vlan: vlanNumber
     .optional()
     .describe("dhcplab towers: the VLAN of their subscriber port, the policy's {vlan}"),
 });

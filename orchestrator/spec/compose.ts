@@ -2,7 +2,7 @@ import { relative } from "node:path";
 import { stringify } from "yaml";
 import { IMAGE_NAMES, type ImageTags } from "../docker/images.ts";
 import { LABEL } from "../model/labels.ts";
-import { ipv4Host, ipv6Host, RESERVED_FROM, slotSubnets } from "../model/subnets.ts";
+import { ipamRanges, RESERVED_FROM, slotSubnets } from "../model/subnets.ts";
 import type { Topology } from "../model/topology.ts";
 import { buildSpec, labNetworks } from "./build.ts";
 import type { LabInputs } from "./inputs.ts";
@@ -48,7 +48,6 @@ export function composeSpec(
 
 /** A Compose network of the lab. */
 function networkOf(spec: LabSpec, n: NetworkSpec) {
-  const { ipv4Subnet, ipv6Subnet } = n.subnets;
   return {
     name: n.name,
     internal: true,
@@ -62,19 +61,11 @@ function networkOf(spec: LabSpec, n: NetworkSpec) {
       ...(n.tower ? { [LABEL.tower]: n.tower } : {}),
     },
     ipam: {
-      config: [
-        // Fixed addresses live in the lower half; Docker hands out the upper one.
-        {
-          subnet: ipv4Subnet,
-          gateway: ipv4Host(ipv4Subnet, 1),
-          ip_range: ipv4Subnet.replace(/\.0\/24$/, ".128/25"),
-        },
-        {
-          subnet: ipv6Subnet,
-          gateway: ipv6Host(ipv6Subnet, 1),
-          ip_range: ipv6Subnet.replace(/::\/64$/, "::1:0/112"),
-        },
-      ],
+      config: ipamRanges(n.subnets).map((r) => ({
+        subnet: r.subnet,
+        gateway: r.gateway,
+        ip_range: r.ipRange,
+      })),
     },
   };
 }
