@@ -13,13 +13,6 @@ export interface Capture {
   stop(): Promise<void>;
 }
 
-// The interface that holds the relay's address on the network; then tcpdump, its filter as
-// arguments (never as script text).
-const SCRIPT = `dev=$(ip -o -4 addr show | awk -v a="$1" '{split($4, p, "/"); if (p[1] == a) print $2}')
-[ -n "$dev" ] || { echo "no interface holds $1" >&2; exit 2; }
-shift
-exec tcpdump -i "$dev" -U -s 0 -w - "$@"`;
-
 /**
  * Captures a lab network (`access`, a segment's or a VRF's name) as pcap, from the relay's network namespace,
  * where the relay is on every lab network. `filter` is a BPF expression's words; `count` stops
@@ -49,7 +42,8 @@ export async function startCapture(
   const args = [...(o.count ? ["-c", String(o.count)] : []), ...(o.filter ?? [])];
   const container = await docker.createContainer({
     Image: image,
-    Cmd: ["sh", "-c", SCRIPT, "sh", address, ...args],
+    // docker/client/capture.sh: tcpdump on the interface that holds the relay's address there.
+    Cmd: ["dhcplab-capture", address, ...args],
     Labels: { [LABEL.managed]: "true", [LABEL.lab]: lab.name, [LABEL.role]: "capture" },
     HostConfig: { NetworkMode: `container:${lab.relay.id}`, CapAdd: ["NET_ADMIN", "NET_RAW"] },
   });

@@ -1,6 +1,9 @@
 import { execFileSync } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { clientScript, loadgenCommand, parseLoadgen, perfdhcpCommand } from "./clients.ts";
+import { ROOT } from "../paths.ts";
+import { clientCommand, loadgenCommand, parseLoadgen, perfdhcpCommand } from "./clients.ts";
 
 const load = { mac: "00:bb:01:00:00:00", family: 4 as const, clients: 10, rate: 50, duration: 3 };
 
@@ -32,33 +35,34 @@ describe("load commands", () => {
     expect(() => loadgenCommand({ ...load, pd: "prefix-only" })).toThrow(/use perfdhcp/);
   });
 
-  it("a real client with --pd asks for an address and a prefix and prints the prefix; only DHCPv6 clients that can", () => {
-    expect(clientScript("dhclient", 6, { pd: true })).toContain("dhclient -6 -N -P -1");
-    expect(clientScript("dhclient", 6, { pd: true })).toMatch(/iaprefix .*PREFIX/);
-    expect(clientScript("dhcpcd", 6, { pd: true })).toMatch(/ia_na 1\\n {2}ia_pd 2/);
-    expect(clientScript("dhcpcd", 6, { pd: true })).toMatch(/delegated prefix .*PREFIX/);
-    expect(() => clientScript("udhcpc", 6, { pd: true })).toThrow(/prefix delegation is DHCPv6/);
-    expect(() => clientScript("dhclient", 4, { pd: true })).toThrow(/prefix delegation is DHCPv6/);
+  it("a real client with --pd asks for an address and a prefix; only DHCPv6 clients that can", () => {
+    expect(clientCommand("dhclient", 6, { pd: true })).toEqual(["dhcplab-client", "dhclient", "6", "--pd"]);
+    expect(clientCommand("dhcpcd", 6, { pd: true })).toEqual(["dhcplab-client", "dhcpcd", "6", "--pd"]);
+    expect(() => clientCommand("udhcpc", 6, { pd: true })).toThrow(/prefix delegation is DHCPv6/);
+    expect(() => clientCommand("dhclient", 4, { pd: true })).toThrow(/prefix delegation is DHCPv6/);
+    expect(() => clientCommand("udhcpc", 6)).toThrow(/udhcpc is DHCPv4 only/);
   });
 
-  it("a light client presents itself as a PXE ROM (options 60 and 93) in a script the shell reads; refused where it cannot", () => {
-    const udhcpc = clientScript("udhcpc", 4, { vendorClass: "PXEClient:Arch:00007:UNDI:003016", arch: 7 });
-    expect(udhcpc).toContain("-x 0x5d:0007");
-    expect(udhcpc).toContain("PXEClient:Arch:00007:UNDI:003016");
-    const dhclient = clientScript("dhclient", 4, { vendorClass: 'odd "quoted" class', arch: 9 });
-    expect(dhclient).toContain("send pxe-arch 9;");
-    expect(dhclient).toContain("-cf /tmp/dhclient.conf");
-    expect(clientScript("dhcpcd", 4, { vendorClass: "PXEClient" })).toContain("--vendorclassid");
-    // Every script, quotes inside quotes, parses.
-    for (const script of [udhcpc, dhclient, clientScript("dhclient", 4), clientScript("udhcpc", 4)])
-      expect(() => execFileSync("sh", ["-n", "-c", script])).not.toThrow();
-    // Each DHCPv4 client that can reports the ACK's next-server and boot file.
-    expect(clientScript("udhcpc", 4)).toMatch(/NEXT-SERVER \$siaddr.*BOOT-FILE \$boot_file/);
-    expect(clientScript("dhclient", 4)).toMatch(/NEXT-SERVER \$new_next_server.*BOOT-FILE \$new_filename/);
-    expect(() => clientScript("dhcpcd", 4, { arch: 0 })).toThrow(/dhcpcd cannot send option 93/);
-    expect(() => clientScript("udhcpc", 4, { arch: 70000 })).toThrow(/0 to 65535/);
-    expect(() => clientScript("dhclient", 6, { vendorClass: "PXEClient" })).toThrow(/DHCPv4/);
-    expect(() => clientScript("udhcpc", 4, { vendorClass: "" })).toThrow(/printable ASCII/);
+  it("a light client presents itself as a PXE ROM (options 60 and 93), the words passed as arguments; refused where it cannot", () => {
+    expect(clientCommand("udhcpc", 4, { vendorClass: "PXEClient:Arch:00007:UNDI:003016", arch: 7 })).toEqual([
+      ...["dhcplab-client", "udhcpc", "4"],
+      ...["--vendor-class", "PXEClient:Arch:00007:UNDI:003016", "--arch", "7"],
+    ]);
+    expect(clientCommand("dhclient", 4, { vendorClass: 'odd "quoted" class', arch: 9 })).toContain(
+      'odd "quoted" class',
+    );
+    expect(() => clientCommand("dhcpcd", 4, { arch: 0 })).toThrow(/dhcpcd cannot send option 93/);
+    expect(() => clientCommand("udhcpc", 4, { arch: 70000 })).toThrow(/0 to 65535/);
+    expect(() => clientCommand("dhclient", 6, { vendorClass: "PXEClient" })).toThrow(/DHCPv4/);
+    expect(() => clientCommand("udhcpc", 4, { vendorClass: "" })).toThrow(/printable ASCII/);
+  });
+
+  it("the client image's script parses, and names what it reports", async () => {
+    const script = join(ROOT, "docker", "client", "dhcp-client.sh");
+    expect(() => execFileSync("sh", ["-n", script])).not.toThrow();
+    const text = await readFile(script, "utf8");
+    for (const line of ["ADDRESS ", "PREFIX ", "NEXT-SERVER $siaddr", "BOOT-FILE $new_filename"])
+      expect(text).toContain(line);
   });
 
   it("the clients engine is DHCPv4 only, and says so", () => {

@@ -197,8 +197,8 @@ export async function runLoad(
     docker,
     lab,
     image,
-    // The command's words reach the shell as its arguments, never as script text.
-    ["sh", "-c", `${WAIT_FOR_LINK} exec "$@"`, "sh", ...command],
+    // docker/client/link-ready.sh: perfdhcp -6 sends from a link-local address that must be ready.
+    ["dhcplab-link-ready", ...command],
     { labels, segment: o.segment },
   );
   return { exitCode, report: { engine: "perfdhcp", ...parsePerfdhcp(output) }, output, command };
@@ -211,13 +211,6 @@ export const WAIT_FOR_LINK =
 /** A real DHCP client program. */
 export type ClientKind = "dhclient" | "dhcpcd" | "udhcpc";
 
-/** A word for the shell, quoted. */
-const shq = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
-
-/** A shell command that writes `lines` to `path`, each quoted. */
-const writeLines = (path: string, lines: readonly string[]) =>
-  `printf '%s\\n' ${lines.map(shq).join(" ")} > ${path}`;
-
 /**
  * How a light DHCPv4 client presents itself as a PXE ROM does: its vendor class (option 60,
  * "PXEClient:Arch:00000:UNDI:002001") and its client system architecture (option 93, RFC 4578
@@ -228,101 +221,51 @@ export interface PxeIdentity {
   arch?: number;
 }
 
-/**
- * DHCPv4 hook scripts that record the ACK's next-server (siaddr) and boot file (file) as
- * `NEXT-SERVER` and `BOOT-FILE` lines in /tmp/boot, then do what the client's own script does.
- */
-const BOOT_HOOKS: Partial<Record<ClientKind, string[]>> = {
-  udhcpc: [
-    "#!/bin/sh",
-    '[ "$1" = bound ] && { echo "NEXT-SERVER $siaddr"; echo "BOOT-FILE $boot_file"; } >> /tmp/boot',
-    'exec /etc/udhcpc/default.script "$@"',
-  ],
-  dhclient: [
-    "#!/bin/sh",
-    '[ "$reason" = BOUND ] && { echo "NEXT-SERVER $new_next_server"; echo "BOOT-FILE $new_filename"; } >> /tmp/boot',
-    'exec /sbin/dhclient-script "$@"',
-  ],
-};
+/** The kinds and families a real client runs in the lab, with prefix delegation where it asks for one. */
+const CLIENTS = new Set([
+  "dhclient-4",
+  "dhclient-6",
+  "dhclient-6-pd",
+  "udhcpc-4",
+  "dhcpcd-4",
+  "dhcpcd-6",
+  "dhcpcd-6-pd",
+]);
 
-/** The words that make a client send a PXE identity, and the set-up they need first. */
-function pxeArguments(kind: ClientKind, id: PxeIdentity): { setup: string; args: string } {
-  const { vendorClass, arch } = id;
-  if (vendorClass === undefined && arch === undefined) return { setup: "", args: "" };
+/**
+ * The command that runs one real client once (the client image's dhcplab-client,
+ * docker/client/dhcp-client.sh): it prints `ADDRESS <addr>` for what the client obtained; in
+ * DHCPv4 with udhcpc and dhclient `NEXT-SERVER` and `BOOT-FILE` for the ACK's siaddr and file;
+ * and with `pd` (DHCPv6) `PREFIX <prefix>` for each prefix delegated to it, the client then asking
+ * for an address and a prefix as a CPE router does. `vendorClass` and `arch` make a DHCPv4 client
+ * present itself as a PXE ROM. What the lab's clients cannot do is refused here, before anything runs.
+ */
+export function clientCommand(
+  kind: ClientKind,
+  family: 4 | 6,
+  o: { pd?: boolean } & PxeIdentity = {},
+): string[] {
+  if (o.pd && (family !== 6 || kind === "udhcpc"))
+    throw new Error("prefix delegation is DHCPv6: use -6 with dhclient or dhcpcd");
+  const { vendorClass, arch } = o;
+  if (family === 6 && (vendorClass !== undefined || arch !== undefined))
+    throw new Error("a PXE vendor class and architecture are DHCPv4 (options 60 and 93): leave out -6");
   if (vendorClass !== undefined && !/^[\x20-\x7e]{1,255}$/.test(vendorClass))
     throw new Error("a vendor class is 1 to 255 printable ASCII characters");
   if (arch !== undefined && !(Number.isInteger(arch) && arch >= 0 && arch <= 0xffff))
     throw new Error(`architecture ${arch}: option 93 is a number from 0 to 65535 (RFC 4578 §2.1)`);
-  if (kind === "udhcpc")
-    return {
-      setup: "",
-      args: [
-        ...(vendorClass !== undefined ? ["-V", shq(vendorClass)] : []),
-        ...(arch !== undefined ? ["-x", `0x5d:${arch.toString(16).padStart(4, "0")}`] : []),
-      ].join(" "),
-    };
-  if (kind === "dhclient") {
-    const conf = [
-      "option pxe-arch code 93 = unsigned integer 16;",
-      ...(vendorClass !== undefined
-        ? [`send vendor-class-identifier "${vendorClass.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}";`]
-        : []),
-      ...(arch !== undefined ? [`send pxe-arch ${arch};`] : []),
-    ];
-    return {
-      setup: `${writeLines("/tmp/dhclient.conf", conf)} && `,
-      args: "-cf /tmp/dhclient.conf",
-    };
-  }
-  if (arch !== undefined) throw new Error("dhcpcd cannot send option 93 (--arch): use udhcpc or dhclient");
-  // dhcpcd takes the value of this option only after "=".
-  return { setup: "", args: `--vendorclassid=${shq(vendorClass as string)}` };
-}
-
-/**
- * The shell script that runs one real client once and prints `ADDRESS <addr>` for what it
- * obtained; in DHCPv4 with udhcpc and dhclient `NEXT-SERVER` and `BOOT-FILE` for the ACK's
- * siaddr and file; and with `pd` (DHCPv6) `PREFIX <prefix>` for each prefix delegated to it: the
- * client then asks for an address and a prefix, as a CPE router does (dhclient -N -P, dhcpcd's
- * ia_na and ia_pd). `vendorClass` and `arch` make a DHCPv4 client present itself as a PXE ROM.
- */
-export function clientScript(
-  kind: ClientKind,
-  family: 4 | 6,
-  o: { pd?: boolean } & PxeIdentity = {},
-): string {
-  if (o.pd && (family !== 6 || kind === "udhcpc"))
-    throw new Error("prefix delegation is DHCPv6: use -6 with dhclient or dhcpcd");
-  if (family === 6 && (o.vendorClass !== undefined || o.arch !== undefined))
-    throw new Error("a PXE vendor class and architecture are DHCPv4 (options 60 and 93): leave out -6");
-  const pxe = pxeArguments(kind, o);
-  const hooks = family === 4 ? BOOT_HOOKS[kind] : undefined;
-  const hook = hooks ? `${writeLines("/tmp/hook", hooks)} && chmod +x /tmp/hook && ` : "";
-  const extra = pxe.args ? ` ${pxe.args}` : "";
-  const run: Record<string, string> = {
-    "dhclient-4": `dhclient -4 -1 -v -lf /tmp/leases -sf /tmp/hook${extra} eth0`,
-    "dhclient-6": "dhclient -6 -1 -v -lf /tmp/leases eth0",
-    "dhclient-6-pd": "dhclient -6 -N -P -1 -v -lf /tmp/leases eth0",
-    "udhcpc-4": `udhcpc -i eth0 -n -q -f -t 5 -T 2 -s /tmp/hook${extra}`,
-    "dhcpcd-4": `dhcpcd -4 -1 -B -t 15 -f /dev/null${extra} eth0`,
-    "dhcpcd-6": "dhcpcd -6 -1 -B -t 15 -f /dev/null --noipv6rs --ia_na eth0",
-    // dhcpcd takes IA_PD only in an interface block of a configuration file.
-    "dhcpcd-6-pd":
-      "printf 'noipv6rs\\ninterface eth0\\n  ia_na 1\\n  ia_pd 2\\n' > /tmp/dhcpcd.conf && dhcpcd -6 -1 -B -t 15 -f /tmp/dhcpcd.conf eth0",
-  };
-  const client = run[`${kind}-${family}${o.pd ? "-pd" : ""}`];
-  if (!client) throw new Error(`${kind} does not do DHCPv${family} in the lab (udhcpc is DHCPv4 only)`);
-  const cmd = `${hook}${pxe.setup}${client}`;
-  const scope = family === 4 ? "-4" : "-6";
-  // Where each client records its delegated prefixes: dhclient's lease file, dhcpcd's log.
-  const prefixes = !o.pd
-    ? ""
-    : kind === "dhclient"
-      ? "sed -n 's/^ *iaprefix \\([^ ]*\\) {.*/PREFIX \\1/p' /tmp/leases;"
-      : "sed -n 's/.*delegated prefix \\([^ ]*\\).*/PREFIX \\1/p' /tmp/client.log;";
-  const boot = hooks ? "cat /tmp/boot 2>/dev/null;" : "";
-  // The lab's leases are outside the access network's Docker subnets (10.213/16, fd64:6c61:6200::/48).
-  return `${WAIT_FOR_LINK} timeout 40 sh -c '${cmd.replaceAll("'", "'\\''")}' > /tmp/client.log 2>&1; status=$?; cat /tmp/client.log; ip -o ${scope} addr show dev eth0 scope global | awk '{print $4}' | grep -v -e '^10\\.213\\.' -e '^fd64:6c61:6200:' | sed 's/^/ADDRESS /'; ${prefixes} ${boot} exit $status`;
+  if (arch !== undefined && kind === "dhcpcd")
+    throw new Error("dhcpcd cannot send option 93 (--arch): use udhcpc or dhclient");
+  if (!CLIENTS.has(`${kind}-${family}${o.pd ? "-pd" : ""}`))
+    throw new Error(`${kind} does not do DHCPv${family} in the lab (udhcpc is DHCPv4 only)`);
+  return [
+    "dhcplab-client",
+    kind,
+    String(family),
+    ...(o.pd ? ["--pd"] : []),
+    ...(vendorClass !== undefined ? ["--vendor-class", vendorClass] : []),
+    ...(arch !== undefined ? ["--arch", String(arch)] : []),
+  ];
 }
 
 /** One real client on the access network, once; the address it obtained, if any. */
@@ -343,7 +286,7 @@ export async function runClient(
     docker,
     lab,
     image,
-    ["sh", "-c", clientScript(o.kind, o.family, { pd: o.pd, vendorClass: o.vendorClass, arch: o.arch })],
+    clientCommand(o.kind, o.family, { pd: o.pd, vendorClass: o.vendorClass, arch: o.arch }),
     {
       mac: o.mac,
       capAdd: ["NET_ADMIN", "NET_RAW"],

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { networkOf6 } from "../../lib/codec/prefix.ts";
-import { clientScript } from "../../orchestrator/docker/clients.ts";
 import { type Cpe, startCpe } from "../support/cpe.ts";
 import { httpGetFrom, urlHost } from "../support/http.ts";
 import { useTestLab } from "../support/lab.ts";
@@ -56,7 +55,7 @@ describe("DHCPv6 prefix delegation through the relay", () => {
 
   it("a dhcpcd CPE of RED gets a /56 of RED's pd-pool: Kea holds it as IA_PD with the relay's Interface-ID, the relay routes it via the CPE", async () => {
     const cpe = await startCpe(lab, "00:aa:01:00:16:01");
-    const r = await cpe.sh(clientScript("dhcpcd", 6, { pd: true }));
+    const r = await cpe.sh("dhcplab-client dhcpcd 6 --pd");
     const prefix = /^PREFIX (\S+)$/m.exec(r.stdout)?.[1];
     expect(prefix && delegatedFrom(prefix), r.stdout + r.stderr).toBe("fd10:100::/48");
     if (!prefix) return;
