@@ -51,7 +51,18 @@ describe("DHCPv6 prefix delegation through the relay", () => {
     return address;
   }
 
-  let red: { cpe: Cpe; prefix: string } | undefined;
+  /** A CPE of RED with its delegated prefix, serving HTTP in it: made once, by the first test that needs it. */
+  let redCpe: Promise<{ cpe: Cpe; prefix: string; address: string }> | undefined;
+  const servingRedCpe = () => {
+    redCpe ??= (async () => {
+      const cpe = await startCpe(lab, "00:aa:01:00:16:02");
+      const r = await cpe.sh("dhcplab-client dhcpcd 6 --pd");
+      const prefix = /^PREFIX (\S+)$/m.exec(r.stdout)?.[1];
+      if (!prefix) throw new Error(`the dhcpcd CPE got no prefix:\n${r.stdout}${r.stderr}`);
+      return { cpe, prefix, address: await serveInPrefix(cpe, prefix) };
+    })();
+    return redCpe;
+  };
 
   it("a dhcpcd CPE of RED gets a /56 of RED's pd-pool: Kea holds it as IA_PD with the relay's Interface-ID, the relay routes it via the CPE", async () => {
     const cpe = await startCpe(lab, "00:aa:01:00:16:01");
@@ -59,7 +70,6 @@ describe("DHCPv6 prefix delegation through the relay", () => {
     const prefix = /^PREFIX (\S+)$/m.exec(r.stdout)?.[1];
     expect(prefix && delegatedFrom(prefix), r.stdout + r.stderr).toBe("fd10:100::/48");
     if (!prefix) return;
-    red = { cpe, prefix };
     const lease = (await pdLeases("RED")).find((l) => `${l.address}/${l.prefixLength}` === prefix);
     expect(lease, "Kea's IA_PD lease").toBeDefined();
     expect(lease?.relay?.circuitId).toBe("V6_VIDEO_LINK");
@@ -77,8 +87,8 @@ describe("DHCPv6 prefix delegation through the relay", () => {
   });
 
   it("RED's backend reaches an address inside the prefix through the relay; BLUE's, routed through the relay too, does not", async () => {
-    if (!red) throw new Error("the dhcpcd CPE got no prefix");
-    const address = await serveInPrefix(red.cpe, red.prefix);
+    const red = await servingRedCpe();
+    const { address } = red;
     // RED's Kea has the route to RED's delegated prefixes from the lab (DHCPLAB_ROUTES).
     await expect.poll(() => getFrom("RED", address), { timeout: 15_000, interval: 500 }).toBe("200");
     // BLUE's Kea is given the same route, through the relay's BLUE address: only the relay's
@@ -100,6 +110,10 @@ describe("DHCPv6 prefix delegation through the relay", () => {
   });
 
   it("a dhclient CPE of BLUE gets a prefix of BLUE's pool; after its RELEASE the route is gone and Kea no longer holds it", async () => {
+    const releasedBefore = await lab.counter("dhcplab_relay_delegations_total", {
+      vrf: "BLUE",
+      event: "released",
+    });
     const cpe = await startCpe(lab, "00:bb:00:00:16:02");
     const bound = await cpe.sh(
       "dhclient -6 -N -P -1 -v -lf /tmp/leases eth0 > /tmp/out 2>&1; cat /tmp/leases",
@@ -119,7 +133,10 @@ describe("DHCPv6 prefix delegation through the relay", () => {
         timeout: 5000,
       })
       .not.toContain(prefix);
-    expect(await lab.counter("dhcplab_relay_delegations_total", { vrf: "BLUE", event: "released" })).toBe(1);
+    expect(
+      (await lab.counter("dhcplab_relay_delegations_total", { vrf: "BLUE", event: "released" })) -
+        releasedBefore,
+    ).toBe(1);
   });
 
   it("router advertisements: a dhcpcd host that waits for one (no DHCPv6 forced) asks DHCPv6 for an address because of its M flag", async () => {
@@ -168,8 +185,8 @@ describe("DHCPv6 prefix delegation through the relay", () => {
   });
 
   it("a restarted relay routes the prefixes Kea still holds again, read from Kea's lease table", async () => {
-    if (!red) throw new Error("the dhcpcd CPE got no prefix");
-    const { prefix } = red;
+    const red = await servingRedCpe();
+    const { prefix, address } = red;
     await lab.stop("relay", 2);
     await lab.start("relay");
     await lab.healthy("relay", 30_000);
@@ -179,7 +196,6 @@ describe("DHCPv6 prefix delegation through the relay", () => {
       })
       .toBe("lease-table");
     expect(await relayRoute(prefix)).toContain(`via ${await red.cpe.linkLocal()}`);
-    const address = prefix.replace(/::\/\d+$/, "::1");
     await expect.poll(() => getFrom("RED", address), { timeout: 15_000, interval: 500 }).toBe("200");
   });
 });
