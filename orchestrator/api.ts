@@ -36,7 +36,7 @@ import { runPxeClient } from "./docker/pxe.ts";
 import { sampleEverySecond } from "./docker/sampler.ts";
 import type { LoadReport } from "./model/load-report.ts";
 import { type KeaVersion, loadTopology, type Topology, withKea } from "./model/topology.ts";
-import type { LabSpec } from "./spec/spec.ts";
+import { type LabSpec, networkOf } from "./spec/spec.ts";
 
 /** How to start a lab. */
 export interface StartLabOptions {
@@ -143,6 +143,13 @@ export interface ClientResult {
 export interface RunRequest {
   /** The access segment it sits on (default: the first). */
   segment?: string;
+  /**
+   * Any lab network instead, by its key (`spec.networks[].key`: `access`, a segment's name, a VRF's
+   * backend by the VRF's name in lower case, `transport`): to send from where only servers are.
+   */
+  network?: string;
+  /** Its environment. */
+  env?: Record<string, string>;
   /** Its MAC address on the segment. */
   mac?: string;
   /** Capabilities it needs (NET_ADMIN to configure its interface, NET_RAW for raw sockets). */
@@ -299,16 +306,17 @@ export async function listLabs(o: { docker?: Docker } = {}): Promise<LabSummary[
 }
 
 /**
- * Removes a lab by name, or every dhcplab lab on the Docker host when `name` is undefined, with
- * their firewall rules. Removing nothing is not an error.
+ * Removes a lab by name, or every dhcplab lab on the Docker host when `name` is undefined (only
+ * those carrying `label`, `key=value`, when given: a CI job's), with their firewall rules.
+ * Removing nothing is not an error.
  */
 export async function removeLabs(
   name: string | undefined,
-  o: { docker?: Docker } = {},
+  o: { docker?: Docker; label?: string } = {},
 ): Promise<{ containers: number; networks: number }> {
   const docker = o.docker ?? dockerClient();
   await checkEngine(docker);
-  return downLabs(docker, name);
+  return downLabs(docker, name, undefined, o.label);
 }
 
 /** A lab that is already up (started by `startLab` or `dhcplab up`), by name. */
@@ -470,8 +478,12 @@ class OpenLab implements Lab {
   }
 
   async run(command: string[], o: RunRequest = {}): Promise<{ exitCode: number; output: string }> {
-    const { image, ...extra } = o;
-    return runOnAccess(this.docker, await this.state(), image ?? this.clientImage, command, extra);
+    const { image, network, ...extra } = o;
+    const on = network === undefined ? {} : { networkName: networkOf(this.spec, network).name };
+    return runOnAccess(this.docker, await this.state(), image ?? this.clientImage, command, {
+      ...extra,
+      ...on,
+    });
   }
 
   async healthy(service: string, timeoutMs = 90_000): Promise<void> {

@@ -148,16 +148,20 @@ export async function runOnAccess(
     entrypoint?: string[];
     /** The access segment to run on (default: the first). */
     segment?: string;
+    /** A lab network's Docker name instead of a segment. */
+    networkName?: string;
+    env?: Record<string, string>;
   } = {},
 ): Promise<{ exitCode: number; output: string }> {
   return runToCompletion(docker, {
     Image: image,
     Cmd: cmd,
+    ...(extra.env ? { Env: Object.entries(extra.env).map(([k, v]) => `${k}=${v}`) } : {}),
     ...(extra.entrypoint ? { Entrypoint: extra.entrypoint } : {}),
     Labels: { [LABEL.managed]: "true", [LABEL.lab]: lab.name, [LABEL.role]: "client", ...extra.labels },
     ...(extra.mac ? { MacAddress: extra.mac } : {}),
     HostConfig: {
-      NetworkMode: segmentNetwork(lab, extra.segment),
+      NetworkMode: extra.networkName ?? segmentNetwork(lab, extra.segment),
       CapAdd: extra.capAdd ?? [],
       // What `--security-opt systempaths=unconfined` sends: no masked or read-only /proc paths.
       ...(extra.writableProc ? { MaskedPaths: [], ReadonlyPaths: [] } : {}),

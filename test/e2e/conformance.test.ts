@@ -2,8 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_POLICY } from "../../lib/policy/default-policy.ts";
-import { runOnAccess, WAIT_FOR_LINK } from "../../orchestrator/docker/clients.ts";
-import { runToCompletion } from "../../orchestrator/docker/engine.ts";
+import { WAIT_FOR_LINK } from "../../orchestrator/index.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
 import { loadTopology } from "../../orchestrator/model/topology.ts";
 import { readCaptures, startCaptureIn } from "../support/artifacts.ts";
@@ -88,14 +87,12 @@ describe("relay conformance: crafted packets at every boundary", () => {
   const drops = (family: 4 | 6, reason: string) =>
     lab.counter("dhcplab_relay_drops_total", { family, reason });
 
-  /** Runs craft.py in a one-shot container on `network`, sending `packets` in order. */
+  /** Runs craft.py in a one-shot container on a lab network (by key: access, red, ...), sending `packets` in order. */
   async function craft(network: string, packets: Packet[]): Promise<string> {
-    const r = await runToCompletion(lab.docker, {
-      Image: lab.clientImage,
-      Cmd: ["sh", "-c", `${WAIT_FOR_LINK} exec python3 -c "$CRAFT" "$PACKETS"`],
-      Env: [`CRAFT=${craftScript}`, `PACKETS=${JSON.stringify(packets)}`],
-      Labels: { [LABEL.managed]: "true", [LABEL.lab]: plan().name, [LABEL.role]: "client" },
-      HostConfig: { NetworkMode: network, CapAdd: ["NET_ADMIN", "NET_RAW"] },
+    const r = await lab.run(["sh", "-c", `${WAIT_FOR_LINK} exec python3 -c "$CRAFT" "$PACKETS"`], {
+      network,
+      env: { CRAFT: craftScript, PACKETS: JSON.stringify(packets) },
+      capAdd: ["NET_ADMIN", "NET_RAW"],
     });
     expect(r.output).not.toMatch(/Traceback/);
     expect(r.exitCode).toBe(0);
@@ -232,7 +229,7 @@ describe("relay conformance: crafted packets at every boundary", () => {
     }
 
     // The request in flight first (rule "red": RED's Kea has no class for it, so it stays unanswered).
-    await craft(plan().access.network, [
+    await craft("access", [
       { v: 4, type: "discover", ...inFlight, dst: "255.255.255.255" },
       ...cases.map((c) => c.packet),
       ...controls.map((c) => c.packet),
@@ -300,7 +297,7 @@ describe("relay conformance: crafted packets at every boundary", () => {
     ];
     const before = await Promise.all(cases.map((c) => drops(c.family, c.reason)));
     await craft(
-      red.network,
+      "red",
       cases.map((c) => c.packet),
     );
 
@@ -315,9 +312,7 @@ describe("relay conformance: crafted packets at every boundary", () => {
     }
     // A control through the access network reaches BLUE's Kea, so BLUE's capture is current.
     const control = macBytes("00:bb:01:00:0d:09");
-    await craft(plan().access.network, [
-      { v: 4, xid: 0x0c0f1009, chaddr: "00:bb:01:00:0d:09", dst: "255.255.255.255" },
-    ]);
+    await craft("access", [{ v: 4, xid: 0x0c0f1009, chaddr: "00:bb:01:00:0d:09", dst: "255.255.255.255" }]);
     await expect
       .poll(() => atKea("BLUE").then((d) => d.some((x) => carries(x, control))), { timeout: 10_000 })
       .toBe(true);
@@ -330,10 +325,7 @@ describe("relay conformance: crafted packets at every boundary", () => {
     // both naming RED DATA; the policy says VIDEO for 00:aa:01:*, so the lease is VIDEO's.
     const forged = `010c${Buffer.from("DATA_CIRCUIT").toString("hex")}0504c0a80b01`;
     const mac = "00:aa:01:00:0e:01";
-    const r = await runOnAccess(
-      lab.docker,
-      lab.running,
-      lab.clientImage,
+    const r = await lab.run(
       ["sh", "-c", `${WAIT_FOR_LINK} udhcpc -i eth0 -n -q -f -t 5 -T 2 -x 0x52:${forged}; echo EXIT $?`],
       { mac, capAdd: ["NET_ADMIN", "NET_RAW"] },
     );

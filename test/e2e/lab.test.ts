@@ -1,8 +1,7 @@
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { openLab } from "../../orchestrator/api.ts";
-import { downLabs } from "../../orchestrator/docker/lab.ts";
+import { openLab, removeLabs } from "../../orchestrator/api.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
 import { completed } from "../../orchestrator/model/perfdhcp.ts";
 import { DEFAULT_LAB_CASES, expectLeasesOfClass } from "../support/cases.ts";
@@ -183,12 +182,7 @@ describe("labs side by side", () => {
       expect(completed(ra.report)).toBeGreaterThan(20);
       expect(completed(rb.report)).toBeGreaterThan(20);
     } finally {
-      const removed = await downLabs(
-        a.docker,
-        undefined,
-        a.clientImage,
-        `dev.dhcplab.test-group=side-${process.pid}`,
-      );
+      const removed = await removeLabs(undefined, { label: `dev.dhcplab.test-group=side-${process.pid}` });
       // Per lab: Kea RED, Kea BLUE, the relay, the test's capture sidecar; the access and two backend networks.
       expect(removed).toEqual({ containers: 8, networks: 6 });
     }
@@ -199,7 +193,7 @@ describe("labs side by side", () => {
       expect(await a.docker.listNetworks({ filters })).toEqual([]);
     }
     // Removing what is gone already is not an error.
-    expect(await downLabs(a.docker, a.spec.name, a.clientImage)).toEqual({
+    expect(await removeLabs(a.spec.name)).toEqual({
       containers: 0,
       networks: 0,
     });
