@@ -103,13 +103,16 @@ describe("the default lab", () => {
   });
 
   it("keeps, for a failed test, every container's log and a capture of each lab network", async () => {
+    // Traffic of both families to RED, for the captures to hold.
+    for (const family of [4, 6] as const)
+      await lab.load({ mac: "00:aa:01:00:03:00", family, clients: 2, rate: 2, seconds: 1 });
     const dir = await lab.saveArtifacts("artifacts-check");
     try {
       const files = await readdir(dir);
       expect(files).toEqual(
         expect.arrayContaining(["access.pcap", "red.pcap", "blue.pcap", `${lab.spec.relay.container}.log`]),
       );
-      // The earlier tests' traffic is in the captures: the access network saw DHCPv4 and DHCPv6.
+      // That traffic is in the captures: the access network saw DHCPv4 and DHCPv6, RED's Kea answered.
       const access = udpDatagrams(await readFile(join(dir, "access.pcap")));
       expect(access.some((d) => d.dstPort === 67)).toBe(true);
       expect(access.some((d) => d.dstPort === 547)).toBe(true);
