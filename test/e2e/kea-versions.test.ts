@@ -29,8 +29,8 @@ const withBlueOn = async (kea: "2.6" | "3.0"): Promise<Topology> => {
 describe("RED on Kea 3.0 beside BLUE on Kea 2.6, in one lab", () => {
   const lab = useTestLab("kea-mixed", () => withBlueOn("2.6"));
 
-  it("runs each VRF's Kea at its version, each reached where its version takes commands", () => {
-    expect(lab.running.keas.map((k) => [k.vrf, k.version, k.control.dhcp4?.url])).toEqual([
+  it("runs each VRF's Kea at its version, each reached where its version takes commands", async () => {
+    expect((await lab.status()).keas.map((k) => [k.vrf, k.version, k.control.dhcp4?.url])).toEqual([
       ["BLUE", "2.6", "http://127.0.0.1:8000/"],
       ["RED", "3.0", "http://127.0.0.1:8004/"],
     ]);

@@ -164,7 +164,8 @@ describe("labs side by side", () => {
       startTestLab("side-b", undefined, group),
     ]);
     try {
-      const subnets = (l: TestLab) => l.running.networks.flatMap((n) => n.subnets);
+      const subnets = (l: TestLab) =>
+        l.spec.networks.flatMap((n) => [n.subnets.ipv4Subnet, n.subnets.ipv6Subnet]);
       expect(subnets(a).some((s) => subnets(b).includes(s))).toBe(false);
       const [ra, rb] = await Promise.all([
         a.load({

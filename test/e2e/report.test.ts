@@ -30,7 +30,7 @@ describe("a load report (dhcplab load --report)", () => {
         BIN,
         "load",
         "--name",
-        lab.running.name,
+        lab.name,
         "--mac",
         "00:aa:01:00:00:00",
         "--clients",

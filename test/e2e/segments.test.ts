@@ -72,8 +72,7 @@ describe("access segments", () => {
   it("udhcpc on port5 renews by unicast to the relay's port5 address and releases through it", async () => {
     const output = await expectUdhcpcRenewRelease(lab, "00:aa:05:00:00:03", "192.168.11.", "port5");
     // RFC 5107: the server identifier the client sees is the relay's address on its own segment.
-    const port5 = lab.running.networks.find((n) => n.segment === "port5")?.name ?? "";
-    const relayOnPort5 = lab.running.relay?.ipv4ByNetwork[port5];
+    const relayOnPort5 = lab.spec.segments.find((g) => g.spec.name === "port5")?.relay.ipv4;
     expect(relayOnPort5).toMatch(/^10\.213\./);
     expect(output).toContain(`sending renew to server ${relayOnPort5}`);
   });

@@ -21,9 +21,9 @@ export async function startCpe(lab: TestLab, mac: string): Promise<Cpe> {
     Image: lab.clientImage,
     Cmd: ["sleep", "infinity"],
     MacAddress: mac,
-    Labels: { [LABEL.managed]: "true", [LABEL.lab]: lab.running.name, [LABEL.role]: "client" },
+    Labels: { [LABEL.managed]: "true", [LABEL.lab]: lab.name, [LABEL.role]: "client" },
     HostConfig: {
-      NetworkMode: lab.running.accessNetwork,
+      NetworkMode: lab.networks.access,
       CapAdd: ["NET_ADMIN", "NET_RAW"],
       MaskedPaths: [],
       ReadonlyPaths: [],

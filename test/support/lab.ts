@@ -2,7 +2,6 @@ import type Docker from "dockerode";
 import { afterAll, beforeAll, beforeEach, inject } from "vitest";
 import { type Lab, startLab } from "../../orchestrator/api.ts";
 import { dockerClient } from "../../orchestrator/docker/engine.ts";
-import { type LabState, labState } from "../../orchestrator/docker/lab.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
 import type { Topology } from "../../orchestrator/model/topology.ts";
 import { readCaptures, saveArtifacts, startCaptures } from "./artifacts.ts";
@@ -15,8 +14,6 @@ import { type UdpDatagram, udpDatagrams } from "./pcap.ts";
 export type TestLab = Lab & {
   /** The lab's Docker Engine. */
   docker: Docker;
-  /** The lab's services as they were when it came up (suites not yet on the library's Lab read it). */
-  running: LabState;
   clientImage: string;
   /** Saves logs and packet captures under test-results/<testName>/; returns the folder. */
   saveArtifacts(testName: string): Promise<string>;
@@ -68,11 +65,9 @@ export async function startTestLab(
   // The default images come from the global setup; a second Kea version (or Prometheus) is
   // built (once) by the first file whose lab needs it.
   const lab = await startLab({ docker, name, topology, labels: runLabels, monitoring: o.monitoring, images });
-  const running = await labState(docker, lab.spec);
   const captureId = await startCaptures(docker, lab.spec, images.client, runLabels);
   return withExtras(lab, {
     docker,
-    running,
     clientImage: images.client,
     saveArtifacts: (testName: string) => saveArtifacts(docker, lab.spec, captureId, testName),
     captured: async (network: string) => {
