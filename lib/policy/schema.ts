@@ -50,39 +50,69 @@ const duidType = z.union([
 
 /** Which client messages a rule looks at. */
 const match = z.strictObject({
-  family: z.union([z.literal(4), z.literal(6)], { error: "family is 4 or 6" }).optional(),
-  mac: macPattern.optional(),
-  duidType: duidType.optional(),
-  enterprise: z.number().int().min(0).max(0xffffffff).optional(),
-  vendorClass: z.string().optional(),
-  userClass: z.string().optional(),
-  hostname: z.string().optional(),
-  circuitId: z.string().optional(),
-  remoteId: z.string().optional(),
-  /** The access segment the message came in on (a glob). */
-  segment: z.string().optional(),
-  vlan: z.number().int().min(1).max(4094).optional(),
-  /** DHCPv4: the downstream relay's giaddr, an address or a prefix (10.64.1.1, 10.64.0.0/16). */
+  family: z
+    .union([z.literal(4), z.literal(6)], { error: "family is 4 or 6" })
+    .optional()
+    .describe("the message's family: 4 or 6"),
+  mac: macPattern.optional().meta({
+    description:
+      "the client's MAC: exact, a prefix (00:aa:01:*) or value/mask; DHCPv4 chaddr, DHCPv6 the DUID's, a downstream relay's Client Link-Layer Address, or the EUI-64 of the link-local source",
+    examples: ["00:aa:01:*"],
+  }),
+  duidType: duidType.optional().describe("DHCPv6: the DUID's type: LLT, EN, LL, UUID or a number"),
+  enterprise: z
+    .number()
+    .int()
+    .min(0)
+    .max(0xffffffff)
+    .optional()
+    .describe("the enterprise number of a DUID-EN or of the vendor class"),
+  vendorClass: z.string().optional().describe("the vendor class (option 60 / 16), a glob with * and ?"),
+  userClass: z.string().optional().describe("the user class (option 77 / 15), a glob"),
+  hostname: z.string().optional().describe("the client's hostname (option 12 / the FQDN), a glob, any case"),
+  circuitId: z.string().optional().describe("a Circuit-ID a downstream relay already inserted, a glob"),
+  remoteId: z.string().optional().describe("a Remote-ID a downstream relay already inserted, a glob"),
+  segment: z.string().optional().describe("the access segment the message came in on, a glob"),
+  vlan: z.number().int().min(1).max(4094).optional().describe("the VLAN of the access segment it came in on"),
   giaddr: z
     .string()
     .regex(
       /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}(\/(3[0-2]|[12]?\d))?$/,
       "not an IPv4 address or prefix such as 10.64.1.1 or 10.64.0.0/16",
     )
-    .optional(),
+    .optional()
+    .meta({
+      description: "DHCPv4: the downstream relay's giaddr, an address or a prefix",
+      examples: ["100.64.0.0/16"],
+    }),
 });
 
 const option82 = z.strictObject({
-  circuitId: templated.optional(),
-  remoteId: templated.optional(),
-  subscriberId: templated.optional(),
+  circuitId: templated
+    .optional()
+    .meta({ description: "sub-option 1 (RFC 3046), a template", examples: ["VIDEO_CIRCUIT"] }),
+  remoteId: templated
+    .optional()
+    .meta({ description: "sub-option 2 (RFC 3046), a template", examples: ["{mac}"] }),
+  subscriberId: templated.optional().describe("sub-option 6 (RFC 3993), a template"),
 });
 
 const dhcp6Options = z.strictObject({
-  interfaceId: templated.optional(),
-  remoteId: z.strictObject({ enterprise: z.number().int().min(0).max(0xffffffff), id: templated }).optional(),
-  subscriberId: templated.optional(),
-  clientLinkLayerAddress: z.boolean().optional(),
+  interfaceId: templated
+    .optional()
+    .meta({ description: "Interface-ID (option 18, RFC 8415), a template", examples: ["V6_VIDEO_LINK"] }),
+  remoteId: z
+    .strictObject({
+      enterprise: z.number().int().min(0).max(0xffffffff).describe("the enterprise number"),
+      id: templated.describe("the remote-id, a template"),
+    })
+    .optional()
+    .describe("Remote-ID (option 37, RFC 4649)"),
+  subscriberId: templated.optional().describe("Subscriber-ID (option 38, RFC 4580), a template"),
+  clientLinkLayerAddress: z
+    .boolean()
+    .optional()
+    .describe("adds the Client Link-Layer Address (option 79, RFC 6939)"),
 });
 
 const rule = z
@@ -90,12 +120,21 @@ const rule = z
     name: z
       .string()
       .min(1)
-      .regex(/^[A-Za-z0-9_.-]+$/, "use letters, digits, '_', '.' and '-'"),
-    match: match.default({}),
-    vrf: z.string().min(1).optional(),
-    drop: z.literal(true, { error: "drop is true or absent" }).optional(),
-    option82: option82.optional(),
-    dhcp6: dhcp6Options.optional(),
+      .regex(/^[A-Za-z0-9_.-]+$/, "use letters, digits, '_', '.' and '-'")
+      .meta({
+        description: "the rule's name: counted per decision, templates' {rule}",
+        examples: ["red-video"],
+      }),
+    match: match
+      .default({})
+      .describe("what the message must be for the rule to decide; every field given must hold (none: any)"),
+    vrf: z.string().min(1).optional().describe("the VRF the message goes to (or drop: true)"),
+    drop: z
+      .literal(true, { error: "drop is true or absent" })
+      .optional()
+      .describe("drops the message, counted"),
+    option82: option82.optional().describe("DHCPv4: the Relay Agent Information the relay adds"),
+    dhcp6: dhcp6Options.optional().describe("DHCPv6: the relay options the relay adds to its RELAY-FORW"),
   })
   .refine((r) => (r.vrf === undefined) !== (r.drop === undefined), {
     message: "a rule has either vrf or drop: true",
@@ -117,22 +156,47 @@ export function policySchema(knownVrfs?: readonly string[]) {
   const vrf = z.string().min(1);
   return z
     .strictObject({
-      version: z.literal(1, { error: "version must be 1" }),
+      version: z.literal(1, { error: "version must be 1" }).describe("the policy format's version"),
       unmatched: z
         .union([z.literal("drop"), z.strictObject({ vrf })], {
           error: 'unmatched is "drop" or { vrf: NAME }',
         })
-        .default("drop"),
-      relayedClients: ENUM("relayedClients", ["forward", "takeover"]).default("forward"),
-      existingOption82: ENUM("existingOption82", ["discard", "append", "replace", "forward"]).default(
-        "discard",
-      ),
+        .default("drop")
+        .describe("what happens to a message no rule matches: dropped (counted), or sent to a VRF"),
+      relayedClients: ENUM("relayedClients", ["forward", "takeover"])
+        .default("forward")
+        .describe(
+          "DHCPv4 messages with giaddr set (a downstream relay): forward (RFC 3046: hops + 1, sent on unchanged) or takeover (this policy applies as for a client, the reply goes back to giaddr:67)",
+        ),
+      existingOption82: ENUM("existingOption82", ["discard", "append", "replace", "forward"])
+        .default("discard")
+        .describe(
+          "Option 82 a client sent itself (RFC 3046 §2.1: untrusted), as isc-dhcp-relay's -m; append and forward never keep a sub-option this relay sets",
+        ),
       // RFC 1542 §4.1.1: discard when hops exceeds the limit (at most 16); the default SHOULD be 4.
-      maxHops: z.number().int().min(0).max(16, "maxHops is at most 16 (RFC 1542 §4.1.1)").default(4),
-      maxHopCount6: z.number().int().min(1).max(32).default(8),
-      /** Downstream DHCPv4 relays trusted beyond those whose giaddr is their own source address. */
-      trustedRelays: z.array(cidr4).default([]),
-      rules: z.array(rule).default([]),
+      maxHops: z
+        .number()
+        .int()
+        .min(0)
+        .max(16, "maxHops is at most 16 (RFC 1542 §4.1.1)")
+        .default(4)
+        .describe("DHCPv4: a request whose hops exceeds this is discarded (RFC 1542 §4.1.1)"),
+      maxHopCount6: z
+        .number()
+        .int()
+        .min(1)
+        .max(32)
+        .default(8)
+        .describe("DHCPv6: a RELAY-FORW whose hop-count has reached this is discarded (RFC 8415 §19.1.2)"),
+      trustedRelays: z
+        .array(cidr4)
+        .default([])
+        .meta({
+          description:
+            "downstream DHCPv4 relays trusted beyond those whose giaddr is their own source address",
+          examples: [["100.64.0.0/16"]],
+        }),
+      rules: z.array(rule).default([]).describe("tried in order; the first whose match holds decides"),
     })
     .superRefine((p, ctx) => {
       const names = new Set<string>();

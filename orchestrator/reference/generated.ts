@@ -3,12 +3,15 @@ import { ROOT } from "../paths.ts";
 import { COMPOSE_IMAGES, composeSpec, renderCompose } from "../spec/compose.ts";
 import { readLabInputs } from "../spec/inputs.ts";
 import { jsonOutputReference, jsonOutputSchema } from "./json-output.ts";
+import { policyJsonSchema, policyReference } from "./policy.ts";
 import { topologyJsonSchema, topologyReference } from "./topology.ts";
 
 /** Every file the project generates from its code, by path from the project root (npm run docs). */
 export const GENERATED: Record<string, () => string | Promise<string>> = {
   "docs/topology.md": topologyReference,
   "schema/topology.schema.json": () => `${JSON.stringify(topologyJsonSchema(), null, 2)}\n`,
+  "docs/policy-reference.md": policyReference,
+  "schema/policy.schema.json": () => `${JSON.stringify(policyJsonSchema(), null, 2)}\n`,
   "docs/json-output.md": jsonOutputReference,
   "schema/json-output.schema.json": () => `${JSON.stringify(jsonOutputSchema(), null, 2)}\n`,
   "compose.yaml": async () => {
