@@ -12,7 +12,8 @@ export function policyJsonSchema(): JsonSchema {
     $schema: schema.$schema,
     $id: "https://dhcplab.dev/schema/policy-v1.schema.json",
     title: "dhcplab relay policy, version 1",
-    description: "Which VRF each client message goes to, and what the relay adds to it: rules tried in order.",
+    description:
+      "Which VRF each client message goes to, and what the relay adds to it: rules tried in order.",
     ...Object.fromEntries(Object.entries(schema).filter(([k]) => k !== "$schema")),
   };
 }
