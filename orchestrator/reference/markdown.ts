@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 // A JSON Schema as a Markdown reference: a table per object (each field's type, default,
 // constraints, description and an example), nested objects and arrays of objects in sections
 // of their own. Pure: the generated docs/ files are this function's output, and a test checks
@@ -117,6 +119,18 @@ export function referenceOf(
   });
   const lead = schema.description ? `${schema.description}\n\n` : "";
   return [`${heading}\n\n${lead}${table}`, ...children].join("\n\n");
+}
+
+/**
+ * A file format's JSON Schema from the zod schema that validates it: the input as written
+ * (before defaults), with the schema's identity first.
+ */
+export function fileJsonSchema(
+  schema: z.ZodType,
+  head: { $id: string; title: string; description: string },
+): JsonSchema {
+  const { $schema, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchema;
+  return { $schema, ...head, ...rest };
 }
 
 /** The anchor GitHub gives a heading of `path` in backticks. */

@@ -1,21 +1,17 @@
-import { z } from "zod";
 import { policySchema } from "../../lib/policy/schema.ts";
-import { type JsonSchema, referenceOf } from "./markdown.ts";
+import { fileJsonSchema, type JsonSchema, referenceOf } from "./markdown.ts";
 
 // The relay policy's reference and JSON Schema, generated from the schema the relay (and `up`)
 // validates policies with (lib/policy/schema.ts).
 
 /** The JSON Schema of policy files (as written, before defaults), for editors and validators. */
 export function policyJsonSchema(): JsonSchema {
-  const schema = z.toJSONSchema(policySchema(), { io: "input", unrepresentable: "any" }) as JsonSchema;
-  return {
-    $schema: schema.$schema,
+  return fileJsonSchema(policySchema(), {
     $id: "https://dhcplab.dev/schema/policy-v1.schema.json",
     title: "dhcplab relay policy, version 1",
     description:
       "Which VRF each client message goes to, and what the relay adds to it: rules tried in order.",
-    ...Object.fromEntries(Object.entries(schema).filter(([k]) => k !== "$schema")),
-  };
+  });
 }
 
 /** docs/policy-reference.md: every field of a policy file. */

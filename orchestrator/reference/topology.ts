@@ -1,6 +1,5 @@
-import { z } from "zod";
 import { topologySchema } from "../model/topology.ts";
-import { type JsonSchema, referenceOf } from "./markdown.ts";
+import { fileJsonSchema, type JsonSchema, referenceOf } from "./markdown.ts";
 
 // The topology file's reference and JSON Schema, both generated from the schema the lab
 // validates topologies with (orchestrator/model/topology.ts): they cannot disagree with it.
@@ -13,15 +12,12 @@ export const TOPOLOGY_SCHEMA_ID = "https://dhcplab.dev/schema/topology-v1.schema
 
 /** The JSON Schema of topology files (as written, before defaults), for editors and validators. */
 export function topologyJsonSchema(): JsonSchema {
-  const schema = z.toJSONSchema(topologySchema, { io: "input", unrepresentable: "any" }) as JsonSchema;
-  return {
-    $schema: schema.$schema,
+  return fileJsonSchema(topologySchema, {
     $id: TOPOLOGY_SCHEMA_ID,
     title: `dhcplab topology, format ${TOPOLOGY_FORMAT_VERSION}`,
     description:
       "A dhcplab lab: its VRFs (each a Kea on its own network), access segments, towers and relay. Paths are relative to the topology file.",
-    ...Object.fromEntries(Object.entries(schema).filter(([k]) => k !== "$schema")),
-  };
+  });
 }
 
 /** docs/topology.md: every field of a topology file. */
