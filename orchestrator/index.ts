@@ -29,7 +29,7 @@ export {
 } from "./docker/clients.ts";
 export { PHASES, type PhaseTiming } from "./docker/deploy.ts";
 export type { HaServerState } from "./docker/ha.ts";
-export type { ImageName, ImageResult } from "./docker/images.ts";
+export type { ImageName, ImageResult, ImageTags } from "./docker/images.ts";
 export type { KeaServerStatistics } from "./docker/kea-stats.ts";
 export type { LabSummary } from "./docker/lab.ts";
 export type { LeaseRow } from "./docker/leases.ts";

@@ -35,68 +35,101 @@ function isAddress(s: string, parse: (s: string) => Uint8Array): boolean {
 const vrf = z.strictObject({
   name: z
     .string()
-    .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "a VRF name starts with a letter: letters, digits, '_', '-'"),
-  /** The relay's own address on this VRF's backend network. */
-  ipv4: ipv4.optional(),
-  ipv6: ipv6.optional(),
-  /**
-   * How the server picks the client's subnet:
-   *  link-selection - giaddr is the relay's backend address; RFC 3527 sub-option 5 carries `link4`.
-   *  giaddr         - giaddr is `link4` itself (the server needs a route back to it).
-   */
+    .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "a VRF name starts with a letter: letters, digits, '_', '-'")
+    .describe("the VRF's name, as the policy's rules name it"),
+  ipv4: ipv4.optional().describe("the relay's own IPv4 address on this VRF's backend network"),
+  ipv6: ipv6.optional().describe("the relay's own IPv6 address on this VRF's backend network"),
   subnetSelection: z
     .enum(["link-selection", "giaddr"], {
       error: (i) => `subnetSelection ${JSON.stringify(i.input)} is not one of link-selection, giaddr`,
     })
-    .default("link-selection"),
-  /** An address on the clients' link as the VRF's servers know it (e.g. 192.168.10.1). */
-  link4: ipv4.optional(),
-  /** The link-address of RELAY-FORW: an address in the VRF's client prefix (e.g. fd00:10::1). */
-  link6: ipv6.optional(),
-  /** Add RFC 5107 Server ID Override (the relay's access address), so renewals come back through the relay. */
-  serverIdOverride: z.boolean().default(true),
-  servers4: z.array(server).default([]),
-  /**
-   * DHCPv4 replies are also accepted on this VRF's link from these prefixes: the servers behind
-   * an upstream relay that forwards (RFC 3046) rather than answering itself, as an edge relay has.
-   */
-  acceptFrom: z.array(cidr4).default([]),
-  /** DHCPv6 servers: link-local addresses (sent to through this VRF's interface), global addresses or names. */
-  servers6: z.array(server).default([]),
-  /**
-   * Routers of the VRF's IPv6 client subnets (fd00:10::1/64): held on the first access segment,
-   * announced in router advertisements, and forwarded between the access side and this VRF's
-   * backend only.
-   */
-  gateways6: z.array(cidr6).default([]),
-  /** The VRF's IPv4 client subnets (192.168.10.0/24): the only sources forwarded to its services4. */
-  clients4: z.array(cidr4).default([]),
-  /**
-   * Hosts on this VRF's backend network that its clients reach through the relay (a boot
-   * server): each service address is routed via the host's address on the backend, and only
-   * between the VRF's clients4 and that address.
-   */
-  services4: z.array(z.strictObject({ address: ipv4, via: ipv4 })).default([]),
-  /**
-   * Where the VRF's servers answer commands from the backend (Kea's lease6-get-all): the relay
-   * reads the delegated prefixes there at its start, to route them again. `service` for Kea
-   * 2.6's control agent.
-   */
-  leases6: z.array(z.strictObject({ url: z.url(), service: z.literal("dhcp6").optional() })).default([]),
+    .default("link-selection")
+    .describe(
+      "how the server picks the client's subnet: `link-selection`, giaddr is the relay's backend address and RFC 3527 sub-option 5 carries `link4`; `giaddr`, giaddr is `link4` itself (the server needs a route back to it)",
+    ),
+  link4: ipv4
+    .optional()
+    .describe("an address on the clients' link as the VRF's servers know it (e.g. 192.168.10.1)"),
+  link6: ipv6
+    .optional()
+    .describe("the link-address of RELAY-FORW: an address in the VRF's client prefix (e.g. fd00:10::1)"),
+  serverIdOverride: z
+    .boolean()
+    .default(true)
+    .describe(
+      "add RFC 5107 Server ID Override (the relay's access address), so renewals come back through the relay",
+    ),
+  servers4: z.array(server).default([]).describe("DHCPv4 servers: addresses or names Docker's DNS resolves"),
+  acceptFrom: z
+    .array(cidr4)
+    .default([])
+    .describe(
+      "DHCPv4 replies are also accepted on this VRF's link from these prefixes: the servers behind an upstream relay that forwards (RFC 3046) rather than answering itself, as an edge relay has",
+    ),
+  servers6: z
+    .array(server)
+    .default([])
+    .describe(
+      "DHCPv6 servers: link-local addresses (sent to through this VRF's interface), global addresses or names",
+    ),
+  gateways6: z
+    .array(cidr6)
+    .default([])
+    .describe(
+      "routers of the VRF's IPv6 client subnets (fd00:10::1/64): held on the first access segment, announced in router advertisements, and forwarded between the access side and this VRF's backend only",
+    ),
+  clients4: z
+    .array(cidr4)
+    .default([])
+    .describe("the VRF's IPv4 client subnets (192.168.10.0/24): the only sources forwarded to its services4"),
+  services4: z
+    .array(
+      z.strictObject({
+        address: ipv4.describe("the service's address, as the VRF's clients reach it"),
+        via: ipv4.describe("the host's address on the VRF's backend network"),
+      }),
+    )
+    .default([])
+    .describe(
+      "hosts on this VRF's backend network that its clients reach through the relay (a boot server): each service address is routed via the host's address on the backend, and only between the VRF's clients4 and that address",
+    ),
+  leases6: z
+    .array(
+      z.strictObject({
+        url: z.url().describe("the server's control URL, as reached from the relay"),
+        service: z.literal("dhcp6").optional().describe("`dhcp6` for Kea 2.6's control agent"),
+      }),
+    )
+    .default([])
+    .describe(
+      "where the VRF's servers answer commands from the backend (Kea's lease6-get-all): the relay reads the delegated prefixes there at its start, to route them again",
+    ),
 });
 
 /** Router advertisements on the access segments (RFC 4861 §6.2, sent by radvd). */
 const routerAdvertisements = z.strictObject({
-  /** M: addresses from DHCPv6 (RFC 4861 §4.2). */
-  managed: z.boolean().default(true),
-  /** O: other configuration from DHCPv6. */
-  other: z.boolean().default(true),
-  /** Announce the VRFs' gateways6 prefixes (on-link, not for SLAAC) on the first segment; false: none. */
-  prefixes: z.boolean().default(true),
-  /** MaxRtrAdvInterval in seconds (RFC 4861 §6.2.1: 4 to 1800). */
-  interval: z.number().int().min(4).max(1800).default(10),
-  /** Router lifetime in seconds; 0 (the default): not a default router (RFC 4861 §6.2.1). */
-  lifetime: z.number().int().min(0).max(9000).default(0),
+  managed: z.boolean().default(true).describe("M: addresses from DHCPv6 (RFC 4861 §4.2)"),
+  other: z.boolean().default(true).describe("O: other configuration from DHCPv6"),
+  prefixes: z
+    .boolean()
+    .default(true)
+    .describe(
+      "announce the VRFs' gateways6 prefixes (on-link, not for SLAAC) on the first segment; false: none",
+    ),
+  interval: z
+    .number()
+    .int()
+    .min(4)
+    .max(1800)
+    .default(10)
+    .describe("MaxRtrAdvInterval in seconds (RFC 4861 §6.2.1: 4 to 1800)"),
+  lifetime: z
+    .number()
+    .int()
+    .min(0)
+    .max(9000)
+    .default(0)
+    .describe("router lifetime in seconds; 0: not a default router (RFC 4861 §6.2.1)"),
 });
 
 const segmentName = z
@@ -105,58 +138,88 @@ const segmentName = z
 
 /** An access segment (a port or VLAN): its own network and interface on the relay. */
 const segment = z.strictObject({
-  name: segmentName.default("access"),
-  /** A VLAN-style number, for policies and templates ({vlan}); the lab's segments are untagged networks. */
-  vlan: z.number().int().min(1).max(4094).optional(),
-  /** The relay's address on the segment; finds the interface, and is the Server ID Override there. */
-  ipv4: ipv4,
-  ipv6: ipv6.optional(),
-  /** Router addresses of the clients' subnets (192.168.10.1/24): the relay holds them on the segment's interface. */
-  gateways: z.array(cidr4).default([]),
+  name: segmentName
+    .default("access")
+    .describe("the segment's name, as policies and templates ({segment}) see it"),
+  vlan: z
+    .number()
+    .int()
+    .min(1)
+    .max(4094)
+    .optional()
+    .describe(
+      "a VLAN-style number, for policies and templates ({vlan}); the lab's segments are untagged networks",
+    ),
+  ipv4: ipv4.describe(
+    "the relay's address on the segment; finds the interface, and is the Server ID Override there",
+  ),
+  ipv6: ipv6.optional().describe("the relay's IPv6 address on the segment"),
+  gateways: z
+    .array(cidr4)
+    .default([])
+    .describe(
+      "router addresses of the clients' subnets (192.168.10.1/24): the relay holds them on the segment's interface",
+    ),
 });
 
 /** The relay's configuration file: its networks, its VRFs and their servers. */
 export const relayConfigSchema = z
   .strictObject({
-    /** The policy file; the embedded default policy when absent. */
-    policy: z.string().optional(),
-    http: z.strictObject({ port: z.number().int().min(1).max(65535).default(9100) }).default({ port: 9100 }),
-    /** The first access segment (named "access" unless the configuration names it). */
-    access: segment,
-    /** Further access segments, each on its own interface. */
-    segments: z.array(segment).default([]),
-    /**
-     * The transport network to downstream relays (towers): their relayed requests arrive here,
-     * each trusted by its source address and giaddr prefix, and the relay routes each prefix to
-     * its tower for the servers' replies (RFC 3046 §2.1.1 forwarding), and nothing else.
-     */
+    policy: z.string().optional().describe("the policy file; the embedded default policy when absent"),
+    http: z
+      .strictObject({
+        port: z
+          .number()
+          .int()
+          .min(1)
+          .max(65535)
+          .default(9100)
+          .describe("the port of /healthz, /metrics, /counters and the control endpoints"),
+      })
+      .default({ port: 9100 })
+      .describe("the relay's HTTP surface"),
+    access: segment.describe('the first access segment (named "access" unless the configuration names it)'),
+    segments: z.array(segment).default([]).describe("further access segments, each on its own interface"),
     transport: z
       .strictObject({
-        ipv4: ipv4,
-        ipv6: ipv6.optional(),
+        ipv4: ipv4.describe("the relay's IPv4 address on the transport network"),
+        ipv6: ipv6.optional().describe("the relay's IPv6 address on the transport network"),
         towers: z
           .array(
             z.strictObject({
-              name: z.string().min(1),
-              source: ipv4,
-              giaddr: cidr4,
-              /** DHCPv6: the address its RELAY-FORWs come from (without it, it relays DHCPv4 only). */
-              source6: ipv6.optional(),
+              name: z.string().min(1).describe("the tower's name"),
+              source: ipv4.describe("the address its relayed DHCPv4 requests come from"),
+              giaddr: cidr4.describe("the prefix its giaddr falls in"),
+              source6: ipv6
+                .optional()
+                .describe(
+                  "DHCPv6: the address its RELAY-FORWs come from (without it, it relays DHCPv4 only)",
+                ),
             }),
           )
-          .min(1, "a transport network has at least one tower"),
+          .min(1, "a transport network has at least one tower")
+          .describe("the downstream relays trusted on the transport network"),
       })
-      .optional(),
-    vrfs: z.array(vrf).min(1, "at least one VRF"),
-    /** Socket buffer sizes in bytes (4 MB holds 20k requests/s without loss). */
+      .optional()
+      .describe(
+        "the transport network to downstream relays (towers): their relayed requests arrive here, each trusted by its source address and giaddr prefix, and the relay routes each prefix to its tower for the servers' replies (RFC 3046 §2.1.1 forwarding), and nothing else",
+      ),
+    vrfs: z.array(vrf).min(1, "at least one VRF").describe("the VRFs the relay forwards to"),
     socketBuffer: z
       .number()
       .int()
       .min(65536)
-      .default(4 * 1024 * 1024),
-    logLevel: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),
-    /** Router advertisements on every access segment (not the transport network); none when absent. */
-    routerAdvertisements: routerAdvertisements.optional(),
+      .default(4 * 1024 * 1024)
+      .describe("socket buffer sizes in bytes (4 MB holds 20k requests/s without loss)"),
+    logLevel: z
+      .enum(["trace", "debug", "info", "warn", "error"])
+      .default("info")
+      .describe("the relay's log level at start (DHCPLAB_LOG_LEVEL overrides it)"),
+    routerAdvertisements: routerAdvertisements
+      .optional()
+      .describe(
+        "router advertisements on every access segment (not the transport network); none when absent",
+      ),
   })
   .superRefine((c, ctx) => {
     const names = new Set([c.access.name]);
