@@ -18,6 +18,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (stale > 0) console.log(`removed ${stale} containers and networks left by earlier test runs`);
   const results = await ensureImages(docker, { progress: (line) => process.stderr.write(`${line}\n`) });
   for (const r of results) console.log(`${r.built ? "built" : "reused"} ${r.tag}`);
+  console.log(
+    `test order seed ${project.config.sequence.seed} (DHCPLAB_TEST_SEED=${project.config.sequence.seed} replays it)`,
+  );
   const run = newTestRun();
   project.provide("imageTags", tagsOf(results));
   project.provide("testRun", run);
