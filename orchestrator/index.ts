@@ -35,7 +35,7 @@ export type { LabSummary } from "./docker/lab.ts";
 export type { LeaseRow } from "./docker/leases.ts";
 export { type LoadReport, type LoadSample, renderReportHtml } from "./model/load-report.ts";
 export type { ExchangeStats, PerfdhcpReport } from "./model/perfdhcp.ts";
-export type { RelayInfo } from "./model/relay-info.ts";
+export type { RelayInfo } from "../lib/relay-info.ts";
 export { loadTopology, parseTopology, type Topology, type VrfSpec } from "./model/topology.ts";
 export type {
   EndpointSpec,

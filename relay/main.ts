@@ -1,20 +1,20 @@
-import { hostname } from "node:os";
 import { pino } from "pino";
 import { ConfigError } from "../lib/config/yaml-config.ts";
-import { holdAddresses, ownAddresses4 } from "./agent/addresses.ts";
+import { holdAddresses } from "./agent/addresses.ts";
 import { accessSegments, loadRelayConfig, type RelayConfig } from "./agent/config.ts";
 import { Counters } from "./agent/counters.ts";
 import { Delegations } from "./agent/delegations.ts";
 import { Health } from "./agent/health.ts";
 import { serveHttp } from "./agent/http.ts";
+import { explain } from "./agent/explain.ts";
+import { Journal } from "./agent/journal.ts";
 import { restoreDelegations } from "./agent/lease-restore.ts";
 import { accessLink, type Link, vrfLink } from "./agent/links.ts";
 import { PolicySource } from "./agent/policy-source.ts";
 import { applyV8Flags, startProfile } from "./agent/profile.ts";
 import { startRouterAdvertisements } from "./agent/radvd.ts";
-import { Relay4 } from "./agent/relay4.ts";
-import { Relay6 } from "./agent/relay6.ts";
-import { type ResolvedVrf, resolveServers } from "./agent/resolve.ts";
+import { createRelays } from "./agent/relays.ts";
+import { resolveServers } from "./agent/resolve.ts";
 import { installForwarding, isolated, KernelRoutes } from "./agent/routing.ts";
 import {
   adoptSockets,
@@ -64,7 +64,16 @@ async function main(): Promise<void> {
   health.set("sockets", true);
 
   // 3. The relay paths, fed by the sockets.
-  const relays = createRelays(config, vrfs, sockets, policy, counters, delegations);
+  const journal = new Journal();
+  const relays = createRelays(config, vrfs, {
+    policy: policy.get,
+    transport4: new SocketTransport(sockets.filter((s) => s.family === 4)),
+    transport6: new SocketTransport(sockets.filter((s) => s.family === 6)),
+    counters,
+    journal,
+    log,
+    delegations,
+  });
   listen(
     sockets.filter((s) => s.family === 4),
     guarded(4, counters, (b, s, l) => relays.relay4.handle(b, s, l)),
@@ -92,6 +101,18 @@ async function main(): Promise<void> {
     counters,
     log,
     delegations: () => delegations.list(),
+    control: {
+      explain: (request) =>
+        explain(request, config, (deps) => createRelays(config, vrfs, { ...deps, policy: policy.get })),
+      trace: (q) => journal.find(q),
+      logLevel: {
+        get: () => log.level,
+        set: (level) => {
+          log.level = level;
+          log.info({ level }, "log level changed");
+        },
+      },
+    },
   });
   log.info(
     {
@@ -156,52 +177,6 @@ function createDelegations(
   });
   table.d = new Delegations({ routes, counters, log, vrfs: vrfs6.map((v) => v.vrf) });
   return table.d;
-}
-
-function createRelays(
-  config: RelayConfig,
-  vrfs: ResolvedVrf[],
-  sockets: readonly LinkSocket[],
-  policy: PolicySource,
-  counters: Counters,
-  delegations: Delegations,
-): { relay4: Relay4; relay6?: Relay6 } {
-  const relay4 = new Relay4({
-    segments: accessSegments(config).map((s) => ({ name: s.name, address: s.ipv4, gateways: s.gateways })),
-    hostname: hostname(),
-    ownAddresses: ownAddresses4(config),
-    towers: config.transport?.towers,
-    vrfs: vrfs
-      .filter((v) => v.servers4.length > 0)
-      .map((v) => ({
-        name: v.name,
-        relayAddress: v.ipv4 as string,
-        link: v.link4 as string,
-        subnetSelection: v.subnetSelection,
-        serverIdOverride: v.serverIdOverride,
-        servers: v.servers4,
-        acceptFrom: v.acceptFrom,
-      })),
-    policy: policy.get,
-    transport: new SocketTransport(sockets.filter((s) => s.family === 4)),
-    counters,
-    log,
-  });
-  const vrfs6 = vrfs.filter((v) => v.servers6.length > 0);
-  const relay6 =
-    vrfs6.length === 0
-      ? undefined
-      : new Relay6({
-          vrfs: vrfs6.map((v) => ({ name: v.name, link: v.link6 as string, servers: v.servers6 })),
-          hostname: hostname(),
-          towers: config.transport?.towers.flatMap((t) => (t.source6 ? [t.source6] : [])),
-          policy: policy.get,
-          transport: new SocketTransport(sockets.filter((s) => s.family === 6)),
-          counters,
-          log,
-          delegations,
-        });
-  return { relay4, relay6 };
 }
 
 /**

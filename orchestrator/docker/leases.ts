@@ -1,5 +1,5 @@
 import type Docker from "dockerode";
-import { decodeRelayInfo, type RelayInfo } from "../model/relay-info.ts";
+import { decodeRelayInfo, type RelayInfo } from "../../lib/relay-info.ts";
 import { allLeases, type Lease4, type Lease6 } from "./kea-control.ts";
 import type { LabState } from "./lab.ts";
 

@@ -28,8 +28,10 @@ import {
 import { EncodeError } from "../../lib/codec/errors.ts";
 import { inPrefix } from "../../lib/codec/prefix.ts";
 import type { ClientFacts, Policy } from "../../lib/policy/policy.ts";
+import { relayInfo4 } from "../../lib/relay-info.ts";
 import { CountedSender } from "./counted-sender.ts";
 import type { Counters, DropReason } from "./counters.ts";
+import type { Journal, JournalEntry } from "./journal.ts";
 import { type Link, TRANSPORT_SEGMENT, type Transport, vrfLink } from "./links.ts";
 import { decodeOrWarn, RateLimitedLog } from "./rate-limited-log.ts";
 import { Transactions } from "./transactions.ts";
@@ -74,6 +76,8 @@ export interface Relay4Options {
   transport: Transport;
   counters: Counters;
   log: Logger;
+  /** Where each client message's decision is recorded (dhcplab trace, explain). */
+  journal?: Journal;
   now?: () => number;
 }
 
@@ -131,10 +135,11 @@ export class Relay4 {
     return this.inFlight.size;
   }
 
-  /** Handles one datagram that arrived on port 67 from `source` through `link`. */
-  handle(bytes: Uint8Array, source: string, link: Link): void {
+  /** Handles one datagram that arrived on port 67 from `source` through `link`; says why when it dropped it. */
+  handle(bytes: Uint8Array, source: string, link: Link): DropReason | undefined {
     const dropped = this.receive(bytes, source, link);
     if (dropped) this.o.counters.drop(family, dropped);
+    return dropped;
   }
 
   private receive(bytes: Uint8Array, source: string, link: Link): DropReason | undefined {
@@ -151,12 +156,42 @@ export class Relay4 {
     return segment ? this.fromClient(m, source, bytes.length, link, segment) : "unknown-interface";
   }
 
+  /** A client's message relayed or dropped, and the journal told which and why. */
   private fromClient(
     m: Dhcp4Message,
     source: string,
     receivedLength: number,
     link: Link & { side: "access" },
     segment: Segment4,
+  ): DropReason | undefined {
+    const decided: Partial<JournalEntry> = {};
+    const dropped = this.relayClient(m, source, receivedLength, link, segment, decided);
+    if (dropped && this.o.journal) {
+      this.o.journal.record({ ...this.journalHead(m, segment), ...decided, action: "drop", reason: dropped });
+    }
+    return dropped;
+  }
+
+  /** Who a journal entry is about: the client, its message and where it came in. */
+  private journalHead(m: Dhcp4Message, segment: Segment4) {
+    const type = messageType(m);
+    return {
+      family,
+      type: type === undefined ? "BOOTREQUEST" : messageTypeName(type),
+      mac: hex(m.chaddr.subarray(0, m.hlen), ":"),
+      transaction: m.xid.toString(16).padStart(8, "0"),
+      segment: segment.name,
+      ...(m.giaddr !== ZERO ? { downstream: m.giaddr } : {}),
+    } as const;
+  }
+
+  private relayClient(
+    m: Dhcp4Message,
+    source: string,
+    receivedLength: number,
+    link: Link & { side: "access" },
+    segment: Segment4,
+    decided: Partial<JournalEntry>,
   ): DropReason | undefined {
     const { counters } = this.o;
     const policy = this.o.policy();
@@ -197,7 +232,9 @@ export class Relay4 {
     if (mode82 === "discard") return "untrusted-option82";
 
     const decision = policy.decide(this.facts(m, existingSubs, link, downstream));
+    decided.rule = decision.rule;
     if (decision.action === "drop") return decision.reason;
+    decided.vrf = decision.vrf;
     counters.decision(family, decision.rule);
     const vrf = this.vrfs.get(decision.vrf);
     if (!vrf || vrf.servers.length === 0) return "no-servers";
@@ -205,8 +242,17 @@ export class Relay4 {
     if (downstream)
       counters.downstream(family, settings.relayedClients === "forward" ? "forward" : "takeover");
 
+    const head = this.o.journal && this.journalHead(m, segment);
     m.hops++;
     if (downstream && settings.relayedClients === "forward") {
+      if (head)
+        this.o.journal?.record({
+          ...head,
+          action: "relay",
+          rule: decision.rule,
+          vrf: vrf.name,
+          giaddr: downstream,
+        });
       // RFC 3046 §2.1.1: a trusted downstream relay's packet goes on unchanged but for hops.
       this.inFlight.set(key(m), { vrf: vrf.name, source, link });
       this.toServers(vrf, encodeDhcp4(m, { maxSize: Number.POSITIVE_INFINITY }), type);
@@ -252,6 +298,16 @@ export class Relay4 {
       bytes = encodeDhcp4(m, { maxSize: Number.POSITIVE_INFINITY });
     }
     this.inFlight.set(key(m), { vrf: vrf.name, sent82, original82: existing, downstream, source, link });
+    if (head) {
+      this.o.journal?.record({
+        ...head,
+        action: "relay",
+        rule: decision.rule,
+        vrf: vrf.name,
+        added: sent82 ? relayInfo4(sent82) : {},
+        giaddr: m.giaddr,
+      });
+    }
     if (this.o.log.isLevelEnabled("debug")) {
       this.o.log.debug(
         {

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { ipv6ToBytes, ipv6ToString, macFromEui64 } from "../../lib/codec/address.ts";
-import { equalBytes, text, utf8 } from "../../lib/codec/bytes.ts";
+import { equalBytes, hex, text, utf8 } from "../../lib/codec/bytes.ts";
 import { MSG6, messageType6Name, OPT6, SERVER_TYPES } from "../../lib/codec/dhcp6/codes.ts";
 import { type Duid, decodeDuid } from "../../lib/codec/dhcp6/duid.ts";
 import {
@@ -25,9 +25,11 @@ import {
   vendorClass6,
 } from "../../lib/codec/dhcp6/options.ts";
 import type { ClientFacts, Policy } from "../../lib/policy/policy.ts";
+import { relayInfo6 } from "../../lib/relay-info.ts";
 import { CountedSender } from "./counted-sender.ts";
 import type { Counters, DropReason } from "./counters.ts";
 import { type Delegations, delegatedPrefixesOrNone } from "./delegations.ts";
+import type { Journal, JournalEntry } from "./journal.ts";
 import { type Link, TRANSPORT_SEGMENT, type Transport, vrfLink } from "./links.ts";
 import { decodeOrWarn, RateLimitedLog } from "./rate-limited-log.ts";
 import { Transactions } from "./transactions.ts";
@@ -55,6 +57,8 @@ export interface Relay6Options {
   transport: Transport;
   counters: Counters;
   log: Logger;
+  /** Where each client message's decision is recorded (dhcplab trace, explain). */
+  journal?: Journal;
   /** Learns the prefixes the servers delegate through this relay, and routes them (RFC 8987). */
   delegations?: Pick<Delegations, "learn" | "released">;
   now?: () => number;
@@ -124,10 +128,11 @@ export class Relay6 {
     return this.multicastVrfs.has(vrf) && address.startsWith("fe80:");
   }
 
-  /** Handles one datagram that arrived on port 547 from `source` (link-local with its %scope) through `link`. */
-  handle(bytes: Uint8Array, source: string, link: Link): void {
+  /** Handles one datagram that arrived on port 547 from `source` (link-local with its %scope) through `link`; says why when it dropped it. */
+  handle(bytes: Uint8Array, source: string, link: Link): DropReason | undefined {
     const dropped = this.receive(bytes, source, link);
     if (dropped) this.o.counters.drop(family, dropped);
+    return dropped;
   }
 
   private receive(bytes: Uint8Array, source: string, link: Link): DropReason | undefined {
@@ -145,11 +150,35 @@ export class Relay6 {
       : this.fromServer(m, source, link.vrf);
   }
 
+  /** A client's message relayed or dropped, and the journal told which and why (once the client is known). */
   private fromClient(
     m: Dhcp6Message,
     bytes: Uint8Array,
     source: string,
     link: Link & { side: "access" },
+  ): DropReason | undefined {
+    const decided: Partial<JournalEntry> = {};
+    const dropped = this.relayClient(m, bytes, source, link, decided);
+    if (dropped && this.o.journal && decided.type !== undefined) {
+      this.o.journal.record({
+        family,
+        type: decided.type,
+        transaction: decided.transaction ?? "",
+        segment: link.segment,
+        ...decided,
+        action: "drop",
+        reason: dropped,
+      });
+    }
+    return dropped;
+  }
+
+  private relayClient(
+    m: Dhcp6Message,
+    bytes: Uint8Array,
+    source: string,
+    link: Link & { side: "access" },
+    decided: Partial<JournalEntry>,
   ): DropReason | undefined {
     const { counters, log } = this.o;
     const policy = this.o.policy();
@@ -170,6 +199,8 @@ export class Relay6 {
     }
     const client = innermost(m);
     if (!client) return "malformed";
+    decided.type = messageType6Name(client.type);
+    decided.transaction = client.transactionId.toString(16).padStart(6, "0");
     const facts = decodeOrWarn(
       this.malformedLog,
       () => this.facts(m, client, source, link),
@@ -177,8 +208,12 @@ export class Relay6 {
       "malformed DHCPv6 option dropped",
     );
     if (!facts) return "malformed";
+    if (facts.mac) decided.mac = hex(facts.mac, ":");
+    if (facts.duid) decided.duid = hex(facts.duid, ":");
     const decision = policy.decide(facts);
+    decided.rule = decision.rule;
     if (decision.action === "drop") return decision.reason;
+    decided.vrf = decision.vrf;
     counters.decision(family, decision.rule);
     const vrf = this.vrfs.get(decision.vrf);
     if (!vrf || vrf.servers.length === 0) return "no-servers";
@@ -227,6 +262,19 @@ export class Relay6 {
     });
     // Counted by the client's message type, also when a downstream relay wrapped it.
     const type = messageType6Name(client.type);
+    this.o.journal?.record({
+      family,
+      type,
+      transaction: decided.transaction ?? "",
+      segment: link.segment,
+      ...decided,
+      action: "relay",
+      added: relayInfo6(
+        options.filter((o) => o.code !== OPT6.relayMessage) as { code: number; data: Uint8Array }[],
+        forw.linkAddress,
+        forw.peerAddress,
+      ),
+    });
     if (log.isLevelEnabled("debug")) {
       log.debug(
         {

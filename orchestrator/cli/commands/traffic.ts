@@ -13,7 +13,7 @@ import {
   type PdMode,
 } from "../../docker/clients.ts";
 import { renderReportHtml } from "../../model/load-report.ts";
-import { relayInfoText } from "../../model/relay-info.ts";
+import { relayInfoText } from "../../../lib/relay-info.ts";
 import {
   err,
   jsonOption,

@@ -1,13 +1,13 @@
-import { fromHex, hex, Reader, text } from "../../lib/codec/bytes.ts";
-import { decodeRelayAgentInfo, relayAgentFields } from "../../lib/codec/dhcp4/relay-agent-info.ts";
-import { OPT6 } from "../../lib/codec/dhcp6/codes.ts";
-import { options6 } from "../../lib/codec/dhcp6/message.ts";
+import { fromHex, hex, Reader, text } from "./codec/bytes.ts";
+import { decodeRelayAgentInfo, relayAgentFields } from "./codec/dhcp4/relay-agent-info.ts";
+import { OPT6 } from "./codec/dhcp6/codes.ts";
+import { options6 } from "./codec/dhcp6/message.ts";
 import {
   clientLinkLayerAddress,
   clientLinkLayerMac,
   decodeOption,
   remoteId6,
-} from "../../lib/codec/dhcp6/options.ts";
+} from "./codec/dhcp6/options.ts";
 
 /** What a relay added to a client's messages, as Kea stored it (store-extended-info), decoded. */
 export interface RelayInfo {
@@ -39,6 +39,39 @@ const bytesOf = (value: unknown): Uint8Array | undefined =>
     ? fromHex(value.replace(/^0x/, ""))
     : undefined;
 
+/** What a relay's Option 82 (its encoded sub-options) says. */
+export function relayInfo4(subOptions: Uint8Array): RelayInfo {
+  const f = relayAgentFields(decodeRelayAgentInfo(subOptions));
+  return {
+    circuitId: f.circuitId && readable(f.circuitId),
+    remoteId: f.remoteId && readable(f.remoteId),
+    linkSelection: f.linkSelection,
+    subscriberId: f.subscriberId,
+    serverIdOverride: f.serverIdOverride,
+  };
+}
+
+/** What a relay's RELAY-FORW options (beside Relay Message) say, with its link- and peer-address. */
+export function relayInfo6(
+  options: readonly { code: number; data: Uint8Array }[],
+  link?: string,
+  peer?: string,
+): RelayInfo {
+  const info: RelayInfo = { link, peer };
+  for (const o of options) {
+    if (o.code === OPT6.interfaceId) info.circuitId = readable(o.data);
+    if (o.code === OPT6.remoteId) {
+      const r = decodeOption(remoteId6, o.data);
+      info.remoteId = readable(r.id);
+      info.remoteIdEnterprise = r.enterprise;
+    }
+    if (o.code === OPT6.subscriberId) info.subscriberId = readable(o.data);
+    if (o.code === OPT6.clientLinkLayerAddress)
+      info.clientLinkLayer = clientLinkLayerMac(decodeOption(clientLinkLayerAddress, o.data));
+  }
+  return info;
+}
+
 /**
  * Decodes the user-context ISC entry Kea keeps with a lease: `relay-agent-info.sub-options`
  * (DHCPv4) or the closest relay of `relay-info` (DHCPv6). Undefined when there is none or it
@@ -50,39 +83,19 @@ export function decodeRelayInfo(isc: unknown): RelayInfo | undefined {
   try {
     const rai = entry["relay-agent-info"] as Record<string, unknown> | undefined;
     const subs = bytesOf(rai?.["sub-options"]);
-    if (subs) {
-      const f = relayAgentFields(decodeRelayAgentInfo(subs));
-      return {
-        circuitId: f.circuitId && readable(f.circuitId),
-        remoteId: f.remoteId && readable(f.remoteId),
-        linkSelection: f.linkSelection,
-        subscriberId: f.subscriberId,
-        serverIdOverride: f.serverIdOverride,
-      };
-    }
+    if (subs) return relayInfo4(subs);
     const relays = entry["relay-info"];
     // Kea lists the relays from the server's side: the last is the one closest to the client.
     const closest = Array.isArray(relays)
       ? (relays.at(-1) as Record<string, unknown> | undefined)
       : undefined;
     if (!closest) return undefined;
-    const info: RelayInfo = {
-      link: typeof closest.link === "string" ? closest.link : undefined,
-      peer: typeof closest.peer === "string" ? closest.peer : undefined,
-    };
     const options = bytesOf(closest.options);
-    for (const o of options ? options6.decode(new Reader(options)) : []) {
-      if (o.code === OPT6.interfaceId) info.circuitId = readable(o.data);
-      if (o.code === OPT6.remoteId) {
-        const r = decodeOption(remoteId6, o.data);
-        info.remoteId = readable(r.id);
-        info.remoteIdEnterprise = r.enterprise;
-      }
-      if (o.code === OPT6.subscriberId) info.subscriberId = readable(o.data);
-      if (o.code === OPT6.clientLinkLayerAddress)
-        info.clientLinkLayer = clientLinkLayerMac(decodeOption(clientLinkLayerAddress, o.data));
-    }
-    return info;
+    return relayInfo6(
+      options ? options6.decode(new Reader(options)) : [],
+      typeof closest.link === "string" ? closest.link : undefined,
+      typeof closest.peer === "string" ? closest.peer : undefined,
+    );
   } catch {
     return undefined;
   }
