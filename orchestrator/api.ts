@@ -1,4 +1,5 @@
 import type Docker from "dockerode";
+import type { ExplainRequest, Explanation } from "../lib/decision.ts";
 import { statisticName } from "../lib/kea/statistics.ts";
 import { type Capture, startCapture } from "./docker/capture.ts";
 import {
@@ -33,6 +34,7 @@ import {
 } from "./docker/lab.ts";
 import { type LeaseRow, labLeases } from "./docker/leases.ts";
 import { runPxeClient } from "./docker/pxe.ts";
+import { relayRequest } from "./docker/relay-control.ts";
 import { sampleEverySecond } from "./docker/sampler.ts";
 import type { LoadReport } from "./model/load-report.ts";
 import { type KeaVersion, loadTopology, type Topology, withKea } from "./model/topology.ts";
@@ -62,8 +64,30 @@ export interface StartLabOptions {
    * images the lab needs and this does not name are built as usual.
    */
   images?: Partial<ImageTags>;
-  /** Extra environment for the relay (DHCPLAB_LOG_LEVEL, DHCPLAB_CPU_PROFILE). */
+  /** Extra environment for the relay (DHCPLAB_CPU_PROFILE, DHCPLAB_V8_FLAGS). */
   relayEnv?: Record<string, string>;
+  /** The relay's log level (default: the topology's `relay.logLevel`, else info). */
+  logLevel?: RelayLogLevel;
+  /**
+   * Whether `down()` (and `await using`) leaves the lab up, printing how to reach it: `never`,
+   * `on-failure` (once `fail()` was called, or when the start itself fails) or `always`. Default:
+   * the DHCPLAB_KEEP_LAB environment variable, else `never`. `down({ force: true })` removes it anyway.
+   */
+  keep?: KeepLab;
+}
+
+/** The relay's log levels. */
+export type RelayLogLevel = "trace" | "debug" | "info" | "warn" | "error";
+
+/** When a lab outlives `down()`: see StartLabOptions.keep. */
+export type KeepLab = "never" | "on-failure" | "always";
+
+/** The keep setting from the environment (DHCPLAB_KEEP_LAB), refused when it is not one. */
+function keepFromEnv(): KeepLab {
+  const v = process.env.DHCPLAB_KEEP_LAB;
+  if (v === undefined || v === "") return "never";
+  if (v === "never" || v === "on-failure" || v === "always") return v;
+  throw new Error(`DHCPLAB_KEEP_LAB=${v}: use never, on-failure or always`);
 }
 
 /** A load through the relay; `family` defaults to 4, `engine` to perfdhcp. */
@@ -243,8 +267,17 @@ export interface Lab extends AsyncDisposable {
   capture(network: string, o?: { filter?: string[]; count?: number }): Promise<Capture>;
   /** The lab's networks and containers with their state and health, and the relay's counters. */
   status(): Promise<LabStatus>;
-  /** Removes every container and network of the lab; removing it twice is fine. */
-  down(): Promise<void>;
+  /** The relay's decision for such a client, from its loaded policy, without sending anything. */
+  explain(request: ExplainRequest): Promise<Explanation>;
+  /** Sets the relay's log level at run time; answers the level now in force. */
+  relayLogLevel(level?: RelayLogLevel): Promise<RelayLogLevel>;
+  /** Marks the lab's run as failed: with `keep: "on-failure"`, `down()` then leaves it up. */
+  fail(reason: string): void;
+  /**
+   * Removes every container and network of the lab; removing it twice is fine. Leaves it up
+   * (and says how to reach it) when `keep` asks for that, unless `force`.
+   */
+  down(o?: { force?: boolean }): Promise<void>;
 }
 
 /**
@@ -266,7 +299,11 @@ export async function startLab(o: StartLabOptions = {}): Promise<Lab> {
   await checkEngine(docker);
   const name = o.name ?? "dhcplab";
   const loaded = typeof o.topology === "object" ? o.topology : await loadTopology(o.topology);
-  const topology = o.kea ? withKea(loaded, o.kea) : loaded;
+  const versioned = o.kea ? withKea(loaded, o.kea) : loaded;
+  const topology = o.logLevel
+    ? { ...versioned, relay: { ...versioned.relay, logLevel: o.logLevel } }
+    : versioned;
+  const keep = o.keep ?? keepFromEnv();
   const needed = [...topologyImages(topology), ...(o.monitoring ? (["prometheus"] as const) : [])];
   const missing = needed.filter((i) => !o.images?.[i]);
   const built = missing.length > 0 ? await ensureImages(docker, { only: missing, progress: o.progress }) : [];
@@ -279,8 +316,9 @@ export async function startLab(o: StartLabOptions = {}): Promise<Lab> {
     progress: o.progress,
     monitoring: o.monitoring,
     relayEnv: o.relayEnv,
+    keepOnFailure: keep !== "never",
   });
-  return new OpenLab(docker, spec, images.client, phases);
+  return new OpenLab(docker, spec, images.client, phases, { keep, say: o.progress });
 }
 
 /** Builds the lab's images whose inputs changed (all with `rebuild`); returns what it did per image. */
@@ -348,12 +386,14 @@ class OpenLab implements Lab {
   readonly name: string;
   readonly networks: Lab["networks"];
   readonly services: Record<string, string>;
+  private failure?: string;
 
   constructor(
     private readonly docker: Docker,
     readonly spec: LabSpec,
     private readonly clientImage: string,
     readonly phases: readonly PhaseTiming[],
+    private readonly o: { keep?: KeepLab; say?: (line: string) => void } = {},
   ) {
     this.name = spec.name;
     this.networks = {
@@ -496,15 +536,27 @@ class OpenLab implements Lab {
   }
 
   /** One of the relay's JSON endpoints, asked from inside its container. */
-  private async relayJson<T>(path: string): Promise<T> {
-    const r = await exec(this.docker, this.container("relay").id, [
-      "curl",
-      "-fsS",
-      `http://127.0.0.1:9100${path}`,
-    ]);
-    if (r.exitCode !== 0)
-      throw new Error(`the relay of lab ${this.name} did not answer ${path}: ${r.stderr}`);
-    return JSON.parse(r.stdout) as T;
+  private relayJson<T>(path: string, o: { method?: "GET" | "POST" | "PUT"; body?: string } = {}): Promise<T> {
+    return relayRequest<T>(this.docker, this.container("relay").id, path, {
+      ...o,
+      port: this.spec.relay.httpPort,
+    });
+  }
+
+  explain(request: ExplainRequest): Promise<Explanation> {
+    return this.relayJson("/explain", { method: "POST", body: JSON.stringify(request) });
+  }
+
+  async relayLogLevel(level?: RelayLogLevel): Promise<RelayLogLevel> {
+    const answer = await this.relayJson<{ level: RelayLogLevel }>(
+      "/log-level",
+      level ? { method: "PUT", body: level } : {},
+    );
+    return answer.level;
+  }
+
+  fail(reason: string): void {
+    this.failure ??= reason;
   }
 
   counters(): Promise<RelayCounters> {
@@ -557,7 +609,15 @@ class OpenLab implements Lab {
     return { ...running, ha: await haStates(this.docker, running), counters, delegations };
   }
 
-  async down(): Promise<void> {
+  async down(o: { force?: boolean } = {}): Promise<void> {
+    const keep = this.o.keep ?? "never";
+    if (!o.force && (keep === "always" || (keep === "on-failure" && this.failure))) {
+      const why = keep === "always" ? "keep: always" : `keep: on-failure, ${this.failure}`;
+      (this.o.say ?? ((line: string) => process.stderr.write(`${line}\n`)))(
+        `lab ${this.name} is kept (${why}): dhcplab status --name ${this.name}; dhcplab down --name ${this.name} removes it`,
+      );
+      return;
+    }
     await downLabs(this.docker, this.name, this.clientImage);
   }
 

@@ -2,18 +2,22 @@
 // what Kea leased and what the relay counted, and remove it. The `dhcplab` command is a thin
 // layer over these.
 
+export type { ExplainRequest, Explanation, RelayDecision } from "../lib/decision.ts";
 export type { KeaStatistic } from "../lib/kea/statistics.ts";
+export type { RelayInfo } from "../lib/relay-info.ts";
 export {
   buildImages,
   type ClientRequest,
   type ClientResult,
   type DelegatedRoute,
+  type KeepLab,
   type Lab,
   type LabStatus,
   type LoadRequest,
   listLabs,
   openLab,
   type RelayCounters,
+  type RelayLogLevel,
   type RunRequest,
   removeLabs,
   type StartLabOptions,
@@ -35,7 +39,6 @@ export type { LabSummary } from "./docker/lab.ts";
 export type { LeaseRow } from "./docker/leases.ts";
 export { type LoadReport, type LoadSample, renderReportHtml } from "./model/load-report.ts";
 export type { ExchangeStats, PerfdhcpReport } from "./model/perfdhcp.ts";
-export type { RelayInfo } from "../lib/relay-info.ts";
 export { loadTopology, parseTopology, type Topology, type VrfSpec } from "./model/topology.ts";
 export type {
   EndpointSpec,

@@ -25,6 +25,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("imageTags", tagsOf(results));
   project.provide("testRun", run);
   return async () => {
+    // A lab kept for a failed test (DHCPLAB_KEEP_LAB) stays until the next run starts.
+    if (process.env.DHCPLAB_KEEP_LAB && process.env.DHCPLAB_KEEP_LAB !== "never") return;
     await removeTestObjects(docker, run);
     // Firewall rules of access bridges that are gone (a crashed run's labs).
     await pruneRules(docker, tagsOf(results).client, "stale-only");

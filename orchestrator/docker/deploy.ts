@@ -32,6 +32,8 @@ export interface DeployOptions {
   relayEnv?: Record<string, string>;
   /** An exporter beside each Kea and a Prometheus server scraping them and the relay. */
   monitoring?: boolean;
+  /** A failed start leaves what it created, to be looked at (StartLabOptions.keep). */
+  keepOnFailure?: boolean;
 }
 
 /** The deploy's phases, in order. */
@@ -176,6 +178,10 @@ export async function deployLab(docker: Docker, o: DeployOptions): Promise<Deplo
     });
     return { spec: lab, phases };
   } catch (err) {
+    if (o.keepOnFailure && err instanceof Error) {
+      err.message += `\nthe lab is kept as it failed: dhcplab status --name ${o.name}; dhcplab down --name ${o.name} removes it`;
+      throw err;
+    }
     await downLabs(docker, o.name, o.images.client).catch(() => {});
     throw err;
   }

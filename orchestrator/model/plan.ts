@@ -88,6 +88,7 @@ export interface LabPlan {
   relay: {
     container: string;
     httpPort: number;
+    logLevel?: NonNullable<Topology["relay"]["logLevel"]>;
     routerAdvertisements?: NonNullable<Topology["relay"]["routerAdvertisements"]>;
   };
   policyFile?: string;
@@ -191,6 +192,7 @@ export function planLab(
     relay: {
       container: `${name}-relay`,
       httpPort: 9100,
+      ...(topology.relay.logLevel ? { logLevel: topology.relay.logLevel } : {}),
       ...(topology.relay.routerAdvertisements
         ? { routerAdvertisements: topology.relay.routerAdvertisements }
         : {}),
@@ -293,6 +295,7 @@ export function renderRelayConfig(
         : {}),
       ...leases6(v, o.backendControl6?.[v.spec.name]),
     })),
+    ...(plan.relay.logLevel ? { logLevel: plan.relay.logLevel } : {}),
     ...(ra
       ? {
           routerAdvertisements: {

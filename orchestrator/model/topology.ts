@@ -342,6 +342,12 @@ export const topologySchema = z
           .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i, "a hostname: letters, digits and '-'")
           .default("relay")
           .describe("the relay container's hostname: policy templates' {relay}"),
+        logLevel: z
+          .enum(["trace", "debug", "info", "warn", "error"])
+          .optional()
+          .describe(
+            "the relay's log level (info when absent); debug logs each message relayed with its rule and VRF. `up --log-level` overrides it, `dhcplab log-level relay LEVEL` changes it at run time",
+          ),
         routerAdvertisements: routerAdvertisements
           .optional()
           .describe("router advertisements on the access segments (Debian's radvd); none when absent"),

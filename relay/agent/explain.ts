@@ -1,5 +1,4 @@
 import { pino } from "pino";
-import { z } from "zod";
 import { macToBytes } from "../../lib/codec/address.ts";
 import { encodeWith, utf8 } from "../../lib/codec/bytes.ts";
 import { MSG, OP, OPT } from "../../lib/codec/dhcp4/codes.ts";
@@ -8,9 +7,10 @@ import { DUID, MSG6, OPT6 } from "../../lib/codec/dhcp6/codes.ts";
 import { duid } from "../../lib/codec/dhcp6/duid.ts";
 import { encodeDhcp6, type RawOption6 } from "../../lib/codec/dhcp6/message.ts";
 import { userClass6, vendorClass6 } from "../../lib/codec/dhcp6/options.ts";
+import { type ExplainFacts, type Explanation, explainRequestSchema } from "../../lib/decision.ts";
 import { accessSegments, type RelayConfig } from "./config.ts";
 import { Counters } from "./counters.ts";
-import { Journal, type JournalEntry } from "./journal.ts";
+import { Journal } from "./journal.ts";
 import { accessLink, type Transport } from "./links.ts";
 import type { RelayDeps, Relays } from "./relays.ts";
 
@@ -18,27 +18,6 @@ import type { RelayDeps, Relays } from "./relays.ts";
 // anything. The relay builds the message such a client sends (DISCOVER, SOLICIT) and runs it
 // through a second instance of its own paths, built from the same configuration and policy, whose
 // transport keeps what it would send: one code path with the real decision.
-
-const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
-
-/** A client to explain: what it sends, and where it is. */
-export const explainRequestSchema = z.strictObject({
-  family: z.union([z.literal(4), z.literal(6)]).default(4),
-  mac: z.string().regex(MAC, "mac: not a MAC address such as 00:aa:02:00:00:07"),
-  /** The access segment it is on (the first when absent). */
-  segment: z.string().optional(),
-  vendorClass: z.string().min(1).optional(),
-  userClass: z.string().min(1).optional(),
-  hostname: z.string().min(1).optional(),
-  /** DHCPv6: the type of its DUID (LL when absent); EN takes `enterprise`. */
-  duidType: z.enum(["LLT", "EN", "LL", "UUID"]).optional(),
-  /** The enterprise number of a DUID-EN, or of a DHCPv6 vendor class. */
-  enterprise: z.number().int().min(0).max(0xffffffff).optional(),
-});
-export type ExplainRequest = z.input<typeof explainRequestSchema>;
-
-/** The decision, what the relay would add, and the VRF's servers it would send to. */
-export type Explanation = Omit<JournalEntry, "at"> & { servers?: string[] };
 
 /** A transport that keeps the datagrams instead of sending them. */
 class Kept implements Transport {
@@ -95,7 +74,7 @@ export function explain(
   };
 }
 
-type Facts = z.output<typeof explainRequestSchema>;
+type Facts = ExplainFacts;
 
 /** The DISCOVER such a client broadcasts (RFC 2131 §4.4.1). */
 function discover(mac: Uint8Array, f: Facts): Uint8Array {

@@ -45,7 +45,9 @@ describe("the relay's HTTP control", () => {
     expect(log.isLevelEnabled("debug")).toBe(true);
     const bad = await fetch(`${base}/log-level`, { method: "PUT", body: "loud" });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: string }).error).toMatch(/"loud" is not one of trace, debug, info, warn, error/);
+    expect(((await bad.json()) as { error: string }).error).toMatch(
+      /"loud" is not one of trace, debug, info, warn, error/,
+    );
     expect(await (await fetch(`${base}/log-level`)).json()).toEqual({ level: "debug" });
   });
 

@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { Logger } from "pino";
+import type { Explanation } from "../../lib/decision.ts";
 import type { Counters } from "./counters.ts";
 import type { Delegation } from "./delegations.ts";
-import type { Explanation } from "./explain.ts";
 import type { Health } from "./health.ts";
 import type { JournalEntry } from "./journal.ts";
 

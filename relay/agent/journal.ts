@@ -1,33 +1,7 @@
-import type { RelayInfo } from "../../lib/relay-info.ts";
+import type { RelayDecision } from "../../lib/decision.ts";
 
-/** What the relay did with one client message: the rule and VRF, or why it dropped it. */
-export interface JournalEntry {
-  /** When (ISO 8601). */
-  at: string;
-  family: 4 | 6;
-  /** The client's message type (DISCOVER, SOLICIT, ...), also inside a downstream relay's packet. */
-  type: string;
-  /** The client's MAC: DHCPv4 chaddr; DHCPv6 from its DUID, Client Link-Layer Address or link-local address. */
-  mac?: string;
-  /** DHCPv6: the client's DUID, hex with colons. */
-  duid?: string;
-  /** DHCPv4 xid / DHCPv6 transaction-id, hex. */
-  transaction: string;
-  /** The access segment it came in on. */
-  segment: string;
-  /** A downstream relay's giaddr (DHCPv4), when one relayed it here. */
-  downstream?: string;
-  action: "relay" | "drop";
-  /** The policy rule that decided; `(unmatched)` when none matched and `unmatched` sent it on. */
-  rule?: string;
-  vrf?: string;
-  /** Why it was dropped (a drop counter's reason). */
-  reason?: string;
-  /** What the relay added, as the VRF's servers see it. */
-  added?: RelayInfo;
-  /** DHCPv4: the giaddr the servers see. */
-  giaddr?: string;
-}
+/** A decision as the journal keeps it. */
+export type JournalEntry = RelayDecision;
 
 /**
  * The relay's recent decisions, newest last, for `dhcplab trace` and `explain`: a ring of

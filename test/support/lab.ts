@@ -35,13 +35,15 @@ function withExtras<T extends object>(lab: Lab, extras: T): Lab & T {
 
 /**
  * Registers, for every test of the calling file, a handler that saves the lab's logs and
- * captures when the test fails. `lab` is read when a test fails (the file's beforeAll sets it).
+ * captures when the test fails, and marks the lab failed (DHCPLAB_KEEP_LAB=on-failure then
+ * leaves it up). `lab` is read when a test fails (the file's beforeAll sets it).
  */
 export function keepArtifactsOnFailure(lab: () => TestLab | undefined): void {
   beforeEach(({ task, onTestFailed }) => {
     onTestFailed(async () => {
       const l = lab();
       if (!l) return;
+      l.fail(`test failed: ${task.name}`);
       const dir = await l.saveArtifacts(`${task.file?.name.replace(/^.*\//, "") ?? "test"}-${task.name}`);
       console.error(`logs and packet captures of the failed test: ${dir}`);
     });

@@ -3,6 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { type Command, Option } from "commander";
+import { relayInfoText } from "../../../lib/relay-info.ts";
 import { type ClientResult, openLab } from "../../api.ts";
 import {
   type ClientKind,
@@ -13,7 +14,6 @@ import {
   type PdMode,
 } from "../../docker/clients.ts";
 import { renderReportHtml } from "../../model/load-report.ts";
-import { relayInfoText } from "../../../lib/relay-info.ts";
 import {
   err,
   jsonOption,
