@@ -1,6 +1,8 @@
+import { resolve } from "node:path";
 import type Docker from "dockerode";
 import type { ExplainRequest, Explanation } from "../lib/decision.ts";
 import { statisticName } from "../lib/kea/statistics.ts";
+import { type ApplyResult, applyLab } from "./docker/apply.ts";
 import { type Capture, startCapture } from "./docker/capture.ts";
 import {
   type ClientKind,
@@ -22,6 +24,7 @@ import {
   type ImageTags,
   topologyImages,
 } from "./docker/images.ts";
+import { type KeaLogChange, type KeaLogLevel, setKeaLogLevel } from "./docker/kea-logging.ts";
 import { type KeaServerStatistics, labStatistics } from "./docker/kea-stats.ts";
 import {
   downLabs,
@@ -36,6 +39,7 @@ import { type LeaseRow, labLeases } from "./docker/leases.ts";
 import { runPxeClient } from "./docker/pxe.ts";
 import { relayRequest } from "./docker/relay-control.ts";
 import { sampleEverySecond } from "./docker/sampler.ts";
+import { type ClientTrace, type TraceRequest, traceClient } from "./docker/trace.ts";
 import type { LoadReport } from "./model/load-report.ts";
 import { type KeaVersion, loadTopology, type Topology, withKea } from "./model/topology.ts";
 import { type LabSpec, networkOf } from "./spec/spec.ts";
@@ -77,7 +81,8 @@ export interface StartLabOptions {
 }
 
 /** The relay's log levels. */
-export type RelayLogLevel = "trace" | "debug" | "info" | "warn" | "error";
+export const RELAY_LOG_LEVELS = ["trace", "debug", "info", "warn", "error"] as const;
+export type RelayLogLevel = (typeof RELAY_LOG_LEVELS)[number];
 
 /** When a lab outlives `down()`: see StartLabOptions.keep. */
 export type KeepLab = "never" | "on-failure" | "always";
@@ -267,10 +272,24 @@ export interface Lab extends AsyncDisposable {
   capture(network: string, o?: { filter?: string[]; count?: number }): Promise<Capture>;
   /** The lab's networks and containers with their state and health, and the relay's counters. */
   status(): Promise<LabStatus>;
+  /**
+   * Makes the running lab what its files now say (the topology given, else the one it was started
+   * from), changing only what differs: Kea configurations are tested by Kea and reloaded (leases
+   * kept), a policy is reloaded by the relay, and only containers whose definition changed are
+   * created anew. A refusal (Kea's, the policy's) changes nothing.
+   */
+  apply(topology?: Topology | string, o?: { progress?: (line: string) => void }): Promise<ApplyResult>;
   /** The relay's decision for such a client, from its loaded policy, without sending anything. */
   explain(request: ExplainRequest): Promise<Explanation>;
+  /**
+   * A client's recent exchanges: what the relay decided and added, and what each Kea did with it
+   * (classes, subnet, pool, lease; the classes and subnet need Kea's debug logging: keaLogLevel).
+   */
+  trace(request: TraceRequest): Promise<ClientTrace>;
   /** Sets the relay's log level at run time; answers the level now in force. */
   relayLogLevel(level?: RelayLogLevel): Promise<RelayLogLevel>;
+  /** Kea's debug logging on (`debug`) or back to its configuration's (`info`), per VRF or for all, at run time. */
+  keaLogLevel(level: KeaLogLevel, o?: { vrf?: string }): Promise<KeaLogChange[]>;
   /** Marks the lab's run as failed: with `keep: "on-failure"`, `down()` then leaves it up. */
   fail(reason: string): void;
   /**
@@ -317,6 +336,12 @@ export async function startLab(o: StartLabOptions = {}): Promise<Lab> {
     monitoring: o.monitoring,
     relayEnv: o.relayEnv,
     keepOnFailure: keep !== "never",
+    source: {
+      ...(typeof o.topology === "string" ? { topology: resolve(o.topology) } : {}),
+      ...(o.kea ? { kea: o.kea } : {}),
+      ...(o.logLevel ? { logLevel: o.logLevel } : {}),
+      ...(o.relayEnv ? { relayEnv: o.relayEnv } : {}),
+    },
   });
   return new OpenLab(docker, spec, images.client, phases, { keep, say: o.progress });
 }
@@ -367,6 +392,28 @@ export async function openLab(
   return new OpenLab(docker, await readSpec(docker, name), o.images?.client ?? "dhcplab-client:latest", []);
 }
 
+/** The images a lab runs (from its spec), and any the topology now needs besides, built. */
+async function imagesFor(
+  docker: Docker,
+  spec: LabSpec,
+  topology: Topology,
+  client: string,
+  progress?: (line: string) => void,
+): Promise<ImageTags> {
+  const have: Partial<Record<ImageName, string>> = { client };
+  for (const n of spec.nodes) {
+    const r = n.role;
+    if (r.kind === "kea") have[`kea-${r.version}` as ImageName] = n.image;
+    if (r.kind === "relay") have.relay = n.image;
+    if (r.kind === "tower" && r.towerKind === "isc-dhcp-relay") have.dhcrelay = n.image;
+    if (r.kind === "boot") have.boot = n.image;
+    if (r.kind === "prometheus") have.prometheus = n.image;
+  }
+  const missing = topologyImages(topology).filter((i) => !have[i]);
+  const built = missing.length > 0 ? await ensureImages(docker, { only: missing, progress }) : [];
+  return { ...have, ...Object.fromEntries(built.map((r) => [r.name, r.tag])) } as ImageTags;
+}
+
 /** A load request with the library's defaults filled in: 50 clients at 50/s for 5 s, perfdhcp, DHCPv4. */
 function loadOptions(r: LoadRequest): LoadOptions {
   return {
@@ -384,18 +431,24 @@ function loadOptions(r: LoadRequest): LoadOptions {
 
 class OpenLab implements Lab {
   readonly name: string;
-  readonly networks: Lab["networks"];
-  readonly services: Record<string, string>;
+  networks!: Lab["networks"];
+  services!: Record<string, string>;
   private failure?: string;
 
   constructor(
     private readonly docker: Docker,
-    readonly spec: LabSpec,
+    public spec: LabSpec,
     private readonly clientImage: string,
     readonly phases: readonly PhaseTiming[],
     private readonly o: { keep?: KeepLab; say?: (line: string) => void } = {},
   ) {
     this.name = spec.name;
+    this.adopt(spec);
+  }
+
+  /** The lab's spec (after start, open or apply) and what the Lab says from it. */
+  private adopt(spec: LabSpec): void {
+    this.spec = spec;
     this.networks = {
       access: spec.access.network,
       segments: Object.fromEntries(
@@ -407,6 +460,27 @@ class OpenLab implements Lab {
     this.services = Object.fromEntries(
       spec.nodes.filter((n) => n.stage !== "host").map((n) => [n.service, n.container]),
     );
+  }
+
+  async apply(
+    topology?: Topology | string,
+    o: { progress?: (line: string) => void } = {},
+  ): Promise<ApplyResult> {
+    const running = await readSpec(this.docker, this.name);
+    const { monitoring: _, ...source } = running.source ?? { monitoring: false };
+    const file = typeof topology === "string" ? resolve(topology) : topology ? undefined : source.topology;
+    const loaded = typeof topology === "object" ? topology : await loadTopology(file);
+    const versioned = source.kea ? withKea(loaded, source.kea as KeaVersion) : loaded;
+    const level = source.logLevel as RelayLogLevel | undefined;
+    const t = level ? { ...versioned, relay: { ...versioned.relay, logLevel: level } } : versioned;
+    const { spec, result } = await applyLab(this.docker, running, {
+      topology: t,
+      source: { ...source, topology: file },
+      images: await imagesFor(this.docker, running, t, this.clientImage, o.progress),
+      progress: o.progress,
+    });
+    this.adopt(spec);
+    return result;
   }
 
   /** The lab's services now: a server may have been stopped or started since the lab was opened. */
@@ -545,6 +619,14 @@ class OpenLab implements Lab {
 
   explain(request: ExplainRequest): Promise<Explanation> {
     return this.relayJson("/explain", { method: "POST", body: JSON.stringify(request) });
+  }
+
+  async trace(request: TraceRequest): Promise<ClientTrace> {
+    return traceClient(this.docker, await this.state(), this.spec.relay.httpPort, request);
+  }
+
+  async keaLogLevel(level: KeaLogLevel, o: { vrf?: string } = {}): Promise<KeaLogChange[]> {
+    return setKeaLogLevel(this.docker, await this.state(), level, o);
   }
 
   async relayLogLevel(level?: RelayLogLevel): Promise<RelayLogLevel> {

@@ -23,6 +23,7 @@ export {
   type StartLabOptions,
   startLab,
 } from "./api.ts";
+export type { AppliedChange, ApplyResult } from "./docker/apply.ts";
 export type { Capture } from "./docker/capture.ts";
 export {
   type ClientKind,
@@ -34,9 +35,12 @@ export {
 export { PHASES, type PhaseTiming } from "./docker/deploy.ts";
 export type { HaServerState } from "./docker/ha.ts";
 export type { ImageName, ImageResult, ImageTags } from "./docker/images.ts";
+export type { KeaLogChange, KeaLogLevel } from "./docker/kea-logging.ts";
 export type { KeaServerStatistics } from "./docker/kea-stats.ts";
 export type { LabSummary } from "./docker/lab.ts";
 export type { LeaseRow } from "./docker/leases.ts";
+export type { ClientTrace, KeaTrace, TraceRequest } from "./docker/trace.ts";
+export type { KeaLogLine } from "./model/kea-log.ts";
 export { type LoadReport, type LoadSample, renderReportHtml } from "./model/load-report.ts";
 export type { ExchangeStats, PerfdhcpReport } from "./model/perfdhcp.ts";
 export { loadTopology, parseTopology, type Topology, type VrfSpec } from "./model/topology.ts";

@@ -1,9 +1,13 @@
-import type { ClientResult, LabStatus } from "../api.ts";
+import type { Explanation } from "../../lib/decision.ts";
+import type { ClientResult, LabStatus, RelayLogLevel } from "../api.ts";
+import type { ApplyResult } from "../docker/apply.ts";
 import type { PhaseTiming } from "../docker/deploy.ts";
 import type { ImageResult } from "../docker/images.ts";
+import type { KeaLogChange } from "../docker/kea-logging.ts";
 import type { KeaServerStatistics } from "../docker/kea-stats.ts";
 import type { LabSummary } from "../docker/lab.ts";
 import type { LeaseRow } from "../docker/leases.ts";
+import type { ClientTrace } from "../docker/trace.ts";
 import type { PerfdhcpReport } from "../model/perfdhcp.ts";
 
 // What every command prints with --json: an API that scripts read. Each output is a type here,
@@ -13,10 +17,14 @@ import type { PerfdhcpReport } from "../model/perfdhcp.ts";
 // in JSON_OUTPUT_CHANGES: a test fails until both match the schema.
 
 /** The --json outputs' version. */
-export const JSON_OUTPUT_VERSION = 2;
+export const JSON_OUTPUT_VERSION = 3;
 
 /** What each version changed, newest first. */
 export const JSON_OUTPUT_CHANGES: readonly [number, string][] = [
+  [
+    3,
+    "new: apply (what changed per service), explain (the relay's decision for a client), trace (a client's exchanges, relay and Kea), log-level (the relay's level, or Kea's logging per server).",
+  ],
   [
     2,
     "up: `phases`, how long each phase of the deploy took. status and up: a service whose container is gone is listed with state `missing` (it was left out); `networks[].segment` is absent on networks that are no segment; a Kea's `ha` is absent outside an HA pair.",
@@ -25,7 +33,7 @@ export const JSON_OUTPUT_CHANGES: readonly [number, string][] = [
 ];
 
 /** The SHA-256 of the generated JSON Schema of these outputs: the test that compares it fails on any change. */
-export const JSON_OUTPUT_SCHEMA_SHA256 = "f89ace5ada56bce91f71a381523a4d8786754a309fde81bac31fcfa295747022";
+export const JSON_OUTPUT_SCHEMA_SHA256 = "315a9ebb4206e43c81eaac9b3b92b3f7d3539058c7760ba3ae82118582149455";
 
 /** `up --json`: the lab's status once it is up, how long it took, and each phase of the deploy. */
 export type UpOutput = LabStatus & { seconds: number; phases: PhaseTiming[] };
@@ -52,6 +60,12 @@ export interface ComposeOutput {
   bytes: number;
 }
 
+/** `log-level --json`: the relay's level now, or what each Kea server's logging became. */
+export interface LogLevelOutput {
+  relay?: RelayLogLevel;
+  kea?: KeaLogChange[];
+}
+
 /** Every command's --json output, by command (status and inspect print the same). */
 export interface JsonOutputs {
   up: UpOutput;
@@ -66,4 +80,8 @@ export interface JsonOutputs {
   graph: GraphOutput;
   compose: ComposeOutput;
   images: ImageResult[];
+  apply: ApplyResult;
+  explain: Explanation;
+  trace: ClientTrace;
+  "log-level": LogLevelOutput;
 }

@@ -4,7 +4,7 @@ import { serverFiles } from "../model/kea-ha.ts";
 import { LABEL } from "../model/labels.ts";
 import type { Subnets, VrfPlan } from "../model/plan.ts";
 import type { Topology } from "../model/topology.ts";
-import { bridgeOf, buildSpec, labNetworks, poolSlots } from "../spec/build.ts";
+import { bridgeOf, buildSpec, labNetworks, poolSlots, type SpecOptions } from "../spec/build.ts";
 import { type LabInputs, readLabInputs } from "../spec/inputs.ts";
 import { type LabSpec, type NodeSpec, nodeLabels } from "../spec/spec.ts";
 import { containerLogs, tarOf } from "./engine.ts";
@@ -34,6 +34,8 @@ export interface DeployOptions {
   monitoring?: boolean;
   /** A failed start leaves what it created, to be looked at (StartLabOptions.keep). */
   keepOnFailure?: boolean;
+  /** What the lab is made from, kept in its spec for apply. */
+  source?: SpecOptions["source"];
 }
 
 /** The deploy's phases, in order. */
@@ -85,6 +87,7 @@ export async function deployLab(docker: Docker, o: DeployOptions): Promise<Deplo
       labels: o.labels,
       relayEnv: o.relayEnv,
       monitoring: o.monitoring,
+      source: o.source,
     });
 
   const inputs = await phase("validate", async () => {
@@ -134,21 +137,8 @@ export async function deployLab(docker: Docker, o: DeployOptions): Promise<Deplo
     });
 
     await phase("host-rules", async () => {
-      // A failure is a warning: the lab may still work (an Engine that drops nothing).
-      for (const node of spec.nodes.filter((n) => n.stage === "host")) {
-        const id = await createNode(docker, spec, node);
-        const c = docker.getContainer(id);
-        try {
-          await c.start();
-          const { StatusCode } = (await c.wait()) as { StatusCode: number };
-          if (StatusCode !== 0)
-            say(
-              `warning: ${node.service} failed (clients' broadcasts may be dropped, or IPv6 routed between VRFs): ${await containerLogs(docker, id)}`,
-            );
-        } finally {
-          await c.remove({ force: true }).catch(() => {});
-        }
-      }
+      for (const node of spec.nodes.filter((n) => n.stage === "host"))
+        await runHostNode(docker, spec, node, say);
     });
     const lab = spec;
     const main = lab.nodes.filter((n) => n.stage === "main");
@@ -184,6 +174,30 @@ export async function deployLab(docker: Docker, o: DeployOptions): Promise<Deplo
     }
     await downLabs(docker, o.name, o.images.client).catch(() => {});
     throw err;
+  }
+}
+
+/**
+ * Runs a one-shot node on the host (the host's rules) to its end, and removes it. A failure is a
+ * warning: the lab may still work (an Engine that drops nothing).
+ */
+export async function runHostNode(
+  docker: Docker,
+  spec: LabSpec,
+  node: NodeSpec,
+  say: (line: string) => void,
+): Promise<void> {
+  const id = await createNode(docker, spec, node);
+  const c = docker.getContainer(id);
+  try {
+    await c.start();
+    const { StatusCode } = (await c.wait()) as { StatusCode: number };
+    if (StatusCode !== 0)
+      say(
+        `warning: ${node.service} failed (clients' broadcasts may be dropped, or IPv6 routed between VRFs): ${await containerLogs(docker, id)}`,
+      );
+  } finally {
+    await c.remove({ force: true }).catch(() => {});
   }
 }
 

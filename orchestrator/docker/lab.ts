@@ -1,8 +1,8 @@
 import type Docker from "dockerode";
 import type { KeaEndpoint } from "../model/kea-config.ts";
 import { LABEL } from "../model/labels.ts";
-import { type LabSpec, type NodeRole, type NodeSpec, parseStoredSpec } from "../spec/spec.ts";
-import { containerLogs, removeLabelled } from "./engine.ts";
+import { type LabSpec, type NodeRole, type NodeSpec, parseStoredSpec, storedSpec } from "../spec/spec.ts";
+import { containerFile, containerLogs, removeLabelled, tarOf } from "./engine.ts";
 import { pruneRules } from "./firewall.ts";
 import { waitFor } from "./wait.ts";
 
@@ -125,8 +125,24 @@ export async function readSpec(docker: Docker, name: string): Promise<LabSpec> {
   const filters = JSON.stringify({ label: [`${LABEL.lab}=${name}`, `${LABEL.role}=relay`] });
   const [relay] = await docker.listContainers({ all: true, filters });
   const stored = relay?.Labels[LABEL.spec];
-  if (!stored) throw new Error(`no lab named ${name} is up (dhcplab up --name ${name})`);
-  return parseStoredSpec(stored, name);
+  if (!relay || !stored) throw new Error(`no lab named ${name} is up (dhcplab up --name ${name})`);
+  // A label cannot change: the spec an `apply` made is a file beside the relay's configuration.
+  const applied = await containerFile(docker, relay.Id, APPLIED_SPEC_PATH).catch(() => undefined);
+  return parseStoredSpec(applied && applied.length > 0 ? applied.toString("utf8") : stored, name);
+}
+
+/** Where `apply` keeps the lab's spec in the relay's container (its label keeps the one `up` made). */
+export const APPLIED_SPEC_PATH = "/etc/dhcplab/lab-spec.json";
+
+/** Keeps the spec an `apply` made with the lab, for openLab, status and the next apply. */
+export async function writeSpec(docker: Docker, spec: LabSpec): Promise<void> {
+  const relay = spec.nodes.find((n) => n.role.kind === "relay");
+  if (!relay) throw new Error(`lab ${spec.name} has no relay to keep its spec`);
+  await docker
+    .getContainer(relay.container)
+    .putArchive(tarOf([[APPLIED_SPEC_PATH.split("/").at(-1) as string, storedSpec(spec)]]), {
+      path: APPLIED_SPEC_PATH.slice(0, APPLIED_SPEC_PATH.lastIndexOf("/")),
+    });
 }
 
 /** A service's state without its first address (the relay's are per network). */

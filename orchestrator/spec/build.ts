@@ -11,7 +11,7 @@ import { monitoringNetworks, monitoringNodes } from "./features/monitoring.ts";
 import { relayNodes, segmentNetworks } from "./features/relay.ts";
 import { towerNetworks, towerNodes } from "./features/towers.ts";
 import type { LabInputs } from "./inputs.ts";
-import { type LabSpec, type NetworkSpec, SPEC_VERSION } from "./spec.ts";
+import { type LabSpec, type NetworkSpec, type NodeSpec, SPEC_VERSION, type SpecSource } from "./spec.ts";
 
 /** A network as a feature declares it, before the lab has subnets for it. */
 export type NetworkDecl = Omit<NetworkSpec, "name" | "subnets" | "bridge">;
@@ -66,6 +66,8 @@ export interface SpecOptions {
   target?: FeatureContext["target"];
   relayEnv?: Record<string, string>;
   monitoring?: boolean;
+  /** What the lab is made from (kept in the spec for apply); the embedded default topology when absent. */
+  source?: Omit<SpecSource, "monitoring">;
 }
 
 /** The lab's spec: a pure function of the topology, what it names, and the subnets the lab got. */
@@ -89,6 +91,20 @@ export function buildSpec(o: SpecOptions): LabSpec {
     version: SPEC_VERSION,
     labels: { ...o.labels, [LABEL.managed]: "true", [LABEL.lab]: o.name },
     networks,
-    nodes: NODES.flatMap((f) => f(ctx)),
+    source: { ...o.source, monitoring: o.monitoring === true },
+    nodes: NODES.flatMap((f) => f(ctx)).map(withDigests),
+  };
+}
+
+/** A node with the SHA-256 of each file's bytes. */
+function withDigests(node: NodeSpec): NodeSpec {
+  return {
+    ...node,
+    files: node.files.map((f) => ({
+      ...f,
+      sha256: createHash("sha256")
+        .update(f.binary ? Buffer.from(f.content ?? "", "base64") : (f.content ?? ""))
+        .digest("hex"),
+    })),
   };
 }

@@ -53,6 +53,8 @@ export interface FileSpec {
   binary?: boolean;
   /** The file on the host it was read from, unchanged (Compose mounts it rather than inlining it). */
   source?: string;
+  /** The SHA-256 of its bytes: kept in a stored spec, so that `apply` sees which files changed. */
+  sha256?: string;
 }
 
 /** A container health check, as Docker's API takes it (nanoseconds). */
@@ -111,9 +113,23 @@ export interface NodeSpec {
   stage: "host" | "main" | "post";
 }
 
+/** What the lab was made from, so that `apply` and `watch` can make it again. */
+export interface SpecSource {
+  /** The topology file (absolute); the embedded default lab when absent. */
+  topology?: string;
+  /** The Kea version given for VRFs that name none (`up --kea`). */
+  kea?: string;
+  monitoring: boolean;
+  /** The relay's log level given at `up` (over the topology's). */
+  logLevel?: string;
+  /** Extra environment given to the relay at `up`. */
+  relayEnv?: Record<string, string>;
+}
+
 /** The lab as data: the plan's addresses per feature, and every network and node. */
 export interface LabSpec extends LabPlan {
   version: typeof SPEC_VERSION;
+  source: SpecSource;
   /** Labels on every network and container (the lab's own and the user's). */
   labels: Record<string, string>;
   networks: NetworkSpec[];

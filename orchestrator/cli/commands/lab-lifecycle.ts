@@ -1,5 +1,5 @@
 import { type Command, Option } from "commander";
-import { listLabs, openLab, removeLabs, startLab } from "../../api.ts";
+import { listLabs, openLab, RELAY_LOG_LEVELS, type RelayLogLevel, removeLabs, startLab } from "../../api.ts";
 import { KEA_VERSIONS, type KeaVersion } from "../../model/topology.ts";
 import { ExitCode, err, jsonOption, nameOption, positiveInt, print, table } from "../output.ts";
 import { statusText } from "./status.ts";
@@ -10,6 +10,7 @@ interface UpOptions {
   kea?: KeaVersion;
   label: Record<string, string>;
   monitoring?: boolean;
+  logLevel?: RelayLogLevel;
   json?: boolean;
 }
 
@@ -38,6 +39,12 @@ export function register(cli: Command): void {
       "--monitoring",
       "an exporter of Kea's statistics beside each Kea, and Prometheus scraping them and the relay (its URL is printed)",
     )
+    .addOption(
+      new Option(
+        "--log-level <level>",
+        "the relay's log level (default: the topology's relay.logLevel, info)",
+      ).choices(RELAY_LOG_LEVELS),
+    )
     .addOption(jsonOption())
     .action(async (o: UpOptions) => {
       const started = performance.now();
@@ -48,6 +55,7 @@ export function register(cli: Command): void {
         labels: o.label,
         progress: err,
         monitoring: o.monitoring,
+        logLevel: o.logLevel,
       });
       const seconds = Number(((performance.now() - started) / 1000).toFixed(1));
       const status = await lab.status();
