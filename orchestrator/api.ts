@@ -385,11 +385,20 @@ export async function removeLabs(
 /** A lab that is already up (started by `startLab` or `dhcplab up`), by name. */
 export async function openLab(
   name = "dhcplab",
-  o: { docker?: Docker; images?: ImageTags } = {},
+  o: {
+    docker?: Docker;
+    images?: ImageTags;
+    /** Whether this handle's down() leaves the lab up (StartLabOptions.keep; default never). */
+    keep?: KeepLab;
+    progress?: (line: string) => void;
+  } = {},
 ): Promise<Lab> {
   const docker = o.docker ?? dockerClient();
   await checkEngine(docker);
-  return new OpenLab(docker, await readSpec(docker, name), o.images?.client ?? "dhcplab-client:latest", []);
+  return new OpenLab(docker, await readSpec(docker, name), o.images?.client ?? "dhcplab-client:latest", [], {
+    keep: o.keep,
+    say: o.progress,
+  });
 }
 
 /** The images a lab runs (from its spec), and any the topology now needs besides, built. */

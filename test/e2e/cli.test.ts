@@ -4,30 +4,16 @@ import { join, relative } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { openLab, removeLabs } from "../../orchestrator/api.ts";
-import type { JsonOutputs } from "../../orchestrator/cli/json-output.ts";
 import { PHASES } from "../../orchestrator/index.ts";
 import { ROOT } from "../../orchestrator/paths.ts";
-import { expectDocumentedOutput } from "../support/json-output.ts";
+import { BIN, dhcplab, dhcplabJson } from "../support/cli.ts";
 import { udpDatagrams } from "../support/pcap.ts";
 
 // The dhcplab command as a user runs it: bin/dhcplab.js in a subprocess, its exit codes, its
 // --json output parsed, and its errors' text. One lab, from up to down.
 
-const BIN = join(import.meta.dirname, "..", "..", "bin", "dhcplab.js");
 const NAME = `t${process.pid}-cli`;
-
-/** Runs dhcplab with `args`; never throws on a non-zero exit. */
-const dhcplab = (...args: string[]) => execa("node", [BIN, ...args], { reject: false, timeout: 280_000 });
-/** Runs dhcplab with `args` and --json, expects exit 0, and parses what it printed. */
-async function json<T>(...args: string[]): Promise<T> {
-  const r = await dhcplab(...args, "--json");
-  expect(r.exitCode, r.stderr).toBe(0);
-  const output = JSON.parse(r.stdout) as T;
-  // Every output is what docs/json-output.md says, no field more or less.
-  const command = args[0] === "inspect" ? "status" : args[0];
-  await expectDocumentedOutput(command as keyof JsonOutputs, output);
-  return output;
-}
+const json = dhcplabJson;
 
 /** Keeps clients leasing through the lab's relay until `capture` has ended (it stops after its count). */
 async function leaseWhile(capture: Promise<unknown>): Promise<void> {
