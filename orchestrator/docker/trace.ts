@@ -33,7 +33,8 @@ export interface KeaTrace extends KeaOutcome {
   vrf: string;
   server: string;
   family: 4 | 6;
-  /** The subnet Kea selected, as its configuration says it. */
+  /** The subnet of the lease (else the one Kea selected), its ID and prefix from Kea's configuration. */
+  subnetId?: number;
   subnet?: string;
   /** The pool that holds the address (or prefix) it leased, and the classes that pool admits. */
   pool?: string;
@@ -122,10 +123,10 @@ async function placeInConfig(
   const subnets = keaSubnets(server, family);
   const leased = trace.prefix ?? trace.address;
   const subnet =
-    subnets.find((s) => s.id === trace.subnetId) ??
-    (leased ? subnets.find((s) => poolHolding(s, leased)) : undefined);
+    (leased ? subnets.find((s) => poolHolding(s, leased)) : undefined) ??
+    subnets.find((s) => s.id === trace.selectedSubnetId);
   if (!subnet) return;
-  trace.subnetId ??= subnet.id;
+  trace.subnetId = subnet.id;
   trace.subnet = subnet.subnet;
   const pool = leased ? poolHolding(subnet, leased) : undefined;
   if (pool) {

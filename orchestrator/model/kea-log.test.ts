@@ -16,7 +16,7 @@ describe("Kea's log, per client", () => {
       expect(outcomeOf(lines)).toMatchObject({
         classes: ["ALL", "VENDOR_CLASS_labvendor", "lab-clients", "mac-01", "UNKNOWN"],
         matched: expect.arrayContaining(["lab-clients", "mac-01"]),
-        subnetId: 7,
+        selectedSubnetId: 7,
         address: "10.0.0.100",
         lease: "DHCP4_LEASE_ALLOC",
         lifetime: 600,
@@ -28,7 +28,7 @@ describe("Kea's log, per client", () => {
       const lines = clientLines(log(version), { duids: ["00:03:00:01:00:aa:bb:cc:dd:61"] });
       expect(outcomeOf(lines)).toMatchObject({
         classes: ["ALL", "VENDOR_CLASS_labvendor", "lab-clients", "UNKNOWN"],
-        subnetId: 9,
+        selectedSubnetId: 9,
         address: "fd00::101",
         prefix: "fd00:ff:0:1::/64",
       });

@@ -75,8 +75,11 @@ export interface KeaOutcome {
   classes?: string[];
   /** The class expressions that evaluated true (Kea 2.6 logs these at INFO). */
   matched?: string[];
-  /** The subnet Kea selected (DHCPn_SUBNET_SELECTED; Kea debug logging). */
-  subnetId?: number;
+  /**
+   * The subnet Kea selected first (DHCPn_SUBNET_SELECTED; Kea debug logging). In a shared network
+   * Kea may then lease from another of its subnets, whose pool the client's classes admit.
+   */
+  selectedSubnetId?: number;
   /** The address (or delegated prefix) Kea offered or leased last, and its message. */
   address?: string;
   prefix?: string;
@@ -99,7 +102,7 @@ export function outcomeOf(lines: readonly KeaLogLine[]): KeaOutcome {
           .filter(Boolean);
     } else if ((TRACED_MESSAGES.subnet as readonly string[]).includes(l.id)) {
       const id = /subnet with ID (\d+)/.exec(l.text)?.[1];
-      if (id) o.subnetId = Number(id);
+      if (id) o.selectedSubnetId = Number(id);
     } else if ((TRACED_MESSAGES.evaluated as readonly string[]).includes(l.id)) {
       const m = /Expression '?([^' ]+)'? evaluated to true/.exec(l.text);
       if (m?.[1]) matched.add(m[1]);

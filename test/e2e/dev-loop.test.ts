@@ -261,7 +261,8 @@ describe("the policy and classification loop: apply, watch, explain, trace", () 
         server: "kea-red",
         subnet: "192.168.11.0/24",
         subnetId: 11,
-        pool: "192.168.11.10 - 192.168.11.250",
+        // As Kea's running configuration spells it (config-get).
+        pool: "192.168.11.10-192.168.11.250",
         poolClasses: ["DATA"],
         address,
       });
@@ -281,12 +282,16 @@ describe("the policy and classification loop: apply, watch, explain, trace", () 
       await lease("00:aa:01:00:00:71");
       await expect
         .poll(async () => lab.logs("relay", 200), { timeout: 10_000 })
-        .toMatch(/relayed to servers.*red-video/);
+        .toMatch(/"rule":"red-video".*"msg":"relayed to servers"/);
     } finally {
       expect((await json<JsonOutputs["log-level"]>("log-level", "relay", "info", "--name", NAME)).relay).toBe(
         "info",
       );
     }
+    // Back at info: a client the relay has relayed (its journal says so) left no debug line.
+    await lease("00:aa:01:00:00:72");
+    expect((await lab.trace({ mac: "00:aa:01:00:00:72", family: 4 })).relay.length).toBeGreaterThan(0);
+    expect(await lab.logs("relay", 500)).not.toMatch(/00:aa:01:00:00:72/);
     const bad = await dhcplab("log-level", "relay", "loud", "--name", NAME);
     expect(bad.exitCode).toBe(1);
     expect(bad.stderr).toMatch(/one of trace, debug, info, warn, error/);

@@ -213,7 +213,11 @@ export function traceText(t: ClientTrace): string {
       `${k.server} (VRF ${k.vrf}, DHCPv${k.family}):`,
       ...(k.classes ? [`  classes  ${k.classes.join(", ")}`] : []),
       ...(k.matched ? [`  matched  ${k.matched.join(", ")}`] : []),
-      ...(k.subnetId !== undefined ? [`  subnet   ${k.subnet ?? "?"} (id ${k.subnetId})`] : []),
+      ...(k.subnetId !== undefined
+        ? [
+            `  subnet   ${k.subnet ?? "?"} (id ${k.subnetId}${k.selectedSubnetId !== undefined && k.selectedSubnetId !== k.subnetId ? `; Kea selected ${k.selectedSubnetId} first, in its shared network` : ""})`,
+          ]
+        : []),
       ...(k.pool ? [`  pool     ${k.pool}${k.poolClasses ? ` (for ${k.poolClasses.join(", ")})` : ""}`] : []),
       ...(k.address || k.prefix
         ? [
