@@ -130,7 +130,11 @@ export async function applyLab(
   }
 
   // 4. Changed files into running containers: Kea reloads, the relay reads its policy again.
-  for (const c of changes.filter((c) => c.kind === "files")) {
+  // An HA pair's second server first: a peer that reloads restarts its HA service, and the first
+  // (the primary of a hot-standby pair) serves meanwhile.
+  const files = changes.filter((c) => c.kind === "files");
+  const ha = (c: NodeChange) => c.node.role.kind === "kea" && c.node.role.ha !== undefined;
+  for (const c of [...files.filter((c) => !ha(c)), ...files.filter(ha).reverse()]) {
     applied.push(await applyFiles(docker, spec, c, say));
   }
 

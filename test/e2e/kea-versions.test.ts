@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Docker from "dockerode";
@@ -58,6 +58,45 @@ describe("the whole lab on Kea 2.6 (dhcplab up --kea 2.6)", () => {
 
   it("udhcpc renews and releases in RED DATA on Kea 2.6", () =>
     expectUdhcpcRenewRelease(lab, "00:aa:02:00:0a:03", "192.168.11."));
+
+  it("apply reloads an edited class through Kea 2.6's control agent, and trace reads Kea 2.6's log", async () => {
+    // RED's Kea folder copied, its DATA clients made VIDEO clients (192.168.10.0/24).
+    const dir = await mkdtemp(join(tmpdir(), "dhcplab-kea26-"));
+    await cp(join(ROOT, "kea-configs", "RED"), join(dir, "RED"), { recursive: true });
+    const file = join(dir, "RED", "2.6", "kea-dhcp4.conf");
+    const text = await readFile(file, "utf8");
+    const edited = text
+      .replace(
+        `relay4[1].hex == 'VIDEO_CIRCUIT'"`,
+        `relay4[1].hex == 'VIDEO_CIRCUIT' or relay4[1].hex == 'DATA_CIRCUIT'"`,
+      )
+      .replace(`relay4[1].hex == 'DATA_CIRCUIT'"`, `relay4[1].hex == 'NO_SUCH_CIRCUIT'"`);
+    expect(edited).not.toBe(text);
+    await writeFile(file, edited);
+    const original = withKea(await loadTopology(), "2.6");
+    const moved = {
+      ...original,
+      vrfs: original.vrfs.map((v) => (v.name === "RED" ? { ...v, keaConfig: join(dir, "RED") } : v)),
+    };
+    const red = (await lab.status()).keas.find((k) => k.vrf === "RED")?.id;
+    try {
+      const r = await lab.apply(moved);
+      expect(r.changes).toEqual([
+        { service: "kea-red", action: "reloaded", detail: "/etc/kea/kea-dhcp4.conf" },
+      ]);
+      expect((await lab.keaLogLevel("debug", { vrf: "RED" })).map((c) => c.family)).toEqual([4, 6]);
+      const mac = "00:aa:02:00:0a:04";
+      const got = await lab.client({ kind: "udhcpc", mac });
+      expect(got.address, got.output).toMatch(/^192\.168\.10\./);
+      expect((await lab.status()).keas.find((k) => k.vrf === "RED")?.id).toBe(red);
+      const t = await lab.trace({ mac, family: 4 });
+      expect(t.kea[0]).toMatchObject({ server: "kea-red", subnet: "192.168.10.0/24", address: got.address });
+      expect(t.kea[0]?.classes).toContain("VIDEO");
+    } finally {
+      await lab.apply(original);
+      await lab.keaLogLevel("info", { vrf: "RED" });
+    }
+  });
 });
 
 describe("Kea 3.0 only: host reservations by Circuit-ID (flex_id)", () => {
