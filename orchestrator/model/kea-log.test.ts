@@ -6,7 +6,7 @@ import { clientLines, keaSubnets, outcomeOf, poolHolding } from "./kea-log.ts";
 // Lines that kea-dhcp4 and kea-dhcp6 2.6.3 and 3.0.4 wrote (the lab's images, debug level 50),
 // for a relayed DHCPv4 client 00:aa:bb:cc:dd:01 and a DHCPv6 client with a DUID-LL.
 const log = (version: string) =>
-  readFileSync(join(import.meta.dirname, "../../test/fixtures/kea-log", `kea-${version}.log`), "utf8");
+  readFileSync(join(import.meta.dirname, "../../test/fixtures/kea-log", `kea-${version}.txt`), "utf8");
 
 describe("Kea's log, per client", () => {
   for (const version of ["2.6", "3.0"]) {
