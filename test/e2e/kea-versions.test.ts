@@ -66,11 +66,11 @@ describe("the whole lab on Kea 2.6 (dhcplab up --kea 2.6)", () => {
     const file = join(dir, "RED", "2.6", "kea-dhcp4.conf");
     const text = await readFile(file, "utf8");
     const edited = text
+      .replace(`"test": "relay4[1].hex == 'DATA_CIRCUIT'"`, `"test": "relay4[1].hex == 'NO_SUCH_CIRCUIT'"`)
       .replace(
-        `relay4[1].hex == 'VIDEO_CIRCUIT'"`,
-        `relay4[1].hex == 'VIDEO_CIRCUIT' or relay4[1].hex == 'DATA_CIRCUIT'"`,
-      )
-      .replace(`relay4[1].hex == 'DATA_CIRCUIT'"`, `relay4[1].hex == 'NO_SUCH_CIRCUIT'"`);
+        `"test": "relay4[1].hex == 'VIDEO_CIRCUIT'"`,
+        `"test": "relay4[1].hex == 'VIDEO_CIRCUIT' or relay4[1].hex == 'DATA_CIRCUIT'"`,
+      );
     expect(edited).not.toBe(text);
     await writeFile(file, edited);
     const original = withKea(await loadTopology(), "2.6");
