@@ -16,6 +16,15 @@ import {
 } from "./docker/clients.ts";
 import { deployLab, type PhaseTiming } from "./docker/deploy.ts";
 import { checkEngine, containerLogs, dockerClient, exec, tarOf } from "./docker/engine.ts";
+import {
+  type Fault,
+  forgetFaultsOf,
+  type LinkCondition,
+  listFaults,
+  setCondition,
+  setConnected,
+  setCut,
+} from "./docker/faults.ts";
 import { type HaServerState, haStates } from "./docker/ha.ts";
 import {
   ensureImages,
@@ -290,6 +299,24 @@ export interface Lab extends AsyncDisposable {
   relayLogLevel(level?: RelayLogLevel): Promise<RelayLogLevel>;
   /** Kea's debug logging on (`debug`) or back to its configuration's (`info`), per VRF or for all, at run time. */
   keaLogLevel(level: KeaLogLevel, o?: { vrf?: string }): Promise<KeaLogChange[]>;
+  /**
+   * Sets the condition of a service's link on a lab network (delay, jitter, loss, duplicate,
+   * reorder, corrupt, rate: netem where the host's kernel has it; without it loss and rate only),
+   * or clears it (`undefined`). Refused, saying why, when this host cannot make it.
+   */
+  netem(service: string, network: string, condition: LinkCondition | undefined): Promise<Fault | undefined>;
+  /**
+   * Takes a service off a lab network (it keeps running), or with `from` cuts only the path
+   * between it and another service there (both stay on the network).
+   */
+  disconnect(service: string, network: string, o?: { from?: string }): Promise<void>;
+  /** Undoes disconnect: the service back on the network with its addresses (and routes), or the path healed. */
+  connect(service: string, network: string, o?: { from?: string }): Promise<string[]>;
+  /** Freezes a service's processes (docker pause: a hung server, not a dead one). */
+  pause(service: string): Promise<void>;
+  unpause(service: string): Promise<void>;
+  /** The faults in force: conditions, cuts, disconnected and paused services. */
+  faults(): Promise<Fault[]>;
   /** Marks the lab's run as failed: with `keep: "on-failure"`, `down()` then leaves it up. */
   fail(reason: string): void;
   /**
@@ -307,6 +334,8 @@ export type LabStatus = LabState & {
   ha: HaServerState[];
   counters: RelayCounters;
   delegations: DelegatedRoute[];
+  /** The faults in force (dhcplab netem, disconnect, pause). */
+  faults: Fault[];
 };
 
 /**
@@ -650,6 +679,35 @@ class OpenLab implements Lab {
     this.failure ??= reason;
   }
 
+  netem(service: string, network: string, condition: LinkCondition | undefined): Promise<Fault | undefined> {
+    return setCondition(this.docker, this.spec, this.clientImage, service, network, condition);
+  }
+
+  async disconnect(service: string, network: string, o: { from?: string } = {}): Promise<void> {
+    if (o.from)
+      await setCut(this.docker, this.spec, this.clientImage, { service, peer: o.from, network, cut: true });
+    else await setConnected(this.docker, this.spec, this.clientImage, { service, network, connected: false });
+  }
+
+  async connect(service: string, network: string, o: { from?: string } = {}): Promise<string[]> {
+    if (!o.from)
+      return setConnected(this.docker, this.spec, this.clientImage, { service, network, connected: true });
+    await setCut(this.docker, this.spec, this.clientImage, { service, peer: o.from, network, cut: false });
+    return [];
+  }
+
+  async pause(service: string): Promise<void> {
+    await this.container(service).pause();
+  }
+
+  async unpause(service: string): Promise<void> {
+    await this.container(service).unpause();
+  }
+
+  faults(): Promise<Fault[]> {
+    return listFaults(this.docker, this.spec);
+  }
+
   counters(): Promise<RelayCounters> {
     return this.relayJson("/counters");
   }
@@ -675,6 +733,8 @@ class OpenLab implements Lab {
 
   async start(service: string): Promise<void> {
     await this.container(service).start();
+    // Conditions and cuts lived in the namespace the service had before.
+    await forgetFaultsOf(this.docker, this.spec, service);
     // A Kea's exporter lives in its network namespace, which the Kea's start made anew.
     for (const n of this.spec.nodes.filter((n) => n.namespaceOf === service))
       await this.docker.getContainer(n.container).restart();
@@ -682,6 +742,7 @@ class OpenLab implements Lab {
 
   async kill(service: string, signal = "SIGKILL"): Promise<void> {
     await this.container(service).kill({ signal });
+    if (signal === "SIGKILL" || signal === "KILL") await forgetFaultsOf(this.docker, this.spec, service);
   }
 
   async exec(service: string, command: string[]) {
@@ -697,7 +758,13 @@ class OpenLab implements Lab {
     const up = running.relay?.state === "running";
     const counters = up ? await this.counters().catch(() => ({})) : {};
     const delegations = up ? await this.delegations().catch(() => []) : [];
-    return { ...running, ha: await haStates(this.docker, running), counters, delegations };
+    return {
+      ...running,
+      ha: await haStates(this.docker, running),
+      counters,
+      delegations,
+      faults: await listFaults(this.docker, this.spec),
+    };
   }
 
   async down(o: { force?: boolean } = {}): Promise<void> {

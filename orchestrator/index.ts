@@ -33,6 +33,7 @@ export {
   WAIT_FOR_LINK,
 } from "./docker/clients.ts";
 export { PHASES, type PhaseTiming } from "./docker/deploy.ts";
+export type { Fault, LinkCondition } from "./docker/faults.ts";
 export type { HaServerState } from "./docker/ha.ts";
 export type { ImageName, ImageResult, ImageTags } from "./docker/images.ts";
 export type { KeaLogChange, KeaLogLevel } from "./docker/kea-logging.ts";

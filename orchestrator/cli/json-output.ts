@@ -2,6 +2,7 @@ import type { Explanation } from "../../lib/decision.ts";
 import type { ClientResult, LabStatus, RelayLogLevel } from "../api.ts";
 import type { ApplyResult } from "../docker/apply.ts";
 import type { PhaseTiming } from "../docker/deploy.ts";
+import type { Fault } from "../docker/faults.ts";
 import type { ImageResult } from "../docker/images.ts";
 import type { KeaLogChange } from "../docker/kea-logging.ts";
 import type { KeaServerStatistics } from "../docker/kea-stats.ts";
@@ -23,7 +24,7 @@ export const JSON_OUTPUT_VERSION = 3;
 export const JSON_OUTPUT_CHANGES: readonly [number, string][] = [
   [
     3,
-    "new: apply (what changed per service), explain (the relay's decision for a client), trace (a client's exchanges, relay and Kea), log-level (the relay's level, or Kea's logging per server).",
+    "new: apply (what changed per service), explain (the relay's decision for a client), trace (a client's exchanges, relay and Kea), log-level (the relay's level, or Kea's logging per server), netem (the condition set), faults (netem --list). status and up: `faults`, the faults in force.",
   ],
   [
     2,
@@ -33,7 +34,7 @@ export const JSON_OUTPUT_CHANGES: readonly [number, string][] = [
 ];
 
 /** The SHA-256 of the generated JSON Schema of these outputs: the test that compares it fails on any change. */
-export const JSON_OUTPUT_SCHEMA_SHA256 = "7ebf5bbed09e5290f68f6c901a159c11cfe7fcab8dbb4aed7a0aa37309345f9d";
+export const JSON_OUTPUT_SCHEMA_SHA256 = "ed8c48bb0c5764b721127a16fe64ea0aec87baffee29edede0f3b5c513333276";
 
 /** `up --json`: the lab's status once it is up, how long it took, and each phase of the deploy. */
 export type UpOutput = LabStatus & { seconds: number; phases: PhaseTiming[] };
@@ -84,4 +85,6 @@ export interface JsonOutputs {
   explain: Explanation;
   trace: ClientTrace;
   "log-level": LogLevelOutput;
+  netem: Fault[];
+  faults: Fault[];
 }

@@ -5,6 +5,7 @@ import { ConfigError } from "../../lib/config/yaml-config.ts";
 import { ROOT } from "../paths.ts";
 import * as artifacts from "./commands/artifacts.ts";
 import * as devLoop from "./commands/dev-loop.ts";
+import * as faults from "./commands/faults.ts";
 import * as lifecycle from "./commands/lab-lifecycle.ts";
 import * as observe from "./commands/observe.ts";
 import * as status from "./commands/status.ts";
@@ -23,7 +24,7 @@ export function program(): Command {
     .version(version(), "--version")
     .showHelpAfterError()
     .exitOverride();
-  for (const group of [lifecycle, status, traffic, observe, devLoop, artifacts]) group.register(cli);
+  for (const group of [lifecycle, status, traffic, observe, devLoop, faults, artifacts]) group.register(cli);
   return cli;
 }
 

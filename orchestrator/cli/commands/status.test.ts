@@ -12,6 +12,7 @@ const lab: LabStatus = {
   counters: {},
   ha: [],
   delegations: [],
+  faults: [],
 };
 
 describe("status as text", () => {

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { type LabStatus, openLab } from "../../api.ts";
+import type { Fault } from "../../docker/faults.ts";
 import { jsonOption, nameOption, print, table } from "../output.ts";
 
 /** status (and inspect): what a lab is made of and how it is doing. */
@@ -85,6 +86,34 @@ export function statusText(s: LabStatus): string {
           ),
         ]
       : []),
+    ...(s.faults.length > 0
+      ? [
+          "",
+          table(
+            ["FAULT", "SERVICE", "NETWORK", "WHAT"],
+            s.faults.map((f) => [f.kind, f.service, f.network, faultText(f)]),
+          ),
+        ]
+      : []),
     ...(counters.length > 0 ? ["", table(["RELAY COUNTER", "VALUE"], counters)] : []),
   ].join("\n");
+}
+
+/** A fault in words: the condition and what carries it, the peers cut off, or nothing more. */
+export function faultText(f: Fault): string {
+  if (f.kind === "condition" && f.condition) {
+    const c = f.condition;
+    const parts = [
+      c.delay !== undefined ? `delay ${c.delay} ms${c.jitter !== undefined ? ` ± ${c.jitter} ms` : ""}` : "",
+      c.delay === undefined && c.jitter !== undefined ? `jitter ${c.jitter} ms` : "",
+      c.loss !== undefined ? `loss ${c.loss}%` : "",
+      c.duplicate !== undefined ? `duplicate ${c.duplicate}%` : "",
+      c.reorder !== undefined ? `reorder ${c.reorder}%` : "",
+      c.corrupt !== undefined ? `corrupt ${c.corrupt}%` : "",
+      c.rate !== undefined ? `rate ${c.rate}` : "",
+    ].filter(Boolean);
+    return `${parts.join(", ")} (${f.mechanism})`;
+  }
+  if (f.kind === "cut") return `no path to ${f.peers?.join(", ")}`;
+  return "";
 }
