@@ -7,6 +7,9 @@
 #   dhcplab-fault clear --mac MAC              the link's condition removed
 #   dhcplab-fault cut --mac MAC ADDRESS...     nothing to or from these addresses on the link
 #   dhcplab-fault heal --mac MAC ADDRESS...    the cut undone
+#   dhcplab-fault ifname --mac MAC             the link's interface name
+#   dhcplab-fault rename --mac MAC --to NAME [--addr CIDR]...
+#                                              a link connected again given its old name and addresses
 #
 # Conditions: the egress of the link, as tc netem shapes it. Where the kernel has sch_netem, netem
 # carries every condition; where it has not, loss is nftables' random drop (numgen) and rate is
@@ -18,8 +21,8 @@ die() { echo "dhcplab-fault: $*" >&2; exit 2; }
 cannot() { echo "dhcplab-fault: $*" >&2; exit 3; }
 
 cmd=${1:-}; shift || true
-mac="" delay="" jitter="" loss="" duplicate="" reorder="" corrupt="" rate=""
-peers=()
+mac="" delay="" jitter="" loss="" duplicate="" reorder="" corrupt="" rate="" to=""
+peers=() addrs=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --mac) mac=$2; shift 2 ;;
@@ -30,6 +33,8 @@ while [ $# -gt 0 ]; do
     --reorder) reorder=$2; shift 2 ;;
     --corrupt) corrupt=$2; shift 2 ;;
     --rate) rate=$2; shift 2 ;;
+    --to) to=$2; shift 2 ;;
+    --addr) addrs+=("$2"); shift 2 ;;
     -*) die "unknown option $1" ;;
     *) peers+=("$1"); shift ;;
   esac
@@ -125,7 +130,23 @@ EOF
     done
     echo "$cmd"
     ;;
+  ifname)
+    echo "$dev"
+    ;;
+  rename)
+    # Docker names a link connected again after the next free ethN; the services in the
+    # namespace were configured with its old name (Kea's interfaces). The IPv6 addresses go with
+    # the link's down; they are put back.
+    [ -n "$to" ] || die "rename needs --to NAME"
+    if [ "$dev" != "$to" ]; then
+      ip link set dev "$dev" down
+      ip link set dev "$dev" name "$to"
+      ip link set dev "$to" up
+    fi
+    for a in "${addrs[@]}"; do ip addr replace "$a" dev "$to"; done
+    echo "$to"
+    ;;
   *)
-    die "usage: dhcplab-fault condition|clear|cut|heal --mac MAC ..."
+    die "usage: dhcplab-fault condition|clear|cut|heal|ifname|rename --mac MAC ..."
     ;;
 esac

@@ -2,6 +2,7 @@ import type Docker from "dockerode";
 import { LABEL } from "../model/labels.ts";
 import type { LabSpec, NetworkSpec, NodeSpec } from "../spec/spec.ts";
 import { exec, runToCompletion } from "./engine.ts";
+import { keaCommand } from "./kea-control.ts";
 
 // Faults on a running lab: a link's condition (delay, loss, rate, ...), a path cut between two
 // services on one network, a service disconnected from a network, a service frozen. Conditions and
@@ -37,6 +38,8 @@ export interface Fault {
   mechanism?: string;
   /** kind cut: the services the path to which is cut. */
   peers?: string[];
+  /** kind disconnected: the link's interface name in the service, given back on connect. */
+  interface?: string;
 }
 
 /** The fault script refused: the condition cannot be made on this host (exit 3), or a usage error. */
@@ -253,18 +256,43 @@ export async function setConnected(
   const notes: string[] = [];
   const key = { service: o.service, network: net.key, kind: "disconnected" as const };
   if (!o.connected) {
+    const { container, mac } = await linkMac(docker, spec, node, net);
+    const ifname = (await runFault(docker, spec, image, container, ["ifname", "--mac", mac]))
+      .split("\n")
+      .at(-1);
     await docker.getNetwork(net.name).disconnect({ Container: node.container, Force: true });
-    await record(docker, spec, image, key);
+    await record(docker, spec, image, { ...key, ...(ifname ? { interface: ifname } : {}) });
     return notes;
   }
+  const was = (await listFaults(docker, spec)).find(
+    (f) => f.kind === "disconnected" && f.service === o.service && f.network === net.key,
+  );
   await docker.getNetwork(net.name).connect({
     Container: node.container,
     EndpointConfig: e?.ipv4 || e?.ipv6 ? { IPAMConfig: { IPv4Address: e.ipv4, IPv6Address: e.ipv6 } } : {},
   });
   await forget(docker, spec, key);
-  if (node.role.kind === "kea" && node.env.DHCPLAB_ROUTES) {
-    await exec(docker, node.container, ["bash", "/usr/local/lib/dhcplab/install-routes.sh"]);
-    notes.push(`${o.service}: its routes through the relay installed again`);
+  // Its old interface name (Kea listens on it by name) and addresses; the conditions on it are gone.
+  const { container, mac } = await linkMac(docker, spec, node, net);
+  if (was?.interface) {
+    const len = (s: string | undefined) => s?.split("/")[1];
+    const addrs = [
+      ...(e?.ipv4 ? [`${e.ipv4}/${len(net.subnets.ipv4Subnet)}`] : []),
+      ...(e?.ipv6 ? [`${e.ipv6}/${len(net.subnets.ipv6Subnet)}`] : []),
+    ].flatMap((a) => ["--addr", a]);
+    await runFault(docker, spec, image, container, ["rename", "--mac", mac, "--to", was.interface, ...addrs]);
+  }
+  if (node.role.kind === "kea") {
+    if (node.env.DHCPLAB_ROUTES) {
+      await exec(docker, node.container, ["bash", "/usr/local/lib/dhcplab/install-routes.sh"]);
+      notes.push(`${o.service}: its routes through the relay installed again`);
+    }
+    // Kea opens its sockets on its interfaces when it is configured: it is configured again.
+    for (const family of node.role.families) {
+      const endpoint = node.role.control[`dhcp${family}`];
+      if (endpoint) await keaCommand(docker, node.container, "config-reload", endpoint);
+    }
+    notes.push(`${o.service}: Kea's configuration reloaded, to open its sockets on the link again`);
   }
   if (node.role.kind === "relay") {
     await docker.getContainer(node.container).restart({ t: 2 });
