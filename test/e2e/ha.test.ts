@@ -214,6 +214,67 @@ describe("Kea HA per VRF (examples/ha/topology.yaml)", () => {
     expect(outage.map(key).filter((k) => !primary.has(k) || !standby.has(k))).toEqual([]);
   }, 200_000);
 
+  it("heartbeats cut, both peers alive: communication interrupted, the primary commits no lease its standby cannot learn of, no takeover; with the primary frozen too, the standby takes over by the failure-detection rules", async () => {
+    const t0 = Date.now();
+    const timeline: string[] = [];
+    const mark = (what: string) => timeline.push(`${((Date.now() - t0) / 1000).toFixed(1)} s  ${what}`);
+    const red = (s: HaServerState[]) => s.filter((x) => x.vrf === "RED");
+    let healed = false;
+    let paused = false;
+    await api.disconnect("kea-red-1", "red", { from: "kea-red-2" });
+    mark("heartbeat path between kea-red-1 and kea-red-2 cut (the relay reaches both)");
+    try {
+      await until(
+        "both RED peers see their partner's communication interrupted",
+        30_000,
+        () => api.ha(),
+        (s) => red(s).every((x) => x.partner?.communicationInterrupted === true),
+      );
+      mark("both report communication-interrupted");
+      // Clients that do not wait (secs 0): the primary offers, but acknowledges nothing, as a
+      // hot-standby primary commits no lease its standby cannot be told of (its lease update
+      // fails); the standby sees no client waiting, so it does not take over: no split brain.
+      const cut = await loadBoth("00:aa:01:20:00:00", { clients: 20, rate: 10, seconds: 2 });
+      for (const r of cut) {
+        const [offers, acks] = r.report.exchanges;
+        expect(offers?.received ?? 0, r.output).toBeGreaterThanOrEqual(0.9 * (offers?.sent ?? 1));
+        expect(acks?.received, r.output).toBe(0);
+      }
+      const during = await api.ha();
+      expect(stateOf(during, "kea-red-2")).toEqual(both("hot-standby"));
+      expect(stateOf(during, "kea-red-1")).toEqual(both("hot-standby"));
+      mark("the primary offers but acknowledges nothing (no lease update); the standby stays hot-standby");
+
+      // The primary frozen as well: clients now wait (growing secs) and go unanswered.
+      await api.pause("kea-red-1");
+      paused = true;
+      mark("kea-red-1 paused");
+      const start = Date.now() / 1000;
+      const loads = loadBoth("00:aa:01:30:00:00", { clients: 2000, rate: 6, seconds: 20, secsAfter: 0 });
+      await until(
+        "kea-red-2 in partner-down",
+        60_000,
+        () => api.ha(),
+        (s) => both("partner-down").every((x) => stateOf(s, "kea-red-2").includes(x)),
+      );
+      mark("kea-red-2 in partner-down (max-unacked-clients exceeded)");
+      await loads;
+      const served = acknowledged(await lab.captured("access"), start);
+      expect(served.filter((a) => a.family === 4).length).toBeGreaterThan(10);
+      expect(served.filter((a) => a.family === 6).length).toBeGreaterThan(10);
+      mark(`the standby served ${served.length} leases`);
+    } finally {
+      if (!healed) await api.connect("kea-red-1", "red", { from: "kea-red-2" });
+      healed = true;
+      if (paused) await api.unpause("kea-red-1");
+    }
+    mark("path healed, kea-red-1 let go");
+    await backToNormal(["kea-red-1", "kea-red-2"], "hot-standby");
+    mark("both back in hot-standby");
+    console.log(`HA heartbeats cut, then the primary frozen:\n${timeline.join("\n")}`);
+    expect(await api.faults()).toEqual([]);
+  }, 200_000);
+
   it("load-balancing: each server serves about half of a population; with one killed, the other serves all", async () => {
     // kea-blue-1's scope leases from the pool's lower half, kea-blue-2's from the upper.
     const lower = (l: { family: number; address: string }) =>
