@@ -61,7 +61,40 @@ async function scrape(c: Configuration): Promise<string> {
     "gauge",
     "Whether the Kea server answered statistic-get-all at this scrape.",
   );
-  return `${[...head, ...up].join("\n")}\n${prometheusText(servers)}`;
+  return `${[...head, ...up].join("\n")}\n${await haText(c)}${prometheusText(servers)}`;
+}
+
+type HaStatus = { "high-availability"?: { "ha-mode": string; "ha-servers": { local: { state: string } } }[] };
+
+/**
+ * An HA peer's state per family (status-get): dhcplab_kea_ha_normal is 1 in its mode's normal
+ * state (hot-standby, load-balancing, passive-backup), 0 otherwise; nothing for a lone server.
+ */
+async function haText(c: Configuration): Promise<string> {
+  const lines: string[] = [];
+  for (const family of [4, 6] as const) {
+    const endpoint = c.control[`dhcp${family}`];
+    if (!endpoint) continue;
+    const answer = await keaHttpCommand<HaStatus>(endpoint, "status-get").catch(() => undefined);
+    const ha = answer?.arguments?.["high-availability"]?.[0];
+    if (!ha) continue;
+    const state = ha["ha-servers"].local.state;
+    const mode = ha["ha-mode"];
+    lines.push(
+      sampleLine(
+        "dhcplab_kea_ha_normal",
+        labelText({ ...c.labels, family, mode, state }),
+        state === mode ? 1 : 0,
+      ),
+    );
+  }
+  if (lines.length === 0) return "";
+  const head = familyHeader(
+    "dhcplab_kea_ha_normal",
+    "gauge",
+    "Whether the HA peer is in its mode's normal state (status-get), with its mode and state.",
+  );
+  return `${[...head, ...lines].join("\n")}\n`;
 }
 
 function main(): void {

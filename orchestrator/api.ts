@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import type Docker from "dockerode";
 import type { ExplainRequest, Explanation } from "../lib/decision.ts";
 import { statisticName } from "../lib/kea/statistics.ts";
+import { type Alert, labAlerts } from "./docker/alerts.ts";
 import { type ApplyResult, applyLab } from "./docker/apply.ts";
 import { type Capture, startCapture } from "./docker/capture.ts";
 import {
@@ -336,6 +337,8 @@ export type LabStatus = LabState & {
   delegations: DelegatedRoute[];
   /** The faults in force (dhcplab netem, disconnect, pause). */
   faults: Fault[];
+  /** With monitoring: the alerts Prometheus has pending or firing. */
+  alerts: Alert[];
 };
 
 /**
@@ -764,6 +767,7 @@ class OpenLab implements Lab {
       counters,
       delegations,
       faults: await listFaults(this.docker, this.spec),
+      alerts: await labAlerts(this.docker, running).catch(() => []),
     };
   }
 

@@ -23,6 +23,7 @@ export {
   type StartLabOptions,
   startLab,
 } from "./api.ts";
+export type { Alert } from "./docker/alerts.ts";
 export type { AppliedChange, ApplyResult } from "./docker/apply.ts";
 export type { Capture } from "./docker/capture.ts";
 export {

@@ -82,6 +82,9 @@ async function main(): Promise<void> {
     sockets.filter((s) => s.family === 6),
     guarded(6, counters, (b, s, l) => relays.relay6?.handle(b, s, l)),
   );
+  counters.gauge("dhcplab_relay_ready", "Whether the relay is ready: 1 when /healthz answers 200.", () => [
+    [{}, health.report().ready ? 1 : 0],
+  ]);
   counters.gauge("dhcplab_relay_inflight", "Requests awaiting their replies, by family.", () => [
     [{ family: 4 }, relays.relay4.inFlightCount],
     [{ family: 6 }, relays.relay6?.inFlightCount ?? 0],

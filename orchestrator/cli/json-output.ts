@@ -24,7 +24,7 @@ export const JSON_OUTPUT_VERSION = 3;
 export const JSON_OUTPUT_CHANGES: readonly [number, string][] = [
   [
     3,
-    "new: apply (what changed per service), explain (the relay's decision for a client), trace (a client's exchanges, relay and Kea), log-level (the relay's level, or Kea's logging per server), netem (the condition set), faults (netem --list). status and up: `faults`, the faults in force.",
+    "new: apply (what changed per service), explain (the relay's decision for a client), trace (a client's exchanges, relay and Kea), log-level (the relay's level, or Kea's logging per server), netem (the condition set), faults (netem --list). status and up: `faults`, the faults in force, and `alerts`, the alerts Prometheus has (with monitoring).",
   ],
   [
     2,
@@ -34,7 +34,7 @@ export const JSON_OUTPUT_CHANGES: readonly [number, string][] = [
 ];
 
 /** The SHA-256 of the generated JSON Schema of these outputs: the test that compares it fails on any change. */
-export const JSON_OUTPUT_SCHEMA_SHA256 = "ed8c48bb0c5764b721127a16fe64ea0aec87baffee29edede0f3b5c513333276";
+export const JSON_OUTPUT_SCHEMA_SHA256 = "d399a17ffcc0a658793044343b487bcac35e81d4dc47e799d03294cfc4b4e193";
 
 /** `up --json`: the lab's status once it is up, how long it took, and each phase of the deploy. */
 export type UpOutput = LabStatus & { seconds: number; phases: PhaseTiming[] };

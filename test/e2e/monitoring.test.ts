@@ -114,6 +114,44 @@ describe("monitoring: Kea's statistics and the relay's metrics in Prometheus", (
       .toBe("0");
   });
 
+  it("the alert rules pass promtool; a frozen Kea and a cut path fire their alerts, which clear once the fault is undone", async () => {
+    const check = await lab.exec("prometheus", [
+      "promtool",
+      "check",
+      "rules",
+      "/etc/prometheus/dhcplab-rules.yml",
+    ]);
+    expect(check.exitCode, check.stdout + check.stderr).toBe(0);
+    expect(check.stdout).toMatch(/SUCCESS: 5 rules found/);
+    const firing = async (name: string) =>
+      (await api.status()).alerts.filter((a) => a.name === name && a.state === "firing").map((a) => a.labels);
+    // Nothing is wrong at first (the relay's drops of unmatched clients are no alert).
+    expect((await api.status()).alerts.filter((a) => a.state === "firing")).toEqual([]);
+
+    await api.pause("kea-blue");
+    try {
+      await expect
+        .poll(() => firing("KeaNotAnswering"), { timeout: 40_000, interval: 1000 })
+        .toEqual(expect.arrayContaining([expect.objectContaining({ vrf: "BLUE" })]));
+    } finally {
+      await api.unpause("kea-blue");
+    }
+    await expect.poll(() => firing("KeaNotAnswering"), { timeout: 40_000, interval: 1000 }).toEqual([]);
+
+    // The relay's path to RED's Kea cut: what it cannot send is dropped, and RelayDropsRising fires.
+    await api.disconnect("relay", "red", { from: "kea-red" });
+    try {
+      await api.client({ kind: "udhcpc", mac: "00:aa:01:00:0d:01" });
+      await expect
+        .poll(() => firing("RelayDropsRising"), { timeout: 40_000, interval: 1000 })
+        .toEqual([expect.objectContaining({ family: "4", reason: "send-failed" })]);
+    } finally {
+      await api.connect("relay", "red", { from: "kea-red" });
+    }
+    // The increase over 30 s runs out: it clears.
+    await expect.poll(() => firing("RelayDropsRising"), { timeout: 60_000, interval: 1000 }).toEqual([]);
+  }, 200_000);
+
   it("Prometheus, on every VRF's backend, forwards nothing between them", async () => {
     const r = await lab.exec("prometheus", [
       "cat",

@@ -13,6 +13,7 @@ const lab: LabStatus = {
   ha: [],
   delegations: [],
   faults: [],
+  alerts: [],
 };
 
 describe("status as text", () => {

@@ -95,6 +95,20 @@ export function statusText(s: LabStatus): string {
           ),
         ]
       : []),
+    ...(s.alerts.length > 0
+      ? [
+          "",
+          table(
+            ["ALERT", "STATE", "SINCE", "WHAT"],
+            s.alerts.map((a) => [
+              a.name,
+              a.state,
+              a.since.slice(11, 19),
+              a.summary ?? JSON.stringify(a.labels),
+            ]),
+          ),
+        ]
+      : []),
     ...(counters.length > 0 ? ["", table(["RELAY COUNTER", "VALUE"], counters)] : []),
   ].join("\n");
 }

@@ -1,5 +1,11 @@
 import { LABEL } from "../../model/labels.ts";
-import { EXPORTER_PORT, PROMETHEUS_PORT, prometheusConfig } from "../../model/monitoring.ts";
+import {
+  EXPORTER_PORT,
+  PROMETHEUS_PORT,
+  prometheusConfig,
+  prometheusRules,
+  RULES_FILE,
+} from "../../model/monitoring.ts";
 import { endpoint, networkKey, RELAY_SYSCTLS } from "../../model/plan.ts";
 import type { NetworkDecl } from "../build.ts";
 import type { NodeSpec } from "../spec.ts";
@@ -72,7 +78,10 @@ export function monitoringNodes(ctx: FeatureContext): NodeSpec[] {
     // It is on every VRF's backend: it must route none of them to another.
     sysctls: { ...RELAY_SYSCTLS },
     endpoints: [{ network: network.name, ...at }, ...plan.vrfs.map((v) => ({ network: v.network }))],
-    files: [{ dir: "/etc/prometheus", name: "dhcplab.yml", content: prometheusConfig(plan) }],
+    files: [
+      { dir: "/etc/prometheus", name: "dhcplab.yml", content: prometheusConfig(plan) },
+      { dir: "/etc/prometheus", name: RULES_FILE, content: prometheusRules() },
+    ],
     waitHealthy: true,
     stage: "post",
   };
