@@ -13,7 +13,8 @@
 #
 # Conditions: the egress of the link, as tc netem shapes it. Where the kernel has sch_netem, netem
 # carries every condition; where it has not, loss is nftables' random drop (numgen) and rate is
-# tbf, and delay, jitter, duplication, reordering and corruption are refused (exit 3) saying why.
+# tbf, and delay, jitter, duplication, reordering and corruption are refused (exit 3) saying why
+# (dhcplab then runs its delay line, docker/client/delay-line.py, instead).
 # Prints the mechanism used ("netem", "nftables", "tbf", "nftables+tbf").
 set -euo pipefail
 
@@ -76,7 +77,7 @@ case "$cmd" in
     for what in delay jitter duplicate reorder corrupt; do
       if [ -n "${!what}" ]; then
         clear_link
-        cannot "this host's kernel has no netem qdisc (sch_netem), which $what needs; loss and rate work without it"
+        cannot "this host's kernel has no netem qdisc (sch_netem), which $what needs"
       fi
     done
     mechanisms=()

@@ -1,8 +1,9 @@
 import type Docker from "dockerode";
 import { LABEL } from "../model/labels.ts";
 import type { LabSpec, NetworkSpec, NodeSpec } from "../spec/spec.ts";
-import { exec, runToCompletion } from "./engine.ts";
+import { containerLogs, exec, runToCompletion } from "./engine.ts";
 import { keaCommand } from "./kea-control.ts";
+import { waitFor } from "./wait.ts";
 
 // Faults on a running lab: a link's condition (delay, loss, rate, ...), a path cut between two
 // services on one network, a service disconnected from a network, a service frozen. Conditions and
@@ -34,7 +35,11 @@ export interface Fault {
   /** The lab network (its key: access, red, a segment's name, transport, ...). */
   network?: string;
   condition?: LinkCondition;
-  /** What carries the condition: netem, or (without sch_netem) nftables for loss and tbf for rate. */
+  /**
+   * What carries the condition: netem; without sch_netem, nftables for loss and tbf for rate, and
+   * the lab's delay line (a process beside the service) for delay, jitter, duplication, reordering
+   * and corruption.
+   */
   mechanism?: string;
   /** kind cut: the services the path to which is cut. */
   peers?: string[];
@@ -127,8 +132,84 @@ async function forget(docker: Docker, spec: LabSpec, f: Pick<Fault, "service" | 
 /** Forgets every fault of a service whose namespace is new (restarted, killed): they died with the old one. */
 export async function forgetFaultsOf(docker: Docker, spec: LabSpec, service: string): Promise<void> {
   for (const f of await listFaults(docker, spec)) {
-    if (f.service === service && (f.kind === "condition" || f.kind === "cut")) await forget(docker, spec, f);
+    if (f.service !== service || (f.kind !== "condition" && f.kind !== "cut")) continue;
+    if (f.kind === "condition") await stopDelayLine(docker, spec, f);
+    await forget(docker, spec, f);
   }
+}
+
+type LinkKey = Pick<Fault, "service" | "network" | "kind">;
+
+const delayLineName = (spec: LabSpec, f: LinkKey) => `${spec.name}-delay-${f.service}-${f.network}`;
+
+/** A tc rate (1mbit, 512kbit, 2mbps) in bits per second. */
+export function bitsPerSecond(rate: string): number {
+  const m = /^(\d+(?:\.\d+)?)(bit|kbit|mbit|gbit|bps|kbps|mbps)$/i.exec(rate);
+  if (!m) throw new Error(`${rate} is not a rate such as 1mbit`);
+  const unit = (m[2] ?? "bit").toLowerCase();
+  const scale: Record<string, number> = {
+    bit: 1,
+    kbit: 1e3,
+    mbit: 1e6,
+    gbit: 1e9,
+    bps: 8,
+    kbps: 8e3,
+    mbps: 8e6,
+  };
+  return Number(m[1]) * (scale[unit] ?? 1);
+}
+
+/**
+ * Starts the delay line beside a service (docker/client/delay-line.py): a container in its network
+ * namespace that takes every frame the link sends and sends it on late (or lost, twice, corrupted).
+ */
+async function startDelayLine(
+  docker: Docker,
+  spec: LabSpec,
+  image: string,
+  container: string,
+  key: LinkKey,
+  mac: string,
+  condition: LinkCondition,
+): Promise<void> {
+  const args = Object.entries(condition).flatMap(([k, v]) =>
+    v === undefined ? [] : [`--${k}`, k === "rate" ? String(bitsPerSecond(String(v))) : String(v)],
+  );
+  const c = await docker.createContainer({
+    name: delayLineName(spec, key),
+    Image: image,
+    Cmd: ["dhcplab-delay-line", "--mac", mac, ...args],
+    Labels: { ...spec.labels, [LABEL.role]: "delay-line", [LABEL.service]: `delay-${key.service}` },
+    StopSignal: "SIGTERM",
+    HostConfig: {
+      NetworkMode: `container:${container}`,
+      CapAdd: ["NET_ADMIN"],
+      Devices: [{ PathOnHost: "/dev/net/tun", PathInContainer: "/dev/net/tun", CgroupPermissions: "rwm" }],
+    },
+  });
+  await c.start();
+  // Ready once the link is redirected to it (it prints "ready"); a failure is its last words.
+  await waitFor(
+    `the delay line of ${key.service} on ${key.network}`,
+    async () => {
+      const info = await c.inspect();
+      const logs = await containerLogs(docker, c.id);
+      if (/^ready$/m.test(logs)) return { done: true, value: undefined };
+      if (!info.State.Running) {
+        await c.remove({ force: true }).catch(() => {});
+        return { failed: logs.trim() || `exited with ${info.State.ExitCode}` };
+      }
+      return { done: false, seen: "not ready yet" };
+    },
+    { timeoutMs: 15_000, intervalMs: 200 },
+  );
+}
+
+/** Stops a link's delay line (it undoes its redirect on SIGTERM), if there is one. */
+async function stopDelayLine(docker: Docker, spec: LabSpec, key: LinkKey): Promise<void> {
+  const c = docker.getContainer(delayLineName(spec, key));
+  await c.stop({ t: 2 }).catch(() => {});
+  await c.remove({ force: true }).catch(() => {});
 }
 
 /** The container that holds a node's network namespace, and its MAC on a lab network. */
@@ -170,6 +251,7 @@ export async function setCondition(
   const { container, mac } = await linkMac(docker, spec, node, net);
   const key = { service, network: net.key, kind: "condition" as const };
   if (!condition) {
+    await stopDelayLine(docker, spec, key);
     await runFault(docker, spec, image, container, ["clear", "--mac", mac]);
     await forget(docker, spec, key);
     return undefined;
@@ -179,9 +261,18 @@ export async function setCondition(
     throw new Error(
       "a condition needs at least one of delay, jitter, loss, duplicate, reorder, corrupt, rate",
     );
-  const mechanism = (await runFault(docker, spec, image, container, ["condition", "--mac", mac, ...args]))
-    .split("\n")
-    .at(-1);
+  await stopDelayLine(docker, spec, key);
+  let mechanism: string | undefined;
+  try {
+    mechanism = (await runFault(docker, spec, image, container, ["condition", "--mac", mac, ...args]))
+      .split("\n")
+      .at(-1);
+  } catch (err) {
+    if (!(err instanceof FaultRefused) || !/no netem qdisc/.test(err.message)) throw err;
+    // No sch_netem: the lab's own delay line carries the whole condition.
+    await startDelayLine(docker, spec, image, container, key, mac, condition);
+    mechanism = "delay-line";
+  }
   const fault: Fault = { ...key, condition, mechanism };
   await record(docker, spec, image, fault);
   return fault;
