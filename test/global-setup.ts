@@ -18,9 +18,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (stale > 0) console.log(`removed ${stale} containers and networks left by earlier test runs`);
   const results = await ensureImages(docker, { progress: (line) => process.stderr.write(`${line}\n`) });
   for (const r of results) console.log(`${r.built ? "built" : "reused"} ${r.tag}`);
-  console.log(
-    `test order seed ${project.config.sequence.seed} (DHCPLAB_TEST_SEED=${project.config.sequence.seed} replays it)`,
-  );
+  const seed = process.env.DHCPLAB_TEST_SEED_IN_USE;
+  console.log(`test order seed ${seed} (DHCPLAB_TEST_SEED=${seed} npm test replays it)`);
   const run = newTestRun();
   project.provide("imageTags", tagsOf(results));
   project.provide("testRun", run);

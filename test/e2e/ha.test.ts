@@ -80,7 +80,8 @@ const stateOf = (states: HaServerState[], server: string) =>
 const both = (state: string) => [`4:${state}`, `6:${state}`];
 
 describe("Kea HA per VRF (examples/ha/topology.yaml)", () => {
-  const lab = useTestLab("ha", topology);
+  // With monitoring: the lab's alert rules watch the HA states.
+  const lab = useTestLab("ha", topology, { monitoring: true });
   const api: Lab = lab;
   let red: NonNullable<Topology["vrfs"][number]["ha"]>;
   beforeAll(async () => {
@@ -214,6 +215,49 @@ describe("Kea HA per VRF (examples/ha/topology.yaml)", () => {
     expect(outage.map(key).filter((k) => !primary.has(k) || !standby.has(k))).toEqual([]);
   }, 200_000);
 
+  it("the primary frozen (not dead) under load: the standby takes over by the failure-detection rules, no acknowledged lease is lost, KeaHaNotNormal fires and clears", async () => {
+    const start = Date.now() / 1000;
+    const firing = async () =>
+      (await api.status()).alerts
+        .filter((a) => a.name === "KeaHaNotNormal" && a.state === "firing")
+        .map((a) => a.labels.server);
+    // RED DATA's pool (00:aa:02:*): the kill test takes most of VIDEO's 241 addresses. 4 new
+    // clients a second for 24 s here, and this file's other DATA loads, fit DATA's 241.
+    const loads = loadBoth("00:aa:02:40:00:00", { clients: 2000, rate: 4, seconds: 24, secsAfter: 0 });
+    await until(
+      "leases acknowledged in both families before the freeze",
+      30_000,
+      async () => acknowledged(await lab.captured("access"), start),
+      (acks) => [4, 6].every((f) => acks.filter((a) => a.family === f).length >= 20),
+    );
+    await api.pause("kea-red-1");
+    const pausedAt = Date.now() / 1000;
+    let partnerDown = 0;
+    try {
+      // A frozen peer holds its partner's heartbeats open rather than refusing them.
+      await until(
+        "kea-red-2 in partner-down",
+        90_000,
+        () => api.ha(),
+        (s) => both("partner-down").every((x) => stateOf(s, "kea-red-2").includes(x)),
+      );
+      partnerDown = Date.now() / 1000 - pausedAt;
+      await expect.poll(firing, { timeout: 40_000, interval: 1000 }).toContain("kea-red-2");
+      await loads;
+    } finally {
+      await api.unpause("kea-red-1");
+    }
+    const acks = acknowledged(await lab.captured("access"), start);
+    const held = await table("kea-red-2");
+    expect(acks.map(key).filter((k) => !held.has(k))).toEqual([]);
+    expect(acks.filter((a) => a.time > pausedAt).length).toBeGreaterThan(20);
+    console.log(
+      `HA primary frozen: partner-down ${partnerDown.toFixed(1)} s after the freeze; ${acks.length} leases acknowledged, ${acks.filter((a) => a.time > pausedAt).length} after it, none lost`,
+    );
+    await backToNormal(["kea-red-1", "kea-red-2"], "hot-standby");
+    await expect.poll(firing, { timeout: 40_000, interval: 1000 }).toEqual([]);
+  }, 240_000);
+
   it("heartbeats cut, both peers alive: communication interrupted, the primary commits no lease its standby cannot learn of, no takeover; with the primary frozen too, the standby takes over by the failure-detection rules", async () => {
     const t0 = Date.now();
     const timeline: string[] = [];
@@ -234,7 +278,7 @@ describe("Kea HA per VRF (examples/ha/topology.yaml)", () => {
       // Clients that do not wait (secs 0): the primary offers, but acknowledges nothing, as a
       // hot-standby primary commits no lease its standby cannot be told of (its lease update
       // fails); the standby sees no client waiting, so it does not take over: no split brain.
-      const cut = await loadBoth("00:aa:01:20:00:00", { clients: 20, rate: 10, seconds: 2 });
+      const cut = await loadBoth("00:aa:02:20:00:00", { clients: 20, rate: 10, seconds: 2 });
       for (const r of cut) {
         const [offers, acks] = r.report.exchanges;
         expect(offers?.received ?? 0, r.output).toBeGreaterThanOrEqual(0.9 * (offers?.sent ?? 1));
@@ -250,7 +294,7 @@ describe("Kea HA per VRF (examples/ha/topology.yaml)", () => {
       paused = true;
       mark("kea-red-1 paused");
       const start = Date.now() / 1000;
-      const loads = loadBoth("00:aa:01:30:00:00", { clients: 2000, rate: 6, seconds: 20, secsAfter: 0 });
+      const loads = loadBoth("00:aa:02:30:00:00", { clients: 2000, rate: 4, seconds: 20, secsAfter: 0 });
       await until(
         "kea-red-2 in partner-down",
         60_000,
