@@ -68,3 +68,37 @@ describe("status as text", () => {
     expect(statusText(lab)).not.toContain("DELEGATED PREFIX");
   });
 });
+
+describe("faults as text", () => {
+  it("says the condition and what carries it, the peers cut off, and lists them in status", () => {
+    const text = statusText({
+      ...lab,
+      faults: [
+        {
+          service: "kea-red",
+          network: "red",
+          kind: "condition",
+          condition: { delay: 200, jitter: 20, loss: 1 },
+          mechanism: "delay-line",
+        },
+        { service: "kea-red-1", network: "red", kind: "cut", peers: ["kea-red-2"] },
+        { service: "kea-blue", kind: "paused" },
+      ],
+      alerts: [
+        {
+          name: "KeaNotAnswering",
+          state: "firing",
+          labels: { vrf: "BLUE" },
+          summary: "BLUE kea-blue: Kea does not answer its exporter",
+          since: "2026-12-06T07:00:00.000Z",
+        },
+      ],
+    });
+    expect(text).toMatch(/condition\s+kea-red\s+red\s+delay 200 ms ± 20 ms, loss 1% \(delay-line\)/);
+    expect(text).toMatch(/cut\s+kea-red-1\s+red\s+no path to kea-red-2/);
+    expect(text).toMatch(/paused\s+kea-blue/);
+    expect(text).toMatch(
+      /KeaNotAnswering\s+firing\s+07:00:00\s+BLUE kea-blue: Kea does not answer its exporter/,
+    );
+  });
+});
