@@ -370,6 +370,7 @@ export async function startLab(o: StartLabOptions = {}): Promise<Lab> {
     keepOnFailure: keep !== "never",
     source: {
       ...(typeof o.topology === "string" ? { topology: resolve(o.topology) } : {}),
+      ...(typeof o.topology === "object" ? { fromObject: true } : {}),
       ...(o.kea ? { kea: o.kea } : {}),
       ...(o.logLevel ? { logLevel: o.logLevel } : {}),
       ...(o.relayEnv ? { relayEnv: o.relayEnv } : {}),
@@ -509,6 +510,10 @@ class OpenLab implements Lab {
   ): Promise<ApplyResult> {
     const running = await readSpec(this.docker, this.name);
     const { monitoring: _, ...source } = running.source ?? { monitoring: false };
+    if (topology === undefined && source.fromObject)
+      throw new Error(
+        `lab ${this.name} was started from a Topology object, not a file: give apply the topology (lab.apply(topology), dhcplab apply --topology FILE)`,
+      );
     const file = typeof topology === "string" ? resolve(topology) : topology ? undefined : source.topology;
     const loaded = typeof topology === "object" ? topology : await loadTopology(file);
     const versioned = source.kea ? withKea(loaded, source.kea as KeaVersion) : loaded;
@@ -516,7 +521,7 @@ class OpenLab implements Lab {
     const t = level ? { ...versioned, relay: { ...versioned.relay, logLevel: level } } : versioned;
     const { spec, result } = await applyLab(this.docker, running, {
       topology: t,
-      source: { ...source, topology: file },
+      source: { ...source, topology: file, fromObject: typeof topology === "object" || undefined },
       images: await imagesFor(this.docker, running, t, this.clientImage, o.progress),
       progress: o.progress,
     });
@@ -671,6 +676,8 @@ class OpenLab implements Lab {
   }
 
   async relayLogLevel(level?: RelayLogLevel): Promise<RelayLogLevel> {
+    if (level !== undefined && !(RELAY_LOG_LEVELS as readonly string[]).includes(level))
+      throw new Error(`the relay's log level is one of ${RELAY_LOG_LEVELS.join(", ")}, not ${level}`);
     const answer = await this.relayJson<{ level: RelayLogLevel }>(
       "/log-level",
       level ? { method: "PUT", body: level } : {},

@@ -52,7 +52,9 @@ export async function watchFiles(
 
   const arm = async () => {
     for (const w of watchers) w.close();
+    watchers = [];
     const paths = watchedPaths(topologyFile, await loadTopology(topologyFile).catch(() => emptyTopology()));
+    if (closed) return;
     // A folder is watched with what is below it; a file through its folder, filtered by name.
     const folders = paths.filter(isFolder);
     const files = new Set(paths.filter((p) => !folders.includes(p)));
@@ -66,7 +68,7 @@ export async function watchFiles(
         pending.add(path);
         clearTimeout(timer);
         timer = setTimeout(run, debounceMs);
-      }),
+      }).on("error", (err) => events.refused(new Error(`watching ${dir}: ${err.message}`))),
     );
   };
 

@@ -10,7 +10,7 @@ bypasses the link's queueing (PACKET_QDISC_BYPASS), and so the redirect: the fra
   dhcplab-delay-line --mac MAC [--delay MS] [--jitter MS] [--loss P] [--duplicate P] [--reorder P]
                      [--corrupt P] [--rate BITS_PER_SECOND]
 
-It prints "ready" once the link is redirected, and undoes it all on SIGTERM.
+It prints "ready" once the link is redirected, and undoes it all when it ends (SIGTERM, or an error).
 """
 
 import argparse
@@ -31,7 +31,7 @@ IFF_TAP = 0x0002
 IFF_NO_PI = 0x1000
 PACKET_QDISC_BYPASS = 20
 SOL_PACKET = 263
-ETH_P_ALL = 0x0003
+QUEUE_LIMIT = 1000
 
 
 def run(*cmd: str) -> None:
@@ -63,21 +63,34 @@ def main() -> None:
 
     dev = link_by_mac(a.mac)
     tap = f"dl{dev}"[:15]
-    # The tap device the link's egress is redirected to; this program holds its other end.
-    fd = os.open("/dev/net/tun", os.O_RDWR)
-    fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", tap.encode(), IFF_TAP | IFF_NO_PI))
-    run("ip", "link", "set", "dev", tap, "up")
-    out = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-    out.setsockopt(SOL_PACKET, PACKET_QDISC_BYPASS, 1)
-    out.bind((dev, 0))
 
-    def undo(*_: object) -> None:
+    def undo() -> None:
         subprocess.run(["tc", "qdisc", "del", "dev", dev, "clsact"], stderr=subprocess.DEVNULL)
         subprocess.run(["ip", "link", "del", "dev", tap], stderr=subprocess.DEVNULL)
-        sys.exit(0)
 
-    signal.signal(signal.SIGTERM, undo)
-    signal.signal(signal.SIGINT, undo)
+    def stop(*_: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        serve(a, dev, tap)
+    finally:
+        # Whatever ended it (a signal, an error), the link is not left redirected into nothing.
+        undo()
+
+
+def serve(a: argparse.Namespace, dev: str, tap: str) -> None:
+    # The tap device the link's egress is redirected to; this program holds its other end. No
+    # IPv6 address of its own: it would send its own DAD and MLD frames, which would go on the link.
+    fd = os.open("/dev/net/tun", os.O_RDWR)
+    fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", tap.encode(), IFF_TAP | IFF_NO_PI))
+    run("ip", "link", "set", "dev", tap, "addrgenmode", "none")
+    run("ip", "link", "set", "dev", tap, "up")
+    # Protocol 0: a socket that sends only (it would otherwise receive every frame of the link).
+    out = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+    out.setsockopt(SOL_PACKET, PACKET_QDISC_BYPASS, 1)
+    out.bind((dev, 0))
     subprocess.run(["tc", "qdisc", "del", "dev", dev, "clsact"], stderr=subprocess.DEVNULL)
     run("tc", "qdisc", "add", "dev", dev, "clsact")
     run("tc", "filter", "add", "dev", dev, "egress", "protocol", "all", "u32", "match", "u32", "0", "0",
@@ -102,22 +115,22 @@ def main() -> None:
         now = time.monotonic()
         if ready:
             frame = os.read(fd, 65536)
-            if a.loss and random.random() * 100 < a.loss:
-                continue
-            copies = 2 if a.duplicate and random.random() * 100 < a.duplicate else 1
-            for _ in range(copies):
-                data = frame
-                if a.corrupt and random.random() * 100 < a.corrupt and len(frame) > 14:
-                    b = bytearray(frame)
-                    i = random.randrange(14, len(b))
-                    b[i] ^= 1 << random.randrange(8)
-                    data = bytes(b)
-                at = due(now)
-                if a.rate:
-                    at = max(at, free_at)
-                    free_at = at + len(data) * 8 / a.rate
-                order += 1
-                heapq.heappush(queue, (at, order, data))
+            # Lost by chance; or, like netem's default limit, dropped on a full queue.
+            if not (a.loss and random.random() * 100 < a.loss) and len(queue) < QUEUE_LIMIT:
+                copies = 2 if a.duplicate and random.random() * 100 < a.duplicate else 1
+                for _ in range(copies):
+                    data = frame
+                    if a.corrupt and random.random() * 100 < a.corrupt and len(frame) > 14:
+                        b = bytearray(frame)
+                        i = random.randrange(14, len(b))
+                        b[i] ^= 1 << random.randrange(8)
+                        data = bytes(b)
+                    at = due(now)
+                    if a.rate:
+                        at = max(at, free_at)
+                        free_at = at + len(data) * 8 / a.rate
+                    order += 1
+                    heapq.heappush(queue, (at, order, data))
         while queue and queue[0][0] <= time.monotonic():
             _, _, data = heapq.heappop(queue)
             try:

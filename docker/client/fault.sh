@@ -55,6 +55,8 @@ has_netem() {
 
 clear_link() {
   tc qdisc del dev "$dev" root 2>/dev/null || true
+  # A delay line's redirect, should it have ended without undoing it.
+  tc qdisc del dev "$dev" clsact 2>/dev/null || true
   nft delete table inet "$loss_table" 2>/dev/null || true
 }
 

@@ -10,7 +10,8 @@ import { diffSpecs, type NodeChange } from "../spec/diff.ts";
 import { type LabInputs, readLabInputs } from "../spec/inputs.ts";
 import type { LabSpec, NetworkSpec, NodeSpec, SpecSource } from "../spec/spec.ts";
 import { createNode, runHostNode } from "./deploy.ts";
-import { exec, tarOf } from "./engine.ts";
+import { exec, ignoreGone, removeNetwork, tarOf } from "./engine.ts";
+import { forgetFaultsOf } from "./faults.ts";
 import { waitHaNormal } from "./ha.ts";
 import type { ImageTags } from "./images.ts";
 import { KEA_RESULT, keaCommand } from "./kea-control.ts";
@@ -59,7 +60,9 @@ export interface ApplyOptions {
 /**
  * Applies a topology and the files it names to a running lab. Everything is checked before
  * anything changes: the policy (file, line, field) and every changed Kea configuration (Kea's own
- * config test, refused with Kea's words); a refusal changes nothing.
+ * config test, refused with Kea's words); a refusal changes nothing. A failure after the checks
+ * (a container that does not come up) leaves what was done so far, and the next apply goes on
+ * from there: networks and containers an earlier attempt left are taken or made again.
  */
 export async function applyLab(
   docker: Docker,
@@ -96,8 +99,13 @@ export async function applyLab(
   const created = new Map<string, Subnets>();
   for (const n of fresh) {
     const name = `${running.name}-${n.key}`;
-    say(`creating network ${name}`);
-    created.set(n.key, await createLabNetwork(docker, name, networkLabels(running, n), bridgeOf(name)));
+    // An apply that failed after this step left the network: it is taken as it is.
+    const left = await existingNetwork(docker, name);
+    if (left) created.set(n.key, left);
+    else {
+      say(`creating network ${name}`);
+      created.set(n.key, await createLabNetwork(docker, name, networkLabels(running, n), bridgeOf(name)));
+    }
   }
   const spec = specOn(subnetsOf(have, created));
   const changes = diffSpecs(running, spec);
@@ -110,7 +118,11 @@ export async function applyLab(
   for (const c of gone) {
     if (c.node.stage === "host") continue;
     say(`removing ${c.before?.container}`);
-    await docker.getContainer(c.before?.container ?? "").remove({ force: true });
+    await docker
+      .getContainer(c.before?.container ?? "")
+      .remove({ force: true })
+      .catch(ignoreGone);
+    await forgetFaultsOf(docker, running, c.node.service);
     if (c.kind === "removed") applied.push({ service: c.node.service, action: "removed", detail: c.detail });
   }
   const made = changes.filter(
@@ -120,6 +132,8 @@ export async function applyLab(
   made.sort((a, b) => Number(a.node.namespaceOf !== undefined) - Number(b.node.namespaceOf !== undefined));
   for (const c of made) {
     say(`creating ${c.node.container}`);
+    // One an earlier, failed apply created is made again.
+    await docker.getContainer(c.node.container).remove({ force: true }).catch(ignoreGone);
     await createNode(docker, spec, c.node);
     await docker.getContainer(c.node.container).start();
     applied.push({
@@ -156,7 +170,7 @@ export async function applyLab(
   const removed: string[] = [];
   for (const n of running.networks.filter((n) => !decls.some((d) => d.key === n.key))) {
     say(`removing network ${n.name}`);
-    await docker.getNetwork(n.name).remove();
+    await removeNetwork(docker, n.name);
     removed.push(n.name);
   }
   await writeSpec(docker, spec);
@@ -175,6 +189,18 @@ export async function applyLab(
 }
 
 const isKea = (c: NodeChange) => c.node.role.kind === "kea" && c.kind !== "same" && c.kind !== "removed";
+
+/** The subnets of a network that exists already (an earlier apply's), or undefined. */
+async function existingNetwork(docker: Docker, name: string): Promise<Subnets | undefined> {
+  const info = (await docker
+    .getNetwork(name)
+    .inspect()
+    .catch(() => undefined)) as { IPAM?: { Config?: { Subnet?: string }[] } } | undefined;
+  const subnets = info?.IPAM?.Config?.map((c) => c.Subnet ?? "") ?? [];
+  const ipv4Subnet = subnets.find((s) => s.includes("."));
+  const ipv6Subnet = subnets.find((s) => s.includes(":"));
+  return ipv4Subnet && ipv6Subnet ? { ipv4Subnet, ipv6Subnet } : undefined;
+}
 
 /** The labels a user gave the lab (the lab's own are added again by buildSpec). */
 function userLabels(spec: LabSpec): Record<string, string> {
@@ -264,6 +290,10 @@ async function applyFiles(
   }
   say(`${node.service}: restarting for ${detail}`);
   await container.restart({ t: 2 });
+  // A new network namespace: the faults in the old one are gone, and whoever shared it follows.
+  await forgetFaultsOf(docker, spec, node.service);
+  for (const n of spec.nodes.filter((n) => n.namespaceOf === node.service))
+    await docker.getContainer(n.container).restart({ t: 2 });
   return { service: node.service, action: "restarted", detail };
 }
 

@@ -51,7 +51,7 @@ export async function removeLabelled(
  * removed ("has active endpoints"): such endpoints are disconnected by force, and the removal
  * tried again, for up to 10 s.
  */
-async function removeNetwork(docker: Docker, id: string): Promise<void> {
+export async function removeNetwork(docker: Docker, id: string): Promise<void> {
   const network = docker.getNetwork(id);
   const deadline = Date.now() + 10_000;
   for (;;) {
@@ -73,7 +73,7 @@ async function removeNetwork(docker: Docker, id: string): Promise<void> {
 }
 
 /** Swallows "no such object" and "removal already in progress": removal is idempotent. */
-function ignoreGone(err: unknown): void {
+export function ignoreGone(err: unknown): void {
   const status = (err as { statusCode?: number }).statusCode;
   if (status === 404 || status === 409) return;
   throw err;

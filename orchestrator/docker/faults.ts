@@ -237,6 +237,20 @@ async function runFault(docker: Docker, spec: LabSpec, image: string, container:
   return r.output.trim();
 }
 
+/** Checks a condition's values before anything is changed; throws naming the bad one. */
+export function checkCondition(c: LinkCondition): void {
+  const known = new Set(["delay", "jitter", "loss", "duplicate", "reorder", "corrupt", "rate"]);
+  for (const [k, v] of Object.entries(c)) {
+    if (v === undefined) continue;
+    if (!known.has(k))
+      throw new Error(`${k} is no condition: use delay, jitter, loss, duplicate, reorder, corrupt, rate`);
+    if (k === "rate") bitsPerSecond(String(v));
+    else if (typeof v !== "number" || !Number.isFinite(v) || v < 0)
+      throw new Error(`${k} ${JSON.stringify(v)}: a number from 0 up`);
+    else if (k !== "delay" && k !== "jitter" && v > 100) throw new Error(`${k} ${v}: a percentage, 0 to 100`);
+  }
+}
+
 /** Sets (or, with `undefined`, clears) the condition of a service's link on a network. */
 export async function setCondition(
   docker: Docker,
@@ -246,6 +260,7 @@ export async function setCondition(
   network: string,
   condition: LinkCondition | undefined,
 ): Promise<Fault | undefined> {
+  if (condition) checkCondition(condition);
   const node = nodeOf(spec, service);
   const net = linkOf(spec, node, network);
   const { container, mac } = await linkMac(docker, spec, node, net);
@@ -262,6 +277,8 @@ export async function setCondition(
       "a condition needs at least one of delay, jitter, loss, duplicate, reorder, corrupt, rate",
     );
   await stopDelayLine(docker, spec, key);
+  // The old condition is cleared before the new one is set: should that fail, it is not in force.
+  await forget(docker, spec, key);
   let mechanism: string | undefined;
   try {
     mechanism = (await runFault(docker, spec, image, container, ["condition", "--mac", mac, ...args]))

@@ -82,7 +82,11 @@ export function debugLoggers(loggers: readonly Logger[], root: string): Logger[]
   );
   const others = loggers.filter((l) => !ours.includes(l));
   const debug = (l: Logger): Logger => ({ ...l, severity: "DEBUG", debuglevel: KEA_DEBUG_LEVEL });
+  const stdout = [{ output: "stdout" }];
+  const commands = loggers.some((l) => l.name === `${root}.commands`)
+    ? []
+    : [{ name: `${root}.commands`, "output-options": stdout, severity: "WARN" }];
   return ours.length > 0
-    ? [...others, ...ours.map(debug)]
-    : [...others, debug({ name: root, "output-options": [{ output: "stdout" }] })];
+    ? [...others, ...ours.map(debug), ...commands]
+    : [...others, debug({ name: root, "output-options": stdout }), ...commands];
 }

@@ -30,7 +30,8 @@ export async function relayRequest<T>(
     "10",
     "-X",
     o.method ?? "GET",
-    ...(o.body === undefined ? [] : ["--data-binary", o.body]),
+    // --data-raw: a body starting with @ is text, never a file curl reads in the relay.
+    ...(o.body === undefined ? [] : ["--data-raw", o.body]),
     "-w",
     `${marker}%{http_code}`,
     `http://127.0.0.1:${o.port ?? 9100}${path}`,

@@ -115,8 +115,10 @@ export interface NodeSpec {
 
 /** What the lab was made from, so that `apply` and `watch` can make it again. */
 export interface SpecSource {
-  /** The topology file (absolute); the embedded default lab when absent. */
+  /** The topology file (absolute); the embedded default lab when absent (and not `fromObject`). */
   topology?: string;
+  /** Made from a Topology object (the library's): apply needs it given again. */
+  fromObject?: boolean;
   /** The Kea version given for VRFs that name none (`up --kea`). */
   kea?: string;
   monitoring: boolean;

@@ -108,7 +108,7 @@ async function control(c: Control, route: string, url: URL, req: IncomingMessage
         mac: url.searchParams.get("mac") ?? undefined,
         duid: url.searchParams.get("duid") ?? undefined,
         family: family === "4" ? 4 : family === "6" ? 6 : undefined,
-        limit: limit ? Number(limit) : undefined,
+        limit: limit === null ? undefined : positive(limit),
       });
     }
     case "PUT /log-level": {
@@ -121,6 +121,14 @@ async function control(c: Control, route: string, url: URL, req: IncomingMessage
     default:
       return { level: c.logLevel.get() };
   }
+}
+
+/** A whole number from 1 up, or a refusal. */
+function positive(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Refused(400, `limit ${JSON.stringify(text)}: a whole number from 1 up`);
+  return n;
 }
 
 /** A request's body as text, refused past 64 KiB. */

@@ -46,9 +46,12 @@ describe("faults on a running lab", () => {
       await lab.disconnect("relay", "red", { from: "kea-red" });
       let healed = false;
       try {
-        expect(await lab.faults()).toEqual([
-          { service: "relay", network: "red", kind: "cut", peers: ["kea-red"] },
-        ]);
+        expect(await lab.faults()).toContainEqual({
+          service: "relay",
+          network: "red",
+          kind: "cut",
+          peers: ["kea-red"],
+        });
         const before = await sendFailed();
         // dhcpcd retransmits its DISCOVER for 15 s: started during the cut, it succeeds after it.
         const red = lab.client({ kind: "dhcpcd", mac: "00:aa:01:00:0c:01" });
@@ -119,9 +122,12 @@ describe("faults on a running lab", () => {
     it("Kea taken off its network and put back: it has its address, interface and routes again and serves both families", async () => {
       await lab.disconnect("kea-red", "red");
       try {
-        expect(await lab.faults()).toEqual([
-          { service: "kea-red", network: "red", kind: "disconnected", interface: "eth0" },
-        ]);
+        expect(await lab.faults()).toContainEqual({
+          service: "kea-red",
+          network: "red",
+          kind: "disconnected",
+          interface: "eth0",
+        });
         const off = await lab.client({ kind: "udhcpc", mac: "00:aa:01:00:0c:06" });
         expect(off.address).toBeUndefined();
       } finally {

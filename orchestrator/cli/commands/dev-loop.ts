@@ -1,10 +1,12 @@
 import { type Command, Option } from "commander";
+import { ConfigError } from "../../../lib/config/yaml-config.ts";
 import type { Explanation, RelayDecision } from "../../../lib/decision.ts";
 import { relayInfoText } from "../../../lib/relay-info.ts";
 import { openLab, RELAY_LOG_LEVELS, type RelayLogLevel } from "../../api.ts";
 import type { ApplyResult } from "../../docker/apply.ts";
 import type { KeaLogLevel } from "../../docker/kea-logging.ts";
 import type { ClientTrace } from "../../docker/trace.ts";
+import { KeaConfigRefused } from "../../model/kea-config.ts";
 import { watchFiles } from "../../watch.ts";
 import { err, jsonOption, nameOption, positiveInt, print, segmentOption, table } from "../output.ts";
 
@@ -35,7 +37,13 @@ export function register(cli: Command): void {
       const watch = await watchFiles(file, () => lab.apply(o.topology), {
         changed: (paths) => err(`changed: ${paths.join(", ")}`),
         applied: (r) => console.log(applyText(r)),
-        refused: (e) => console.log(`refused, nothing changed: ${e.message}`),
+        // A refusal of the checks changed nothing; a failure after them left what it had done.
+        refused: (e) =>
+          console.log(
+            e instanceof ConfigError || e instanceof KeaConfigRefused
+              ? `refused, nothing changed: ${e.message}`
+              : `apply failed: ${e.message}`,
+          ),
       });
       err(`watching ${file ?? "the embedded default lab's files"} for lab ${o.name}; Ctrl-C stops`);
       await new Promise<void>((resolve) => {
