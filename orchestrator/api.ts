@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import type Docker from "dockerode";
 import type { ExplainRequest, Explanation } from "../lib/decision.ts";
 import { statisticName } from "../lib/kea/statistics.ts";
+import { LOG_LEVELS, type LogLevel } from "../lib/log-level.ts";
 import { type Alert, labAlerts } from "./docker/alerts.ts";
 import { type ApplyResult, applyLab } from "./docker/apply.ts";
 import { type Capture, startCapture } from "./docker/capture.ts";
@@ -15,6 +16,7 @@ import {
   runLoad,
   runOnAccess,
 } from "./docker/clients.ts";
+import { counterSum, type RelayCounters, relayRequest } from "./docker/container-http.ts";
 import { deployLab, type PhaseTiming } from "./docker/deploy.ts";
 import { checkEngine, containerLogs, dockerClient, exec, tarOf } from "./docker/engine.ts";
 import {
@@ -22,6 +24,7 @@ import {
   forgetFaultsOf,
   type LinkCondition,
   listFaults,
+  namespaceRenewed,
   setCondition,
   setConnected,
   setCut,
@@ -47,12 +50,11 @@ import {
 } from "./docker/lab.ts";
 import { type LeaseRow, labLeases } from "./docker/leases.ts";
 import { runPxeClient } from "./docker/pxe.ts";
-import { relayRequest } from "./docker/relay-control.ts";
 import { sampleEverySecond } from "./docker/sampler.ts";
 import { type ClientTrace, type TraceRequest, traceClient } from "./docker/trace.ts";
 import type { LoadReport } from "./model/load-report.ts";
 import { type KeaVersion, loadTopology, type Topology, withKea } from "./model/topology.ts";
-import { type LabSpec, networkOf } from "./spec/spec.ts";
+import { type LabSpec, networkOf, nodeOf } from "./spec/spec.ts";
 
 /** How to start a lab. */
 export interface StartLabOptions {
@@ -91,8 +93,8 @@ export interface StartLabOptions {
 }
 
 /** The relay's log levels. */
-export const RELAY_LOG_LEVELS = ["trace", "debug", "info", "warn", "error"] as const;
-export type RelayLogLevel = (typeof RELAY_LOG_LEVELS)[number];
+export const RELAY_LOG_LEVELS = LOG_LEVELS;
+export type RelayLogLevel = LogLevel;
 
 /** When a lab outlives `down()`: see StartLabOptions.keep. */
 export type KeepLab = "never" | "on-failure" | "always";
@@ -214,7 +216,7 @@ export interface DelegatedRoute {
 }
 
 /** The relay's counters: metric name, then the series' label text, then its value. */
-export type RelayCounters = Record<string, Record<string, number>>;
+export type { RelayCounters };
 
 /** A running lab. `await using lab = await startLab()` removes it when the scope ends. */
 export interface Lab extends AsyncDisposable {
@@ -356,9 +358,7 @@ export async function startLab(o: StartLabOptions = {}): Promise<Lab> {
     : versioned;
   const keep = o.keep ?? keepFromEnv();
   const needed = [...topologyImages(topology), ...(o.monitoring ? (["prometheus"] as const) : [])];
-  const missing = needed.filter((i) => !o.images?.[i]);
-  const built = missing.length > 0 ? await ensureImages(docker, { only: missing, progress: o.progress }) : [];
-  const images = { ...o.images, ...Object.fromEntries(built.map((r) => [r.name, r.tag])) } as ImageTags;
+  const images = await completeImages(docker, o.images ?? {}, needed, o.progress);
   const { spec, phases } = await deployLab(docker, {
     name,
     topology,
@@ -442,7 +442,7 @@ async function imagesFor(
   client: string,
   progress?: (line: string) => void,
 ): Promise<ImageTags> {
-  const have: Partial<Record<ImageName, string>> = { client };
+  const have: Partial<ImageTags> = { client };
   for (const n of spec.nodes) {
     const r = n.role;
     if (r.kind === "kea") have[`kea-${r.version}` as ImageName] = n.image;
@@ -451,7 +451,17 @@ async function imagesFor(
     if (r.kind === "boot") have.boot = n.image;
     if (r.kind === "prometheus") have.prometheus = n.image;
   }
-  const missing = topologyImages(topology).filter((i) => !have[i]);
+  return completeImages(docker, have, topologyImages(topology), progress);
+}
+
+/** The images given, and those `needed` that are not given, built (or reused). */
+async function completeImages(
+  docker: Docker,
+  have: Partial<ImageTags>,
+  needed: readonly ImageName[],
+  progress?: (line: string) => void,
+): Promise<ImageTags> {
+  const missing = needed.filter((i) => !have[i]);
   const built = missing.length > 0 ? await ensureImages(docker, { only: missing, progress }) : [];
   return { ...have, ...Object.fromEntries(built.map((r) => [r.name, r.tag])) } as ImageTags;
 }
@@ -535,12 +545,7 @@ class OpenLab implements Lab {
   }
 
   private container(service: string) {
-    const name = this.services[service];
-    if (!name)
-      throw new Error(
-        `lab ${this.name} has no service ${service}: it has ${Object.keys(this.services).join(", ")}`,
-      );
-    return this.docker.getContainer(name);
+    return this.docker.getContainer(nodeOf(this.spec, service).container);
   }
 
   async leases(filter: { vrf?: string; family?: 4 | 6; server?: string } = {}): Promise<LeaseRow[]> {
@@ -727,10 +732,7 @@ class OpenLab implements Lab {
   }
 
   async counter(name: string, match: Record<string, string | number> = {}): Promise<number> {
-    const want = Object.entries(match).map(([k, v]) => `${k}="${v}"`);
-    return Object.entries((await this.counters())[name] ?? {})
-      .filter(([labels]) => want.every((w) => labels.split(",").includes(w)))
-      .reduce((n, [, v]) => n + v, 0);
+    return counterSum(await this.counters(), name, match);
   }
 
   logs(service: string, tail?: number): Promise<string> {
@@ -743,11 +745,8 @@ class OpenLab implements Lab {
 
   async start(service: string): Promise<void> {
     await this.container(service).start();
-    // Conditions and cuts lived in the namespace the service had before.
-    await forgetFaultsOf(this.docker, this.spec, service);
-    // A Kea's exporter lives in its network namespace, which the Kea's start made anew.
-    for (const n of this.spec.nodes.filter((n) => n.namespaceOf === service))
-      await this.docker.getContainer(n.container).restart();
+    // Its faults lived in the namespace it had before; a Kea's exporter follows it into the new one.
+    await namespaceRenewed(this.docker, this.spec, service);
   }
 
   async kill(service: string, signal = "SIGKILL"): Promise<void> {

@@ -53,7 +53,11 @@ export async function watchFiles(
   const arm = async () => {
     for (const w of watchers) w.close();
     watchers = [];
-    const paths = watchedPaths(topologyFile, await loadTopology(topologyFile).catch(() => emptyTopology()));
+    // A topology that does not load (a save in progress) is watched alone until it does.
+    const paths = await loadTopology(topologyFile).then(
+      (t) => watchedPaths(topologyFile, t),
+      () => (topologyFile ? [resolve(topologyFile)] : []),
+    );
     if (closed) return;
     // A folder is watched with what is below it; a file through its folder, filtered by name.
     const folders = paths.filter(isFolder);
@@ -105,8 +109,4 @@ function isFolder(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-function emptyTopology(): Topology {
-  return { vrfs: [], towers: [], relay: { hostname: "relay" } } as unknown as Topology;
 }

@@ -1,5 +1,5 @@
 import type Docker from "dockerode";
-import { exec } from "./engine.ts";
+import { httpInContainer } from "./container-http.ts";
 import type { LabState } from "./lab.ts";
 
 // The lab's alerts as its Prometheus evaluates them (up --monitoring; the rules are
@@ -31,15 +31,7 @@ interface AlertsAnswer {
 export async function labAlerts(docker: Docker, lab: LabState): Promise<Alert[]> {
   const p = lab.monitoring?.prometheus;
   if (p?.state !== "running") return [];
-  const r = await exec(docker, p.id, [
-    "curl",
-    "-fsS",
-    "--max-time",
-    "5",
-    "http://127.0.0.1:9090/api/v1/alerts",
-  ]);
-  if (r.exitCode !== 0) throw new Error(`Prometheus did not answer /api/v1/alerts: ${r.stderr.trim()}`);
-  const answer = JSON.parse(r.stdout) as AlertsAnswer;
+  const answer = await httpInContainer<AlertsAnswer>(docker, p.id, "http://127.0.0.1:9090/api/v1/alerts");
   return (answer.data?.alerts ?? [])
     .map(({ labels: { alertname, ...labels }, annotations, state, activeAt }) => ({
       name: alertname ?? "",

@@ -8,17 +8,23 @@ import type { Topology } from "../model/topology.ts";
 import { bridgeOf, buildSpec, labNetworks } from "../spec/build.ts";
 import { diffSpecs, type NodeChange } from "../spec/diff.ts";
 import { type LabInputs, readLabInputs } from "../spec/inputs.ts";
-import type { LabSpec, NetworkSpec, NodeSpec, SpecSource } from "../spec/spec.ts";
-import { createNode, runHostNode } from "./deploy.ts";
-import { exec, ignoreGone, removeNetwork, tarOf } from "./engine.ts";
-import { forgetFaultsOf } from "./faults.ts";
+import {
+  type LabSpec,
+  type NetworkSpec,
+  type NodeSpec,
+  networkLabels,
+  type SpecSource,
+} from "../spec/spec.ts";
+import { counterSum, type RelayCounters, relayRequest } from "./container-http.ts";
+import { createNode, runHostNode, waitNodes } from "./deploy.ts";
+import { ignoreGone, removeNetwork, tarOf } from "./engine.ts";
+import { forgetFaultsOf, namespaceRenewed } from "./faults.ts";
 import { waitHaNormal } from "./ha.ts";
 import type { ImageTags } from "./images.ts";
-import { KEA_RESULT, keaCommand } from "./kea-control.ts";
+import { keaReload } from "./kea-control.ts";
 import { testKeaConfigs } from "./kea-setup.ts";
-import { labState, waitHealthy, writeSpec } from "./lab.ts";
+import { labState, writeSpec } from "./lab.ts";
 import { createLabNetwork } from "./networks.ts";
-import { relayRequest } from "./relay-control.ts";
 import { waitFor } from "./wait.ts";
 
 // dhcplab apply: a running lab made what its files now say, changing only what differs. The new
@@ -104,7 +110,10 @@ export async function applyLab(
     if (left) created.set(n.key, left);
     else {
       say(`creating network ${name}`);
-      created.set(n.key, await createLabNetwork(docker, name, networkLabels(running, n), bridgeOf(name)));
+      created.set(
+        n.key,
+        await createLabNetwork(docker, name, networkLabels(running.labels, n), bridgeOf(name)),
+      );
     }
   }
   const spec = specOn(subnetsOf(have, created));
@@ -154,11 +163,10 @@ export async function applyLab(
 
   // 5. Everything touched healthy again, HA pairs back in their normal state.
   const touched = applied.filter((a) => a.action !== "removed" && a.action !== "policy");
-  await Promise.all(
-    touched
-      .map((a) => spec.nodes.find((n) => n.service === a.service))
-      .filter((n): n is NodeSpec => n?.waitHealthy === true)
-      .map((n) => waitHealthy(docker, n.container, n.container, timeoutMs)),
+  await waitNodes(
+    docker,
+    spec.nodes.filter((n) => touched.some((a) => a.service === n.service)),
+    timeoutMs,
   );
   const haTouched = touched.some((a) => spec.nodes.find((n) => n.service === a.service)?.role.kind === "kea");
   if (haTouched && spec.vrfs.some((v) => v.spec.ha)) {
@@ -206,16 +214,6 @@ async function existingNetwork(docker: Docker, name: string): Promise<Subnets | 
 function userLabels(spec: LabSpec): Record<string, string> {
   const { [LABEL.managed]: _m, [LABEL.lab]: _l, ...rest } = spec.labels;
   return rest;
-}
-
-function networkLabels(spec: LabSpec, n: Pick<NetworkSpec, "role" | "vrf" | "segment" | "tower">) {
-  return {
-    ...spec.labels,
-    [LABEL.role]: n.role,
-    ...(n.vrf ? { [LABEL.vrf]: n.vrf } : {}),
-    ...(n.segment ? { [LABEL.segment]: n.segment } : {}),
-    ...(n.tower ? { [LABEL.tower]: n.tower } : {}),
-  };
 }
 
 function subnetsOf(have: Map<string, NetworkSpec>, added: Map<string, Subnets>): (key: string) => Subnets {
@@ -274,11 +272,9 @@ async function applyFiles(
       const endpoint = role.control[family];
       if (!endpoint) continue;
       say(`${node.service}: ${family} config-reload`);
-      const answer = await keaCommand(docker, node.container, "config-reload", endpoint);
-      if (answer.result !== KEA_RESULT.success)
-        throw new Error(
-          `${node.service}: Kea refused the reload of ${f.name}: ${answer.text ?? answer.result}`,
-        );
+      await keaReload(docker, node.container, endpoint).catch((err: Error) => {
+        throw new Error(`${node.service}: ${f.name}: ${err.message}`);
+      });
     }
     return { service: node.service, action: "reloaded", detail };
   }
@@ -290,45 +286,28 @@ async function applyFiles(
   }
   say(`${node.service}: restarting for ${detail}`);
   await container.restart({ t: 2 });
-  // A new network namespace: the faults in the old one are gone, and whoever shared it follows.
-  await forgetFaultsOf(docker, spec, node.service);
-  for (const n of spec.nodes.filter((n) => n.namespaceOf === node.service))
-    await docker.getContainer(n.container).restart({ t: 2 });
+  await namespaceRenewed(docker, spec, node.service);
   return { service: node.service, action: "restarted", detail };
 }
 
 /** SIGHUP, and the relay's own word that it took the policy (its reload counter). */
 async function reloadPolicy(docker: Docker, spec: LabSpec, node: NodeSpec, say: (line: string) => void) {
-  const reloads = async () => {
-    const counters = await relayRequest<Record<string, Record<string, number>>>(
-      docker,
-      node.container,
-      "/counters",
-      {
-        port: spec.relay.httpPort,
-      },
-    );
-    const family = counters.dhcplab_relay_policy_reloads_total ?? {};
-    return { ok: family['result="ok"'] ?? 0, refused: family['result="refused"'] ?? 0 };
-  };
-  const before = await reloads();
+  const ask = <T>(path: string) =>
+    relayRequest<T>(docker, node.container, path, { port: spec.relay.httpPort });
+  const reloads = async (result: "ok" | "refused") =>
+    counterSum(await ask<RelayCounters>("/counters"), "dhcplab_relay_policy_reloads_total", { result });
+  const before = { ok: await reloads("ok"), refused: await reloads("refused") };
   say(`${node.service}: reloading its policy (SIGHUP)`);
   await docker.getContainer(node.container).kill({ signal: "SIGHUP" });
   await waitFor(
     `${node.service} reloading its policy`,
     async () => {
-      const now = await reloads();
-      if (now.refused > before.refused) {
-        const health = await exec(docker, node.container, [
-          "curl",
-          "-sS",
-          `http://127.0.0.1:${spec.relay.httpPort}/healthz`,
-        ]);
-        return {
-          failed: `the relay refused the policy and keeps its last good one: ${health.stdout.trim()}`,
-        };
+      if ((await reloads("refused")) > before.refused) {
+        // /healthz answers 503 and says why.
+        const why = await ask("/healthz").then(JSON.stringify, (err: Error) => err.message);
+        return { failed: `the relay refused the policy and keeps its last good one: ${why}` };
       }
-      return now.ok > before.ok
+      return (await reloads("ok")) > before.ok
         ? { done: true, value: undefined }
         : { done: false, seen: "no reload counted yet" };
     },

@@ -6,7 +6,7 @@ import type { Subnets, VrfPlan } from "../model/plan.ts";
 import type { Topology } from "../model/topology.ts";
 import { bridgeOf, buildSpec, labNetworks, poolSlots, type SpecOptions } from "../spec/build.ts";
 import { type LabInputs, readLabInputs } from "../spec/inputs.ts";
-import { type LabSpec, type NodeSpec, nodeLabels } from "../spec/spec.ts";
+import { type LabSpec, type NodeSpec, networkLabels, nodeLabels } from "../spec/spec.ts";
 import { containerLogs, tarOf } from "./engine.ts";
 import { waitHaNormal } from "./ha.ts";
 import type { ImageTags } from "./images.ts";
@@ -118,15 +118,7 @@ export async function deployLab(docker: Docker, o: DeployOptions): Promise<Deplo
       const subnets = new Map<string, Subnets>();
       for (const n of labNetworks(o.topology, o)) {
         const name = `${o.name}-${n.key}`;
-        const labels = {
-          ...o.labels,
-          [LABEL.managed]: "true",
-          [LABEL.lab]: o.name,
-          [LABEL.role]: n.role,
-          ...(n.vrf ? { [LABEL.vrf]: n.vrf } : {}),
-          ...(n.segment ? { [LABEL.segment]: n.segment } : {}),
-          ...(n.tower ? { [LABEL.tower]: n.tower } : {}),
-        };
+        const labels = networkLabels({ ...o.labels, [LABEL.managed]: "true", [LABEL.lab]: o.name }, n);
         subnets.set(n.key, await createLabNetwork(docker, name, labels, bridgeOf(name)));
       }
       return specOf(inputs, (key) => {
@@ -260,7 +252,8 @@ function startNodes(docker: Docker, nodes: readonly NodeSpec[]): Promise<unknown
   return Promise.all(nodes.map((n) => docker.getContainer(n.container).start()));
 }
 
-function waitNodes(docker: Docker, nodes: readonly NodeSpec[], timeoutMs: number): Promise<unknown> {
+/** Waits for the health check of every node that `up` waits for. */
+export function waitNodes(docker: Docker, nodes: readonly NodeSpec[], timeoutMs: number): Promise<unknown> {
   return Promise.all(
     nodes.filter((n) => n.waitHealthy).map((n) => waitHealthy(docker, n.container, n.container, timeoutMs)),
   );

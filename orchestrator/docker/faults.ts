@@ -1,8 +1,8 @@
 import type Docker from "dockerode";
 import { LABEL } from "../model/labels.ts";
-import type { LabSpec, NetworkSpec, NodeSpec } from "../spec/spec.ts";
+import { type LabSpec, type NetworkSpec, type NodeSpec, nodeOf } from "../spec/spec.ts";
 import { containerLogs, exec, runToCompletion } from "./engine.ts";
-import { keaCommand } from "./kea-control.ts";
+import { keaReload } from "./kea-control.ts";
 import { waitFor } from "./wait.ts";
 
 // Faults on a running lab: a link's condition (delay, loss, rate, ...), a path cut between two
@@ -51,19 +51,6 @@ export interface Fault {
 export class FaultRefused extends Error {}
 
 const RECORD = { fault: "dev.dhcplab.fault" } as const;
-
-/** A node of the lab by service, with the services there are when there is none. */
-function nodeOf(spec: LabSpec, service: string): NodeSpec {
-  const node = spec.nodes.find((n) => n.service === service && n.stage !== "host");
-  if (!node)
-    throw new Error(
-      `lab ${spec.name} has no service ${service}: it has ${spec.nodes
-        .filter((n) => n.stage !== "host")
-        .map((n) => n.service)
-        .join(", ")}`,
-    );
-  return node;
-}
 
 /** A network a service is on, by key, with the networks it is on when it is not. */
 function linkOf(spec: LabSpec, node: NodeSpec, network: string): NetworkSpec {
@@ -136,6 +123,16 @@ export async function forgetFaultsOf(docker: Docker, spec: LabSpec, service: str
     if (f.kind === "condition") await stopDelayLine(docker, spec, f);
     await forget(docker, spec, f);
   }
+}
+
+/**
+ * A service (re)started has a network namespace anew: its faults died with the old one, and the
+ * nodes that shared it (a Kea's exporter) are restarted into the new one.
+ */
+export async function namespaceRenewed(docker: Docker, spec: LabSpec, service: string): Promise<void> {
+  await forgetFaultsOf(docker, spec, service);
+  for (const n of spec.nodes.filter((n) => n.namespaceOf === service))
+    await docker.getContainer(n.container).restart({ t: 2 });
 }
 
 type LinkKey = Pick<Fault, "service" | "network" | "kind">;
@@ -398,13 +395,13 @@ export async function setConnected(
     // Kea opens its sockets on its interfaces when it is configured: it is configured again.
     for (const family of node.role.families) {
       const endpoint = node.role.control[`dhcp${family}`];
-      if (endpoint) await keaCommand(docker, node.container, "config-reload", endpoint);
+      if (endpoint) await keaReload(docker, node.container, endpoint);
     }
     notes.push(`${o.service}: Kea's configuration reloaded, to open its sockets on the link again`);
   }
   if (node.role.kind === "relay") {
     await docker.getContainer(node.container).restart({ t: 2 });
-    await forgetFaultsOf(docker, spec, o.service);
+    await namespaceRenewed(docker, spec, o.service);
     notes.push("relay: restarted, as its sockets are bound to its interfaces (conditions on it are gone)");
   }
   return notes;

@@ -109,3 +109,43 @@ export async function allLeases(
   }
   return answer.arguments?.leases ?? [];
 }
+
+/** Sends `command` and returns its arguments; throws with Kea's text when it does not succeed. */
+async function keaMust<T>(
+  docker: Docker,
+  containerId: string,
+  command: string,
+  endpoint: KeaEndpoint,
+  args?: Record<string, unknown>,
+): Promise<T | undefined> {
+  const answer = await keaCommand<T>(docker, containerId, command, endpoint, args);
+  if (answer.result !== KEA_RESULT.success)
+    throw new Error(`Kea refused ${command}: ${answer.text ?? `result ${answer.result}`}`);
+  return answer.arguments;
+}
+
+/** Kea reads the configuration file it was started with again (config-reload); its leases stay. */
+export async function keaReload(docker: Docker, containerId: string, endpoint: KeaEndpoint): Promise<void> {
+  await keaMust(docker, containerId, "config-reload", endpoint);
+}
+
+/** A server's running configuration (config-get), without its hash: what config-set takes back. */
+export async function keaConfigGet(
+  docker: Docker,
+  containerId: string,
+  endpoint: KeaEndpoint,
+): Promise<Record<string, Record<string, unknown>>> {
+  const { hash: _, ...config } =
+    (await keaMust<Record<string, unknown>>(docker, containerId, "config-get", endpoint)) ?? {};
+  return config as Record<string, Record<string, unknown>>;
+}
+
+/** Sets a server's configuration in memory (config-set). */
+export async function keaConfigSet(
+  docker: Docker,
+  containerId: string,
+  endpoint: KeaEndpoint,
+  config: Record<string, unknown>,
+): Promise<void> {
+  await keaMust(docker, containerId, "config-set", endpoint, config);
+}

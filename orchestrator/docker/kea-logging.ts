@@ -1,6 +1,6 @@
 import type Docker from "dockerode";
 import type { KeaEndpoint } from "../model/kea-config.ts";
-import { KEA_RESULT, keaCommand } from "./kea-control.ts";
+import { keaConfigGet, keaConfigSet, keaReload } from "./kea-control.ts";
 import type { LabState } from "./lab.ts";
 
 // Kea's debug logging on and off at run time. Kea has no command for logging alone: the running
@@ -42,34 +42,25 @@ export async function setKeaLogLevel(
     for (const family of k.families) {
       const endpoint = k.control[`dhcp${family}`];
       if (!endpoint) continue;
-      if (level === "info") await reload(docker, k.id, endpoint, k.name);
-      else await debugOn(docker, k.id, endpoint, family, k.name);
+      const set =
+        level === "info" ? keaReload(docker, k.id, endpoint) : debugOn(docker, k.id, endpoint, family);
+      await set.catch((err: Error) => {
+        throw new Error(`${k.name} DHCPv${family}: ${err.message}`);
+      });
       changes.push({ vrf: k.vrf, server: k.name.slice(lab.name.length + 1), family, level });
     }
   }
   return changes;
 }
 
-async function reload(docker: Docker, id: string, endpoint: KeaEndpoint, name: string): Promise<void> {
-  const answer = await keaCommand(docker, id, "config-reload", endpoint);
-  if (answer.result !== KEA_RESULT.success)
-    throw new Error(`${name}: config-reload failed: ${answer.text ?? answer.result}`);
-}
-
 type Logger = { name?: string; severity?: string; debuglevel?: number; "output-options"?: unknown[] };
 
-async function debugOn(docker: Docker, id: string, endpoint: KeaEndpoint, family: 4 | 6, name: string) {
-  const top = `Dhcp${family}`;
-  const got = await keaCommand<Record<string, Record<string, unknown>>>(docker, id, "config-get", endpoint);
-  const config = got.arguments;
-  if (got.result !== KEA_RESULT.success || !config?.[top])
-    throw new Error(`${name}: config-get failed: ${got.text ?? got.result}`);
-  const { hash: _, ...rest } = config as Record<string, unknown>;
-  const server = (rest as Record<string, Record<string, unknown>>)[top] as Record<string, unknown>;
+async function debugOn(docker: Docker, id: string, endpoint: KeaEndpoint, family: 4 | 6): Promise<void> {
+  const config = await keaConfigGet(docker, id, endpoint);
+  const server = config[`Dhcp${family}`];
+  if (!server) throw new Error(`config-get gave no Dhcp${family}`);
   server.loggers = debugLoggers((server.loggers as Logger[] | undefined) ?? [], `kea-dhcp${family}`);
-  const set = await keaCommand(docker, id, "config-set", endpoint, rest);
-  if (set.result !== KEA_RESULT.success)
-    throw new Error(`${name}: config-set failed: ${set.text ?? set.result}`);
+  await keaConfigSet(docker, id, endpoint, config);
 }
 
 /**

@@ -9,10 +9,10 @@ import {
   outcomeOf,
   poolHolding,
 } from "../model/kea-log.ts";
+import { relayRequest } from "./container-http.ts";
 import { demux } from "./engine.ts";
-import { KEA_RESULT, keaCommand } from "./kea-control.ts";
+import { keaConfigGet } from "./kea-control.ts";
 import type { LabState } from "./lab.ts";
-import { relayRequest } from "./relay-control.ts";
 
 // dhcplab trace: one answer to "why did this client get that address". The relay's journal says
 // which rule matched, which VRF it chose and what it added; the VRF's Kea log says which classes
@@ -117,8 +117,7 @@ async function placeInConfig(
 ): Promise<void> {
   const endpoint = k.control[`dhcp${family}`];
   if (!endpoint) return;
-  const got = await keaCommand<Record<string, Record<string, unknown>>>(docker, k.id, "config-get", endpoint);
-  const server = got.result === KEA_RESULT.success ? got.arguments?.[`Dhcp${family}`] : undefined;
+  const server = (await keaConfigGet(docker, k.id, endpoint).catch(() => undefined))?.[`Dhcp${family}`];
   if (!server) return;
   const subnets = keaSubnets(server, family);
   const leased = trace.prefix ?? trace.address;

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { ipv4ToBytes, ipv6ToBytes } from "../../lib/codec/address.ts";
 import { inPrefix } from "../../lib/codec/prefix.ts";
 import { parseYamlConfig } from "../../lib/config/yaml-config.ts";
+import { LOG_LEVELS } from "../../lib/log-level.ts";
 import { ROOT } from "../paths.ts";
 
 const address = (parse: (s: string) => Uint8Array, what: string) =>
@@ -343,7 +344,7 @@ export const topologySchema = z
           .default("relay")
           .describe("the relay container's hostname: policy templates' {relay}"),
         logLevel: z
-          .enum(["trace", "debug", "info", "warn", "error"])
+          .enum(LOG_LEVELS)
           .optional()
           .describe(
             "the relay's log level (info when absent); debug logs each message relayed with its rule and VRF. `up --log-level` overrides it, `dhcplab log-level relay LEVEL` changes it at run time",

@@ -138,12 +138,16 @@ export interface LabSpec extends LabPlan {
   nodes: NodeSpec[];
 }
 
-/** A node by service name; throws naming the services there are. */
+/**
+ * A service's node by name: the lab's long-running services, not the one-shot host rules; throws
+ * naming the services there are.
+ */
 export function nodeOf(spec: LabSpec, service: string): NodeSpec {
-  const node = spec.nodes.find((n) => n.service === service);
+  const services = spec.nodes.filter((n) => n.stage !== "host");
+  const node = services.find((n) => n.service === service);
   if (!node)
     throw new Error(
-      `lab ${spec.name} has no service ${service}: it has ${spec.nodes.map((n) => n.service).join(", ")}`,
+      `lab ${spec.name} has no service ${service}: it has ${services.map((n) => n.service).join(", ")}`,
     );
   return node;
 }
@@ -153,6 +157,20 @@ export function networkOf(spec: LabSpec, key: string): NetworkSpec {
   const network = spec.networks.find((n) => n.key === key);
   if (!network) throw new Error(`lab ${spec.name} has no network ${key}`);
   return network;
+}
+
+/** A network's labels: the lab's, its role, and its VRF, segment or tower. */
+export function networkLabels(
+  labels: Record<string, string>,
+  n: Pick<NetworkSpec, "role" | "vrf" | "segment" | "tower">,
+): Record<string, string> {
+  return {
+    ...labels,
+    [LABEL.role]: n.role,
+    ...(n.vrf ? { [LABEL.vrf]: n.vrf } : {}),
+    ...(n.segment ? { [LABEL.segment]: n.segment } : {}),
+    ...(n.tower ? { [LABEL.tower]: n.tower } : {}),
+  };
 }
 
 /** A node's labels: the lab's, its own, its service; the relay also carries the lab's spec. */

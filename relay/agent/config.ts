@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { ipv4ToBytes, ipv6ToBytes } from "../../lib/codec/address.ts";
 import { parseYamlConfig } from "../../lib/config/yaml-config.ts";
+import { LOG_LEVELS } from "../../lib/log-level.ts";
 import { TRANSPORT_SEGMENT } from "./links.ts";
 
 const ipv4 = z.string().refine((s) => isAddress(s, ipv4ToBytes), "not an IPv4 address");
@@ -212,7 +213,7 @@ export const relayConfigSchema = z
       .default(4 * 1024 * 1024)
       .describe("socket buffer sizes in bytes (4 MB holds 20k requests/s without loss)"),
     logLevel: z
-      .enum(["trace", "debug", "info", "warn", "error"])
+      .enum(LOG_LEVELS)
       .default("info")
       .describe("the relay's log level at start (DHCPLAB_LOG_LEVEL overrides it)"),
     routerAdvertisements: routerAdvertisements

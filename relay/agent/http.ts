@@ -1,19 +1,17 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { Logger } from "pino";
 import type { Explanation } from "../../lib/decision.ts";
+import { LOG_LEVELS, type LogLevel } from "../../lib/log-level.ts";
 import type { Counters } from "./counters.ts";
 import type { Delegation } from "./delegations.ts";
 import type { Health } from "./health.ts";
 import type { JournalEntry } from "./journal.ts";
 
-/** The log levels the relay takes at run time. */
-export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error"] as const;
-
 /** What the relay answers besides its health and counters: the dev loop's questions (loopback only). */
 export interface Control {
   explain(request: unknown): Explanation;
   trace(q: { mac?: string; duid?: string; family?: 4 | 6; limit?: number }): JournalEntry[];
-  logLevel: { get(): string; set(level: (typeof LOG_LEVELS)[number]): void };
+  logLevel: { get(): string; set(level: LogLevel): void };
 }
 
 /** A request the relay refuses, with its HTTP status. */
@@ -115,7 +113,7 @@ async function control(c: Control, route: string, url: URL, req: IncomingMessage
       const level = (await body(req)).trim();
       if (!(LOG_LEVELS as readonly string[]).includes(level))
         throw new Refused(400, `log level ${JSON.stringify(level)} is not one of ${LOG_LEVELS.join(", ")}`);
-      c.logLevel.set(level as (typeof LOG_LEVELS)[number]);
+      c.logLevel.set(level as LogLevel);
       return { level: c.logLevel.get() };
     }
     default:

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { openLab } from "../../api.ts";
-import type { LinkCondition } from "../../docker/faults.ts";
+import { bitsPerSecond, type LinkCondition } from "../../docker/faults.ts";
 import { err, jsonOption, nameOption, print, table } from "../output.ts";
 import { faultText } from "./status.ts";
 
@@ -18,10 +18,9 @@ function millis(value: string): number {
   return n;
 }
 
-/** A rate as tc takes it: 1mbit, 512kbit, 10mbit. */
+/** A rate as tc takes it: 1mbit, 512kbit, 10mbit (checked as the library checks it). */
 function rate(value: string): string {
-  if (!/^\d+(\.\d+)?(bit|kbit|mbit|gbit|bps|kbps|mbps)$/i.test(value))
-    throw new Error(`${value} is not a rate such as 1mbit or 512kbit`);
+  bitsPerSecond(value);
   return value;
 }
 
