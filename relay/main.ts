@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   // router advertisements sent, one socket per interface.
   const vrfs = await resolveServers(config);
   holdAddresses(config, log);
-  const forwarding = installForwarding(config, log);
+  const forwarding = installForwarding(config, vrfs, log);
   const isolation = isolated();
   health.set("isolation", isolation.ok, isolation.detail);
   if (!isolation.ok) log.error({ detail: isolation.detail }, "the relay's namespace forwards IP");

@@ -18,10 +18,11 @@ import type { PerfdhcpReport } from "../model/perfdhcp.ts";
 // in JSON_OUTPUT_CHANGES: a test fails until both match the schema.
 
 /** The --json outputs' version. */
-export const JSON_OUTPUT_VERSION = 3;
+export const JSON_OUTPUT_VERSION = 4;
 
 /** What each version changed, newest first. */
 export const JSON_OUTPUT_CHANGES: readonly [number, string][] = [
+  [4, "leases: `cltt`, the client's last transaction with the server (a renewal or rebinding moves it)."],
   [
     3,
     "new: apply (what changed per service), explain (the relay's decision for a client), trace (a client's exchanges, relay and Kea), log-level (the relay's level, or Kea's logging per server), netem (the condition set), faults (netem --list). status and up: `faults`, the faults in force, and `alerts`, the alerts Prometheus has (with monitoring).",
@@ -34,7 +35,7 @@ export const JSON_OUTPUT_CHANGES: readonly [number, string][] = [
 ];
 
 /** The SHA-256 of the generated JSON Schema of these outputs: the test that compares it fails on any change. */
-export const JSON_OUTPUT_SCHEMA_SHA256 = "15c62fe971c3a8ed1948afc6032a2be0127398eb4282da670a15bd1fabdf9a30";
+export const JSON_OUTPUT_SCHEMA_SHA256 = "2ac167156313b2f1240b21274ef8e9c537e78155ca2e17b0da646bbf1e7c2abf";
 
 /** `up --json`: the lab's status once it is up, how long it took, and each phase of the deploy. */
 export type UpOutput = LabStatus & { seconds: number; phases: PhaseTiming[] };

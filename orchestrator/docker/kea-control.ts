@@ -60,6 +60,7 @@ export interface Lease4 {
   "client-id"?: string;
   hostname?: string;
   "valid-lft": number;
+  cltt: number;
   state: number;
   "user-context"?: Record<string, unknown>;
 }
@@ -74,6 +75,7 @@ export interface Lease6 {
   "prefix-len": number;
   iaid: number;
   "valid-lft": number;
+  cltt: number;
   state: number;
   "user-context"?: Record<string, unknown>;
 }

@@ -17,6 +17,8 @@ export interface LeaseRow {
   subnetId: number;
   /** Seconds; Kea 2.6 keeps a released lease with 0 (lease affinity) rather than deleting it. */
   validLifetime: number;
+  /** The client's last transaction with the server (Unix seconds): a renewal or rebinding moves it; it expires validLifetime after. */
+  cltt: number;
   /** Kea's lease state: 0 default, 1 declined, 2 expired-reclaimed. */
   state: number;
   /** MAC (DHCPv4) or DUID (DHCPv6) as Kea prints them. */
@@ -100,6 +102,7 @@ function rowOf(
     ...("type" in l ? { type: l.type, prefixLength: l["prefix-len"] } : {}),
     subnetId: l["subnet-id"],
     validLifetime: l["valid-lft"],
+    cltt: l.cltt,
     state: l.state,
     client,
     hostname,

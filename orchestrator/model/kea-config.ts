@@ -118,6 +118,19 @@ export function delegatedPools(file: string, text: string): string[] {
   );
 }
 
+/**
+ * The client subnets a kea-dhcp4 configuration serves: every subnet4's prefix, in subnets and
+ * shared networks. Where a segment's gateway lies in one, the VRF's Kea routes it via the relay.
+ */
+export function subnets4(file: string, text: string): string[] {
+  const server = parseKeaJson(text, file).Dhcp4;
+  if (!isObj(server)) return [];
+  const list = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter(isObj) : []);
+  return [...list(server.subnet4), ...list(server["shared-networks"]).flatMap((n) => list(n.subnet4))]
+    .map((s) => s.subnet)
+    .filter((s): s is string => typeof s === "string");
+}
+
 /** Every `next-server` (siaddr) a kea-dhcp4 configuration sets, with its path: Dhcp4.client-classes[2].next-server. */
 export function nextServers(file: string, text: string): { path: string; address: string }[] {
   const found: { path: string; address: string }[] = [];
@@ -168,6 +181,8 @@ export interface KeaConfig {
   backendControl6?: BackendControl;
   /** The prefixes kea-dhcp6 delegates (its pd-pools). */
   delegatedPools: string[];
+  /** The subnets kea-dhcp4 serves (each subnet4's prefix). */
+  subnets4: string[];
   /** Every next-server kea-dhcp4 hands out, with its path in the file. */
   nextServers: { path: string; address: string }[];
 }
@@ -237,6 +252,7 @@ export async function readKeaConfigs(topology: Topology): Promise<KeaConfig[]> {
         control,
         ...(backend ? { backendControl6: backend } : {}),
         delegatedPools: pools,
+        subnets4: dhcp4 ? subnets4(dhcp4.file, dhcp4.text) : [],
         nextServers: servers,
       };
     }),

@@ -13,6 +13,7 @@ import {
   renderRelayConfig,
   renderTowerConfig,
   type TowerPlan,
+  vrfClients4,
 } from "./plan.ts";
 import { slotSubnets } from "./subnets.ts";
 import { KEA_VERSIONS, keaVersionOf, loadTopology, parseTopology, withKea } from "./topology.ts";
@@ -174,7 +175,11 @@ describe("lab plan", () => {
     });
     const [red] = plan.vrfs;
     if (!red) throw new Error("RED");
-    expect(keaRoutes(plan, red, ["fd10:100::/48"])).toEqual([
+    expect(
+      keaRoutes(plan, red, { delegatedPools: ["fd10:100::/48"], clients4: vrfClients4(plan, red, []) }),
+    ).toEqual([
+      "192.168.10.0/24 via 10.213.6.2",
+      "192.168.11.0/24 via 10.213.6.2",
       "fd00:10::/64 via fd64:6c61:6200:6::2",
       "fd00:11::/64 via fd64:6c61:6200:6::2",
       "fd10:100::/48 via fd64:6c61:6200:6::2",
@@ -209,7 +214,14 @@ describe("lab plan", () => {
       ["x-access", "10.213.5.2", ["192.168.10.1/24"]],
       ["x-port5", "10.213.8.2", ["192.168.11.1/24"]],
     ]);
-    const c = parseRelayConfig(renderRelayConfig(plan), "relay.yaml");
+    const [red] = plan.vrfs;
+    if (!red) throw new Error("RED");
+    // RED's clients: its gateways, and a segment's where its kea-dhcp4 serves that subnet.
+    expect(vrfClients4(plan, red, [])).toEqual(["192.168.10.0/24"]);
+    const clients4 = vrfClients4(plan, red, ["192.168.10.0/24", "192.168.11.0/24"]);
+    expect(clients4).toEqual(["192.168.10.0/24", "192.168.11.0/24"]);
+    const c = parseRelayConfig(renderRelayConfig(plan, { clients4: { RED: clients4 } }), "relay.yaml");
+    expect(c.vrfs[0]?.clients4).toEqual(["192.168.10.0/24", "192.168.11.0/24"]);
     expect(c.access).toMatchObject({ name: "access", ipv4: "10.213.5.2", gateways: ["192.168.10.1/24"] });
     expect(c.segments).toEqual([
       {
@@ -293,7 +305,7 @@ describe("lab plan", () => {
     );
   });
 
-  it("boot servers: one per VRF on its backend, the relay routing the VRF's client subnets to its address only", async () => {
+  it("boot servers: one per VRF on its backend, the relay routing the VRF's client subnets to its address only; IPv4 forwarding where a VRF serves DHCPv4", async () => {
     const t = await loadTopology(join(ROOT, "examples/pxe.yaml"));
     expect(t.vrfs[0]?.bootServer).toEqual({
       address: "10.69.10.2",
@@ -313,8 +325,15 @@ describe("lab plan", () => {
       "192.168.10.0/24 via 10.213.6.2",
     ]);
     expect(relaySysctls(t)["net.ipv4.ip_forward"]).toBe("1");
-    // Without boot servers (or towers) the relay routes no IPv4 at all.
-    expect(relaySysctls(await loadTopology())["net.ipv4.ip_forward"]).toBe("0");
+    // The default lab serves DHCPv4: forwarding on (behind the chain). Without DHCPv4 (or
+    // towers) the relay routes no IPv4 at all.
+    const v6only = await loadTopology();
+    expect(relaySysctls(v6only)["net.ipv4.ip_forward"]).toBe("1");
+    expect(
+      relaySysctls({ ...v6only, vrfs: v6only.vrfs.map((v) => ({ ...v, families: [6] })) })[
+        "net.ipv4.ip_forward"
+      ],
+    ).toBe("0");
   });
 
   it("refuses a boot server without DHCPv4 or gateways, inside a client subnet or the lab's networks, or shared by two VRFs", () => {

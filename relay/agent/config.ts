@@ -82,7 +82,9 @@ const vrf = z.strictObject({
   clients4: z
     .array(cidr4)
     .default([])
-    .describe("the VRF's IPv4 client subnets (192.168.10.0/24): the only sources forwarded to its services4"),
+    .describe(
+      "the VRF's IPv4 client subnets (192.168.10.0/24): the only destinations of its servers4's DHCP forwarded to the access side (UDP 67 to 68: an INFORM's ACK to ciaddr, RFC 2131 §4.3.5), and the only sources forwarded to its services4",
+    ),
   services4: z
     .array(
       z.strictObject({

@@ -13,10 +13,19 @@ const d = (prefix: string, vrf = "RED"): Delegation => ({
 });
 
 describe("the relay's forwarding", () => {
-  it("drops by default; accepts a VRF's client subnets and delegated set between its backend and the access side, its clients to its services, and towers' replies", () => {
+  it("drops by default; accepts a VRF's client subnets and delegated set between its backend and the access side, its servers' DHCP replies to its clients, its clients to its services, and towers' replies", () => {
     const text = forwardRuleset({
       towers: { backends: ["eth1"], transport: "eth3", prefixes: ["100.64.1.0/24"] },
-      vrfs4: [{ vrf: "RED", backend: "eth1", clients: ["192.168.10.0/24"], services: ["10.69.10.2"] }],
+      vrfs4: [
+        {
+          vrf: "RED",
+          backend: "eth1",
+          clients: ["192.168.10.0/24"],
+          servers: ["10.69.10.10"],
+          services: ["10.69.10.2"],
+        },
+        { vrf: "BLUE-2", backend: "eth2", clients: ["192.168.20.0/24"], servers: [], services: [] },
+      ],
       vrfs6: [
         { vrf: "RED", backend: "eth1", prefixes: ["fd00:10::/64"], set: delegationSet("RED") },
         { vrf: "BLUE-2", backend: "eth2", prefixes: [], set: delegationSet("BLUE-2") },
@@ -39,6 +48,12 @@ describe("the relay's forwarding", () => {
     expect(text).toContain(
       'iifname "eth1" oifname { "eth0", "eth3" } ip saddr { 10.69.10.2 } ip daddr { 192.168.10.0/24 } accept',
     );
+    // A VRF's servers: DHCP (port 67 to 68) to its client subnets only (an INFORM's ACK to ciaddr).
+    expect(text).toContain(
+      'iifname "eth1" oifname { "eth0", "eth3" } ip saddr { 10.69.10.10 } ip daddr { 192.168.10.0/24 } udp sport 67 udp dport 68 accept',
+    );
+    // A VRF without servers or services forwards nothing of IPv4.
+    expect(text).not.toMatch(/iifname "eth2" oifname \{ "eth0", "eth3" \} ip saddr/);
     expect(text).not.toMatch(/oifname "eth2" ip saddr/);
     // A VRF with no client subnets has its delegated set only.
     expect(text).not.toMatch(/oifname "eth2" ip6 saddr \{/);

@@ -1,9 +1,11 @@
 import { execFile, execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { isIPv4 } from "node:net";
 import type { Logger } from "pino";
 import { networkOf6 } from "../../lib/codec/prefix.ts";
 import { accessSegments, type RelayConfig } from "./config.ts";
 import type { Delegation, RouteTable } from "./delegations.ts";
+import type { ResolvedVrf } from "./resolve.ts";
 import { interfaceWith } from "./sockets.ts";
 
 // What the relay's namespace forwards, and nothing else. The relay relays DHCP in user space;
@@ -11,6 +13,9 @@ import { interfaceWith } from "./sockets.ts";
 //  - IPv4, with towers: the servers' replies to each tower's giaddr prefix (RFC 3046 §2.1.1:
 //    a relay forwarding a downstream relay's request leaves giaddr alone, so the server answers
 //    the downstream relay itself), UDP from port 67 to port 67 only;
+//  - IPv4, from each VRF's DHCP servers to that VRF's client subnets, UDP from port 67 to port
+//    68 only: a server answers a DHCPINFORM by unicast to ciaddr (RFC 2131 §4.3.5), and the
+//    client's first-hop router is the relay;
 //  - IPv4, with a VRF's services (its boot server): between the VRF's client subnets on the
 //    access side and each service address on its backend, both ways, as the first-hop router
 //    of a PXE client routes its TFTP to the next-server (RFC 2131 §2: siaddr, "the address of
@@ -28,8 +33,8 @@ export const TABLE = "inet dhcplab";
 export interface ForwardPlan {
   /** IPv4 with towers: from each VRF's backend out the transport interface, to the towers' prefixes. */
   towers?: { backends: string[]; transport: string; prefixes: string[] };
-  /** IPv4 per VRF with services: its backend interface, its client subnets, its service addresses. */
-  vrfs4: { vrf: string; backend: string; clients: string[]; services: string[] }[];
+  /** IPv4 per VRF with client subnets: its backend interface, those subnets, its DHCP servers and its service addresses. */
+  vrfs4: { vrf: string; backend: string; clients: string[]; servers: string[]; services: string[] }[];
   /** IPv6 per VRF: its backend interface, its client subnets and its delegated prefixes' set. */
   vrfs6: { vrf: string; backend: string; prefixes: string[]; set: string }[];
   /** The access-side interfaces (segments and the transport network). */
@@ -55,13 +60,18 @@ export function forwardRuleset(p: ForwardPlan): string {
         );
   }
   const access = names(p.access);
+  const set = (items: readonly string[]) => `{ ${items.join(", ")} }`;
   for (const v of p.vrfs4) {
-    const clients = `{ ${v.clients.join(", ")} }`;
-    const services = `{ ${v.services.join(", ")} }`;
-    rules.push(
-      `iifname ${access} oifname "${v.backend}" ip saddr ${clients} ip daddr ${services} accept`,
-      `iifname "${v.backend}" oifname ${access} ip saddr ${services} ip daddr ${clients} accept`,
-    );
+    const clients = set(v.clients);
+    if (v.servers.length > 0)
+      rules.push(
+        `iifname "${v.backend}" oifname ${access} ip saddr ${set(v.servers)} ip daddr ${clients} udp sport 67 udp dport 68 accept`,
+      );
+    if (v.services.length > 0)
+      rules.push(
+        `iifname ${access} oifname "${v.backend}" ip saddr ${clients} ip daddr ${set(v.services)} accept`,
+        `iifname "${v.backend}" oifname ${access} ip saddr ${set(v.services)} ip daddr ${clients} accept`,
+      );
   }
   for (const v of p.vrfs6) {
     const into = `iifname "${v.backend}" oifname ${access}`;
@@ -77,8 +87,16 @@ export function forwardRuleset(p: ForwardPlan): string {
   return `table ${TABLE}\ndelete table ${TABLE}\ntable ${TABLE} {\n${sets.join("")}  chain forward {\n    type filter hook forward priority 0; policy drop;\n${rules.map((r) => `    ${r}\n`).join("")}  }\n}\n`;
 }
 
-/** The forwarding a relay configuration asks for, with its interfaces found by address. */
-export function forwardPlan(config: RelayConfig): ForwardPlan {
+/**
+ * The forwarding a relay configuration asks for, with its interfaces found by address; `vrfs`
+ * carries each VRF's servers as resolved (names become addresses).
+ */
+export function forwardPlan(
+  config: RelayConfig,
+  vrfs: readonly Pick<ResolvedVrf, "name" | "servers4">[] = config.vrfs,
+): ForwardPlan {
+  const servers4 = (name: string) =>
+    (vrfs.find((v) => v.name === name)?.servers4 ?? []).filter((a) => isIPv4(a));
   const transport = config.transport && interfaceWith(config.transport.ipv4);
   return {
     ...(config.transport && transport
@@ -91,11 +109,12 @@ export function forwardPlan(config: RelayConfig): ForwardPlan {
         }
       : {}),
     vrfs4: config.vrfs
-      .filter((v) => v.ipv4 && v.services4.length > 0)
+      .filter((v) => v.ipv4 && v.clients4.length > 0)
       .map((v) => ({
         vrf: v.name,
         backend: interfaceWith(v.ipv4 as string),
         clients: v.clients4,
+        servers: servers4(v.name),
         services: v.services4.map((s) => s.address),
       })),
     vrfs6: config.vrfs
@@ -114,8 +133,12 @@ export function forwardPlan(config: RelayConfig): ForwardPlan {
  * Installs the relay's forwarding: the towers' routes over the transport network, each VRF
  * service's route on its backend, and the nftables table of forwardRuleset. Needs NET_ADMIN.
  */
-export function installForwarding(config: RelayConfig, log: Logger): ForwardPlan {
-  const plan = forwardPlan(config);
+export function installForwarding(
+  config: RelayConfig,
+  vrfs: readonly Pick<ResolvedVrf, "name" | "servers4">[],
+  log: Logger,
+): ForwardPlan {
+  const plan = forwardPlan(config, vrfs);
   if (config.transport && plan.towers) {
     for (const t of config.transport.towers) {
       execFileSync("ip", ["route", "replace", t.giaddr, "via", t.source, "dev", plan.towers.transport]);

@@ -144,13 +144,37 @@ describe("the default lab", () => {
       expect(acrossVrfs.exitCode, address).not.toBe(0);
       expect(acrossVrfs.stdout, address).toBe("000");
     }
-    // The relay forwards IPv6 (delegated prefixes, client subnets) only behind its nftables
-    // chain, whose policy is drop; IPv4 not at all without towers.
+    // The relay forwards IPv6 (delegated prefixes, client subnets) and IPv4 only behind its
+    // nftables chain, whose policy is drop; of IPv4 (without towers or boot servers) only each
+    // VRF's Kea's DHCP to that VRF's clients (an INFORM's ACK, exchanges.test.ts).
     const read = async (file: string) => (await lab.exec("relay", ["cat", file])).stdout.trim();
-    expect(await read("/proc/sys/net/ipv4/ip_forward")).toBe("0");
+    expect(await read("/proc/sys/net/ipv4/ip_forward")).toBe("1");
     expect(await read("/proc/sys/net/ipv6/conf/all/forwarding")).toBe("1");
     const chain = await lab.exec("relay", ["nft", "list", "chain", "inet", "dhcplab", "forward"]);
     expect(chain.stdout).toMatch(/policy drop;/);
+    const rules4 = chain.stdout.split("\n").filter((l) => / ip (saddr|daddr) /.test(l));
+    expect(
+      rules4.map((l) => /ip saddr (\S+) ip daddr (.+) udp sport 67 udp dport 68 accept/.exec(l)?.slice(1)),
+    ).toEqual([
+      [red.keas[0]?.ipv4, "{ 192.168.10.0/23 }"],
+      [blue?.keas[0]?.ipv4, "192.168.20.0/24"],
+    ]);
+    // A RED host routing through the relay reaches the relay, and not RED's Kea.
+    const probe = [
+      "from scapy.all import ICMP, IP, conf, sr1",
+      "conf.verb = 0",
+      `for name, to in (('relay', '192.168.10.1'), ('kea', '${red.keas[0]?.ipv4 ?? ""}')):`,
+      "    print(name, sr1(IP(dst=to) / ICMP(), timeout=2) is not None)",
+    ].join("\n");
+    const r = await lab.run(
+      [
+        "sh",
+        "-c",
+        `ip addr add 192.168.10.77/24 dev eth0 && ip route replace default via 192.168.10.1 && python3 - <<'PY'\n${probe}\nPY`,
+      ],
+      { mac: "00:aa:01:00:0f:01", capAdd: ["NET_ADMIN", "NET_RAW"] },
+    );
+    expect(r.output.trim().split("\n").slice(-2)).toEqual(["relay True", "kea False"]);
   });
 });
 

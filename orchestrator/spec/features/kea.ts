@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { serverFiles } from "../../model/kea-ha.ts";
 import { LABEL } from "../../model/labels.ts";
-import { keaRoutes, networkKey } from "../../model/plan.ts";
+import { keaRoutes, networkKey, vrfClients4 } from "../../model/plan.ts";
 import type { Topology } from "../../model/topology.ts";
 import type { NetworkDecl } from "../build.ts";
 import type { NodeSpec } from "../spec.ts";
@@ -12,14 +12,15 @@ import type { FeatureContext } from "./context.ts";
 
 /**
  * Each VRF's backend. Kea's answers cross it off-subnet where they go to an address the relay
- * routes: the link address in giaddr mode, every tower's giaddr, the VRF's clients (boot server).
+ * routes: the link address in giaddr mode, every tower's giaddr, the VRF's DHCPv4 clients (an
+ * INFORM's ACK, the boot server's traffic).
  */
 export function backendNetworks(t: Topology): NetworkDecl[] {
   return t.vrfs.map((v) => ({
     key: networkKey.vrf(v),
     role: "backend",
     vrf: v.name,
-    offSubnet: t.towers.length > 0 || v.subnetSelection === "giaddr" || v.bootServer !== undefined,
+    offSubnet: t.towers.length > 0 || v.families.includes(4),
     isolate6: true,
   }));
 }
@@ -31,7 +32,10 @@ export function keaNodes(ctx: FeatureContext): NodeSpec[] {
     if (!k) throw new Error(`no Kea configuration for VRF ${v.spec.name}`);
     // The entrypoint installs these (also after a restart); the health check asks each server
     // for status-get where its configuration says it listens.
-    const routes = keaRoutes(ctx.plan, v, k.delegatedPools);
+    const routes = keaRoutes(ctx.plan, v, {
+      delegatedPools: k.delegatedPools,
+      clients4: vrfClients4(ctx.plan, v, k.subnets4),
+    });
     return v.keas.map((kea, index): NodeSpec => {
       const files = serverFiles(k, v, index);
       return {

@@ -1,5 +1,11 @@
 import { LABEL } from "../../model/labels.ts";
-import { networkKey, RELAY_CONFIG_PATH, relaySysctls, renderRelayConfig } from "../../model/plan.ts";
+import {
+  networkKey,
+  RELAY_CONFIG_PATH,
+  relaySysctls,
+  renderRelayConfig,
+  vrfClients4,
+} from "../../model/plan.ts";
 import type { Topology } from "../../model/topology.ts";
 import type { NetworkDecl } from "../build.ts";
 import type { NodeSpec } from "../spec.ts";
@@ -30,6 +36,9 @@ export function relayNodes(ctx: FeatureContext): NodeSpec[] {
       content: renderRelayConfig(plan, {
         servers6: ctx.target === "compose" ? "multicast" : "link-local",
         backendControl6: Object.fromEntries(inputs.keas.map((k) => [k.vrf, k.backendControl6])),
+        clients4: Object.fromEntries(
+          plan.vrfs.map((v, i) => [v.spec.name, vrfClients4(plan, v, inputs.keas[i]?.subnets4 ?? [])]),
+        ),
       }),
     },
     ...(inputs.policy !== undefined && topology.relay.policy
