@@ -233,9 +233,9 @@ describe("the dhcplab command", () => {
       "relay",
       "--",
       "cat",
-      "/proc/sys/net/ipv4/ip_forward",
+      "/proc/sys/net/ipv6/conf/all/forwarding",
     );
-    expect([forwarding.exitCode, forwarding.stdout.trim()]).toEqual([0, "0"]);
+    expect([forwarding.exitCode, forwarding.stdout.trim()]).toEqual([0, "1"]);
     expect((await dhcplab("exec", "--name", NAME, "kea-red", "--", "false")).exitCode).toBe(1);
     const logs = await json<Record<string, string>>("logs", "relay", "--name", NAME, "--tail", "50");
     expect(Object.keys(logs)).toEqual(["relay"]);

@@ -1,16 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WAIT_FOR_LINK } from "../../orchestrator/index.ts";
 import { loadTopology, type Topology } from "../../orchestrator/model/topology.ts";
 import { addressIn, held, PRINT_ADDRESSES, runScript } from "../support/cases.ts";
 import {
+  boundAt,
   clttOf,
   craft,
   expectConflictDeclined,
   expectInform,
   expectInformationRequest,
   expectMovedClient,
+  expectRenewed6,
   keaStat,
+  RED_VIDEO_TOP,
   relayed,
+  SHORT_LIFETIMES,
 } from "../support/exchanges.ts";
 import { editKea, type KeaEditing, withKeaEdit } from "../support/kea-edit.ts";
 import { useTestLab } from "../support/lab.ts";
@@ -19,9 +22,6 @@ import { useTestLab } from "../support/lab.ts";
 // default lab (Kea 3.0): what a real client does where one does it, scapy where none can be
 // made to, each asserted on the client, the relay's counters and Kea's leases and statistics.
 // docs/exchanges.md tables them; kea-versions.test.ts runs the core cases on Kea 2.6.
-
-/** RED's VIDEO pool, top down: where a conflict is made (other cases lease from the bottom). */
-const VIDEO_TOP = Array.from({ length: 40 }, (_, i) => `192.168.10.${250 - i}`);
 
 describe("every DHCP exchange through the relay", () => {
   const lab = useTestLab("exchanges");
@@ -72,7 +72,7 @@ describe("every DHCP exchange through the relay", () => {
         host: "00:aa:01:00:0e:05",
         vrf: "RED",
         prefix: "192.168.10.",
-        candidates: VIDEO_TOP,
+        candidates: RED_VIDEO_TOP,
       }));
 
     it("realistic options: a DORA client gets routers, DNS servers, domain and NTP servers of its VRF", async () => {
@@ -138,19 +138,7 @@ describe("every DHCP exchange through the relay", () => {
   describe("short lifetimes: renewing, rebinding, expiry", () => {
     let editing: KeaEditing | undefined;
     beforeAll(async () => {
-      editing = await editKea(lab, topology, "RED", (name, text) =>
-        /^kea-dhcp[46]\.conf$/.test(name)
-          ? text
-              .replace(/"valid-lifetime": \d+/, '"valid-lifetime": 10')
-              .replace(/"preferred-lifetime": \d+/, '"preferred-lifetime": 8')
-              .replace(/"renew-timer": \d+/, '"renew-timer": 3')
-              .replace(/"rebind-timer": \d+/, '"rebind-timer": 6')
-              .replace(
-                /"valid-lifetime": 10,/,
-                '"valid-lifetime": 10,\n    "expired-leases-processing": { "reclaim-timer-wait-time": 1, "hold-reclaimed-time": 3600 },',
-              )
-          : text,
-      );
+      editing = await editKea(lab, topology, "RED", SHORT_LIFETIMES);
     });
     afterAll(async () => {
       await editing?.restore();
@@ -209,48 +197,9 @@ describe("every DHCP exchange through the relay", () => {
     });
 
     it("DHCPv6 RENEW at T1 through the relay extends the lease (its cltt moves)", () =>
-      expectRenewed6("00:aa:01:00:0e:23", false));
+      expectRenewed6(lab, "00:aa:01:00:0e:23", false));
 
     it("DHCPv6 REBIND: the client's RENEWs are lost; at T2 its REBIND is relayed and answered, extending the lease", () =>
-      expectRenewed6("00:aa:01:00:0e:24", true));
+      expectRenewed6(lab, "00:aa:01:00:0e:24", true));
   });
-
-  /** dhclient -6 bound, then renewed (RENEW at T1) or rebound (REBIND at T2, RENEWs dropped). */
-  async function expectRenewed6(mac: string, rebind: boolean): Promise<void> {
-    const type = rebind ? "REBIND" : "RENEW";
-    const before = await relayed(lab, 6, type, "to-server");
-    const r = await runScript(lab, mac, [
-      WAIT_FOR_LINK,
-      ...(rebind
-        ? [
-            // RENEW is message type 5, the first byte of the UDP payload.
-            "nft add table inet cut",
-            "nft add chain inet cut out '{ type filter hook output priority 0; }'",
-            "nft add rule inet cut out udp dport 547 @th,64,8 5 drop",
-          ]
-        : []),
-      "dhclient -6 -d -v -lf /tmp/leases eth0 > /tmp/out 2>&1 & pid=$!",
-      "for i in $(seq 100); do grep -q '^RCV: Reply' /tmp/out && break; sleep 0.1; done",
-      'echo "BOUND $(date +%s)"',
-      `for i in $(seq 300); do grep -q '^XMT: ${rebind ? "Rebind" : "Renew"}' /tmp/out && [ "$(grep -c '^RCV: Reply' /tmp/out)" -ge 2 ] && break; sleep 0.1; done`,
-      PRINT_ADDRESSES("-6"),
-      "kill $pid; wait $pid",
-      "cat /tmp/out",
-    ]);
-    const address = addressIn(r.output, "fd00:1");
-    expect(address, r.output).toBeDefined();
-    expect(r.output).toMatch(rebind ? /^XMT: Rebind/m : /^XMT: Renew/m);
-    expect(r.output.match(/^RCV: Reply/gm)?.length, r.output).toBeGreaterThanOrEqual(2);
-    expect(await relayed(lab, 6, type, "to-server")).toBeGreaterThan(before);
-    // Kea's lease is the renewal's: its last transaction at least T1 (3 s), or T2 (6 s) for a
-    // REBIND, after the bind (whole seconds, so one less).
-    expect(await clttOf(lab, 6, address ?? "")).toBeGreaterThanOrEqual(boundAt(r.output) + (rebind ? 5 : 2));
-  }
-
-  /** When the script saw the client bound (Unix seconds, printed as BOUND). */
-  function boundAt(output: string): number {
-    const at = /^BOUND (\d+)$/m.exec(output)?.[1];
-    if (!at) throw new Error(`the client was never bound:\n${output}`);
-    return Number(at);
-  }
 });

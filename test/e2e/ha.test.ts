@@ -1,5 +1,3 @@
-import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { macToString } from "../../lib/codec/address.ts";
@@ -13,6 +11,7 @@ import type { Lab } from "../../orchestrator/api.ts";
 import type { HaServerState, LoadResult } from "../../orchestrator/index.ts";
 import { loadTopology, type Topology } from "../../orchestrator/model/topology.ts";
 import { ROOT } from "../../orchestrator/paths.ts";
+import { type KeaEdit, withKeaEdit } from "../support/kea-edit.ts";
 import { useTestLab } from "../support/lab.ts";
 import type { UdpDatagram } from "../support/pcap.ts";
 
@@ -135,20 +134,9 @@ describe("Kea HA per VRF (examples/ha/topology.yaml)", () => {
   });
 
   it("apply reloads both servers of an edited pair (the standby first), which return to hot-standby; the other pair is untouched", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "dhcplab-ha-"));
-    await cp(join(ROOT, "examples", "ha", "kea", "RED"), join(dir, "RED"), { recursive: true });
-    const file = join(dir, "RED", "3.0", "kea-dhcp4.conf");
-    await writeFile(
-      file,
-      (await readFile(file, "utf8")).replace(`"valid-lifetime": 3600`, `"valid-lifetime": 3000`),
-    );
-    const original = await topology();
-    const edited = {
-      ...original,
-      vrfs: original.vrfs.map((v) => (v.name === "RED" ? { ...v, keaConfig: join(dir, "RED") } : v)),
-    };
-    try {
-      const r = await api.apply(edited);
+    const longer: KeaEdit = (name, text) =>
+      name === "kea-dhcp4.conf" ? text.replace(`"valid-lifetime": 3600`, `"valid-lifetime": 3000`) : text;
+    await withKeaEdit(api, await topology(), "RED", longer, async (r) => {
       expect(r.changes.map((c) => [c.service, c.action])).toEqual([
         ["kea-red-2", "reloaded"],
         ["kea-red-1", "reloaded"],
@@ -158,9 +146,7 @@ describe("Kea HA per VRF (examples/ha/topology.yaml)", () => {
       expect((await api.ha()).every((s) => s.state === s.mode)).toBe(true);
       const got = await api.client({ kind: "udhcpc", mac: "00:aa:01:00:0b:01" });
       expect(got.address, got.output).toMatch(/^192\.168\.10\./);
-    } finally {
-      await api.apply(original);
-    }
+    });
   });
 
   it("hot-standby: every lease the primary grants is in the standby's table too, both families", async () => {

@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Docker from "dockerode";
@@ -14,6 +14,16 @@ import {
   expectUdhcpcRenewRelease,
   runScript,
 } from "../support/cases.ts";
+import {
+  expectConflictDeclined,
+  expectInform,
+  expectInformationRequest,
+  expectMovedClient,
+  expectRenewed6,
+  RED_VIDEO_TOP,
+  SHORT_LIFETIMES,
+} from "../support/exchanges.ts";
+import { type KeaEdit, withKeaEdit } from "../support/kea-edit.ts";
 import { useTestLab } from "../support/lab.ts";
 
 // The lab on both Kea versions: the default lab's classes (Option 82 and Interface-ID) and real
@@ -48,8 +58,10 @@ describe("RED on Kea 3.0 beside BLUE on Kea 2.6, in one lab", () => {
     expectDhclient6ObtainRelease(lab, "00:bb:01:00:0a:02", "fd00:20::"));
 });
 
+const topology26 = async () => withKea(await loadTopology(), "2.6");
+
 describe("the whole lab on Kea 2.6 (dhcplab up --kea 2.6)", () => {
-  const lab = useTestLab("kea-26", async () => withKea(await loadTopology(), "2.6"));
+  const lab = useTestLab("kea-26", topology26);
 
   it.each(DEFAULT_LAB_CASES.filter((c) => c.vrf === "RED"))(
     "DHCPv$family $mac: RED's classes on Kea 2.6 put it in $prefix, with $added stored",
@@ -59,43 +71,87 @@ describe("the whole lab on Kea 2.6 (dhcplab up --kea 2.6)", () => {
   it("udhcpc renews and releases in RED DATA on Kea 2.6", () =>
     expectUdhcpcRenewRelease(lab, "00:aa:02:00:0a:03", "192.168.11."));
 
+  // The core exchanges of exchanges.test.ts on Kea 2.6.
+  describe("exchanges on Kea 2.6", () => {
+    it("NAK: a client moved from BLUE is NAKed by RED (authoritative) and starts over in RED", () =>
+      expectMovedClient(lab, {
+        mac: "00:aa:01:00:0a:11",
+        vrf: "RED",
+        elsewhere: "192.168.20.52",
+        prefix: "192.168.10.",
+        authoritative: true,
+      }));
+
+    it("INFORM: options by unicast to ciaddr, no lease", () =>
+      expectInform(lab, {
+        mac: "00:aa:01:00:0a:12",
+        vrf: "RED",
+        address: "192.168.10.6",
+        dns: "192.168.10.2",
+        domain: "red.example",
+      }));
+
+    it("DECLINE: an address conflict is declined and marked so", () =>
+      expectConflictDeclined(lab, {
+        mac: "00:aa:01:00:0a:13",
+        host: "00:aa:01:00:0a:14",
+        vrf: "RED",
+        prefix: "192.168.10.",
+        candidates: RED_VIDEO_TOP,
+      }));
+
+    it("DHCPv6 INFORMATION-REQUEST: options, no lease", () =>
+      expectInformationRequest(lab, {
+        mac: "00:aa:01:00:0a:15",
+        vrf: "RED",
+        dns: "fd00:10::2",
+        domain: "red.example",
+      }));
+
+    it("DHCPv6 RENEW and REBIND extend the lease (short lifetimes applied)", async () => {
+      await withKeaEdit(lab, await topology26(), "RED", SHORT_LIFETIMES, async () => {
+        await expectRenewed6(lab, "00:aa:01:00:0a:16", false);
+        await expectRenewed6(lab, "00:aa:01:00:0a:17", true);
+      });
+    });
+  });
+
   it("apply reloads an edited class through Kea 2.6's control agent, and trace reads Kea 2.6's log", async () => {
-    // RED's Kea folder copied, its DATA clients made VIDEO clients (192.168.10.0/24).
-    const dir = await mkdtemp(join(tmpdir(), "dhcplab-kea26-"));
-    await cp(join(ROOT, "kea-configs", "RED"), join(dir, "RED"), { recursive: true });
-    const file = join(dir, "RED", "2.6", "kea-dhcp4.conf");
-    const text = await readFile(file, "utf8");
-    const edited = text
-      .replace(`"test": "relay4[1].hex == 'DATA_CIRCUIT'"`, `"test": "relay4[1].hex == 'NO_SUCH_CIRCUIT'"`)
-      .replace(
-        `"test": "relay4[1].hex == 'VIDEO_CIRCUIT'"`,
-        `"test": "relay4[1].hex == 'VIDEO_CIRCUIT' or relay4[1].hex == 'DATA_CIRCUIT'"`,
-      );
-    expect(edited).not.toBe(text);
-    await writeFile(file, edited);
-    const original = withKea(await loadTopology(), "2.6");
-    const moved = {
-      ...original,
-      vrfs: original.vrfs.map((v) => (v.name === "RED" ? { ...v, keaConfig: join(dir, "RED") } : v)),
-    };
+    // RED's DATA clients made VIDEO clients (192.168.10.0/24).
     const red = (await lab.status()).keas.find((k) => k.vrf === "RED")?.id;
-    try {
-      const r = await lab.apply(moved);
-      expect(r.changes).toEqual([
+    const moveData: KeaEdit = (name, text) =>
+      name === "kea-dhcp4.conf"
+        ? text
+            .replace(
+              `"test": "relay4[1].hex == 'DATA_CIRCUIT'"`,
+              `"test": "relay4[1].hex == 'NO_SUCH_CIRCUIT'"`,
+            )
+            .replace(
+              `"test": "relay4[1].hex == 'VIDEO_CIRCUIT'"`,
+              `"test": "relay4[1].hex == 'VIDEO_CIRCUIT' or relay4[1].hex == 'DATA_CIRCUIT'"`,
+            )
+        : text;
+    await withKeaEdit(lab, await topology26(), "RED", moveData, async (applied) => {
+      expect(applied.changes).toEqual([
         { service: "kea-red", action: "reloaded", detail: "/etc/kea/kea-dhcp4.conf" },
       ]);
-      expect((await lab.keaLogLevel("debug", { vrf: "RED" })).map((c) => c.family)).toEqual([4, 6]);
-      const mac = "00:aa:02:00:0a:04";
-      const got = await lab.client({ kind: "udhcpc", mac });
-      expect(got.address, got.output).toMatch(/^192\.168\.10\./);
-      expect((await lab.status()).keas.find((k) => k.vrf === "RED")?.id).toBe(red);
-      const t = await lab.trace({ mac, family: 4 });
-      expect(t.kea[0]).toMatchObject({ server: "kea-red", subnet: "192.168.10.0/24", address: got.address });
-      expect(t.kea[0]?.classes).toContain("VIDEO");
-    } finally {
-      await lab.apply(original);
-      await lab.keaLogLevel("info", { vrf: "RED" });
-    }
+      try {
+        expect((await lab.keaLogLevel("debug", { vrf: "RED" })).map((c) => c.family)).toEqual([4, 6]);
+        const mac = "00:aa:02:00:0a:04";
+        const got = await lab.client({ kind: "udhcpc", mac });
+        expect(got.address, got.output).toMatch(/^192\.168\.10\./);
+        expect((await lab.status()).keas.find((k) => k.vrf === "RED")?.id).toBe(red);
+        const t = await lab.trace({ mac, family: 4 });
+        expect(t.kea[0]).toMatchObject({
+          server: "kea-red",
+          subnet: "192.168.10.0/24",
+          address: got.address,
+        });
+        expect(t.kea[0]?.classes).toContain("VIDEO");
+      } finally {
+        await lab.keaLogLevel("info", { vrf: "RED" });
+      }
+    });
   });
 });
 

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { buildImages, type Lab } from "../../orchestrator/index.ts";
 import { loadTopology } from "../../orchestrator/model/topology.ts";
 import { ROOT } from "../../orchestrator/paths.ts";
+import { runScript } from "../support/cases.ts";
 import { type Cpe, startCpe } from "../support/cpe.ts";
 import { useTestLab } from "../support/lab.ts";
 
@@ -72,6 +73,16 @@ describe("network boot through the relay (examples/pxe.yaml)", () => {
     expect(plain.nextServer).toBeUndefined();
     // Not PXE: the other pool, .100 - .250.
     expect(host(plain.address)).toBeGreaterThanOrEqual(100);
+  });
+
+  it("a PXE ROM gets the boot server and file as options 66 and 67 too, beside siaddr and file", async () => {
+    // udhcpc as a BIOS PXE ROM, asking for options 66 (tftp) and 67 (bootfile).
+    const r = await runScript(lab, "00:aa:00:00:0b:04", [
+      `printf '#!/bin/sh\\n[ "$1" = bound ] && echo "BOOT $siaddr $boot_file $tftp $bootfile"\\nexit 0\\n' > /tmp/script`,
+      "chmod +x /tmp/script",
+      "udhcpc -f -q -n -i eth0 -t 5 -T 2 -s /tmp/script -V PXEClient:Arch:00000:UNDI:002001 -x 0x5d:0000 -O tftp -O bootfile 2>&1",
+    ]);
+    expect(r.output).toMatch(/^BOOT 10\.69\.10\.2 undionly\.kpxe 10\.69\.10\.2 undionly\.kpxe$/m);
   });
 
   describe("isolation: a VRF's clients reach its own boot server, and nothing of another VRF", () => {

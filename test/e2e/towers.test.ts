@@ -150,14 +150,28 @@ describe("towers: downstream relays in front of subscriber segments (examples/to
     expect(fromBlue.exitCode).not.toBe(0);
     expect(fromBlue.stdout).toBe("000");
     // The relay says why it may forward at all: the chain is in place, and its only IPv4 rules
-    // are the servers' replies to the towers (its IPv6 rules are the VRFs' client prefixes).
+    // are the servers' replies to the towers, and each VRF's Kea's DHCP to its own clients on
+    // the access side (an INFORM's ACK); its IPv6 rules are the VRFs' client prefixes.
     const chain = await lab.exec("relay", ["nft", "list", "chain", "inet", "dhcplab", "forward"]);
     expect(chain.stdout).toMatch(/policy drop;/);
-    const accepts = chain.stdout.split("\n").filter((l) => /\bip daddr\b.*\baccept\b/.test(l));
-    expect(accepts.length).toBeGreaterThan(0);
-    for (const rule of accepts)
-      expect(rule).toMatch(/ip daddr 100\.64\.\d+\.0\/24 udp sport (67|bootps) udp dport (67|bootps) accept/);
-    expect(chain.stdout).not.toMatch(/\bip saddr\b/);
+    const accepts = chain.stdout.split("\n").filter((l) => /\bip (daddr|saddr)\b.*\baccept\b/.test(l));
+    const toTowers = accepts.filter((r) =>
+      /ip daddr 100\.64\.\d+\.0\/24 udp sport (67|bootps) udp dport (67|bootps) accept/.test(r),
+    );
+    expect(toTowers.length).toBeGreaterThan(0);
+    const keas = lab.spec.vrfs.map((v) => v.keas[0]?.ipv4);
+    expect(
+      accepts
+        .filter((r) => !toTowers.includes(r))
+        .map((r) =>
+          /ip saddr (\S+) ip daddr (\S+) udp sport (?:67|bootps) udp dport (?:68|bootpc) accept/
+            .exec(r)
+            ?.slice(1),
+        ),
+    ).toEqual([
+      [keas[0], "192.168.10.0/24"],
+      [keas[1], "192.168.20.0/24"],
+    ]);
   });
 
   it("dhcplab graph --name draws the running lab: each tower on its subscriber segment and the transport, with the addresses it got", async () => {

@@ -4,6 +4,7 @@ import { expect } from "vitest";
 import { statisticName } from "../../lib/kea/statistics.ts";
 import { WAIT_FOR_LINK } from "../../orchestrator/index.ts";
 import { addressIn, held, PRINT_ADDRESSES, runScript } from "./cases.ts";
+import type { KeaEdit } from "./kea-edit.ts";
 import type { TestLab } from "./lab.ts";
 
 // The client lifecycle through the relay, case by case, for the exchanges suite and (its core
@@ -12,6 +13,9 @@ import type { TestLab } from "./lab.ts";
 // what the relay counted and what Kea recorded: its lease table and its statistics.
 
 const EXCHANGE = join(import.meta.dirname, "..", "e2e", "exchanges", "exchange.py");
+
+/** RED's VIDEO pool, top down: where a conflict is made (other cases lease from the bottom). */
+export const RED_VIDEO_TOP = Array.from({ length: 40 }, (_, i) => `192.168.10.${250 - i}`);
 
 /** A Kea statistic of a VRF's servers for a family, summed (`pkt4-nak-sent`, `subnet[10].declined-addresses`). */
 export async function keaStat(
@@ -230,4 +234,60 @@ export async function clttOf(lab: TestLab, family: 4 | 6, address: string): Prom
   const row = (await lab.leases({ family })).find((l) => l.address === address);
   if (!row) throw new Error(`Kea holds no lease on ${address}`);
   return row.cltt;
+}
+
+/**
+ * Lifetimes of seconds for the renewal cases, as an edit of a VRF's Kea files: T1 3 s, T2 6 s
+ * (both families), leases of 10 s (preferred 8 s), reclamation every second.
+ */
+export const SHORT_LIFETIMES: KeaEdit = (name, text) =>
+  /^kea-dhcp[46]\.conf$/.test(name)
+    ? text
+        .replace(/"valid-lifetime": \d+/, '"valid-lifetime": 10')
+        .replace(/"preferred-lifetime": \d+/, '"preferred-lifetime": 8')
+        .replace(/"renew-timer": \d+/, '"renew-timer": 3')
+        .replace(/"rebind-timer": \d+/, '"rebind-timer": 6')
+        .replace(
+          /"valid-lifetime": 10,/,
+          '"valid-lifetime": 10,\n    "expired-leases-processing": { "reclaim-timer-wait-time": 1, "hold-reclaimed-time": 3600 },',
+        )
+    : text;
+
+/** dhclient -6 bound, then renewed (RENEW at T1) or rebound (REBIND at T2, RENEWs dropped). */
+export async function expectRenewed6(lab: TestLab, mac: string, rebind: boolean): Promise<void> {
+  const type = rebind ? "REBIND" : "RENEW";
+  const before = await relayed(lab, 6, type, "to-server");
+  const r = await runScript(lab, mac, [
+    WAIT_FOR_LINK,
+    ...(rebind
+      ? [
+          // RENEW is message type 5, the first byte of the UDP payload.
+          "nft add table inet cut",
+          "nft add chain inet cut out '{ type filter hook output priority 0; }'",
+          "nft add rule inet cut out udp dport 547 @th,64,8 5 drop",
+        ]
+      : []),
+    "dhclient -6 -d -v -lf /tmp/leases eth0 > /tmp/out 2>&1 & pid=$!",
+    "for i in $(seq 100); do grep -q '^RCV: Reply' /tmp/out && break; sleep 0.1; done",
+    'echo "BOUND $(date +%s)"',
+    `for i in $(seq 300); do grep -q '^XMT: ${rebind ? "Rebind" : "Renew"}' /tmp/out && [ "$(grep -c '^RCV: Reply' /tmp/out)" -ge 2 ] && break; sleep 0.1; done`,
+    PRINT_ADDRESSES("-6"),
+    "kill $pid; wait $pid",
+    "cat /tmp/out",
+  ]);
+  const address = addressIn(r.output, "fd00:1");
+  expect(address, r.output).toBeDefined();
+  expect(r.output).toMatch(rebind ? /^XMT: Rebind/m : /^XMT: Renew/m);
+  expect(r.output.match(/^RCV: Reply/gm)?.length, r.output).toBeGreaterThanOrEqual(2);
+  expect(await relayed(lab, 6, type, "to-server")).toBeGreaterThan(before);
+  // Kea's lease is the renewal's: its last transaction at least T1 (3 s), or T2 (6 s) for a
+  // REBIND, after the bind (whole seconds, so one less).
+  expect(await clttOf(lab, 6, address ?? "")).toBeGreaterThanOrEqual(boundAt(r.output) + (rebind ? 5 : 2));
+}
+
+/** When the script saw the client bound (Unix seconds, printed as BOUND). */
+export function boundAt(output: string): number {
+  const at = /^BOUND (\d+)$/m.exec(output)?.[1];
+  if (!at) throw new Error(`the client was never bound:\n${output}`);
+  return Number(at);
 }

@@ -2,7 +2,7 @@ import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "vitest";
-import type { Lab } from "../../orchestrator/api.ts";
+import type { ApplyResult, Lab } from "../../orchestrator/index.ts";
 import type { Topology } from "../../orchestrator/model/topology.ts";
 
 /** An edit of a Kea configuration file: its new text, from its name (`kea-dhcp4.conf`) and text. */
@@ -16,6 +16,8 @@ async function filesBelow(dir: string): Promise<string[]> {
 
 /** A VRF's Kea configuration edited and applied; `restore` applies the lab's topology again. */
 export interface KeaEditing {
+  /** What applying the edit did. */
+  applied: ApplyResult;
   restore(): Promise<void>;
 }
 
@@ -51,11 +53,11 @@ export async function editKea(lab: Lab, topology: Topology, vrf: string, edit: K
       vrfs: topology.vrfs.map((x) => (x.name === vrf ? { ...x, keaConfig: dir } : x)),
     });
     expect(applied.changes.map((c) => c.action)).toContain("reloaded");
+    return { applied, restore };
   } catch (err) {
     await restore();
     throw err;
   }
-  return { restore };
 }
 
 /** Runs `run` with a VRF's Kea configuration edited (editKea), restored afterwards, also when `run` fails. */
@@ -64,11 +66,11 @@ export async function withKeaEdit<T>(
   topology: Topology,
   vrf: string,
   edit: KeaEdit,
-  run: () => Promise<T>,
+  run: (applied: ApplyResult) => Promise<T>,
 ): Promise<T> {
   const editing = await editKea(lab, topology, vrf, edit);
   try {
-    return await run();
+    return await run(editing.applied);
   } finally {
     await editing.restore();
   }
