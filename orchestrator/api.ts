@@ -52,7 +52,7 @@ import { type LeaseRow, labLeases } from "./docker/leases.ts";
 import { runPxeClient } from "./docker/pxe.ts";
 import { sampleEverySecond } from "./docker/sampler.ts";
 import { type ClientTrace, type TraceRequest, traceClient } from "./docker/trace.ts";
-import type { LoadReport } from "./model/load-report.ts";
+import { type LoadReport, type LoadSample, messagesOfRun } from "./model/load-report.ts";
 import { type KeaVersion, loadTopology, type Topology, withKea } from "./model/topology.ts";
 import { type LabSpec, networkOf, nodeOf } from "./spec/spec.ts";
 
@@ -566,27 +566,34 @@ class OpenLab implements Lab {
   }
 
   async load(r: LoadRequest): Promise<LoadResult> {
-    return runLoad(this.docker, await this.state(), this.clientImage, loadOptions(r));
+    const o = loadOptions(r);
+    const before = await this.sample();
+    const run = await runLoad(this.docker, await this.state(), this.clientImage, o);
+    const after = await this.sample();
+    return { ...run, messages: messagesOfRun(before, after, o.family) };
+  }
+
+  /** Kea's statistics and the relay's counters now: one sample of a load. */
+  private async sample(o: { durations?: boolean } = {}): Promise<Omit<LoadSample, "t">> {
+    const [kea, relay] = await Promise.all([
+      labStatistics(this.docker, await this.state(), { durations: o.durations === true }),
+      this.counters(),
+    ]);
+    return {
+      kea: kea.map((k) => ({
+        vrf: k.vrf,
+        server: k.server,
+        family: k.family,
+        values: Object.fromEntries(k.statistics.map((s) => [statisticName(s), s.value])),
+        ...(k.durations ? { durations: k.durations.filter((d) => d.subnet === 0) } : {}),
+      })),
+      relay,
+    };
   }
 
   async loadReport(r: LoadRequest): Promise<LoadReport> {
     const startedAt = new Date().toISOString();
-    const sampler = sampleEverySecond(async () => {
-      const [kea, relay] = await Promise.all([
-        labStatistics(this.docker, await this.state(), { durations: true }),
-        this.counters(),
-      ]);
-      return {
-        kea: kea.map((k) => ({
-          vrf: k.vrf,
-          server: k.server,
-          family: k.family,
-          values: Object.fromEntries(k.statistics.map((s) => [statisticName(s), s.value])),
-          ...(k.durations ? { durations: k.durations.filter((d) => d.subnet === 0) } : {}),
-        })),
-        relay,
-      };
-    });
+    const sampler = sampleEverySecond(() => this.sample({ durations: true }));
     const o = loadOptions(r);
     const result = await runLoad(this.docker, await this.state(), this.clientImage, o).catch(
       async (err: unknown) => {

@@ -9,6 +9,7 @@ import type { KeaServerStatistics } from "../docker/kea-stats.ts";
 import type { LabSummary } from "../docker/lab.ts";
 import type { LeaseRow } from "../docker/leases.ts";
 import type { ClientTrace } from "../docker/trace.ts";
+import type { MessageCount } from "../model/load-report.ts";
 import type { PerfdhcpReport } from "../model/perfdhcp.ts";
 
 // What every command prints with --json: an API that scripts read. Each output is a type here,
@@ -22,7 +23,10 @@ export const JSON_OUTPUT_VERSION = 4;
 
 /** What each version changed, newest first. */
 export const JSON_OUTPUT_CHANGES: readonly [number, string][] = [
-  [4, "leases: `cltt`, the client's last transaction with the server (a renewal or rebinding moves it)."],
+  [
+    4,
+    "leases: `cltt`, the client's last transaction with the server (a renewal or rebinding moves it). load: `messages`, every message type the relay relayed during the run (NAKs, DECLINEs and INFORMs among them) per VRF and direction, beside Kea's matching statistic.",
+  ],
   [
     3,
     "new: apply (what changed per service), explain (the relay's decision for a client), trace (a client's exchanges, relay and Kea), log-level (the relay's level, or Kea's logging per server), netem (the condition set), faults (netem --list). status and up: `faults`, the faults in force, and `alerts`, the alerts Prometheus has (with monitoring).",
@@ -35,7 +39,7 @@ export const JSON_OUTPUT_CHANGES: readonly [number, string][] = [
 ];
 
 /** The SHA-256 of the generated JSON Schema of these outputs: the test that compares it fails on any change. */
-export const JSON_OUTPUT_SCHEMA_SHA256 = "2ac167156313b2f1240b21274ef8e9c537e78155ca2e17b0da646bbf1e7c2abf";
+export const JSON_OUTPUT_SCHEMA_SHA256 = "f332696a59589d91a8b3ef3467a8d2313c24fe1ad854aaac14107bbd36a21713";
 
 /** `up --json`: the lab's status once it is up, how long it took, and each phase of the deploy. */
 export type UpOutput = LabStatus & { seconds: number; phases: PhaseTiming[] };
@@ -47,8 +51,11 @@ export interface DownOutput {
   seconds: number;
 }
 
-/** `load --json`: the load generator's command line, its exit code (3: some exchanges failed) and its figures. */
-export type LoadOutput = { command: string[]; exitCode: number } & PerfdhcpReport;
+/**
+ * `load --json`: the load generator's command line, its exit code (3: some exchanges failed), its
+ * figures, and every message the relay relayed during the run beside Kea's count of it.
+ */
+export type LoadOutput = { command: string[]; exitCode: number; messages: MessageCount[] } & PerfdhcpReport;
 
 /** `graph --json`: the diagram's text in its format. */
 export interface GraphOutput {

@@ -1,6 +1,7 @@
 import type Docker from "dockerode";
 import type { DoraReport } from "../../lib/loadgen/report.ts";
 import { LABEL } from "../model/labels.ts";
+import type { MessageCount } from "../model/load-report.ts";
 import { type PerfdhcpReport, parsePerfdhcp } from "../model/perfdhcp.ts";
 import { runToCompletion } from "./engine.ts";
 import { type LabState, segmentNetwork } from "./lab.ts";
@@ -47,11 +48,17 @@ function perfdhcpSecs(o: LoadOptions): string[] {
 }
 
 /** perfdhcp's figures, its exit code (3: some exchanges failed) and its full output. */
-export interface LoadResult {
+export interface LoadRun {
   exitCode: number;
   report: PerfdhcpReport;
   output: string;
   command: string[];
+}
+
+/** A load's run, and every message the relay relayed meanwhile beside Kea's count of it. */
+export interface LoadResult extends LoadRun {
+  /** Per VRF, type and direction: NAKs, DECLINEs and INFORMs as well as the load's own exchanges. */
+  messages: MessageCount[];
 }
 
 /** The perfdhcp command line for a load through the relay at `relayIpv4`. */
@@ -176,7 +183,7 @@ export async function runLoad(
   image: string,
   o: LoadOptions,
   labels?: Record<string, string>,
-): Promise<LoadResult> {
+): Promise<LoadRun> {
   if (!lab.relay) throw new Error(`lab ${lab.name} has no relay`);
   if (o.engine === "clients") {
     const command = loadgenCommand(o);

@@ -4,6 +4,7 @@ import {
   type LoadReport,
   type LoadSample,
   loadVrfs,
+  messageCounts,
   messageRows,
   poolRows,
   rateRows,
@@ -84,6 +85,64 @@ describe("a load report", () => {
       { message: "DISCOVER to-server", vrf: "RED", count: 25, by: "Kea" },
       { message: "ACK to-client", vrf: "RED", count: 25, by: "relay" },
       { message: "ACK to-client", vrf: "RED", count: 25, by: "Kea" },
+    ]);
+  });
+
+  it("counts every message type the relay relayed beside Kea's matching statistic: NAKs, DECLINEs, INFORMs; none where Kea keeps none", () => {
+    const relay = (n: number) => ({
+      dhcplab_relay_messages_total: {
+        'family="4",vrf="RED",type="NAK",direction="to-client"': 2 * n,
+        'family="4",vrf="RED",type="DECLINE",direction="to-server"': n,
+        'family="4",vrf="RED",type="INFORM",direction="to-server"': 3 * n,
+        'family="6",vrf="RED",type="INFORMATION-REQUEST",direction="to-server"': n,
+        'family="6",vrf="RED",type="CONFIRM",direction="to-server"': n,
+      },
+    });
+    const kea = (n: number, family: 4 | 6, values: Record<string, number>) => ({
+      vrf: "RED",
+      server: "kea-red",
+      family,
+      values: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v * n])),
+    });
+    const sample = (n: number) => ({
+      relay: relay(n),
+      kea: [
+        kea(n, 4, { "pkt4-nak-sent": 2, "pkt4-decline-received": 1, "pkt4-inform-received": 3 }),
+        kea(n, 6, { "pkt6-infrequest-received": 1 }),
+      ],
+    });
+    expect(messageCounts(sample(1), sample(2), 4)).toEqual([
+      {
+        vrf: "RED",
+        type: "NAK",
+        direction: "to-client",
+        relay: 2,
+        kea: { statistic: "pkt4-nak-sent", count: 2 },
+      },
+      {
+        vrf: "RED",
+        type: "DECLINE",
+        direction: "to-server",
+        relay: 1,
+        kea: { statistic: "pkt4-decline-received", count: 1 },
+      },
+      {
+        vrf: "RED",
+        type: "INFORM",
+        direction: "to-server",
+        relay: 3,
+        kea: { statistic: "pkt4-inform-received", count: 3 },
+      },
+    ]);
+    expect(messageCounts(sample(1), sample(2), 6)).toEqual([
+      {
+        vrf: "RED",
+        type: "INFORMATION-REQUEST",
+        direction: "to-server",
+        relay: 1,
+        kea: { statistic: "pkt6-infrequest-received", count: 1 },
+      },
+      { vrf: "RED", type: "CONFIRM", direction: "to-server", relay: 1 },
     ]);
   });
 

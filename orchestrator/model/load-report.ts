@@ -58,7 +58,7 @@ const relaySum = (s: LoadSample, metric: string, match: Record<string, string>) 
     .filter(([k]) => Object.entries(match).every(([n, v]) => labelsOf(k)[n] === v))
     .reduce((n, [, v]) => n + v, 0);
 
-const keaValue = (s: LoadSample, vrf: string, family: number, name: string) =>
+const keaValue = (s: Pick<LoadSample, "kea">, vrf: string, family: number, name: string) =>
   s.kea.filter((k) => k.vrf === vrf && k.family === family).reduce((n, k) => n + (k.values[name] ?? 0), 0);
 
 /** The servers' replies that complete an exchange: ACK (DHCPv4), REPLY (DHCPv6). */
@@ -147,6 +147,67 @@ export function dropRows(r: LoadReport): Row[] {
 /** Kea counts a message the relay sent to it as received, one it sent to a client as sent. */
 const KEA_SIDE: Record<string, string> = { "to-server": "received", "to-client": "sent" };
 
+/** Kea's statistic of a message type one way: NAK to-client is pkt4-nak-sent. */
+export function keaStatisticOf(family: 4 | 6, type: string, direction: string): string {
+  // Kea's one abbreviation: INFORMATION-REQUEST is "infrequest".
+  const name = type === "INFORMATION-REQUEST" ? "infrequest" : type.toLowerCase().replace(/_/g, "-");
+  return `pkt${family}-${name}-${KEA_SIDE[direction] ?? direction}`;
+}
+
+/** A message type over a run: as the relay counted it and as Kea did. */
+export interface MessageCount {
+  vrf: string;
+  /** The message type as the relay names it: DISCOVER, NAK, DECLINE, INFORM, INFORMATION-REQUEST, ... */
+  type: string;
+  direction: "to-server" | "to-client";
+  /** Relayed over the run. */
+  relay: number;
+  /** Kea's matching statistic (pkt4-nak-sent, ...) and its change over the run; absent where Kea keeps none (CONFIRM). */
+  kea?: { statistic: string; count: number };
+}
+
+/** The relay's messages between two samples, per VRF, type and direction, each beside Kea's count. */
+export function messageCounts(
+  first: Pick<LoadSample, "kea" | "relay">,
+  last: Pick<LoadSample, "kea" | "relay">,
+  family: 4 | 6,
+): MessageCount[] {
+  const counts: MessageCount[] = [];
+  for (const [labels, value] of Object.entries(last.relay.dhcplab_relay_messages_total ?? {})) {
+    const l = labelsOf(labels);
+    if (l.family !== String(family) || !l.vrf || !l.type) continue;
+    if (l.direction !== "to-server" && l.direction !== "to-client") continue;
+    const statistic = keaStatisticOf(family, l.type, l.direction);
+    const kept = [first, last].some((s) =>
+      s.kea.some((k) => k.vrf === l.vrf && k.family === family && statistic in k.values),
+    );
+    counts.push({
+      vrf: l.vrf,
+      type: l.type,
+      direction: l.direction,
+      relay: value - (first.relay.dhcplab_relay_messages_total?.[labels] ?? 0),
+      ...(kept
+        ? {
+            kea: {
+              statistic,
+              count: keaValue(last, l.vrf, family, statistic) - keaValue(first, l.vrf, family, statistic),
+            },
+          }
+        : {}),
+    });
+  }
+  return counts;
+}
+
+/** What moved over a run: messageCounts without the types that neither the relay nor Kea saw. */
+export function messagesOfRun(
+  first: Pick<LoadSample, "kea" | "relay">,
+  last: Pick<LoadSample, "kea" | "relay">,
+  family: 4 | 6,
+): MessageCount[] {
+  return messageCounts(first, last, family).filter((c) => c.relay > 0 || (c.kea?.count ?? 0) > 0);
+}
+
 /** The VRFs the load reached: those the relay sent requests of its family to during the run. */
 export function loadVrfs(r: LoadReport): string[] {
   const first = r.samples[0]?.relay.dhcplab_relay_messages_total ?? {};
@@ -163,19 +224,13 @@ export function messageRows(r: LoadReport): Row[] {
   const first = r.samples[0];
   const last = r.samples.at(-1);
   if (!first || !last) return [];
-  const f = r.load.family;
-  const rows: Row[] = [];
-  for (const [labels, value] of Object.entries(last.relay.dhcplab_relay_messages_total ?? {})) {
-    const l = labelsOf(labels);
-    if (l.family !== String(f) || !l.vrf || !l.type || !l.direction) continue;
-    const before = first.relay.dhcplab_relay_messages_total?.[labels] ?? 0;
-    const message = `${l.type} ${l.direction}`;
-    rows.push({ message, vrf: l.vrf, count: value - before, by: "relay" });
-    const name = `pkt${f}-${l.type.toLowerCase().replace(/_/g, "-")}-${KEA_SIDE[l.direction]}`;
-    const kea = keaValue(last, l.vrf, f, name) - keaValue(first, l.vrf, f, name);
-    rows.push({ message, vrf: l.vrf, count: kea, by: "Kea" });
-  }
-  return rows;
+  return messageCounts(first, last, r.load.family).flatMap((c) => {
+    const message = `${c.type} ${c.direction}`;
+    return [
+      { message, vrf: c.vrf, count: c.relay, by: "relay" },
+      ...(c.kea ? [{ message, vrf: c.vrf, count: c.kea.count, by: "Kea" }] : []),
+    ];
+  });
 }
 
 /** A message type as perfmon names it, without its prefix: DHCPDISCOVER, DHCPV6_SOLICIT -> DISCOVER, SOLICIT. */

@@ -127,6 +127,10 @@ describe("the dhcplab command", () => {
     expect(clients.stdout).toMatch(/P50 MS +P90 MS +P99 MS/);
     const acked = /REQUEST-ACK +(\d+) +(\d+)/.exec(clients.stdout);
     expect(Number(acked?.[2]), clients.stdout + clients.stderr).toBeGreaterThan(0);
+    // And what the relay relayed meanwhile, beside Kea's statistic: RED's DISCOVERs, all received.
+    const discovers = /^RED +DISCOVER to-server +(\d+) +(\d+) +pkt4-discover-received$/m.exec(clients.stdout);
+    expect(Number(discovers?.[1]), clients.stdout).toBeGreaterThan(0);
+    expect(discovers?.[2]).toBe(discovers?.[1]);
     const v6 = await dhcplab(
       "load",
       "--name",

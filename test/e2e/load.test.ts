@@ -80,6 +80,19 @@ describe("load through the relay", () => {
       // loss of the relay's: it relayed every request and every reply. Rates and drop ratios
       // are the benchmark's business (npm run bench), not a test's.
       expect(await lab.counter("dhcplab_relay_drops_total", { family })).toBe(0);
+      // The load's own count of what crossed the relay: each request type as the relay relayed
+      // it beside Kea's matching statistic, which received them all; no NAK, DECLINE or INFORM.
+      for (const [request] of exchanges) {
+        const m = r.messages.find(
+          (x) => x.vrf === "BLUE" && x.type === request && x.direction === "to-server",
+        );
+        expect(m?.relay, `${request} in the load's messages`).toBeGreaterThan(0);
+        expect(m?.kea).toEqual({
+          statistic: `pkt${family}-${request.toLowerCase()}-received`,
+          count: m?.relay,
+        });
+      }
+      expect(r.messages.filter((x) => ["NAK", "DECLINE", "INFORM"].includes(x.type))).toEqual([]);
 
       // perfdhcp draws its clients at random from the 1,000: after 3,000 exchanges about 950
       // distinct ones (1 - e^-3) hold a lease, each in the subnet its MAC's rule leads to.

@@ -13,7 +13,7 @@ import {
   PD_MODES,
   type PdMode,
 } from "../../docker/clients.ts";
-import { renderReportHtml } from "../../model/load-report.ts";
+import { messagesOfRun, renderReportHtml } from "../../model/load-report.ts";
 import {
   err,
   jsonOption,
@@ -140,10 +140,11 @@ export function register(cli: Command): void {
           segment: o.segment,
           pd,
         } as const;
-        let r: Pick<LoadResult, "command" | "exitCode" | "report">;
+        let r: Pick<LoadResult, "command" | "exitCode" | "report" | "messages">;
         if (o.report) {
           const report = await lab.loadReport(request);
-          r = report.result;
+          const [first, last] = [report.samples[0], report.samples.at(-1)];
+          r = { ...report.result, messages: first && last ? messagesOfRun(first, last, family) : [] };
           await mkdir(o.report, { recursive: true });
           await writeFile(join(o.report, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
           await writeFile(join(o.report, "report.html"), await renderReportHtml(report));
@@ -151,37 +152,53 @@ export function register(cli: Command): void {
             `report: ${join(o.report, "report.html")} (${report.samples.length} samples), ${join(o.report, "report.json")}`,
           );
         } else r = await lab.load(request);
-        print("load", o.json, { command: r.command, exitCode: r.exitCode, ...r.report }, () =>
-          [
-            `$ ${r.command.join(" ")}`,
-            `rate ${r.report.rate ?? "?"} exchanges/s`,
-            table(
-              [
-                "EXCHANGE",
-                "SENT",
-                "RECEIVED",
-                "DROPS",
-                "MIN MS",
-                "AVG MS",
-                "P50 MS",
-                "P90 MS",
-                "P99 MS",
-                "MAX MS",
-              ],
-              r.report.exchanges.map((e) => [
-                e.exchange,
-                e.sent,
-                e.received,
-                e.drops,
-                e.minDelayMs,
-                e.avgDelayMs,
-                e.p50Ms ?? "-",
-                e.p90Ms ?? "-",
-                e.p99Ms ?? "-",
-                e.maxDelayMs,
-              ]),
-            ),
-          ].join("\n"),
+        print(
+          "load",
+          o.json,
+          { command: r.command, exitCode: r.exitCode, ...r.report, messages: r.messages },
+          () =>
+            [
+              `$ ${r.command.join(" ")}`,
+              `rate ${r.report.rate ?? "?"} exchanges/s`,
+              table(
+                [
+                  "EXCHANGE",
+                  "SENT",
+                  "RECEIVED",
+                  "DROPS",
+                  "MIN MS",
+                  "AVG MS",
+                  "P50 MS",
+                  "P90 MS",
+                  "P99 MS",
+                  "MAX MS",
+                ],
+                r.report.exchanges.map((e) => [
+                  e.exchange,
+                  e.sent,
+                  e.received,
+                  e.drops,
+                  e.minDelayMs,
+                  e.avgDelayMs,
+                  e.p50Ms ?? "-",
+                  e.p90Ms ?? "-",
+                  e.p99Ms ?? "-",
+                  e.maxDelayMs,
+                ]),
+              ),
+              "",
+              "messages the relay relayed, and Kea's count of each:",
+              table(
+                ["VRF", "MESSAGE", "RELAY", "KEA", "KEA STATISTIC"],
+                r.messages.map((m) => [
+                  m.vrf,
+                  `${m.type} ${m.direction}`,
+                  m.relay,
+                  m.kea?.count ?? "-",
+                  m.kea?.statistic ?? "-",
+                ]),
+              ),
+            ].join("\n"),
         );
         if (r.exitCode !== 0) throw new Error(`${o.engine} exited with ${r.exitCode}: some exchanges failed`);
       },
