@@ -43,7 +43,12 @@ export type { LabSummary } from "./docker/lab.ts";
 export type { LeaseRow } from "./docker/leases.ts";
 export type { ClientTrace, KeaTrace, TraceRequest } from "./docker/trace.ts";
 export type { KeaLogLine } from "./model/kea-log.ts";
-export { type LoadReport, type LoadSample, type MessageCount, renderReportHtml } from "./model/load-report.ts";
+export {
+  type LoadReport,
+  type LoadSample,
+  type MessageCount,
+  renderReportHtml,
+} from "./model/load-report.ts";
 export type { ExchangeStats, PerfdhcpReport } from "./model/perfdhcp.ts";
 export { loadTopology, parseTopology, type Topology, type VrfSpec } from "./model/topology.ts";
 export type {

@@ -8,7 +8,9 @@ import {
   delegatedPools,
   nextServers,
   nextServerWarnings,
+  pingsBeforeOffer,
   readKeaConfigs,
+  subnets4,
 } from "./kea-config.ts";
 import { parseKeaJson } from "./kea-json.ts";
 import { loadTopology } from "./topology.ts";
@@ -56,6 +58,17 @@ describe("Kea configurations", () => {
     expect(delegatedPools(red30.file, red30.text)).toEqual(["fd10:100::/48", "fd11:100::/48"]);
     const blue = await file("kea-configs/BLUE/2.6/kea-dhcp6.conf");
     expect(delegatedPools(blue.file, blue.text)).toEqual(["fd20:100::/48"]);
+  });
+
+  it("say which client subnets kea-dhcp4 serves (its routes through the relay) and whether it pings before it offers", async () => {
+    const red = await file("kea-configs/RED/3.0/kea-dhcp4.conf");
+    expect(subnets4(red.file, red.text)).toEqual(["192.168.10.0/24", "192.168.11.0/24"]);
+    expect(pingsBeforeOffer(red.file, red.text)).toBe(false);
+    const pinging = {
+      file: "x/kea-dhcp4.conf",
+      text: '{ "Dhcp4": { "hooks-libraries": [ { "library": "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_ping_check.so" } ] } }',
+    };
+    expect(pingsBeforeOffer(pinging.file, pinging.text)).toBe(true);
   });
 
   it("refuse a 3.0 server without an HTTP control socket, naming the file and the field", async () => {

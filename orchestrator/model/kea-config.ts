@@ -131,6 +131,18 @@ export function subnets4(file: string, text: string): string[] {
     .filter((s): s is string => typeof s === "string");
 }
 
+/**
+ * Whether a kea-dhcp4 configuration loads Kea 3.0's ping_check hook: the server pings an address
+ * (ICMP echo) before it offers it, and offers another where a host answers.
+ */
+export function pingsBeforeOffer(file: string, text: string): boolean {
+  const server = parseKeaJson(text, file).Dhcp4;
+  if (!isObj(server) || !Array.isArray(server["hooks-libraries"])) return false;
+  return server["hooks-libraries"]
+    .filter(isObj)
+    .some((h) => typeof h.library === "string" && /libdhcp_ping_check\.so$/.test(h.library));
+}
+
 /** Every `next-server` (siaddr) a kea-dhcp4 configuration sets, with its path: Dhcp4.client-classes[2].next-server. */
 export function nextServers(file: string, text: string): { path: string; address: string }[] {
   const found: { path: string; address: string }[] = [];
@@ -183,6 +195,8 @@ export interface KeaConfig {
   delegatedPools: string[];
   /** The subnets kea-dhcp4 serves (each subnet4's prefix). */
   subnets4: string[];
+  /** Whether kea-dhcp4 pings an address before offering it (the ping_check hook). */
+  pingCheck4: boolean;
   /** Every next-server kea-dhcp4 hands out, with its path in the file. */
   nextServers: { path: string; address: string }[];
 }
@@ -253,6 +267,7 @@ export async function readKeaConfigs(topology: Topology): Promise<KeaConfig[]> {
         ...(backend ? { backendControl6: backend } : {}),
         delegatedPools: pools,
         subnets4: dhcp4 ? subnets4(dhcp4.file, dhcp4.text) : [],
+        pingCheck4: dhcp4 ? pingsBeforeOffer(dhcp4.file, dhcp4.text) : false,
         nextServers: servers,
       };
     }),

@@ -269,6 +269,8 @@ export function renderRelayConfig(
     backendControl6?: Readonly<Record<string, BackendControl | undefined>>;
     /** Each VRF's client subnets (vrfClients4); without it, its gateways' networks. */
     clients4?: Readonly<Record<string, readonly string[] | undefined>>;
+    /** The VRFs whose kea-dhcp4 pings an address before offering it (Kea's ping_check hook). */
+    pingCheck4?: ReadonlySet<string>;
   } = {},
 ): string {
   const ra = plan.relay.routerAdvertisements;
@@ -306,6 +308,7 @@ export function renderRelayConfig(
           : v.keas.map((k) => k.linkLocal),
       ...(v.spec.gateways6.length > 0 ? { gateways6: v.spec.gateways6 } : {}),
       ...clientsOf(v, o.clients4?.[v.spec.name] ?? vrfClients4(plan, v, [])),
+      ...(o.pingCheck4?.has(v.spec.name) ? { pingCheck4: true } : {}),
       ...(v.boot ? { services4: [{ address: v.boot.address, via: v.boot.ipv4 }] } : {}),
       ...leases6(v, o.backendControl6?.[v.spec.name]),
     })),

@@ -85,6 +85,12 @@ const vrf = z.strictObject({
     .describe(
       "the VRF's IPv4 client subnets (192.168.10.0/24): the only destinations of its servers4's DHCP forwarded to the access side (UDP 67 to 68: an INFORM's ACK to ciaddr, RFC 2131 §4.3.5), and the only sources forwarded to its services4",
     ),
+  pingCheck4: z
+    .boolean()
+    .default(false)
+    .describe(
+      "its servers4 ping an address before offering it (Kea's ping_check hook): ICMP echo requests from them to its clients4 are forwarded, and the echo replies back",
+    ),
   services4: z
     .array(
       z.strictObject({

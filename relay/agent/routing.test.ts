@@ -22,9 +22,17 @@ describe("the relay's forwarding", () => {
           backend: "eth1",
           clients: ["192.168.10.0/24"],
           servers: ["10.69.10.10"],
+          ping: true,
           services: ["10.69.10.2"],
         },
-        { vrf: "BLUE-2", backend: "eth2", clients: ["192.168.20.0/24"], servers: [], services: [] },
+        {
+          vrf: "BLUE-2",
+          backend: "eth2",
+          clients: ["192.168.20.0/24"],
+          servers: [],
+          ping: false,
+          services: [],
+        },
       ],
       vrfs6: [
         { vrf: "RED", backend: "eth1", prefixes: ["fd00:10::/64"], set: delegationSet("RED") },
@@ -51,6 +59,13 @@ describe("the relay's forwarding", () => {
     // A VRF's servers: DHCP (port 67 to 68) to its client subnets only (an INFORM's ACK to ciaddr).
     expect(text).toContain(
       'iifname "eth1" oifname { "eth0", "eth3" } ip saddr { 10.69.10.10 } ip daddr { 192.168.10.0/24 } udp sport 67 udp dport 68 accept',
+    );
+    // Servers that ping before they offer (Kea's ping_check): echo requests out, replies back.
+    expect(text).toContain(
+      'iifname "eth1" oifname { "eth0", "eth3" } ip saddr { 10.69.10.10 } ip daddr { 192.168.10.0/24 } icmp type echo-request accept',
+    );
+    expect(text).toContain(
+      'iifname { "eth0", "eth3" } oifname "eth1" ip saddr { 192.168.10.0/24 } ip daddr { 10.69.10.10 } icmp type echo-reply accept',
     );
     // A VRF without servers or services forwards nothing of IPv4.
     expect(text).not.toMatch(/iifname "eth2" oifname \{ "eth0", "eth3" \} ip saddr/);

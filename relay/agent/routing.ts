@@ -15,7 +15,9 @@ import { interfaceWith } from "./sockets.ts";
 //    the downstream relay itself), UDP from port 67 to port 67 only;
 //  - IPv4, from each VRF's DHCP servers to that VRF's client subnets, UDP from port 67 to port
 //    68 only: a server answers a DHCPINFORM by unicast to ciaddr (RFC 2131 §4.3.5), and the
-//    client's first-hop router is the relay;
+//    client's first-hop router is the relay; and, where the servers ping an address before
+//    offering it (RFC 2131 §2.2: "SHOULD probe the reused address", Kea's ping_check), their
+//    ICMP echo requests to those subnets and the echo replies back;
 //  - IPv4, with a VRF's services (its boot server): between the VRF's client subnets on the
 //    access side and each service address on its backend, both ways, as the first-hop router
 //    of a PXE client routes its TFTP to the next-server (RFC 2131 §2: siaddr, "the address of
@@ -34,7 +36,15 @@ export interface ForwardPlan {
   /** IPv4 with towers: from each VRF's backend out the transport interface, to the towers' prefixes. */
   towers?: { backends: string[]; transport: string; prefixes: string[] };
   /** IPv4 per VRF with client subnets: its backend interface, those subnets, its DHCP servers and its service addresses. */
-  vrfs4: { vrf: string; backend: string; clients: string[]; servers: string[]; services: string[] }[];
+  vrfs4: {
+    vrf: string;
+    backend: string;
+    clients: string[];
+    servers: string[];
+    /** Whether the servers ping before they offer (ICMP echo to the clients, replies back). */
+    ping: boolean;
+    services: string[];
+  }[];
   /** IPv6 per VRF: its backend interface, its client subnets and its delegated prefixes' set. */
   vrfs6: { vrf: string; backend: string; prefixes: string[]; set: string }[];
   /** The access-side interfaces (segments and the transport network). */
@@ -66,6 +76,11 @@ export function forwardRuleset(p: ForwardPlan): string {
     if (v.servers.length > 0)
       rules.push(
         `iifname "${v.backend}" oifname ${access} ip saddr ${set(v.servers)} ip daddr ${clients} udp sport 67 udp dport 68 accept`,
+      );
+    if (v.servers.length > 0 && v.ping)
+      rules.push(
+        `iifname "${v.backend}" oifname ${access} ip saddr ${set(v.servers)} ip daddr ${clients} icmp type echo-request accept`,
+        `iifname ${access} oifname "${v.backend}" ip saddr ${clients} ip daddr ${set(v.servers)} icmp type echo-reply accept`,
       );
     if (v.services.length > 0)
       rules.push(
@@ -115,6 +130,7 @@ export function forwardPlan(
         backend: interfaceWith(v.ipv4 as string),
         clients: v.clients4,
         servers: servers4(v.name),
+        ping: v.pingCheck4,
         services: v.services4.map((s) => s.address),
       })),
     vrfs6: config.vrfs

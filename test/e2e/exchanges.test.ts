@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadTopology, type Topology } from "../../orchestrator/model/topology.ts";
 import { addressIn, held, PRINT_ADDRESSES, runScript } from "../support/cases.ts";
 import {
+  answered,
   boundAt,
   clttOf,
   craft,
@@ -10,7 +11,10 @@ import {
   expectInformationRequest,
   expectMovedClient,
   expectRenewed6,
+  freeAddress,
+  holdAddress,
   keaStat,
+  PING_CHECK,
   RED_VIDEO_TOP,
   relayed,
   SHORT_LIFETIMES,
@@ -73,6 +77,30 @@ describe("every DHCP exchange through the relay", () => {
         vrf: "RED",
         prefix: "192.168.10.",
         candidates: RED_VIDEO_TOP,
+      }));
+
+    it("Kea 3.0's ping_check (the hook added, applied): a host holds the address the client asks for; Kea pings it before the offer through the relay, finds it taken, and offers another: no DECLINE needed", () =>
+      withKeaEdit(lab, topology, "RED", PING_CHECK, async (applied) => {
+        // The relay forwards Kea's pings to RED's clients now: its configuration changed.
+        expect(applied.changes.map((c) => [c.service, c.action])).toContainEqual(["relay", "restarted"]);
+        const [mac, hostMac] = ["00:aa:01:00:0e:07", "00:aa:01:00:0e:08"];
+        const taken = await freeAddress(lab, RED_VIDEO_TOP);
+        const declines = await relayed(lab, 4, "DECLINE", "to-server");
+        // The host holds the address until the client asks for what it was offered instead.
+        const host = holdAddress(lab, { host: hostMac, address: taken, until: { mac, type: 3 } });
+        const r = await runScript(lab, mac, [
+          answered(taken),
+          `udhcpc -f -q -n -i eth0 -t 5 -T 3 -r ${taken} -s /bin/true 2>&1`,
+        ]);
+        expect((await host).exitCode).toBe(0);
+        const address = /lease of (\S+) obtained/.exec(r.output)?.[1];
+        expect(address, r.output).toMatch(/^192\.168\.10\./);
+        expect(address).not.toBe(taken);
+        expect(await relayed(lab, 4, "DECLINE", "to-server")).toBe(declines);
+        const rows = await lab.leases({ family: 4 });
+        expect(rows.find((l) => l.address === address)?.state).toBe(0);
+        // Kea marks the address it found in use declined, as a DECLINE would have.
+        expect(rows.find((l) => l.address === taken)?.state).toBe(1);
       }));
 
     it("realistic options: a DORA client gets routers, DNS servers, domain and NTP servers of its VRF", async () => {

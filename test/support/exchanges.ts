@@ -145,40 +145,20 @@ export async function expectConflictDeclined(
   lab: TestLab,
   o: { mac: string; host: string; vrf: string; prefix: string; candidates: readonly string[] },
 ): Promise<void> {
-  const leased = new Set((await lab.leases({ family: 4 })).map((l) => l.address));
-  const taken = o.candidates.find((a) => !leased.has(a));
-  if (!taken) throw new Error("no free address to make a conflict on");
+  const taken = await freeAddress(lab, o.candidates);
   const declines = () => keaStat(lab, o.vrf, 4, "pkt4-decline-received");
   const [declinesBefore, relayedBefore] = await Promise.all([
     declines(),
     relayed(lab, 4, "DECLINE", "to-server"),
   ]);
   // The host holds the address until it sees the client's DECLINE.
-  const declineSeen = [
-    "from scapy.all import DHCP, conf, sniff",
-    "conf.verb = 0",
-    "declines = lambda p: DHCP in p and ('message-type', 4) in p[DHCP].options",
-    `seen = sniff(iface="eth0", filter="ether src ${o.mac} and udp dst port 67", stop_filter=declines, timeout=60)`,
-    "raise SystemExit(0 if any(declines(p) for p in seen) else 'no DECLINE from the client')",
-  ].join("\n");
-  const host = lab.run(
-    ["sh", "-c", `ip addr add ${taken}/24 dev eth0 && python3 - <<'PY'\n${declineSeen}\nPY`],
-    { mac: o.host, capAdd: ["NET_ADMIN", "NET_RAW"] },
-  );
-  const arpWait = [
-    "from scapy.all import ARP, Ether, conf, srp",
-    "conf.verb = 0",
-    "for _ in range(150):",
-    `    answered, _ = srp(Ether(dst="ff:ff:ff:ff:ff:ff") / ARP(pdst="${taken}", psrc="0.0.0.0"), timeout=0.2, iface="eth0")`,
-    "    if answered: raise SystemExit(0)",
-    "raise SystemExit('the host never answered ARP')",
-  ].join("\n");
+  const host = holdAddress(lab, { host: o.host, address: taken, until: { mac: o.mac, type: 4 } });
   const client = await runScript(
     lab,
     o.mac,
     [
       // The host holds the address before the client asks for it.
-      `python3 - <<'PY'\n${arpWait}\nPY`,
+      answered(taken),
       `dhcpcd -4 -1 -B -d -t 30 -f /dev/null -r ${taken} eth0 > /tmp/out 2>&1`,
       "cat /tmp/out",
       PRINT_ADDRESSES("-4"),
@@ -198,6 +178,52 @@ export async function expectConflictDeclined(
   // Kea keeps a declined address out of use for its probation period: state 1, declined.
   expect(rows.find((l) => l.address === taken)?.state).toBe(1);
   expect(rows.find((l) => l.address === address)?.state).toBe(0);
+}
+
+/** An address of `candidates` that Kea has no lease on. */
+export async function freeAddress(lab: TestLab, candidates: readonly string[]): Promise<string> {
+  const leased = new Set((await lab.leases({ family: 4 })).map((l) => l.address));
+  const free = candidates.find((a) => !leased.has(a));
+  if (!free) throw new Error("no free address to make a conflict on");
+  return free;
+}
+
+/**
+ * A host on the access segment holding `address` in a /24 whose .1 is its gateway (it answers
+ * ARP and ping for it) until it sees
+ * a DHCP message of `until.type` from `until.mac`; its run, which fails when none came.
+ */
+export function holdAddress(
+  lab: TestLab,
+  o: { host: string; address: string; until: { mac: string; type: number } },
+): Promise<{ exitCode: number; output: string }> {
+  const seen = [
+    "from scapy.all import DHCP, conf, sniff",
+    "conf.verb = 0",
+    `wanted = lambda p: DHCP in p and ('message-type', ${o.until.type}) in p[DHCP].options`,
+    `seen = sniff(iface="eth0", filter="ether src ${o.until.mac} and udp dst port 67", stop_filter=wanted, timeout=60)`,
+    `raise SystemExit(0 if any(wanted(p) for p in seen) else 'no DHCP message ${o.until.type} from the client')`,
+  ].join("\n");
+  // As a host of the subnet, it routes through the relay (its gateway): it answers a ping from Kea.
+  const gateway = o.address.replace(/\.\d+$/, ".1");
+  const setUp = `ip addr add ${o.address}/24 dev eth0 && ip route replace default via ${gateway}`;
+  return lab.run(["sh", "-c", `${setUp} && python3 - <<'PY'\n${seen}\nPY`], {
+    mac: o.host,
+    capAdd: ["NET_ADMIN", "NET_RAW"],
+  });
+}
+
+/** A client script's step that waits until some host answers ARP for `address`. */
+export function answered(address: string): string {
+  const arpWait = [
+    "from scapy.all import ARP, Ether, conf, srp",
+    "conf.verb = 0",
+    "for _ in range(150):",
+    `    answered, _ = srp(Ether(dst="ff:ff:ff:ff:ff:ff") / ARP(pdst="${address}", psrc="0.0.0.0"), timeout=0.2, iface="eth0")`,
+    "    if answered: raise SystemExit(0)",
+    "raise SystemExit('the host never answered ARP')",
+  ].join("\n");
+  return `python3 - <<'PY'\n${arpWait}\nPY`;
 }
 
 /**
@@ -291,3 +317,12 @@ export function boundAt(output: string): number {
   if (!at) throw new Error(`the client was never bound:\n${output}`);
   return Number(at);
 }
+
+/** Kea 3.0's ping_check hook added to kea-dhcp4's hooks: one echo, 100 ms for the reply. */
+export const PING_CHECK: KeaEdit = (name, text) =>
+  name === "kea-dhcp4.conf"
+    ? text.replace(
+        '"library": "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_stat_cmds.so" }',
+        '"library": "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_stat_cmds.so" },\n      { "library": "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_ping_check.so", "parameters": { "enable-ping-check": true, "min-ping-requests": 1, "reply-timeout": 100, "ping-cltt-secs": 60 } }',
+      )
+    : text;

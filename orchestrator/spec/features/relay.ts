@@ -36,6 +36,7 @@ export function relayNodes(ctx: FeatureContext): NodeSpec[] {
       content: renderRelayConfig(plan, {
         servers6: ctx.target === "compose" ? "multicast" : "link-local",
         backendControl6: Object.fromEntries(inputs.keas.map((k) => [k.vrf, k.backendControl6])),
+        pingCheck4: new Set(inputs.keas.filter((k) => k.pingCheck4).map((k) => k.vrf)),
         clients4: Object.fromEntries(
           plan.vrfs.map((v, i) => [v.spec.name, vrfClients4(plan, v, inputs.keas[i]?.subnets4 ?? [])]),
         ),
