@@ -567,17 +567,24 @@ class OpenLab implements Lab {
 
   async load(r: LoadRequest): Promise<LoadResult> {
     const o = loadOptions(r);
-    const before = await this.sample();
+    const before = await this.sample({ answering: true });
     const run = await runLoad(this.docker, await this.state(), this.clientImage, o);
-    const after = await this.sample();
+    const after = await this.sample({ answering: true });
     return { ...run, messages: messagesOfRun(before, after, o.family) };
   }
 
-  /** Kea's statistics and the relay's counters now: one sample of a load. */
-  private async sample(o: { durations?: boolean } = {}): Promise<Omit<LoadSample, "t">> {
+  /**
+   * Kea's statistics and the relay's counters now: one sample of a load. `answering`: of what
+   * answers (a server killed or frozen by a fault has nothing to give, and fails no load).
+   */
+  private async sample(o: { durations?: boolean; answering?: boolean } = {}): Promise<Omit<LoadSample, "t">> {
+    const answering = o.answering === true;
     const [kea, relay] = await Promise.all([
-      labStatistics(this.docker, await this.state(), { durations: o.durations === true }),
-      this.counters(),
+      labStatistics(this.docker, await this.state(), { durations: o.durations === true, answering }),
+      this.counters().catch((err: unknown): RelayCounters => {
+        if (answering) return {};
+        throw err;
+      }),
     ]);
     return {
       kea: kea.map((k) => ({

@@ -30,6 +30,7 @@ export {
   type ClientKind,
   type LoadEngine,
   type LoadResult,
+  type LoadRun,
   type PdMode,
   WAIT_FOR_LINK,
 } from "./docker/clients.ts";

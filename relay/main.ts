@@ -15,7 +15,7 @@ import { applyV8Flags, startProfile } from "./agent/profile.ts";
 import { startRouterAdvertisements } from "./agent/radvd.ts";
 import { createRelays } from "./agent/relays.ts";
 import { resolveServers } from "./agent/resolve.ts";
-import { installForwarding, isolated, KernelRoutes } from "./agent/routing.ts";
+import { installDropAll, installForwarding, isolated, KernelRoutes } from "./agent/routing.ts";
 import {
   adoptSockets,
   closeSockets,
@@ -42,8 +42,9 @@ async function main(): Promise<void> {
   const health = new Health();
   const policy = await PolicySource.load({ config, counters, health, log });
 
-  // 2. The network: servers resolved, the relay's extra addresses held, its forwarding guarded,
-  // router advertisements sent, one socket per interface.
+  // 2. The network: forwarding stopped, servers resolved, the relay's extra addresses held, its
+  // forwarding guarded, router advertisements sent, one socket per interface.
+  installDropAll(log);
   const vrfs = await resolveServers(config);
   holdAddresses(config, log);
   const forwarding = installForwarding(config, vrfs, log);
@@ -80,14 +81,14 @@ async function main(): Promise<void> {
   );
   listen(
     sockets.filter((s) => s.family === 6),
-    guarded(6, counters, (b, s, l) => relays.relay6?.handle(b, s, l)),
+    guarded(6, counters, (b, s, l) => relays.relay6.handle(b, s, l)),
   );
   counters.gauge("dhcplab_relay_ready", "Whether the relay is ready: 1 when /healthz answers 200.", () => [
     [{}, health.report().ready ? 1 : 0],
   ]);
   counters.gauge("dhcplab_relay_inflight", "Requests awaiting their replies, by family.", () => [
     [{ family: 4 }, relays.relay4.inFlightCount],
-    [{ family: 6 }, relays.relay6?.inFlightCount ?? 0],
+    [{ family: 6 }, relays.relay6.inFlightCount],
   ]);
 
   // 4. The delegated prefixes of before the start, from the servers' lease tables (in the

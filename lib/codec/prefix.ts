@@ -17,6 +17,18 @@ export function inPrefix(address: string, prefix: string): boolean {
   return (ipv4Number(address) & mask) >>> 0 === (ipv4Number(net ?? "") & mask) >>> 0;
 }
 
+/** Whether two IPv4 prefixes share an address (one holds the other). */
+export function prefixesOverlap(a: string, b: string): boolean {
+  return inPrefix(a.split("/")[0] ?? "", b) || inPrefix(b.split("/")[0] ?? "", a);
+}
+
+/** Whether `inner` lies wholly inside `outer` (192.168.11.0/24 inside 192.168.10.0/23). */
+export function prefixWithin(inner: string, outer: string): boolean {
+  return (
+    Number(inner.split("/")[1]) >= Number(outer.split("/")[1]) && inPrefix(inner.split("/")[0] ?? "", outer)
+  );
+}
+
 /** The network of address/length: 100.64.1.0/24 of 100.64.1.1/24. */
 export function networkOf(cidr: string): string {
   const [address = "", length = "32"] = cidr.split("/");

@@ -38,11 +38,15 @@ async function durationsOf(
   return answer.result === KEA_RESULT.success ? { durations: parseDurations(answer.arguments ?? {}) } : {};
 }
 
-/** Every running Kea server's statistics (statistic-get-all), or one VRF's, read where each takes commands. */
+/**
+ * Every running Kea server's statistics (statistic-get-all), or one VRF's, read where each takes
+ * commands. `answering`: the servers that answer, leaving out one that does not (frozen, dying)
+ * rather than failing: a load's samples go on while a fault is in force.
+ */
 export async function labStatistics(
   docker: Docker,
   lab: LabState,
-  o: { vrf?: string; server?: string; durations?: boolean } = {},
+  o: { vrf?: string; server?: string; durations?: boolean; answering?: boolean } = {},
 ): Promise<KeaServerStatistics[]> {
   const asked = runningKeas(lab, o, "statistics").flatMap((k) =>
     k.families.flatMap((family) => {
@@ -51,18 +55,18 @@ export async function labStatistics(
     }),
   );
   // Every server at once: a load report's sample is one moment, not a second of reads.
-  return Promise.all(
-    asked.map(async ({ k, family, endpoint }) => {
-      const answer = await keaCommand<KeaStatisticsAnswer>(docker, k.id, "statistic-get-all", endpoint);
-      if (answer.result !== KEA_RESULT.success)
-        throw new Error(`${k.name}: statistic-get-all failed: ${answer.text ?? `result ${answer.result}`}`);
-      return {
-        vrf: k.vrf,
-        server: k.name,
-        family,
-        statistics: parseStatistics(answer.arguments ?? {}),
-        ...(o.durations ? await durationsOf(docker, k.id, endpoint) : {}),
-      };
-    }),
-  );
+  const reads = asked.map(async ({ k, family, endpoint }): Promise<KeaServerStatistics> => {
+    const answer = await keaCommand<KeaStatisticsAnswer>(docker, k.id, "statistic-get-all", endpoint);
+    if (answer.result !== KEA_RESULT.success)
+      throw new Error(`${k.name}: statistic-get-all failed: ${answer.text ?? `result ${answer.result}`}`);
+    return {
+      vrf: k.vrf,
+      server: k.name,
+      family,
+      statistics: parseStatistics(answer.arguments ?? {}),
+      ...(o.durations ? await durationsOf(docker, k.id, endpoint) : {}),
+    };
+  });
+  if (!o.answering) return Promise.all(reads);
+  return (await Promise.allSettled(reads)).flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
 }

@@ -69,6 +69,8 @@ describe("Kea configurations", () => {
       text: '{ "Dhcp4": { "hooks-libraries": [ { "library": "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_ping_check.so" } ] } }',
     };
     expect(pingsBeforeOffer(pinging.file, pinging.text)).toBe(true);
+    const disabled = pinging.text.replace('.so" }', '.so", "parameters": { "enable-ping-check": false } }');
+    expect(pingsBeforeOffer(pinging.file, disabled)).toBe(false);
   });
 
   it("refuse a 3.0 server without an HTTP control socket, naming the file and the field", async () => {

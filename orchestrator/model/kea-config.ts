@@ -132,15 +132,20 @@ export function subnets4(file: string, text: string): string[] {
 }
 
 /**
- * Whether a kea-dhcp4 configuration loads Kea 3.0's ping_check hook: the server pings an address
- * (ICMP echo) before it offers it, and offers another where a host answers.
+ * Whether a kea-dhcp4 configuration loads Kea 3.0's ping_check hook, enabled: the server pings an
+ * address (ICMP echo) before it offers it, and offers another where a host answers.
  */
 export function pingsBeforeOffer(file: string, text: string): boolean {
   const server = parseKeaJson(text, file).Dhcp4;
   if (!isObj(server) || !Array.isArray(server["hooks-libraries"])) return false;
   return server["hooks-libraries"]
     .filter(isObj)
-    .some((h) => typeof h.library === "string" && /libdhcp_ping_check\.so$/.test(h.library));
+    .some(
+      (h) =>
+        typeof h.library === "string" &&
+        /libdhcp_ping_check\.so$/.test(h.library) &&
+        !(isObj(h.parameters) && h.parameters["enable-ping-check"] === false),
+    );
 }
 
 /** Every `next-server` (siaddr) a kea-dhcp4 configuration sets, with its path: Dhcp4.client-classes[2].next-server. */

@@ -146,6 +146,29 @@ describe("a load report", () => {
     ]);
   });
 
+  it("counts Kea's messages only on servers that answered both samples (one frozen at the start is left out)", () => {
+    const relay = (n: number) => ({
+      dhcplab_relay_messages_total: { 'family="4",vrf="RED",type="DISCOVER",direction="to-server"': n },
+    });
+    const server = (name: string, n: number) => ({
+      vrf: "RED",
+      server: name,
+      family: 4 as const,
+      values: { "pkt4-discover-received": n },
+    });
+    const first = { relay: relay(10), kea: [server("kea-red-1", 6)] };
+    const last = { relay: relay(30), kea: [server("kea-red-1", 16), server("kea-red-2", 500)] };
+    expect(messageCounts(first, last, 4)).toEqual([
+      {
+        vrf: "RED",
+        type: "DISCOVER",
+        direction: "to-server",
+        relay: 20,
+        kea: { statistic: "pkt4-discover-received", count: 10 },
+      },
+    ]);
+  });
+
   it("counts delays into log-spaced buckets, the longest apart", () => {
     const h = delayHistogram([0.15, 1.5, 2, 2500]);
     expect(h.find((b) => b.upToMs === 0.2)?.count).toBe(1);

@@ -172,28 +172,32 @@ export function messageCounts(
   last: Pick<LoadSample, "kea" | "relay">,
   family: 4 | 6,
 ): MessageCount[] {
+  // Kea's counts move per server: a server that did not answer one of the two samples (killed,
+  // frozen) is left out of both, not counted from zero.
+  const both = last.kea.filter(
+    (k) => k.family === family && first.kea.some((f) => f.server === k.server && f.family === family),
+  );
+  const keaDelta = (vrf: string, statistic: string) =>
+    both
+      .filter((k) => k.vrf === vrf && statistic in k.values)
+      .reduce((n, k) => {
+        const before = first.kea.find((f) => f.server === k.server && f.family === family);
+        return n + (k.values[statistic] ?? 0) - (before?.values[statistic] ?? 0);
+      }, 0);
   const counts: MessageCount[] = [];
   for (const [labels, value] of Object.entries(last.relay.dhcplab_relay_messages_total ?? {})) {
     const l = labelsOf(labels);
     if (l.family !== String(family) || !l.vrf || !l.type) continue;
     if (l.direction !== "to-server" && l.direction !== "to-client") continue;
     const statistic = keaStatisticOf(family, l.type, l.direction);
-    const kept = [first, last].some((s) =>
-      s.kea.some((k) => k.vrf === l.vrf && k.family === family && statistic in k.values),
-    );
+    const vrf = l.vrf;
+    const kept = both.some((k) => k.vrf === vrf && statistic in k.values);
     counts.push({
-      vrf: l.vrf,
+      vrf,
       type: l.type,
       direction: l.direction,
       relay: value - (first.relay.dhcplab_relay_messages_total?.[labels] ?? 0),
-      ...(kept
-        ? {
-            kea: {
-              statistic,
-              count: keaValue(last, l.vrf, family, statistic) - keaValue(first, l.vrf, family, statistic),
-            },
-          }
-        : {}),
+      ...(kept ? { kea: { statistic, count: keaDelta(vrf, statistic) } } : {}),
     });
   }
   return counts;

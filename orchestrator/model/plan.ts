@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { networkOf, networkOf6 } from "../../lib/codec/prefix.ts";
+import { networkOf, networkOf6, prefixWithin } from "../../lib/codec/prefix.ts";
 import type { BackendControl } from "./kea-config.ts";
 import { LABEL } from "./labels.ts";
 import { ipv4Host, ipv6Host } from "./subnets.ts";
@@ -243,16 +243,15 @@ export function relaySysctls(t: Topology): Record<string, string> {
 
 /**
  * A VRF's IPv4 client subnets on the relay's access side: its gateways' networks, and those of
- * the segments' gateways that its kea-dhcp4 serves (`subnets4`: each subnet4's prefix). Its
+ * the segments' gateways that lie in a subnet its kea-dhcp4 serves (`subnets4`: each subnet4's prefix). Its
  * servers reach them through the relay (an INFORM's ACK goes to ciaddr, RFC 2131 §4.3.5).
  */
 export function vrfClients4(plan: LabPlan, v: VrfPlan, subnets4: readonly string[]): string[] {
   if (!v.spec.families.includes(4)) return [];
-  const served = new Set(subnets4.map(networkOf));
   const segments = plan.segments
     .flatMap((s) => s.spec.gateways)
     .map(networkOf)
-    .filter((n) => served.has(n));
+    .filter((n) => subnets4.some((s) => prefixWithin(n, networkOf(s))));
   return [...new Set([...v.spec.gateways.map(networkOf), ...segments])];
 }
 

@@ -220,6 +220,8 @@ describe("lab plan", () => {
     expect(vrfClients4(plan, red, [])).toEqual(["192.168.10.0/24"]);
     const clients4 = vrfClients4(plan, red, ["192.168.10.0/24", "192.168.11.0/24"]);
     expect(clients4).toEqual(["192.168.10.0/24", "192.168.11.0/24"]);
+    // A segment's subnet inside a wider subnet4 of Kea's is served too.
+    expect(vrfClients4(plan, red, ["192.168.10.0/23"])).toEqual(["192.168.10.0/24", "192.168.11.0/24"]);
     const c = parseRelayConfig(renderRelayConfig(plan, { clients4: { RED: clients4 } }), "relay.yaml");
     expect(c.vrfs[0]?.clients4).toEqual(["192.168.10.0/24", "192.168.11.0/24"]);
     expect(c.access).toMatchObject({ name: "access", ipv4: "10.213.5.2", gateways: ["192.168.10.1/24"] });

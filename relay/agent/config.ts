@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { ipv4ToBytes, ipv6ToBytes } from "../../lib/codec/address.ts";
+import { prefixesOverlap } from "../../lib/codec/prefix.ts";
 import { parseYamlConfig } from "../../lib/config/yaml-config.ts";
 import { LOG_LEVELS } from "../../lib/log-level.ts";
 import { TRANSPORT_SEGMENT } from "./links.ts";
@@ -256,6 +257,30 @@ export const relayConfigSchema = z
           message: `VRF ${v.name} has services4 but no ipv4 (its backend) or no clients4 (who may reach them)`,
         });
       }
+      if (v.clients4.length > 0 && !v.ipv4) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["vrfs", i, "clients4"],
+          message: `VRF ${v.name} has clients4 but no ipv4: its backend, where its servers' answers come from`,
+        });
+      }
+      if (v.pingCheck4 && (v.servers4.length === 0 || v.clients4.length === 0)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["vrfs", i, "pingCheck4"],
+          message: `VRF ${v.name} has pingCheck4 but no servers4 (who pings) or no clients4 (whom)`,
+        });
+      }
+      // clients4 is what keeps one VRF's servers from another VRF's clients: no two VRFs share one.
+      v.clients4.forEach((prefix, j) => {
+        const other = c.vrfs.find((w, k) => k < i && w.clients4.some((p) => prefixesOverlap(p, prefix)));
+        if (other)
+          ctx.addIssue({
+            code: "custom",
+            path: ["vrfs", i, "clients4", j],
+            message: `VRF ${v.name}'s client subnet ${prefix} overlaps VRF ${other.name}'s`,
+          });
+      });
       if (v.servers6.length > 0 && !v.link6) {
         ctx.addIssue({
           code: "custom",

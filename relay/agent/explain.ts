@@ -54,9 +54,7 @@ export function explain(
   const dropped =
     req.family === 4
       ? relays.relay4.handle(discover(mac, req), "0.0.0.0", link)
-      : relays.relay6
-        ? relays.relay6.handle(solicit(mac, req), `${linkLocal(mac)}%explain`, link)
-        : "no-servers";
+      : relays.relay6.handle(solicit(mac, req), `${linkLocal(mac)}%explain`, link);
   const [entry] = journal.find({});
   const servers = [...new Set(kept.sent.map((s) => s.address))];
   if (entry) {

@@ -15,4 +15,11 @@ describe("relay paths under random and mutated datagrams", () => {
       expect(r.dropped).toBeGreaterThan(r.inputs / 100);
     },
   );
+
+  it("DHCPv6 on a relay without DHCPv6 servers: every datagram counted as one drop, none relayed", () => {
+    const r = fuzzRelayPath(6, 5_000, 20261206, { v4Only: true });
+    expect(r.failures).toEqual([]);
+    expect(r.unaccounted).toEqual([]);
+    expect(r.dropped).toBe(r.inputs);
+  });
 });

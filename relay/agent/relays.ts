@@ -26,10 +26,14 @@ export interface RelayDeps {
 /** The relay's two paths, built from its configuration: the serving ones, or a dry run's (explain). */
 export interface Relays {
   relay4: Relay4;
-  relay6?: Relay6;
+  relay6: Relay6;
 }
 
-/** The DHCPv4 path, and the DHCPv6 path when any VRF has DHCPv6 servers. */
+/**
+ * The DHCPv4 path and the DHCPv6 path, each with the VRFs that have servers of its family. A path
+ * without any still takes every datagram, and counts it as its drop (a client's: no-servers), so
+ * that each datagram is relayed or counted as one drop whatever the configuration.
+ */
 export function createRelays(config: RelayConfig, vrfs: readonly ResolvedVrf[], d: RelayDeps): Relays {
   const relay4 = new Relay4({
     segments: accessSegments(config).map((s) => ({ name: s.name, address: s.ipv4, gateways: s.gateways })),
@@ -53,20 +57,18 @@ export function createRelays(config: RelayConfig, vrfs: readonly ResolvedVrf[], 
     journal: d.journal,
     log: d.log,
   });
-  const vrfs6 = vrfs.filter((v) => v.servers6.length > 0);
-  const relay6 =
-    vrfs6.length === 0
-      ? undefined
-      : new Relay6({
-          vrfs: vrfs6.map((v) => ({ name: v.name, link: v.link6 as string, servers: v.servers6 })),
-          hostname: hostname(),
-          towers: config.transport?.towers.flatMap((t) => (t.source6 ? [t.source6] : [])),
-          policy: d.policy,
-          transport: d.transport6,
-          counters: d.counters,
-          journal: d.journal,
-          log: d.log,
-          delegations: d.delegations,
-        });
+  const relay6 = new Relay6({
+    vrfs: vrfs
+      .filter((v) => v.servers6.length > 0)
+      .map((v) => ({ name: v.name, link: v.link6 as string, servers: v.servers6 })),
+    hostname: hostname(),
+    towers: config.transport?.towers.flatMap((t) => (t.source6 ? [t.source6] : [])),
+    policy: d.policy,
+    transport: d.transport6,
+    counters: d.counters,
+    journal: d.journal,
+    log: d.log,
+    delegations: d.delegations,
+  });
   return { relay4, relay6 };
 }

@@ -65,7 +65,7 @@ describe("the relay's forwarding", () => {
       'iifname "eth1" oifname { "eth0", "eth3" } ip saddr { 10.69.10.10 } ip daddr { 192.168.10.0/24 } icmp type echo-request accept',
     );
     expect(text).toContain(
-      'iifname { "eth0", "eth3" } oifname "eth1" ip saddr { 192.168.10.0/24 } ip daddr { 10.69.10.10 } icmp type echo-reply accept',
+      'iifname { "eth0", "eth3" } oifname "eth1" ip saddr { 192.168.10.0/24 } ip daddr { 10.69.10.10 } icmp type echo-reply ct state established accept',
     );
     // A VRF without servers or services forwards nothing of IPv4.
     expect(text).not.toMatch(/iifname "eth2" oifname \{ "eth0", "eth3" \} ip saddr/);

@@ -80,7 +80,8 @@ export function forwardRuleset(p: ForwardPlan): string {
     if (v.servers.length > 0 && v.ping)
       rules.push(
         `iifname "${v.backend}" oifname ${access} ip saddr ${set(v.servers)} ip daddr ${clients} icmp type echo-request accept`,
-        `iifname ${access} oifname "${v.backend}" ip saddr ${clients} ip daddr ${set(v.servers)} icmp type echo-reply accept`,
+        // Only replies to the servers' own pings: a host cannot make Kea think an address taken.
+        `iifname ${access} oifname "${v.backend}" ip saddr ${clients} ip daddr ${set(v.servers)} icmp type echo-reply ct state established accept`,
       );
     if (v.services.length > 0)
       rules.push(
@@ -146,6 +147,26 @@ export function forwardPlan(
 }
 
 /**
+ * The relay's table with nothing accepted: installed first thing, so that the namespace, whose
+ * forwarding is on from its start (the container's sysctls), forwards nothing until the full
+ * chain is in place (installForwarding, once the servers are resolved).
+ */
+export function installDropAll(log: Logger): void {
+  nft(forwardRuleset({ vrfs4: [], vrfs6: [], access: [] }), log);
+}
+
+/** Loads a ruleset; without NET_ADMIN there is none, and the health check says so (isolated()). */
+function nft(ruleset: string, log: Logger): void {
+  try {
+    execFileSync("nft", ["-f", "-"], { input: ruleset, stdio: ["pipe", "ignore", "pipe"] });
+  } catch (err) {
+    // Without NET_ADMIN there is no chain; with forwarding off nothing needs one (see isolated()).
+    const why = (err as { stderr?: Buffer }).stderr?.toString().trim() || (err as Error).message;
+    log.warn({ error: why }, "the forward chain could not be installed: the relay forwards nothing");
+  }
+}
+
+/**
  * Installs the relay's forwarding: the towers' routes over the transport network, each VRF
  * service's route on its backend, and the nftables table of forwardRuleset. Needs NET_ADMIN.
  */
@@ -168,13 +189,7 @@ export function installForwarding(
       log.info({ vrf: v.name, service: s.address, via: s.via, dev }, "routing a VRF's service");
     }
   }
-  try {
-    execFileSync("nft", ["-f", "-"], { input: forwardRuleset(plan), stdio: ["pipe", "ignore", "pipe"] });
-  } catch (err) {
-    // Without NET_ADMIN there is no chain; with forwarding off nothing needs one (see isolated()).
-    const why = (err as { stderr?: Buffer }).stderr?.toString().trim() || (err as Error).message;
-    log.warn({ error: why }, "the forward chain could not be installed: the relay forwards nothing");
-  }
+  nft(forwardRuleset(plan), log);
   return plan;
 }
 

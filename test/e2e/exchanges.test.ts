@@ -90,7 +90,8 @@ describe("every DHCP exchange through the relay", () => {
         const host = holdAddress(lab, { host: hostMac, address: taken, until: { mac, type: 3 } });
         const r = await runScript(lab, mac, [
           answered(taken),
-          `udhcpc -f -q -n -i eth0 -t 5 -T 3 -r ${taken} -s /bin/true 2>&1`,
+          // -a: udhcpc checks the offered address by ARP, and declines it if a host answers.
+          `udhcpc -f -q -n -a -i eth0 -t 5 -T 3 -r ${taken} -s /bin/true 2>&1`,
         ]);
         expect((await host).exitCode).toBe(0);
         const address = /lease of (\S+) obtained/.exec(r.output)?.[1];

@@ -3,10 +3,13 @@ import { decodeDhcp4, encodeDhcp4 } from "../../lib/codec/dhcp4/message.ts";
 import { getOption } from "../../lib/codec/dhcp4/options.ts";
 import { MSG6, OPT6 } from "../../lib/codec/dhcp6/codes.ts";
 import { decodeDhcp6, encodeDhcp6, isRelay, relayedMessage } from "../../lib/codec/dhcp6/message.ts";
+import { parseRelayConfig } from "../../relay/agent/config.ts";
 import { Counters } from "../../relay/agent/counters.ts";
 import { ACCESS, type Link, vrfLink } from "../../relay/agent/links.ts";
 import { Relay4 } from "../../relay/agent/relay4.ts";
 import { Relay6 } from "../../relay/agent/relay6.ts";
+import { createRelays } from "../../relay/agent/relays.ts";
+import type { ResolvedVrf } from "../../relay/agent/resolve.ts";
 import { goldenPackets } from "../support/golden.ts";
 import { FakeTransport, policyWith, quietLog } from "../support/relay-fakes.ts";
 import { nextInput, prng } from "./mutate.ts";
@@ -26,9 +29,38 @@ export interface RelayFuzzResult {
 const SERVER4 = { RED: "10.213.2.10", BLUE: "10.213.3.10" };
 const SERVER6 = { RED: "fe80::ff:fe00:a%eth1", BLUE: "fe80::ff:fe00:a%eth2" };
 
+/**
+ * A relay whose VRFs have DHCPv4 servers only, built as the relay builds its paths
+ * (createRelays): its DHCPv6 path has no VRF to relay to, and must still count what it drops.
+ */
+const V4_ONLY = parseRelayConfig(
+  `
+access: { ipv4: 10.213.1.2, gateways: [192.168.10.1/24] }
+vrfs:
+  - { name: RED, ipv4: 10.213.2.2, link4: 192.168.10.1, servers4: [${SERVER4.RED}] }
+  - { name: BLUE, ipv4: 10.213.3.2, link4: 192.168.20.1, servers4: [${SERVER4.BLUE}] }
+`,
+  "relay.yaml",
+);
+
 /** A relay path over a fake transport and the embedded policy, as the relay builds it. */
-function relayFor(family: 4 | 6, transport: FakeTransport, counters: Counters): Relay4 | Relay6 {
+function relayFor(
+  family: 4 | 6,
+  transport: FakeTransport,
+  counters: Counters,
+  o: { v4Only?: boolean },
+): Relay4 | Relay6 {
   const policy = policyWith({ existingOption82: "append" });
+  if (o.v4Only) {
+    const relays = createRelays(V4_ONLY, V4_ONLY.vrfs as ResolvedVrf[], {
+      policy: () => policy,
+      transport4: transport,
+      transport6: transport,
+      counters,
+      log: quietLog,
+    });
+    return family === 4 ? relays.relay4 : relays.relay6;
+  }
   if (family === 4) {
     return new Relay4({
       segments: [{ name: "access", address: "10.213.1.2", gateways: ["192.168.10.1/24"] }],
@@ -94,11 +126,17 @@ function replyTo(family: 4 | 6, relayed: Uint8Array): Uint8Array {
  * Feeds `count` random and mutated datagrams into a relay path, from clients on the access link
  * and from servers on the VRFs' links (seeds: the golden packets, and the replies a server
  * gives to them). Every datagram must be relayed or counted as exactly one drop; none may throw.
+ * `v4Only`: the relay has no DHCPv6 servers at all (its DHCPv6 path relays nothing).
  */
-export function fuzzRelayPath(family: 4 | 6, count: number, seed: number): RelayFuzzResult {
+export function fuzzRelayPath(
+  family: 4 | 6,
+  count: number,
+  seed: number,
+  o: { v4Only?: boolean } = {},
+): RelayFuzzResult {
   const transport = new FakeTransport();
   const counters = new Counters();
-  const relay = relayFor(family, transport, counters);
+  const relay = relayFor(family, transport, counters, o);
   const rand = prng(seed);
   const clientSeeds = goldenPackets()
     .filter((p) => p.family === family && !p.name.startsWith("malformed"))

@@ -78,7 +78,9 @@ export async function expectMovedClient(
   const r = await runScript(lab, o.mac, [
     `cat > /tmp/leases <<'L'\n${leaseFile(o.elsewhere)}\nL`,
     "echo 'reboot 3;' > /tmp/dhclient.conf",
+    "start=$(date +%s%N)",
     "dhclient -4 -1 -v -cf /tmp/dhclient.conf -lf /tmp/leases eth0 > /tmp/out 2>&1",
+    'echo "ELAPSED_MS $(( ($(date +%s%N) - start) / 1000000 ))"',
     "cat /tmp/out",
     PRINT_ADDRESSES("-4"),
   ]);
@@ -96,6 +98,8 @@ export async function expectMovedClient(
     await expect.poll(relayedNaks, { timeout: 5000 }).toBeGreaterThan(relayedBefore);
   } else {
     expect(r.output).not.toContain("DHCPNAK");
+    // The client gave up on its old address only when its reboot timeout (3 s) ran out.
+    expect(Number(/^ELAPSED_MS (\d+)$/m.exec(r.output)?.[1])).toBeGreaterThanOrEqual(3000);
     expect(await naks()).toBe(naksBefore);
     expect(await relayedNaks()).toBe(relayedBefore);
   }
@@ -132,7 +136,8 @@ export async function expectInform(
   expect(await informs()).toBe(informsBefore + 1);
   expect(await acks()).toBe(acksBefore + 1);
   expect(await relayed(lab, 4, "INFORM", "to-server")).toBe(relayedBefore + 1);
-  // An INFORM takes no lease (RFC 2131 §4.3.5: "MUST NOT check for an existing lease").
+  // An INFORM takes no lease (RFC 2131 §3.4: the server answers "without allocating a new
+  // address, checking for an existing binding").
   expect((await lab.leases({ family: 4 })).filter((l) => l.address === o.address)).toEqual([]);
 }
 
@@ -190,24 +195,31 @@ export async function freeAddress(lab: TestLab, candidates: readonly string[]): 
 
 /**
  * A host on the access segment holding `address` in a /24 whose .1 is its gateway (it answers
- * ARP and ping for it) until it sees
+ * ARP and ping for it, from when it watches for the client) until it sees
  * a DHCP message of `until.type` from `until.mac`; its run, which fails when none came.
  */
 export function holdAddress(
   lab: TestLab,
   o: { host: string; address: string; until: { mac: string; type: number } },
 ): Promise<{ exitCode: number; output: string }> {
-  const seen = [
-    "from scapy.all import DHCP, conf, sniff",
+  // As a host of the subnet, it routes through the relay (its gateway): it answers a ping from Kea.
+  // It takes the address only once it sniffs: its answering ARP means it sees the client.
+  const gateway = o.address.replace(/\.\d+$/, ".1");
+  const host = [
+    "import subprocess, threading",
+    "from scapy.all import DHCP, AsyncSniffer, conf",
     "conf.verb = 0",
     `wanted = lambda p: DHCP in p and ('message-type', ${o.until.type}) in p[DHCP].options`,
-    `seen = sniff(iface="eth0", filter="ether src ${o.until.mac} and udp dst port 67", stop_filter=wanted, timeout=60)`,
-    `raise SystemExit(0 if any(wanted(p) for p in seen) else 'no DHCP message ${o.until.type} from the client')`,
+    "ready = threading.Event()",
+    `sniffer = AsyncSniffer(iface="eth0", filter="ether src ${o.until.mac} and udp dst port 67", stop_filter=wanted, timeout=60, started_callback=ready.set)`,
+    "sniffer.start()",
+    "ready.wait(10)",
+    `subprocess.run(["ip", "addr", "add", "${o.address}/24", "dev", "eth0"], check=True)`,
+    `subprocess.run(["ip", "route", "replace", "default", "via", "${gateway}"], check=True)`,
+    "sniffer.join()",
+    `raise SystemExit(0 if any(wanted(p) for p in sniffer.results or []) else 'no DHCP message ${o.until.type} from the client')`,
   ].join("\n");
-  // As a host of the subnet, it routes through the relay (its gateway): it answers a ping from Kea.
-  const gateway = o.address.replace(/\.\d+$/, ".1");
-  const setUp = `ip addr add ${o.address}/24 dev eth0 && ip route replace default via ${gateway}`;
-  return lab.run(["sh", "-c", `${setUp} && python3 - <<'PY'\n${seen}\nPY`], {
+  return lab.run(["sh", "-c", `python3 - <<'PY'\n${host}\nPY`], {
     mac: o.host,
     capAdd: ["NET_ADMIN", "NET_RAW"],
   });

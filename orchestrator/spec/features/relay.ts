@@ -38,7 +38,10 @@ export function relayNodes(ctx: FeatureContext): NodeSpec[] {
         backendControl6: Object.fromEntries(inputs.keas.map((k) => [k.vrf, k.backendControl6])),
         pingCheck4: new Set(inputs.keas.filter((k) => k.pingCheck4).map((k) => k.vrf)),
         clients4: Object.fromEntries(
-          plan.vrfs.map((v, i) => [v.spec.name, vrfClients4(plan, v, inputs.keas[i]?.subnets4 ?? [])]),
+          plan.vrfs.map((v) => [
+            v.spec.name,
+            vrfClients4(plan, v, inputs.keas.find((k) => k.vrf === v.spec.name)?.subnets4 ?? []),
+          ]),
         ),
       }),
     },
