@@ -55,10 +55,13 @@ export interface LoadRun {
   command: string[];
 }
 
-/** A load's run, and every message the relay relayed meanwhile beside Kea's count of it. */
+/** A load's run, and (asked for) every message the relay relayed meanwhile beside Kea's count of it. */
 export interface LoadResult extends LoadRun {
-  /** Per VRF, type and direction: NAKs, DECLINEs and INFORMs as well as the load's own exchanges. */
-  messages: MessageCount[];
+  /**
+   * With `LoadRequest.messages`: per VRF, type and direction, NAKs, DECLINEs and INFORMs as well
+   * as the load's own exchanges.
+   */
+  messages?: MessageCount[];
 }
 
 /** The perfdhcp command line for a load through the relay at `relayIpv4`. */

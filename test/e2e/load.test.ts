@@ -57,6 +57,7 @@ describe("load through the relay", () => {
         clients: CLIENTS,
         rate: RATE,
         seconds: SECONDS,
+        messages: true,
       });
       const relayedNow = async () =>
         (
@@ -83,7 +84,7 @@ describe("load through the relay", () => {
       // The load's own count of what crossed the relay: each request type as the relay relayed
       // it beside Kea's matching statistic, which received them all; no NAK, DECLINE or INFORM.
       for (const [request] of exchanges) {
-        const m = r.messages.find(
+        const m = r.messages?.find(
           (x) => x.vrf === "BLUE" && x.type === request && x.direction === "to-server",
         );
         expect(m?.relay, `${request} in the load's messages`).toBeGreaterThan(0);
@@ -92,7 +93,7 @@ describe("load through the relay", () => {
           count: m?.relay,
         });
       }
-      expect(r.messages.filter((x) => ["NAK", "DECLINE", "INFORM"].includes(x.type))).toEqual([]);
+      expect(r.messages?.filter((x) => ["NAK", "DECLINE", "INFORM"].includes(x.type))).toEqual([]);
 
       // perfdhcp draws its clients at random from the 1,000: after 3,000 exchanges about 950
       // distinct ones (1 - e^-3) hold a lease, each in the subnet its MAC's rule leads to.

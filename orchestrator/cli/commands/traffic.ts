@@ -13,7 +13,7 @@ import {
   PD_MODES,
   type PdMode,
 } from "../../docker/clients.ts";
-import { messagesOfRun, renderReportHtml } from "../../model/load-report.ts";
+import { type MessageCount, messagesOfRun, renderReportHtml } from "../../model/load-report.ts";
 import {
   err,
   jsonOption,
@@ -139,8 +139,9 @@ export function register(cli: Command): void {
           secsAfter: o.secsAfter,
           segment: o.segment,
           pd,
+          messages: true,
         } as const;
-        let r: Pick<LoadResult, "command" | "exitCode" | "report" | "messages">;
+        let r: Pick<LoadResult, "command" | "exitCode" | "report"> & { messages: MessageCount[] };
         if (o.report) {
           const report = await lab.loadReport(request);
           const [first, last] = [report.samples[0], report.samples.at(-1)];
@@ -151,7 +152,10 @@ export function register(cli: Command): void {
           err(
             `report: ${join(o.report, "report.html")} (${report.samples.length} samples), ${join(o.report, "report.json")}`,
           );
-        } else r = await lab.load(request);
+        } else {
+          const run = await lab.load(request);
+          r = { ...run, messages: run.messages ?? [] };
+        }
         print(
           "load",
           o.json,
