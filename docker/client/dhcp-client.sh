@@ -53,9 +53,11 @@ run() {
       if [ -n "$arch" ]; then set -- "$@" -x "0x5d:$(printf '%04x' "$arch")"; fi
       udhcpc -i eth0 -n -q -f -t 5 -T 2 -s /tmp/hook-udhcpc "$@" ;;
     dhcpcd-4-0)
-      # dhcpcd takes the value of this option only after "=".
-      if [ -n "$vendor" ]; then dhcpcd -4 -1 -B -t 15 -f /dev/null "--vendorclassid=$vendor" eth0
-      else dhcpcd -4 -1 -B -t 15 -f /dev/null eth0; fi ;;
+      # dhcpcd takes the value of this option only after "=". -L: no IPv4 link-local address
+      # after a few seconds without an answer (with -1 dhcpcd would take it and stop): the lab
+      # asks for DHCP, for up to -t seconds.
+      if [ -n "$vendor" ]; then dhcpcd -4 -1 -B -L -t 15 -f /dev/null "--vendorclassid=$vendor" eth0
+      else dhcpcd -4 -1 -B -L -t 15 -f /dev/null eth0; fi ;;
     dhcpcd-6-0) dhcpcd -6 -1 -B -t 15 -f /dev/null --noipv6rs --ia_na eth0 ;;
     # dhcpcd takes IA_PD only in an interface block of a configuration file.
     dhcpcd-6-1)

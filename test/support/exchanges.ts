@@ -125,7 +125,7 @@ export async function expectInform(
     lab,
     o.mac,
     [
-      `dhcpcd -4 -1 -B -t 15 -f /dev/null --inform=${o.address}/24 eth0 > /tmp/out 2>&1`,
+      `dhcpcd -4 -1 -B -L -t 15 -f /dev/null --inform=${o.address}/24 eth0 > /tmp/out 2>&1`,
       "cat /tmp/out /etc/resolv.conf",
     ],
     true,
@@ -164,7 +164,7 @@ export async function expectConflictDeclined(
     [
       // The host holds the address before the client asks for it.
       answered(taken),
-      `dhcpcd -4 -1 -B -d -t 30 -f /dev/null -r ${taken} eth0 > /tmp/out 2>&1`,
+      `dhcpcd -4 -1 -B -L -d -t 30 -f /dev/null -r ${taken} eth0 > /tmp/out 2>&1`,
       "cat /tmp/out",
       PRINT_ADDRESSES("-4"),
     ],
