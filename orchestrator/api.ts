@@ -50,6 +50,7 @@ import {
 } from "./docker/lab.ts";
 import { type LeaseRow, labLeases } from "./docker/leases.ts";
 import { runPxeClient } from "./docker/pxe.ts";
+import { type Reaper, startReaper } from "./docker/reaper.ts";
 import { sampleEverySecond } from "./docker/sampler.ts";
 import { type ClientTrace, type TraceRequest, traceClient } from "./docker/trace.ts";
 import { type LoadReport, type LoadSample, messagesOfRun } from "./model/load-report.ts";
@@ -90,6 +91,13 @@ export interface StartLabOptions {
    * the DHCPLAB_KEEP_LAB environment variable, else `never`. `down({ force: true })` removes it anyway.
    */
   keep?: KeepLab;
+  /**
+   * Removes the lab should this process die without taking it down (a CI job killed at its
+   * timeout, a test worker killed): a small container of the lab's (its reaper) holds a
+   * connection to this process through the Engine, and removes the lab when it closes. Default:
+   * on when `keep` is `never`; `dhcplab up` turns it off, its lab living until `down`.
+   */
+  reaper?: boolean;
 }
 
 /** The relay's log levels. */
@@ -365,7 +373,12 @@ export async function startLab(o: StartLabOptions = {}): Promise<Lab> {
   const keep = o.keep ?? keepFromEnv();
   const needed = [...topologyImages(topology), ...(o.monitoring ? (["prometheus"] as const) : [])];
   const images = await completeImages(docker, o.images ?? {}, needed, o.progress);
-  const { spec, phases } = await deployLab(docker, {
+  // Armed before anything of the lab exists: a process that dies while deploying leaves nothing.
+  const reaper =
+    (o.reaper ?? keep === "never")
+      ? await startReaper(docker, { lab: name, labels: o.labels ?? {}, image: images.relay })
+      : undefined;
+  const deployed = deployLab(docker, {
     name,
     topology,
     images,
@@ -382,7 +395,12 @@ export async function startLab(o: StartLabOptions = {}): Promise<Lab> {
       ...(o.relayEnv ? { relayEnv: o.relayEnv } : {}),
     },
   });
-  return new OpenLab(docker, spec, images.client, phases, { keep, say: o.progress });
+  // A failed start removed the lab, or keeps it (keep): either way the reaper has no more to do.
+  const { spec, phases } = await deployed.catch(async (err: unknown) => {
+    await reaper?.disarm();
+    throw err;
+  });
+  return new OpenLab(docker, spec, images.client, phases, { keep, say: o.progress, reaper });
 }
 
 /** Builds the lab's images whose inputs changed (all with `rebuild`); returns what it did per image. */
@@ -498,7 +516,7 @@ class OpenLab implements Lab {
     public spec: LabSpec,
     private readonly clientImage: string,
     readonly phases: readonly PhaseTiming[],
-    private readonly o: { keep?: KeepLab; say?: (line: string) => void } = {},
+    private readonly o: { keep?: KeepLab; say?: (line: string) => void; reaper?: Reaper } = {},
   ) {
     this.name = spec.name;
     this.adopt(spec);
@@ -800,6 +818,8 @@ class OpenLab implements Lab {
 
   async down(o: { force?: boolean } = {}): Promise<void> {
     const keep = this.o.keep ?? "never";
+    // Kept or removed here, the lab is no longer the reaper's.
+    await this.o.reaper?.disarm();
     if (!o.force && (keep === "always" || (keep === "on-failure" && this.failure))) {
       const why = keep === "always" ? "keep: always" : `keep: on-failure, ${this.failure}`;
       (this.o.say ?? ((line: string) => process.stderr.write(`${line}\n`)))(

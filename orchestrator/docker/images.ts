@@ -103,8 +103,8 @@ async function folderContext(folder: string): Promise<Context> {
   return files;
 }
 
-/** The programs the relay image runs: the relay, the DHCPv4 load generator, the Kea exporter. */
-type Program = "relay/main" | "loadgen/main" | "kea-exporter/main";
+/** The programs the relay image runs: the relay, the DHCPv4 load generator, the Kea exporter, the reaper. */
+type Program = "relay/main" | "loadgen/main" | "kea-exporter/main" | "orchestrator/reaper/main";
 
 /** A program's entry point: its sources in a clone, the built JavaScript in the installed package. */
 function programEntry(program: Program): string {
@@ -142,6 +142,8 @@ async function relayContext(): Promise<Context> {
   files.set("loadgen.mjs", await bundle("loadgen/main"));
   // Kea's statistics as Prometheus metrics (dhcplab up --monitoring), beside each Kea.
   files.set("kea-exporter.mjs", await bundle("kea-exporter/main"));
+  // The lab's reaper: it removes a lab whose owning process died (docker/reaper.ts).
+  files.set("reaper.mjs", await bundle("orchestrator/reaper/main"));
   return files;
 }
 

@@ -211,8 +211,9 @@ describe("labs side by side", () => {
       expect(completed(rb.report)).toBeGreaterThan(20);
     } finally {
       const removed = await removeLabs(undefined, { label: `dev.dhcplab.test-group=side-${process.pid}` });
-      // Per lab: Kea RED, Kea BLUE, the relay, the test's capture sidecar; the access and two backend networks.
-      expect(removed).toEqual({ containers: 8, networks: 6 });
+      // Per lab: Kea RED, Kea BLUE, the relay, its reaper, the test's capture sidecar; the access
+      // and two backend networks.
+      expect(removed).toEqual({ containers: 10, networks: 6 });
     }
     for (const name of [a.spec.name, b.spec.name]) {
       await expect(openLab(name, { docker: a.docker })).rejects.toThrow(/no lab named/);

@@ -56,6 +56,8 @@ export function register(cli: Command): void {
         progress: err,
         monitoring: o.monitoring,
         logLevel: o.logLevel,
+        // The lab lives until `dhcplab down`, not as long as this command.
+        reaper: false,
       });
       const seconds = Number(((performance.now() - started) / 1000).toFixed(1));
       const status = await lab.status();
