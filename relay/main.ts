@@ -16,6 +16,7 @@ import { startRouterAdvertisements } from "./agent/radvd.ts";
 import { createRelays } from "./agent/relays.ts";
 import { resolveServers } from "./agent/resolve.ts";
 import { installDropAll, installForwarding, isolated, KernelRoutes } from "./agent/routing.ts";
+import { RuntimeStalls } from "./agent/runtime.ts";
 import {
   adoptSockets,
   closeSockets,
@@ -83,6 +84,10 @@ async function main(): Promise<void> {
     sockets.filter((s) => s.family === 6),
     guarded(6, counters, (b, s, l) => relays.relay6.handle(b, s, l)),
   );
+  // The relay's own stalls (event loop, GC), so that a tail can be pinned on it or not.
+  const stalls = new RuntimeStalls().start();
+  counters.histogram(stalls.eventLoop);
+  counters.histogram(stalls.gc);
   counters.gauge("dhcplab_relay_ready", "Whether the relay is ready: 1 when /healthz answers 200.", () => [
     [{}, health.report().ready ? 1 : 0],
   ]);
@@ -133,6 +138,7 @@ async function main(): Promise<void> {
   const stop = async () => {
     log.info("stopping");
     stopSummaries();
+    stalls.stop();
     delegations.stop();
     radvd?.kill("SIGTERM");
     setTimeout(() => process.exit(0), 1500).unref();

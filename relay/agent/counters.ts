@@ -46,6 +46,8 @@ export class Counters {
     "The relay's own time per datagram (decoding, policy, encoding, the send call), by family.",
   );
   private readonly familyLabels = { 4: labelText({ family: 4 }), 6: labelText({ family: 6 }) } as const;
+  /** Histograms kept elsewhere (the relay's stalls), printed with the counters. */
+  private readonly histograms: Histogram[] = [];
   /** Gauges: read when printed. */
   private readonly gauges = new Map<string, { help: string; read: () => Array<[Labels, number]> }>();
 
@@ -77,6 +79,11 @@ export class Counters {
       "dhcplab_relay_inflight_evictions_total",
       "Requests forgotten before a reply came, by family and why (expired after 60 s, or the table was full).",
     );
+  }
+
+  /** A histogram printed with the counters, and in JSON as its count, sum and cumulative buckets. */
+  histogram(h: Histogram): void {
+    this.histograms.push(h);
   }
 
   /** A gauge whose values are read each time the counters are printed. */
@@ -159,6 +166,7 @@ export class Counters {
       for (const [key, v] of s) out.push(sampleLine(name, key, v));
     }
     out.push(...this.processing.prometheus());
+    for (const h of this.histograms) out.push(...h.prometheus());
     for (const [name, g] of this.gauges) {
       out.push(...familyHeader(name, "gauge", g.help));
       for (const [labels, v] of g.read()) out.push(sampleLine(name, labelText(labels), v));
@@ -175,6 +183,17 @@ export class Counters {
     const processing = Object.entries(this.processing.toJSON());
     out[`${this.processing.name}_count`] = Object.fromEntries(processing.map(([k, s]) => [k, s.count]));
     out[`${this.processing.name}_sum`] = Object.fromEntries(processing.map(([k, s]) => [k, s.sum]));
+    for (const h of this.histograms) {
+      const series = Object.entries(h.toJSON());
+      out[`${h.name}_count`] = Object.fromEntries(series.map(([k, s]) => [k, s.count]));
+      out[`${h.name}_sum`] = Object.fromEntries(series.map(([k, s]) => [k, s.sum]));
+      // Bucket series keyed as Prometheus writes them: the labels, then le.
+      out[`${h.name}_bucket`] = Object.fromEntries(
+        Object.entries(h.buckets()).flatMap(([labels, b]) =>
+          Object.entries(b).map(([le, n]) => [labels ? `${labels},le="${le}"` : `le="${le}"`, n]),
+        ),
+      );
+    }
     return out;
   }
 }

@@ -19,16 +19,49 @@ export class Histogram {
 
   /** Records one value (seconds) in the series of `labels` (their Prometheus text). */
   observe(labels: string, value: number): void {
+    this.observeMany(labels, value, 1, value);
+  }
+
+  /** Records `n` values in the bucket of `value`, adding `sum` to the series' sum. */
+  observeMany(labels: string, value: number, n: number, sum: number): void {
+    const s = this.seriesOf(labels);
+    let i = 0;
+    while (i < this.bounds.length && value > (this.bounds[i] as number)) i++;
+    s.buckets[i] = (s.buckets[i] ?? 0) + n;
+    s.sum += sum;
+    s.count += n;
+  }
+
+  /** Adds to a series' sum alone (values whose buckets were recorded without it). */
+  addSum(labels: string, sum: number): void {
+    this.seriesOf(labels).sum += sum;
+  }
+
+  private seriesOf(labels: string): { buckets: number[]; sum: number; count: number } {
     let s = this.series.get(labels);
     if (!s) {
       s = { buckets: new Array<number>(this.bounds.length + 1).fill(0), sum: 0, count: 0 };
       this.series.set(labels, s);
     }
-    let i = 0;
-    while (i < this.bounds.length && value > (this.bounds[i] as number)) i++;
-    s.buckets[i] = (s.buckets[i] ?? 0) + 1;
-    s.sum += value;
-    s.count++;
+    return s;
+  }
+
+  /** Each series' cumulative bucket counts by upper bound ("+Inf" last), for JSON. */
+  buckets(): Record<string, Record<string, number>> {
+    return Object.fromEntries(
+      [...this.series].map(([k, s]) => {
+        let cumulative = 0;
+        return [
+          k,
+          Object.fromEntries(
+            s.buckets.map((n, i) => {
+              cumulative += n;
+              return [i < this.bounds.length ? String(this.bounds[i]) : "+Inf", cumulative];
+            }),
+          ),
+        ];
+      }),
+    );
   }
 
   /** The histogram in the text exposition format: cumulative buckets up to +Inf, then sum and count. */

@@ -11,7 +11,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import { startLab } from "../../orchestrator/api.ts";
+import { type RelayCounters, startLab } from "../../orchestrator/api.ts";
 import {
   type LoadEngine,
   loadgenCommand,
@@ -30,6 +30,7 @@ import { completed, type PerfdhcpReport, parsePerfdhcp } from "../../orchestrato
 import { ipv4Host, ipv6Host } from "../../orchestrator/model/subnets.ts";
 import { loadTopology } from "../../orchestrator/model/topology.ts";
 import { ROOT } from "../../orchestrator/paths.ts";
+import { type StallFigures, stallFigures } from "../../relay/agent/runtime.ts";
 import { renderChart, renderMarkdown } from "./report.ts";
 
 const env = (name: string, fallback: string) => process.env[name] ?? fallback;
@@ -65,6 +66,8 @@ export interface Run {
   /** CPU time of the relay's container per completed exchange (none for direct). */
   cpuMicrosPerExchange?: number;
   peakMemoryMiB?: number;
+  /** dhcplab's relay only: its event-loop delays and GC pauses during the run (relay/agent/runtime.ts). */
+  stalls?: StallFigures;
 }
 
 /** A relay at its ceiling for a while: its resident memory over time. */
@@ -221,6 +224,7 @@ async function main(): Promise<void> {
         network: path === "direct" ? blue.network : lab.spec.access.network,
         relayImage: images.relay,
         seconds,
+        ...(path === "dhcplab" ? { countersOf: () => lab.counters() } : {}),
       });
     const runs: Run[] = [];
     const soaks: Soak[] = [];
@@ -238,6 +242,9 @@ async function main(): Promise<void> {
               `v${family} ${path.padEnd(15)} ${String(rate).padStart(5)}/s #${repeat + 1}: ${run.achievedRate.toFixed(0)}/s, drops ${run.dropPercent.toFixed(2)} %, avg ${run.avgDelayMs.toFixed(2)} ms` +
                 (run.cpuMicrosPerExchange !== undefined
                   ? `, ${run.cpuMicrosPerExchange.toFixed(1)} µs CPU/exchange, ${run.peakMemoryMiB?.toFixed(1)} MiB`
+                  : "") +
+                (run.stalls
+                  ? `; event loop p50/p99/max ≤ ${run.stalls.eventLoopP50Ms} / ${run.stalls.eventLoopP99Ms} / ${run.stalls.eventLoopMaxMs} ms, GC ${run.stalls.gcPauses} pauses ${run.stalls.gcPauseMs.toFixed(1)} ms (longest ≤ ${run.stalls.gcMaxMs ?? 0} ms)`
                   : ""),
             );
           }
@@ -397,7 +404,15 @@ async function measure(
   family: 4 | 6,
   rate: number,
   repeat: number,
-  o: { relayId?: string; target: string; network: string; relayImage: string; seconds?: number },
+  o: {
+    relayId?: string;
+    target: string;
+    network: string;
+    relayImage: string;
+    seconds?: number;
+    /** dhcplab's relay: its counters are read before and after, for its stalls. */
+    countersOf?: () => Promise<RelayCounters>;
+  },
 ): Promise<Run> {
   const mac = family === 4 ? "00:bb:01:20:00:00" : "00:bb:02:20:00:00";
   const load = { mac, family, clients: CLIENTS, rate, duration: o.seconds ?? SECONDS };
@@ -414,6 +429,7 @@ async function measure(
     }
   })();
   try {
+    const countersBefore = await o.countersOf?.();
     const cpuBefore = o.relayId ? await cpuNanos(o.relayId) : 0;
     const t0 = performance.now();
     const { output } = await runToCompletion(docker, {
@@ -425,6 +441,7 @@ async function measure(
         : { Image: image, Cmd: ["sh", "-c", `${WAIT_FOR_LINK} exec ${cmd.join(" ")}`] }),
     });
     const cpuAfter = o.relayId ? await cpuNanos(o.relayId) : 0;
+    const countersAfter = await o.countersOf?.();
     const idle = o.relayId ? (idleNanosPerMs.get(o.relayId) ?? 0) * (performance.now() - t0) : 0;
     sampling = false;
     await sampler;
@@ -453,6 +470,7 @@ async function measure(
       p50Ms: sumOf((e) => e.p50Ms),
       p90Ms: sumOf((e) => e.p90Ms),
       p99Ms: sumOf((e) => e.p99Ms),
+      ...(countersBefore && countersAfter ? { stalls: stallFigures(countersBefore, countersAfter) } : {}),
       ...(o.relayId && done > 0
         ? {
             cpuMicrosPerExchange: Math.max(0, cpuAfter - cpuBefore - idle) / 1000 / done,
@@ -495,6 +513,14 @@ export interface Report {
     p99Ms?: number;
     cpuMicrosPerExchange?: number;
     peakMemoryMiB?: number;
+    /** dhcplab's relay: the median run's event-loop p99 and GC figures, the worst run's maxima. */
+    stalls?: {
+      eventLoopP99Ms?: number;
+      eventLoopMaxMs: number;
+      gcPauses: number;
+      gcPauseMs: number;
+      gcMaxMs: number;
+    };
   }[];
   ratios: {
     family: 4 | 6;
@@ -538,6 +564,17 @@ function summarise(runs: Run[], meta: Omit<Report, "rows" | "ratios">): Report {
           p99Ms: m((r) => r.p99Ms),
           cpuMicrosPerExchange: m((r) => r.cpuMicrosPerExchange),
           peakMemoryMiB: m((r) => r.peakMemoryMiB),
+          ...(at.some((r) => r.stalls)
+            ? {
+                stalls: {
+                  eventLoopP99Ms: m((r) => r.stalls?.eventLoopP99Ms),
+                  eventLoopMaxMs: Math.max(...at.map((r) => r.stalls?.eventLoopMaxMs ?? 0)),
+                  gcPauses: m((r) => r.stalls?.gcPauses) ?? 0,
+                  gcPauseMs: m((r) => r.stalls?.gcPauseMs) ?? 0,
+                  gcMaxMs: Math.max(...at.map((r) => r.stalls?.gcMaxMs ?? 0)),
+                },
+              }
+            : {}),
         });
       }
     }

@@ -30,6 +30,17 @@ export function renderMarkdown(r: Report): string {
         `| v${x.family} | ${x.path} | ${x.rate} | ${fmt(x.achievedRate, 0)} | ${fmt(x.dropPercent, 2)} | ${fmt(x.p50Ms, 2)} | ${fmt(x.p90Ms, 2)} | ${fmt(x.p99Ms, 2)} | ${fmt(x.avgDelayMs, 2)} | ${fmt(x.maxDelayMs, 1)} | ${fmt(x.cpuMicrosPerExchange)} | ${fmt(x.peakMemoryMiB)} |`,
     ),
     "",
+    "dhcplab's relay, in itself: how late its event loop ran (p99 of the median run, the worst run's longest) and its garbage collector's pauses (per run, the median; the longest in any run), from its own histograms (bucket bounds, so \"≤\"). A client's delay far above these is not the relay's.",
+    "",
+    "| family | offered /s | event loop p99 ms | event loop longest ms | GC pauses per run | GC ms per run | longest GC pause ms |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
+    ...r.rows
+      .filter((x) => x.stalls)
+      .map(
+        (x) =>
+          `| v${x.family} | ${x.rate} | ≤ ${fmt(x.stalls?.eventLoopP99Ms, 2)} | ≤ ${fmt(x.stalls?.eventLoopMaxMs, 1)} | ${fmt(x.stalls?.gcPauses, 0)} | ${fmt(x.stalls?.gcPauseMs, 1)} | ≤ ${fmt(x.stalls?.gcMaxMs, 1)} |`,
+      ),
+    "",
     ...(r.soaks.length > 0
       ? [
           "| family | relay | soak rate /s | seconds | achieved /s | drops % | resident memory MiB, first / last / max sample |",
