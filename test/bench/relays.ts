@@ -6,8 +6,9 @@
 // report.md and chart.svg. Prints figures; asserts nothing.
 //
 // BENCH_RATES (default 250,500,1000,2000,4000,8000), BENCH_SECONDS per run (5),
-// BENCH_REPEATS (3), BENCH_CLIENTS (100), BENCH_SOAK_SECONDS (60; 0: none) and BENCH_V4_ENGINE
-// (clients, or perfdhcp for the relay's takeover path) change the run.
+// BENCH_REPEATS (3), BENCH_CLIENTS (100), BENCH_SOAK_SECONDS (60; 0: none), BENCH_V4_ENGINE
+// (clients, or perfdhcp for the relay's takeover path) and BENCH_BISECT (the ceiling's
+// precision after the ladder, 0.02: within 2 %; 0: no bisection) change the run.
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
@@ -40,6 +41,7 @@ const REPEATS = Number(env("BENCH_REPEATS", "3"));
 // 100 clients fit the pools of the subnets Kea gets for perfdhcp's own giaddr (108 addresses).
 const CLIENTS = Number(env("BENCH_CLIENTS", "100"));
 const SOAK_SECONDS = Number(env("BENCH_SOAK_SECONDS", "60"));
+const BISECT = Number(env("BENCH_BISECT", "0.02"));
 const V4_ENGINE = env("BENCH_V4_ENGINE", "clients") as LoadEngine;
 /** ISC's own criterion: the highest rate with drops under 2.5 %. */
 const DROP_LIMIT = 2.5;
@@ -228,6 +230,7 @@ async function main(): Promise<void> {
       });
     const runs: Run[] = [];
     const soaks: Soak[] = [];
+    const ceilings: Ceiling[] = [];
     for (const family of [4, 6] as const) {
       const stopped = new Set<PathName>();
       for (const rate of RATES) {
@@ -256,9 +259,22 @@ async function main(): Promise<void> {
         }
         if (PATHS.every((p) => stopped.has(p))) break;
       }
+      if (BISECT > 0)
+        ceilings.push(
+          ...(await bisectCeilings(runs, family, async (path, rate) => {
+            await only(path);
+            const run = await onPath(path, family, rate, -1);
+            log(
+              `v${family} ${path.padEnd(15)} ${String(rate).padStart(5)}/s bisecting: ${run.achievedRate.toFixed(0)}/s, drops ${run.dropPercent.toFixed(2)} %`,
+            );
+            return run.dropPercent;
+          })),
+        );
       if (SOAK_SECONDS > 0) {
         for (const path of ["dhcplab", "isc-dhcp-relay"] as const) {
-          const rate = ceilingOf(runs, path, family);
+          const rate =
+            ceilings.find((c) => c.path === path && c.family === family)?.rate ??
+            ceilingOf(runs, path, family);
           await only(path);
           const soak = await soakRelay(path, relays[path], family, rate, (seconds) =>
             onPath(path, family, rate, 0, seconds),
@@ -283,6 +299,7 @@ async function main(): Promise<void> {
       clients: CLIENTS,
       v4Engine: V4_ENGINE,
       soaks,
+      ceilings,
     });
     await writeFile(join(dir, "report.json"), `${JSON.stringify({ ...report, runs, soaks }, null, 2)}\n`);
     await writeFile(join(dir, "report.md"), renderMarkdown(report));
@@ -331,6 +348,65 @@ function ceilingOf(runs: Run[], path: PathName, family: 4 | 6): number {
       ) < DROP_LIMIT,
   );
   return ok.length > 0 ? Math.max(...ok) : Math.min(...rates);
+}
+
+/** A path's ceiling found by bisection: the highest offered rate with drops under the limit. */
+export interface Ceiling {
+  path: PathName;
+  family: 4 | 6;
+  /** The highest rate that passed. */
+  rate: number;
+  /** The lowest rate that failed (absent: none did, the ceiling is at least `rate`). */
+  failedAt?: number;
+  /** Every bisection run: [offered rate, drops %]. */
+  steps: [number, number][];
+}
+
+/**
+ * Each path's ceiling to within BISECT: from the ladder's highest passing rate and lowest
+ * failing one, halving the gap with one run at a time, the paths alternated each round so that
+ * noise hits each alike. A path that never failed keeps the ladder's top as a lower bound.
+ */
+async function bisectCeilings(
+  runs: Run[],
+  family: 4 | 6,
+  run: (path: PathName, rate: number) => Promise<number>,
+): Promise<Ceiling[]> {
+  const state = PATHS.map((path) => {
+    const rates = [...new Set(runs.filter((r) => r.path === path && r.family === family).map((r) => r.rate))];
+    const dropsAt = (rate: number) =>
+      median(
+        runs
+          .filter((r) => r.path === path && r.family === family && r.rate === rate)
+          .map((r) => r.dropPercent),
+      );
+    const passed = rates.filter((r) => dropsAt(r) < DROP_LIMIT);
+    const lo = passed.length > 0 ? Math.max(...passed) : 0;
+    const failed = rates.filter((r) => r > lo && dropsAt(r) >= DROP_LIMIT);
+    return {
+      path,
+      lo,
+      hi: failed.length > 0 ? Math.min(...failed) : undefined,
+      steps: [] as [number, number][],
+    };
+  });
+  const open = () => state.filter((c) => c.hi !== undefined && c.hi - c.lo > BISECT * Math.max(c.lo, 1));
+  for (let round = 0; round < 12 && open().length > 0; round++) {
+    for (const c of open()) {
+      const mid = Math.round((c.lo + (c.hi as number)) / 2);
+      const drops = await run(c.path, mid);
+      c.steps.push([mid, drops]);
+      if (drops < DROP_LIMIT) c.lo = mid;
+      else c.hi = mid;
+    }
+  }
+  return state.map((c) => ({
+    path: c.path,
+    family,
+    rate: c.lo,
+    ...(c.hi !== undefined ? { failedAt: c.hi } : {}),
+    steps: c.steps,
+  }));
 }
 
 /**
@@ -492,6 +568,8 @@ export function median(xs: readonly number[]): number {
 
 /** Medians per path, family and rate, and the ratios the README quotes. */
 export interface Report {
+  /** Each path's bisected ceiling per family (none with BENCH_BISECT=0). */
+  ceilings: Ceiling[];
   date: string;
   machine: string;
   seconds: number;
@@ -581,15 +659,18 @@ function summarise(runs: Run[], meta: Omit<Report, "rows" | "ratios">): Report {
   }
   const ratios = ([4, 6] as const).map((family) => {
     const of = (path: PathName) => rows.filter((r) => r.family === family && r.path === path);
+    // The bisected ceiling where there is one, else the ladder's highest passing achieved rate.
+    const bisected = (p: PathName) => meta.ceilings.find((c) => c.path === p && c.family === family)?.rate;
     const ceiling = Object.fromEntries(
       PATHS.map((p) => [
         p,
-        Math.max(
-          0,
-          ...of(p)
-            .filter((r) => r.dropPercent < DROP_LIMIT)
-            .map((r) => r.achievedRate),
-        ),
+        bisected(p) ??
+          Math.max(
+            0,
+            ...of(p)
+              .filter((r) => r.dropPercent < DROP_LIMIT)
+              .map((r) => r.achievedRate),
+          ),
       ]),
     ) as Record<PathName, number>;
     const half = ceiling.dhcplab / 2;

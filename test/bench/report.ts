@@ -23,6 +23,19 @@ export function renderMarkdown(r: Report): string {
         `| DHCPv${x.family} | ${fmt(x.ceiling.direct, 0)} / ${fmt(x.ceiling.dhcplab, 0)} / ${fmt(x.ceiling["isc-dhcp-relay"], 0)} /s | ${fmt(x.ceilingVsDirect, 2)} | ${fmt(x.ceiling.dhcplab / x.ceiling["isc-dhcp-relay"], 2)} | ${fmt(x.addedP50Ms, 2)} / ${fmt(x.addedP99Ms, 2)} / ${fmt(x.addedDelayMs, 2)} ms at ${fmt(x.halfRate, 0)}/s | ${fmt(x.cpuVsIsc, 2)} |`,
     ),
     "",
+    ...(r.ceilings.length > 0
+      ? [
+          "Ceilings by bisection (the highest offered rate with drops under 2.5 %, to within the bench's precision, from the ladder's last passing and first failing rates; one run per step, paths alternated):",
+          "",
+          "| family | path | ceiling /s | lowest failing /s | steps (offered /s: drops %) |",
+          "| --- | --- | --- | --- | --- |",
+          ...r.ceilings.map(
+            (c) =>
+              `| v${c.family} | ${c.path} | ${c.rate} | ${c.failedAt ?? "none (at least the ladder's top)"} | ${c.steps.map(([rate, drops]) => `${rate}: ${drops.toFixed(2)}`).join(", ") || "–"} |`,
+          ),
+          "",
+        ]
+      : []),
     "| family | path | offered /s | achieved /s | drops % | p50 ms | p90 ms | p99 ms | avg ms | max ms | CPU µs / exchange | peak memory MiB |",
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ...r.rows.map(
