@@ -6,6 +6,7 @@ import {
   boundAt,
   clttOf,
   craft,
+  dropAtClient,
   expectConflictDeclined,
   expectInform,
   expectInformationRequest,
@@ -200,9 +201,7 @@ describe("every DHCP exchange through the relay", () => {
       const r = await runScript(lab, "00:aa:01:00:0e:22", [
         // The path of the client's renewals (unicast to the relay, its server identifier) cut
         // at the client: its broadcasts go out through dhclient's packet socket, not this hook.
-        "nft add table ip cut",
-        "nft add chain ip cut out '{ type filter hook output priority 0; }'",
-        `nft add rule ip cut out ip daddr ${relay} udp dport 67 drop`,
+        ...dropAtClient(`ip daddr ${relay} udp dport 67`),
         "dhclient -4 -d -v -lf /tmp/leases eth0 > /tmp/out 2>&1 & pid=$!",
         "for i in $(seq 100); do grep -q '^DHCPACK' /tmp/out && break; sleep 0.1; done",
         'echo "BOUND $(date +%s)"',

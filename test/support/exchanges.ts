@@ -267,6 +267,18 @@ export async function expectInformationRequest(
   expect((await lab.leases({ family: 6 })).length).toBe(leasesBefore.length);
 }
 
+/**
+ * A client script's steps that drop what the client sends through its own sockets and matches
+ * `match` (nftables; a DHCP client's packet socket bypasses the hook).
+ */
+export function dropAtClient(match: string): string[] {
+  return [
+    "nft add table inet cut",
+    "nft add chain inet cut out '{ type filter hook output priority 0; }'",
+    `nft add rule inet cut out ${match} drop`,
+  ];
+}
+
 /** A lease's client last transaction time, once Kea holds it. */
 export async function clttOf(lab: TestLab, family: 4 | 6, address: string): Promise<number> {
   const row = (await lab.leases({ family })).find((l) => l.address === address);
@@ -300,9 +312,7 @@ export async function expectRenewed6(lab: TestLab, mac: string, rebind: boolean)
     ...(rebind
       ? [
           // RENEW is message type 5, the first byte of the UDP payload.
-          "nft add table inet cut",
-          "nft add chain inet cut out '{ type filter hook output priority 0; }'",
-          "nft add rule inet cut out udp dport 547 @th,64,8 5 drop",
+          ...dropAtClient("udp dport 547 @th,64,8 5"),
         ]
       : []),
     "dhclient -6 -d -v -lf /tmp/leases eth0 > /tmp/out 2>&1 & pid=$!",
