@@ -67,9 +67,27 @@ export async function saveArtifacts(
   return dir;
 }
 
+/**
+ * The capture folder as a tar stream. Engine 20.10 at times answers a running container's archive
+ * with "Could not find the file /captures" (twice in CI, both while the HA suite's loads created
+ * and removed containers beside it): asked again, it is there. So a 404 is asked again, for up
+ * to 10 s, and only then thrown.
+ */
+async function captureArchive(docker: Docker, containerId: string): Promise<NodeJS.ReadableStream> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return await docker.getContainer(containerId).getArchive({ path: "/captures" });
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 404 || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
 /** The .pcap files under /captures in a capture container, by file name. */
 export async function readCaptures(docker: Docker, containerId: string): Promise<Map<string, Uint8Array>> {
-  const tar = await docker.getContainer(containerId).getArchive({ path: "/captures" });
+  const tar = await captureArchive(docker, containerId);
   const files = new Map<string, Uint8Array>();
   const ex = extract();
   const done = new Promise<void>((resolve, reject) => {
