@@ -5,6 +5,7 @@ import { statisticName } from "../lib/kea/statistics.ts";
 import { LOG_LEVELS, type LogLevel } from "../lib/log-level.ts";
 import { type Alert, labAlerts } from "./docker/alerts.ts";
 import { type ApplyResult, applyLab } from "./docker/apply.ts";
+import { type AuditFilter, type AuditRecord, labAudit } from "./docker/audit.ts";
 import { type Capture, startCapture } from "./docker/capture.ts";
 import {
   type ClientKind,
@@ -53,7 +54,7 @@ import { runPxeClient } from "./docker/pxe.ts";
 import { type Reaper, startReaper } from "./docker/reaper.ts";
 import { sampleEverySecond } from "./docker/sampler.ts";
 import { type ClientTrace, type TraceRequest, traceClient } from "./docker/trace.ts";
-import { type LoadReport, type LoadSample, messagesOfRun } from "./model/load-report.ts";
+import { type LoadReport, type LoadSample, messagesOfRun, unansweredByKea } from "./model/load-report.ts";
 import { type KeaVersion, loadTopology, type Topology, withKea } from "./model/topology.ts";
 import { type LabSpec, networkOf, nodeOf } from "./spec/spec.ts";
 
@@ -258,6 +259,12 @@ export interface Lab extends AsyncDisposable {
   leases(filter?: { vrf?: string; family?: 4 | 6; server?: string }): Promise<LeaseRow[]>;
   /** Kea's statistics now (statistic-get-all) of every running server, or one VRF's or server's. */
   statistics(filter?: { vrf?: string; server?: string }): Promise<KeaServerStatistics[]>;
+  /**
+   * The legal log records (Kea 3.0's legal_log hook) of every running server whose configuration
+   * loads the hook, or of one VRF, server, family or client (MAC): each lease assigned, renewed,
+   * released or declined, with what the relay added (docs/hooks.md).
+   */
+  audit(filter?: AuditFilter): Promise<AuditRecord[]>;
   /** Each HA peer's state per family as Kea reports it (status-get); none without HA pairs. */
   ha(): Promise<HaServerState[]>;
   /** perfdhcp through the relay: its figures and exit code (3: some exchanges failed). */
@@ -585,6 +592,10 @@ class OpenLab implements Lab {
     return labStatistics(this.docker, await this.state(), filter);
   }
 
+  async audit(filter: AuditFilter = {}): Promise<AuditRecord[]> {
+    return labAudit(this.docker, await this.state(), filter);
+  }
+
   async ha(): Promise<HaServerState[]> {
     return haStates(this.docker, await this.state());
   }
@@ -595,7 +606,8 @@ class OpenLab implements Lab {
     const before = await this.sample({ answering: true });
     const run = await runLoad(this.docker, await this.state(), this.clientImage, o);
     const after = await this.sample({ answering: true });
-    return { ...run, messages: messagesOfRun(before, after, o.family) };
+    const messages = messagesOfRun(before, after, o.family);
+    return { ...run, messages, unanswered: unansweredByKea(messages, o.family) };
   }
 
   /**

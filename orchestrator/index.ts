@@ -25,6 +25,7 @@ export {
 } from "./api.ts";
 export type { Alert } from "./docker/alerts.ts";
 export type { AppliedChange, ApplyResult } from "./docker/apply.ts";
+export type { AuditFilter, AuditRecord } from "./docker/audit.ts";
 export type { Capture } from "./docker/capture.ts";
 export {
   type ClientKind,
@@ -44,6 +45,7 @@ export type { LabSummary } from "./docker/lab.ts";
 export type { LeaseRow } from "./docker/leases.ts";
 export type { ClientTrace, KeaTrace, TraceRequest } from "./docker/trace.ts";
 export type { KeaLogLine } from "./model/kea-log.ts";
+export type { LegalLogRecord } from "./model/legal-log.ts";
 export {
   type LoadReport,
   type LoadSample,

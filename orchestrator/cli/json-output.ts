@@ -1,6 +1,7 @@
 import type { Explanation } from "../../lib/decision.ts";
 import type { ClientResult, LabStatus, RelayLogLevel } from "../api.ts";
 import type { ApplyResult } from "../docker/apply.ts";
+import type { AuditRecord } from "../docker/audit.ts";
 import type { PhaseTiming } from "../docker/deploy.ts";
 import type { Fault } from "../docker/faults.ts";
 import type { ImageResult } from "../docker/images.ts";
@@ -9,7 +10,7 @@ import type { KeaServerStatistics } from "../docker/kea-stats.ts";
 import type { LabSummary } from "../docker/lab.ts";
 import type { LeaseRow } from "../docker/leases.ts";
 import type { ClientTrace } from "../docker/trace.ts";
-import type { MessageCount } from "../model/load-report.ts";
+import type { MessageCount, UnansweredCount } from "../model/load-report.ts";
 import type { PerfdhcpReport } from "../model/perfdhcp.ts";
 
 // What every command prints with --json: an API that scripts read. Each output is a type here,
@@ -19,10 +20,14 @@ import type { PerfdhcpReport } from "../model/perfdhcp.ts";
 // in JSON_OUTPUT_CHANGES: a test fails until both match the schema.
 
 /** The --json outputs' version. */
-export const JSON_OUTPUT_VERSION = 4;
+export const JSON_OUTPUT_VERSION = 5;
 
 /** What each version changed, newest first. */
 export const JSON_OUTPUT_CHANGES: readonly [number, string][] = [
+  [
+    5,
+    "new: audit, the legal log records (Kea 3.0's legal_log hook) of the lab's Kea servers, each with its VRF, server, family, event, lease, client and what the relay added. load: `unanswered`, per VRF and kind of request, Kea's count of the requests beside its answers (what a rate limit refused).",
+  ],
   [
     4,
     "leases: `cltt`, the client's last transaction with the server (a renewal or rebinding moves it). load: `messages`, every message type the relay relayed during the run (NAKs, DECLINEs and INFORMs among them) per VRF and direction, beside Kea's matching statistic.",
@@ -39,7 +44,7 @@ export const JSON_OUTPUT_CHANGES: readonly [number, string][] = [
 ];
 
 /** The SHA-256 of the generated JSON Schema of these outputs: the test that compares it fails on any change. */
-export const JSON_OUTPUT_SCHEMA_SHA256 = "f332696a59589d91a8b3ef3467a8d2313c24fe1ad854aaac14107bbd36a21713";
+export const JSON_OUTPUT_SCHEMA_SHA256 = "89945350d689b05a326dc3f88f7e8070e3879a6ce179d75669af0803e565b23e";
 
 /** `up --json`: the lab's status once it is up, how long it took, and each phase of the deploy. */
 export type UpOutput = LabStatus & { seconds: number; phases: PhaseTiming[] };
@@ -53,9 +58,15 @@ export interface DownOutput {
 
 /**
  * `load --json`: the load generator's command line, its exit code (3: some exchanges failed), its
- * figures, and every message the relay relayed during the run beside Kea's count of it.
+ * figures, every message the relay relayed during the run beside Kea's count of it, and the requests
+ * Kea left unanswered.
  */
-export type LoadOutput = { command: string[]; exitCode: number; messages: MessageCount[] } & PerfdhcpReport;
+export type LoadOutput = {
+  command: string[];
+  exitCode: number;
+  messages: MessageCount[];
+  unanswered: UnansweredCount[];
+} & PerfdhcpReport;
 
 /** `graph --json`: the diagram's text in its format. */
 export interface GraphOutput {
@@ -83,6 +94,7 @@ export interface JsonOutputs {
   status: LabStatus;
   leases: LeaseRow[];
   stats: KeaServerStatistics[];
+  audit: AuditRecord[];
   load: LoadOutput;
   client: ClientResult;
   logs: Record<string, string>;

@@ -16,6 +16,14 @@ export const jsonOption = () => new Option("--json", "print JSON instead of text
 export const segmentOption = (what: string) =>
   new Option("--segment <name>", `the access segment ${what} (default: the first)`);
 
+/** -4 and -6, each "only this family" (neither or both: both families). */
+export const only4Option = () => new Option("-4", "DHCPv4 only");
+export const only6Option = () => new Option("-6", "DHCPv6 only");
+
+/** The one family -4 or -6 chose, or undefined for both. */
+export const familyOf = (o: { 4?: boolean; 6?: boolean }): 4 | 6 | undefined =>
+  o[4] && !o[6] ? 4 : o[6] && !o[4] ? 6 : undefined;
+
 /** Parses a whole number of seconds, 0 or more. */
 export function wholeSeconds(value: string): number {
   const n = Number(value);

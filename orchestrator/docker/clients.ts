@@ -1,7 +1,7 @@
 import type Docker from "dockerode";
 import type { DoraReport } from "../../lib/loadgen/report.ts";
 import { LABEL } from "../model/labels.ts";
-import type { MessageCount } from "../model/load-report.ts";
+import type { MessageCount, UnansweredCount } from "../model/load-report.ts";
 import { type PerfdhcpReport, parsePerfdhcp } from "../model/perfdhcp.ts";
 import { runToCompletion } from "./engine.ts";
 import { type LabState, segmentNetwork } from "./lab.ts";
@@ -62,6 +62,11 @@ export interface LoadResult extends LoadRun {
    * as the load's own exchanges.
    */
   messages?: MessageCount[];
+  /**
+   * With `LoadRequest.messages`: per VRF and kind of request, Kea's count of the requests beside
+   * its answers to them: what Kea refused (a limits hook's rate limit, no address to give).
+   */
+  unanswered?: UnansweredCount[];
 }
 
 /** The perfdhcp command line for a load through the relay at `relayIpv4`. */

@@ -158,6 +158,36 @@ export async function containerFile(docker: Docker, id: string, path: string): P
 }
 
 /**
+ * The regular files of a folder in a container (running or stopped), by name below the folder,
+ * read through the Engine's archive API.
+ */
+export async function containerFolder(
+  docker: Docker,
+  id: string,
+  path: string,
+): Promise<Map<string, Buffer>> {
+  const tar = await docker.getContainer(id).getArchive({ path });
+  const files = new Map<string, Buffer>();
+  const ex = extract();
+  await new Promise<void>((resolve, reject) => {
+    ex.on("entry", (header, stream, next) => {
+      const chunks: Buffer[] = [];
+      stream.on("data", (c: unknown) => chunks.push(c as Buffer));
+      stream.on("end", () => {
+        // The archive's names start with the folder's own name: "kea/kea-legal4.20261206.txt".
+        if (header.type === "file")
+          files.set(header.name.split("/").slice(1).join("/"), Buffer.concat(chunks));
+        next();
+      });
+    });
+    ex.on("finish", resolve);
+    ex.on("error", reject);
+    tar.pipe(ex as unknown as NodeJS.WritableStream);
+  });
+  return files;
+}
+
+/**
  * A tar stream of files for a build context or `putArchive`. Scripts (*.sh) are executable; the
  * mtime is fixed, so the same files always give the same bytes.
  */

@@ -2,6 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { checkHaServer } from "./kea-ha.ts";
 import { KeaConfigError, parseKeaJson } from "./kea-json.ts";
+import { legalLogOf } from "./legal-log.ts";
 import { KEA_VERSIONS, type KeaVersion, keaVersionOf, type Topology, type VrfSpec } from "./topology.ts";
 
 /** A Kea server's control endpoint: a URL, and for Kea 2.6 the service the control agent forwards to. */
@@ -249,6 +250,8 @@ export async function readKeaConfigs(topology: Topology): Promise<KeaConfig[]> {
             agent: files["kea-ctrl-agent.conf"] ? text("kea-ctrl-agent.conf") : undefined,
           });
           if (v.ha) checkHaServer(server.file, server.text, f, v.ha.mode);
+          // Kea's -t passes a legal log path that the server refuses when it starts.
+          legalLogOf(server.file, server.text, f);
         } catch (err) {
           throw new KeaConfigRefused(`VRF ${v.name} (Kea ${version}): ${(err as Error).message}`);
         }

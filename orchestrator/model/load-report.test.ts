@@ -9,6 +9,7 @@ import {
   poolRows,
   rateRows,
   renderReportHtml,
+  unansweredByKea,
 } from "./load-report.ts";
 import { delayHistogram } from "./perfdhcp.ts";
 
@@ -181,5 +182,72 @@ describe("a load report", () => {
     expect(page.match(/<svg/g)).toHaveLength(5);
     expect(page).not.toMatch(/<script|src=|href=/);
     expect(page).toContain("<td>REQUEST-ACK</td><td>25</td>");
+  });
+});
+
+describe("the requests Kea left unanswered", () => {
+  const m = (
+    vrf: string,
+    type: string,
+    direction: "to-server" | "to-client",
+    relay: number,
+    kea?: number,
+  ) => ({
+    vrf,
+    type,
+    direction,
+    relay,
+    ...(kea === undefined ? {} : { kea: { statistic: `pkt-${type}`, count: kea } }),
+  });
+
+  it("DHCPv4: per VRF, DISCOVERs beside OFFERs, REQUESTs and INFORMs beside ACKs and NAKs, by Kea's counts", () => {
+    const messages = [
+      m("RED", "DISCOVER", "to-server", 199, 199),
+      m("RED", "OFFER", "to-client", 27, 27),
+      m("RED", "REQUEST", "to-server", 27, 27),
+      m("RED", "INFORM", "to-server", 2, 2),
+      m("RED", "ACK", "to-client", 25, 25),
+      m("RED", "NAK", "to-client", 1, 1),
+      m("BLUE", "DISCOVER", "to-server", 10, 10),
+      m("BLUE", "OFFER", "to-client", 10, 10),
+      // Released: nothing answers a RELEASE.
+      m("BLUE", "RELEASE", "to-server", 3, 3),
+    ];
+    expect(unansweredByKea(messages, 4)).toEqual([
+      { vrf: "BLUE", requests: ["DISCOVER"], received: 10, answers: ["OFFER"], answered: 10, unanswered: 0 },
+      {
+        vrf: "RED",
+        requests: ["DISCOVER"],
+        received: 199,
+        answers: ["OFFER"],
+        answered: 27,
+        unanswered: 172,
+      },
+      {
+        vrf: "RED",
+        requests: ["REQUEST", "INFORM"],
+        received: 29,
+        answers: ["ACK", "NAK"],
+        answered: 26,
+        unanswered: 3,
+      },
+    ]);
+  });
+
+  it("DHCPv6: SOLICITs beside ADVERTISEs, every other request beside REPLYs; a message Kea keeps no count of adds nothing", () => {
+    const messages = [
+      m("RED", "SOLICIT", "to-server", 100, 100),
+      m("RED", "ADVERTISE", "to-client", 100, 100),
+      m("RED", "REQUEST", "to-server", 100, 100),
+      m("RED", "RELEASE", "to-server", 5, 5),
+      m("RED", "CONFIRM", "to-server", 4),
+      m("RED", "REPLY", "to-client", 109, 109),
+    ];
+    expect(
+      unansweredByKea(messages, 6).map((u) => [u.requests[0], u.received, u.answered, u.unanswered]),
+    ).toEqual([
+      ["SOLICIT", 100, 100, 0],
+      ["REQUEST", 105, 109, 0],
+    ]);
   });
 });

@@ -212,6 +212,57 @@ export function messagesOfRun(
   return messageCounts(first, last, family).filter((c) => c.relay > 0 || (c.kea?.count ?? 0) > 0);
 }
 
+/**
+ * What Kea answers each kind of client request with (RFC 2131 §4.3, RFC 8415 §18.3): a request it
+ * counted as received but did not answer was refused: dropped by a hook (the limits hook's rate
+ * limit drops silently, counting nothing of its own in Kea 3.0.4), or left without an address.
+ * Rapid Commit (a SOLICIT answered by REPLY) is not counted apart.
+ */
+const ANSWERS: Record<4 | 6, { requests: string[]; answers: string[] }[]> = {
+  4: [
+    { requests: ["DISCOVER"], answers: ["OFFER"] },
+    { requests: ["REQUEST", "INFORM"], answers: ["ACK", "NAK"] },
+  ],
+  6: [
+    { requests: ["SOLICIT"], answers: ["ADVERTISE"] },
+    {
+      requests: ["REQUEST", "RENEW", "REBIND", "RELEASE", "DECLINE", "INFORMATION-REQUEST"],
+      answers: ["REPLY"],
+    },
+  ],
+};
+
+/** Requests Kea received over a run beside its answers to them, per VRF: what it refused. */
+export interface UnansweredCount {
+  vrf: string;
+  /** The request types, and how many of them Kea counted as received. */
+  requests: string[];
+  received: number;
+  /** The answer types, and how many of them Kea counted as sent. */
+  answers: string[];
+  answered: number;
+  /** received - answered, never below 0. */
+  unanswered: number;
+}
+
+/** Per VRF and kind of request, Kea's count of the requests over a run and of its answers to them. */
+export function unansweredByKea(messages: readonly MessageCount[], family: 4 | 6): UnansweredCount[] {
+  const vrfs = [...new Set(messages.map((m) => m.vrf))].sort();
+  const sum = (vrf: string, types: string[], direction: MessageCount["direction"]) =>
+    messages
+      .filter((m) => m.vrf === vrf && m.direction === direction && types.includes(m.type))
+      .reduce((n, m) => n + (m.kea?.count ?? 0), 0);
+  return vrfs.flatMap((vrf) =>
+    ANSWERS[family]
+      .map(({ requests, answers }) => {
+        const received = sum(vrf, requests, "to-server");
+        const answered = sum(vrf, answers, "to-client");
+        return { vrf, requests, received, answers, answered, unanswered: Math.max(0, received - answered) };
+      })
+      .filter((u) => u.received > 0),
+  );
+}
+
 /** The VRFs the load reached: those the relay sent requests of its family to during the run. */
 export function loadVrfs(r: LoadReport): string[] {
   const first = r.samples[0]?.relay.dhcplab_relay_messages_total ?? {};
@@ -382,6 +433,14 @@ export async function renderReportHtml(r: LoadReport): Promise<string> {
     )
     .join("\n");
   const l = r.load;
+  const [first, last] = [r.samples[0], r.samples.at(-1)];
+  const refused = first && last ? unansweredByKea(messageCounts(first, last, l.family), l.family) : [];
+  const refusedRows = refused
+    .map(
+      (u) =>
+        `<tr><td>${html(u.vrf)}</td><td>${html(u.requests.join(", "))}</td><td>${u.received}</td><td>${html(u.answers.join(", "))}</td><td>${u.answered}</td><td>${u.unanswered}</td></tr>`,
+    )
+    .join("\n");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>dhcplab load report: ${html(r.lab)}</title>
 <style>body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}td,th{padding:2px 10px;text-align:right}th{border-bottom:1px solid #999}figure{margin:2em 0}figcaption{font-weight:bold;margin-bottom:.5em}</style>
@@ -392,6 +451,12 @@ export async function renderReportHtml(r: LoadReport): Promise<string> {
 <table><thead><tr><th>exchange</th><th>sent</th><th>received</th><th>drops</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th></tr></thead>
 <tbody>
 ${rows}
+</tbody></table>
+<h2>Requests Kea left unanswered</h2>
+<p>Kea's count of each kind of request over the run beside its count of the answers: what it refused (a rate limit of the limits hook, no address to give).</p>
+<table><thead><tr><th>VRF</th><th>requests</th><th>received</th><th>answers</th><th>sent</th><th>unanswered</th></tr></thead>
+<tbody>
+${refusedRows}
 </tbody></table>
 ${charts.join("\n")}
 </body></html>

@@ -1,8 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type Docker from "dockerode";
-import { extract } from "tar-stream";
-import { containerLogs } from "../../orchestrator/docker/engine.ts";
+import { containerFolder, containerLogs } from "../../orchestrator/docker/engine.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
 import type { LabSpec } from "../../orchestrator/spec/spec.ts";
 
@@ -68,44 +67,22 @@ export async function saveArtifacts(
 }
 
 /**
- * The capture folder as a tar stream. Engine 20.10 at times answers a running container's archive
- * with "Could not find the file /captures" (twice in CI, both while the HA suite's loads created
- * and removed containers beside it): asked again, it is there. So a 404 is asked again, for up
- * to 10 s, and only then thrown.
+ * The .pcap files under /captures in a capture container, by file name. Engine 20.10 at times
+ * answers a running container's archive with "Could not find the file /captures" (twice in CI,
+ * both while the HA suite's loads created and removed containers beside it): asked again, it is
+ * there. So a 404 is asked again, for up to 10 s, and only then thrown.
  */
-async function captureArchive(docker: Docker, containerId: string): Promise<NodeJS.ReadableStream> {
+export async function readCaptures(docker: Docker, containerId: string): Promise<Map<string, Uint8Array>> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {
-      return await docker.getContainer(containerId).getArchive({ path: "/captures" });
+      const files = await containerFolder(docker, containerId, "/captures");
+      return new Map([...files].filter(([name]) => name.endsWith(".pcap")));
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode !== 404 || Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, 250));
     }
   }
-}
-
-/** The .pcap files under /captures in a capture container, by file name. */
-export async function readCaptures(docker: Docker, containerId: string): Promise<Map<string, Uint8Array>> {
-  const tar = await captureArchive(docker, containerId);
-  const files = new Map<string, Uint8Array>();
-  const ex = extract();
-  const done = new Promise<void>((resolve, reject) => {
-    ex.on("entry", (header, stream, next) => {
-      const parts: Buffer[] = [];
-      stream.on("data", (b: unknown) => parts.push(b as Buffer));
-      stream.on("end", () => {
-        const file = header.name.split("/").pop() ?? "";
-        if (header.type === "file" && file.endsWith(".pcap")) files.set(file, Buffer.concat(parts));
-        next();
-      });
-    });
-    ex.on("finish", resolve);
-    ex.on("error", reject);
-  });
-  tar.pipe(ex as unknown as NodeJS.WritableStream);
-  await done;
-  return files;
 }
 
 /**

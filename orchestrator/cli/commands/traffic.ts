@@ -13,19 +13,26 @@ import {
   PD_MODES,
   type PdMode,
 } from "../../docker/clients.ts";
-import { type MessageCount, messagesOfRun, renderReportHtml } from "../../model/load-report.ts";
+import {
+  type MessageCount,
+  messagesOfRun,
+  renderReportHtml,
+  unansweredByKea,
+} from "../../model/load-report.ts";
 import {
   err,
   jsonOption,
   nameOption,
   nonNegativeInt,
+  only4Option,
+  only6Option,
   positiveInt,
   print,
   segmentOption,
   table,
   wholeSeconds,
 } from "../output.ts";
-import { sayKeasNotAsked } from "./observe.ts";
+import { type KeaReadOptions, openForKeaRead } from "./observe.ts";
 
 /** leases, load, client, capture: what goes through the lab, and what Kea made of it. */
 export function register(cli: Command): void {
@@ -34,43 +41,32 @@ export function register(cli: Command): void {
     .description("every lease of every VRF's Kea, with what the relay added decoded")
     .addOption(nameOption())
     .option("--vrf <name>", "only this VRF")
-    .option("-4", "DHCPv4 only")
-    .option("-6", "DHCPv6 only")
+    .addOption(only4Option())
+    .addOption(only6Option())
     .option("--server <service>", "only this Kea server's table (an HA peer: kea-red-2)")
     .addOption(jsonOption())
-    .action(
-      async (o: {
-        name: string;
-        vrf?: string;
-        server?: string;
-        4?: boolean;
-        6?: boolean;
-        json?: boolean;
-      }) => {
-        const family = o[4] && !o[6] ? 4 : o[6] && !o[4] ? 6 : undefined;
-        const lab = await openLab(o.name);
-        if (!o.server) await sayKeasNotAsked(lab);
-        const rows = await lab.leases({ vrf: o.vrf, family, server: o.server });
-        print("leases", o.json, rows, () =>
-          rows.length === 0
-            ? "no leases"
-            : table(
-                ["VRF", "SERVER", "FAMILY", "TYPE", "ADDRESS", "SUBNET", "CLIENT", "VALID", "RELAY"],
-                rows.map((r) => [
-                  r.vrf,
-                  r.server,
-                  r.family,
-                  r.type ?? "",
-                  r.type === "IA_PD" ? `${r.address}/${r.prefixLength}` : r.address,
-                  r.subnetId,
-                  r.client,
-                  r.validLifetime,
-                  relayInfoText(r.relay),
-                ]),
-              ),
-        );
-      },
-    );
+    .action(async (o: KeaReadOptions) => {
+      const { lab, filter } = await openForKeaRead(o);
+      const rows = await lab.leases(filter);
+      print("leases", o.json, rows, () =>
+        rows.length === 0
+          ? "no leases"
+          : table(
+              ["VRF", "SERVER", "FAMILY", "TYPE", "ADDRESS", "SUBNET", "CLIENT", "VALID", "RELAY"],
+              rows.map((r) => [
+                r.vrf,
+                r.server,
+                r.family,
+                r.type ?? "",
+                r.type === "IA_PD" ? `${r.address}/${r.prefixLength}` : r.address,
+                r.subnetId,
+                r.client,
+                r.validLifetime,
+                relayInfoText(r.relay),
+              ]),
+            ),
+      );
+    });
 
   cli
     .command("load")
@@ -156,10 +152,17 @@ export function register(cli: Command): void {
           const run = await lab.load(request);
           r = { ...run, messages: run.messages ?? [] };
         }
+        const unanswered = unansweredByKea(r.messages, family);
         print(
           "load",
           o.json,
-          { command: r.command, exitCode: r.exitCode, ...r.report, messages: r.messages },
+          {
+            command: r.command,
+            exitCode: r.exitCode,
+            ...r.report,
+            messages: r.messages,
+            unanswered,
+          },
           () =>
             [
               `$ ${r.command.join(" ")}`,
@@ -200,6 +203,26 @@ export function register(cli: Command): void {
                   m.relay,
                   m.kea?.count ?? "-",
                   m.kea?.statistic ?? "-",
+                ]),
+              ),
+              "",
+              "requests Kea left unanswered (refused by a rate limit, no address to give):",
+              table(
+                ["VRF", "REQUESTS", "RECEIVED", "ANSWERS", "SENT", "UNANSWERED"],
+                unanswered.map((u) => [
+                  u.vrf,
+                  // The kinds the run had, of the ones the answers go to.
+                  u.requests
+                    .filter((t) =>
+                      r.messages.some(
+                        (m) => m.vrf === u.vrf && m.type === t && m.direction === "to-server" && m.kea?.count,
+                      ),
+                    )
+                    .join(","),
+                  u.received,
+                  u.answers.join(","),
+                  u.answered,
+                  u.unanswered,
                 ]),
               ),
             ].join("\n"),
