@@ -167,6 +167,11 @@ export interface ClientRequest {
   vendorClass?: string;
   /** DHCPv4: the client architecture to send (option 93, RFC 4578: 0 BIOS, 7 x86-64 UEFI; udhcpc, dhclient). */
   arch?: number;
+  /**
+   * The name the client gives itself (not pxe): udhcpc sends it as option 12, dhclient as option
+   * 12 (DHCPv4) or 39 (DHCPv6 Client FQDN), dhcpcd as option 81 or 39. Kea's DDNS puts it in DNS.
+   */
+  hostname?: string;
   /** pxe: stop the machine after this many seconds (default 90). */
   timeoutSeconds?: number;
   /** pxe: build output of its image, the first time, a line at a time. */
@@ -480,6 +485,7 @@ async function imagesFor(
     if (r.kind === "relay") have.relay = n.image;
     if (r.kind === "tower" && r.towerKind === "isc-dhcp-relay") have.dhcrelay = n.image;
     if (r.kind === "boot") have.boot = n.image;
+    if (r.kind === "dns") have.dns = n.image;
     if (r.kind === "prometheus") have.prometheus = n.image;
   }
   return completeImages(docker, have, topologyImages(topology), progress);
@@ -665,9 +671,9 @@ class OpenLab implements Lab {
 
   async client(r: ClientRequest): Promise<ClientResult> {
     if (r.kind === "pxe") {
-      if (r.family === 6 || r.pd || r.vendorClass !== undefined || r.arch !== undefined)
+      if (r.family === 6 || r.pd || r.vendorClass !== undefined || r.arch !== undefined || r.hostname)
         throw new Error(
-          "the PXE client is iPXE's own: DHCPv4, with the vendor class and architecture it sends",
+          "the PXE client is iPXE's own: DHCPv4, with the vendor class, architecture and name it sends",
         );
       const [pxe] = await ensureImages(this.docker, { only: ["pxe"], progress: r.progress });
       const { exitCode, output, ...boot } = await runPxeClient(
@@ -690,6 +696,7 @@ class OpenLab implements Lab {
       pd: r.pd,
       vendorClass: r.vendorClass,
       arch: r.arch,
+      hostname: r.hostname,
     });
   }
 

@@ -1,7 +1,7 @@
 #!/bin/bash
-# Runs kea-dhcp4, kea-dhcp6 and (Kea 2.6) kea-ctrl-agent side by side, as configured. If any of them exits the
+# Runs kea-dhcp4, kea-dhcp6, kea-dhcp-ddns and (Kea 2.6) kea-ctrl-agent side by side, as configured. If any of them exits the
 # container stops with its status, so Docker (and the lab) sees a dead VRF at once;
-# SIGTERM is forwarded to all three so that `docker stop` is clean and fast.
+# SIGTERM is forwarded to all of them so that `docker stop` is clean and fast.
 set -u
 
 # Kea refuses control sockets outside /run/kea, and that directory must be 0750.
@@ -22,6 +22,8 @@ start() {
 }
 [ -f "$conf/kea-dhcp4.conf" ] && start dhcp4 kea-dhcp4 -c "$conf/kea-dhcp4.conf"
 [ -f "$conf/kea-dhcp6.conf" ] && start dhcp6 kea-dhcp6 -c "$conf/kea-dhcp6.conf"
+# DDNS: kea-dhcp-ddns sends the servers' name changes to the VRF's DNS server, where configured.
+[ -f "$conf/kea-dhcp-ddns.conf" ] && start dhcp-ddns kea-dhcp-ddns -c "$conf/kea-dhcp-ddns.conf"
 [ -f "$conf/kea-ctrl-agent.conf" ] && start ctrl-agent kea-ctrl-agent -c "$conf/kea-ctrl-agent.conf"
 if [ ${#pids[@]} -eq 0 ]; then
   echo "kea-entrypoint: no configuration found in $conf" >&2

@@ -1,10 +1,10 @@
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadTopology } from "../model/topology.ts";
 import { ROOT } from "../paths.ts";
-import { readBootFiles } from "./boot.ts";
+import { readBootFiles, readDnsFiles } from "./boot.ts";
 
 describe("a boot server's files", () => {
   it("are read before the lab creates anything; a missing or empty folder is refused with the field", async () => {
@@ -19,6 +19,34 @@ describe("a boot server's files", () => {
       /topology vrfs\[0\]\.bootServer\.files \(VRF RED\): ENOENT/,
     );
     const empty = await mkdtemp(join(tmpdir(), "boot-"));
-    await expect(readBootFiles(at(empty))).rejects.toThrow(/has no files to serve/);
+    await expect(readBootFiles(at(empty))).rejects.toThrow(/has no files/);
+  });
+});
+
+describe("a DNS server's files", () => {
+  it("are read before the lab creates anything; a folder without named.conf.local is refused with the field", async () => {
+    const t = await loadTopology(join(ROOT, "examples/ddns/topology.yaml"));
+    expect(
+      (await readDnsFiles(t))
+        .get("RED")
+        ?.map(([path]) => path)
+        .sort(),
+    ).toEqual([
+      "db.192.168.10",
+      "db.192.168.11",
+      "db.fd00-10",
+      "db.fd00-11",
+      "db.red.example",
+      "named.conf.local",
+    ]);
+    const zonesOnly = await mkdtemp(join(tmpdir(), "dns-"));
+    await writeFile(join(zonesOnly, "db.red.example"), "$TTL 300\n");
+    const moved = {
+      ...t,
+      vrfs: t.vrfs.map((v) => (v.dnsServer ? { ...v, dnsServer: { ...v.dnsServer, files: zonesOnly } } : v)),
+    };
+    await expect(readDnsFiles(moved)).rejects.toThrow(
+      /^topology vrfs\[0\]\.dnsServer\.files \(VRF RED\): .* has no named\.conf\.local/,
+    );
   });
 });

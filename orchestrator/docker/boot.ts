@@ -2,10 +2,10 @@ import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import type { Topology } from "../model/topology.ts";
 
-// A VRF's boot server's files (spec/features/boot.ts): the topology's folder, read before the
-// lab creates anything.
+// The files of a VRF's boot server (spec/features/boot.ts) and DNS server (spec/features/dns.ts):
+// the topology's folders, read before the lab creates anything.
 
-/** A boot server's files: [path inside its folder, bytes]. */
+/** A server's files: [path inside its folder, bytes]. */
 export type BootFiles = [string, Buffer][];
 
 /** Every file under `dir`; refuses a missing or empty folder, naming the field. */
@@ -18,18 +18,46 @@ async function folderFiles(dir: string, field: string): Promise<BootFiles> {
     const full = join(e.parentPath, e.name);
     files.push([relative(dir, full), await readFile(full)]);
   }
-  if (files.length === 0) throw new Error(`${field}: ${dir} has no files to serve`);
+  if (files.length === 0) throw new Error(`${field}: ${dir} has no files`);
   return files;
 }
 
 /** Each VRF's boot files by VRF name, read before the lab creates anything. */
-export async function readBootFiles(t: Topology): Promise<Map<string, BootFiles>> {
+export function readBootFiles(t: Topology): Promise<Map<string, BootFiles>> {
+  return readServerFolders(t, "bootServer");
+}
+
+/** The file of a DNS server's folder that names its zones and TSIG keys (the rest are zone files). */
+const NAMED_CONF = "named.conf.local";
+
+/**
+ * Each VRF's DNS server's files by VRF name: its named.conf.local and zone files, read before
+ * the lab creates anything; a folder without named.conf.local is refused.
+ */
+export async function readDnsFiles(t: Topology): Promise<Map<string, BootFiles>> {
+  const folders = await readServerFolders(t, "dnsServer");
+  for (const [vrf, files] of folders) {
+    const i = t.vrfs.findIndex((v) => v.name === vrf);
+    if (!files.some(([name]) => name === NAMED_CONF))
+      throw new Error(
+        `topology vrfs[${i}].dnsServer.files (VRF ${vrf}): ${t.vrfs[i]?.dnsServer?.files} has no ${NAMED_CONF} (BIND's zones and keys)`,
+      );
+  }
+  return folders;
+}
+
+/** The files of each VRF's server of one kind, by VRF name. */
+async function readServerFolders(
+  t: Topology,
+  field: "bootServer" | "dnsServer",
+): Promise<Map<string, BootFiles>> {
   const files = new Map<string, BootFiles>();
   for (const [i, v] of t.vrfs.entries()) {
-    if (v.bootServer)
+    const server = v[field];
+    if (server)
       files.set(
         v.name,
-        await folderFiles(v.bootServer.files, `topology vrfs[${i}].bootServer.files (VRF ${v.name})`),
+        await folderFiles(server.files, `topology vrfs[${i}].${field}.files (VRF ${v.name})`),
       );
   }
   return files;

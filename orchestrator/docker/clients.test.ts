@@ -57,6 +57,18 @@ describe("load commands", () => {
     expect(() => clientCommand("udhcpc", 4, { vendorClass: "" })).toThrow(/printable ASCII/);
   });
 
+  it("a client names itself (--hostname) with a DNS name, passed as an argument; refused otherwise", () => {
+    expect(clientCommand("udhcpc", 4, { hostname: "cpe1" })).toEqual([
+      ...["dhcplab-client", "udhcpc", "4", "--hostname", "cpe1"],
+    ]);
+    expect(clientCommand("dhclient", 6, { hostname: "cpe2.red.example." }).slice(-2)).toEqual([
+      "--hostname",
+      "cpe2.red.example.",
+    ]);
+    for (const bad of ["", "a b", "-cpe", "cpe;reboot", "x".repeat(64)])
+      expect(() => clientCommand("dhcpcd", 4, { hostname: bad })).toThrow(/host name/);
+  });
+
   it("the client image's script parses, and names what it reports", async () => {
     const script = join(ROOT, "docker", "client", "dhcp-client.sh");
     expect(() => execFileSync("sh", ["-n", script])).not.toThrow();

@@ -257,12 +257,12 @@ const CLIENTS = new Set([
  * DHCPv4 with udhcpc and dhclient `NEXT-SERVER` and `BOOT-FILE` for the ACK's siaddr and file;
  * and with `pd` (DHCPv6) `PREFIX <prefix>` for each prefix delegated to it, the client then asking
  * for an address and a prefix as a CPE router does. `vendorClass` and `arch` make a DHCPv4 client
- * present itself as a PXE ROM. What the lab's clients cannot do is refused here, before anything runs.
+ * present itself as a PXE ROM; `hostname` is the name it gives itself (options 12, 81, 39). What the lab's clients cannot do is refused here, before anything runs.
  */
 export function clientCommand(
   kind: ClientKind,
   family: 4 | 6,
-  o: { pd?: boolean } & PxeIdentity = {},
+  o: { pd?: boolean; hostname?: string } & PxeIdentity = {},
 ): string[] {
   if (o.pd && (family !== 6 || kind === "udhcpc"))
     throw new Error("prefix delegation is DHCPv6: use -6 with dhclient or dhcpcd");
@@ -275,6 +275,17 @@ export function clientCommand(
     throw new Error(`architecture ${arch}: option 93 is a number from 0 to 65535 (RFC 4578 §2.1)`);
   if (arch !== undefined && kind === "dhcpcd")
     throw new Error("dhcpcd cannot send option 93 (--arch): use udhcpc or dhclient");
+  // A host name is a DNS name (RFC 1123 labels), which the client sends as option 12 or 81
+  // (DHCPv4) or 39 (DHCPv6, RFC 4704): the name Kea's DDNS puts in DNS.
+  if (
+    o.hostname !== undefined &&
+    !/^(?=.{1,253}\.?$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i.test(
+      o.hostname,
+    )
+  )
+    throw new Error(
+      `host name ${JSON.stringify(o.hostname)}: letters, digits and '-' in dot-separated labels`,
+    );
   if (!CLIENTS.has(`${kind}-${family}${o.pd ? "-pd" : ""}`))
     throw new Error(`${kind} does not do DHCPv${family} in the lab (udhcpc is DHCPv4 only)`);
   return [
@@ -284,6 +295,7 @@ export function clientCommand(
     ...(o.pd ? ["--pd"] : []),
     ...(vendorClass !== undefined ? ["--vendor-class", vendorClass] : []),
     ...(arch !== undefined ? ["--arch", String(arch)] : []),
+    ...(o.hostname !== undefined ? ["--hostname", o.hostname] : []),
   ];
 }
 
@@ -292,7 +304,14 @@ export async function runClient(
   docker: Docker,
   lab: LabState,
   image: string,
-  o: { mac: string; family: 4 | 6; kind: ClientKind; segment?: string; pd?: boolean } & PxeIdentity,
+  o: {
+    mac: string;
+    family: 4 | 6;
+    kind: ClientKind;
+    segment?: string;
+    pd?: boolean;
+    hostname?: string;
+  } & PxeIdentity,
 ): Promise<{
   address?: string;
   prefixes: string[];
@@ -305,7 +324,12 @@ export async function runClient(
     docker,
     lab,
     image,
-    clientCommand(o.kind, o.family, { pd: o.pd, vendorClass: o.vendorClass, arch: o.arch }),
+    clientCommand(o.kind, o.family, {
+      pd: o.pd,
+      vendorClass: o.vendorClass,
+      arch: o.arch,
+      hostname: o.hostname,
+    }),
     {
       mac: o.mac,
       capAdd: ["NET_ADMIN", "NET_RAW"],

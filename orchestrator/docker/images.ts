@@ -11,7 +11,7 @@ import { tarOf } from "./engine.ts";
 
 /**
  * Every image dhcplab builds: Kea per version, the relay, the clients, isc-dhcp-relay (towers
- * and the benchmark), the VRFs' boot servers (TFTP), the PXE firmware client (QEMU, built
+ * and the benchmark), the VRFs' boot servers (TFTP) and DNS servers (BIND 9), the PXE firmware client (QEMU, built
  * only when a PXE client runs), Prometheus (for a lab with monitoring) and headless Chromium
  * (the report test's).
  */
@@ -22,6 +22,7 @@ export const IMAGE_NAMES = [
   "client",
   "dhcrelay",
   "boot",
+  "dns",
   "pxe",
   "prometheus",
   "browser",
@@ -39,6 +40,7 @@ const SOURCES: Record<ImageName, { folder: string; dockerfile: string; lib?: str
   client: { folder: "client", dockerfile: "Dockerfile" },
   dhcrelay: { folder: "dhcrelay", dockerfile: "Dockerfile" },
   boot: { folder: "boot", dockerfile: "Dockerfile", lib: ["install-routes.sh"] },
+  dns: { folder: "dns", dockerfile: "Dockerfile" },
   pxe: { folder: "pxe", dockerfile: "Dockerfile" },
   prometheus: { folder: "prometheus", dockerfile: "Dockerfile" },
   browser: { folder: "browser", dockerfile: "Dockerfile" },
@@ -47,7 +49,7 @@ const SOURCES: Record<ImageName, { folder: string; dockerfile: string; lib?: str
 /** The images a lab needs: the relay, the clients, and a Kea for each version its VRFs run. */
 export function labImages(
   keaVersions: Iterable<KeaVersion>,
-  o: { dhcrelay?: boolean; boot?: boolean } = {},
+  o: { dhcrelay?: boolean; boot?: boolean; dns?: boolean } = {},
 ): ImageName[] {
   return [
     ...[...new Set(keaVersions)].sort().map((v) => `kea-${v}` as const),
@@ -55,12 +57,13 @@ export function labImages(
     "client",
     ...(o.dhcrelay ? (["dhcrelay"] as const) : []),
     ...(o.boot ? (["boot"] as const) : []),
+    ...(o.dns ? (["dns"] as const) : []),
   ];
 }
 
 /**
  * The images a topology's lab runs: its Kea versions, the relay, the clients, isc-dhcp-relay
- * for its towers, the boot server for its VRFs' boot servers.
+ * for its towers, the boot server for its VRFs' boot servers, BIND for their DNS servers.
  */
 export function topologyImages(t: Topology): ImageName[] {
   return labImages(
@@ -68,6 +71,7 @@ export function topologyImages(t: Topology): ImageName[] {
     {
       dhcrelay: t.towers.some((w) => w.kind === "isc-dhcp-relay"),
       boot: t.vrfs.some((v) => v.bootServer),
+      dns: t.vrfs.some((v) => v.dnsServer),
     },
   );
 }

@@ -97,6 +97,19 @@ export interface LabState {
     state: string;
     health?: string;
   }[];
+  /** Each VRF's other servers: its DNS server (BIND 9, which its kea-dhcp-ddns updates). */
+  servers: {
+    id: string;
+    name: string;
+    /** dns: BIND 9. */
+    kind: "dns";
+    vrf: string;
+    /** Its service address (the one Kea sends to). */
+    address: string;
+    ipv4: string;
+    state: string;
+    health?: string;
+  }[];
   /** With monitoring: Prometheus (its URL, on the lab's monitoring network) and each Kea's exporter. */
   monitoring?: {
     prometheus: { id: string; name: string; url: string; state: string; health?: string };
@@ -189,6 +202,12 @@ export async function labState(docker: Docker, spec: LabSpec): Promise<LabState>
     }),
     towers: nodes("tower").map((n) => ({ ...live(n), tower: n.role.tower, kind: n.role.towerKind })),
     boots: nodes("boot").map((n) => ({ ...live(n), vrf: n.role.vrf, address: n.role.address })),
+    servers: nodes("dns").map((n) => ({
+      ...live(n),
+      kind: "dns" as const,
+      vrf: n.role.vrf,
+      address: n.role.address,
+    })),
     ...(prometheus
       ? {
           monitoring: {
@@ -267,7 +286,7 @@ export async function listLabs(docker: Docker): Promise<LabSummary[]> {
   for (const n of networks) of(n.Labels?.[LABEL.lab] ?? "").networks++;
   // Lab services only: one-shot clients and captures come and go.
   for (const c of containers.filter((c) =>
-    ["kea", "relay", "boot", "prometheus"].includes(c.Labels[LABEL.role] ?? ""),
+    ["kea", "relay", "boot", "dns", "prometheus"].includes(c.Labels[LABEL.role] ?? ""),
   )) {
     const l = of(c.Labels[LABEL.lab] ?? "");
     l.containers++;

@@ -110,4 +110,19 @@ describe("Kea configurations", () => {
     expect(warnings.at(-1)).toMatch(/next-server is 10\.69\.20\.2, but VRF BLUE has no bootServer/);
     expect(warnings).toHaveLength(5);
   });
+
+  it("take kea-dhcp-ddns.conf where the folder has one, and refuse it where the VRF has no dnsServer", async () => {
+    const t = await loadTopology(join(ROOT, "examples/ddns/topology.yaml"));
+    const [red, blue] = await readKeaConfigs(t);
+    expect(Object.keys(red?.files ?? {}).sort()).toEqual([
+      "kea-dhcp-ddns.conf",
+      "kea-dhcp4.conf",
+      "kea-dhcp6.conf",
+    ]);
+    expect(Object.keys(blue?.files ?? {})).not.toContain("kea-dhcp-ddns.conf");
+    const without = { ...t, vrfs: t.vrfs.map((v) => ({ ...v, dnsServer: undefined })) };
+    await expect(readKeaConfigs(without)).rejects.toThrow(
+      /^VRF RED \(Kea 3\.0\): .*examples\/ddns\/kea\/RED\/kea-dhcp-ddns\.conf sends updates, but the VRF has no dnsServer/,
+    );
+  });
 });

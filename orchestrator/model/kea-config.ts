@@ -183,6 +183,9 @@ export function nextServerWarnings(topology: Topology, keas: readonly KeaConfig[
   });
 }
 
+/** kea-dhcp-ddns's configuration in a VRF's Kea folder: DDNS, to the VRF's dnsServer. */
+export const DDNS_FILE = "kea-dhcp-ddns.conf";
+
 /** A Kea configuration that Kea itself refused, or that the lab cannot use. */
 export class KeaConfigRefused extends Error {}
 
@@ -240,6 +243,13 @@ export async function readKeaConfigs(topology: Topology): Promise<KeaConfig[]> {
           throw new KeaConfigRefused(`VRF ${v.name} (Kea ${version}): ${join(dir, name)} is missing`);
         });
       }
+      // DDNS: kea-dhcp-ddns runs beside the servers where the folder configures it.
+      const ddns = await readFile(join(dir, DDNS_FILE)).catch(() => undefined);
+      if (ddns) files[DDNS_FILE] = ddns;
+      if (ddns && !v.dnsServer)
+        throw new KeaConfigRefused(
+          `VRF ${v.name} (Kea ${version}): ${join(dir, DDNS_FILE)} sends updates, but the VRF has no dnsServer to send them to`,
+        );
       const text = (name: string) => ({ file: join(dir, name), text: files[name]?.toString() ?? "" });
       const control: KeaConfig["control"] = {};
       for (const f of v.families) {

@@ -28,14 +28,17 @@ export interface KeaPlan extends Endpoint {
   linkLocal: string;
 }
 
-/** A VRF's boot server (TFTP) on its backend network. */
-export interface BootPlan extends Endpoint {
+/** A server of a VRF's on its backend network besides Kea: its boot server (TFTP), its DNS server. */
+export interface ServicePlan extends Endpoint {
   container: string;
-  /** Its service address, held besides its Docker ones: the next-server Kea hands out. */
+  /** Its service address, held besides its Docker ones: the next-server, the DNS server Kea updates. */
   address: string;
-  /** The folder it serves. */
+  /** The folder of its files. */
   files: string;
 }
+
+/** A VRF's boot server (TFTP) on its backend network. */
+export type BootPlan = ServicePlan;
 
 /** A VRF as the lab builds it. */
 export interface VrfPlan {
@@ -46,6 +49,8 @@ export interface VrfPlan {
   relay: Endpoint;
   keas: KeaPlan[];
   boot?: BootPlan;
+  /** Its DNS server (BIND 9), which its kea-dhcp-ddns updates. */
+  dns?: ServicePlan;
 }
 
 /** An access segment as the lab builds it. */
@@ -102,6 +107,8 @@ const KEA_HOST = 10;
 const TOWER_HOST = 20;
 /** A VRF's boot server on its backend network. */
 const BOOT_HOST = 30;
+/** A VRF's DNS server on its backend network. */
+const DNS_HOST = 31;
 
 /** The network keys of a topology's lab: a network is called `<lab>-<key>`. */
 export const networkKey = {
@@ -145,6 +152,13 @@ export function planLab(
   const vrfs = topology.vrfs.map((spec): VrfPlan => {
     const subnets = subnetsOf(networkKey.vrf(spec));
     const vrf = spec.name.toLowerCase();
+    // A server of the VRF's besides Kea, at its fixed host on the backend.
+    const server = (kind: string, host: number, s: { address: string; files: string }): ServicePlan => ({
+      container: `${name}-${kind}-${vrf}`,
+      ...endpoint(subnets, host),
+      address: s.address,
+      files: s.files,
+    });
     return {
       spec,
       network: `${name}-${networkKey.vrf(spec)}`,
@@ -161,16 +175,8 @@ export function planLab(
           linkLocal: `fe80::ff:fe00:${(KEA_HOST + k).toString(16)}`,
         };
       }),
-      ...(spec.bootServer
-        ? {
-            boot: {
-              container: `${name}-boot-${vrf}`,
-              ...endpoint(subnets, BOOT_HOST),
-              address: spec.bootServer.address,
-              files: spec.bootServer.files,
-            },
-          }
-        : {}),
+      ...(spec.bootServer ? { boot: server("boot", BOOT_HOST, spec.bootServer) } : {}),
+      ...(spec.dnsServer ? { dns: server("dns", DNS_HOST, spec.dnsServer) } : {}),
     };
   });
   return {
@@ -348,7 +354,8 @@ function leases6(v: VrfPlan, control: BackendControl | undefined): { leases6?: u
  * entrypoint installs them from DHCPLAB_ROUTES, also after a restart): Kea answers a giaddr it
  * has no link to (the link address in giaddr mode, every tower's prefix) and a client by
  * unicast in its subnet (an INFORM's ACK to ciaddr: `clients4`, vrfClients4), and the VRF's
- * backend reaches its IPv6 client subnets and delegated prefixes through the relay.
+ * backend reaches its IPv6 client subnets and delegated prefixes through the relay. Its DNS
+ * server's service address (kea-dhcp-ddns's updates) is routed to that server, not the relay.
  */
 export function keaRoutes(
   plan: LabPlan,
@@ -365,7 +372,9 @@ export function keaRoutes(
         (p) => `${p} via ${v.relay.ipv6}`,
       )
     : [];
-  return [...v4, ...v6];
+  // The VRF's DNS server on its own backend address, which holds the service address.
+  const dns = v.dns ? [`${v.dns.address}/32 via ${v.dns.ipv4}`] : [];
+  return [...v4, ...v6, ...dns];
 }
 
 /**

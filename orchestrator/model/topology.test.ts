@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../lib/config/yaml-config.ts";
@@ -307,6 +308,32 @@ describe("lab plan", () => {
     );
   });
 
+  it("DNS servers: one per VRF with one on its backend; that VRF's Kea routes the service address to it, not through the relay", async () => {
+    const t = await loadTopology(join(ROOT, "examples/ddns/topology.yaml"));
+    expect(t.vrfs[0]?.dnsServer).toEqual({
+      address: "172.31.10.53",
+      files: join(ROOT, "examples/ddns/dns/RED"),
+    });
+    const plan = planLab("x", t, poolSlots(t, 5));
+    expect(plan.vrfs.map((v) => [v.dns?.container, v.dns?.ipv4, v.dns?.address])).toEqual([
+      ["x-dns-red", "10.213.6.31", "172.31.10.53"],
+      [undefined, undefined, undefined],
+    ]);
+    const [red, blue] = plan.vrfs as [(typeof plan.vrfs)[number], (typeof plan.vrfs)[number]];
+    expect(keaRoutes(plan, red, { delegatedPools: [], clients4: [] })).toContain(
+      "172.31.10.53/32 via 10.213.6.31",
+    );
+    expect(keaRoutes(plan, blue, { delegatedPools: [], clients4: [] }).join()).not.toContain("172.31.10.53");
+    // A service address is one server's: a boot server and a DNS server may not share it.
+    const shared = (await readFile(join(ROOT, "examples/ddns/topology.yaml"), "utf8")).replace(
+      "    dnsServer:",
+      "    bootServer: { address: 172.31.10.53, files: dns/RED }\n    dnsServer:",
+    );
+    expect(() => parseTopology(shared, "t.yaml", join(ROOT, "examples/ddns"))).toThrow(
+      /vrfs\[0\]\.dnsServer\.address: 172\.31\.10\.53 is VRF RED's bootServer already/,
+    );
+  });
+
   it("boot servers: one per VRF on its backend, the relay routing the VRF's client subnets to its address only; IPv4 forwarding where a VRF serves DHCPv4", async () => {
     const t = await loadTopology(join(ROOT, "examples/pxe.yaml"));
     expect(t.vrfs[0]?.bootServer).toEqual({
@@ -362,7 +389,9 @@ describe("lab plan", () => {
       refusal(
         `vrfs:\n${vrf("RED", `gateways: [192.168.10.1/24], ${boot("10.69.10.2")}`)}${vrf("BLUE", `gateways: [192.168.20.1/24], ${boot("10.69.10.2")}`)}`,
       ).message,
-    ).toMatch(/vrfs\[1\]\.bootServer\.address: 10\.69\.10\.2 is VRF RED's boot server already/);
+    ).toMatch(
+      /vrfs\[1\]\.bootServer\.address: 10\.69\.10\.2 is VRF RED's bootServer already: each server has a service address of its own/,
+    );
   });
 
   it("slot subnets never overlap and stay inside the pool", () => {

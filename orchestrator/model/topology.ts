@@ -94,17 +94,20 @@ const gateways = z
  * a folder of boot files. It answers on a service address of its own, the next-server the VRF's
  * Kea hands out; the relay routes the VRF's client subnets to that address, and nothing else.
  */
-const bootServer = z.strictObject({
-  address: address(ipv4ToBytes, "IPv4")
+/** A VRF server's service address: unicast IPv4 outside the lab's own networks. */
+const serviceAddress = (description: string, example: string) =>
+  address(ipv4ToBytes, "IPv4")
     .refine(
       (a) => !a.startsWith("10.213.") && !/^(0|127|22[4-9]|2[3-5]\d)\./.test(a),
       "a unicast address outside the lab's own networks (10.213.0.0/16)",
     )
-    .meta({
-      description:
-        "its service address: the next-server (siaddr) the VRF's Kea hands out; a unicast address outside 10.213.0.0/16 and the VRF's client subnets",
-      examples: ["172.31.10.30"],
-    }),
+    .meta({ description, examples: [example] });
+
+const bootServer = z.strictObject({
+  address: serviceAddress(
+    "its service address: the next-server (siaddr) the VRF's Kea hands out; a unicast address outside 10.213.0.0/16 and the VRF's client subnets",
+    "172.31.10.30",
+  ),
   files: z
     .string()
     .min(1)
@@ -112,6 +115,28 @@ const bootServer = z.strictObject({
       description:
         "the folder it serves, relative to the topology file; Debian's iPXE binaries (undionly.kpxe, ipxe.efi, snponly.efi) are served beside it unless the folder has files of those names",
       examples: ["pxe/RED"],
+    }),
+});
+
+/**
+ * A VRF's DNS server for dynamic updates: BIND 9 (Debian's bind9) on the VRF's backend network,
+ * answering on a service address of its own, which the VRF's kea-dhcp-ddns sends its updates to
+ * (the lab routes it from the VRF's Kea, and from nothing else). Its folder holds
+ * named.conf.local (zones and TSIG keys, included by Debian's named.conf) and the zone files,
+ * which BIND keeps in /var/lib/bind (zone files named there as "/var/lib/bind/NAME").
+ */
+const dnsServer = z.strictObject({
+  address: serviceAddress(
+    "its service address: the dns-servers ip-address of the VRF's kea-dhcp-ddns.conf; a unicast address outside 10.213.0.0/16",
+    "172.31.10.53",
+  ),
+  files: z
+    .string()
+    .min(1)
+    .meta({
+      description:
+        "its folder, relative to the topology file: named.conf.local (zones, TSIG keys) and the zone files it names under /var/lib/bind/",
+      examples: ["dns/RED"],
     }),
 });
 
@@ -195,6 +220,11 @@ const vrf = z.strictObject({
   bootServer: bootServer
     .optional()
     .describe("a TFTP boot server for the VRF's network-booting clients (PXE, iPXE), on its backend network"),
+  dnsServer: dnsServer
+    .optional()
+    .describe(
+      "a DNS server (BIND 9) on the VRF's backend network that the VRF's kea-dhcp-ddns updates (DDNS); its Kea folder then has kea-dhcp-ddns.conf",
+    ),
 });
 
 /**
@@ -396,16 +426,21 @@ export const topologySchema = z
         message: "transport is the towers' network: name the segment otherwise",
       });
     const seen = new Set<string>();
-    const bootAddresses = new Map<string, string>();
+    // Service addresses: each server its own (the relay and Kea route each to one container).
+    const serviceAddresses = new Map<string, string>();
     t.vrfs.forEach((v, i) => {
-      const boot = v.bootServer?.address;
-      if (boot && bootAddresses.has(boot))
-        ctx.addIssue({
-          code: "custom",
-          path: ["vrfs", i, "bootServer", "address"],
-          message: `${boot} is VRF ${bootAddresses.get(boot)}'s boot server already: the relay routes each to its own VRF`,
-        });
-      if (boot) bootAddresses.set(boot, v.name);
+      for (const field of ["bootServer", "dnsServer"] as const) {
+        const a = v[field]?.address;
+        if (!a) continue;
+        const holder = serviceAddresses.get(a);
+        if (holder)
+          ctx.addIssue({
+            code: "custom",
+            path: ["vrfs", i, field, "address"],
+            message: `${a} is ${holder} already: each server has a service address of its own`,
+          });
+        serviceAddresses.set(a, `VRF ${v.name}'s ${field}`);
+      }
       if (seen.has(v.name.toLowerCase()))
         ctx.addIssue({ code: "custom", path: ["vrfs", i, "name"], message: `duplicate VRF ${v.name}` });
       seen.add(v.name.toLowerCase());
@@ -503,6 +538,7 @@ function absolutize(t: Topology, base: string): Topology {
       ...v,
       keaConfig: abs(v.keaConfig),
       ...(v.bootServer ? { bootServer: { ...v.bootServer, files: abs(v.bootServer.files) } } : {}),
+      ...(v.dnsServer ? { dnsServer: { ...v.dnsServer, files: abs(v.dnsServer.files) } } : {}),
     })),
     segments: t.segments,
     towers: t.towers.map((w) => (w.policy ? { ...w, policy: abs(w.policy) } : w)),

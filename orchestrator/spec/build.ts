@@ -5,6 +5,7 @@ import { slotSubnets } from "../model/subnets.ts";
 import type { Topology } from "../model/topology.ts";
 import { bootNodes } from "./features/boot.ts";
 import type { FeatureContext } from "./features/context.ts";
+import { dnsNodes } from "./features/dns.ts";
 import { hostRulesNodes } from "./features/host-rules.ts";
 import { backendNetworks, keaNodes } from "./features/kea.ts";
 import { monitoringNetworks, monitoringNodes } from "./features/monitoring.ts";
@@ -51,6 +52,7 @@ const NODES: ((ctx: FeatureContext) => LabSpec["nodes"])[] = [
   relayNodes,
   towerNodes,
   bootNodes,
+  dnsNodes,
   monitoringNodes,
 ];
 

@@ -174,8 +174,12 @@ function relativeSpec(spec: LabSpec, dir: string): LabSpec {
         ...(v.spec.bootServer
           ? { bootServer: { ...v.spec.bootServer, files: rel(v.spec.bootServer.files) } }
           : {}),
+        ...(v.spec.dnsServer
+          ? { dnsServer: { ...v.spec.dnsServer, files: rel(v.spec.dnsServer.files) } }
+          : {}),
       },
       ...(v.boot ? { boot: { ...v.boot, files: rel(v.boot.files) } } : {}),
+      ...(v.dns ? { dns: { ...v.dns, files: rel(v.dns.files) } } : {}),
     })),
     towers: spec.towers.map((w) => ({
       ...w,

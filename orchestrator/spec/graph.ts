@@ -22,6 +22,8 @@ function kindOf(n: NodeSpec): string {
       return `tower (${r.towerKind})`;
     case "boot":
       return `TFTP ${r.address}`;
+    case "dns":
+      return `DNS (BIND 9) ${r.address}`;
     case "prometheus":
       return r.url;
     default:

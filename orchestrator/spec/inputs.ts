@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { DEFAULT_POLICY } from "../../lib/policy/default-policy.ts";
 import { parsePolicy } from "../../lib/policy/policy.ts";
-import { type BootFiles, readBootFiles } from "../docker/boot.ts";
+import { type BootFiles, readBootFiles, readDnsFiles } from "../docker/boot.ts";
 import type { ImageTags } from "../docker/images.ts";
 import { type KeaConfig, readKeaConfigs } from "../model/kea-config.ts";
 import { DEFAULT_TOWER_POLICY, TOWER_UPSTREAM } from "../model/plan.ts";
@@ -27,12 +27,14 @@ export interface LabInputs {
   towerPolicies: Record<string, string>;
   /** Each VRF's boot files, by VRF name. */
   bootFiles: Map<string, BootFiles>;
+  /** Each VRF's DNS server's files (named.conf.local and zone files), by VRF name. */
+  dnsFiles: Map<string, BootFiles>;
 }
 
 /**
  * Reads and checks what the topology names, before anything is created: the relay's and every
  * dhcplab tower's policy (refused with file, line and field), each VRF's Kea configuration (the
- * lab's own reading; Kea's config test follows in the deployer) and boot folders.
+ * lab's own reading; Kea's config test follows in the deployer), boot and DNS folders.
  */
 export async function readLabInputs(topology: Topology, images: ImageTags): Promise<LabInputs> {
   const vrfNames = topology.vrfs.map((v) => v.name);
@@ -46,10 +48,11 @@ export async function readLabInputs(topology: Topology, images: ImageTags): Prom
     towerPolicies[w.name] = text;
   }
   const bootFiles = await readBootFiles(topology);
+  const dnsFiles = await readDnsFiles(topology);
   const keas = (await readKeaConfigs(topology)).map((k) => {
     const image = images[`kea-${k.version}`];
     if (!image) throw new Error(`the kea-${k.version} image was not built`);
     return { ...k, image };
   });
-  return { images, keas, policy, towerPolicies, bootFiles };
+  return { images, keas, policy, towerPolicies, bootFiles, dnsFiles };
 }

@@ -72,6 +72,7 @@ export type NodeRole =
   | { kind: "relay" }
   | { kind: "tower"; tower: string; towerKind: string }
   | { kind: "boot"; vrf: string; address: string }
+  | { kind: "dns"; vrf: string; address: string }
   | { kind: "exporter"; vrf: string; kea: string }
   | { kind: "prometheus"; url: string }
   | { kind: "host-rules" };

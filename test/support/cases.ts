@@ -86,18 +86,24 @@ export async function held(lab: TestLab, family: 4 | 6, address: string | undefi
   return (await lab.leases({ family: family })).some((l) => l.address === address && l.validLifetime > 0);
 }
 
-/** udhcpc obtains an address in `prefix`, renews it (SIGUSR1) and releases it (SIGUSR2); then Kea holds it no more. */
+/**
+ * udhcpc (with `args` besides its own: a host name, `-x hostname:NAME`) obtains an address in
+ * `prefix`, renews it (SIGUSR1) and releases it (SIGUSR2); then Kea holds it no more.
+ */
 export async function expectUdhcpcRenewRelease(
   lab: TestLab,
   mac: string,
   prefix: string,
   segment?: string,
+  args: readonly string[] = [],
 ): Promise<string> {
+  // Arguments as shell words: each single-quoted.
+  const words = args.map((a) => ` '${a.replaceAll("'", "'\\''")}'`).join("");
   const r = await runScript(
     lab,
     mac,
     [
-      "udhcpc -f -i eth0 -t 5 -T 2 > /tmp/out 2>&1 & pid=$!",
+      `udhcpc -f -i eth0 -t 5 -T 2${words} > /tmp/out 2>&1 & pid=$!`,
       // udhcpc's script flushes and adds the address after it logs the lease: wait for the address.
       `for i in $(seq 100); do ip -o -4 addr show dev eth0 | grep -qF " inet ${prefix}" && break; sleep 0.1; done`,
       PRINT_ADDRESSES("-4"),

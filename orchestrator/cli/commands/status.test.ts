@@ -9,6 +9,7 @@ const lab: LabStatus = {
   keas: [],
   towers: [],
   boots: [],
+  servers: [],
   counters: {},
   ha: [],
   delegations: [],

@@ -255,6 +255,10 @@ export function register(cli: Command): void {
       "DHCPv4: the client architecture (option 93): 0 BIOS, 7 x86-64 UEFI (udhcpc, dhclient)",
       nonNegativeInt,
     )
+    .option(
+      "--hostname <name>",
+      "the name the client gives itself (DHCPv4 option 12 or 81, DHCPv6 option 39): what Kea's DDNS puts in DNS",
+    )
     .option("--timeout <seconds>", "pxe: stop the machine after this long", positiveInt, 90)
     .addOption(jsonOption())
     .action(
@@ -267,6 +271,7 @@ export function register(cli: Command): void {
         kind: ClientKind | "pxe";
         vendorClass?: string;
         arch?: number;
+        hostname?: string;
         timeout: number;
         json?: boolean;
       }) => {
@@ -278,6 +283,7 @@ export function register(cli: Command): void {
           pd: o.pd,
           vendorClass: o.vendorClass,
           arch: o.arch,
+          hostname: o.hostname,
           timeoutSeconds: o.timeout,
           progress: (line) => process.stderr.write(`${line}\n`),
         });
