@@ -486,6 +486,7 @@ async function imagesFor(
     if (r.kind === "tower" && r.towerKind === "isc-dhcp-relay") have.dhcrelay = n.image;
     if (r.kind === "boot") have.boot = n.image;
     if (r.kind === "dns") have.dns = n.image;
+    if (r.kind === "radius") have.radius = n.image;
     if (r.kind === "prometheus") have.prometheus = n.image;
   }
   return completeImages(docker, have, topologyImages(topology), progress);

@@ -26,7 +26,7 @@ export const JSON_OUTPUT_VERSION = 5;
 export const JSON_OUTPUT_CHANGES: readonly [number, string][] = [
   [
     5,
-    "new: audit, the legal log records (Kea 3.0's legal_log hook) of the lab's Kea servers, each with its VRF, server, family, event, lease, client and what the relay added. load: `unanswered`, per VRF and kind of request, Kea's count of the requests beside its answers (what a rate limit refused). status and up: `servers`, each VRF's other servers (its DNS server, kind `dns`).",
+    "new: audit, the legal log records (Kea 3.0's legal_log hook) of the lab's Kea servers, each with its VRF, server, family, event, lease, client and what the relay added. load: `unanswered`, per VRF and kind of request, Kea's count of the requests beside its answers (what a rate limit refused). status and up: `servers`, each VRF's other servers (its DNS server, kind `dns`; its RADIUS server, kind `radius`).",
   ],
   [
     4,
@@ -44,7 +44,7 @@ export const JSON_OUTPUT_CHANGES: readonly [number, string][] = [
 ];
 
 /** The SHA-256 of the generated JSON Schema of these outputs: the test that compares it fails on any change. */
-export const JSON_OUTPUT_SCHEMA_SHA256 = "972cda2020b6a3bd3e2b614abf8b403de3f8e354ced3c06308e55663eec07e8e";
+export const JSON_OUTPUT_SCHEMA_SHA256 = "0cf0841b9884454564311b5235c000730e7543afa27dcb3720675a2fd668ea31";
 
 /** `up --json`: the lab's status once it is up, how long it took, and each phase of the deploy. */
 export type UpOutput = LabStatus & { seconds: number; phases: PhaseTiming[] };

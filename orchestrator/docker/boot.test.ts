@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadTopology } from "../model/topology.ts";
 import { ROOT } from "../paths.ts";
-import { readBootFiles, readDnsFiles } from "./boot.ts";
+import { readBootFiles, readDnsFiles, readRadiusFiles } from "./boot.ts";
 
 describe("a boot server's files", () => {
   it("are read before the lab creates anything; a missing or empty folder is refused with the field", async () => {
@@ -47,6 +47,29 @@ describe("a DNS server's files", () => {
     };
     await expect(readDnsFiles(moved)).rejects.toThrow(
       /^topology vrfs\[0\]\.dnsServer\.files \(VRF RED\): .* has no named\.conf\.local/,
+    );
+  });
+});
+
+describe("a RADIUS server's files", () => {
+  it("are clients.conf and authorize; a folder without either is refused with the field", async () => {
+    const t = await loadTopology(join(ROOT, "examples/radius/topology.yaml"));
+    expect(
+      (await readRadiusFiles(t))
+        .get("BLUE")
+        ?.map(([path]) => path)
+        .sort(),
+    ).toEqual(["authorize", "clients.conf"]);
+    const clientsOnly = await mkdtemp(join(tmpdir(), "radius-"));
+    await writeFile(join(clientsOnly, "clients.conf"), "client kea { ipaddr = 10.213.0.0/16 }\n");
+    const moved = {
+      ...t,
+      vrfs: t.vrfs.map((v) =>
+        v.radiusServer ? { ...v, radiusServer: { ...v.radiusServer, files: clientsOnly } } : v,
+      ),
+    };
+    await expect(readRadiusFiles(moved)).rejects.toThrow(
+      /^topology vrfs\[1\]\.radiusServer\.files \(VRF BLUE\): .* has no authorize \(FreeRADIUS's users/,
     );
   });
 });

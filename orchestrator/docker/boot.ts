@@ -2,7 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import type { Topology } from "../model/topology.ts";
 
-// The files of a VRF's boot server (spec/features/boot.ts) and DNS server (spec/features/dns.ts):
+// The files of a VRF's boot, DNS and RADIUS servers (spec/features/boot.ts, dns.ts, radius.ts):
 // the topology's folders, read before the lab creates anything.
 
 /** A server's files: [path inside its folder, bytes]. */
@@ -34,31 +34,37 @@ const NAMED_CONF = "named.conf.local";
  * Each VRF's DNS server's files by VRF name: its named.conf.local and zone files, read before
  * the lab creates anything; a folder without named.conf.local is refused.
  */
-export async function readDnsFiles(t: Topology): Promise<Map<string, BootFiles>> {
-  const folders = await readServerFolders(t, "dnsServer");
-  for (const [vrf, files] of folders) {
-    const i = t.vrfs.findIndex((v) => v.name === vrf);
-    if (!files.some(([name]) => name === NAMED_CONF))
-      throw new Error(
-        `topology vrfs[${i}].dnsServer.files (VRF ${vrf}): ${t.vrfs[i]?.dnsServer?.files} has no ${NAMED_CONF} (BIND's zones and keys)`,
-      );
-  }
-  return folders;
+export function readDnsFiles(t: Topology): Promise<Map<string, BootFiles>> {
+  return readServerFolders(t, "dnsServer", { [NAMED_CONF]: "BIND's zones and keys" });
 }
 
-/** The files of each VRF's server of one kind, by VRF name. */
+/**
+ * Each VRF's RADIUS server's files by VRF name: clients.conf and authorize, read before the lab
+ * creates anything; a folder without either is refused.
+ */
+export function readRadiusFiles(t: Topology): Promise<Map<string, BootFiles>> {
+  return readServerFolders(t, "radiusServer", {
+    "clients.conf": "who may ask, with which secret",
+    authorize: "FreeRADIUS's users: who is accepted, with what",
+  });
+}
+
+/** The files of each VRF's server of one kind, by VRF name; each folder must have the `required` files. */
 async function readServerFolders(
   t: Topology,
-  field: "bootServer" | "dnsServer",
+  field: "bootServer" | "dnsServer" | "radiusServer",
+  required: Record<string, string> = {},
 ): Promise<Map<string, BootFiles>> {
-  const files = new Map<string, BootFiles>();
+  const folders = new Map<string, BootFiles>();
   for (const [i, v] of t.vrfs.entries()) {
     const server = v[field];
-    if (server)
-      files.set(
-        v.name,
-        await folderFiles(server.files, `topology vrfs[${i}].${field}.files (VRF ${v.name})`),
-      );
+    if (!server) continue;
+    const where = `topology vrfs[${i}].${field}.files (VRF ${v.name})`;
+    const files = await folderFiles(server.files, where);
+    for (const [name, what] of Object.entries(required))
+      if (!files.some(([f]) => f === name))
+        throw new Error(`${where}: ${server.files} has no ${name} (${what})`);
+    folders.set(v.name, files);
   }
-  return files;
+  return folders;
 }

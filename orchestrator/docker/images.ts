@@ -11,7 +11,7 @@ import { tarOf } from "./engine.ts";
 
 /**
  * Every image dhcplab builds: Kea per version, the relay, the clients, isc-dhcp-relay (towers
- * and the benchmark), the VRFs' boot servers (TFTP) and DNS servers (BIND 9), the PXE firmware client (QEMU, built
+ * and the benchmark), the VRFs' boot (TFTP), DNS (BIND 9) and RADIUS (FreeRADIUS) servers, the PXE firmware client (QEMU, built
  * only when a PXE client runs), Prometheus (for a lab with monitoring) and headless Chromium
  * (the report test's).
  */
@@ -23,6 +23,7 @@ export const IMAGE_NAMES = [
   "dhcrelay",
   "boot",
   "dns",
+  "radius",
   "pxe",
   "prometheus",
   "browser",
@@ -41,6 +42,7 @@ const SOURCES: Record<ImageName, { folder: string; dockerfile: string; lib?: str
   dhcrelay: { folder: "dhcrelay", dockerfile: "Dockerfile" },
   boot: { folder: "boot", dockerfile: "Dockerfile", lib: ["install-routes.sh"] },
   dns: { folder: "dns", dockerfile: "Dockerfile" },
+  radius: { folder: "radius", dockerfile: "Dockerfile" },
   pxe: { folder: "pxe", dockerfile: "Dockerfile" },
   prometheus: { folder: "prometheus", dockerfile: "Dockerfile" },
   browser: { folder: "browser", dockerfile: "Dockerfile" },
@@ -49,7 +51,7 @@ const SOURCES: Record<ImageName, { folder: string; dockerfile: string; lib?: str
 /** The images a lab needs: the relay, the clients, and a Kea for each version its VRFs run. */
 export function labImages(
   keaVersions: Iterable<KeaVersion>,
-  o: { dhcrelay?: boolean; boot?: boolean; dns?: boolean } = {},
+  o: { dhcrelay?: boolean; boot?: boolean; dns?: boolean; radius?: boolean } = {},
 ): ImageName[] {
   return [
     ...[...new Set(keaVersions)].sort().map((v) => `kea-${v}` as const),
@@ -58,12 +60,14 @@ export function labImages(
     ...(o.dhcrelay ? (["dhcrelay"] as const) : []),
     ...(o.boot ? (["boot"] as const) : []),
     ...(o.dns ? (["dns"] as const) : []),
+    ...(o.radius ? (["radius"] as const) : []),
   ];
 }
 
 /**
  * The images a topology's lab runs: its Kea versions, the relay, the clients, isc-dhcp-relay
- * for its towers, the boot server for its VRFs' boot servers, BIND for their DNS servers.
+ * for its towers, the boot server for its VRFs' boot servers, BIND and FreeRADIUS for their DNS
+ * and RADIUS servers.
  */
 export function topologyImages(t: Topology): ImageName[] {
   return labImages(
@@ -72,6 +76,7 @@ export function topologyImages(t: Topology): ImageName[] {
       dhcrelay: t.towers.some((w) => w.kind === "isc-dhcp-relay"),
       boot: t.vrfs.some((v) => v.bootServer),
       dns: t.vrfs.some((v) => v.dnsServer),
+      radius: t.vrfs.some((v) => v.radiusServer),
     },
   );
 }

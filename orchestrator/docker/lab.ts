@@ -97,12 +97,12 @@ export interface LabState {
     state: string;
     health?: string;
   }[];
-  /** Each VRF's other servers: its DNS server (BIND 9, which its kea-dhcp-ddns updates). */
+  /** Each VRF's other servers: its DNS server (BIND 9, which its kea-dhcp-ddns updates), its RADIUS server. */
   servers: {
     id: string;
     name: string;
-    /** dns: BIND 9. */
-    kind: "dns";
+    /** dns: BIND 9; radius: FreeRADIUS. */
+    kind: "dns" | "radius";
     vrf: string;
     /** Its service address (the one Kea sends to). */
     address: string;
@@ -202,9 +202,9 @@ export async function labState(docker: Docker, spec: LabSpec): Promise<LabState>
     }),
     towers: nodes("tower").map((n) => ({ ...live(n), tower: n.role.tower, kind: n.role.towerKind })),
     boots: nodes("boot").map((n) => ({ ...live(n), vrf: n.role.vrf, address: n.role.address })),
-    servers: nodes("dns").map((n) => ({
+    servers: [...nodes("dns"), ...nodes("radius")].map((n) => ({
       ...live(n),
-      kind: "dns" as const,
+      kind: n.role.kind,
       vrf: n.role.vrf,
       address: n.role.address,
     })),
@@ -286,7 +286,7 @@ export async function listLabs(docker: Docker): Promise<LabSummary[]> {
   for (const n of networks) of(n.Labels?.[LABEL.lab] ?? "").networks++;
   // Lab services only: one-shot clients and captures come and go.
   for (const c of containers.filter((c) =>
-    ["kea", "relay", "boot", "dns", "prometheus"].includes(c.Labels[LABEL.role] ?? ""),
+    ["kea", "relay", "boot", "dns", "radius", "prometheus"].includes(c.Labels[LABEL.role] ?? ""),
   )) {
     const l = of(c.Labels[LABEL.lab] ?? "");
     l.containers++;

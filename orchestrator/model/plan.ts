@@ -51,6 +51,8 @@ export interface VrfPlan {
   boot?: BootPlan;
   /** Its DNS server (BIND 9), which its kea-dhcp-ddns updates. */
   dns?: ServicePlan;
+  /** Its RADIUS server (FreeRADIUS), which its Kea radius hook asks. */
+  radius?: ServicePlan;
 }
 
 /** An access segment as the lab builds it. */
@@ -109,6 +111,8 @@ const TOWER_HOST = 20;
 const BOOT_HOST = 30;
 /** A VRF's DNS server on its backend network. */
 const DNS_HOST = 31;
+/** A VRF's RADIUS server on its backend network. */
+const RADIUS_HOST = 32;
 
 /** The network keys of a topology's lab: a network is called `<lab>-<key>`. */
 export const networkKey = {
@@ -177,6 +181,7 @@ export function planLab(
       }),
       ...(spec.bootServer ? { boot: server("boot", BOOT_HOST, spec.bootServer) } : {}),
       ...(spec.dnsServer ? { dns: server("dns", DNS_HOST, spec.dnsServer) } : {}),
+      ...(spec.radiusServer ? { radius: server("radius", RADIUS_HOST, spec.radiusServer) } : {}),
     };
   });
   return {
@@ -354,8 +359,8 @@ function leases6(v: VrfPlan, control: BackendControl | undefined): { leases6?: u
  * entrypoint installs them from DHCPLAB_ROUTES, also after a restart): Kea answers a giaddr it
  * has no link to (the link address in giaddr mode, every tower's prefix) and a client by
  * unicast in its subnet (an INFORM's ACK to ciaddr: `clients4`, vrfClients4), and the VRF's
- * backend reaches its IPv6 client subnets and delegated prefixes through the relay. Its DNS
- * server's service address (kea-dhcp-ddns's updates) is routed to that server, not the relay.
+ * backend reaches its IPv6 client subnets and delegated prefixes through the relay. Its DNS and
+ * RADIUS servers' service addresses are routed to those servers, not the relay.
  */
 export function keaRoutes(
   plan: LabPlan,
@@ -372,9 +377,9 @@ export function keaRoutes(
         (p) => `${p} via ${v.relay.ipv6}`,
       )
     : [];
-  // The VRF's DNS server on its own backend address, which holds the service address.
-  const dns = v.dns ? [`${v.dns.address}/32 via ${v.dns.ipv4}`] : [];
-  return [...v4, ...v6, ...dns];
+  // The VRF's DNS and RADIUS servers on their own backend addresses, which hold the service addresses.
+  const servers = [v.dns, v.radius].flatMap((s) => (s ? [`${s.address}/32 via ${s.ipv4}`] : []));
+  return [...v4, ...v6, ...servers];
 }
 
 /**

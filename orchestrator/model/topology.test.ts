@@ -308,7 +308,7 @@ describe("lab plan", () => {
     );
   });
 
-  it("DNS servers: one per VRF with one on its backend; that VRF's Kea routes the service address to it, not through the relay", async () => {
+  it("DNS and RADIUS servers: one per VRF with one on its backend; that VRF's Kea routes the service address to it, not through the relay", async () => {
     const t = await loadTopology(join(ROOT, "examples/ddns/topology.yaml"));
     expect(t.vrfs[0]?.dnsServer).toEqual({
       address: "172.31.10.53",
@@ -324,6 +324,13 @@ describe("lab plan", () => {
       "172.31.10.53/32 via 10.213.6.31",
     );
     expect(keaRoutes(plan, blue, { delegatedPools: [], clients4: [] }).join()).not.toContain("172.31.10.53");
+    const radius = await loadTopology(join(ROOT, "examples/radius/topology.yaml"));
+    const radiusPlan = planLab("x", radius, poolSlots(radius, 5));
+    const withRadius = radiusPlan.vrfs[1] as (typeof radiusPlan.vrfs)[number];
+    expect(withRadius.radius?.container).toBe("x-radius-blue");
+    expect(keaRoutes(radiusPlan, withRadius, { delegatedPools: [], clients4: [] })).toContain(
+      `172.31.20.18/32 via ${withRadius.radius?.ipv4}`,
+    );
     // A service address is one server's: a boot server and a DNS server may not share it.
     const shared = (await readFile(join(ROOT, "examples/ddns/topology.yaml"), "utf8")).replace(
       "    dnsServer:",

@@ -140,6 +140,27 @@ const dnsServer = z.strictObject({
     }),
 });
 
+/**
+ * A VRF's RADIUS server: Debian's FreeRADIUS on the VRF's backend network, answering on a service
+ * address of its own, which the VRF's Kea radius hook sends Access-Requests and accounting to (the
+ * lab routes it from the VRF's Kea only). Its folder holds clients.conf (who may ask, the shared
+ * secret) and authorize (the files module's users: who is accepted, with what).
+ */
+const radiusServer = z.strictObject({
+  address: serviceAddress(
+    "its service address: the access and accounting servers' name in the radius hook's parameters; a unicast address outside 10.213.0.0/16",
+    "172.31.20.18",
+  ),
+  files: z
+    .string()
+    .min(1)
+    .meta({
+      description:
+        "its folder, relative to the topology file: clients.conf and authorize (FreeRADIUS's users file)",
+      examples: ["radius/BLUE"],
+    }),
+});
+
 const vrf = z.strictObject({
   name: z
     .string()
@@ -224,6 +245,11 @@ const vrf = z.strictObject({
     .optional()
     .describe(
       "a DNS server (BIND 9) on the VRF's backend network that the VRF's kea-dhcp-ddns updates (DDNS); its Kea folder then has kea-dhcp-ddns.conf",
+    ),
+  radiusServer: radiusServer
+    .optional()
+    .describe(
+      "a RADIUS server (FreeRADIUS) on the VRF's backend network that the VRF's Kea radius hook asks and accounts to",
     ),
 });
 
@@ -429,7 +455,7 @@ export const topologySchema = z
     // Service addresses: each server its own (the relay and Kea route each to one container).
     const serviceAddresses = new Map<string, string>();
     t.vrfs.forEach((v, i) => {
-      for (const field of ["bootServer", "dnsServer"] as const) {
+      for (const field of ["bootServer", "dnsServer", "radiusServer"] as const) {
         const a = v[field]?.address;
         if (!a) continue;
         const holder = serviceAddresses.get(a);
@@ -539,6 +565,7 @@ function absolutize(t: Topology, base: string): Topology {
       keaConfig: abs(v.keaConfig),
       ...(v.bootServer ? { bootServer: { ...v.bootServer, files: abs(v.bootServer.files) } } : {}),
       ...(v.dnsServer ? { dnsServer: { ...v.dnsServer, files: abs(v.dnsServer.files) } } : {}),
+      ...(v.radiusServer ? { radiusServer: { ...v.radiusServer, files: abs(v.radiusServer.files) } } : {}),
     })),
     segments: t.segments,
     towers: t.towers.map((w) => (w.policy ? { ...w, policy: abs(w.policy) } : w)),

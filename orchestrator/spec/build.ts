@@ -9,6 +9,7 @@ import { dnsNodes } from "./features/dns.ts";
 import { hostRulesNodes } from "./features/host-rules.ts";
 import { backendNetworks, keaNodes } from "./features/kea.ts";
 import { monitoringNetworks, monitoringNodes } from "./features/monitoring.ts";
+import { radiusNodes } from "./features/radius.ts";
 import { relayNodes, segmentNetworks } from "./features/relay.ts";
 import { towerNetworks, towerNodes } from "./features/towers.ts";
 import type { LabInputs } from "./inputs.ts";
@@ -53,6 +54,7 @@ const NODES: ((ctx: FeatureContext) => LabSpec["nodes"])[] = [
   towerNodes,
   bootNodes,
   dnsNodes,
+  radiusNodes,
   monitoringNodes,
 ];
 

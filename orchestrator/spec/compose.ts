@@ -177,9 +177,13 @@ function relativeSpec(spec: LabSpec, dir: string): LabSpec {
         ...(v.spec.dnsServer
           ? { dnsServer: { ...v.spec.dnsServer, files: rel(v.spec.dnsServer.files) } }
           : {}),
+        ...(v.spec.radiusServer
+          ? { radiusServer: { ...v.spec.radiusServer, files: rel(v.spec.radiusServer.files) } }
+          : {}),
       },
       ...(v.boot ? { boot: { ...v.boot, files: rel(v.boot.files) } } : {}),
       ...(v.dns ? { dns: { ...v.dns, files: rel(v.dns.files) } } : {}),
+      ...(v.radius ? { radius: { ...v.radius, files: rel(v.radius.files) } } : {}),
     })),
     towers: spec.towers.map((w) => ({
       ...w,

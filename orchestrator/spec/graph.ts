@@ -24,6 +24,8 @@ function kindOf(n: NodeSpec): string {
       return `TFTP ${r.address}`;
     case "dns":
       return `DNS (BIND 9) ${r.address}`;
+    case "radius":
+      return `RADIUS (FreeRADIUS) ${r.address}`;
     case "prometheus":
       return r.url;
     default:

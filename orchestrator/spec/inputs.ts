@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { DEFAULT_POLICY } from "../../lib/policy/default-policy.ts";
 import { parsePolicy } from "../../lib/policy/policy.ts";
-import { type BootFiles, readBootFiles, readDnsFiles } from "../docker/boot.ts";
+import { type BootFiles, readBootFiles, readDnsFiles, readRadiusFiles } from "../docker/boot.ts";
 import type { ImageTags } from "../docker/images.ts";
 import { type KeaConfig, readKeaConfigs } from "../model/kea-config.ts";
 import { DEFAULT_TOWER_POLICY, TOWER_UPSTREAM } from "../model/plan.ts";
@@ -29,12 +29,14 @@ export interface LabInputs {
   bootFiles: Map<string, BootFiles>;
   /** Each VRF's DNS server's files (named.conf.local and zone files), by VRF name. */
   dnsFiles: Map<string, BootFiles>;
+  /** Each VRF's RADIUS server's files (clients.conf, authorize), by VRF name. */
+  radiusFiles: Map<string, BootFiles>;
 }
 
 /**
  * Reads and checks what the topology names, before anything is created: the relay's and every
  * dhcplab tower's policy (refused with file, line and field), each VRF's Kea configuration (the
- * lab's own reading; Kea's config test follows in the deployer), boot and DNS folders.
+ * lab's own reading; Kea's config test follows in the deployer), boot, DNS and RADIUS folders.
  */
 export async function readLabInputs(topology: Topology, images: ImageTags): Promise<LabInputs> {
   const vrfNames = topology.vrfs.map((v) => v.name);
@@ -49,10 +51,11 @@ export async function readLabInputs(topology: Topology, images: ImageTags): Prom
   }
   const bootFiles = await readBootFiles(topology);
   const dnsFiles = await readDnsFiles(topology);
+  const radiusFiles = await readRadiusFiles(topology);
   const keas = (await readKeaConfigs(topology)).map((k) => {
     const image = images[`kea-${k.version}`];
     if (!image) throw new Error(`the kea-${k.version} image was not built`);
     return { ...k, image };
   });
-  return { images, keas, policy, towerPolicies, bootFiles, dnsFiles };
+  return { images, keas, policy, towerPolicies, bootFiles, dnsFiles, radiusFiles };
 }

@@ -73,6 +73,7 @@ export type NodeRole =
   | { kind: "tower"; tower: string; towerKind: string }
   | { kind: "boot"; vrf: string; address: string }
   | { kind: "dns"; vrf: string; address: string }
+  | { kind: "radius"; vrf: string; address: string }
   | { kind: "exporter"; vrf: string; kea: string }
   | { kind: "prometheus"; url: string }
   | { kind: "host-rules" };

@@ -25,7 +25,14 @@ export function statusText(s: LabStatus): string {
     ...s.keas.map((k) => [k.name, `kea ${k.version}`, k.vrf, k.ipv4, k.state, k.health]),
     ...s.towers.map((w) => [w.name, `tower (${w.kind})`, "", w.ipv4, w.state, w.health]),
     ...s.boots.map((b) => [b.name, `boot (TFTP ${b.address})`, b.vrf, b.ipv4, b.state, b.health]),
-    ...s.servers.map((d) => [d.name, `${d.kind} (BIND 9 ${d.address})`, d.vrf, d.ipv4, d.state, d.health]),
+    ...s.servers.map((d) => [
+      d.name,
+      `${d.kind} (${d.kind === "dns" ? "BIND 9" : "FreeRADIUS"} ${d.address})`,
+      d.vrf,
+      d.ipv4,
+      d.state,
+      d.health,
+    ]),
     ...(s.monitoring
       ? [
           ...s.monitoring.exporters.map((e) => [e.name, "kea exporter", e.vrf, "", e.state, e.health]),

@@ -10,7 +10,7 @@ import type { NodeSpec } from "../spec.ts";
 
 /** What a kind of VRF server adds to the common node. */
 export interface VrfServerKind {
-  kind: "boot" | "dns";
+  kind: "boot" | "dns" | "radius";
   image: string | undefined;
   env: Record<string, string>;
   /** Where its folder's files go. */
