@@ -169,7 +169,8 @@ export interface ClientRequest {
   arch?: number;
   /**
    * The name the client gives itself (not pxe): udhcpc sends it as option 12, dhclient as option
-   * 12 (DHCPv4) or 39 (DHCPv6 Client FQDN), dhcpcd as option 81 or 39. Kea's DDNS puts it in DNS.
+   * 12 (DHCPv4) or 39 (DHCPv6 Client FQDN, fully qualified: give the whole name), dhcpcd as option
+   * 12 or 39. Kea's DDNS puts it in DNS.
    */
   hostname?: string;
   /** pxe: stop the machine after this many seconds (default 90). */

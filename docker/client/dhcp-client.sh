@@ -28,7 +28,10 @@ while [ "$RUN_ONLY" = 0 ] && [ $# -gt 0 ]; do
     --pd) pd=1; shift ;;
     --vendor-class) vendor=$2; shift 2 ;;
     --arch) arch=$2; shift 2 ;;
-    --hostname) name=$2; shift 2 ;;
+    --hostname)
+      # A DNS name only: it is written into dhclient's configuration.
+      case $2 in *[!A-Za-z0-9.-]*|"") echo "dhcplab-client: host name $2 is not a DNS name" >&2; exit 2 ;; esac
+      name=$2; shift 2 ;;
     *) echo "dhcplab-client: unknown option $1" >&2; exit 2 ;;
   esac
 done

@@ -15,6 +15,10 @@ cp "$src/clients.conf" "$raddb/clients.conf" || exit 65
 cp "$src/authorize" "$raddb/mods-config/files/authorize" || exit 65
 chown freerad:freerad "$raddb/clients.conf" "$raddb/mods-config/files/authorize"
 
+# Every accept and reject in the log (docker logs): "Login OK" / "Login incorrect", with the
+# client's Calling-Station-Id.
+sed -i 's/^\(\s*auth\) = no/\1 = yes/' "$raddb/radiusd.conf"
+
 # Refuse a configuration FreeRADIUS refuses, with its words, before it starts.
 freeradius -C -l stdout || exit 65
 

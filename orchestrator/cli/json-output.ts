@@ -26,7 +26,7 @@ export const JSON_OUTPUT_VERSION = 5;
 export const JSON_OUTPUT_CHANGES: readonly [number, string][] = [
   [
     5,
-    "new: audit, the legal log records (Kea 3.0's legal_log hook) of the lab's Kea servers, each with its VRF, server, family, event, lease, client and what the relay added. load: `unanswered`, per VRF and kind of request, Kea's count of the requests beside its answers (what a rate limit refused). status and up: `servers`, each VRF's other servers (its DNS server, kind `dns`; its RADIUS server, kind `radius`).",
+    "new: audit, the legal log records (Kea 3.0's legal_log hook) of the lab's Kea servers, each with its VRF, server, family, event, lease, client and what the relay added. load: `unanswered`, per VRF and kind of request, Kea's count of the requests beside its answers (what a rate limit refused). status, inspect and up: `servers`, each VRF's other servers (its DNS server, kind `dns`; its RADIUS server, kind `radius`); ls counts them among a lab's containers; graph draws them.",
   ],
   [
     4,

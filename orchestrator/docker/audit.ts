@@ -26,8 +26,9 @@ export interface AuditFilter {
 }
 
 /**
- * Every legal log record of the lab's running Kea servers, oldest first per server, in VRF and
- * server order. A server whose configuration loads no legal_log hook has none.
+ * Every legal log record of the lab's running Kea servers, in VRF and server order, oldest first
+ * (both families' records interleaved by time). A server whose configuration loads no legal_log
+ * hook has none.
  */
 export async function labAudit(docker: Docker, lab: LabState, o: AuditFilter = {}): Promise<AuditRecord[]> {
   const mac = o.mac === undefined ? undefined : macToString(macToBytes(o.mac));
@@ -45,5 +46,8 @@ export async function labAudit(docker: Docker, lab: LabState, o: AuditFilter = {
           if (mac === undefined || r.mac === mac) records.push({ vrf: k.vrf, server: k.name, family, ...r });
     }
   }
-  return records;
+  // Per server, in time order (the default timestamp sorts as text; a sort keeps equal ones in order).
+  return records.sort(
+    (a, b) => a.vrf.localeCompare(b.vrf) || a.server.localeCompare(b.server) || a.time.localeCompare(b.time),
+  );
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -48,6 +48,11 @@ describe("a DNS server's files", () => {
     await expect(readDnsFiles(moved)).rejects.toThrow(
       /^topology vrfs\[0\]\.dnsServer\.files \(VRF RED\): .* has no named\.conf\.local/,
     );
+    // A flat folder: its entrypoint copies the files it has, not subfolders.
+    await mkdir(join(zonesOnly, "old"));
+    await writeFile(join(zonesOnly, "named.conf.local"), "");
+    await writeFile(join(zonesOnly, "old", "db.old"), "");
+    await expect(readDnsFiles(moved)).rejects.toThrow(/dnsServer\.files \(VRF RED\): old\/db\.old is in a subfolder/);
   });
 });
 

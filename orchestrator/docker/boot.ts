@@ -61,6 +61,9 @@ async function readServerFolders(
     if (!server) continue;
     const where = `topology vrfs[${i}].${field}.files (VRF ${v.name})`;
     const files = await folderFiles(server.files, where);
+    // A DNS or RADIUS server takes a flat folder (its entrypoint copies the files it names).
+    const nested = field !== "bootServer" && files.find(([f]) => f.includes("/"));
+    if (nested) throw new Error(`${where}: ${nested[0]} is in a subfolder: the folder is flat`);
     for (const [name, what] of Object.entries(required))
       if (!files.some(([f]) => f === name))
         throw new Error(`${where}: ${server.files} has no ${name} (${what})`);

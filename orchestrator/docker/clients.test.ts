@@ -65,6 +65,7 @@ describe("load commands", () => {
       "--hostname",
       "cpe2.red.example.",
     ]);
+    expect(() => clientCommand("dhclient", 6, { hostname: "cpe2" })).toThrow(/fully qualified/);
     for (const bad of ["", "a b", "-cpe", "cpe;reboot", "x".repeat(64)])
       expect(() => clientCommand("dhcpcd", 4, { hostname: bad })).toThrow(/host name/);
   });

@@ -257,7 +257,7 @@ const CLIENTS = new Set([
  * DHCPv4 with udhcpc and dhclient `NEXT-SERVER` and `BOOT-FILE` for the ACK's siaddr and file;
  * and with `pd` (DHCPv6) `PREFIX <prefix>` for each prefix delegated to it, the client then asking
  * for an address and a prefix as a CPE router does. `vendorClass` and `arch` make a DHCPv4 client
- * present itself as a PXE ROM; `hostname` is the name it gives itself (options 12, 81, 39). What the lab's clients cannot do is refused here, before anything runs.
+ * present itself as a PXE ROM; `hostname` is the name it gives itself (options 12, 39). What the lab's clients cannot do is refused here, before anything runs.
  */
 export function clientCommand(
   kind: ClientKind,
@@ -275,8 +275,8 @@ export function clientCommand(
     throw new Error(`architecture ${arch}: option 93 is a number from 0 to 65535 (RFC 4578 §2.1)`);
   if (arch !== undefined && kind === "dhcpcd")
     throw new Error("dhcpcd cannot send option 93 (--arch): use udhcpc or dhclient");
-  // A host name is a DNS name (RFC 1123 labels), which the client sends as option 12 or 81
-  // (DHCPv4) or 39 (DHCPv6, RFC 4704): the name Kea's DDNS puts in DNS.
+  // A host name is a DNS name (RFC 1123 labels), which the client sends as option 12 (DHCPv4)
+  // or 39 (DHCPv6, RFC 4704): the name Kea's DDNS puts in DNS.
   if (
     o.hostname !== undefined &&
     !/^(?=.{1,253}\.?$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i.test(
@@ -285,6 +285,10 @@ export function clientCommand(
   )
     throw new Error(
       `host name ${JSON.stringify(o.hostname)}: letters, digits and '-' in dot-separated labels`,
+    );
+  if (o.hostname !== undefined && kind === "dhclient" && family === 6 && !o.hostname.includes("."))
+    throw new Error(
+      `dhclient sends its DHCPv6 name fully qualified: give the whole name (${o.hostname}.example.net), not one label`,
     );
   if (!CLIENTS.has(`${kind}-${family}${o.pd ? "-pd" : ""}`))
     throw new Error(`${kind} does not do DHCPv${family} in the lab (udhcpc is DHCPv4 only)`);

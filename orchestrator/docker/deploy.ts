@@ -3,6 +3,7 @@ import { nextServerWarnings } from "../model/kea-config.ts";
 import { serverFiles } from "../model/kea-ha.ts";
 import { LABEL } from "../model/labels.ts";
 import type { Subnets, VrfPlan } from "../model/plan.ts";
+import { serviceAddressWarnings } from "../model/service-addresses.ts";
 import type { Topology } from "../model/topology.ts";
 import { bridgeOf, buildSpec, labNetworks, poolSlots, type SpecOptions } from "../spec/build.ts";
 import { type LabInputs, readLabInputs } from "../spec/inputs.ts";
@@ -98,6 +99,7 @@ export async function deployLab(docker: Docker, o: DeployOptions): Promise<Deplo
       throw new Error(`a lab named ${o.name} is already up: dhcplab down --name ${o.name}`);
     const inputs = await readLabInputs(o.topology, o.images);
     for (const w of nextServerWarnings(o.topology, inputs.keas)) say(`warning: ${w}`);
+    for (const w of serviceAddressWarnings(o.topology, inputs.keas)) say(`warning: ${w}`);
     say(
       `testing the Kea configurations (${inputs.keas.map((k) => `${k.vrf}: Kea ${k.version}`).join(", ")})`,
     );

@@ -125,4 +125,13 @@ describe("Kea configurations", () => {
       /^VRF RED \(Kea 3\.0\): .*examples\/ddns\/kea\/RED\/kea-dhcp-ddns\.conf sends updates, but the VRF has no dnsServer/,
     );
   });
+
+  it("refuse a radius hook in a VRF without a radiusServer, naming the file and the hook", async () => {
+    const t = await loadTopology(join(ROOT, "examples/radius/topology.yaml"));
+    await expect(readKeaConfigs(t)).resolves.toHaveLength(2);
+    const without = { ...t, vrfs: t.vrfs.map((v) => ({ ...v, radiusServer: undefined })) };
+    await expect(readKeaConfigs(without)).rejects.toThrow(
+      /^VRF BLUE \(Kea 3\.0\): .*examples\/radius\/kea\/BLUE\/kea-dhcp4\.conf: Dhcp4\.hooks-libraries\[2\]: the radius hook asks a RADIUS server, but the VRF has no radiusServer/,
+    );
+  });
 });

@@ -149,6 +149,16 @@ export function pingsBeforeOffer(file: string, text: string): boolean {
     );
 }
 
+/** Where a kea-dhcp4/6 configuration loads Kea 3.0's radius hook (its path), or undefined. */
+export function usesRadius(file: string, text: string, family: 4 | 6): string | undefined {
+  const server = parseKeaJson(text, file)[`Dhcp${family}`];
+  if (!isObj(server) || !Array.isArray(server["hooks-libraries"])) return undefined;
+  const i = server["hooks-libraries"].findIndex(
+    (h) => isObj(h) && typeof h.library === "string" && /libdhcp_radius\.so$/.test(h.library),
+  );
+  return i < 0 ? undefined : `Dhcp${family}.hooks-libraries[${i}]`;
+}
+
 /** Every `next-server` (siaddr) a kea-dhcp4 configuration sets, with its path: Dhcp4.client-classes[2].next-server. */
 export function nextServers(file: string, text: string): { path: string; address: string }[] {
   const found: { path: string; address: string }[] = [];
@@ -244,7 +254,10 @@ export async function readKeaConfigs(topology: Topology): Promise<KeaConfig[]> {
         });
       }
       // DDNS: kea-dhcp-ddns runs beside the servers where the folder configures it.
-      const ddns = await readFile(join(dir, DDNS_FILE)).catch(() => undefined);
+      const ddns = await readFile(join(dir, DDNS_FILE)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === "ENOENT") return undefined;
+        throw new KeaConfigRefused(`VRF ${v.name} (Kea ${version}): ${join(dir, DDNS_FILE)}: ${err.message}`);
+      });
       if (ddns) files[DDNS_FILE] = ddns;
       if (ddns && !v.dnsServer)
         throw new KeaConfigRefused(
@@ -252,6 +265,7 @@ export async function readKeaConfigs(topology: Topology): Promise<KeaConfig[]> {
         );
       const text = (name: string) => ({ file: join(dir, name), text: files[name]?.toString() ?? "" });
       const control: KeaConfig["control"] = {};
+      const logs = new Map<string, 4 | 6>();
       for (const f of v.families) {
         try {
           const server = text(`kea-dhcp${f}.conf`);
@@ -260,8 +274,23 @@ export async function readKeaConfigs(topology: Topology): Promise<KeaConfig[]> {
             agent: files["kea-ctrl-agent.conf"] ? text("kea-ctrl-agent.conf") : undefined,
           });
           if (v.ha) checkHaServer(server.file, server.text, f, v.ha.mode);
-          // Kea's -t passes a legal log path that the server refuses when it starts.
-          legalLogOf(server.file, server.text, f);
+          // Kea's -t passes a legal log path that the server refuses when it starts; both
+          // servers of a container writing one base name would write one file.
+          const log = legalLogOf(server.file, server.text, f);
+          if (log && logs.has(log.baseName))
+            throw new KeaConfigError(
+              server.file,
+              `${log.field}.base-name`,
+              `"${log.baseName}" is kea-dhcp${logs.get(log.baseName)}'s legal log too: give each server a base name of its own`,
+            );
+          if (log) logs.set(log.baseName, f);
+          const radius = usesRadius(server.file, server.text, f);
+          if (radius && !v.radiusServer)
+            throw new KeaConfigError(
+              server.file,
+              radius,
+              "the radius hook asks a RADIUS server, but the VRF has no radiusServer to ask",
+            );
         } catch (err) {
           throw new KeaConfigRefused(`VRF ${v.name} (Kea ${version}): ${(err as Error).message}`);
         }

@@ -31,8 +31,13 @@ describe("the legal_log hook's configuration", () => {
     expect(legalLogOf("f", config({ path: "/var/log/kea/", "base-name": "legal4" }), 4)).toEqual({
       path: "/var/log/kea",
       baseName: "legal4",
+      field: "Dhcp4.hooks-libraries[1].parameters",
     });
-    expect(legalLogOf("f", config(undefined, 6), 6)).toEqual({ path: "/var/log/kea", baseName: "kea-legal" });
+    expect(legalLogOf("f", config(undefined, 6), 6)).toEqual({
+      path: "/var/log/kea",
+      baseName: "kea-legal",
+      field: "Dhcp6.hooks-libraries[1].parameters",
+    });
     expect(legalLogOf("f", JSON.stringify({ Dhcp4: { "hooks-libraries": [] } }), 4)).toBeUndefined();
   });
 
@@ -60,6 +65,16 @@ describe("the legal_log hook's configuration", () => {
     const moved = { ...t, vrfs: t.vrfs.map((v) => (v.name === "RED" ? { ...v, keaConfig: dir } : v)) };
     await expect(readKeaConfigs(moved)).rejects.toThrow(
       `VRF RED (Kea 3.0): ${file}: Dhcp6.hooks-libraries[3].parameters.path: "/srv/log": Debian's Kea 3.0 writes legal logs only under /var/log/kea`,
+    );
+    // Both servers of the container on one base name would write one file.
+    await writeFile(
+      file,
+      (await readFile(file, "utf8"))
+        .replace(`"/srv/log"`, `"/var/log/kea"`)
+        .replaceAll("kea-legal6", "kea-legal4"),
+    );
+    await expect(readKeaConfigs(moved)).rejects.toThrow(
+      `VRF RED (Kea 3.0): ${file}: Dhcp6.hooks-libraries[3].parameters.base-name: "kea-legal4" is kea-dhcp4's legal log too: give each server a base name of its own`,
     );
   });
 

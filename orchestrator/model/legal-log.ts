@@ -15,6 +15,8 @@ export interface LegalLogConfig {
   path: string;
   /** Kea's `base-name`: the files are `<base-name>.<CCYYMMDD>.txt` (or `.T<seconds>.txt`). */
   baseName: string;
+  /** Where its parameters are in the file: Dhcp4.hooks-libraries[3].parameters. */
+  field: string;
 }
 
 type Obj = Record<string, unknown>;
@@ -52,11 +54,11 @@ export function legalLogOf(file: string, text: string, family: 4 | 6): LegalLogC
       `${JSON.stringify(parameters.path)}: Debian's Kea 3.0 writes legal logs only under ${LEGAL_LOG_DIR} (another path stops the server at start)`,
     );
   const baseName = typeof parameters["base-name"] === "string" ? parameters["base-name"] : "kea-legal";
-  return { path, baseName };
+  return { path, baseName, field };
 }
 
 /** Whether a file in the legal log's folder is one of its files (`<base-name>.<date>.txt`). */
-export function isLegalLogFile(config: LegalLogConfig, name: string): boolean {
+export function isLegalLogFile(config: Pick<LegalLogConfig, "baseName">, name: string): boolean {
   return name.startsWith(`${config.baseName}.`) && name.endsWith(".txt");
 }
 

@@ -89,7 +89,7 @@ describe("a load report", () => {
     ]);
   });
 
-  it("counts every message type the relay relayed beside Kea's matching statistic: NAKs, DECLINEs, INFORMs; none where Kea keeps none", () => {
+  it("counts every message type the relay relayed beside Kea's matching statistic: NAKs, DECLINEs, INFORMs; none where Kea keeps none; Kea's answers the relay did not carry", () => {
     const relay = (n: number) => ({
       dhcplab_relay_messages_total: {
         'family="4",vrf="RED",type="NAK",direction="to-client"': 2 * n,
@@ -108,7 +108,12 @@ describe("a load report", () => {
     const sample = (n: number) => ({
       relay: relay(n),
       kea: [
-        kea(n, 4, { "pkt4-nak-sent": 2, "pkt4-decline-received": 1, "pkt4-inform-received": 3 }),
+        kea(n, 4, {
+          "pkt4-nak-sent": 2,
+          "pkt4-decline-received": 1,
+          "pkt4-inform-received": 3,
+          "pkt4-ack-sent": 3,
+        }),
         kea(n, 6, { "pkt6-infrequest-received": 1 }),
       ],
     });
@@ -133,6 +138,14 @@ describe("a load report", () => {
         direction: "to-server",
         relay: 3,
         kea: { statistic: "pkt4-inform-received", count: 3 },
+      },
+      // The INFORMs' ACKs went to ciaddr, routed, not through the relay's DHCP path: Kea's count only.
+      {
+        vrf: "RED",
+        type: "ACK",
+        direction: "to-client",
+        relay: 0,
+        kea: { statistic: "pkt4-ack-sent", count: 3 },
       },
     ]);
     expect(messageCounts(sample(1), sample(2), 6)).toEqual([

@@ -144,6 +144,26 @@ export function dropRows(r: LoadReport): Row[] {
   ];
 }
 
+/**
+ * What Kea answers each kind of client request with (RFC 2131 §4.3, RFC 8415 §18.3): a request it
+ * counted as received but did not answer was refused: dropped by a hook (the limits hook's rate
+ * limit drops silently, counting nothing of its own in Kea 3.0.4), or left without an address.
+ * Rapid Commit (a SOLICIT answered by REPLY) is not counted apart.
+ */
+const ANSWERS: Record<4 | 6, { requests: string[]; answers: string[] }[]> = {
+  4: [
+    { requests: ["DISCOVER"], answers: ["OFFER"] },
+    { requests: ["REQUEST", "INFORM"], answers: ["ACK", "NAK"] },
+  ],
+  6: [
+    { requests: ["SOLICIT"], answers: ["ADVERTISE"] },
+    {
+      requests: ["REQUEST", "RENEW", "REBIND", "RELEASE", "DECLINE", "INFORMATION-REQUEST"],
+      answers: ["REPLY"],
+    },
+  ],
+};
+
 /** Kea counts a message the relay sent to it as received, one it sent to a client as sent. */
 const KEA_SIDE: Record<string, string> = { "to-server": "received", "to-client": "sent" };
 
@@ -200,6 +220,22 @@ export function messageCounts(
       ...(kept ? { kea: { statistic, count: keaDelta(vrf, statistic) } } : {}),
     });
   }
+  // Kea's answers that do not pass the relay's DHCP path (an INFORM's ACK goes to ciaddr,
+  // routed): Kea's count beside none of the relay's.
+  for (const vrf of new Set(counts.map((c) => c.vrf))) {
+    for (const type of ANSWERS[family].flatMap((a) => a.answers)) {
+      if (counts.some((c) => c.vrf === vrf && c.type === type && c.direction === "to-client")) continue;
+      const statistic = keaStatisticOf(family, type, "to-client");
+      if (both.some((k) => k.vrf === vrf && statistic in k.values))
+        counts.push({
+          vrf,
+          type,
+          direction: "to-client",
+          relay: 0,
+          kea: { statistic, count: keaDelta(vrf, statistic) },
+        });
+    }
+  }
   return counts;
 }
 
@@ -211,26 +247,6 @@ export function messagesOfRun(
 ): MessageCount[] {
   return messageCounts(first, last, family).filter((c) => c.relay > 0 || (c.kea?.count ?? 0) > 0);
 }
-
-/**
- * What Kea answers each kind of client request with (RFC 2131 §4.3, RFC 8415 §18.3): a request it
- * counted as received but did not answer was refused: dropped by a hook (the limits hook's rate
- * limit drops silently, counting nothing of its own in Kea 3.0.4), or left without an address.
- * Rapid Commit (a SOLICIT answered by REPLY) is not counted apart.
- */
-const ANSWERS: Record<4 | 6, { requests: string[]; answers: string[] }[]> = {
-  4: [
-    { requests: ["DISCOVER"], answers: ["OFFER"] },
-    { requests: ["REQUEST", "INFORM"], answers: ["ACK", "NAK"] },
-  ],
-  6: [
-    { requests: ["SOLICIT"], answers: ["ADVERTISE"] },
-    {
-      requests: ["REQUEST", "RENEW", "REBIND", "RELEASE", "DECLINE", "INFORMATION-REQUEST"],
-      answers: ["REPLY"],
-    },
-  ],
-};
 
 /** Requests Kea received over a run beside its answers to them, per VRF: what it refused. */
 export interface UnansweredCount {

@@ -331,6 +331,15 @@ describe("lab plan", () => {
     expect(keaRoutes(radiusPlan, withRadius, { delegatedPools: [], clients4: [] })).toContain(
       `172.31.20.18/32 via ${withRadius.radius?.ipv4}`,
     );
+    // Routed to the server on the backend, a service address may not be a client's or the link's.
+    const ddnsText = await readFile(join(ROOT, "examples/ddns/topology.yaml"), "utf8");
+    for (const [address, reason] of [
+      ["192.168.11.53", "in the client subnet of gateway 192.168.11.1/24"],
+      ["192.168.10.1", "in the client subnet of gateway 192.168.10.1/24"],
+    ])
+      expect(() =>
+        parseTopology(ddnsText.replace("address: 172.31.10.53", `address: ${address}`), "t.yaml", ROOT),
+      ).toThrow(`the DNS server's address is ${reason}: give it one behind the relay`);
     // A service address is one server's: a boot server and a DNS server may not share it.
     const shared = (await readFile(join(ROOT, "examples/ddns/topology.yaml"), "utf8")).replace(
       "    dnsServer:",

@@ -492,13 +492,32 @@ export const topologySchema = z
           path: ["vrfs", i, "bootServer"],
           message: "a boot server needs the VRF's gateways: the relay routes those client subnets to it",
         });
-      const inside = v.gateways.find((g) => v.bootServer && inPrefix(v.bootServer.address, g));
-      if (inside)
-        ctx.addIssue({
-          code: "custom",
-          path: ["vrfs", i, "bootServer", "address"],
-          message: `the boot server's address is in the client subnet of gateway ${inside}: give it one behind the relay`,
-        });
+      // A server's service address is routed to it on the backend: one in a client subnet, the
+      // link address or a tower's subnet would take Kea's answers to those away from the relay.
+      for (const field of ["bootServer", "dnsServer", "radiusServer"] as const) {
+        const a = v[field]?.address;
+        if (!a) continue;
+        const what = {
+          bootServer: "the boot server",
+          dnsServer: "the DNS server",
+          radiusServer: "the RADIUS server",
+        }[field];
+        const inside = v.gateways.find((g) => inPrefix(a, g));
+        const tower = t.towers.find((w) => inPrefix(a, w.address));
+        const reason = inside
+          ? `in the client subnet of gateway ${inside}`
+          : a === v.link4
+            ? "the VRF's link4"
+            : tower
+              ? `in tower ${tower.name}'s subnet ${tower.address}`
+              : undefined;
+        if (reason)
+          ctx.addIssue({
+            code: "custom",
+            path: ["vrfs", i, field, "address"],
+            message: `${what}'s address is ${reason}: give it one behind the relay`,
+          });
+      }
       if (v.ha && v.servers > 2)
         ctx.addIssue({
           code: "custom",

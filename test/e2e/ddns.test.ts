@@ -48,11 +48,49 @@ it("DHCPv4: udhcpc's host name (option 12) gets an A and a PTR record; its relea
   await expectDns(address, "PTR", []);
 });
 
-it("DHCPv4: dhcpcd's host name in RED's other class gets its records in that subnet's reverse zone", async () => {
-  const got = await lab.client({ kind: "dhcpcd", mac: "00:aa:02:00:d0:02", hostname: "ddns-data" });
-  expect(got.address, got.output).toMatch(/^192\.168\.11\./);
-  await expectDns("ddns-data.red.example", "A", [got.address as string]);
-  await expectDns(got.address as string, "PTR", ["ddns-data.red.example."]);
+it("dhcplab client --hostname: dhcpcd and dhclient (option 12) in RED's other subnet, dhcpcd and dhclient in DHCPv6 (option 39)", async () => {
+  const cases = [
+    {
+      kind: "dhcpcd",
+      family: 4,
+      mac: "00:aa:02:00:d0:02",
+      hostname: "ddns-dhcpcd4",
+      type: "A",
+      prefix: "192.168.11.",
+    },
+    {
+      kind: "dhclient",
+      family: 4,
+      mac: "00:aa:02:00:d0:05",
+      hostname: "ddns-dhclient4",
+      type: "A",
+      prefix: "192.168.11.",
+    },
+    {
+      kind: "dhcpcd",
+      family: 6,
+      mac: "00:aa:01:00:d0:06",
+      hostname: "ddns-dhcpcd6",
+      type: "AAAA",
+      prefix: "fd00:10::",
+    },
+    // dhclient sends its DHCPv6 name fully qualified.
+    {
+      kind: "dhclient",
+      family: 6,
+      mac: "00:aa:01:00:d0:07",
+      hostname: "ddns-dhclient6.red.example",
+      type: "AAAA",
+      prefix: "fd00:10::",
+    },
+  ] as const;
+  for (const c of cases) {
+    const got = await lab.client({ kind: c.kind, family: c.family, mac: c.mac, hostname: c.hostname });
+    expect(got.address, got.output).toMatch(new RegExp(`^${c.prefix.replaceAll(".", "\\.")}`));
+    const fqdn = c.hostname.includes(".") ? c.hostname : `${c.hostname}.red.example`;
+    await expectDns(fqdn, c.type, [got.address as string]);
+    await expectDns(got.address as string, "PTR", [`${fqdn}.`]);
+  }
 });
 
 /** dhclient -6 with a Client FQDN (option 39) and a DUID from its MAC (DUID-LL), so that a second run is the same client. */

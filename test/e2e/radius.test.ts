@@ -36,6 +36,10 @@ it("a port RADIUS rejects gets no lease, nor does a client of no known port", as
     expect(r.output.match(/broadcasting discover/g)).toHaveLength(3);
     expect(r.output, r.output).not.toMatch(/select for|obtained/);
     expect(await leaseOf(mac)).toBeUndefined();
+    // Asked, and rejected: FreeRADIUS logged the reject for this client.
+    await expect
+      .poll(() => lab.logs("radius-blue"), { timeout: 5000 })
+      .toMatch(new RegExp(`Login incorrect.*${mac.replaceAll(":", "[:-]")}`, "i"));
   }
   // Kea read FreeRADIUS's reason for the suspended port.
   expect(await lab.logs("kea-blue")).toMatch(/RADIUS_REPLY_MESSAGE_ATTRIBUTE .*'suspended'/);

@@ -257,7 +257,7 @@ export function register(cli: Command): void {
     )
     .option(
       "--hostname <name>",
-      "the name the client gives itself (DHCPv4 option 12 or 81, DHCPv6 option 39): what Kea's DDNS puts in DNS",
+      "the name the client gives itself (DHCPv4 option 12, DHCPv6 option 39; dhclient -6: the whole name): what Kea's DDNS puts in DNS",
     )
     .option("--timeout <seconds>", "pxe: stop the machine after this long", positiveInt, 90)
     .addOption(jsonOption())
