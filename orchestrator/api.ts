@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import type Docker from "dockerode";
 import type { ExplainRequest, Explanation } from "../lib/decision.ts";
 import { statisticName } from "../lib/kea/statistics.ts";
+import type { LeaseQuery, LeaseQueryAnswer } from "../lib/leasequery.ts";
 import { LOG_LEVELS, type LogLevel } from "../lib/log-level.ts";
 import { type Alert, labAlerts } from "./docker/alerts.ts";
 import { type ApplyResult, applyLab } from "./docker/apply.ts";
@@ -148,6 +149,16 @@ export interface LoadRequest {
    * before and after the run. `dhcplab load` does; default false.
    */
   messages?: boolean;
+}
+
+/** A lease query to a VRF's servers: its family, what it asks by and the value (lib/leasequery.ts). */
+export type LeaseQueryRequest = { vrf: string } & LeaseQuery;
+
+/** Each server's answer to a lease query: the server (its service and address), active and its bindings, unassigned or unknown. */
+export interface LeaseQueryResult {
+  vrf: string;
+  query: LeaseQuery;
+  answers: (LeaseQueryAnswer & { server: string; address: string })[];
 }
 
 /** One real client, once. */
@@ -320,6 +331,13 @@ export interface Lab extends AsyncDisposable {
   apply(topology?: Topology | string, o?: { progress?: (line: string) => void }): Promise<ApplyResult>;
   /** The relay's decision for such a client, from its loaded policy, without sending anything. */
   explain(request: ExplainRequest): Promise<Explanation>;
+  /**
+   * A lease query, asked by the relay from its address on the VRF's backend to each of the VRF's
+   * Kea servers that loads the lease_query hook: DHCPv4 by ip, mac or client-id (RFC 4388), DHCPv6
+   * by address, client-id, relay-id, link or remote-id (bulk leasequery over TCP, RFC 5460).
+   * Each server's answer: active (its bindings), unassigned or unknown (docs/hooks.md).
+   */
+  leasequery(request: LeaseQueryRequest): Promise<LeaseQueryResult>;
   /**
    * A client's recent exchanges: what the relay decided and added, and what each Kea did with it
    * (classes, subnet, pool, lease; the classes and subnet need Kea's debug logging: keaLogLevel).
@@ -730,6 +748,24 @@ class OpenLab implements Lab {
 
   explain(request: ExplainRequest): Promise<Explanation> {
     return this.relayJson("/explain", { method: "POST", body: JSON.stringify(request) });
+  }
+
+  async leasequery(request: LeaseQueryRequest): Promise<LeaseQueryResult> {
+    const vrf = this.spec.vrfs.find((v) => v.spec.name.toLowerCase() === request.vrf.toLowerCase());
+    if (!vrf) throw new Error(`lab ${this.name} has no VRF ${request.vrf}`);
+    const answers = await this.relayJson<(LeaseQueryAnswer & { server: string })[]>("/leasequery", {
+      method: "POST",
+      body: JSON.stringify({ ...request, vrf: vrf.spec.name }),
+    });
+    // The relay names each server by its address; the lab by its service too.
+    const service = (address: string) =>
+      vrf.keas.find((k) => k.ipv4 === address || k.ipv6 === address)?.service ?? address;
+    const { vrf: _, ...query } = request;
+    return {
+      vrf: vrf.spec.name,
+      query,
+      answers: answers.map(({ server, ...a }) => ({ server: service(server), address: server, ...a })),
+    };
   }
 
   async trace(request: TraceRequest): Promise<ClientTrace> {

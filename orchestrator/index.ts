@@ -4,6 +4,13 @@
 
 export type { ExplainRequest, Explanation, RelayDecision } from "../lib/decision.ts";
 export type { KeaStatistic } from "../lib/kea/statistics.ts";
+export type {
+  LeaseBinding,
+  LeaseQuery,
+  LeaseQuery4By,
+  LeaseQuery6By,
+  LeaseQueryAnswer,
+} from "../lib/leasequery.ts";
 export type { RelayInfo } from "../lib/relay-info.ts";
 export {
   buildImages,
@@ -13,6 +20,8 @@ export {
   type KeepLab,
   type Lab,
   type LabStatus,
+  type LeaseQueryRequest,
+  type LeaseQueryResult,
   type LoadRequest,
   listLabs,
   openLab,

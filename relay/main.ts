@@ -9,6 +9,7 @@ import { Health } from "./agent/health.ts";
 import { serveHttp } from "./agent/http.ts";
 import { Journal } from "./agent/journal.ts";
 import { restoreDelegations } from "./agent/lease-restore.ts";
+import { LeaseQuerier } from "./agent/leasequery.ts";
 import { accessLink, type Link, vrfLink } from "./agent/links.ts";
 import { PolicySource } from "./agent/policy-source.ts";
 import { applyV8Flags, startProfile } from "./agent/profile.ts";
@@ -67,7 +68,10 @@ async function main(): Promise<void> {
 
   // 3. The relay paths, fed by the sockets.
   const journal = new Journal();
+  // The relay's own lease queries (POST /leasequery): DHCPv4 through Relay4, DHCPv6 over TCP.
+  let leaseQuerier: LeaseQuerier | undefined;
   const relays = createRelays(config, vrfs, {
+    leaseQueryAnswer: (m, source, vrf) => leaseQuerier?.answer4(m, source, vrf) ?? false,
     policy: policy.get,
     transport4: new SocketTransport(sockets.filter((s) => s.family === 4)),
     transport6: new SocketTransport(sockets.filter((s) => s.family === 6)),
@@ -76,6 +80,7 @@ async function main(): Promise<void> {
     log,
     delegations,
   });
+  leaseQuerier = new LeaseQuerier(vrfs, (vrf, bytes) => relays.relay4.sendLeaseQuery(vrf, bytes));
   listen(
     sockets.filter((s) => s.family === 4),
     guarded(4, counters, (b, s, l) => relays.relay4.handle(b, s, l)),
@@ -114,6 +119,7 @@ async function main(): Promise<void> {
       explain: (request) =>
         explain(request, config, (deps) => createRelays(config, vrfs, { ...deps, policy: policy.get })),
       trace: (q) => journal.find(q),
+      leaseQuery: (vrf, q) => (leaseQuerier as LeaseQuerier).query(vrf, q),
       logLevel: {
         get: () => log.level,
         set: (level) => {

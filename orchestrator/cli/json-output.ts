@@ -1,5 +1,5 @@
 import type { Explanation } from "../../lib/decision.ts";
-import type { ClientResult, LabStatus, RelayLogLevel } from "../api.ts";
+import type { ClientResult, LabStatus, LeaseQueryResult, RelayLogLevel } from "../api.ts";
 import type { ApplyResult } from "../docker/apply.ts";
 import type { AuditRecord } from "../docker/audit.ts";
 import type { PhaseTiming } from "../docker/deploy.ts";
@@ -26,7 +26,7 @@ export const JSON_OUTPUT_VERSION = 5;
 export const JSON_OUTPUT_CHANGES: readonly [number, string][] = [
   [
     5,
-    "new: audit, the legal log records (Kea 3.0's legal_log hook) of the lab's Kea servers, each with its VRF, server, family, event, lease, client and what the relay added. load: `unanswered`, per VRF and kind of request, Kea's count of the requests beside its answers (what a rate limit refused). status, inspect and up: `servers`, each VRF's other servers (its DNS server, kind `dns`; its RADIUS server, kind `radius`); ls counts them among a lab's containers; graph draws them.",
+    "new: leasequery, each server's answer to the relay's lease query (active with its bindings, unassigned, unknown). new: audit, the legal log records (Kea 3.0's legal_log hook) of the lab's Kea servers, each with its VRF, server, family, event, lease, client and what the relay added. load: `unanswered`, per VRF and kind of request, Kea's count of the requests beside its answers (what a rate limit refused). status, inspect and up: `servers`, each VRF's other servers (its DNS server, kind `dns`; its RADIUS server, kind `radius`); ls counts them among a lab's containers; graph draws them.",
   ],
   [
     4,
@@ -44,7 +44,7 @@ export const JSON_OUTPUT_CHANGES: readonly [number, string][] = [
 ];
 
 /** The SHA-256 of the generated JSON Schema of these outputs: the test that compares it fails on any change. */
-export const JSON_OUTPUT_SCHEMA_SHA256 = "0cf0841b9884454564311b5235c000730e7543afa27dcb3720675a2fd668ea31";
+export const JSON_OUTPUT_SCHEMA_SHA256 = "5889a1a1044a49153de1a388b097e3dea68251d7a26655d76df04b5363e0896e";
 
 /** `up --json`: the lab's status once it is up, how long it took, and each phase of the deploy. */
 export type UpOutput = LabStatus & { seconds: number; phases: PhaseTiming[] };
@@ -95,6 +95,7 @@ export interface JsonOutputs {
   leases: LeaseRow[];
   stats: KeaServerStatistics[];
   audit: AuditRecord[];
+  leasequery: LeaseQueryResult;
   load: LoadOutput;
   client: ClientResult;
   logs: Record<string, string>;

@@ -52,7 +52,9 @@ describe("a DNS server's files", () => {
     await mkdir(join(zonesOnly, "old"));
     await writeFile(join(zonesOnly, "named.conf.local"), "");
     await writeFile(join(zonesOnly, "old", "db.old"), "");
-    await expect(readDnsFiles(moved)).rejects.toThrow(/dnsServer\.files \(VRF RED\): old\/db\.old is in a subfolder/);
+    await expect(readDnsFiles(moved)).rejects.toThrow(
+      /dnsServer\.files \(VRF RED\): old\/db\.old is in a subfolder/,
+    );
   });
 });
 

@@ -1,7 +1,8 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { checkHaServer } from "./kea-ha.ts";
-import { KeaConfigError, parseKeaJson } from "./kea-json.ts";
+import { hookOf, KeaConfigError, parseKeaJson } from "./kea-json.ts";
+import { leaseQueryOf } from "./kea-lease-query.ts";
 import { legalLogOf } from "./legal-log.ts";
 import { KEA_VERSIONS, type KeaVersion, keaVersionOf, type Topology, type VrfSpec } from "./topology.ts";
 
@@ -137,26 +138,14 @@ export function subnets4(file: string, text: string): string[] {
  * address (ICMP echo) before it offers it, and offers another where a host answers.
  */
 export function pingsBeforeOffer(file: string, text: string): boolean {
-  const server = parseKeaJson(text, file).Dhcp4;
-  if (!isObj(server) || !Array.isArray(server["hooks-libraries"])) return false;
-  return server["hooks-libraries"]
-    .filter(isObj)
-    .some(
-      (h) =>
-        typeof h.library === "string" &&
-        /libdhcp_ping_check\.so$/.test(h.library) &&
-        !(isObj(h.parameters) && h.parameters["enable-ping-check"] === false),
-    );
+  const hook = hookOf(file, text, 4, "libdhcp_ping_check.so");
+  return hook !== undefined && hook.parameters["enable-ping-check"] !== false;
 }
 
 /** Where a kea-dhcp4/6 configuration loads Kea 3.0's radius hook (its path), or undefined. */
 export function usesRadius(file: string, text: string, family: 4 | 6): string | undefined {
-  const server = parseKeaJson(text, file)[`Dhcp${family}`];
-  if (!isObj(server) || !Array.isArray(server["hooks-libraries"])) return undefined;
-  const i = server["hooks-libraries"].findIndex(
-    (h) => isObj(h) && typeof h.library === "string" && /libdhcp_radius\.so$/.test(h.library),
-  );
-  return i < 0 ? undefined : `Dhcp${family}.hooks-libraries[${i}]`;
+  const hook = hookOf(file, text, family, "libdhcp_radius.so");
+  return hook && `Dhcp${family}.hooks-libraries[${hook.index}]`;
 }
 
 /** Every `next-server` (siaddr) a kea-dhcp4 configuration sets, with its path: Dhcp4.client-classes[2].next-server. */
@@ -216,6 +205,8 @@ export interface KeaConfig {
   subnets4: string[];
   /** Whether kea-dhcp4 pings an address before offering it (the ping_check hook). */
   pingCheck4: boolean;
+  /** Where kea-dhcp6 takes bulk lease queries over TCP (the lease_query hook): its port. */
+  bulkLeasequery6?: number;
   /** Every next-server kea-dhcp4 hands out, with its path in the file. */
   nextServers: { path: string; address: string }[];
 }
@@ -266,6 +257,7 @@ export async function readKeaConfigs(topology: Topology): Promise<KeaConfig[]> {
       const text = (name: string) => ({ file: join(dir, name), text: files[name]?.toString() ?? "" });
       const control: KeaConfig["control"] = {};
       const logs = new Map<string, 4 | 6>();
+      let bulkLeasequery6: number | undefined;
       for (const f of v.families) {
         try {
           const server = text(`kea-dhcp${f}.conf`);
@@ -284,6 +276,8 @@ export async function readKeaConfigs(topology: Topology): Promise<KeaConfig[]> {
               `"${log.baseName}" is kea-dhcp${logs.get(log.baseName)}'s legal log too: give each server a base name of its own`,
             );
           if (log) logs.set(log.baseName, f);
+          const lq = leaseQueryOf(server.file, server.text, f);
+          if (lq?.bulkPort) bulkLeasequery6 = lq.bulkPort;
           const radius = usesRadius(server.file, server.text, f);
           if (radius && !v.radiusServer)
             throw new KeaConfigError(
@@ -315,6 +309,7 @@ export async function readKeaConfigs(topology: Topology): Promise<KeaConfig[]> {
         delegatedPools: pools,
         subnets4: dhcp4 ? subnets4(dhcp4.file, dhcp4.text) : [],
         pingCheck4: dhcp4 ? pingsBeforeOffer(dhcp4.file, dhcp4.text) : false,
+        ...(bulkLeasequery6 ? { bulkLeasequery6 } : {}),
         nextServers: servers,
       };
     }),

@@ -1,6 +1,7 @@
 import { basename } from "node:path";
 import type { KeaConfig } from "./kea-config.ts";
 import { KeaConfigError, parseKeaJson } from "./kea-json.ts";
+import { withRequester } from "./kea-lease-query.ts";
 import type { VrfPlan } from "./plan.ts";
 import type { HaMode, VrfSpec } from "./topology.ts";
 
@@ -142,15 +143,22 @@ function timers(ha: NonNullable<VrfSpec["ha"]>): Obj {
   return out;
 }
 
-/** The files of Kea server `index` of VRF `v`: the VRF's, with an HA pair's relationship written. */
+/**
+ * The files of Kea server `index` of VRF `v`: the VRF's, with an HA pair's relationship written, and
+ * the relay among the lease_query hook's requesters.
+ */
 export function serverFiles(k: KeaConfig, v: VrfPlan, index: number): Record<string, Buffer> {
-  if (!v.spec.ha) return k.files;
   const files = { ...k.files };
   for (const family of v.spec.families) {
     const name = `kea-dhcp${family}.conf`;
     const text = files[name]?.toString();
-    if (text !== undefined)
-      files[name] = Buffer.from(renderHaServer(`${k.dir}/${name}`, text, family, v, index));
+    if (text === undefined) continue;
+    const file = `${k.dir}/${name}`;
+    const ha = v.spec.ha ? renderHaServer(file, text, family, v, index) : text;
+    // The relay asks lease queries from its address on the backend (kea-lease-query.ts).
+    const requester = family === 4 ? v.relay.ipv4 : v.relay.ipv6;
+    const written = withRequester(file, ha, family, requester);
+    if (written !== text) files[name] = Buffer.from(written);
   }
   return files;
 }

@@ -38,3 +38,37 @@ export function parseKeaJson(text: string, file: string): Record<string, unknown
     throw new KeaConfigError(file, "(syntax)", (err as Error).message);
   }
 }
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** A hook library a server configuration loads: its entry, its parameters (empty when none) and their path. */
+export interface HookEntry {
+  index: number;
+  entry: Obj;
+  parameters: Obj;
+  /** Where its parameters are: Dhcp4.hooks-libraries[3].parameters. */
+  field: string;
+}
+
+/** The first hooks-libraries entry of a kea-dhcp4/6 configuration that loads `library` (libdhcp_radius.so), or undefined. */
+export function hookOf(file: string, text: string, family: 4 | 6, library: string): HookEntry | undefined {
+  const root = `Dhcp${family}`;
+  const server = parseKeaJson(text, file)[root];
+  const hooks = isObj(server) && Array.isArray(server["hooks-libraries"]) ? server["hooks-libraries"] : [];
+  // A path in Kea's hooks directory, or (Kea 3.0) the library's name alone.
+  const index = hooks.findIndex(
+    (h) =>
+      isObj(h) &&
+      typeof h.library === "string" &&
+      (h.library === library || h.library.endsWith(`/${library}`)),
+  );
+  if (index < 0) return undefined;
+  const entry = hooks[index] as Obj;
+  return {
+    index,
+    entry,
+    parameters: isObj(entry.parameters) ? entry.parameters : {},
+    field: `${root}.hooks-libraries[${index}].parameters`,
+  };
+}

@@ -1,6 +1,6 @@
 import { fromHex } from "../../lib/codec/bytes.ts";
 import { decodeRelayInfo, type RelayInfo, readable } from "../../lib/relay-info.ts";
-import { KeaConfigError, parseKeaJson } from "./kea-json.ts";
+import { hookOf, KeaConfigError } from "./kea-json.ts";
 
 // Kea 3.0's legal_log hook (Kea ARM, "Forensic Logging"): where a server writes its records, and
 // what one record says. The records are read back by `dhcplab audit` (docker/audit.ts); this
@@ -20,7 +20,6 @@ export interface LegalLogConfig {
 }
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * The legal log a kea-dhcp4/6 configuration writes, or undefined when it loads no legal_log hook.
@@ -29,16 +28,9 @@ const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !
  * kept in syslog or a database rather than files.
  */
 export function legalLogOf(file: string, text: string, family: 4 | 6): LegalLogConfig | undefined {
-  const root = `Dhcp${family}`;
-  const server = parseKeaJson(text, file)[root];
-  if (!isObj(server) || !Array.isArray(server["hooks-libraries"])) return undefined;
-  const index = server["hooks-libraries"].findIndex(
-    (h) => isObj(h) && typeof h.library === "string" && /libdhcp_legal_log\.so$/.test(h.library),
-  );
-  if (index < 0) return undefined;
-  const entry = server["hooks-libraries"][index] as Obj;
-  const parameters = isObj(entry.parameters) ? entry.parameters : {};
-  const field = `${root}.hooks-libraries[${index}].parameters`;
+  const hook = hookOf(file, text, family, "libdhcp_legal_log.so");
+  if (!hook) return undefined;
+  const { parameters, field } = hook;
   const type = parameters.type ?? "logfile";
   if (type !== "logfile")
     throw new KeaConfigError(

@@ -281,6 +281,8 @@ export function renderRelayConfig(
     clients4?: Readonly<Record<string, readonly string[] | undefined>>;
     /** The VRFs whose kea-dhcp4 pings an address before offering it (Kea's ping_check hook). */
     pingCheck4?: ReadonlySet<string>;
+    /** Each VRF's kea-dhcp6 bulk leasequery port, where it takes lease queries (Kea's lease_query hook). */
+    bulkLeasequery6?: Readonly<Record<string, number | undefined>>;
   } = {},
 ): string {
   const ra = plan.relay.routerAdvertisements;
@@ -321,6 +323,7 @@ export function renderRelayConfig(
       ...(o.pingCheck4?.has(v.spec.name) ? { pingCheck4: true } : {}),
       ...(v.boot ? { services4: [{ address: v.boot.address, via: v.boot.ipv4 }] } : {}),
       ...leases6(v, o.backendControl6?.[v.spec.name]),
+      ...bulkLeasequery6(v, o.bulkLeasequery6?.[v.spec.name]),
     })),
     ...(plan.relay.logLevel ? { logLevel: plan.relay.logLevel } : {}),
     ...(ra
@@ -341,6 +344,12 @@ export function renderRelayConfig(
 /** The relay's `clients4` of a VRF that serves DHCPv4 to client subnets. */
 function clientsOf(v: VrfPlan, clients: readonly string[]): { clients4?: string[] } {
   return v.spec.families.includes(4) && clients.length > 0 ? { clients4: [...clients] } : {};
+}
+
+/** The relay's `bulkLeasequery6` of a VRF: each of its Kea servers' address and port, where it takes lease queries. */
+function bulkLeasequery6(v: VrfPlan, port: number | undefined): { bulkLeasequery6?: unknown[] } {
+  if (!port || !v.spec.families.includes(6)) return {};
+  return { bulkLeasequery6: v.keas.map((k) => ({ address: k.ipv6, port })) };
 }
 
 /** The relay's `leases6` of a VRF: each of its Kea servers where it takes commands from the backend. */

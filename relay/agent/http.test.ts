@@ -28,6 +28,17 @@ describe("the relay's HTTP control", () => {
       },
     ],
     logLevel: { get: () => log.level, set: (l) => (log.level = l) },
+    leaseQuery: async (vrf, q) => {
+      if (vrf === "GREEN") throw new Error("no VRF GREEN: the relay has RED, BLUE");
+      return [
+        {
+          server: "10.213.5.10",
+          status: "unknown",
+          bindings: [],
+          ...(q.family === 6 ? { message: "m" } : {}),
+        },
+      ];
+    },
   };
   let base = "";
   let close = () => {};
@@ -68,5 +79,23 @@ describe("the relay's HTTP control", () => {
   it("passes trace's query on", async () => {
     const r = await fetch(`${base}/trace?mac=00:aa:02:00:00:07&family=4`);
     expect(await r.json()).toMatchObject([{ mac: "00:aa:02:00:00:07" }]);
+  });
+
+  it("takes a lease query, refusing one it cannot ask with 400 and the reason", async () => {
+    const ask = (body: unknown) =>
+      fetch(`${base}/leasequery`, { method: "POST", body: JSON.stringify(body) });
+    const ok = await ask({ vrf: "RED", family: 4, by: "ip", value: "192.168.10.10" });
+    expect(await ok.json()).toEqual([{ server: "10.213.5.10", status: "unknown", bindings: [] }]);
+    for (const [body, reason] of [
+      [{ family: 4, by: "ip", value: "x" }, /vrf/],
+      [{ vrf: "RED", family: 5, by: "ip", value: "x" }, /family: 4 or 6/],
+      [{ vrf: "RED", family: 4, by: "link", value: "x" }, /by: one of ip, mac, client-id \(DHCPv4\)/],
+      [{ vrf: "RED", family: 6, by: "address", value: "" }, /value/],
+      [{ vrf: "GREEN", family: 4, by: "ip", value: "192.168.10.10" }, /no VRF GREEN/],
+    ] as const) {
+      const r = await ask(body);
+      expect(r.status).toBe(400);
+      expect(((await r.json()) as { error: string }).error).toMatch(reason);
+    }
   });
 });

@@ -1,17 +1,21 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { Logger } from "pino";
 import type { Explanation } from "../../lib/decision.ts";
+import type { LeaseQuery } from "../../lib/leasequery.ts";
 import { LOG_LEVELS, type LogLevel } from "../../lib/log-level.ts";
 import type { Counters } from "./counters.ts";
 import type { Delegation } from "./delegations.ts";
 import type { Health } from "./health.ts";
 import type { JournalEntry } from "./journal.ts";
+import type { ServerAnswer } from "./leasequery.ts";
 
 /** What the relay answers besides its health and counters: the dev loop's questions (loopback only). */
 export interface Control {
   explain(request: unknown): Explanation;
   trace(q: { mac?: string; duid?: string; family?: 4 | 6; limit?: number }): JournalEntry[];
   logLevel: { get(): string; set(level: LogLevel): void };
+  /** The relay's own lease query to a VRF's servers (RFC 4388, RFC 5460): each server's answer. */
+  leaseQuery(vrf: string, q: LeaseQuery): Promise<ServerAnswer[]>;
 }
 
 /** A request the relay refuses, with its HTTP status. */
@@ -88,7 +92,13 @@ export async function serveHttp(
   return server;
 }
 
-const CONTROL_ROUTES = new Set(["POST /explain", "GET /trace", "GET /log-level", "PUT /log-level"]);
+const CONTROL_ROUTES = new Set([
+  "POST /explain",
+  "GET /trace",
+  "GET /log-level",
+  "PUT /log-level",
+  "POST /leasequery",
+]);
 
 async function control(c: Control, route: string, url: URL, req: IncomingMessage): Promise<unknown> {
   // The lab's networks reach this port (Prometheus scrapes it): its questions and its log level
@@ -99,6 +109,12 @@ async function control(c: Control, route: string, url: URL, req: IncomingMessage
   switch (route) {
     case "POST /explain":
       return c.explain(JSON.parse(await body(req)));
+    case "POST /leasequery": {
+      const { vrf, ...q } = leaseQueryOf(JSON.parse(await body(req)));
+      return c.leaseQuery(vrf, q).catch((err: Error) => {
+        throw new Refused(400, err.message);
+      });
+    }
     case "GET /trace": {
       const family = url.searchParams.get("family");
       const limit = url.searchParams.get("limit");
@@ -119,6 +135,23 @@ async function control(c: Control, route: string, url: URL, req: IncomingMessage
     default:
       return { level: c.logLevel.get() };
   }
+}
+
+const BY4 = ["ip", "mac", "client-id"];
+const BY6 = ["address", "client-id", "relay-id", "link", "remote-id"];
+
+/** A lease query's JSON ({ vrf, family, by, value, enterprise }), or a refusal naming what is wrong. */
+function leaseQueryOf(j: unknown): LeaseQuery & { vrf: string } {
+  const o = (j ?? {}) as Record<string, unknown>;
+  if (typeof o.vrf !== "string") throw new Refused(400, "vrf: the VRF whose servers to ask");
+  if (o.family !== 4 && o.family !== 6) throw new Refused(400, "family: 4 or 6");
+  const by = o.family === 4 ? BY4 : BY6;
+  if (typeof o.by !== "string" || !by.includes(o.by))
+    throw new Refused(400, `by: one of ${by.join(", ")} (DHCPv${o.family})`);
+  if (typeof o.value !== "string" || o.value === "") throw new Refused(400, "value: what to ask for");
+  if (o.enterprise !== undefined && !(Number.isInteger(o.enterprise) && (o.enterprise as number) >= 0))
+    throw new Refused(400, "enterprise: the Remote-ID's enterprise number");
+  return o as unknown as LeaseQuery & { vrf: string };
 }
 
 /** A whole number from 1 up, or a refusal. */

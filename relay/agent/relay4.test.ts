@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { hex, text, utf8 } from "../../lib/codec/bytes.ts";
-import { MSG, OPT } from "../../lib/codec/dhcp4/codes.ts";
+import { MSG, OP, OPT } from "../../lib/codec/dhcp4/codes.ts";
 import {
   type Dhcp4Message,
   decodeDhcp4,
@@ -13,6 +13,7 @@ import {
   encodeRelayAgentInfo,
   relayAgentFields,
 } from "../../lib/codec/dhcp4/relay-agent-info.ts";
+import { LEASEQUERY4, leaseQuery4 } from "../../lib/leasequery.ts";
 import { type Policy, parsePolicy } from "../../lib/policy/policy.ts";
 import {
   FakeTransport,
@@ -395,6 +396,41 @@ describe("DHCPv4 path", () => {
       expect(drops("not-bootrequest")).toBe(1);
       fromServer(encodeDhcp4(m));
       expect(drops("not-bootreply")).toBe(1);
+    });
+
+    it("a lease query's answer is the relay's own: taken by its querier, else dropped; its query goes to the VRF's servers, counted", () => {
+      const taken: string[] = [];
+      relay = make({
+        leaseQueryAnswer: (m, source, vrf) => {
+          if (m.xid !== 42) return false;
+          taken.push(`${source} ${vrf}`);
+          return true;
+        },
+      });
+      relay.sendLeaseQuery(
+        "RED",
+        leaseQuery4({ by: "ip", value: "192.168.10.10", giaddr: "10.213.2.2", xid: 42 }),
+      );
+      const [q] = transport.take();
+      expect(q).toMatchObject({ port: 67, address: RED_SERVER, via: "vrf:RED" });
+      expect(
+        counters.get("dhcplab_relay_messages_total", {
+          family: 4,
+          vrf: "RED",
+          type: "LEASEQUERY",
+          direction: "to-server",
+        }),
+      ).toBe(1);
+      const answer = decodeDhcp4(q?.bytes ?? new Uint8Array());
+      answer.op = OP.BOOTREPLY;
+      setOption(answer, OPT.messageType, Uint8Array.of(LEASEQUERY4.UNASSIGNED));
+      expect(fromServer(encodeDhcp4(answer))).toBeUndefined();
+      expect(taken).toEqual([`${RED_SERVER} RED`]);
+      answer.xid = 43;
+      expect(fromServer(encodeDhcp4(answer))).toBe("unknown-transaction");
+      // Not from a server of the VRF: dropped before anything else.
+      expect(fromServer(encodeDhcp4(answer), "10.213.2.99")).toBe("unknown-server");
+      expect(transport.sent).toHaveLength(0);
     });
 
     it("a reply for no request in flight, or for another VRF's request", () => {

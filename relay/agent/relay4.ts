@@ -27,6 +27,7 @@ import {
 } from "../../lib/codec/dhcp4/relay-agent-info.ts";
 import { EncodeError } from "../../lib/codec/errors.ts";
 import { inPrefix } from "../../lib/codec/prefix.ts";
+import { isLeaseQueryAnswer4 } from "../../lib/leasequery.ts";
 import type { ClientFacts, Policy } from "../../lib/policy/policy.ts";
 import { relayInfo4 } from "../../lib/relay-info.ts";
 import { CountedSender } from "./counted-sender.ts";
@@ -78,6 +79,8 @@ export interface Relay4Options {
   log: Logger;
   /** Where each client message's decision is recorded (dhcplab trace, explain). */
   journal?: Journal;
+  /** Takes a lease query's answer from a server of the VRF (the relay's own query): true when it did. */
+  leaseQueryAnswer?: (m: Dhcp4Message, source: string, vrf: string) => boolean;
   now?: () => number;
 }
 
@@ -333,6 +336,10 @@ export class Relay4 {
     const vrf = this.vrfs.get(vrfName);
     if (!vrf?.servers.includes(source) && !vrf?.acceptFrom?.some((p) => inPrefix(source, p)))
       return "unknown-server";
+    // RFC 4388 §6.4: a lease query's answer comes to the requester's giaddr, the relay's own
+    // address here: it is the relay's, never a client's.
+    if (isLeaseQueryAnswer4(m))
+      return this.o.leaseQueryAnswer?.(m, source, vrfName) ? undefined : "unknown-transaction";
     const t = this.inFlight.get(key(m));
     if (!t || t.vrf !== vrfName) return "unknown-transaction";
     // RFC 3046 §2.2: the server echoes Option 82 verbatim; anything else is not our request's reply.
@@ -379,6 +386,12 @@ export class Relay4 {
       direction: "to-client",
     });
     return undefined;
+  }
+
+  /** The relay's own DHCPLEASEQUERY to a VRF's servers (RFC 4388), counted as LEASEQUERY to-server. */
+  sendLeaseQuery(vrfName: string, bytes: Uint8Array): void {
+    const vrf = this.vrfs.get(vrfName);
+    if (vrf) this.toServers(vrf, bytes, "LEASEQUERY");
   }
 
   private toServers(vrf: Vrf4, bytes: Uint8Array, type: string): void {

@@ -7,7 +7,7 @@ import type { Counters } from "./counters.ts";
 import type { Delegations } from "./delegations.ts";
 import type { Journal } from "./journal.ts";
 import type { Transport } from "./links.ts";
-import { Relay4 } from "./relay4.ts";
+import { Relay4, type Relay4Options } from "./relay4.ts";
 import { Relay6 } from "./relay6.ts";
 import type { ResolvedVrf } from "./resolve.ts";
 
@@ -21,6 +21,8 @@ export interface RelayDeps {
   log: Logger;
   /** The prefixes the servers delegate, routed in the kernel (absent: none learnt). */
   delegations?: Delegations;
+  /** Takes the answers to the relay's own DHCPv4 lease queries. */
+  leaseQueryAnswer?: Relay4Options["leaseQueryAnswer"];
 }
 
 /** The relay's two paths, built from its configuration: the serving ones, or a dry run's (explain). */
@@ -56,6 +58,7 @@ export function createRelays(config: RelayConfig, vrfs: readonly ResolvedVrf[], 
     counters: d.counters,
     journal: d.journal,
     log: d.log,
+    leaseQueryAnswer: d.leaseQueryAnswer,
   });
   const relay6 = new Relay6({
     vrfs: vrfs

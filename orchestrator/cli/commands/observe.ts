@@ -1,13 +1,25 @@
 import type { Command } from "commander";
 import { statisticName } from "../../../lib/kea/statistics.ts";
+import type { LeaseQuery } from "../../../lib/leasequery.ts";
 import { relayInfoText } from "../../../lib/relay-info.ts";
-import { type Lab, openLab } from "../../api.ts";
+import { type Lab, type LeaseQueryResult, openLab } from "../../api.ts";
 import type { AuditRecord } from "../../docker/audit.ts";
 import type { KeaServerStatistics } from "../../docker/kea-stats.ts";
-import { err, familyOf, jsonOption, nameOption, only4Option, only6Option, print, table } from "../output.ts";
+import {
+  err,
+  familyOf,
+  jsonOption,
+  nameOption,
+  nonNegativeInt,
+  only4Option,
+  only6Option,
+  print,
+  table,
+} from "../output.ts";
 
-/** stats, audit: what Kea counted, and what it recorded of each lease. */
+/** stats, audit, leasequery: what Kea counted, what it recorded of each lease, and who holds one. */
 export function register(cli: Command): void {
+  registerLeaseQuery(cli);
   cli
     .command("stats")
     .description(
@@ -41,6 +53,83 @@ export function register(cli: Command): void {
       const rows = await lab.audit({ ...filter, mac: o.mac });
       print("audit", o.json, rows, () => auditText(rows));
     });
+}
+
+/** The options of leasequery that say what it asks by, and which family each is for. */
+const BY: { option: string; by: LeaseQuery["by"]; family: 4 | 6 }[] = [
+  { option: "ip", by: "ip", family: 4 },
+  { option: "mac", by: "mac", family: 4 },
+  { option: "clientId", by: "client-id", family: 4 },
+  { option: "address", by: "address", family: 6 },
+  { option: "duid", by: "client-id", family: 6 },
+  { option: "relayId", by: "relay-id", family: 6 },
+  { option: "link", by: "link", family: 6 },
+  { option: "remoteId", by: "remote-id", family: 6 },
+];
+
+/** leasequery: who holds a lease, as the VRF's servers answer the relay. */
+function registerLeaseQuery(cli: Command): void {
+  cli
+    .command("leasequery")
+    .description(
+      "ask a VRF's Kea servers who holds a lease, as the relay does from the VRF's backend (the lease_query hook): DHCPv4 by --ip, --mac or --client-id (RFC 4388); with -6 by --address, --duid, --relay-id, --link or --remote-id (bulk leasequery over TCP, RFC 5460)",
+    )
+    .addOption(nameOption())
+    .requiredOption("--vrf <name>", "the VRF whose servers to ask")
+    .option("-6", "DHCPv6")
+    .option("--ip <address>", "DHCPv4: the leased address")
+    .option("--mac <mac>", "DHCPv4: the client's MAC")
+    .option("--client-id <hex>", "DHCPv4: the client identifier (option 61), e.g. 01:00:aa:01:00:00:42")
+    .option("--address <address>", "DHCPv6: a leased address (or a delegated prefix's address)")
+    .option("--duid <hex>", "DHCPv6: the client's DUID")
+    .option("--relay-id <hex>", "DHCPv6: a relay's DUID (Relay-ID, RFC 5460)")
+    .option("--link <address>", "DHCPv6: every client on the link with this link-address")
+    .option("--remote-id <text>", "DHCPv6: a relay's Remote-ID (with --enterprise)")
+    .option("--enterprise <n>", "DHCPv6: the Remote-ID's enterprise number", nonNegativeInt, 0)
+    .addOption(jsonOption())
+    .action(
+      async (o: Record<string, string | number | boolean | undefined> & { name: string; vrf: string }) => {
+        const family = o[6] ? 6 : 4;
+        const given = BY.filter((b) => o[b.option] !== undefined);
+        const mine = given.filter((b) => b.family === family);
+        if (given.length !== 1 || mine.length !== 1)
+          throw new Error(
+            `give one of ${BY.filter((b) => b.family === family)
+              .map((b) => `--${b.option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`)
+              .join(", ")} (DHCPv${family})`,
+          );
+        const b = mine[0] as (typeof BY)[number];
+        const query = {
+          family,
+          by: b.by,
+          value: String(o[b.option]),
+          ...(b.by === "remote-id" ? { enterprise: Number(o.enterprise) } : {}),
+        } as LeaseQuery;
+        const r = await (await openLab(o.name)).leasequery({ vrf: o.vrf, ...query });
+        print("leasequery", Boolean(o.json), r, () => leaseQueryText(r));
+      },
+    );
+}
+
+/** Each server's answer a row per binding: the server, its status, the client's addresses, who it is, when last seen. */
+export function leaseQueryText(r: LeaseQueryResult): string {
+  if (r.answers.length === 0) return `no server of VRF ${r.vrf} answered`;
+  return table(
+    ["SERVER", "STATUS", "ADDRESSES", "CLIENT", "LAST SEEN", "LEASE", "RELAY"],
+    r.answers.flatMap((a) =>
+      a.bindings.length === 0
+        ? [[a.server, a.status, "", "", "", "", a.message ?? ""]]
+        : a.bindings.map((b) => [
+            a.server,
+            a.status,
+            [...b.addresses, ...b.prefixes].join(" "),
+            b.mac ?? b.duid ?? b.clientId ?? "",
+            b.lastTransaction === undefined ? "" : `${b.lastTransaction} s ago`,
+            b.leaseTime === undefined ? "" : `${b.leaseTime} s`,
+            relayInfoText(b.relay),
+          ]),
+    ),
+  );
 }
 
 /** A record a row: when, which server, what happened to which lease, whose, and through which port. */

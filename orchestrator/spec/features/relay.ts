@@ -37,6 +37,7 @@ export function relayNodes(ctx: FeatureContext): NodeSpec[] {
         servers6: ctx.target === "compose" ? "multicast" : "link-local",
         backendControl6: Object.fromEntries(inputs.keas.map((k) => [k.vrf, k.backendControl6])),
         pingCheck4: new Set(inputs.keas.filter((k) => k.pingCheck4).map((k) => k.vrf)),
+        bulkLeasequery6: Object.fromEntries(inputs.keas.map((k) => [k.vrf, k.bulkLeasequery6])),
         clients4: Object.fromEntries(
           plan.vrfs.map((v) => [
             v.spec.name,

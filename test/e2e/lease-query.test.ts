@@ -1,0 +1,124 @@
+import { join } from "node:path";
+import { expect, it } from "vitest";
+import type { LeaseQueryResult } from "../../orchestrator/index.ts";
+import { loadTopology } from "../../orchestrator/model/topology.ts";
+import { ROOT } from "../../orchestrator/paths.ts";
+import { dhcplab, dhcplabJson } from "../support/cli.ts";
+import { useTestLab } from "../support/lab.ts";
+
+// Lease query through the relay (issue #31), from examples/lease-query: RED's Kea 3.0 loads the
+// lease_query hook, the lab adds the relay's backend addresses to its requesters, and the relay
+// asks: DHCPv4 over UDP (RFC 4388), DHCPv6 as bulk leasequery over TCP (RFC 5460). Each answer is
+// checked against what the client obtained and what the relay added.
+
+const lab = useTestLab("lease-query", () =>
+  loadTopology(join(ROOT, "examples", "lease-query", "topology.yaml")),
+);
+
+it("DHCPv4: by address, MAC and client identifier, an active lease with its client, times and Option 82; unassigned and unknown otherwise", async () => {
+  const mac = "00:aa:01:00:1a:01";
+  const got = await lab.client({ kind: "udhcpc", mac });
+  const address = got.address as string;
+  expect(address, got.output).toMatch(/^192\.168\.10\./);
+  for (const [by, value] of [
+    ["ip", address],
+    ["mac", mac],
+    ["client-id", `01:${mac}`],
+  ] as const) {
+    const r = await lab.leasequery({ vrf: "RED", family: 4, by, value });
+    expect(r.answers.map((a) => [a.server, a.status])).toEqual([["kea-red", "active"]]);
+    expect(r.answers[0]?.bindings).toEqual([
+      expect.objectContaining({
+        addresses: [address],
+        mac,
+        clientId: `01${mac.replaceAll(":", "")}`,
+        leaseTime: expect.any(Number),
+        lastTransaction: expect.any(Number),
+        relay: expect.objectContaining({
+          circuitId: "VIDEO_CIRCUIT",
+          remoteId: mac,
+          linkSelection: "192.168.10.1",
+        }),
+      }),
+    ]);
+  }
+  // An address RED serves that nobody holds; a MAC Kea never saw.
+  const free = await lab.leasequery({ vrf: "RED", family: 4, by: "ip", value: "192.168.10.249" });
+  expect(free.answers.map((a) => a.status)).toEqual(["unassigned"]);
+  const stranger = await lab.leasequery({ vrf: "RED", family: 4, by: "mac", value: "00:aa:01:00:1a:99" });
+  expect(stranger.answers.map((a) => a.status)).toEqual(["unknown"]);
+});
+
+it("DHCPv6 (bulk, over TCP): by address, by link and by the relay's Remote-ID, the client's address and delegated prefix", async () => {
+  const mac = "00:aa:01:00:1a:02";
+  const got = await lab.client({ kind: "dhclient", family: 6, pd: true, mac });
+  const [address, prefix] = [got.address as string, got.prefixes[0] as string];
+  expect(address, got.output).toMatch(/^fd00:10::/);
+  expect(prefix, got.output).toMatch(/^fd10:100:/);
+  const byAddress = await lab.leasequery({ vrf: "RED", family: 6, by: "address", value: address });
+  expect(byAddress.answers.map((a) => [a.server, a.status])).toEqual([["kea-red", "active"]]);
+  const duid = byAddress.answers[0]?.bindings[0]?.duid;
+  expect(duid).toMatch(new RegExp(`${mac.replaceAll(":", "")}$`));
+  const mine = (r: LeaseQueryResult) =>
+    r.answers
+      .flatMap((a) => a.bindings.filter((b) => b.duid === duid))
+      .flatMap((b) => [...b.addresses, ...b.prefixes]);
+  expect(
+    mine(await lab.leasequery({ vrf: "RED", family: 6, by: "link", value: "fd00:10::1" })).sort(),
+  ).toEqual([address, prefix].sort());
+  // The default policy's Remote-ID for RED VIDEO: enterprise 2393, the client's MAC.
+  const byRemoteId = await lab.leasequery({
+    vrf: "RED",
+    family: 6,
+    by: "remote-id",
+    value: mac,
+    enterprise: 2393,
+  });
+  expect(mine(byRemoteId).sort()).toEqual([address, prefix].sort());
+  const nobody = await lab.leasequery({ vrf: "RED", family: 6, by: "address", value: "fd00:10::ffee" });
+  expect(nobody.answers.map((a) => a.status)).toEqual(["unknown"]);
+});
+
+it("dhcplab leasequery: --json is the library's answer; a VRF whose Kea takes no lease queries is said so or answers nothing", async () => {
+  const mac = "00:aa:01:00:1a:03";
+  const got = await lab.client({ kind: "udhcpc", mac });
+  const cli = await dhcplabJson<LeaseQueryResult>(
+    "leasequery",
+    "--name",
+    lab.name,
+    "--vrf",
+    "RED",
+    "--mac",
+    mac,
+  );
+  expect(cli).toMatchObject({ vrf: "RED", query: { family: 4, by: "mac", value: mac } });
+  expect(cli.answers[0]?.bindings[0]?.addresses).toEqual([got.address]);
+  // BLUE's Kea loads no lease_query hook: it ignores DHCPv4 queries, and takes no DHCPv6 ones.
+  expect(
+    (await lab.leasequery({ vrf: "BLUE", family: 4, by: "mac", value: "00:bb:01:00:1a:04" })).answers,
+  ).toEqual([]);
+  const refused = await dhcplab(
+    "leasequery",
+    "--name",
+    lab.name,
+    "--vrf",
+    "BLUE",
+    "-6",
+    "--link",
+    "fd00:20::1",
+  );
+  expect(refused.exitCode).toBe(1);
+  expect(refused.stderr).toMatch(/VRF BLUE takes no DHCPv6 lease queries/);
+  const two = await dhcplab(
+    "leasequery",
+    "--name",
+    lab.name,
+    "--vrf",
+    "RED",
+    "--ip",
+    "192.168.10.10",
+    "--mac",
+    mac,
+  );
+  expect(two.stderr).toMatch(/give one of --ip, --mac, --client-id \(DHCPv4\)/);
+});
