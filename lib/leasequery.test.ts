@@ -6,7 +6,9 @@ import { getOption, messageType } from "./codec/dhcp4/options.ts";
 import { iaAddress, iaPrefix } from "./codec/dhcp6/ia.ts";
 import { encodeDhcp6, options6, type RawOption6 } from "./codec/dhcp6/message.ts";
 import {
+  bulkLeaseQuery4,
   bulkLeaseQuery6,
+  bulkLeaseQueryAnswer4,
   bulkLeaseQueryAnswer6,
   header6,
   isLeaseQueryAnswer4,
@@ -92,6 +94,56 @@ describe("DHCPv4 lease queries (RFC 4388)", () => {
   });
 });
 
+describe("DHCPv4 bulk lease queries (RFC 6926)", () => {
+  it("ask by Remote-ID or Relay-ID in an Option 82, htype and hlen 0, framed for TCP", () => {
+    const { messages, rest } = splitFramed(
+      bulkLeaseQuery4({ by: "remote-id", value: "00:aa:01:00:00:42", xid: 5 }),
+    );
+    expect(rest).toHaveLength(0);
+    const m = decodeDhcp4(messages[0] as Uint8Array);
+    expect([messageType(m), m.htype, m.hlen, m.ciaddr, m.giaddr, m.xid]).toEqual([
+      14,
+      0,
+      0,
+      "0.0.0.0",
+      "0.0.0.0",
+      5,
+    ]);
+    expect(Buffer.from(getOption(m, OPT.relayAgentInfo) ?? []).toString()).toBe("\x02\x1100:aa:01:00:00:42");
+    const byRelay = decodeDhcp4(
+      splitFramed(bulkLeaseQuery4({ by: "relay-id", value: "01:02:03", xid: 6 })).messages[0] as Uint8Array,
+    );
+    expect(Buffer.from(getOption(byRelay, OPT.relayAgentInfo) ?? []).toString("hex")).toBe("0c03010203");
+    expect(() => bulkLeaseQuery4({ by: "relay-id", value: "xyz", xid: 7 })).toThrow(/not hex/);
+  });
+
+  it("read each DHCPLEASEACTIVE until DHCPLEASEQUERYDONE, and DONE's status-code when it refuses", () => {
+    const active = decodeDhcp4(
+      leaseQuery4({ by: "mac", value: "00:aa:01:00:00:42", giaddr: "0.0.0.0", xid: 5 }),
+    );
+    active.op = 2;
+    active.ciaddr = "192.168.10.10";
+    active.options.options = [{ code: 53, data: Uint8Array.of(LEASEQUERY4.ACTIVE) }];
+    const done = decodeDhcp4(leaseQuery4({ by: "ip", value: "0.0.0.0", giaddr: "0.0.0.0", xid: 5 }));
+    done.op = 2;
+    done.options.options = [{ code: 53, data: Uint8Array.of(LEASEQUERY4.DONE) }];
+    expect(bulkLeaseQueryAnswer4([active, done])).toEqual({
+      status: "active",
+      bindings: [{ addresses: ["192.168.10.10"], prefixes: [], mac: "00:aa:01:00:00:42" }],
+    });
+    expect(bulkLeaseQueryAnswer4([done])).toEqual({ status: "unknown", bindings: [] });
+    done.options.options.push({
+      code: 151,
+      data: Uint8Array.of(4, ...Buffer.from("VPNs are not supported")),
+    });
+    expect(bulkLeaseQueryAnswer4([done])).toEqual({
+      status: "unknown",
+      bindings: [],
+      message: "VPNs are not supported",
+    });
+  });
+});
+
 describe("DHCPv6 bulk lease queries (RFC 5460, RFC 5007)", () => {
   const requester = fromHex("0003000102aabbccdd01");
 
@@ -144,12 +196,16 @@ describe("DHCPv6 bulk lease queries (RFC 5460, RFC 5007)", () => {
         { code: 46, data: fromHex("00000010") },
       ]),
     ]);
-    const data = message(17, [
-      clientData([
-        { code: 1, data: duid },
-        { code: 26, data: prefix },
-      ]),
-    ]);
+    // The relay data: the peer-address, then the RELAY-FORW as Kea received it (Interface-ID, link).
+    const forw = encodeDhcp6({
+      type: 12,
+      hopCount: 0,
+      linkAddress: "fd00:10::1",
+      peerAddress: "fe80::2aa:1ff:fe00:43",
+      options: [{ code: 18, data: Uint8Array.from(Buffer.from("V6_VIDEO_LINK")) }],
+    });
+    const relayData = { code: 47, data: Uint8Array.from([...new Uint8Array(16), ...forw]) };
+    const data = message(17, [clientData([{ code: 1, data: duid }, { code: 26, data: prefix }, relayData])]);
     const done = message(16, []);
     const frame = (m: Uint8Array) => Buffer.concat([Buffer.from([m.length >> 8, m.length & 0xff]), m]);
     const stream = Buffer.concat([frame(reply), frame(data), frame(done)]);
@@ -165,8 +221,15 @@ describe("DHCPv6 bulk lease queries (RFC 5460, RFC 5007)", () => {
           prefixes: [],
           duid: "0001000132a8110600aa01000043",
           lastTransaction: 16,
+          lifetimes: { "fd00:10::1000": 4000 },
         },
-        { addresses: [], prefixes: ["fd10:100::/56"], duid: "0001000132a8110600aa01000043" },
+        {
+          addresses: [],
+          prefixes: ["fd10:100::/56"],
+          duid: "0001000132a8110600aa01000043",
+          lifetimes: { "fd10:100::/56": 4000 },
+          relay: { circuitId: "V6_VIDEO_LINK", link: "fd00:10::1", peer: "fe80::2aa:1ff:fe00:43" },
+        },
       ],
     });
   });

@@ -1,21 +1,39 @@
 import { ipv4ToBytes, ipv6ToBytes, macToBytes, macToString } from "./codec/address.ts";
 import { fromHex, hex, Reader, Writer } from "./codec/bytes.ts";
 import { OP, OPT } from "./codec/dhcp4/codes.ts";
-import type { Dhcp4Message } from "./codec/dhcp4/message.ts";
-import { encodeDhcp4 } from "./codec/dhcp4/message.ts";
+import { bootRequest, type Dhcp4Message, encodeDhcp4 } from "./codec/dhcp4/message.ts";
 import { getOption, messageType } from "./codec/dhcp4/options.ts";
 import { OPT6 } from "./codec/dhcp6/codes.ts";
 import { decodeValue, iaAddress, iaPrefix } from "./codec/dhcp6/ia.ts";
-import { options6, type RawOption6 } from "./codec/dhcp6/message.ts";
-import { type RelayInfo, relayInfo4 } from "./relay-info.ts";
+import {
+  decodeDhcp6,
+  isRelay,
+  isRelayMessageOption,
+  options6,
+  type RawOption6,
+  relayedMessage,
+} from "./codec/dhcp6/message.ts";
+import { type RelayInfo, relayInfo4, relayInfo6 } from "./relay-info.ts";
 
 // Lease queries, pure: what a requester (the relay) sends a DHCP server to learn who holds a lease,
 // and what the answers say. DHCPv4 over UDP (RFC 4388: DHCPLEASEQUERY by address, MAC or client
 // identifier); DHCPv6 as bulk leasequery over TCP (RFC 5460, the messages of RFC 5007), which Kea
 // answers from the requester's own address on its backend.
 
-/** RFC 4388 §6.1: the leasequery message types. */
-export const LEASEQUERY4 = { QUERY: 10, UNASSIGNED: 11, UNKNOWN: 12, ACTIVE: 13 } as const;
+/** RFC 4388 §6.1 and RFC 6926 §6.2.1: the leasequery message types. */
+export const LEASEQUERY4 = {
+  QUERY: 10,
+  UNASSIGNED: 11,
+  UNKNOWN: 12,
+  ACTIVE: 13,
+  BULK: 14,
+  DONE: 15,
+} as const;
+/** RFC 6926 §6.2.2: status-code (one octet of code, then text). */
+const OPT_STATUS_CODE = 151;
+/** RFC 3046 §3.2 Remote-ID and RFC 6925 Relay-ID: the Option 82 sub-options a bulk query asks by. */
+const SUB_REMOTE_ID = 2;
+const SUB_RELAY_ID = 12;
 /** RFC 4388 §6.2: client-last-transaction-time and associated-ip. */
 const OPT_CLTT = 91;
 const OPT_ASSOCIATED_IP = 92;
@@ -26,12 +44,19 @@ export const LEASEQUERY6 = { QUERY: 14, REPLY: 15, DONE: 16, DATA: 17 } as const
 const OPT6_LQ_QUERY = 44;
 const OPT6_CLIENT_DATA = 45;
 const OPT6_CLT_TIME = 46;
+const OPT6_LQ_RELAY_DATA = 47;
 const OPT6_RELAY_ID = 53;
 /** RFC 5007 §4.1.2.1 and RFC 5460 §5.3: the query types. */
 const QUERY6 = { address: 1, "client-id": 2, "relay-id": 3, link: 4, "remote-id": 5 } as const;
 
-/** What a DHCPv4 lease query asks by (RFC 4388 §6.3). */
-export type LeaseQuery4By = "ip" | "mac" | "client-id";
+/**
+ * What a DHCPv4 lease query asks by: ip, mac, client-id over UDP (RFC 4388 §6.3); remote-id and
+ * relay-id as bulk leasequery over TCP (RFC 6926 §7.2, which Kea answers only in bulk).
+ */
+export type LeaseQuery4By = "ip" | "mac" | "client-id" | "remote-id" | "relay-id";
+
+/** The DHCPv4 queries asked in bulk, over TCP. */
+export const BULK_ONLY4: ReadonlySet<LeaseQuery4By> = new Set(["remote-id", "relay-id"]);
 /** What a DHCPv6 bulk lease query asks by (RFC 5007 §4.1.2.1, RFC 5460 §5.3). */
 export type LeaseQuery6By = keyof typeof QUERY6;
 
@@ -55,8 +80,14 @@ export interface LeaseBinding {
   leaseTime?: number;
   /** DHCPv4: the client's other addresses (option 92). */
   associated?: string[];
-  /** DHCPv4: what the relay added when the client took the lease (option 82, decoded). */
+  /**
+   * What the relay added when the client took the lease: DHCPv4 the Option 82 Kea stored; DHCPv6
+   * the closest relay's RELAY-FORW (OPTION_LQ_RELAY_DATA, RFC 5007 §4.1.2.3): its options, its
+   * link-address and peer-address (the client, or the next relay down).
+   */
   relay?: RelayInfo;
+  /** DHCPv6: each address's and delegated prefix's remaining valid lifetime in seconds, by address or prefix. */
+  lifetimes?: Record<string, number>;
 }
 
 /** A server's answer. */
@@ -70,7 +101,7 @@ export interface LeaseQueryAnswer {
 
 /** A DHCPLEASEQUERY from `giaddr` (RFC 4388 §6.3): exactly one of ciaddr, chaddr, client identifier set. */
 export function leaseQuery4(q: {
-  by: LeaseQuery4By;
+  by: Exclude<LeaseQuery4By, "remote-id" | "relay-id">;
   value: string;
   giaddr: string;
   xid: number;
@@ -79,22 +110,14 @@ export function leaseQuery4(q: {
   const mac = q.by === "mac" ? macToBytes(q.value) : undefined;
   if (mac) chaddr.set(mac);
   if (q.by === "ip") ipv4ToBytes(q.value);
-  const m: Dhcp4Message = {
-    op: OP.BOOTREQUEST,
-    htype: mac ? 1 : 0,
-    hlen: mac ? mac.length : 0,
-    hops: 0,
-    xid: q.xid,
-    secs: 0,
-    flags: 0,
-    ciaddr: q.by === "ip" ? q.value : "0.0.0.0",
-    yiaddr: "0.0.0.0",
-    siaddr: "0.0.0.0",
-    giaddr: q.giaddr,
-    chaddr,
-    sname: new Uint8Array(64),
-    file: new Uint8Array(128),
-    options: {
+  return encodeDhcp4(
+    bootRequest({
+      htype: mac ? 1 : 0,
+      hlen: mac ? mac.length : 0,
+      xid: q.xid,
+      ciaddr: q.by === "ip" ? q.value : "0.0.0.0",
+      giaddr: q.giaddr,
+      chaddr,
       options: [
         { code: OPT.messageType, data: Uint8Array.of(LEASEQUERY4.QUERY) },
         ...(q.by === "client-id" ? [{ code: OPT.clientId, data: hexBytes(q.value) }] : []),
@@ -104,11 +127,58 @@ export function leaseQuery4(q: {
           data: Uint8Array.of(OPT.leaseTime, OPT.clientId, OPT.relayAgentInfo, OPT_CLTT, OPT_ASSOCIATED_IP),
         },
       ],
-      end: true,
-      trailer: new Uint8Array(0),
-    },
+    }),
+  );
+}
+
+/**
+ * A DHCPBULKLEASEQUERY framed for TCP (RFC 6926 §6.2, a two-octet length first): htype and hlen 0
+ * (Kea reads any other as a query by MAC), the Remote-ID or Relay-ID in an Option 82.
+ */
+export function bulkLeaseQuery4(q: { by: "remote-id" | "relay-id"; value: string; xid: number }): Uint8Array {
+  const id = q.by === "remote-id" ? new TextEncoder().encode(q.value) : hexBytes(q.value);
+  if (id.length === 0 || id.length > 255) throw new Error(`${q.by} ${q.value}: 1 to 255 octets`);
+  return framed(
+    encodeDhcp4(
+      bootRequest({
+        xid: q.xid,
+        options: [
+          { code: OPT.messageType, data: Uint8Array.of(LEASEQUERY4.BULK) },
+          {
+            code: OPT.relayAgentInfo,
+            data: Uint8Array.of(q.by === "remote-id" ? SUB_REMOTE_ID : SUB_RELAY_ID, id.length, ...id),
+          },
+        ],
+      }),
+    ),
+  );
+}
+
+/** A message for a leasequery TCP connection: its two-octet length first (RFC 5460 §5.1, RFC 6926 §6.1). */
+function framed(body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(2 + body.length);
+  new DataView(out.buffer).setUint16(0, body.length);
+  out.set(body, 2);
+  return out;
+}
+
+/**
+ * What a DHCPv4 bulk leasequery's answer says (RFC 6926 §7.3): a DHCPLEASEACTIVE per lease, then
+ * DHCPLEASEQUERYDONE, whose status-code (151) says why when it is not a success.
+ */
+export function bulkLeaseQueryAnswer4(messages: readonly Dhcp4Message[]): LeaseQueryAnswer {
+  const bindings = messages
+    .filter((m) => messageType(m) === LEASEQUERY4.ACTIVE)
+    .flatMap((m) => leaseQueryAnswer4(m).bindings);
+  const done = messages.find((m) => messageType(m) === LEASEQUERY4.DONE);
+  const status = done && getOption(done, OPT_STATUS_CODE);
+  const code = status?.[0] ?? 0;
+  const message = status && status.length > 1 ? new TextDecoder().decode(status.subarray(1)) : undefined;
+  return {
+    status: code !== 0 ? "unknown" : bindings.length > 0 ? "active" : "unknown",
+    bindings,
+    ...(message ? { message } : {}),
   };
-  return encodeDhcp4(m);
 }
 
 /** Whether a DHCPv4 message is a lease query's answer (DHCPLEASEUNASSIGNED, -UNKNOWN, -ACTIVE). */
@@ -173,10 +243,7 @@ export function bulkLeaseQuery6(
       { code: OPT6_LQ_QUERY, data: query },
     ]),
   );
-  const framed = new Uint8Array(2 + body.length);
-  new DataView(framed.buffer).setUint16(0, body.length);
-  framed.set(body, 2);
-  return framed;
+  return framed(body);
 }
 
 /**
@@ -229,25 +296,61 @@ export function bulkLeaseQueryAnswer6(messages: readonly Uint8Array[]): LeaseQue
   return { status, bindings, ...(message ? { message } : {}) };
 }
 
-/** OPTION_CLIENT_DATA's contents (RFC 5007 §4.1.2.2): the client's DUID, its leases, its last transaction. */
+/** OPTION_CLIENT_DATA's contents (RFC 5007 §4.1.2.2): the client's DUID, its leases, its last transaction, its relay. */
 function clientData(options: readonly RawOption6[]): LeaseBinding {
   const duid = options.find((o) => o.code === OPT6.clientId);
   const clt = options.find((o) => o.code === OPT6_CLT_TIME);
+  const relayData = options.find((o) => o.code === OPT6_LQ_RELAY_DATA);
+  const lifetimes: Record<string, number> = {};
+  const addresses = options
+    .filter((o) => o.code === OPT6.iaAddr)
+    .map((o) => {
+      const a = decodeValue(iaAddress, o.data);
+      lifetimes[a.address] = a.validLifetime;
+      return a.address;
+    });
+  const prefixes = options
+    .filter((o) => o.code === OPT6.iaPrefix)
+    .map((o) => {
+      const p = decodeValue(iaPrefix, o.data);
+      const prefix = `${p.prefix}/${p.prefixLength}`;
+      lifetimes[prefix] = p.validLifetime;
+      return prefix;
+    });
+  const relay = relayData && relayOf6(relayData.data);
   return {
-    addresses: options
-      .filter((o) => o.code === OPT6.iaAddr)
-      .map((o) => decodeValue(iaAddress, o.data).address),
-    prefixes: options
-      .filter((o) => o.code === OPT6.iaPrefix)
-      .map((o) => {
-        const p = decodeValue(iaPrefix, o.data);
-        return `${p.prefix}/${p.prefixLength}`;
-      }),
+    addresses,
+    prefixes,
     ...(duid ? { duid: hex(duid.data) } : {}),
     ...(clt && clt.data.length === 4
       ? { lastTransaction: new DataView(clt.data.buffer, clt.data.byteOffset).getUint32(0) }
       : {}),
+    ...(relay ? { relay } : {}),
+    ...(addresses.length + prefixes.length > 0 ? { lifetimes } : {}),
   };
+}
+
+/**
+ * OPTION_LQ_RELAY_DATA (RFC 5007 §4.1.2.3): the peer-address, then the relay message as the server
+ * received it, whose closest relay (the innermost RELAY-FORW) is the relay the client came through.
+ */
+function relayOf6(data: Uint8Array): RelayInfo | undefined {
+  if (data.length < 16) return undefined;
+  try {
+    let m = decodeDhcp6(data.subarray(16));
+    // The innermost relay: the one nearest the client (RFC 8415 §9).
+    while (isRelay(m)) {
+      const inner = relayedMessage(m);
+      if (!inner || !isRelay(inner)) {
+        const options = m.options.filter((o): o is RawOption6 => !isRelayMessageOption(o));
+        return relayInfo6(options, m.linkAddress, m.peerAddress);
+      }
+      m = inner;
+    }
+  } catch {
+    // An unreadable relay message: no relay information.
+  }
+  return undefined;
 }
 
 function encodeOptions(options: readonly RawOption6[]): Uint8Array {

@@ -69,9 +69,9 @@ async function main(): Promise<void> {
   // 3. The relay paths, fed by the sockets.
   const journal = new Journal();
   // The relay's own lease queries (POST /leasequery): DHCPv4 through Relay4, DHCPv6 over TCP.
-  let leaseQuerier: LeaseQuerier | undefined;
+  let querier: LeaseQuerier | undefined;
   const relays = createRelays(config, vrfs, {
-    leaseQueryAnswer: (m, source, vrf) => leaseQuerier?.answer4(m, source, vrf) ?? false,
+    leaseQueryAnswer: (m, source, vrf) => querier?.answer4(m, source, vrf) ?? false,
     policy: policy.get,
     transport4: new SocketTransport(sockets.filter((s) => s.family === 4)),
     transport6: new SocketTransport(sockets.filter((s) => s.family === 6)),
@@ -80,7 +80,8 @@ async function main(): Promise<void> {
     log,
     delegations,
   });
-  leaseQuerier = new LeaseQuerier(vrfs, (vrf, bytes) => relays.relay4.sendLeaseQuery(vrf, bytes));
+  const leaseQuerier = new LeaseQuerier(vrfs, (vrf, bytes) => relays.relay4.sendLeaseQuery(vrf, bytes));
+  querier = leaseQuerier;
   listen(
     sockets.filter((s) => s.family === 4),
     guarded(4, counters, (b, s, l) => relays.relay4.handle(b, s, l)),
@@ -106,6 +107,8 @@ async function main(): Promise<void> {
   void restoreDelegations({
     vrfs: config.vrfs,
     delegations,
+    // Where a VRF's servers take bulk leasequery, by link (RFC 5460); else their lease tables.
+    leaseQuery: (vrf, link) => leaseQuerier.query(vrf, { family: 6, by: "link", value: link }),
     segments: accessSegments(config).map((s) => s.name),
     towers: new Set(config.transport?.towers.flatMap((t) => (t.source6 ? [t.source6] : [])) ?? []),
     log,
@@ -119,7 +122,7 @@ async function main(): Promise<void> {
       explain: (request) =>
         explain(request, config, (deps) => createRelays(config, vrfs, { ...deps, policy: policy.get })),
       trace: (q) => journal.find(q),
-      leaseQuery: (vrf, q) => (leaseQuerier as LeaseQuerier).query(vrf, q),
+      leaseQuery: (vrf, q) => leaseQuerier.query(vrf, q),
       logLevel: {
         get: () => log.level,
         set: (level) => {

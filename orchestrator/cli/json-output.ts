@@ -44,7 +44,7 @@ export const JSON_OUTPUT_CHANGES: readonly [number, string][] = [
 ];
 
 /** The SHA-256 of the generated JSON Schema of these outputs: the test that compares it fails on any change. */
-export const JSON_OUTPUT_SCHEMA_SHA256 = "5889a1a1044a49153de1a388b097e3dea68251d7a26655d76df04b5363e0896e";
+export const JSON_OUTPUT_SCHEMA_SHA256 = "927152e9fea4dd3fa88da0d92c6ffd12cee6efdd737f5916eb76fbd83f17437e";
 
 /** `up --json`: the lab's status once it is up, how long it took, and each phase of the deploy. */
 export type UpOutput = LabStatus & { seconds: number; phases: PhaseTiming[] };

@@ -205,7 +205,8 @@ export interface KeaConfig {
   subnets4: string[];
   /** Whether kea-dhcp4 pings an address before offering it (the ping_check hook). */
   pingCheck4: boolean;
-  /** Where kea-dhcp6 takes bulk lease queries over TCP (the lease_query hook): its port. */
+  /** Where kea-dhcp4 and kea-dhcp6 take bulk lease queries over TCP (the lease_query hook): their ports. */
+  bulkLeasequery4?: number;
   bulkLeasequery6?: number;
   /** Every next-server kea-dhcp4 hands out, with its path in the file. */
   nextServers: { path: string; address: string }[];
@@ -257,7 +258,7 @@ export async function readKeaConfigs(topology: Topology): Promise<KeaConfig[]> {
       const text = (name: string) => ({ file: join(dir, name), text: files[name]?.toString() ?? "" });
       const control: KeaConfig["control"] = {};
       const logs = new Map<string, 4 | 6>();
-      let bulkLeasequery6: number | undefined;
+      const bulk: Partial<Record<4 | 6, number>> = {};
       for (const f of v.families) {
         try {
           const server = text(`kea-dhcp${f}.conf`);
@@ -277,7 +278,7 @@ export async function readKeaConfigs(topology: Topology): Promise<KeaConfig[]> {
             );
           if (log) logs.set(log.baseName, f);
           const lq = leaseQueryOf(server.file, server.text, f);
-          if (lq?.bulkPort) bulkLeasequery6 = lq.bulkPort;
+          if (lq?.bulkPort) bulk[f] = lq.bulkPort;
           const radius = usesRadius(server.file, server.text, f);
           if (radius && !v.radiusServer)
             throw new KeaConfigError(
@@ -309,7 +310,8 @@ export async function readKeaConfigs(topology: Topology): Promise<KeaConfig[]> {
         delegatedPools: pools,
         subnets4: dhcp4 ? subnets4(dhcp4.file, dhcp4.text) : [],
         pingCheck4: dhcp4 ? pingsBeforeOffer(dhcp4.file, dhcp4.text) : false,
-        ...(bulkLeasequery6 ? { bulkLeasequery6 } : {}),
+        ...(bulk[4] ? { bulkLeasequery4: bulk[4] } : {}),
+        ...(bulk[6] ? { bulkLeasequery6: bulk[6] } : {}),
         nextServers: servers,
       };
     }),

@@ -22,6 +22,16 @@ describe("the lease_query hook's configuration", () => {
       bulkPort: 5470,
     });
     expect(leaseQueryOf("f", JSON.stringify({ Dhcp4: {} }), 4)).toBeUndefined();
+    expect(
+      leaseQueryOf(
+        "f",
+        config(4, { advanced: { "bulk-query-enabled": true, "lease-query-ip": "0.0.0.0" } }),
+        4,
+      ),
+    ).toEqual({ index: 1, bulkPort: 67 });
+    expect(() => leaseQueryOf("f", config(4, { advanced: { "bulk-query-enabled": true } }), 4)).toThrow(
+      `"127.0.0.1": the relay asks from the VRF's backend network: set "0.0.0.0"`,
+    );
   });
 
   it("refuses DHCPv6 queries the relay cannot ask, naming the file and field", () => {

@@ -24,23 +24,25 @@ export function leaseQueryOf(file: string, text: string, family: 4 | 6): LeaseQu
   const hook = hookOf(file, text, family, "libdhcp_lease_query.so");
   if (!hook) return undefined;
   const index = hook.index;
-  if (family === 4) return { index };
   const advanced = isObj(hook.parameters.advanced) ? hook.parameters.advanced : {};
   const field = `${hook.field}.advanced`;
+  // DHCPv4 asks over UDP, and in bulk (by Remote-ID, Relay-ID) where the server takes it.
+  if (family === 4 && advanced["bulk-query-enabled"] !== true) return { index };
   if (advanced["bulk-query-enabled"] !== true)
     throw new KeaConfigError(
       file,
       `${field}.bulk-query-enabled`,
       "the relay asks DHCPv6 lease queries over TCP (bulk leasequery, RFC 5460): set it to true",
     );
-  if (advanced["lease-query-ip"] !== "::")
+  const any = family === 4 ? "0.0.0.0" : "::";
+  if (advanced["lease-query-ip"] !== any)
     throw new KeaConfigError(
       file,
       `${field}.lease-query-ip`,
-      `${JSON.stringify(advanced["lease-query-ip"] ?? "::1")}: the relay asks from the VRF's backend network: set "::"`,
+      `${JSON.stringify(advanced["lease-query-ip"] ?? (family === 4 ? "127.0.0.1" : "::1"))}: the relay asks from the VRF's backend network: set "${any}"`,
     );
   const port = advanced["lease-query-tcp-port"];
-  return { index, bulkPort: typeof port === "number" ? port : 547 };
+  return { index, bulkPort: typeof port === "number" ? port : family === 4 ? 67 : 547 };
 }
 
 /** The configuration with `requester` among its lease_query hook's requesters (unchanged without the hook). */

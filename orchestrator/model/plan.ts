@@ -281,8 +281,8 @@ export function renderRelayConfig(
     clients4?: Readonly<Record<string, readonly string[] | undefined>>;
     /** The VRFs whose kea-dhcp4 pings an address before offering it (Kea's ping_check hook). */
     pingCheck4?: ReadonlySet<string>;
-    /** Each VRF's kea-dhcp6 bulk leasequery port, where it takes lease queries (Kea's lease_query hook). */
-    bulkLeasequery6?: Readonly<Record<string, number | undefined>>;
+    /** Each VRF's kea-dhcp4 and kea-dhcp6 bulk leasequery ports, where they take lease queries (Kea's lease_query hook). */
+    bulkLeasequery?: Readonly<Record<string, { 4?: number; 6?: number } | undefined>>;
   } = {},
 ): string {
   const ra = plan.relay.routerAdvertisements;
@@ -323,7 +323,7 @@ export function renderRelayConfig(
       ...(o.pingCheck4?.has(v.spec.name) ? { pingCheck4: true } : {}),
       ...(v.boot ? { services4: [{ address: v.boot.address, via: v.boot.ipv4 }] } : {}),
       ...leases6(v, o.backendControl6?.[v.spec.name]),
-      ...bulkLeasequery6(v, o.bulkLeasequery6?.[v.spec.name]),
+      ...bulkLeasequery(v, o.bulkLeasequery?.[v.spec.name]),
     })),
     ...(plan.relay.logLevel ? { logLevel: plan.relay.logLevel } : {}),
     ...(ra
@@ -346,10 +346,17 @@ function clientsOf(v: VrfPlan, clients: readonly string[]): { clients4?: string[
   return v.spec.families.includes(4) && clients.length > 0 ? { clients4: [...clients] } : {};
 }
 
-/** The relay's `bulkLeasequery6` of a VRF: each of its Kea servers' address and port, where it takes lease queries. */
-function bulkLeasequery6(v: VrfPlan, port: number | undefined): { bulkLeasequery6?: unknown[] } {
-  if (!port || !v.spec.families.includes(6)) return {};
-  return { bulkLeasequery6: v.keas.map((k) => ({ address: k.ipv6, port })) };
+/** The relay's `bulkLeasequery4` and `bulkLeasequery6` of a VRF: each of its Kea servers' address and port, where they take bulk lease queries. */
+function bulkLeasequery(
+  v: VrfPlan,
+  ports: { 4?: number; 6?: number } | undefined,
+): Record<string, unknown[]> {
+  const out: Record<string, unknown[]> = {};
+  if (ports?.[4] && v.spec.families.includes(4))
+    out.bulkLeasequery4 = v.keas.map((k) => ({ address: k.ipv4, port: ports[4] }));
+  if (ports?.[6] && v.spec.families.includes(6))
+    out.bulkLeasequery6 = v.keas.map((k) => ({ address: k.ipv6, port: ports[6] }));
+  return out;
 }
 
 /** The relay's `leases6` of a VRF: each of its Kea servers where it takes commands from the backend. */

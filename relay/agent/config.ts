@@ -103,6 +103,17 @@ const vrf = z.strictObject({
     .describe(
       "hosts on this VRF's backend network that its clients reach through the relay (a boot server): each service address is routed via the host's address on the backend, and only between the VRF's clients4 and that address",
     ),
+  bulkLeasequery4: z
+    .array(
+      z.strictObject({
+        address: ipv4.describe("the server's address on the VRF's backend network"),
+        port: z.number().int().min(1).max(65535).default(67).describe("its bulk leasequery TCP port"),
+      }),
+    )
+    .default([])
+    .describe(
+      "where the VRF's servers take DHCPv4 bulk leasequery over TCP (RFC 6926; Kea's lease_query hook with bulk-query-enabled): the relay asks by Remote-ID or Relay-ID from its ipv4 (POST /leasequery)",
+    ),
   bulkLeasequery6: z
     .array(
       z.strictObject({

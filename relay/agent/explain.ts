@@ -1,8 +1,8 @@
 import { pino } from "pino";
 import { macToBytes } from "../../lib/codec/address.ts";
 import { encodeWith, utf8 } from "../../lib/codec/bytes.ts";
-import { MSG, OP, OPT } from "../../lib/codec/dhcp4/codes.ts";
-import { encodeDhcp4, type Option4 } from "../../lib/codec/dhcp4/message.ts";
+import { MSG, OPT } from "../../lib/codec/dhcp4/codes.ts";
+import { bootRequest, encodeDhcp4, type Option4 } from "../../lib/codec/dhcp4/message.ts";
 import { DUID, MSG6, OPT6 } from "../../lib/codec/dhcp6/codes.ts";
 import { duid } from "../../lib/codec/dhcp6/duid.ts";
 import { encodeDhcp6, type RawOption6 } from "../../lib/codec/dhcp6/message.ts";
@@ -86,23 +86,7 @@ function discover(mac: Uint8Array, f: Facts): Uint8Array {
     const c = utf8(f.userClass);
     options.push({ code: OPT.userClass, data: Uint8Array.of(c.length, ...c) });
   }
-  return encodeDhcp4({
-    op: OP.BOOTREQUEST,
-    htype: 1,
-    hlen: 6,
-    hops: 0,
-    xid: 0x0e791a17,
-    secs: 0,
-    flags: 0,
-    ciaddr: "0.0.0.0",
-    yiaddr: "0.0.0.0",
-    siaddr: "0.0.0.0",
-    giaddr: "0.0.0.0",
-    chaddr,
-    sname: new Uint8Array(64),
-    file: new Uint8Array(128),
-    options: { options, end: true, trailer: new Uint8Array() },
-  });
+  return encodeDhcp4(bootRequest({ htype: 1, hlen: 6, xid: 0x0e791a17, chaddr, options }));
 }
 
 /** The SOLICIT such a client multicasts (RFC 8415 §18.2.1), with its DUID of the asked type. */

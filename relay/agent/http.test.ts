@@ -89,7 +89,10 @@ describe("the relay's HTTP control", () => {
     for (const [body, reason] of [
       [{ family: 4, by: "ip", value: "x" }, /vrf/],
       [{ vrf: "RED", family: 5, by: "ip", value: "x" }, /family: 4 or 6/],
-      [{ vrf: "RED", family: 4, by: "link", value: "x" }, /by: one of ip, mac, client-id \(DHCPv4\)/],
+      [
+        { vrf: "RED", family: 4, by: "link", value: "x" },
+        /by: one of ip, mac, client-id, remote-id, relay-id \(DHCPv4\)/,
+      ],
       [{ vrf: "RED", family: 6, by: "address", value: "" }, /value/],
       [{ vrf: "GREEN", family: 4, by: "ip", value: "192.168.10.10" }, /no VRF GREEN/],
     ] as const) {

@@ -137,7 +137,7 @@ async function control(c: Control, route: string, url: URL, req: IncomingMessage
   }
 }
 
-const BY4 = ["ip", "mac", "client-id"];
+const BY4 = ["ip", "mac", "client-id", "remote-id", "relay-id"];
 const BY6 = ["address", "client-id", "relay-id", "link", "remote-id"];
 
 /** A lease query's JSON ({ vrf, family, by, value, enterprise }), or a refusal naming what is wrong. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { delegationsOf } from "./lease-restore.ts";
+import { delegationsOf, delegationsOfBindings } from "./lease-restore.ts";
 
 const now = 1_800_000_000;
 const pd = (address: string, relay: Record<string, unknown>, over: Record<string, unknown> = {}) => ({
@@ -59,6 +59,61 @@ describe("delegations read from Kea's lease table", () => {
         via: "fd64:6c61:6200:9::20",
         segment: "transport",
         validUntil: (now + 3900) * 1000,
+      },
+    ]);
+  });
+});
+
+describe("delegations from bulk leasequery (RFC 5460)", () => {
+  it("each delegated prefix routed to its relay data's peer, on the segment its Interface-ID names, for its remaining lifetime", () => {
+    const o = { segments: ["access", "port5"], towers: new Set(["10.213.9.20"]), nowSeconds: 1000 };
+    const found = delegationsOfBindings(
+      "RED",
+      [
+        {
+          addresses: ["fd00:10::1000"],
+          prefixes: ["fd10:100::/56"],
+          lifetimes: { "fd00:10::1000": 4000, "fd10:100::/56": 3600 },
+          relay: { circuitId: "V6_VIDEO_LINK", peer: "fe80::2aa:1ff:fe00:43", link: "fd00:10::1" },
+        },
+        {
+          addresses: [],
+          prefixes: ["fd10:100:100::/56"],
+          lifetimes: { "fd10:100:100::/56": 60 },
+          relay: { circuitId: "port5", peer: "fe80::1" },
+        },
+        {
+          addresses: [],
+          prefixes: ["fd11:100::/56"],
+          lifetimes: { "fd11:100::/56": 60 },
+          relay: { peer: "10.213.9.20" },
+        },
+        // No relay data, or no lifetime left: nothing to route.
+        { addresses: [], prefixes: ["fd10:100:200::/56"], lifetimes: { "fd10:100:200::/56": 60 } },
+        {
+          addresses: [],
+          prefixes: ["fd10:100:300::/56"],
+          lifetimes: { "fd10:100:300::/56": 0 },
+          relay: { peer: "fe80::2" },
+        },
+      ],
+      o,
+    );
+    expect(found).toEqual([
+      {
+        prefix: "fd10:100::/56",
+        vrf: "RED",
+        via: "fe80::2aa:1ff:fe00:43",
+        segment: "access",
+        validUntil: 4_600_000,
+      },
+      { prefix: "fd10:100:100::/56", vrf: "RED", via: "fe80::1", segment: "port5", validUntil: 1_060_000 },
+      {
+        prefix: "fd11:100::/56",
+        vrf: "RED",
+        via: "10.213.9.20",
+        segment: "transport",
+        validUntil: 1_060_000,
       },
     ]);
   });

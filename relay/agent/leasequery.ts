@@ -1,10 +1,15 @@
 import { randomBytes, randomInt } from "node:crypto";
 import { connect } from "node:net";
-import type { Dhcp4Message } from "../../lib/codec/dhcp4/message.ts";
+import { type Dhcp4Message, decodeDhcp4 } from "../../lib/codec/dhcp4/message.ts";
+import { messageType } from "../../lib/codec/dhcp4/options.ts";
 import {
+  BULK_ONLY4,
+  bulkLeaseQuery4,
   bulkLeaseQuery6,
+  bulkLeaseQueryAnswer4,
   bulkLeaseQueryAnswer6,
   header6,
+  LEASEQUERY4,
   LEASEQUERY6,
   type LeaseQuery,
   type LeaseQueryAnswer,
@@ -17,7 +22,8 @@ import type { ResolvedVrf } from "./resolve.ts";
 // The relay as a lease query requester (RFC 4388, RFC 5007, RFC 5460): it asks a VRF's servers
 // from its own address on the VRF's backend, which their lease_query hook lists as a requester.
 // DHCPv4 over UDP through the relay's own sockets (the server answers to giaddr, port 67, where
-// Relay4 hands the answer here); DHCPv6 as bulk leasequery over TCP to each server's port 547.
+// Relay4 hands the answer here), and by Remote-ID or Relay-ID as bulk leasequery over TCP (RFC
+// 6926); DHCPv6 as bulk leasequery over TCP to each server's port 547 (RFC 5460).
 
 /** One server's answer to a lease query. */
 export interface ServerAnswer extends LeaseQueryAnswer {
@@ -57,6 +63,8 @@ export class LeaseQuerier {
   private query4(vrf: ResolvedVrf, q: LeaseQuery & { family: 4 }): Promise<ServerAnswer[]> {
     if (!vrf.ipv4 || vrf.servers4.length === 0) throw new Error(`VRF ${vrf.name} has no DHCPv4 servers`);
     const xid = randomInt(1, 0x7fffffff);
+    if (q.by === "remote-id" || q.by === "relay-id")
+      return this.bulk4(vrf, { by: q.by, value: q.value, xid });
     const bytes = leaseQuery4({ by: q.by, value: q.value, giaddr: vrf.ipv4, xid });
     return new Promise((resolve) => {
       const answers: ServerAnswer[] = [];
@@ -83,6 +91,28 @@ export class LeaseQuerier {
     return true;
   }
 
+  /** A DHCPv4 bulk leasequery (RFC 6926) over TCP from the relay's backend address to each server. */
+  private async bulk4(
+    vrf: ResolvedVrf,
+    q: { by: "remote-id" | "relay-id"; value: string; xid: number },
+  ): Promise<ServerAnswer[]> {
+    const servers = vrf.bulkLeasequery4;
+    if (servers.length === 0)
+      throw new Error(
+        `VRF ${vrf.name} takes no DHCPv4 bulk lease queries (by ${[...BULK_ONLY4].join(" or ")}): its kea-dhcp4 loads no lease_query hook with bulk-query-enabled`,
+      );
+    const query = bulkLeaseQuery4(q);
+    const answers = await Promise.all(
+      servers.map(async (s): Promise<ServerAnswer | undefined> => {
+        const messages = await overTcp(s.address, s.port, vrf.ipv4 as string, query, isDone4);
+        return (
+          messages && { server: s.address, ...bulkLeaseQueryAnswer4(messages.map((m) => decodeDhcp4(m))) }
+        );
+      }),
+    );
+    return answers.filter((a): a is ServerAnswer => a !== undefined);
+  }
+
   private async query6(vrf: ResolvedVrf, q: LeaseQuery & { family: 6 }): Promise<ServerAnswer[]> {
     const servers = vrf.bulkLeasequery6;
     if (!vrf.ipv6 || servers.length === 0)
@@ -90,50 +120,58 @@ export class LeaseQuerier {
         `VRF ${vrf.name} takes no DHCPv6 lease queries: its kea-dhcp6 loads no lease_query hook with bulk-query-enabled`,
       );
     const answers = await Promise.all(
-      servers.map((s) =>
-        bulk6(
-          s.address,
-          s.port,
-          vrf.ipv6 as string,
-          bulkLeaseQuery6(q, this.duid, randomInt(1, 0xffffff)),
-        ).then((a): ServerAnswer | undefined => a && { server: s.address, ...a }),
-      ),
+      servers.map(async (s): Promise<ServerAnswer | undefined> => {
+        const query = bulkLeaseQuery6(q, this.duid, randomInt(1, 0xffffff));
+        const done = (m: Uint8Array) => header6(m).type === LEASEQUERY6.DONE;
+        const messages = await overTcp(s.address, s.port, vrf.ipv6 as string, query, done);
+        return messages && { server: s.address, ...bulkLeaseQueryAnswer6(messages) };
+      }),
     );
     return answers.filter((a): a is ServerAnswer => a !== undefined);
   }
 }
 
+/** Whether a DHCPv4 message's bytes are a DHCPLEASEQUERYDONE (RFC 6926 §6.2.1). */
+function isDone4(bytes: Uint8Array): boolean {
+  try {
+    return messageType(decodeDhcp4(bytes)) === LEASEQUERY4.DONE;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * One bulk leasequery over TCP from `local` (RFC 5460 §5): the query, then the server's messages
- * until LEASEQUERY-DONE, or a REPLY that ends it (a query it refused), or the connection's end.
- * Undefined when the server did not answer in time.
+ * One bulk leasequery over TCP from `local` (RFC 5460 §5, RFC 6926 §6): the query, then the
+ * server's messages until `done` says one ends it, or the connection ends. Undefined when the
+ * server sent nothing in time.
  */
-function bulk6(
+function overTcp(
   server: string,
   port: number,
   local: string,
   query: Uint8Array,
-): Promise<LeaseQueryAnswer | undefined> {
+  done: (message: Uint8Array) => boolean,
+): Promise<Uint8Array[] | undefined> {
   return new Promise((resolve) => {
     const messages: Uint8Array[] = [];
     let stream: Uint8Array = new Uint8Array(0);
     const socket = connect({ host: server, port, localAddress: local });
-    const finish = (answered: boolean) => {
+    const finish = () => {
       clearTimeout(timer);
       socket.destroy();
-      resolve(answered ? bulkLeaseQueryAnswer6(messages) : undefined);
+      resolve(messages.length > 0 ? messages : undefined);
     };
-    const timer = setTimeout(() => finish(messages.length > 0), ANSWER_MS);
+    const timer = setTimeout(finish, ANSWER_MS);
     socket.on("connect", () => socket.write(query));
     socket.on("data", (chunk: Buffer) => {
       const split = splitFramed(Buffer.concat([stream, chunk]));
       stream = split.rest;
       for (const m of split.messages) {
         messages.push(m);
-        if (header6(m).type === LEASEQUERY6.DONE) return finish(true);
+        if (done(m)) return finish();
       }
     });
-    socket.on("end", () => finish(messages.length > 0));
-    socket.on("error", () => finish(messages.length > 0));
+    socket.on("end", finish);
+    socket.on("error", finish);
   });
 }

@@ -15,7 +15,7 @@ const lab = useTestLab("lease-query", () =>
   loadTopology(join(ROOT, "examples", "lease-query", "topology.yaml")),
 );
 
-it("DHCPv4: by address, MAC and client identifier, an active lease with its client, times and Option 82; unassigned and unknown otherwise", async () => {
+it("DHCPv4: by address, MAC and client identifier, and in bulk by Remote-ID, an active lease with its client, times and Option 82; unassigned and unknown otherwise", async () => {
   const mac = "00:aa:01:00:1a:01";
   const got = await lab.client({ kind: "udhcpc", mac });
   const address = got.address as string;
@@ -42,6 +42,12 @@ it("DHCPv4: by address, MAC and client identifier, an active lease with its clie
       }),
     ]);
   }
+  // In bulk over TCP (RFC 6926), by the Remote-ID the relay added: the client's MAC in RED VIDEO.
+  const byRemoteId = await lab.leasequery({ vrf: "RED", family: 4, by: "remote-id", value: mac });
+  expect(byRemoteId.answers.map((a) => [a.server, a.status])).toEqual([["kea-red", "active"]]);
+  expect(byRemoteId.answers[0]?.bindings.map((b) => [b.addresses, b.mac, b.relay?.circuitId])).toEqual([
+    [[address], mac, "VIDEO_CIRCUIT"],
+  ]);
   // An address RED serves that nobody holds; a MAC Kea never saw.
   const free = await lab.leasequery({ vrf: "RED", family: 4, by: "ip", value: "192.168.10.249" });
   expect(free.answers.map((a) => a.status)).toEqual(["unassigned"]);
@@ -120,5 +126,22 @@ it("dhcplab leasequery: --json is the library's answer; a VRF whose Kea takes no
     "--mac",
     mac,
   );
-  expect(two.stderr).toMatch(/give one of --ip, --mac, --client-id \(DHCPv4\)/);
+  expect(two.stderr).toMatch(/give one of --ip, --mac, --client-id, --remote-id, --relay-id \(DHCPv4\)/);
+});
+
+it("a restarted relay routes the prefixes delegated before, read by bulk leasequery by link with the relay data's next hop", async () => {
+  const mac = "00:aa:01:00:1a:05";
+  const got = await lab.client({ kind: "dhclient", family: 6, pd: true, mac });
+  const prefix = got.prefixes[0] as string;
+  expect(prefix, got.output).toMatch(/^fd10:100:/);
+  // The next hop the relay learned from the REPLY it relayed: the CPE's link-local address.
+  const learned = (await lab.delegations()).find((d) => d.prefix === prefix);
+  expect(learned?.learnedFrom).toBe("reply");
+  await lab.stop("relay", 2);
+  await lab.start("relay");
+  await lab.healthy("relay", 30_000);
+  await expect
+    .poll(async () => (await lab.delegations()).find((d) => d.prefix === prefix), { timeout: 20_000 })
+    .toMatchObject({ learnedFrom: "lease-table", via: learned?.via, vrf: "RED" });
+  expect(await lab.logs("relay")).toMatch(/delegated prefixes read by bulk leasequery/);
 });

@@ -1,6 +1,6 @@
 import { type Codec, Reader, Writer } from "../bytes.ts";
 import { DecodeError, EncodeError } from "../errors.ts";
-import { HEADER_LENGTH, MAGIC_COOKIE, MIN_MAX_MESSAGE_SIZE, OPT } from "./codes.ts";
+import { HEADER_LENGTH, MAGIC_COOKIE, MIN_MAX_MESSAGE_SIZE, OP, OPT } from "./codes.ts";
 
 /**
  * One option instance as it stands in the packet. PAD is kept as `{ code: 0 }` so that
@@ -244,4 +244,28 @@ export function encodeDhcp4(m: Dhcp4Message, opts: Encode4Options = {}): Uint8Ar
   const w = Writer.alloc(length);
   dhcp4.encode(w, m);
   return w.buf;
+}
+
+/** A BOOTREQUEST (RFC 2131 §2) with every field not given zero: no hardware address, no addresses, empty sname and file. */
+export function bootRequest(
+  f: Partial<Omit<Dhcp4Message, "options">> & { xid: number; options: Option4[] },
+): Dhcp4Message {
+  const { options, ...fields } = f;
+  return {
+    op: OP.BOOTREQUEST,
+    htype: 0,
+    hlen: 0,
+    hops: 0,
+    secs: 0,
+    flags: 0,
+    ciaddr: "0.0.0.0",
+    yiaddr: "0.0.0.0",
+    siaddr: "0.0.0.0",
+    giaddr: "0.0.0.0",
+    chaddr: new Uint8Array(16),
+    sname: new Uint8Array(64),
+    file: new Uint8Array(128),
+    ...fields,
+    options: { options, end: true, trailer: new Uint8Array(0) },
+  };
 }

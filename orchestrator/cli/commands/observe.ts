@@ -60,6 +60,8 @@ const BY: { option: string; by: LeaseQuery["by"]; family: 4 | 6 }[] = [
   { option: "ip", by: "ip", family: 4 },
   { option: "mac", by: "mac", family: 4 },
   { option: "clientId", by: "client-id", family: 4 },
+  { option: "remoteId", by: "remote-id", family: 4 },
+  { option: "relayId", by: "relay-id", family: 4 },
   { option: "address", by: "address", family: 6 },
   { option: "duid", by: "client-id", family: 6 },
   { option: "relayId", by: "relay-id", family: 6 },
@@ -72,7 +74,7 @@ function registerLeaseQuery(cli: Command): void {
   cli
     .command("leasequery")
     .description(
-      "ask a VRF's Kea servers who holds a lease, as the relay does from the VRF's backend (the lease_query hook): DHCPv4 by --ip, --mac or --client-id (RFC 4388); with -6 by --address, --duid, --relay-id, --link or --remote-id (bulk leasequery over TCP, RFC 5460)",
+      "ask a VRF's Kea servers who holds a lease, as the relay does from the VRF's backend (the lease_query hook): DHCPv4 by --ip, --mac or --client-id (RFC 4388), or --remote-id or --relay-id (bulk over TCP, RFC 6926); with -6 by --address, --duid, --relay-id, --link or --remote-id (bulk leasequery over TCP, RFC 5460)",
     )
     .addOption(nameOption())
     .requiredOption("--vrf <name>", "the VRF whose servers to ask")
@@ -82,17 +84,25 @@ function registerLeaseQuery(cli: Command): void {
     .option("--client-id <hex>", "DHCPv4: the client identifier (option 61), e.g. 01:00:aa:01:00:00:42")
     .option("--address <address>", "DHCPv6: a leased address (or a delegated prefix's address)")
     .option("--duid <hex>", "DHCPv6: the client's DUID")
-    .option("--relay-id <hex>", "DHCPv6: a relay's DUID (Relay-ID, RFC 5460)")
+    .option(
+      "--relay-id <hex>",
+      "a relay's Relay-ID (DHCPv4 Option 82 sub-option 12, RFC 6925; DHCPv6 its DUID, RFC 5460)",
+    )
     .option("--link <address>", "DHCPv6: every client on the link with this link-address")
-    .option("--remote-id <text>", "DHCPv6: a relay's Remote-ID (with --enterprise)")
+    .option(
+      "--remote-id <text>",
+      "the Remote-ID a relay added (DHCPv4 Option 82 sub-option 2; DHCPv6 with --enterprise)",
+    )
     .option("--enterprise <n>", "DHCPv6: the Remote-ID's enterprise number", nonNegativeInt, 0)
     .addOption(jsonOption())
     .action(
       async (o: Record<string, string | number | boolean | undefined> & { name: string; vrf: string }) => {
         const family = o[6] ? 6 : 4;
-        const given = BY.filter((b) => o[b.option] !== undefined);
-        const mine = given.filter((b) => b.family === family);
-        if (given.length !== 1 || mine.length !== 1)
+        const mine = BY.filter((b) => b.family === family && o[b.option] !== undefined);
+        const stray = BY.filter(
+          (b) => o[b.option] !== undefined && !BY.some((f) => f.family === family && f.option === b.option),
+        );
+        if (mine.length !== 1 || stray.length > 0)
           throw new Error(
             `give one of ${BY.filter((b) => b.family === family)
               .map((b) => `--${b.option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`)
@@ -103,7 +113,7 @@ function registerLeaseQuery(cli: Command): void {
           family,
           by: b.by,
           value: String(o[b.option]),
-          ...(b.by === "remote-id" ? { enterprise: Number(o.enterprise) } : {}),
+          ...(b.by === "remote-id" && family === 6 ? { enterprise: Number(o.enterprise) } : {}),
         } as LeaseQuery;
         const r = await (await openLab(o.name)).leasequery({ vrf: o.vrf, ...query });
         print("leasequery", Boolean(o.json), r, () => leaseQueryText(r));

@@ -37,7 +37,9 @@ export function relayNodes(ctx: FeatureContext): NodeSpec[] {
         servers6: ctx.target === "compose" ? "multicast" : "link-local",
         backendControl6: Object.fromEntries(inputs.keas.map((k) => [k.vrf, k.backendControl6])),
         pingCheck4: new Set(inputs.keas.filter((k) => k.pingCheck4).map((k) => k.vrf)),
-        bulkLeasequery6: Object.fromEntries(inputs.keas.map((k) => [k.vrf, k.bulkLeasequery6])),
+        bulkLeasequery: Object.fromEntries(
+          inputs.keas.map((k) => [k.vrf, { 4: k.bulkLeasequery4, 6: k.bulkLeasequery6 }]),
+        ),
         clients4: Object.fromEntries(
           plan.vrfs.map((v) => [
             v.spec.name,
