@@ -93,6 +93,16 @@ it("dhcplab client --hostname: dhcpcd and dhclient (option 12) in RED's other su
   }
 });
 
+it("DHCPv4: udhcpc's Client FQDN (option 81, -F) gets its A and PTR records too", async () => {
+  const r = await runScript(lab, "00:aa:01:00:d0:08", [
+    "udhcpc -i eth0 -n -q -f -t 5 -T 2 -F ddns-fqdn -s /bin/true 2>&1",
+  ]);
+  const address = /lease of (\S+) obtained/.exec(r.output)?.[1];
+  expect(address, r.output).toMatch(/^192\.168\.10\./);
+  await expectDns("ddns-fqdn.red.example", "A", [address as string]);
+  await expectDns(address as string, "PTR", ["ddns-fqdn.red.example."]);
+});
+
 /** dhclient -6 with a Client FQDN (option 39) and a DUID from its MAC (DUID-LL), so that a second run is the same client. */
 const dhclient6 = (fqdn: string, then: string[] = []) => [
   `printf 'send fqdn.fqdn "${fqdn}";\\nsend fqdn.server-update on;\\n' > /tmp/dhclient6.conf`,
