@@ -11,6 +11,7 @@ import { Journal } from "./agent/journal.ts";
 import { restoreDelegations } from "./agent/lease-restore.ts";
 import { LeaseQuerier } from "./agent/leasequery.ts";
 import { accessLink, type Link, vrfLink } from "./agent/links.ts";
+import { segmentOfNeighbor } from "./agent/neighbors.ts";
 import { PolicySource } from "./agent/policy-source.ts";
 import { applyV8Flags, startProfile } from "./agent/profile.ts";
 import { startRouterAdvertisements } from "./agent/radvd.ts";
@@ -109,6 +110,16 @@ async function main(): Promise<void> {
     delegations,
     // Where a VRF's servers take bulk leasequery, by link (RFC 5460); else their lease tables.
     leaseQuery: (vrf, link) => leaseQuerier.query(vrf, { family: 6, by: "link", value: link }),
+    // With several segments, a link-local next hop's segment is where it answers neighbor discovery.
+    ...(accessSegments(config).length > 1
+      ? {
+          locate: (via: string) =>
+            segmentOfNeighbor(
+              via,
+              accessSegments(config).map((s) => ({ segment: s.name, ifname: interfaceWith(s.ipv4) })),
+            ),
+        }
+      : {}),
     segments: accessSegments(config).map((s) => s.name),
     towers: new Set(config.transport?.towers.flatMap((t) => (t.source6 ? [t.source6] : [])) ?? []),
     log,

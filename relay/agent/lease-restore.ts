@@ -138,6 +138,8 @@ export async function restoreDelegations(o: {
     vrf: string,
     link: string,
   ) => Promise<readonly { server: string; bindings: LeaseBinding[] }[]>;
+  /** The segment a link-local next hop answers on (neighbors.ts), where there are several segments. */
+  locate?: (via: string) => Promise<string | undefined>;
 }): Promise<void> {
   const deadline = Date.now() + (o.deadlineMs ?? 60_000);
   const bulk = o.leaseQuery;
@@ -170,10 +172,13 @@ async function restoreByLeaseQuery(
     const answers = (await Promise.all(links.map((l) => o.leaseQuery?.(v.name, l) ?? []))).flat();
     const servers = new Set(answers.map((a) => a.server));
     if (servers.size === v.bulkLeasequery6.length || Date.now() > deadline) {
-      const found = delegationsOfBindings(
-        v.name,
-        answers.flatMap((a) => a.bindings),
-        { segments: o.segments, towers: o.towers, nowSeconds: Math.floor(Date.now() / 1000) },
+      const found = await located(
+        delegationsOfBindings(
+          v.name,
+          answers.flatMap((a) => a.bindings),
+          { segments: o.segments, towers: o.towers, nowSeconds: Math.floor(Date.now() / 1000) },
+        ),
+        o.locate,
       );
       const routed = o.delegations.restore(found);
       if (servers.size === v.bulkLeasequery6.length)
@@ -192,6 +197,23 @@ async function restoreByLeaseQuery(
   }
 }
 
+/**
+ * The delegations with each link-local next hop's segment where its link answers for it: neither
+ * the lease table nor bulk leasequery says on which segment a link-local address lives, unless the
+ * policy's Interface-ID is the segment's name.
+ */
+async function located(
+  found: Omit<Delegation, "learnedFrom">[],
+  locate: ((via: string) => Promise<string | undefined>) | undefined,
+): Promise<Omit<Delegation, "learnedFrom">[]> {
+  if (!locate) return found;
+  return Promise.all(
+    found.map(async (d) =>
+      d.via.startsWith("fe80:") ? { ...d, segment: (await locate(d.via)) ?? d.segment } : d,
+    ),
+  );
+}
+
 /** Each VRF's delegations from its servers' lease tables (lease6-get-all). */
 function restoreFromLeaseTables(
   vrfs: readonly VrfConfig[],
@@ -203,11 +225,14 @@ function restoreFromLeaseTables(
       for (let attempt = 1; ; attempt++) {
         try {
           const leases = await leasesFrom(endpoint);
-          const found = delegationsOf(v.name, leases, {
-            segments: o.segments,
-            towers: o.towers,
-            nowSeconds: Math.floor(Date.now() / 1000),
-          });
+          const found = await located(
+            delegationsOf(v.name, leases, {
+              segments: o.segments,
+              towers: o.towers,
+              nowSeconds: Math.floor(Date.now() / 1000),
+            }),
+            o.locate,
+          );
           const routed = o.delegations.restore(found);
           o.log.info(
             { vrf: v.name, server: endpoint.url, found: found.length, routed },

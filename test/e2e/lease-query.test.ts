@@ -4,6 +4,7 @@ import type { LeaseQueryResult } from "../../orchestrator/index.ts";
 import { loadTopology } from "../../orchestrator/model/topology.ts";
 import { ROOT } from "../../orchestrator/paths.ts";
 import { dhcplab, dhcplabJson } from "../support/cli.ts";
+import { startCpe } from "../support/cpe.ts";
 import { useTestLab } from "../support/lab.ts";
 
 // Lease query through the relay (issue #31), from examples/lease-query: RED's Kea 3.0 loads the
@@ -144,4 +145,20 @@ it("a restarted relay routes the prefixes delegated before, read by bulk leasequ
     .poll(async () => (await lab.delegations()).find((d) => d.prefix === prefix), { timeout: 20_000 })
     .toMatchObject({ learnedFrom: "lease-table", via: learned?.via, vrf: "RED" });
   expect(await lab.logs("relay")).toMatch(/delegated prefixes read by bulk leasequery/);
+});
+
+it("a CPE on a second segment: after a relay restart its prefix is routed on that segment again, where its link-local address answers", async () => {
+  const cpe = await startCpe(lab, "00:aa:01:00:1a:06", "port5");
+  const r = await cpe.sh("dhcplab-client dhcpcd 6 --pd");
+  const prefix = /^PREFIX (\S+)$/m.exec(r.stdout)?.[1];
+  expect(prefix, r.stdout + r.stderr).toMatch(/^fd10:100:/);
+  const learned = (await lab.delegations()).find((d) => d.prefix === prefix);
+  expect(learned).toMatchObject({ segment: "port5", learnedFrom: "reply", via: await cpe.linkLocal() });
+  await lab.stop("relay", 2);
+  await lab.start("relay");
+  await lab.healthy("relay", 30_000);
+  // The default policy's Interface-ID (V6_VIDEO_LINK) names no segment: the relay asks the links.
+  await expect
+    .poll(async () => (await lab.delegations()).find((d) => d.prefix === prefix), { timeout: 20_000 })
+    .toMatchObject({ learnedFrom: "lease-table", via: learned?.via, segment: "port5" });
 });

@@ -13,17 +13,17 @@ export interface Cpe {
 }
 
 /**
- * Starts a CPE with `mac` on the access network (labelled with the lab, so that the lab's
+ * Starts a CPE with `mac` on the access network, or on an access segment (labelled with the lab, so that the lab's
  * removal removes it). It may run DHCP clients and servers of its own; /proc is writable for dhcpcd.
  */
-export async function startCpe(lab: TestLab, mac: string): Promise<Cpe> {
+export async function startCpe(lab: TestLab, mac: string, segment?: string): Promise<Cpe> {
   const c = await lab.docker.createContainer({
     Image: lab.clientImage,
     Cmd: ["sleep", "infinity"],
     MacAddress: mac,
     Labels: { [LABEL.managed]: "true", [LABEL.lab]: lab.name, [LABEL.role]: "client" },
     HostConfig: {
-      NetworkMode: lab.networks.access,
+      NetworkMode: segment === undefined ? lab.networks.access : (lab.networks.segments[segment] as string),
       CapAdd: ["NET_ADMIN", "NET_RAW"],
       MaskedPaths: [],
       ReadonlyPaths: [],
