@@ -1,6 +1,4 @@
-import type { NodeSpec } from "../spec.ts";
-import type { FeatureContext } from "./context.ts";
-import { vrfServerNode } from "./vrf-server.ts";
+import { vrfServerNodes } from "./vrf-server.ts";
 
 // A VRF's DNS server is Debian's BIND 9 on the VRF's backend network, answering on the VRF's DNS
 // service address, which its kea-dhcp-ddns sends TSIG-signed updates to (Kea routes that address
@@ -13,17 +11,11 @@ import { vrfServerNode } from "./vrf-server.ts";
 export const DNS_FOLDER = "/etc/dhcplab/dns";
 
 /** Each VRF's DNS server. */
-export function dnsNodes(ctx: FeatureContext): NodeSpec[] {
-  return ctx.plan.vrfs.flatMap((v): NodeSpec[] =>
-    v.dns
-      ? [
-          vrfServerNode(v, v.dns, ctx.inputs.dnsFiles.get(v.spec.name) ?? [], {
-            kind: "dns",
-            image: ctx.inputs.images.dns,
-            env: { DHCPLAB_DNS_ADDRESS: v.dns.address },
-            dir: DNS_FOLDER,
-          }),
-        ]
-      : [],
-  );
-}
+export const dnsNodes = vrfServerNodes({
+  kind: "dns",
+  server: (v) => v.dns,
+  files: (inputs) => inputs.dnsFiles,
+  image: (images) => images.dns,
+  env: (_, dns) => ({ DHCPLAB_DNS_ADDRESS: dns.address }),
+  dir: DNS_FOLDER,
+});

@@ -1,6 +1,4 @@
-import type { NodeSpec } from "../spec.ts";
-import type { FeatureContext } from "./context.ts";
-import { vrfServerNode } from "./vrf-server.ts";
+import { vrfServerNodes } from "./vrf-server.ts";
 
 // A VRF's RADIUS server is Debian's FreeRADIUS on the VRF's backend network, answering on the
 // VRF's RADIUS service address, which its Kea radius hook sends Access-Requests and accounting to
@@ -12,17 +10,11 @@ import { vrfServerNode } from "./vrf-server.ts";
 export const RADIUS_FOLDER = "/etc/dhcplab/radius";
 
 /** Each VRF's RADIUS server. */
-export function radiusNodes(ctx: FeatureContext): NodeSpec[] {
-  return ctx.plan.vrfs.flatMap((v): NodeSpec[] =>
-    v.radius
-      ? [
-          vrfServerNode(v, v.radius, ctx.inputs.radiusFiles.get(v.spec.name) ?? [], {
-            kind: "radius",
-            image: ctx.inputs.images.radius,
-            env: { DHCPLAB_RADIUS_ADDRESS: v.radius.address },
-            dir: RADIUS_FOLDER,
-          }),
-        ]
-      : [],
-  );
-}
+export const radiusNodes = vrfServerNodes({
+  kind: "radius",
+  server: (v) => v.radius,
+  files: (inputs) => inputs.radiusFiles,
+  image: (images) => images.radius,
+  env: (_, radius) => ({ DHCPLAB_RADIUS_ADDRESS: radius.address }),
+  dir: RADIUS_FOLDER,
+});
