@@ -139,22 +139,34 @@ export async function runToCompletion(
   }
 }
 
-/** The bytes of one file in a container (running or stopped), read through the Engine's archive API. */
-export async function containerFile(docker: Docker, id: string, path: string): Promise<Buffer> {
+/** Every entry of a container path's archive (the Engine's archive API, running or stopped): name, type, bytes. */
+async function archiveEntries(
+  docker: Docker,
+  id: string,
+  path: string,
+): Promise<{ name: string; type: string; bytes: Buffer }[]> {
   const tar = await docker.getContainer(id).getArchive({ path });
+  const entries: { name: string; type: string; bytes: Buffer }[] = [];
   const ex = extract();
-  const chunks: Buffer[] = [];
   await new Promise<void>((resolve, reject) => {
-    ex.on("entry", (_h, stream, next) => {
+    ex.on("entry", (header, stream, next) => {
+      const chunks: Buffer[] = [];
       stream.on("data", (c: unknown) => chunks.push(c as Buffer));
-      stream.on("end", next);
-      stream.resume();
+      stream.on("end", () => {
+        entries.push({ name: header.name, type: header.type ?? "file", bytes: Buffer.concat(chunks) });
+        next();
+      });
     });
     ex.on("finish", resolve);
     ex.on("error", reject);
     tar.pipe(ex as unknown as NodeJS.WritableStream);
   });
-  return Buffer.concat(chunks);
+  return entries;
+}
+
+/** The bytes of one file in a container (running or stopped), read through the Engine's archive API. */
+export async function containerFile(docker: Docker, id: string, path: string): Promise<Buffer> {
+  return Buffer.concat((await archiveEntries(docker, id, path)).map((e) => e.bytes));
 }
 
 /**
@@ -166,25 +178,12 @@ export async function containerFolder(
   id: string,
   path: string,
 ): Promise<Map<string, Buffer>> {
-  const tar = await docker.getContainer(id).getArchive({ path });
-  const files = new Map<string, Buffer>();
-  const ex = extract();
-  await new Promise<void>((resolve, reject) => {
-    ex.on("entry", (header, stream, next) => {
-      const chunks: Buffer[] = [];
-      stream.on("data", (c: unknown) => chunks.push(c as Buffer));
-      stream.on("end", () => {
-        // The archive's names start with the folder's own name: "kea/kea-legal4.20261206.txt".
-        if (header.type === "file")
-          files.set(header.name.split("/").slice(1).join("/"), Buffer.concat(chunks));
-        next();
-      });
-    });
-    ex.on("finish", resolve);
-    ex.on("error", reject);
-    tar.pipe(ex as unknown as NodeJS.WritableStream);
-  });
-  return files;
+  // The archive's names start with the folder's own name: "kea/kea-legal4.20261206.txt".
+  return new Map(
+    (await archiveEntries(docker, id, path))
+      .filter((e) => e.type === "file")
+      .map((e) => [e.name.split("/").slice(1).join("/"), e.bytes]),
+  );
 }
 
 /**

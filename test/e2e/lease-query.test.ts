@@ -16,6 +16,13 @@ const lab = useTestLab("lease-query", () =>
   loadTopology(join(ROOT, "examples", "lease-query", "topology.yaml")),
 );
 
+/** The relay stopped and started again: it has forgotten every route it learned. */
+async function restartRelay(): Promise<void> {
+  await lab.stop("relay", 2);
+  await lab.start("relay");
+  await lab.healthy("relay", 30_000);
+}
+
 it("DHCPv4: by address, MAC and client identifier, and in bulk by Remote-ID, an active lease with its client, times and Option 82; unassigned and unknown otherwise", async () => {
   const mac = "00:aa:01:00:1a:01";
   const got = await lab.client({ kind: "udhcpc", mac });
@@ -138,9 +145,7 @@ it("a restarted relay routes the prefixes delegated before, read by bulk leasequ
   // The next hop the relay learned from the REPLY it relayed: the CPE's link-local address.
   const learned = (await lab.delegations()).find((d) => d.prefix === prefix);
   expect(learned?.learnedFrom).toBe("reply");
-  await lab.stop("relay", 2);
-  await lab.start("relay");
-  await lab.healthy("relay", 30_000);
+  await restartRelay();
   await expect
     .poll(async () => (await lab.delegations()).find((d) => d.prefix === prefix), { timeout: 20_000 })
     .toMatchObject({ learnedFrom: "lease-table", via: learned?.via, vrf: "RED" });
@@ -154,9 +159,7 @@ it("a CPE on a second segment: after a relay restart its prefix is routed on tha
   expect(prefix, r.stdout + r.stderr).toMatch(/^fd10:100:/);
   const learned = (await lab.delegations()).find((d) => d.prefix === prefix);
   expect(learned).toMatchObject({ segment: "port5", learnedFrom: "reply", via: await cpe.linkLocal() });
-  await lab.stop("relay", 2);
-  await lab.start("relay");
-  await lab.healthy("relay", 30_000);
+  await restartRelay();
   // The default policy's Interface-ID (V6_VIDEO_LINK) names no segment: the relay asks the links.
   await expect
     .poll(async () => (await lab.delegations()).find((d) => d.prefix === prefix), { timeout: 20_000 })
