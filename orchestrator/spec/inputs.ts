@@ -1,11 +1,11 @@
 import { readFile } from "node:fs/promises";
 import { DEFAULT_POLICY } from "../../lib/policy/default-policy.ts";
 import { parsePolicy } from "../../lib/policy/policy.ts";
-import { type BootFiles, readBootFiles, readDnsFiles, readRadiusFiles } from "../docker/boot.ts";
 import type { ImageTags } from "../docker/images.ts";
 import { type KeaConfig, readKeaConfigs } from "../model/kea-config.ts";
 import { DEFAULT_TOWER_POLICY, TOWER_UPSTREAM } from "../model/plan.ts";
 import type { Topology } from "../model/topology.ts";
+import { readBootFiles, readDnsFiles, readRadiusFiles, type ServerFiles } from "./server-files.ts";
 
 /** A VRF's Kea as the lab runs it: its configuration, and the image of its version. */
 export interface KeaSetup extends KeaConfig {
@@ -26,11 +26,11 @@ export interface LabInputs {
   /** Each dhcplab tower's policy text, by tower name. */
   towerPolicies: Record<string, string>;
   /** Each VRF's boot files, by VRF name. */
-  bootFiles: Map<string, BootFiles>;
+  bootFiles: Map<string, ServerFiles>;
   /** Each VRF's DNS server's files (named.conf.local and zone files), by VRF name. */
-  dnsFiles: Map<string, BootFiles>;
+  dnsFiles: Map<string, ServerFiles>;
   /** Each VRF's RADIUS server's files (clients.conf, authorize), by VRF name. */
-  radiusFiles: Map<string, BootFiles>;
+  radiusFiles: Map<string, ServerFiles>;
 }
 
 /**

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadTopology } from "../model/topology.ts";
 import { ROOT } from "../paths.ts";
-import { readBootFiles, readDnsFiles, readRadiusFiles } from "./boot.ts";
+import { readBootFiles, readDnsFiles, readRadiusFiles } from "./server-files.ts";
 
 describe("a boot server's files", () => {
   it("are read before the lab creates anything; a missing or empty folder is refused with the field", async () => {

@@ -6,10 +6,10 @@ import type { Topology } from "../model/topology.ts";
 // the topology's folders, read before the lab creates anything.
 
 /** A server's files: [path inside its folder, bytes]. */
-export type BootFiles = [string, Buffer][];
+export type ServerFiles = [string, Buffer][];
 
 /** Every file under `dir`; refuses a missing or empty folder, naming the field. */
-async function folderFiles(dir: string, field: string): Promise<BootFiles> {
+async function folderFiles(dir: string, field: string): Promise<ServerFiles> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch((err: Error) => {
     throw new Error(`${field}: ${err.message}`);
   });
@@ -23,7 +23,7 @@ async function folderFiles(dir: string, field: string): Promise<BootFiles> {
 }
 
 /** Each VRF's boot files by VRF name, read before the lab creates anything. */
-export function readBootFiles(t: Topology): Promise<Map<string, BootFiles>> {
+export function readBootFiles(t: Topology): Promise<Map<string, ServerFiles>> {
   return readServerFolders(t, "bootServer");
 }
 
@@ -34,7 +34,7 @@ const NAMED_CONF = "named.conf.local";
  * Each VRF's DNS server's files by VRF name: its named.conf.local and zone files, read before
  * the lab creates anything; a folder without named.conf.local is refused.
  */
-export function readDnsFiles(t: Topology): Promise<Map<string, BootFiles>> {
+export function readDnsFiles(t: Topology): Promise<Map<string, ServerFiles>> {
   return readServerFolders(t, "dnsServer", { [NAMED_CONF]: "BIND's zones and keys" });
 }
 
@@ -42,7 +42,7 @@ export function readDnsFiles(t: Topology): Promise<Map<string, BootFiles>> {
  * Each VRF's RADIUS server's files by VRF name: clients.conf and authorize, read before the lab
  * creates anything; a folder without either is refused.
  */
-export function readRadiusFiles(t: Topology): Promise<Map<string, BootFiles>> {
+export function readRadiusFiles(t: Topology): Promise<Map<string, ServerFiles>> {
   return readServerFolders(t, "radiusServer", {
     "clients.conf": "who may ask, with which secret",
     authorize: "FreeRADIUS's users: who is accepted, with what",
@@ -54,8 +54,8 @@ async function readServerFolders(
   t: Topology,
   field: "bootServer" | "dnsServer" | "radiusServer",
   required: Record<string, string> = {},
-): Promise<Map<string, BootFiles>> {
-  const folders = new Map<string, BootFiles>();
+): Promise<Map<string, ServerFiles>> {
+  const folders = new Map<string, ServerFiles>();
   for (const [i, v] of t.vrfs.entries()) {
     const server = v[field];
     if (!server) continue;

@@ -1,9 +1,9 @@
 import { join } from "node:path";
-import type { BootFiles } from "../../docker/boot.ts";
 import type { ImageTags } from "../../docker/images.ts";
 import { LABEL } from "../../model/labels.ts";
 import type { ServicePlan, VrfPlan } from "../../model/plan.ts";
 import type { LabInputs } from "../inputs.ts";
+import type { ServerFiles } from "../server-files.ts";
 import type { NodeSpec } from "../spec.ts";
 import type { FeatureContext } from "./context.ts";
 
@@ -17,7 +17,7 @@ export interface VrfServerKind {
   /** The VRF's server of this kind, if it has one. */
   server(v: VrfPlan): ServicePlan | undefined;
   /** The servers' files of this kind, by VRF name. */
-  files(inputs: LabInputs): ReadonlyMap<string, BootFiles>;
+  files(inputs: LabInputs): ReadonlyMap<string, ServerFiles>;
   image(images: ImageTags): string | undefined;
   env(v: VrfPlan, server: ServicePlan): Record<string, string>;
   /** Where its folder's files go. */
