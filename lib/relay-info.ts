@@ -22,6 +22,8 @@ export interface RelayInfo {
   subscriberId?: string;
   /** RFC 5107 Server ID Override. */
   serverIdOverride?: string;
+  /** RFC 6607 VSS: the VPN's name, `vpn-id:OUI:index`, or `global`. */
+  vss?: string;
   /** RFC 6939 Client Link-Layer Address (DHCPv6). */
   clientLinkLayer?: string;
   /** DHCPv6: the relay's link-address and peer-address. */
@@ -48,7 +50,19 @@ export function relayInfo4(subOptions: Uint8Array): RelayInfo {
     linkSelection: f.linkSelection,
     subscriberId: f.subscriberId,
     serverIdOverride: f.serverIdOverride,
+    vss: f.vss && vssText(Uint8Array.of(f.vss.type, ...f.vss.info)),
   };
+}
+
+/** RFC 6607's VSS value for people: type 0 a VPN name, type 1 an RFC 2685 VPN-ID, 255 the global VPN. */
+export function vssText(value: Uint8Array): string {
+  const [type, ...info] = value;
+  const bytes = Uint8Array.from(info);
+  if (type === 0) return readable(bytes);
+  if (type === 1 && bytes.length === 7)
+    return `vpn-id:${hex(bytes.subarray(0, 3))}:${hex(bytes.subarray(3))}`;
+  if (type === 255 && bytes.length === 0) return "global";
+  return `0x${hex(value)}`;
 }
 
 /** What a relay's RELAY-FORW options (beside Relay Message) say, with its link- and peer-address. */
@@ -66,6 +80,7 @@ export function relayInfo6(
       info.remoteIdEnterprise = r.enterprise;
     }
     if (o.code === OPT6.subscriberId) info.subscriberId = readable(o.data);
+    if (o.code === OPT6.vss && o.data.length > 0) info.vss = vssText(o.data);
     if (o.code === OPT6.clientLinkLayerAddress)
       info.clientLinkLayer = clientLinkLayerMac(decodeOption(clientLinkLayerAddress, o.data));
   }
@@ -113,6 +128,7 @@ export function relayInfoText(info: RelayInfo | undefined): string {
     ["link-selection", info.linkSelection],
     ["subscriber-id", info.subscriberId],
     ["server-id-override", info.serverIdOverride],
+    ["vss", info.vss],
     ["client-link-layer", info.clientLinkLayer],
     ["link", info.link],
   ];

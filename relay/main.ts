@@ -29,6 +29,7 @@ import {
   SocketTransport,
 } from "./agent/sockets.ts";
 import { logSummaries } from "./agent/summary.ts";
+import { installVrfTables, tableNumbers, vrfTables } from "./agent/vrf-tables.ts";
 
 // dhcplab's relay agent, started through dhcplab-bind (docker/relay/dhcplab-bind.c), which hands
 // it one socket per interface. Configuration: the file named by DHCPLAB_RELAY_CONFIG (default
@@ -45,17 +46,20 @@ async function main(): Promise<void> {
   const health = new Health();
   const policy = await PolicySource.load({ config, counters, health, log });
 
-  // 2. The network: forwarding stopped, servers resolved, the relay's extra addresses held, its
-  // forwarding guarded, router advertisements sent, one socket per interface.
+  // 2. The network: forwarding stopped, servers resolved, the relay's extra addresses held, each
+  // VRF routed in a table of its own, its forwarding guarded, router advertisements sent, one
+  // socket per interface.
   installDropAll(log);
   const vrfs = await resolveServers(config);
   holdAddresses(config, log);
+  const tables = vrfTables(config);
+  installVrfTables(tables, log);
   const forwarding = installForwarding(config, vrfs, log);
   const isolation = isolated();
   health.set("isolation", isolation.ok, isolation.detail);
   if (!isolation.ok) log.error({ detail: isolation.detail }, "the relay's namespace forwards IP");
   const radvd = startRouterAdvertisements(config, health, log);
-  const delegations = createDelegations(config, forwarding.vrfs6, counters);
+  const delegations = createDelegations(config, forwarding.vrfs6, tableNumbers(tables), counters);
   const sockets = await adoptSockets(parseSocketSpecs(process.env.DHCPLAB_SOCKETS), {
     bufferBytes: config.socketBuffer,
     linkOf: linksByInterface(config),
@@ -195,6 +199,7 @@ function joinAllRelayAgentsAndServers(sockets: readonly LinkSocket[]): void {
 function createDelegations(
   config: RelayConfig,
   vrfs6: readonly { vrf: string; set: string }[],
+  tables: ReadonlyMap<string, number>,
   counters: Counters,
 ): Delegations {
   const devs = new Map(accessSegments(config).map((s) => [s.name, interfaceWith(s.ipv4)]));
@@ -202,6 +207,7 @@ function createDelegations(
   const routes = new KernelRoutes({
     devOf: (segment) => devs.get(segment),
     sets: new Map(vrfs6.map((v) => [v.vrf, v.set])),
+    tables,
     snapshot: () => table.d?.list() ?? [],
     log,
   });

@@ -50,3 +50,11 @@ export function networkOf6(cidr: string): string {
   }
   return `${ipv6ToString(b)}/${bits}`;
 }
+
+/** Whether two IPv6 prefixes share an address (one holds the other). */
+export function prefixesOverlap6(a: string, b: string): boolean {
+  const [aa = "", al = "128"] = a.split("/");
+  const [ba = "", bl = "128"] = b.split("/");
+  const bits = Math.min(Number(al), Number(bl));
+  return networkOf6(`${aa}/${bits}`) === networkOf6(`${ba}/${bits}`);
+}

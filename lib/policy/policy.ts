@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { macToBytes, macToString } from "../codec/address.ts";
-import { hex, utf8 } from "../codec/bytes.ts";
+import { fromHex, hex, utf8 } from "../codec/bytes.ts";
 import { inPrefix } from "../codec/prefix.ts";
 import { parseYamlConfig } from "../config/yaml-config.ts";
 import { duidTypeNumber, type PolicyDocument, policySchema, type RuleDocument } from "./schema.ts";
@@ -31,6 +31,8 @@ export interface ClientFacts {
 
 /** The options the relay adds, rendered for one client. */
 export interface AddedOptions {
+  /** RFC 6607 VSS, both families: its type byte, then the VPN's name or VPN-ID. */
+  vss?: Uint8Array;
   option82: { circuitId?: Uint8Array; remoteId?: Uint8Array; subscriberId?: string };
   dhcp6: {
     interfaceId?: Uint8Array;
@@ -194,12 +196,14 @@ function compileRule(r: RuleDocument): (f: ClientFacts) => Decision | undefined 
   const subscriberId6 = compileBytes(o6.subscriberId, fixed);
   const enterprise = o6.remoteId?.enterprise ?? 0;
   const clientLinkLayerAddress = o6.clientLinkLayerAddress === true;
+  const vss = compileVss(r.vss, fixed);
   return (f) => {
     if (!matches(f)) return undefined;
     return {
       action: "relay",
       rule: r.name,
       vrf,
+      ...(vss ? { vss: vss(f) } : {}),
       option82: { circuitId: circuitId?.(f), remoteId: remoteId?.(f), subscriberId: subscriberId?.(f) },
       dhcp6: {
         interfaceId: interfaceId?.(f),
@@ -209,6 +213,21 @@ function compileRule(r: RuleDocument): (f: ClientFacts) => Decision | undefined 
       },
     };
   };
+}
+
+/** RFC 6607's VSS types the policy writes: a VPN name (NVT ASCII) and an RFC 2685 VPN-ID. */
+const VSS_NAME = 0;
+const VSS_VPN_ID = 1;
+
+/** Compiles a rule's VSS into its option value: the type byte, then the name or the VPN-ID's 7 bytes. */
+function compileVss(v: RuleDocument["vss"], fixed: { vrf: string; rule: string }): Rendered<Uint8Array> {
+  if (v === undefined) return undefined;
+  if (typeof v !== "string") {
+    const constant = Uint8Array.of(VSS_VPN_ID, ...fromHex(v.vpnId.replace(":", "")));
+    return () => constant;
+  }
+  const name = compileBytes(v, fixed);
+  return name && ((f) => Uint8Array.of(VSS_NAME, ...name(f)));
 }
 
 /** Compiles a validated policy document into ordered steps: the first rule that matches decides. */

@@ -115,6 +115,27 @@ const dhcp6Options = z.strictObject({
     .describe("adds the Client Link-Layer Address (option 79, RFC 6939)"),
 });
 
+/**
+ * RFC 6607 Virtual Subnet Selection: the VPN the client is in, for a server that serves several.
+ * A name (type 0, NVT ASCII, a template such as "{vrf}") or an RFC 2685 VPN-ID (type 1: OUI and
+ * index in hex).
+ */
+const vss = z.union(
+  [
+    templated,
+    z.strictObject({
+      vpnId: z
+        .string()
+        .regex(
+          /^[0-9a-fA-F]{6}:[0-9a-fA-F]{8}$/,
+          "an RFC 2685 VPN-ID: OUI:index in hex, e.g. 00000a:00000001",
+        )
+        .describe("an RFC 2685 VPN-ID: its OUI (3 bytes) and index (4 bytes) in hex"),
+    }),
+  ],
+  { error: 'vss is a VPN name (a template such as "{vrf}") or { vpnId: OUI:index }' },
+);
+
 const rule = z
   .strictObject({
     name: z
@@ -135,6 +156,11 @@ const rule = z
       .describe("drops the message, counted"),
     option82: option82.optional().describe("DHCPv4: the Relay Agent Information the relay adds"),
     dhcp6: dhcp6Options.optional().describe("DHCPv6: the relay options the relay adds to its RELAY-FORW"),
+    vss: vss.optional().meta({
+      description:
+        "RFC 6607 Virtual Subnet Selection, both families: DHCPv4 sub-options 151 (VSS) and 152 (VSS-Control) in Option 82, DHCPv6 OPTION_VSS (68) in the RELAY-FORW; a VPN name (type 0, a template) or { vpnId: OUI:index } (type 1, RFC 2685)",
+      examples: ["{vrf}"],
+    }),
   })
   .refine((r) => (r.vrf === undefined) !== (r.drop === undefined), {
     message: "a rule has either vrf or drop: true",
@@ -196,6 +222,11 @@ export function policySchema(knownVrfs?: readonly string[]) {
             "downstream DHCPv4 relays trusted beyond those whose giaddr is their own source address",
           examples: [["100.64.0.0/16"]],
         }),
+      vssReplies: ENUM("vssReplies", ["strict", "lenient"])
+        .default("strict")
+        .describe(
+          "replies to a request sent with VSS from a server that shows it did not process VSS (RFC 6607: a DHCPv4 reply that still carries VSS-Control, a RELAY-REPL without OPTION_VSS): strict drops them (vss-not-supported), lenient relays them and counts a notice (Kea 3.0 does both: it classifies on VSS but implements no VSS reply)",
+        ),
       rules: z.array(rule).default([]).describe("tried in order; the first whose match holds decides"),
     })
     .superRefine((p, ctx) => {

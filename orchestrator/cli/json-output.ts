@@ -20,10 +20,14 @@ import type { PerfdhcpReport } from "../model/perfdhcp.ts";
 // in JSON_OUTPUT_CHANGES: a test fails until both match the schema.
 
 /** The --json outputs' version. */
-export const JSON_OUTPUT_VERSION = 5;
+export const JSON_OUTPUT_VERSION = 6;
 
 /** What each version changed, newest first. */
 export const JSON_OUTPUT_CHANGES: readonly [number, string][] = [
+  [
+    6,
+    "what a relay added (leases' `relay`, trace, explain, audit): `vss`, RFC 6607 Virtual Subnet Selection (the VPN's name, `vpn-id:OUI:index` or `global`). Drop reasons: `vrf-not-on-segment`, `vss-not-supported`.",
+  ],
   [
     5,
     "new: leasequery, each server's answer to the relay's lease query (active with its bindings, unassigned, unknown). new: audit, the legal log records (Kea 3.0's legal_log hook) of the lab's Kea servers, each with its VRF, server, family, event, lease, client and what the relay added. load: `unanswered`, per VRF and kind of request, Kea's count of the requests beside its answers (what a rate limit refused). status, inspect and up: `servers`, each VRF's other servers (its DNS server, kind `dns`; its RADIUS server, kind `radius`); ls counts them among a lab's containers; graph draws them.",
@@ -44,7 +48,7 @@ export const JSON_OUTPUT_CHANGES: readonly [number, string][] = [
 ];
 
 /** The SHA-256 of the generated JSON Schema of these outputs: the test that compares it fails on any change. */
-export const JSON_OUTPUT_SCHEMA_SHA256 = "927152e9fea4dd3fa88da0d92c6ffd12cee6efdd737f5916eb76fbd83f17437e";
+export const JSON_OUTPUT_SCHEMA_SHA256 = "d7645e46301352e87515eb7d4a3c00a105a641ecf71263652a7f403803c18056";
 
 /** `up --json`: the lab's status once it is up, how long it took, and each phase of the deploy. */
 export type UpOutput = LabStatus & { seconds: number; phases: PhaseTiming[] };

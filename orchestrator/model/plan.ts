@@ -3,7 +3,13 @@ import { networkOf, networkOf6, prefixWithin } from "../../lib/codec/prefix.ts";
 import type { BackendControl } from "./kea-config.ts";
 import { LABEL } from "./labels.ts";
 import { ipv4Host, ipv6Host } from "./subnets.ts";
-import type { SegmentSpec, Topology, TowerSpec, VrfSpec } from "./topology.ts";
+import {
+  homeSegmentName,
+  type SegmentSpec,
+  type Topology,
+  type TowerSpec,
+  type VrfSpec,
+} from "./topology.ts";
 
 /** A network's subnets. */
 export interface Subnets {
@@ -62,7 +68,7 @@ export interface SegmentPlan {
   subnets: Subnets;
   /** The relay's addresses on the segment. */
   relay: Endpoint;
-  /** The client gateways the relay holds there: the segment's own, and on the first every VRF's. */
+  /** The client gateways the relay holds there: the segment's own, and those of the VRFs whose first segment it is (on the first, of VRFs that name none). */
   gateways: string[];
 }
 
@@ -143,14 +149,17 @@ export function planLab(
       prefix: networkOf(spec.address),
     };
   });
-  const segments = topology.segments.map((spec, i): SegmentPlan => {
+  const segments = topology.segments.map((spec): SegmentPlan => {
     const subnets = subnetsOf(networkKey.segment(spec));
     return {
       spec,
       network: `${name}-${networkKey.segment(spec)}`,
       subnets,
       relay: endpoint(subnets, RELAY_HOST),
-      gateways: [...spec.gateways, ...(i === 0 ? topology.vrfs.flatMap((v) => v.gateways) : [])],
+      gateways: [
+        ...spec.gateways,
+        ...topology.vrfs.filter((v) => homeSegmentName(topology, v) === spec.name).flatMap((v) => v.gateways),
+      ],
     };
   });
   const vrfs = topology.vrfs.map((spec): VrfPlan => {
@@ -249,6 +258,10 @@ export function relaySysctls(t: Topology): Record<string, string> {
   return {
     "net.ipv4.ip_forward": t.towers.length > 0 || t.vrfs.some((v) => v.families.includes(4)) ? "1" : "0",
     "net.ipv6.conf.all.forwarding": t.vrfs.some((v) => v.families.includes(6)) ? "1" : "0",
+    // VRFs numbered alike hold one subnet on several segments: a strict reverse-path check (RFC
+    // 3704 §2.2, which the host may have set) would drop one VRF's clients for the other's route.
+    // Loose (§2.3) still drops sources with no route at all; the forward chain does the rest.
+    ...(t.vrfs.some((v) => v.segments) ? { "net.ipv4.conf.all.rp_filter": "2" } : {}),
   };
 }
 
@@ -260,6 +273,7 @@ export function relaySysctls(t: Topology): Record<string, string> {
 export function vrfClients4(plan: LabPlan, v: VrfPlan, subnets4: readonly string[]): string[] {
   if (!v.spec.families.includes(4)) return [];
   const segments = plan.segments
+    .filter((s) => !v.spec.segments || v.spec.segments.includes(s.spec.name))
     .flatMap((s) => s.spec.gateways)
     .map(networkOf)
     .filter((n) => subnets4.some((s) => prefixWithin(n, networkOf(s))));
@@ -319,6 +333,7 @@ export function renderRelayConfig(
           ? ["ff02::1:2"]
           : v.keas.map((k) => k.linkLocal),
       ...(v.spec.gateways6.length > 0 ? { gateways6: v.spec.gateways6 } : {}),
+      ...(v.spec.segments ? { segments: v.spec.segments } : {}),
       ...clientsOf(v, o.clients4?.[v.spec.name] ?? vrfClients4(plan, v, [])),
       ...(o.pingCheck4?.has(v.spec.name) ? { pingCheck4: true } : {}),
       ...(v.boot ? { services4: [{ address: v.boot.address, via: v.boot.ipv4 }] } : {}),

@@ -253,6 +253,61 @@ describe("lab plan", () => {
     );
   });
 
+  describe("VRFs numbered alike (overlapping address spaces)", () => {
+    const overlapping = (red: string, blue: string, segments = "") =>
+      [
+        "segments:",
+        "  - { name: access }",
+        "  - { name: red-port }",
+        `  - { name: blue-port${segments} }`,
+        "vrfs:",
+        `  - { name: RED, keaConfig: x, link4: 192.168.10.1, link6: 'fd00:10::1', gateways: [192.168.10.1/24], gateways6: ['fd00:10::1/64']${red} }`,
+        `  - { name: BLUE, keaConfig: y, link4: 192.168.10.1, link6: 'fd00:10::1', gateways: [192.168.10.1/24], gateways6: ['fd00:10::1/64']${blue} }`,
+      ].join("\n");
+
+    it("are refused where a segment would carry both, or a segment name is unknown, with line and field", () => {
+      expect(refusal(overlapping("", "")).message).toMatch(
+        /lab\.yaml:\d+: vrfs\[1\]\.gateways\[0\]: 192\.168\.10\.1\/24 overlaps VRF RED's client subnets on a segment both serve: VRFs numbered alike each need segments of their own/,
+      );
+      expect(
+        refusal(overlapping(", segments: [red-port]", ", segments: [blue-port, red-port]")).message,
+      ).toMatch(/vrfs\[1\]\.gateways6\[0\]: fd00:10::1\/64 overlaps VRF RED's/);
+      expect(refusal(overlapping(", segments: [red-port]", ", segments: [green]")).message).toMatch(
+        /vrfs\[1\]\.segments\[0\]: segment green is not one of the topology's: access, red-port, blue-port/,
+      );
+      // A segment's own gateway in the subnet of a VRF held there: one subnet, one link.
+      expect(
+        refusal(
+          overlapping(", segments: [red-port]", ", segments: [blue-port]", ", gateways: [192.168.10.254/24]"),
+        ).message,
+      ).toMatch(
+        /segments\[2\]\.gateways\[0\]: 192\.168\.10\.254\/24 overlaps 192\.168\.10\.1\/24 of VRF BLUE/,
+      );
+    });
+
+    it("on segments of their own: each VRF's gateways on its segment, its relay configuration naming it, the relay's reverse-path check loose", () => {
+      const t = parseTopology(
+        overlapping(", segments: [red-port]", ", segments: [blue-port]"),
+        "lab.yaml",
+        "/tmp",
+      );
+      const plan = planLab("x", t, (key) =>
+        slotSubnets({ access: 5, "red-port": 8, "blue-port": 9, red: 6, blue: 7 }[key] ?? -1),
+      );
+      expect(plan.segments.map((g) => [g.spec.name, g.gateways])).toEqual([
+        ["access", []],
+        ["red-port", ["192.168.10.1/24"]],
+        ["blue-port", ["192.168.10.1/24"]],
+      ]);
+      const c = parseRelayConfig(renderRelayConfig(plan), "relay.yaml");
+      expect(c.vrfs.map((v) => [v.name, v.segments, v.clients4])).toEqual([
+        ["RED", ["red-port"], ["192.168.10.0/24"]],
+        ["BLUE", ["blue-port"], ["192.168.10.0/24"]],
+      ]);
+      expect(relaySysctls(t)["net.ipv4.conf.all.rp_filter"]).toBe("2");
+    });
+  });
+
   it("towers: a subscriber segment each, the transport network, the central relay's trust and each edge relay's configuration", async () => {
     const t = await loadTopology(join(ROOT, "examples/towers/topology.yaml"));
     const plan = planLab("x", t, poolSlots(t, 5));

@@ -2,9 +2,10 @@ import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, join } from "node:path";
 import { z } from "zod";
 import { ipv4ToBytes, ipv6ToBytes } from "../../lib/codec/address.ts";
-import { inPrefix } from "../../lib/codec/prefix.ts";
+import { inPrefix, prefixesOverlap } from "../../lib/codec/prefix.ts";
 import { parseYamlConfig } from "../../lib/config/yaml-config.ts";
 import { LOG_LEVELS } from "../../lib/log-level.ts";
+import { overlapOnSharedSegment } from "../../lib/vrf-overlap.ts";
 import { ROOT } from "../paths.ts";
 
 const address = (parse: (s: string) => Uint8Array, what: string) =>
@@ -215,7 +216,7 @@ const vrf = z.strictObject({
     }),
   gateways: gateways.meta({
     description:
-      "the routers of the VRF's client subnets (the `routers` Kea hands out), as address/prefix. The relay holds them on the first access segment, as a real relay is its clients' router: clients renew and release by unicast through them, and the relay answers bound clients by unicast",
+      "the routers of the VRF's client subnets (the `routers` Kea hands out), as address/prefix. The relay holds them on the VRF's first segment (the lab's first when it names none), as a real relay is its clients' router: clients renew and release by unicast through them, and the relay answers bound clients by unicast",
     examples: [["192.168.10.1/24", "192.168.11.1/24"]],
   }),
   gateways6: z
@@ -235,8 +236,17 @@ const vrf = z.strictObject({
     .default([])
     .meta({
       description:
-        "the routers of the VRF's IPv6 client subnets, as address/64: held by the relay on the first segment and announced in its router advertisements; the relay forwards them, and the prefixes delegated to the VRF's clients, between the access side and this VRF's backend only",
+        "the routers of the VRF's IPv6 client subnets, as address/64: held by the relay on the VRF's first segment (the lab's first when it names none) and announced in its router advertisements there; the relay forwards them, and the prefixes delegated to the VRF's clients, between the VRF's segments and its backend only",
       examples: [["fd00:10::1/64"]],
+    }),
+  segments: z
+    .array(z.string().min(1))
+    .min(1)
+    .optional()
+    .meta({
+      description:
+        "the access segments (ports, VLANs) whose clients this VRF serves: its gateways are held on the first, the relay drops a client the policy sends to it from another segment (vrf-not-on-segment), and routes the VRF in a table of its own. Absent: every segment. VRFs whose client subnets overlap (tenants numbered alike) each need segments of their own",
+      examples: [["red-port"]],
     }),
   bootServer: bootServer
     .optional()
@@ -377,7 +387,7 @@ export const topologySchema = z
       .max(16, "at most 16 segments")
       .default(DEFAULT_SEGMENTS)
       .describe(
-        "the access segments (ports, VLANs), each a network of its own; the first is where clients go unless told otherwise, and the VRFs' gateways are held there",
+        "the access segments (ports, VLANs), each a network of its own; the first is where clients go unless told otherwise, and the gateways of VRFs that name no segments are held there",
       ),
     towers: z
       .array(tower)
@@ -451,6 +461,7 @@ export const topologySchema = z
         path: ["segments"],
         message: "transport is the towers' network: name the segment otherwise",
       });
+    checkVrfSegments(t, ctx);
     const seen = new Set<string>();
     // Service addresses: each server its own (the relay and Kea route each to one container).
     const serviceAddresses = new Map<string, string>();
@@ -534,6 +545,64 @@ export const topologySchema = z
   })
   // An HA pair is two servers.
   .transform((t) => ({ ...t, vrfs: t.vrfs.map((v) => (v.ha ? { ...v, servers: 2 } : v)) }));
+
+/**
+ * VRFs' segments: each names a segment of the lab, and VRFs whose client subnets overlap (their
+ * gateways, or gateways6) are told apart by their segments, none shared; a segment holds no two
+ * gateways of one subnet.
+ */
+function checkVrfSegments(
+  t: { vrfs: z.output<typeof vrf>[]; segments: z.output<typeof segment>[] },
+  ctx: z.RefinementCtx,
+): void {
+  const segmentNames = new Set(t.segments.map((s) => s.name));
+  t.vrfs.forEach((v, i) => {
+    v.segments?.forEach((name, j) => {
+      if (!segmentNames.has(name))
+        ctx.addIssue({
+          code: "custom",
+          path: ["vrfs", i, "segments", j],
+          message: `segment ${name} is not one of the topology's: ${[...segmentNames].join(", ")}`,
+        });
+    });
+    for (const [field, family] of [
+      ["gateways", 4],
+      ["gateways6", 6],
+    ] as const) {
+      v[field].forEach((gateway, j) => {
+        const other = overlapOnSharedSegment(t.vrfs, i, (w) => w[field], gateway, family);
+        if (other)
+          ctx.addIssue({
+            code: "custom",
+            path: ["vrfs", i, field, j],
+            message: `${gateway} overlaps VRF ${other.name}'s client subnets on a segment both serve: VRFs numbered alike each need segments of their own (vrfs[].segments, none shared)`,
+          });
+      });
+    }
+  });
+  // A segment's own gateways beside those of the VRFs held there: no subnet twice on one link.
+  t.segments.forEach((s, i) => {
+    const held = t.vrfs
+      .filter((v) => homeSegmentName(t, v) === s.name)
+      .flatMap((v) => v.gateways.map((g) => ({ g, who: `VRF ${v.name}` })));
+    s.gateways.forEach((gateway, j) => {
+      const clash = [...held, ...s.gateways.slice(0, j).map((g) => ({ g, who: `segment ${s.name}` }))].find(
+        (h) => prefixesOverlap(h.g, gateway),
+      );
+      if (clash)
+        ctx.addIssue({
+          code: "custom",
+          path: ["segments", i, "gateways", j],
+          message: `${gateway} overlaps ${clash.g} of ${clash.who}, held on this segment too: one subnet is one link`,
+        });
+    });
+  });
+}
+
+/** The segment a VRF's gateways are held on: its first, else the lab's first. */
+export function homeSegmentName(t: Pick<Topology, "segments">, v: Pick<VrfSpec, "segments">): string {
+  return v.segments?.[0] ?? (t.segments[0]?.name as string);
+}
 
 /** A topology as its file says it, with paths made absolute. */
 export type Topology = z.output<typeof topologySchema>;

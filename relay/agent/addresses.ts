@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import type { Logger } from "pino";
-import { accessSegments, type RelayConfig } from "./config.ts";
+import { accessSegments, homeSegment, type RelayConfig } from "./config.ts";
 import { interfaceWith } from "./sockets.ts";
 
 /**
@@ -21,13 +21,14 @@ export function holdAddresses(config: RelayConfig, log: Logger): void {
       log.info({ gateway, segment: segment.name, dev }, "holding a client gateway address");
     }
   }
-  // IPv6: each VRF's client-subnet routers on the first segment, as its IPv4 gateways are (no
-  // duplicate address detection: the address is the relay's by configuration).
-  const first = interfaceWith(config.access.ipv4);
+  // IPv6: each VRF's client-subnet routers on its first segment, as its IPv4 gateways are (no
+  // duplicate address detection: the address is the relay's by configuration, and VRFs whose
+  // address spaces overlap hold the same one, each on its own segment).
   for (const v of config.vrfs) {
+    const dev = interfaceWith(homeSegment(config, v).ipv4);
     for (const gateway of v.gateways6) {
-      execFileSync("ip", ["-6", "address", "replace", gateway, "dev", first, "nodad"]);
-      log.info({ gateway, vrf: v.name, dev: first }, "holding a client gateway address");
+      execFileSync("ip", ["-6", "address", "replace", gateway, "dev", dev, "nodad"]);
+      log.info({ gateway, vrf: v.name, dev }, "holding a client gateway address");
     }
   }
 }

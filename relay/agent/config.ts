@@ -1,9 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { ipv4ToBytes, ipv6ToBytes } from "../../lib/codec/address.ts";
-import { prefixesOverlap } from "../../lib/codec/prefix.ts";
 import { parseYamlConfig } from "../../lib/config/yaml-config.ts";
 import { LOG_LEVELS } from "../../lib/log-level.ts";
+import { overlapOnSharedSegment } from "../../lib/vrf-overlap.ts";
 import { TRANSPORT_SEGMENT } from "./links.ts";
 
 const ipv4 = z.string().refine((s) => isAddress(s, ipv4ToBytes), "not an IPv4 address");
@@ -33,6 +33,10 @@ function isAddress(s: string, parse: (s: string) => Uint8Array): boolean {
     return false;
   }
 }
+
+const segmentName = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "a segment name starts with a letter: letters, digits, '_', '-'");
 
 const vrf = z.strictObject({
   name: z
@@ -78,7 +82,14 @@ const vrf = z.strictObject({
     .array(cidr6)
     .default([])
     .describe(
-      "routers of the VRF's IPv6 client subnets (fd00:10::1/64): held on the first access segment, announced in router advertisements, and forwarded between the access side and this VRF's backend only",
+      "routers of the VRF's IPv6 client subnets (fd00:10::1/64): held on the VRF's first segment (the first access segment when it names none), announced in router advertisements there, and forwarded between its segments and this VRF's backend only",
+    ),
+  segments: z
+    .array(segmentName)
+    .min(1)
+    .optional()
+    .describe(
+      "the access segments whose clients this VRF serves (`transport` for the towers'): a client decided into it on another segment is dropped (`vrf-not-on-segment`), its forwarding keeps to these segments, and its gateways6 are held on the first. Absent: every segment. VRFs whose client subnets overlap each need segments of their own",
     ),
   clients4: z
     .array(cidr4)
@@ -163,10 +174,6 @@ const routerAdvertisements = z.strictObject({
     .default(0)
     .describe("router lifetime in seconds; 0: not a default router (RFC 4861 §6.2.1)"),
 });
-
-const segmentName = z
-  .string()
-  .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "a segment name starts with a letter: letters, digits, '_', '-'");
 
 /** An access segment (a port or VLAN): its own network and interface on the relay. */
 const segment = z.strictObject({
@@ -254,6 +261,10 @@ export const relayConfigSchema = z
       ),
   })
   .superRefine((c, ctx) => {
+    const segmentNames = new Set([
+      ...[c.access, ...c.segments].map((s) => s.name),
+      ...(c.transport ? [TRANSPORT_SEGMENT] : []),
+    ]);
     const names = new Set([c.access.name]);
     c.segments.forEach((s, i) => {
       if (names.has(s.name))
@@ -293,16 +304,30 @@ export const relayConfigSchema = z
           message: `VRF ${v.name} has pingCheck4 but no servers4 (who pings) or no clients4 (whom)`,
         });
       }
-      // clients4 is what keeps one VRF's servers from another VRF's clients: no two VRFs share one.
-      v.clients4.forEach((prefix, j) => {
-        const other = c.vrfs.find((w, k) => k < i && w.clients4.some((p) => prefixesOverlap(p, prefix)));
-        if (other)
+      v.segments?.forEach((name, j) => {
+        if (!segmentNames.has(name))
           ctx.addIssue({
             code: "custom",
-            path: ["vrfs", i, "clients4", j],
-            message: `VRF ${v.name}'s client subnet ${prefix} overlaps VRF ${other.name}'s`,
+            path: ["vrfs", i, "segments", j],
+            message: `VRF ${v.name}'s segment ${name} is not one of the relay's: ${[...segmentNames].join(", ")}`,
           });
       });
+      // Client subnets of two VRFs may overlap (tenants' address spaces do) only where nothing
+      // else tells them apart: each VRF on segments of its own, routed in a table of its own.
+      for (const [field, family] of [
+        ["clients4", 4],
+        ["gateways6", 6],
+      ] as const) {
+        v[field].forEach((prefix, j) => {
+          const other = overlapOnSharedSegment(c.vrfs, i, (w) => w[field], prefix, family);
+          if (other)
+            ctx.addIssue({
+              code: "custom",
+              path: ["vrfs", i, field, j],
+              message: `VRF ${v.name}'s client subnet ${prefix} overlaps VRF ${other.name}'s on a segment both serve: give each VRF segments of its own (vrfs[].segments)`,
+            });
+        });
+      }
       if (v.servers6.length > 0 && !v.link6) {
         ctx.addIssue({
           code: "custom",
@@ -331,6 +356,18 @@ export function accessSegments(config: RelayConfig): SegmentConfig[] {
     gateways: [],
   };
   return [config.access, ...config.segments, ...(transport ? [transport] : [])];
+}
+
+/** The access segments whose clients a VRF serves: those it names, or every one. */
+export function vrfSegments(config: RelayConfig, v: VrfConfig): SegmentConfig[] {
+  const all = accessSegments(config);
+  return v.segments ? all.filter((s) => v.segments?.includes(s.name)) : all;
+}
+
+/** Where a VRF's gateways6 are held and announced: its first segment, else the first access segment. */
+export function homeSegment(config: RelayConfig, v: VrfConfig): SegmentConfig {
+  const first = v.segments?.find((name) => name !== TRANSPORT_SEGMENT);
+  return accessSegments(config).find((s) => s.name === first) ?? config.access;
 }
 
 /** Parses and validates relay configuration text; throws ConfigError. */

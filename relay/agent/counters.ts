@@ -16,9 +16,11 @@ export const DROP_REASONS = [
   "policy-drop",
   "unmatched",
   "no-servers",
+  "vrf-not-on-segment",
   "unknown-server",
   "unknown-transaction",
   "option82-mismatch",
+  "vss-not-supported",
   "not-relay-repl",
   "no-relay-message",
   "interface-id-mismatch",
@@ -27,8 +29,11 @@ export const DROP_REASONS = [
 /** Why the relay dropped a packet. */
 export type DropReason = (typeof DROP_REASONS)[number];
 
-/** Not a drop, but counted: forwarded without Option 82 because the message had no room for it. */
-export const NOTICES = ["no-room-for-option82"] as const;
+/**
+ * Not a drop, but counted: forwarded without Option 82 because the message had no room for it;
+ * a reply relayed from a server that did not process the VSS it was sent (`vssReplies: lenient`).
+ */
+export const NOTICES = ["no-room-for-option82", "vss-not-supported"] as const;
 /** A counted event that is not a drop. */
 export type Notice = (typeof NOTICES)[number];
 

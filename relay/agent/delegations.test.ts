@@ -110,13 +110,30 @@ describe("delegated prefixes (RFC 8987)", () => {
       reply(MSG6.REPLY, iaPd("fd10:100::", 56, 4000), iaPd("fd10:100:0:100::", 56, 4000, 2)),
     );
     table.learn("RED", "access", "fe80::1", reply(MSG6.REPLY, iaPd("fd10:100::", 56, 0)));
-    table.released(["fd10:100:0:100::/56", "fd10:999::/56"]);
+    table.released("RED", ["fd10:100:0:100::/56", "fd10:999::/56"]);
     expect(routes.changes.slice(2)).toEqual([
       "-fd10:100::/56 via fe80::1",
       "-fd10:100:0:100::/56 via fe80::1",
     ]);
     expect(table.list()).toEqual([]);
     expect([events("revoked"), events("released")]).toEqual([1, 1]);
+  });
+
+  it("holds the same prefix of two VRFs apart (overlapping address spaces): each is routed, and a RELEASE in one leaves the other", () => {
+    table.learn("RED", "red-port", "fe80::1", reply(MSG6.REPLY, iaPd("fd10:100::", 56, 4000)));
+    table.learn("BLUE", "blue-port", "fe80::2", reply(MSG6.REPLY, iaPd("fd10:100::", 56, 4000)));
+    expect(table.list().map((d) => `${d.vrf} ${d.prefix} ${d.segment}`)).toEqual([
+      "RED fd10:100::/56 red-port",
+      "BLUE fd10:100::/56 blue-port",
+    ]);
+    expect(events("moved")).toBe(0);
+    table.released("BLUE", ["fd10:100::/56"]);
+    expect(table.list().map((d) => `${d.vrf} ${d.prefix}`)).toEqual(["RED fd10:100::/56"]);
+    expect(routes.changes).toEqual([
+      "+fd10:100::/56 via fe80::1 on red-port (RED)",
+      "+fd10:100::/56 via fe80::2 on blue-port (BLUE)",
+      "-fd10:100::/56 via fe80::2",
+    ]);
   });
 
   it("withdraws a route when its valid lifetime ends; 0xffffffff is infinity", async () => {
@@ -182,7 +199,7 @@ describe("the DHCPv6 path tells the table what it relays", () => {
       log: quietLog,
       delegations: {
         learn: (...a) => void learned.push(a.slice(0, 3)),
-        released: (p) => void released.push([...p]),
+        released: (_vrf, p) => void released.push([...p]),
       },
     });
   });

@@ -79,6 +79,7 @@ export function delegatedPrefixesOrNone(m: {
  * releases it, and rebuilt from the VRFs' lease tables at start.
  */
 export class Delegations {
+  /** By VRF and prefix: VRFs whose address spaces overlap may each delegate the same prefix. */
   private readonly table = new Map<string, Delegation>();
   private readonly sweeper: NodeJS.Timeout;
 
@@ -116,21 +117,21 @@ export class Delegations {
   learn(vrf: string, segment: string, via: string, reply: Dhcp6ClientMessage): void {
     if (reply.type !== MSG6.REPLY) return;
     for (const { prefix, valid } of delegatedPrefixesOrNone(reply)) {
-      if (valid === 0) this.remove(prefix, "revoked");
+      if (valid === 0) this.remove(vrf, prefix, "revoked");
       else this.put({ prefix, vrf, via, segment, validUntil: this.until(valid), learnedFrom: "reply" });
     }
   }
 
-  /** The server answered a RELEASE: its prefixes are no longer the client's (RFC 8415 §18.3.7). */
-  released(prefixes: readonly string[]): void {
-    for (const p of prefixes) this.remove(p, "released");
+  /** VRF `vrf`'s server answered a RELEASE: its prefixes are no longer the client's (RFC 8415 §18.3.7). */
+  released(vrf: string, prefixes: readonly string[]): void {
+    for (const p of prefixes) this.remove(vrf, p, "released");
   }
 
   /** Delegations read from a lease table: kept unless a reply has already told the relay of them. */
   restore(found: readonly Omit<Delegation, "learnedFrom">[]): number {
     let n = 0;
     for (const d of found) {
-      if (this.table.has(d.prefix) || d.validUntil <= this.now()) continue;
+      if (this.table.has(keyOf(d.vrf, d.prefix)) || d.validUntil <= this.now()) continue;
       this.put({ ...d, learnedFrom: "lease-table" });
       n++;
     }
@@ -151,9 +152,10 @@ export class Delegations {
   }
 
   private put(d: Delegation): void {
-    const old = this.table.get(d.prefix);
-    this.table.set(d.prefix, d);
-    if (old && old.via === d.via && old.segment === d.segment && old.vrf === d.vrf) {
+    const key = keyOf(d.vrf, d.prefix);
+    const old = this.table.get(key);
+    this.table.set(key, d);
+    if (old && old.via === d.via && old.segment === d.segment) {
       this.event(d, "renewed");
       return;
     }
@@ -162,17 +164,18 @@ export class Delegations {
     this.event(d, old ? "moved" : d.learnedFrom === "reply" ? "learned" : "restored");
   }
 
-  private remove(prefix: string, why: DelegationEvent): void {
-    const d = this.table.get(prefix);
+  private remove(vrf: string, prefix: string, why: DelegationEvent): void {
+    const key = keyOf(vrf, prefix);
+    const d = this.table.get(key);
     if (!d) return;
-    this.table.delete(prefix);
+    this.table.delete(key);
     this.o.routes.withdraw(d);
     this.event(d, why);
   }
 
   private sweep(): void {
     const now = this.now();
-    for (const d of this.table.values()) if (d.validUntil <= now) this.remove(d.prefix, "expired");
+    for (const d of this.table.values()) if (d.validUntil <= now) this.remove(d.vrf, d.prefix, "expired");
   }
 
   private event(d: Delegation, event: DelegationEvent): void {
@@ -189,4 +192,8 @@ export class Delegations {
     for (const d of this.table.values()) n.set(d.vrf, (n.get(d.vrf) ?? 0) + 1);
     return n;
   }
+}
+
+function keyOf(vrf: string, prefix: string): string {
+  return `${vrf} ${prefix}`;
 }

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import type { Logger } from "pino";
 import { networkOf6 } from "../../lib/codec/prefix.ts";
-import type { RelayConfig, RouterAdvertisements } from "./config.ts";
+import { homeSegment, type RelayConfig, type RouterAdvertisements } from "./config.ts";
 import type { Health } from "./health.ts";
 import { interfaceWith } from "./sockets.ts";
 
@@ -46,15 +46,16 @@ export function radvdConfig(ra: RouterAdvertisements, interfaces: readonly RaInt
     .join("\n");
 }
 
-/** The interfaces a configuration advertises on: every access segment; prefixes on the first. */
+/** The interfaces a configuration advertises on: every access segment, each VRF's prefixes on its first. */
 export function raInterfaces(config: RelayConfig): RaInterface[] {
-  const prefixes =
-    config.routerAdvertisements?.prefixes === false
-      ? []
-      : config.vrfs.flatMap((v) => v.gateways6.map(networkOf6));
-  return [config.access, ...config.segments].map((s, i) => ({
+  const announce = config.routerAdvertisements?.prefixes !== false;
+  return [config.access, ...config.segments].map((s) => ({
     dev: interfaceWith(s.ipv4),
-    prefixes: i === 0 ? prefixes : [],
+    prefixes: announce
+      ? config.vrfs
+          .filter((v) => homeSegment(config, v).name === s.name)
+          .flatMap((v) => v.gateways6.map(networkOf6))
+      : [],
   }));
 }
 

@@ -591,4 +591,138 @@ describe("DHCPv4 path", () => {
       expect(drops("unknown-interface")).toBe(1);
     });
   });
+
+  describe("overlapping VRFs: RED and BLUE number their clients alike, each on segments of its own", () => {
+    const RED_PORT = accessLink("red-port");
+    const BLUE_PORT = accessLink("blue-port");
+    const overlapping = () => {
+      policy = parsePolicy(
+        [
+          "version: 1",
+          "rules:",
+          "  - { name: red, match: { segment: red-port }, vrf: RED, option82: { circuitId: '{segment}' } }",
+          "  - { name: blue, match: { segment: blue-port }, vrf: BLUE, option82: { circuitId: '{segment}' } }",
+          "  - { name: stray, match: { segment: access }, vrf: BLUE }",
+          "",
+        ].join("\n"),
+        "overlap.yaml",
+        ["RED", "BLUE"],
+      );
+      return make({
+        segments: [
+          { name: "access", address: ACCESS, gateways: [] },
+          { name: "red-port", address: "10.213.4.2", gateways: ["192.168.10.1/24"] },
+          { name: "blue-port", address: "10.213.5.2", gateways: ["192.168.10.1/24"] },
+        ],
+        vrfs: [
+          { ...RED_VRF4, segments: new Set(["red-port"]) },
+          {
+            name: "BLUE",
+            relayAddress: "10.213.3.2",
+            link: "192.168.10.1",
+            subnetSelection: "link-selection",
+            serverIdOverride: true,
+            servers: [BLUE_SERVER],
+            segments: new Set(["blue-port"]),
+          },
+        ],
+      });
+    };
+
+    it("the same client on each segment is two transactions: each reply goes back out its own segment, by unicast to the same address", () => {
+      relay = overlapping();
+      const renewing = decodeDhcp4(dhclientDiscover());
+      renewing.ciaddr = "192.168.10.20";
+      setOption(renewing, OPT.messageType, Uint8Array.of(MSG.REQUEST));
+      const bytes = encodeDhcp4(renewing, { maxSize: 1500 });
+      relay.handle(bytes, "192.168.10.20", RED_PORT);
+      relay.handle(bytes, "192.168.10.20", BLUE_PORT);
+      const [toRed, toBlue] = transport.take();
+      expect([toRed?.address, toBlue?.address]).toEqual([RED_SERVER, BLUE_SERVER]);
+      // Each server sees the relay's address on the client's own segment as its identifier.
+      const red = decodeDhcp4(toRed?.bytes ?? new Uint8Array());
+      expect([text(sub82(red).circuitId ?? new Uint8Array()), sub82(red).serverIdOverride]).toEqual([
+        "red-port",
+        "10.213.4.2",
+      ]);
+      // BLUE answers first: its ACK goes to BLUE's segment, and RED's transaction is still open.
+      const ack = (req: Uint8Array | undefined) =>
+        offerFor(req ?? new Uint8Array(), MSG.ACK, (r) => {
+          r.ciaddr = "192.168.10.20";
+        });
+      fromServer(ack(toBlue?.bytes), BLUE_SERVER, BLUE);
+      fromServer(ack(toRed?.bytes), RED_SERVER, RED);
+      expect(transport.take().map((t) => [t.address, t.via, serverId(decodeDhcp4(t.bytes))])).toEqual([
+        ["192.168.10.20", "access:blue-port", "10.213.5.2"],
+        ["192.168.10.20", "access:red-port", "10.213.4.2"],
+      ]);
+      expect(totalDrops()).toBe(0);
+    });
+
+    describe("RFC 6607 VSS, as the policy asks", () => {
+      const vssPolicy = (replies: "strict" | "lenient") =>
+        parsePolicy(
+          `version: 1\nvssReplies: ${replies}\nrules:\n  - { name: red, vrf: RED, vss: "{vrf}", option82: { circuitId: c } }\n`,
+          "vss.yaml",
+          ["RED", "BLUE"],
+        );
+      const relayedWithVss = () => {
+        const req = relayedDiscover();
+        const subs = decodeRelayAgentInfo(
+          getOption(decodeDhcp4(req), OPT.relayAgentInfo) ?? new Uint8Array(),
+        );
+        return { req, subs };
+      };
+
+      it("adds VSS (type 0, the VPN's name) and VSS-Control, and relays the reply of a server that processed it (all but VSS-Control echoed)", () => {
+        policy = vssPolicy("strict");
+        const { req, subs } = relayedWithVss();
+        expect(subs.map((o) => [o.code, hex(o.data)])).toContainEqual([151, `00${hex(utf8("RED"))}`]);
+        expect(subs.map((o) => [o.code, hex(o.data)])).toContainEqual([152, ""]);
+        fromServer(
+          offerFor(req, MSG.OFFER, (r) => {
+            setOption(r, OPT.relayAgentInfo, encodeRelayAgentInfo(subs.filter((o) => o.code !== 152)));
+          }),
+        );
+        const [offer] = transport.take();
+        expect(offer?.address).toBe("255.255.255.255");
+        // What the relay added is gone from the reply, VSS with it.
+        expect(getOption(decodeDhcp4(offer?.bytes ?? new Uint8Array()), OPT.relayAgentInfo)).toBeUndefined();
+      });
+
+      it("strict: drops the reply of a server that echoed VSS-Control (it did not process VSS: vss-not-supported)", () => {
+        policy = vssPolicy("strict");
+        fromServer(offerFor(relayedWithVss().req));
+        expect(transport.sent).toHaveLength(0);
+        expect(drops("vss-not-supported")).toBe(1);
+      });
+
+      it("lenient: relays it, and counts a notice", () => {
+        policy = vssPolicy("lenient");
+        fromServer(offerFor(relayedWithVss().req));
+        expect(transport.take()).toHaveLength(1);
+        expect(totalDrops()).toBe(0);
+        expect(counters.get("dhcplab_relay_notices_total", { family: 4, notice: "vss-not-supported" })).toBe(
+          1,
+        );
+      });
+
+      it("an RFC 2685 VPN-ID is type 1 with its 7 bytes", () => {
+        policy = parsePolicy(
+          "version: 1\nrules:\n  - { name: red, vrf: RED, vss: { vpnId: '00000a:00000001' } }\n",
+          "vpn-id.yaml",
+          ["RED", "BLUE"],
+        );
+        const { subs } = relayedWithVss();
+        expect(hex(subs.find((o) => o.code === 151)?.data ?? new Uint8Array())).toBe("0100000a00000001");
+      });
+    });
+
+    it("a client the policy sends to a VRF that serves other segments is dropped (vrf-not-on-segment)", () => {
+      relay = overlapping();
+      relay.handle(dhclientDiscover(), CLIENT_SOURCE, ACCESS_LINK);
+      expect(transport.sent).toHaveLength(0);
+      expect(drops("vrf-not-on-segment")).toBe(1);
+    });
+  });
 });

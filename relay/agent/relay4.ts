@@ -48,6 +48,8 @@ export interface Vrf4 {
   servers: string[];
   /** Prefixes whose replies are accepted too: servers behind an upstream relay that forwards. */
   acceptFrom?: readonly string[];
+  /** The access segments whose clients it serves (absent: every one). */
+  segments?: ReadonlySet<string>;
 }
 
 /** An access segment as the DHCPv4 path needs it. */
@@ -89,6 +91,11 @@ interface InFlight {
   vrf: string;
   /** The Option 82 value the relay sent, if it sent one. */
   sent82?: Uint8Array;
+  /**
+   * With VSS: the echo of a server that processed it, which returns the sub-options but
+   * VSS-Control (RFC 6607, updating RFC 3046's echo of every sub-option).
+   */
+  vssEcho?: Uint8Array;
   /** The Option 82 value the request came with, given back on the reply. */
   original82?: Uint8Array;
   /** The trusted downstream relay's giaddr, when the relay took its packet over. */
@@ -241,6 +248,8 @@ export class Relay4 {
     counters.decision(family, decision.rule);
     const vrf = this.vrfs.get(decision.vrf);
     if (!vrf || vrf.servers.length === 0) return "no-servers";
+    // A VRF on segments of its own has its gateways there only: a client elsewhere could not use its lease.
+    if (vrf.segments && !vrf.segments.has(segment.name)) return "vrf-not-on-segment";
     const type = messageTypeName(messageType(m));
     if (downstream)
       counters.downstream(family, settings.relayedClients === "forward" ? "forward" : "takeover");
@@ -257,7 +266,7 @@ export class Relay4 {
           giaddr: downstream,
         });
       // RFC 3046 §2.1.1: a trusted downstream relay's packet goes on unchanged but for hops.
-      this.inFlight.set(key(m), { vrf: vrf.name, source, link });
+      this.inFlight.set(key(vrf.name, m), { vrf: vrf.name, source, link });
       this.toServers(vrf, encodeDhcp4(m, { maxSize: Number.POSITIVE_INFINITY }), type);
       return undefined;
     }
@@ -267,6 +276,13 @@ export class Relay4 {
       linkSelection: vrf.subnetSelection === "link-selection" ? vrf.link : undefined,
       serverIdOverride: vrf.serverIdOverride ? segment.address : undefined,
     });
+    // RFC 6607: VSS goes with VSS-Control, which a server that processed VSS leaves out of its echo.
+    const vss: SubOption[] = decision.vss
+      ? [
+          { code: SUBOPT.vss, data: decision.vss },
+          { code: SUBOPT.vssControl, data: new Uint8Array(0) },
+        ]
+      : [];
     const policyAdded =
       mode82 === "forward"
         ? []
@@ -275,7 +291,7 @@ export class Relay4 {
             remoteId: decision.option82.remoteId,
             subscriberId: decision.option82.subscriberId,
           });
-    const ours = [...policyAdded, ...infrastructure];
+    const ours = [...policyAdded, ...infrastructure, ...vss];
     // Kea must read the relay's sub-options, never a client's forgery of the same code.
     const oursCodes = new Set(ours.map((s) => s.code));
     const kept =
@@ -285,9 +301,12 @@ export class Relay4 {
     m.giaddr = vrf.subnetSelection === "link-selection" ? vrf.relayAddress : vrf.link;
 
     let sent82: Uint8Array | undefined;
+    let vssEcho: Uint8Array | undefined;
     let bytes: Uint8Array;
     try {
       sent82 = kept.length + ours.length > 0 ? encodeRelayAgentInfo([...kept, ...ours]) : undefined;
+      if (vss.length > 0)
+        vssEcho = encodeRelayAgentInfo([...kept, ...ours].filter((o) => o.code !== SUBOPT.vssControl));
       if (sent82) setOption(m, OPT.relayAgentInfo, sent82);
       else removeOption(m, OPT.relayAgentInfo);
       // The limit is the client's (RFC 2132 §9.10), or what it sent us if that was already more.
@@ -298,9 +317,18 @@ export class Relay4 {
       counters.notice(family, "no-room-for-option82");
       removeOption(m, OPT.relayAgentInfo);
       sent82 = undefined;
+      vssEcho = undefined;
       bytes = encodeDhcp4(m, { maxSize: Number.POSITIVE_INFINITY });
     }
-    this.inFlight.set(key(m), { vrf: vrf.name, sent82, original82: existing, downstream, source, link });
+    this.inFlight.set(key(vrf.name, m), {
+      vrf: vrf.name,
+      sent82,
+      ...(vssEcho ? { vssEcho } : {}),
+      original82: existing,
+      downstream,
+      source,
+      link,
+    });
     if (head) {
       this.o.journal?.record({
         ...head,
@@ -340,11 +368,18 @@ export class Relay4 {
     // address here: it is the relay's, never a client's.
     if (isLeaseQueryAnswer4(m))
       return this.o.leaseQueryAnswer?.(m, source, vrfName) ? undefined : "unknown-transaction";
-    const t = this.inFlight.get(key(m));
-    if (!t || t.vrf !== vrfName) return "unknown-transaction";
+    const t = this.inFlight.get(key(vrfName, m));
+    if (!t) return "unknown-transaction";
     // RFC 3046 §2.2: the server echoes Option 82 verbatim; anything else is not our request's reply.
+    // With VSS, RFC 6607: a server that processed it echoes all but VSS-Control; one that echoes
+    // VSS-Control too did not process it, and its reply was made without knowing the VPN.
     const got82 = getOption(m, OPT.relayAgentInfo);
-    if (t.sent82 && !(got82 && sameBytes(got82, t.sent82))) return "option82-mismatch";
+    if (t.sent82 && !(got82 && (sameBytes(got82, t.sent82) || (t.vssEcho && sameBytes(got82, t.vssEcho)))))
+      return "option82-mismatch";
+    if (t.vssEcho && got82 && sameBytes(got82, t.sent82 as Uint8Array)) {
+      if (this.o.policy().settings.vssReplies === "strict") return "vss-not-supported";
+      this.o.counters.notice(family, "vss-not-supported");
+    }
 
     // Remove exactly what this relay added: give back the Option 82 the request came with.
     if (t.original82) setOption(m, OPT.relayAgentInfo, t.original82);
@@ -378,7 +413,7 @@ export class Relay4 {
     // An ACK or NAK ends the transaction (RFC 2131 §3.1); with one server no other reply can
     // come, so the relay forgets it now rather than holding it for the TTL.
     if ((mt === MSG.ACK || mt === MSG.NAK) && this.vrfs.get(t.vrf)?.servers.length === 1) {
-      this.inFlight.delete(key(m));
+      this.inFlight.delete(key(t.vrf, m));
     }
     this.sender.send(bytes, port, address, t.link, {
       vrf: t.vrf,
@@ -425,8 +460,9 @@ export class Relay4 {
   }
 }
 
-function key(m: Dhcp4Message): string {
-  return `${m.xid}/${hex(m.chaddr.subarray(0, Math.min(m.hlen, 16)))}`;
+/** A transaction by VRF: clients of two VRFs may look alike where their address spaces overlap. */
+function key(vrf: string, m: Dhcp4Message): string {
+  return `${vrf}/${m.xid}/${hex(m.chaddr.subarray(0, Math.min(m.hlen, 16)))}`;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

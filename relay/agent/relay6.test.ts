@@ -413,3 +413,79 @@ describe("DHCPv6 on access segments", () => {
     expect(counters.get("dhcplab_relay_drops_total", { family: 6, reason: "untrusted-relay" })).toBe(2);
   });
 });
+
+describe("DHCPv6 path: overlapping VRFs and RFC 6607 VSS", () => {
+  const RED_PORT = accessLink("red-port");
+  const BLUE_PORT = accessLink("blue-port");
+  let transport: FakeTransport;
+  let counters: Counters;
+  const make = (policyText: string) =>
+    new Relay6({
+      vrfs: [
+        { name: "RED", link: "fd00:10::1", servers: [RED_SERVER], segments: new Set(["red-port"]) },
+        { name: "BLUE", link: "fd00:10::1", servers: [BLUE_SERVER], segments: new Set(["blue-port"]) },
+      ],
+      policy: () => parsePolicy(policyText, "overlap.yaml", ["RED", "BLUE"]),
+      transport,
+      counters,
+      log: quietLog,
+    });
+  const bySegment = (extra = "") =>
+    [
+      "version: 1",
+      extra,
+      "rules:",
+      '  - { name: red, match: { segment: red-port }, vrf: RED, vss: "{vrf}" }',
+      '  - { name: blue, match: { segment: blue-port }, vrf: BLUE, vss: "{vrf}" }',
+      "  - { name: stray, vrf: RED }",
+      "",
+    ].join("\n");
+  const drops = (reason: string) => counters.get("dhcplab_relay_drops_total", { family: 6, reason });
+  /** Kea's answer with OPTION_VSS returned, as a server that processed it answers. */
+  const withVss = (forw: Uint8Array) =>
+    replyTo(forw, (r) => {
+      const sent = getOption6(decodeDhcp6(forw), OPT6.vss);
+      if (sent) r.options.unshift({ code: OPT6.vss, data: sent });
+    });
+
+  beforeEach(() => {
+    transport = new FakeTransport();
+    counters = new Counters();
+  });
+
+  it("the same client on each segment goes to its segment's VRF with its VSS, and each reply back out its own segment", () => {
+    const relay = make(bySegment());
+    relay.handle(solicit(), PEER, RED_PORT);
+    relay.handle(solicit(), PEER, BLUE_PORT);
+    const [toRed, toBlue] = transport.take();
+    expect([toRed?.address, toBlue?.address]).toEqual([RED_SERVER, BLUE_SERVER]);
+    expect(
+      hex(getOption6(decodeDhcp6(toBlue?.bytes ?? new Uint8Array()), OPT6.vss) ?? new Uint8Array()),
+    ).toBe(`00${hex(utf8("BLUE"))}`);
+    relay.handle(withVss(toBlue?.bytes ?? new Uint8Array()), BLUE_SERVER, BLUE);
+    relay.handle(withVss(toRed?.bytes ?? new Uint8Array()), RED_SERVER, RED);
+    expect(transport.take().map((t) => [t.address, t.via])).toEqual([
+      [PEER, "access:blue-port"],
+      [PEER, "access:red-port"],
+    ]);
+  });
+
+  it("a client the policy sends to a VRF that serves other segments is dropped (vrf-not-on-segment)", () => {
+    make(bySegment()).handle(solicit(), PEER, ACCESS);
+    expect(transport.sent).toHaveLength(0);
+    expect(drops("vrf-not-on-segment")).toBe(1);
+  });
+
+  it("strict: a RELAY-REPL without OPTION_VSS is dropped (vss-not-supported); lenient: relayed, and a notice counted", () => {
+    const strict = make(bySegment());
+    strict.handle(solicit(), PEER, RED_PORT);
+    strict.handle(replyTo(transport.take()[0]?.bytes ?? new Uint8Array()), RED_SERVER, RED);
+    expect(transport.sent).toHaveLength(0);
+    expect(drops("vss-not-supported")).toBe(1);
+    const lenient = make(bySegment("vssReplies: lenient"));
+    lenient.handle(solicit(), PEER, RED_PORT);
+    lenient.handle(replyTo(transport.take()[0]?.bytes ?? new Uint8Array()), RED_SERVER, RED);
+    expect(transport.take()).toHaveLength(1);
+    expect(counters.get("dhcplab_relay_notices_total", { family: 6, notice: "vss-not-supported" })).toBe(1);
+  });
+});

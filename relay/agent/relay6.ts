@@ -44,6 +44,8 @@ export interface Vrf6 {
    * sends to every server on that link and accepts replies from any link-local address on it.
    */
   servers: string[];
+  /** The access segments whose clients it serves (absent: every one). */
+  segments?: ReadonlySet<string>;
 }
 
 /** What the DHCPv6 path knows of its surroundings. */
@@ -71,6 +73,8 @@ interface InFlight {
   link: Link & { side: "access" };
   /** A RELEASE's delegated prefixes: their routes go when the server answers it. */
   released?: string[];
+  /** Whether the RELAY-FORW carried VSS, which a server that processed it returns (RFC 6607). */
+  vss?: true;
 }
 
 const family = 6;
@@ -217,6 +221,8 @@ export class Relay6 {
     counters.decision(family, decision.rule);
     const vrf = this.vrfs.get(decision.vrf);
     if (!vrf || vrf.servers.length === 0) return "no-servers";
+    // A VRF on segments of its own has its gateways and routes there only.
+    if (vrf.segments && !vrf.segments.has(link.segment)) return "vrf-not-on-segment";
     // A downstream relay's RELAY-FORW is wrapped in one of ours (RFC 8415 §19.1.2).
     if (isRelay(m)) counters.downstream(family, "nested");
 
@@ -234,6 +240,7 @@ export class Relay6 {
       options.push({ code: OPT6.remoteId, data });
     }
     if (added.subscriberId) options.push({ code: OPT6.subscriberId, data: added.subscriberId });
+    if (decision.vss) options.push({ code: OPT6.vss, data: decision.vss });
     if (added.clientLinkLayerAddress && facts.mac && !isRelay(m)) {
       options.push({
         code: OPT6.clientLinkLayerAddress,
@@ -254,11 +261,12 @@ export class Relay6 {
       this.o.delegations && client.type === MSG6.RELEASE
         ? delegatedPrefixesOrNone(client).map((p) => p.prefix)
         : undefined;
-    this.inFlight.set(key(source, client.transactionId), {
+    this.inFlight.set(key(vrf.name, source, client.transactionId), {
       vrf: vrf.name,
       interfaceId,
       link,
       ...(released && released.length > 0 ? { released } : {}),
+      ...(decision.vss ? { vss: true as const } : {}),
     });
     // Counted by the client's message type, also when a downstream relay wrapped it.
     const type = messageType6Name(client.type);
@@ -303,11 +311,17 @@ export class Relay6 {
     const innerBytes = relayedBytes(m);
     if (!inner || !innerBytes) return "no-relay-message";
     const client = innermost(inner);
-    const t = client && this.inFlight.get(key(m.peerAddress, client.transactionId));
-    if (!t || t.vrf !== vrfName) return "unknown-transaction";
+    const t = client && this.inFlight.get(key(vrfName, m.peerAddress, client.transactionId));
+    if (!t) return "unknown-transaction";
     // RFC 8415 §19.2: the server copies the Interface-ID back; it must be the one sent.
     const ifaceId = getOption6(m, OPT6.interfaceId);
     if (t.interfaceId && !(ifaceId && equalBytes(ifaceId, t.interfaceId))) return "interface-id-mismatch";
+    // RFC 6607: a server that processed VSS returns OPTION_VSS in its RELAY-REPL; without it, the
+    // reply was made without knowing the VPN.
+    if (t.vss && !getOption6(m, OPT6.vss)) {
+      if (this.o.policy().settings.vssReplies === "strict") return "vss-not-supported";
+      this.o.counters.notice(family, "vss-not-supported");
+    }
     // RFC 8415 §19.2: the Relay Message's value, unchanged, to the peer on port 546, or 547
     // when the peer is itself a relay.
     const port = inner.type === MSG6.RELAY_REPL ? 547 : 546;
@@ -315,12 +329,12 @@ export class Relay6 {
     // A REPLY ends the exchange (RFC 8415 §18.3); from a VRF's only server (not a multicast
     // group, where several may answer) no other reply can come: forget it now, not after the TTL.
     if (client.type === MSG6.REPLY && this.singleServer(vrfName)) {
-      this.inFlight.delete(key(m.peerAddress, client.transactionId));
+      this.inFlight.delete(key(vrfName, m.peerAddress, client.transactionId));
     }
     // The relay routes what its servers delegate, via the peer it relays the reply to: the
     // requesting router, or the downstream relay in front of it (RFC 8987).
     if (this.o.delegations && client.type === MSG6.REPLY) {
-      if (t.released) this.o.delegations.released(t.released);
+      if (t.released) this.o.delegations.released(t.vrf, t.released);
       else this.o.delegations.learn(t.vrf, t.link.segment, m.peerAddress, client);
     }
     this.sender.send(innerBytes, port, m.peerAddress, t.link, {
@@ -388,6 +402,7 @@ function withoutScope(address: string): string {
   return at < 0 ? address : address.slice(0, at);
 }
 
-function key(peer: string, transactionId: number): string {
-  return `${peer}/${transactionId}`;
+/** A transaction by VRF: clients of two VRFs may look alike where their address spaces overlap. */
+function key(vrf: string, peer: string, transactionId: number): string {
+  return `${vrf}/${peer}/${transactionId}`;
 }

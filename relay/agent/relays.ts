@@ -52,6 +52,7 @@ export function createRelays(config: RelayConfig, vrfs: readonly ResolvedVrf[], 
         serverIdOverride: v.serverIdOverride,
         servers: v.servers4,
         acceptFrom: v.acceptFrom,
+        ...(v.segments ? { segments: new Set(v.segments) } : {}),
       })),
     policy: d.policy,
     transport: d.transport4,
@@ -63,7 +64,12 @@ export function createRelays(config: RelayConfig, vrfs: readonly ResolvedVrf[], 
   const relay6 = new Relay6({
     vrfs: vrfs
       .filter((v) => v.servers6.length > 0)
-      .map((v) => ({ name: v.name, link: v.link6 as string, servers: v.servers6 })),
+      .map((v) => ({
+        name: v.name,
+        link: v.link6 as string,
+        servers: v.servers6,
+        ...(v.segments ? { segments: new Set(v.segments) } : {}),
+      })),
     hostname: hostname(),
     towers: config.transport?.towers.flatMap((t) => (t.source6 ? [t.source6] : [])),
     policy: d.policy,

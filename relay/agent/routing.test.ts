@@ -20,6 +20,7 @@ describe("the relay's forwarding", () => {
         {
           vrf: "RED",
           backend: "eth1",
+          access: ["eth0", "eth3"],
           clients: ["192.168.10.0/24"],
           servers: ["10.69.10.10"],
           ping: true,
@@ -28,17 +29,23 @@ describe("the relay's forwarding", () => {
         {
           vrf: "BLUE-2",
           backend: "eth2",
-          clients: ["192.168.20.0/24"],
+          access: ["eth4"],
+          clients: ["192.168.10.0/24"],
           servers: [],
           ping: false,
           services: [],
         },
       ],
       vrfs6: [
-        { vrf: "RED", backend: "eth1", prefixes: ["fd00:10::/64"], set: delegationSet("RED") },
-        { vrf: "BLUE-2", backend: "eth2", prefixes: [], set: delegationSet("BLUE-2") },
+        {
+          vrf: "RED",
+          backend: "eth1",
+          access: ["eth0", "eth3"],
+          prefixes: ["fd00:10::/64"],
+          set: delegationSet("RED"),
+        },
+        { vrf: "BLUE-2", backend: "eth2", access: ["eth4"], prefixes: [], set: delegationSet("BLUE-2") },
       ],
-      access: ["eth0", "eth3"],
     });
     // Made anew each start: a restarted relay leaves no stale rule.
     expect(text).toMatch(/^table inet dhcplab\ndelete table inet dhcplab\n/);
@@ -68,10 +75,24 @@ describe("the relay's forwarding", () => {
       'iifname { "eth0", "eth3" } oifname "eth1" ip saddr { 192.168.10.0/24 } ip daddr { 10.69.10.10 } icmp type echo-reply ct state established accept',
     );
     // A VRF without servers or services forwards nothing of IPv4.
-    expect(text).not.toMatch(/iifname "eth2" oifname \{ "eth0", "eth3" \} ip saddr/);
+    expect(text).not.toMatch(/iifname "eth2" oifname "eth4" ip saddr/);
     expect(text).not.toMatch(/oifname "eth2" ip saddr/);
-    // A VRF with no client subnets has its delegated set only.
+    // A VRF with no client subnets has its delegated set only, between its backend and its own
+    // segment: BLUE-2 numbers its clients as RED does, and RED's segments never reach it.
     expect(text).not.toMatch(/oifname "eth2" ip6 saddr \{/);
+    expect(text).toContain('iifname "eth4" oifname "eth2" ip6 saddr @delegated6_BLUE_2 accept');
+    expect(text).toContain('iifname "eth2" oifname "eth4" ip6 daddr @delegated6_BLUE_2 accept');
+    expect(text.split("\n").filter((l) => l.includes('"eth2"') && /"eth0"|"eth3"/.test(l))).toEqual([]);
+    // No VRF on segments of its own: nothing is marked.
+    expect(text).not.toContain("chain vrf_in");
+  });
+
+  it("marks the connections that come in on a VRF's own segments with its table, and the relay's answers on them", () => {
+    const text = forwardRuleset({ vrfs4: [], vrfs6: [], marks: [{ devs: ["eth4"], mark: 101 }] });
+    expect(text).toContain("type filter hook prerouting priority mangle; policy accept;");
+    expect(text).toContain('iifname "eth4" ct mark set 101');
+    expect(text).toContain("type route hook output priority mangle; policy accept;");
+    expect(text).toContain("ct mark != 0 meta mark set ct mark");
   });
 
   it("batches a burst of route changes into one ip and one nft run, and rewrites the sets when nftables refuses", async () => {
@@ -83,6 +104,10 @@ describe("the relay's forwarding", () => {
       sets: new Map([
         ["RED", "delegated6_RED"],
         ["BLUE", "delegated6_BLUE"],
+      ]),
+      tables: new Map([
+        ["RED", 100],
+        ["BLUE", 101],
       ]),
       snapshot: () => table,
       log: quietLog,
@@ -97,7 +122,7 @@ describe("the relay's forwarding", () => {
     await routes.settled();
     expect(runs.map((r) => r.program)).toEqual(["ip", "nft"]);
     expect(runs[0]?.input).toBe(
-      "route replace fd10:100::/56 via fe80::1 dev eth0 proto dhcp\nroute replace fd10:100:0:100::/56 via fe80::1 dev eth0 proto dhcp\n",
+      "route replace fd10:100::/56 via fe80::1 dev eth0 proto dhcp table 100\nroute replace fd10:100:0:100::/56 via fe80::1 dev eth0 proto dhcp table 100\n",
     );
     expect(runs[1]?.input).toContain("add element inet dhcplab delegated6_RED { fd10:100:0:100::/56 }");
     refuse = true;

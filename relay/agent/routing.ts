@@ -3,10 +3,11 @@ import { readFileSync } from "node:fs";
 import { isIPv4 } from "node:net";
 import type { Logger } from "pino";
 import { networkOf6 } from "../../lib/codec/prefix.ts";
-import { accessSegments, type RelayConfig } from "./config.ts";
+import { type RelayConfig, type VrfConfig, vrfSegments } from "./config.ts";
 import type { Delegation, RouteTable } from "./delegations.ts";
 import type { ResolvedVrf } from "./resolve.ts";
 import { interfaceWith } from "./sockets.ts";
+import { vrfTables } from "./vrf-tables.ts";
 
 // What the relay's namespace forwards, and nothing else. The relay relays DHCP in user space;
 // its kernel routes only where a real first-hop relay router must:
@@ -35,20 +36,25 @@ export const TABLE = "inet dhcplab";
 export interface ForwardPlan {
   /** IPv4 with towers: from each VRF's backend out the transport interface, to the towers' prefixes. */
   towers?: { backends: string[]; transport: string; prefixes: string[] };
-  /** IPv4 per VRF with client subnets: its backend interface, those subnets, its DHCP servers and its service addresses. */
+  /** IPv4 per VRF with client subnets: its backend interface, its segments' interfaces, those subnets, its DHCP servers and its service addresses. */
   vrfs4: {
     vrf: string;
     backend: string;
+    /** The interfaces of the access segments it serves: its clients are there, and nowhere else. */
+    access: string[];
     clients: string[];
     servers: string[];
     /** Whether the servers ping before they offer (ICMP echo to the clients, replies back). */
     ping: boolean;
     services: string[];
   }[];
-  /** IPv6 per VRF: its backend interface, its client subnets and its delegated prefixes' set. */
-  vrfs6: { vrf: string; backend: string; prefixes: string[]; set: string }[];
-  /** The access-side interfaces (segments and the transport network). */
-  access: string[];
+  /** IPv6 per VRF: its backend interface, its segments' interfaces, its client subnets and its delegated prefixes' set. */
+  vrfs6: { vrf: string; backend: string; access: string[]; prefixes: string[]; set: string }[];
+  /**
+   * A VRF's own segments' interfaces and its table: connections that come in there carry the
+   * table as their mark, and what the relay answers on them is routed by it (vrf-tables.ts).
+   */
+  marks?: { devs: string[]; mark: number }[];
 }
 
 /** The name of a VRF's set of delegated prefixes (nftables names: letters, digits, '_'). */
@@ -69,9 +75,11 @@ export function forwardRuleset(p: ForwardPlan): string {
           `iifname "${b}" oifname "${p.towers.transport}" ip daddr ${prefix} udp sport 67 udp dport 67 accept`,
         );
   }
-  const access = names(p.access);
   const set = (items: readonly string[]) => `{ ${items.join(", ")} }`;
+  // Each VRF's rules name its own segments' interfaces: where two VRFs number their clients
+  // alike, an address says nothing of the VRF, the interface does.
   for (const v of p.vrfs4) {
+    const access = names(v.access);
     const clients = set(v.clients);
     if (v.servers.length > 0)
       rules.push(
@@ -90,6 +98,7 @@ export function forwardRuleset(p: ForwardPlan): string {
       );
   }
   for (const v of p.vrfs6) {
+    const access = names(v.access);
     const into = `iifname "${v.backend}" oifname ${access}`;
     const from = `iifname ${access} oifname "${v.backend}"`;
     if (v.prefixes.length > 0) {
@@ -99,8 +108,20 @@ export function forwardRuleset(p: ForwardPlan): string {
     rules.push(`${into} ip6 daddr @${v.set} accept`, `${from} ip6 saddr @${v.set} accept`);
   }
   const sets = p.vrfs6.map((v) => `  set ${v.set} {\n    type ipv6_addr; flags interval;\n  }\n`);
+  // VRFs numbered alike: a connection that comes in on a VRF's own segment takes its table as
+  // its mark, and the relay's own answers on it take the mark, so that they are routed back by
+  // that table (a `type route` chain routes a packet anew when its mark changes).
+  const marks = p.marks ?? [];
+  const marking =
+    marks.length === 0
+      ? ""
+      : `  chain vrf_in {\n    type filter hook prerouting priority mangle; policy accept;\n${marks
+          .map((m) => `    iifname ${names(m.devs)} ct mark set ${m.mark}\n`)
+          .join(
+            "",
+          )}  }\n  chain vrf_out {\n    type route hook output priority mangle; policy accept;\n    ct mark != 0 meta mark set ct mark\n  }\n`;
   // Declared, then deleted and made anew: the table is the relay's alone, whatever was there.
-  return `table ${TABLE}\ndelete table ${TABLE}\ntable ${TABLE} {\n${sets.join("")}  chain forward {\n    type filter hook forward priority 0; policy drop;\n${rules.map((r) => `    ${r}\n`).join("")}  }\n}\n`;
+  return `table ${TABLE}\ndelete table ${TABLE}\ntable ${TABLE} {\n${sets.join("")}  chain forward {\n    type filter hook forward priority 0; policy drop;\n${rules.map((r) => `    ${r}\n`).join("")}  }\n${marking}}\n`;
 }
 
 /**
@@ -114,6 +135,7 @@ export function forwardPlan(
   const servers4 = (name: string) =>
     (vrfs.find((v) => v.name === name)?.servers4 ?? []).filter((a) => isIPv4(a));
   const transport = config.transport && interfaceWith(config.transport.ipv4);
+  const access = (v: VrfConfig) => vrfSegments(config, v).map((s) => interfaceWith(s.ipv4));
   return {
     ...(config.transport && transport
       ? {
@@ -129,6 +151,7 @@ export function forwardPlan(
       .map((v) => ({
         vrf: v.name,
         backend: interfaceWith(v.ipv4 as string),
+        access: access(v),
         clients: v.clients4,
         servers: servers4(v.name),
         ping: v.pingCheck4,
@@ -139,10 +162,13 @@ export function forwardPlan(
       .map((v) => ({
         vrf: v.name,
         backend: interfaceWith(v.ipv6 as string),
+        access: access(v),
         prefixes: v.gateways6.map(networkOf6),
         set: delegationSet(v.name),
       })),
-    access: accessSegments(config).map((s) => interfaceWith(s.ipv4)),
+    marks: vrfTables(config)
+      .filter((t) => t.own.length > 0)
+      .map((t) => ({ devs: t.own, mark: t.table })),
   };
 }
 
@@ -152,7 +178,7 @@ export function forwardPlan(
  * chain is in place (installForwarding, once the servers are resolved).
  */
 export function installDropAll(log: Logger): void {
-  nft(forwardRuleset({ vrfs4: [], vrfs6: [], access: [] }), log);
+  nft(forwardRuleset({ vrfs4: [], vrfs6: [] }), log);
 }
 
 /** Loads a ruleset; without NET_ADMIN there is none, and the health check says so (isolated()). */
@@ -205,9 +231,9 @@ const run: Runner = (program, args, input) =>
   });
 
 /**
- * Delegated prefixes in the kernel: a route via the requesting router (`proto dhcp`, so that
- * `ip -6 route show proto dhcp` lists them) and an element of its VRF's set in the forward
- * chain. Changes are batched per event-loop turn: one `ip -batch` and one `nft -f` for a burst
+ * Delegated prefixes in the kernel: a route via the requesting router in its VRF's table
+ * (vrf-tables.ts; `proto dhcp`, so that `ip -6 route show table all proto dhcp` lists them) and an
+ * element of its VRF's set in the forward chain. Changes are batched per event-loop turn: one `ip -batch` and one `nft -f` for a burst
  * of replies. Should nftables refuse a batch, the sets are written anew from the table.
  */
 export class KernelRoutes implements RouteTable {
@@ -222,6 +248,8 @@ export class KernelRoutes implements RouteTable {
       devOf: (segment: string) => string | undefined;
       /** Each VRF's delegation set (VRFs without DHCPv6 have none). */
       sets: ReadonlyMap<string, string>;
+      /** Each VRF's routing table. */
+      tables: ReadonlyMap<string, number>;
       /** Every delegation now: what a resync writes. */
       snapshot: () => Delegation[];
       log: Logger;
@@ -232,14 +260,15 @@ export class KernelRoutes implements RouteTable {
   install(d: Delegation): void {
     const dev = this.o.devOf(d.segment);
     const set = this.o.sets.get(d.vrf);
-    if (!dev || !set) {
+    const table = this.o.tables.get(d.vrf);
+    if (!dev || !set || table === undefined) {
       this.o.log.warn(
         { prefix: d.prefix, vrf: d.vrf, segment: d.segment },
         "no interface or set for a delegation",
       );
       return;
     }
-    this.ip.push(`route replace ${d.prefix} via ${d.via} dev ${dev} proto dhcp`);
+    this.ip.push(`route replace ${d.prefix} via ${d.via} dev ${dev} proto dhcp table ${table}`);
     this.nft.push(`add element ${TABLE} ${set} { ${d.prefix} }`);
     this.schedule();
   }
@@ -247,8 +276,9 @@ export class KernelRoutes implements RouteTable {
   withdraw(d: Delegation): void {
     const dev = this.o.devOf(d.segment);
     const set = this.o.sets.get(d.vrf);
-    if (!dev || !set) return;
-    this.ip.push(`route del ${d.prefix} via ${d.via} dev ${dev} proto dhcp`);
+    const table = this.o.tables.get(d.vrf);
+    if (!dev || !set || table === undefined) return;
+    this.ip.push(`route del ${d.prefix} via ${d.via} dev ${dev} proto dhcp table ${table}`);
     this.nft.push(`delete element ${TABLE} ${set} { ${d.prefix} }`);
     this.schedule();
   }

@@ -23,7 +23,9 @@ describe("DHCPv6 prefix delegation through the relay", () => {
   const kea = (vrf: string) => `kea-${vrf.toLowerCase()}`;
   const delegations = () => lab.delegations();
   const relayRoute = async (prefix: string) =>
-    (await lab.exec("relay", ["ip", "-6", "route", "show", prefix, "proto", "dhcp"])).stdout.trim();
+    (
+      await lab.exec("relay", ["ip", "-6", "route", "show", "table", "all", prefix, "proto", "dhcp"])
+    ).stdout.trim();
   const pdLeases = async (vrf: string) =>
     (await lab.leases({ vrf, family: 6 })).filter((l) => l.type === "IA_PD" && l.validLifetime > 0);
   /** An HTTP GET from a VRF's Kea container (its backend network) to `address`: the status code, "000" if none came. */

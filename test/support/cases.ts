@@ -81,9 +81,19 @@ export function runScript(
   });
 }
 
-/** Whether Kea holds a lease on `address` (Kea keeps a released one with valid lifetime 0). */
-export async function held(lab: TestLab, family: 4 | 6, address: string | undefined): Promise<boolean> {
-  return (await lab.leases({ family: family })).some((l) => l.address === address && l.validLifetime > 0);
+/**
+ * Whether Kea holds a lease on `address` (Kea keeps a released one with valid lifetime 0): any
+ * VRF's, or `vrf`'s where VRFs number their clients alike.
+ */
+export async function held(
+  lab: TestLab,
+  family: 4 | 6,
+  address: string | undefined,
+  vrf?: string,
+): Promise<boolean> {
+  return (await lab.leases({ family, ...(vrf ? { vrf } : {}) })).some(
+    (l) => l.address === address && l.validLifetime > 0,
+  );
 }
 
 /**
@@ -96,6 +106,7 @@ export async function expectUdhcpcRenewRelease(
   prefix: string,
   segment?: string,
   args: readonly string[] = [],
+  vrf?: string,
 ): Promise<string> {
   // Arguments as shell words: each single-quoted.
   const words = args.map((a) => ` '${a.replaceAll("'", "'\\''")}'`).join("");
@@ -125,7 +136,7 @@ export async function expectUdhcpcRenewRelease(
   expect(r.output).toMatch(/sending renew to server/);
   expect(r.output.match(/lease of .* obtained/g)?.length, r.output).toBeGreaterThanOrEqual(2);
   expect(r.output).toMatch(/sending release/);
-  await expect.poll(() => held(lab, 4, address), { timeout: 5000 }).toBe(false);
+  await expect.poll(() => held(lab, 4, address, vrf), { timeout: 5000 }).toBe(false);
   return r.output;
 }
 

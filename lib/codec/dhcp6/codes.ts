@@ -51,6 +51,7 @@ export const OPT6 = {
   iaPrefix: 26, // RFC 8415 §21.22
   remoteId: 37, // RFC 4649 §3
   subscriberId: 38, // RFC 4580 §2
+  vss: 68, // RFC 6607 (OPTION_VSS)
   clientLinkLayerAddress: 79, // RFC 6939 §4
 } as const;
 
