@@ -1,7 +1,13 @@
 import { pino } from "pino";
 import { ConfigError } from "../lib/config/yaml-config.ts";
 import { holdAddresses } from "./agent/addresses.ts";
-import { accessSegments, loadRelayConfig, type RelayConfig } from "./agent/config.ts";
+import {
+  accessSegments,
+  homeSegment,
+  loadRelayConfig,
+  type RelayConfig,
+  vrfSegments,
+} from "./agent/config.ts";
 import { Counters } from "./agent/counters.ts";
 import { Delegations } from "./agent/delegations.ts";
 import { explain } from "./agent/explain.ts";
@@ -115,16 +121,14 @@ async function main(): Promise<void> {
     // Where a VRF's servers take bulk leasequery, by link (RFC 5460); else their lease tables.
     leaseQuery: (vrf, link) => leaseQuerier.query(vrf, { family: 6, by: "link", value: link }),
     // With several segments, a link-local next hop's segment is where it answers neighbor discovery.
-    ...(accessSegments(config).length > 1
-      ? {
-          locate: (via: string) =>
-            segmentOfNeighbor(
-              via,
-              accessSegments(config).map((s) => ({ segment: s.name, ifname: interfaceWith(s.ipv4) })),
-            ),
-        }
-      : {}),
-    segments: accessSegments(config).map((s) => s.name),
+    locate: (via, segments) =>
+      segmentOfNeighbor(
+        via,
+        accessSegments(config)
+          .filter((s) => segments.includes(s.name))
+          .map((s) => ({ segment: s.name, ifname: interfaceWith(s.ipv4) })),
+      ),
+    segmentsOf: (vrf) => restoreSegments(config, vrf),
     towers: new Set(config.transport?.towers.flatMap((t) => (t.source6 ? [t.source6] : [])) ?? []),
     log,
   });
@@ -186,6 +190,19 @@ function linksByInterface(config: RelayConfig): (ifname: string) => Link {
     if (address) roles.set(interfaceWith(address), vrfLink(v.name));
   }
   return (ifname) => roles.get(ifname) ?? { side: "unknown", name: ifname };
+}
+
+/** The segments a VRF serves for restored delegations: the one holding its gateways first. */
+function restoreSegments(config: RelayConfig, vrf: string): string[] {
+  const v = config.vrfs.find((x) => x.name === vrf);
+  if (!v) return accessSegments(config).map((s) => s.name);
+  const home = homeSegment(config, v).name;
+  return [
+    home,
+    ...vrfSegments(config, v)
+      .map((s) => s.name)
+      .filter((n) => n !== home),
+  ];
 }
 
 /** RFC 8415 §7.1: clients send to All_DHCP_Relay_Agents_and_Servers on the access link. */

@@ -265,7 +265,7 @@ const vrf = z.strictObject({
 
 /**
  * Router advertisements from the relay on every access segment (Debian's radvd): the M and O
- * flags, and the VRFs' gateways6 prefixes on the first segment (on-link, not for SLAAC) or none.
+ * flags, and each VRF's gateways6 prefixes on its first segment (on-link, not for SLAAC) or none.
  */
 const routerAdvertisements = z.strictObject({
   managed: z.boolean().default(true).describe("the M flag: addresses from DHCPv6"),
@@ -273,7 +273,9 @@ const routerAdvertisements = z.strictObject({
   prefixes: z
     .boolean()
     .default(true)
-    .describe("announce the VRFs' gateways6 prefixes on the first segment (on-link, not for SLAAC)"),
+    .describe(
+      "announce each VRF's gateways6 prefixes on its first segment (the lab's first when it names none; on-link, not for SLAAC)",
+    ),
   interval: duration
     .refine((ms) => ms >= 4000 && ms <= 1_800_000, "an interval of 4 s to 1800 s")
     .default(10_000)

@@ -157,7 +157,7 @@ const routerAdvertisements = z.strictObject({
     .boolean()
     .default(true)
     .describe(
-      "announce the VRFs' gateways6 prefixes (on-link, not for SLAAC) on the first segment; false: none",
+      "announce each VRF's gateways6 prefixes (on-link, not for SLAAC) on its first segment (the first access segment when it names none); false: none",
     ),
   interval: z
     .number()

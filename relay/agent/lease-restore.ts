@@ -129,7 +129,8 @@ async function leasesFrom(endpoint: VrfConfig["leases6"][number]): Promise<KeaLe
 export async function restoreDelegations(o: {
   vrfs: readonly VrfConfig[];
   delegations: Delegations;
-  segments: readonly string[];
+  /** The segments a VRF serves, the one its gateways are held on first (a next hop's default). */
+  segmentsOf: (vrf: string) => readonly string[];
   towers: ReadonlySet<string>;
   log: Logger;
   deadlineMs?: number;
@@ -138,8 +139,8 @@ export async function restoreDelegations(o: {
     vrf: string,
     link: string,
   ) => Promise<readonly { server: string; bindings: LeaseBinding[] }[]>;
-  /** The segment a link-local next hop answers on (neighbors.ts), where there are several segments. */
-  locate?: (via: string) => Promise<string | undefined>;
+  /** Which of `segments` a link-local next hop answers on (neighbors.ts), where there are several. */
+  locate?: (via: string, segments: readonly string[]) => Promise<string | undefined>;
 }): Promise<void> {
   const deadline = Date.now() + (o.deadlineMs ?? 60_000);
   const bulk = o.leaseQuery;
@@ -176,8 +177,9 @@ async function restoreByLeaseQuery(
         delegationsOfBindings(
           v.name,
           answers.flatMap((a) => a.bindings),
-          { segments: o.segments, towers: o.towers, nowSeconds: Math.floor(Date.now() / 1000) },
+          { segments: o.segmentsOf(v.name), towers: o.towers, nowSeconds: Math.floor(Date.now() / 1000) },
         ),
+        o.segmentsOf(v.name),
         o.locate,
       );
       const routed = o.delegations.restore(found);
@@ -198,18 +200,19 @@ async function restoreByLeaseQuery(
 }
 
 /**
- * The delegations with each link-local next hop's segment where its link answers for it: neither
+ * The delegations with each link-local next hop's segment, among the VRF's, where its link answers for it: neither
  * the lease table nor bulk leasequery says on which segment a link-local address lives, unless the
  * policy's Interface-ID is the segment's name.
  */
 async function located(
   found: Omit<Delegation, "learnedFrom">[],
-  locate: ((via: string) => Promise<string | undefined>) | undefined,
+  segments: readonly string[],
+  locate: ((via: string, segments: readonly string[]) => Promise<string | undefined>) | undefined,
 ): Promise<Omit<Delegation, "learnedFrom">[]> {
-  if (!locate) return found;
+  if (!locate || segments.length < 2) return found;
   return Promise.all(
     found.map(async (d) =>
-      d.via.startsWith("fe80:") ? { ...d, segment: (await locate(d.via)) ?? d.segment } : d,
+      d.via.startsWith("fe80:") ? { ...d, segment: (await locate(d.via, segments)) ?? d.segment } : d,
     ),
   );
 }
@@ -227,10 +230,11 @@ function restoreFromLeaseTables(
           const leases = await leasesFrom(endpoint);
           const found = await located(
             delegationsOf(v.name, leases, {
-              segments: o.segments,
+              segments: o.segmentsOf(v.name),
               towers: o.towers,
               nowSeconds: Math.floor(Date.now() / 1000),
             }),
+            o.segmentsOf(v.name),
             o.locate,
           );
           const routed = o.delegations.restore(found);
