@@ -42,12 +42,14 @@ import {
 import { type KeaLogChange, type KeaLogLevel, setKeaLogLevel } from "./docker/kea-logging.ts";
 import { type KeaServerStatistics, labStatistics } from "./docker/kea-stats.ts";
 import {
+  clientImageOn,
   downLabs,
   type LabState,
   type LabSummary,
   labState,
   listLabs as listLabsOn,
   readSpec,
+  specClientImage,
   waitHealthy,
 } from "./docker/lab.ts";
 import { type LeaseRow, labLeases } from "./docker/leases.ts";
@@ -483,7 +485,10 @@ export async function openLab(
 ): Promise<Lab> {
   const docker = o.docker ?? dockerClient();
   await checkEngine(docker);
-  return new OpenLab(docker, await readSpec(docker, name), o.images?.client ?? "dhcplab-client:latest", [], {
+  const spec = await readSpec(docker, name);
+  const client =
+    o.images?.client ?? (await clientImageOn(docker, specClientImage(spec))) ?? "dhcplab-client:latest";
+  return new OpenLab(docker, spec, client, [], {
     keep: o.keep,
     say: o.progress,
   });

@@ -26,7 +26,7 @@ export const JSON_OUTPUT_VERSION = 6;
 export const JSON_OUTPUT_CHANGES: readonly [number, string][] = [
   [
     6,
-    "what a relay added (leases' `relay`, trace, explain, audit): `vss`, RFC 6607 Virtual Subnet Selection (the VPN's name, `vpn-id:OUI:index` or `global`). Drop reasons: `vrf-not-on-segment`, `vss-not-supported`.",
+    "what a relay added (leases' `relay`, trace, explain, audit): `vss`, RFC 6607 Virtual Subnet Selection (the VPN's name, `vpn-id:OUI:index` or `global`). Drop reasons: `vrf-not-on-segment`, `vss-not-supported`. images: the name `engine` (a Docker Engine to run in a container, the remote-Engine test's).",
   ],
   [
     5,
@@ -48,7 +48,7 @@ export const JSON_OUTPUT_CHANGES: readonly [number, string][] = [
 ];
 
 /** The SHA-256 of the generated JSON Schema of these outputs: the test that compares it fails on any change. */
-export const JSON_OUTPUT_SCHEMA_SHA256 = "d7645e46301352e87515eb7d4a3c00a105a641ecf71263652a7f403803c18056";
+export const JSON_OUTPUT_SCHEMA_SHA256 = "bef208c2ffc61dd1014732759aedd6d9e8739f8b2029866b3fc9cf5b80d5144c";
 
 /** `up --json`: the lab's status once it is up, how long it took, and each phase of the deploy. */
 export type UpOutput = LabStatus & { seconds: number; phases: PhaseTiming[] };

@@ -12,8 +12,8 @@ import { tarOf } from "./engine.ts";
 /**
  * Every image dhcplab builds: Kea per version, the relay, the clients, isc-dhcp-relay (towers
  * and the benchmark), the VRFs' boot (TFTP), DNS (BIND 9) and RADIUS (FreeRADIUS) servers, the PXE firmware client (QEMU, built
- * only when a PXE client runs), Prometheus (for a lab with monitoring) and headless Chromium
- * (the report test's).
+ * only when a PXE client runs), Prometheus (for a lab with monitoring), headless Chromium
+ * (the report test's) and a Docker Engine to run in a container (the remote-Engine test's).
  */
 export const IMAGE_NAMES = [
   "kea-2.6",
@@ -27,6 +27,7 @@ export const IMAGE_NAMES = [
   "pxe",
   "prometheus",
   "browser",
+  "engine",
 ] as const;
 export type ImageName = (typeof IMAGE_NAMES)[number];
 
@@ -46,6 +47,7 @@ const SOURCES: Record<ImageName, { folder: string; dockerfile: string; lib?: str
   pxe: { folder: "pxe", dockerfile: "Dockerfile" },
   prometheus: { folder: "prometheus", dockerfile: "Dockerfile" },
   browser: { folder: "browser", dockerfile: "Dockerfile" },
+  engine: { folder: "engine", dockerfile: "Dockerfile" },
 };
 
 /** The images a lab needs: the relay, the clients, and a Kea for each version its VRFs run. */

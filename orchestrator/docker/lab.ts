@@ -235,25 +235,49 @@ export async function labState(docker: Docker, spec: LabSpec): Promise<LabState>
 export async function downLabs(
   docker: Docker,
   name: string | undefined,
-  clientImage = "dhcplab-client:latest",
+  clientImage?: string,
   within: string = LABEL.managed,
 ): Promise<{ containers: number; networks: number }> {
+  // The client image runs the host rules' helper: the lab's own (its spec says which), read before it goes.
+  const spec = name === undefined ? undefined : await readSpec(docker, name).catch(() => undefined);
+  const image = await clientImageOn(docker, clientImage ?? (spec && specClientImage(spec)));
   const removed = await removeLabelled(docker, name === undefined ? within : `${LABEL.lab}=${name}`);
-  const haveImage = await docker
-    .getImage(clientImage)
-    .inspect()
-    .then(
-      () => true,
-      () => false,
-    );
   // A scoped --all removes its labs' rules through the stale-rule sweep: their bridges are gone.
-  if (haveImage)
+  if (image)
     await pruneRules(
       docker,
-      clientImage,
+      image,
       name !== undefined ? { lab: name } : within === LABEL.managed ? "all" : "stale-only",
     );
   return removed;
+}
+
+/** The client image a lab's spec runs (its host rules' helper), if it names one. */
+export function specClientImage(spec: LabSpec): string | undefined {
+  return spec.nodes.find((n) => n.role.kind === "host-rules")?.image;
+}
+
+/**
+ * A client image on this Engine: `preferred` if it is there, else dhcplab-client:latest, else the
+ * newest dhcplab-client image (an Engine whose images were loaded by their tags alone).
+ */
+export async function clientImageOn(docker: Docker, preferred?: string): Promise<string | undefined> {
+  for (const tag of [preferred, "dhcplab-client:latest"]) {
+    if (
+      tag &&
+      (await docker
+        .getImage(tag)
+        .inspect()
+        .then(
+          () => true,
+          () => false,
+        ))
+    )
+      return tag;
+  }
+  const images = await docker.listImages({ filters: JSON.stringify({ reference: ["dhcplab-client"] }) });
+  const newest = images.sort((a, b) => b.Created - a.Created)[0];
+  return newest?.RepoTags?.find((t) => t.startsWith("dhcplab-client:"));
 }
 
 /** A lab on this Docker host, as `dhcplab ls` lists it. */

@@ -13,8 +13,20 @@ export const dhcplab = (...args: string[]) =>
   execa("node", [BIN, ...args], { reject: false, timeout: 280_000 });
 
 /** Runs dhcplab with `args` and --json, expects exit 0, checks the output against its documented schema, and parses it. */
-export async function dhcplabJson<T>(...args: string[]): Promise<T> {
-  const r = await dhcplab(...args, "--json");
+export const dhcplabJson = <T>(...args: string[]): Promise<T> => jsonOf<T>(dhcplab, args);
+
+/** The dhcplab command against the Engine at `host` (DOCKER_HOST), as `dhcplab` and `dhcplabJson`. */
+export function dhcplabAt(host: string) {
+  const run = (...args: string[]) =>
+    execa("node", [BIN, ...args], { reject: false, timeout: 280_000, env: { DOCKER_HOST: host } });
+  return { run, json: <T>(...args: string[]) => jsonOf<T>(run, args) };
+}
+
+async function jsonOf<T>(
+  run: (...args: string[]) => Promise<{ exitCode?: number; stdout: string; stderr: string }>,
+  args: string[],
+): Promise<T> {
+  const r = await run(...args, "--json");
   expect(r.exitCode, r.stderr).toBe(0);
   const output = JSON.parse(r.stdout) as T;
   // Every output is what docs/json-output.md says, no field more or less.

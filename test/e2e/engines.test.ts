@@ -1,0 +1,116 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { dockerClient, exec } from "../../orchestrator/docker/engine.ts";
+import { LABEL } from "../../orchestrator/model/labels.ts";
+import { ROOT } from "../../orchestrator/paths.ts";
+import { dhcplabAt } from "../support/cli.ts";
+import { type InnerEngine, startInnerEngine } from "../support/engines.ts";
+
+// Any engine, any host (issue #33): the dhcplab command against a Docker Engine that is not on the
+// machine it runs on. The Engine is Debian's Docker Engine 26 in a container of its own (its own
+// storage and networks, its API over TCP on a network of the outer Engine: test/support/engines.ts),
+// with the lab's images loaded into it. Nothing may go by a local path or a local address: files
+// go by archive, the relay and Kea are asked through docker exec, the host rules run on the
+// Engine's host (here, the engine's container).
+
+const NAME = `t${process.pid}-remote`;
+
+/** One VRF, DHCPv4: the smallest lab that leases through the relay. */
+const TOPOLOGY = (policy: string) => `kea: "3.0"
+vrfs:
+  - name: RED
+    keaConfig: ${join(ROOT, "kea-configs", "RED")}
+    families: [4]
+    link4: 192.168.10.1
+    gateways: [192.168.10.1/24, 192.168.11.1/24]
+relay:
+  policy: ${policy}
+`;
+const POLICY = `version: 1
+rules:
+  - name: red-video
+    match: { mac: "00:aa:01:*" }
+    vrf: RED
+    option82: { circuitId: VIDEO_CIRCUIT, remoteId: "{mac}" }
+`;
+
+describe("a remote Docker Engine (Engine 26 in a container of its own, over TCP)", () => {
+  const outer = dockerClient();
+  let engine: InnerEngine | undefined;
+  let dir = "";
+
+  beforeAll(async () => {
+    const tags = inject("imageTags");
+    dir = await mkdtemp(join(tmpdir(), "dhcplab-remote-"));
+    await writeFile(join(dir, "policy.yaml"), POLICY);
+    await writeFile(join(dir, "topology.yaml"), TOPOLOGY(join(dir, "policy.yaml")));
+    engine = await startInnerEngine(outer, {
+      name: `${NAME}-engine`,
+      labels: inject("testRun").labels,
+      // The lab's images, and the Debian bases their tags are computed from (no registry there).
+      images: [tags["kea-3.0"] ?? "", tags.relay, tags.client, "debian:trixie-slim", "debian:forky-slim"],
+    });
+  }, 240_000);
+  afterAll(async () => {
+    await engine?.remove();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const labObjects = async (docker = outer) => {
+    const filters = JSON.stringify({ label: [`${LABEL.lab}=${NAME}`] });
+    return [
+      ...(await docker.listContainers({ all: true, filters })).map((c) => c.Names[0] ?? c.Id),
+      ...(await docker.listNetworks({ filters })).map((n) => n.Name),
+    ];
+  };
+
+  it("up, a real client's lease, leases and down with DOCKER_HOST=tcp://...: the lab lives on that Engine only, and nothing is left on either", async () => {
+    if (!engine) throw new Error("no inner Engine");
+    const cli = dhcplabAt(engine.host);
+    const up = await cli.json<{ name: string; keas: { vrf: string }[] }>(
+      "up",
+      "--topology",
+      join(dir, "topology.yaml"),
+      "--name",
+      NAME,
+    );
+    expect(up.keas.map((k) => k.vrf)).toEqual(["RED"]);
+    expect((await labObjects(engine.docker)).sort()).toEqual(
+      [`/${NAME}-kea-red`, `/${NAME}-relay`, `${NAME}-access`, `${NAME}-red`].sort(),
+    );
+    expect(await labObjects()).toEqual([]);
+
+    const client = await cli.json<{ address?: string }>(
+      "client",
+      "--name",
+      NAME,
+      "--mac",
+      "00:aa:01:00:00:05",
+    );
+    expect(client.address).toMatch(/^192\.168\.10\./);
+    const leases = await cli.json<{ vrf: string; address: string; relay?: { circuitId?: string } }[]>(
+      "leases",
+      "--name",
+      NAME,
+    );
+    expect(leases).toContainEqual(
+      expect.objectContaining({
+        vrf: "RED",
+        address: client.address,
+        relay: expect.objectContaining({ circuitId: "VIDEO_CIRCUIT" }),
+      }),
+    );
+    // The host rules went where the Engine's bridges are: the engine's own namespace.
+    const rules = async () => (await exec(outer, `${NAME}-engine`, ["iptables", "-S", "DOCKER-USER"])).stdout;
+    expect(await rules()).toContain(`dhcplab:${NAME}`);
+
+    const down = await cli.run("down", "--name", NAME);
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(await labObjects(engine.docker)).toEqual([]);
+    expect(await engine.docker.listContainers({ all: true })).toEqual([]);
+    expect(await rules()).not.toContain(`dhcplab:${NAME}`);
+    expect(await labObjects()).toEqual([]);
+  });
+});
