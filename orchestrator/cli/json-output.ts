@@ -26,7 +26,7 @@ export const JSON_OUTPUT_VERSION = 6;
 export const JSON_OUTPUT_CHANGES: readonly [number, string][] = [
   [
     6,
-    "what a relay added (leases' `relay`, trace, explain, audit): `vss`, RFC 6607 Virtual Subnet Selection (the VPN's name, `vpn-id:OUI:index` or `global`). Drop reasons: `vrf-not-on-segment`, `vss-not-supported`. images: the name `engine` (a Docker Engine to run in a container, the remote-Engine test's).",
+    "what a relay added (leases' `relay`, trace, explain, audit): `vss`, RFC 6607 Virtual Subnet Selection (the VPN's name, `vpn-id:OUI:index` or `global`). Drop reasons: `vrf-not-on-segment`, `vss-not-supported`. images: the names `engine` and `podman` (a Docker Engine and Podman to run in a container, the remote-Engine tests').",
   ],
   [
     5,
@@ -48,7 +48,7 @@ export const JSON_OUTPUT_CHANGES: readonly [number, string][] = [
 ];
 
 /** The SHA-256 of the generated JSON Schema of these outputs: the test that compares it fails on any change. */
-export const JSON_OUTPUT_SCHEMA_SHA256 = "bef208c2ffc61dd1014732759aedd6d9e8739f8b2029866b3fc9cf5b80d5144c";
+export const JSON_OUTPUT_SCHEMA_SHA256 = "fee08a9df1bf3c4cdbff9dc6021a81aaf5c9aad1106864145f076e2f88efc014";
 
 /** `up --json`: the lab's status once it is up, how long it took, and each phase of the deploy. */
 export type UpOutput = LabStatus & { seconds: number; phases: PhaseTiming[] };

@@ -3,7 +3,7 @@ import type { DoraReport } from "../../lib/loadgen/report.ts";
 import { LABEL } from "../model/labels.ts";
 import type { MessageCount, UnansweredCount } from "../model/load-report.ts";
 import { type PerfdhcpReport, parsePerfdhcp } from "../model/perfdhcp.ts";
-import { runToCompletion } from "./engine.ts";
+import { runToCompletion, withMac } from "./engine.ts";
 import { type LabState, segmentNetwork } from "./lab.ts";
 
 /**
@@ -174,7 +174,7 @@ export async function runOnAccess(
     ...(extra.env ? { Env: Object.entries(extra.env).map(([k, v]) => `${k}=${v}`) } : {}),
     ...(extra.entrypoint ? { Entrypoint: extra.entrypoint } : {}),
     Labels: { [LABEL.managed]: "true", [LABEL.lab]: lab.name, [LABEL.role]: "client", ...extra.labels },
-    ...(extra.mac ? { MacAddress: extra.mac } : {}),
+    ...withMac(extra.networkName ?? segmentNetwork(lab, extra.segment), extra.mac),
     HostConfig: {
       NetworkMode: extra.networkName ?? segmentNetwork(lab, extra.segment),
       CapAdd: extra.capAdd ?? [],

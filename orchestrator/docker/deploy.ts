@@ -8,7 +8,7 @@ import type { Topology } from "../model/topology.ts";
 import { bridgeOf, buildSpec, labNetworks, poolSlots, type SpecOptions } from "../spec/build.ts";
 import { type LabInputs, readLabInputs } from "../spec/inputs.ts";
 import { type LabSpec, type NodeSpec, networkLabels, nodeLabels } from "../spec/spec.ts";
-import { containerLogs, tarOf } from "./engine.ts";
+import { containerLogs, tarOf, withMac } from "./engine.ts";
 import { waitHaNormal } from "./ha.ts";
 import type { ImageTags } from "./images.ts";
 import { testKeaConfigs } from "./kea-setup.ts";
@@ -212,7 +212,6 @@ export async function createNode(docker: Docker, spec: LabSpec, node: NodeSpec):
     ...(node.command ? { Cmd: node.command } : {}),
     Env: Object.entries(node.env).map(([k, v]) => `${k}=${v}`),
     Labels: nodeLabels(spec, node),
-    ...(node.mac ? { MacAddress: node.mac } : {}),
     ...(node.health
       ? {
           Healthcheck: {
@@ -233,9 +232,7 @@ export async function createNode(docker: Docker, spec: LabSpec, node: NodeSpec):
       CapAdd: node.capAdd,
       ...(Object.keys(node.sysctls).length > 0 ? { Sysctls: node.sysctls } : {}),
     },
-    ...(first && !node.hostNetwork
-      ? { NetworkingConfig: { EndpointsConfig: { [first.network]: endpointConfig(first) } } }
-      : {}),
+    ...(first && !node.hostNetwork ? withMac(first.network, node.mac, endpointConfig(first)) : {}),
   });
   // Engine API 1.41 attaches one network at creation; the others are connected before start.
   for (const e of rest)

@@ -8,6 +8,61 @@ export function dockerClient(): Docker {
   return new Docker();
 }
 
+/**
+ * A container's MAC address on the network it is created on, as every Engine takes it: in the
+ * container's config (Engine API 1.41, deprecated since 1.44) and in its endpoint's (1.44 on, and
+ * Podman's compatible API, which reads only that one).
+ */
+export function withMac(
+  network: string,
+  mac: string | undefined,
+  endpoint: Docker.EndpointSettings = {},
+): { MacAddress?: string; NetworkingConfig: Docker.ContainerCreateOptions["NetworkingConfig"] } {
+  return {
+    ...(mac ? { MacAddress: mac } : {}),
+    NetworkingConfig: {
+      EndpointsConfig: { [network]: { ...endpoint, ...(mac ? { MacAddress: mac } : {}) } },
+    },
+  };
+}
+
+const podmanEngines = new WeakMap<Docker, Promise<boolean>>();
+
+/**
+ * Whether the Engine is Podman (its Docker-compatible API service): it runs health checks from
+ * systemd timers only, so without systemd (in a container, on many servers) never by itself.
+ */
+export function isPodman(docker: Docker): Promise<boolean> {
+  let podman = podmanEngines.get(docker);
+  if (!podman) {
+    podman = docker
+      .version()
+      .then((v) => (v.Components ?? []).some((c) => c.Name === "Podman Engine"))
+      .catch(() => false);
+    podmanEngines.set(docker, podman);
+  }
+  return podman;
+}
+
+/**
+ * Runs a container's health check now, on Podman, and returns its status (healthy, unhealthy,
+ * starting): Podman's own API (GET /libpod/containers/ID/healthcheck) runs it and records the
+ * result as its timer would.
+ */
+export function runPodmanHealthCheck(docker: Docker, id: string): Promise<string | undefined> {
+  return new Promise((resolve) =>
+    docker.modem.dial(
+      {
+        path: `/v4.0.0/libpod/containers/${encodeURIComponent(id)}/healthcheck`,
+        method: "GET",
+        statusCodes: { 200: true, 404: "no such container", 409: "no health check", 500: "server error" },
+      },
+      (err: unknown, data: unknown) =>
+        resolve(err ? undefined : ((data as { Status?: string } | undefined)?.Status ?? undefined)),
+    ),
+  );
+}
+
 /** The oldest Engine API dhcplab uses (Docker Engine 20.10). */
 export const MIN_API_VERSION = "1.41";
 

@@ -13,7 +13,8 @@ import { tarOf } from "./engine.ts";
  * Every image dhcplab builds: Kea per version, the relay, the clients, isc-dhcp-relay (towers
  * and the benchmark), the VRFs' boot (TFTP), DNS (BIND 9) and RADIUS (FreeRADIUS) servers, the PXE firmware client (QEMU, built
  * only when a PXE client runs), Prometheus (for a lab with monitoring), headless Chromium
- * (the report test's) and a Docker Engine to run in a container (the remote-Engine test's).
+ * (the report test's), and a Docker Engine and Podman to run in a container (the remote-Engine
+ * tests').
  */
 export const IMAGE_NAMES = [
   "kea-2.6",
@@ -28,6 +29,7 @@ export const IMAGE_NAMES = [
   "prometheus",
   "browser",
   "engine",
+  "podman",
 ] as const;
 export type ImageName = (typeof IMAGE_NAMES)[number];
 
@@ -48,6 +50,7 @@ const SOURCES: Record<ImageName, { folder: string; dockerfile: string; lib?: str
   prometheus: { folder: "prometheus", dockerfile: "Dockerfile" },
   browser: { folder: "browser", dockerfile: "Dockerfile" },
   engine: { folder: "engine", dockerfile: "Dockerfile" },
+  podman: { folder: "podman", dockerfile: "Dockerfile" },
 };
 
 /** The images a lab needs: the relay, the clients, and a Kea for each version its VRFs run. */

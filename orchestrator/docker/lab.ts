@@ -2,7 +2,14 @@ import type Docker from "dockerode";
 import type { KeaEndpoint } from "../model/kea-config.ts";
 import { LABEL } from "../model/labels.ts";
 import { type LabSpec, type NodeRole, type NodeSpec, parseStoredSpec, storedSpec } from "../spec/spec.ts";
-import { containerFile, containerLogs, removeLabelled, tarOf } from "./engine.ts";
+import {
+  containerFile,
+  containerLogs,
+  isPodman,
+  removeLabelled,
+  runPodmanHealthCheck,
+  tarOf,
+} from "./engine.ts";
 import { pruneRules } from "./firewall.ts";
 import { waitFor } from "./wait.ts";
 
@@ -26,6 +33,8 @@ export async function waitHealthy(
     await waitFor(
       name,
       async () => {
+        // Podman runs no health check by itself here: run it at every poll, as Docker's interval would.
+        if (await isPodman(docker)) await runPodmanHealthCheck(docker, id);
         const state = (await docker.getContainer(id).inspect()).State;
         if (state.Health?.Status === "healthy") return { done: true, value: undefined };
         if (!state.Running) return { failed: `exited with status ${state.ExitCode}` };
@@ -170,6 +179,14 @@ export async function labState(docker: Docker, spec: LabSpec): Promise<LabState>
     (await docker.listContainers({ all: true, filters })).map((c) => [c.Names[0]?.replace(/^\//, ""), c]),
   );
   const health = (status: string) => /\((healthy|unhealthy|health: starting)\)/.exec(status)?.[1];
+  // Podman's list has no health in its status, and its checks run only when asked: ask now.
+  const podmanHealth = new Map<string, string | undefined>();
+  if (await isPodman(docker))
+    for (const [name, c] of containers)
+      if (name && c.State === "running") {
+        const status = await runPodmanHealthCheck(docker, c.Id);
+        podmanHealth.set(name, status === "starting" ? "health: starting" : status);
+      }
   /** What every service has: its container, first address, state and health (missing: removed). */
   const live = (n: NodeSpec) => {
     const c = containers.get(n.container);
@@ -178,7 +195,7 @@ export async function labState(docker: Docker, spec: LabSpec): Promise<LabState>
       name: n.container,
       ipv4: n.endpoints[0]?.ipv4 ?? "",
       state: c?.State ?? "missing",
-      health: c && health(c.Status),
+      health: c && (podmanHealth.get(n.container) ?? health(c.Status)),
     };
   };
   const nodes = <K extends NodeRole["kind"]>(kind: K) =>
@@ -308,6 +325,7 @@ export async function listLabs(docker: Docker): Promise<LabSummary[]> {
     return l;
   };
   for (const n of networks) of(n.Labels?.[LABEL.lab] ?? "").networks++;
+  const podman = await isPodman(docker);
   // Lab services only: one-shot clients and captures come and go.
   for (const c of containers.filter((c) =>
     ["kea", "relay", "boot", "dns", "radius", "prometheus"].includes(c.Labels[LABEL.role] ?? ""),
@@ -315,7 +333,10 @@ export async function listLabs(docker: Docker): Promise<LabSummary[]> {
     const l = of(c.Labels[LABEL.lab] ?? "");
     l.containers++;
     if (c.State === "running") l.running++;
-    if (/\(healthy\)/.test(c.Status)) l.healthy++;
+    const healthy = podman
+      ? c.State === "running" && (await runPodmanHealthCheck(docker, c.Id)) === "healthy"
+      : /\(healthy\)/.test(c.Status);
+    if (healthy) l.healthy++;
   }
   for (const l of labs.values())
     l.state = l.running === 0 ? "stopped" : l.healthy === l.containers ? "up" : "degraded";

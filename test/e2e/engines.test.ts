@@ -8,14 +8,13 @@ import { ROOT } from "../../orchestrator/paths.ts";
 import { dhcplabAt } from "../support/cli.ts";
 import { type InnerEngine, startInnerEngine } from "../support/engines.ts";
 
-// Any engine, any host (issue #33): the dhcplab command against a Docker Engine that is not on the
-// machine it runs on. The Engine is Debian's Docker Engine 26 in a container of its own (its own
-// storage and networks, its API over TCP on a network of the outer Engine: test/support/engines.ts),
-// with the lab's images loaded into it. Nothing may go by a local path or a local address: files
-// go by archive, the relay and Kea are asked through docker exec, the host rules run on the
-// Engine's host (here, the engine's container).
-
-const NAME = `t${process.pid}-remote`;
+// Any engine, any host (issue #33): the dhcplab command against an Engine that is not on the
+// machine it runs on: Debian's Docker Engine 26, and Debian's Podman 5 through its Docker-compatible
+// API, each in a container of its own (its own storage and networks, its API over TCP on a network
+// of the outer Engine: test/support/engines.ts), with the lab's images loaded into it. Nothing may
+// go by a local path or a local address: files go by archive, the relay and Kea are asked through
+// docker exec, the host rules run on the Engine's host (here, the engine's container). Podman runs
+// no health checks without systemd: dhcplab runs them through Podman's own API.
 
 /** One VRF, DHCPv4: the smallest lab that leases through the relay. */
 const TOPOLOGY = (policy: string) => `kea: "3.0"
@@ -36,17 +35,29 @@ rules:
     option82: { circuitId: VIDEO_CIRCUIT, remoteId: "{mac}" }
 `;
 
-describe("a remote Docker Engine (Engine 26 in a container of its own, over TCP)", () => {
+/**
+ * Each engine: where the lab's host rules land in its namespace. Docker's internal networks need
+ * the access bridge's off-subnet traffic accepted (DOCKER-USER); Podman's (netavark) need no such
+ * rule and have no DOCKER-USER chain, so only the IPv6 isolation rules are there.
+ */
+const ENGINES = [
+  { kind: "docker", name: "Docker Engine 26", rules: ["iptables", "-S", "DOCKER-USER"] },
+  { kind: "podman", name: "Podman 5", rules: ["ip6tables", "-S", "FORWARD"] },
+] as const;
+
+describe.each(ENGINES)("a remote Engine: $name in a container of its own, over TCP", (e) => {
+  const NAME = `t${process.pid}-${e.kind}`;
   const outer = dockerClient();
   let engine: InnerEngine | undefined;
   let dir = "";
 
   beforeAll(async () => {
     const tags = inject("imageTags");
-    dir = await mkdtemp(join(tmpdir(), "dhcplab-remote-"));
+    dir = await mkdtemp(join(tmpdir(), `dhcplab-${e.kind}-`));
     await writeFile(join(dir, "policy.yaml"), POLICY);
     await writeFile(join(dir, "topology.yaml"), TOPOLOGY(join(dir, "policy.yaml")));
     engine = await startInnerEngine(outer, {
+      kind: e.kind,
       name: `${NAME}-engine`,
       labels: inject("testRun").labels,
       // The lab's images, and the Debian bases their tags are computed from (no registry there).
@@ -61,12 +72,14 @@ describe("a remote Docker Engine (Engine 26 in a container of its own, over TCP)
   const labObjects = async (docker = outer) => {
     const filters = JSON.stringify({ label: [`${LABEL.lab}=${NAME}`] });
     return [
-      ...(await docker.listContainers({ all: true, filters })).map((c) => c.Names[0] ?? c.Id),
+      ...(await docker.listContainers({ all: true, filters })).map(
+        (c) => c.Names[0]?.replace(/^\//, "") ?? c.Id,
+      ),
       ...(await docker.listNetworks({ filters })).map((n) => n.Name),
     ];
   };
 
-  it("up, a real client's lease, leases and down with DOCKER_HOST=tcp://...: the lab lives on that Engine only, and nothing is left on either", async () => {
+  it("up, a real client's lease, leases, ls and down with DOCKER_HOST=tcp://...: the lab lives on that Engine only, and nothing is left on either", async () => {
     if (!engine) throw new Error("no inner Engine");
     const cli = dhcplabAt(engine.host);
     const up = await cli.json<{ name: string; keas: { vrf: string }[] }>(
@@ -78,9 +91,12 @@ describe("a remote Docker Engine (Engine 26 in a container of its own, over TCP)
     );
     expect(up.keas.map((k) => k.vrf)).toEqual(["RED"]);
     expect((await labObjects(engine.docker)).sort()).toEqual(
-      [`/${NAME}-kea-red`, `/${NAME}-relay`, `${NAME}-access`, `${NAME}-red`].sort(),
+      [`${NAME}-kea-red`, `${NAME}-relay`, `${NAME}-access`, `${NAME}-red`].sort(),
     );
     expect(await labObjects()).toEqual([]);
+    // Healthy as the lab sees it (Podman's checks, run by dhcplab).
+    const ls = await cli.json<{ name: string; state: string; healthy: number }[]>("ls");
+    expect(ls).toContainEqual(expect.objectContaining({ name: NAME, state: "up", healthy: 2 }));
 
     const client = await cli.json<{ address?: string }>(
       "client",
@@ -103,7 +119,7 @@ describe("a remote Docker Engine (Engine 26 in a container of its own, over TCP)
       }),
     );
     // The host rules went where the Engine's bridges are: the engine's own namespace.
-    const rules = async () => (await exec(outer, `${NAME}-engine`, ["iptables", "-S", "DOCKER-USER"])).stdout;
+    const rules = async () => (await exec(outer, `${NAME}-engine`, [...e.rules])).stdout;
     expect(await rules()).toContain(`dhcplab:${NAME}`);
 
     const down = await cli.run("down", "--name", NAME);

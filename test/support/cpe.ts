@@ -1,4 +1,4 @@
-import { exec } from "../../orchestrator/docker/engine.ts";
+import { exec, withMac } from "../../orchestrator/docker/engine.ts";
 import { WAIT_FOR_LINK } from "../../orchestrator/index.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
 import type { TestLab } from "./lab.ts";
@@ -17,13 +17,14 @@ export interface Cpe {
  * removal removes it). It may run DHCP clients and servers of its own; /proc is writable for dhcpcd.
  */
 export async function startCpe(lab: TestLab, mac: string, segment?: string): Promise<Cpe> {
+  const network = segment === undefined ? lab.networks.access : (lab.networks.segments[segment] as string);
   const c = await lab.docker.createContainer({
     Image: lab.clientImage,
     Cmd: ["sleep", "infinity"],
-    MacAddress: mac,
+    ...withMac(network, mac),
     Labels: { [LABEL.managed]: "true", [LABEL.lab]: lab.name, [LABEL.role]: "client" },
     HostConfig: {
-      NetworkMode: segment === undefined ? lab.networks.access : (lab.networks.segments[segment] as string),
+      NetworkMode: network,
       CapAdd: ["NET_ADMIN", "NET_RAW"],
       MaskedPaths: [],
       ReadonlyPaths: [],

@@ -2,13 +2,23 @@ import Docker from "dockerode";
 import { exec } from "../../orchestrator/docker/engine.ts";
 import { ensureImages } from "../../orchestrator/docker/images.ts";
 
-// A second container engine for the remote-Engine tests: Debian's Docker Engine (docker/engine/),
-// in a container of the outer Engine, with its own storage and networks, its API on TCP port 2375
-// of a network of its own. These machines refuse --privileged, so it gets the capabilities and
-// options that work one by one (the shared environment notes): SYS_ADMIN, NET_ADMIN, NET_RAW,
-// no seccomp or AppArmor profile, unmasked /proc and /sys, IPv6 on, and the host's cgroup
-// hierarchy. Its /var/lib/docker is a volume of the outer Engine (removed with it), so that it
-// stores images with overlay2 rather than copying every layer (vfs).
+// A second container engine for the remote-Engine tests: Debian's Docker Engine (docker/engine/)
+// or Podman (docker/podman/), in a container of the outer Engine, with its own storage and
+// networks, its API on TCP port 2375 of a network of its own. These machines refuse --privileged,
+// so it gets the capabilities and options that work one by one (the shared environment notes):
+// SYS_ADMIN, NET_ADMIN, NET_RAW, no seccomp or AppArmor profile, unmasked /proc and /sys, IPv6
+// on; dockerd also the host's cgroup hierarchy (Podman runs its containers without cgroups of
+// their own). Its storage is a volume of the outer Engine (removed with it), so that it stores
+// images with overlay rather than copying every layer (vfs).
+
+/** The engines the tests run in a container. */
+export type EngineKind = "docker" | "podman";
+
+/** Each engine's image, and where it keeps its storage. */
+const ENGINES: Record<EngineKind, { image: "engine" | "podman"; storage: string }> = {
+  docker: { image: "engine", storage: "/var/lib/docker" },
+  podman: { image: "podman", storage: "/var/lib/containers" },
+};
 
 /** The port the inner Engine serves its API on, in the clear (a test network, nothing else on it). */
 const API_PORT = 2375;
@@ -29,9 +39,10 @@ export interface InnerEngine {
  */
 export async function startInnerEngine(
   outer: Docker,
-  o: { name: string; labels: Record<string, string>; images: readonly string[] },
+  o: { kind: EngineKind; name: string; labels: Record<string, string>; images: readonly string[] },
 ): Promise<InnerEngine> {
-  const [built] = await ensureImages(outer, { only: ["engine"] });
+  const engine = ENGINES[o.kind];
+  const [built] = await ensureImages(outer, { only: [engine.image] });
   if (!built) throw new Error("the engine image was not built");
   // An internal network from Docker's own pools: the lab inside allocates from 10.213.0.0/16, which
   // must not be the network its API is reached on.
@@ -41,7 +52,7 @@ export async function startInnerEngine(
     Image: built.tag,
     Env: [`ENGINE_NAME=${o.name}`],
     Labels: o.labels,
-    Volumes: { "/var/lib/docker": {} },
+    Volumes: { [engine.storage]: {} },
     HostConfig: {
       NetworkMode: o.name,
       CapAdd: ["SYS_ADMIN", "NET_ADMIN", "NET_RAW"],
@@ -49,9 +60,13 @@ export async function startInnerEngine(
       MaskedPaths: [],
       ReadonlyPaths: [],
       Sysctls: { "net.ipv6.conf.all.disable_ipv6": "0" },
-      Binds: ["/sys/fs/cgroup:/sys/fs/cgroup:rw"],
-      // The host's cgroup namespace (dockerd makes its containers' cgroups there); not in dockerode's types.
-      ...({ CgroupnsMode: "host" } as object),
+      ...(o.kind === "docker"
+        ? {
+            Binds: ["/sys/fs/cgroup:/sys/fs/cgroup:rw"],
+            // The host's cgroup namespace (dockerd makes its containers' cgroups there); not in dockerode's types.
+            ...({ CgroupnsMode: "host" } as object),
+          }
+        : {}),
     },
   });
   let inner: Docker | undefined;
@@ -63,11 +78,12 @@ export async function startInnerEngine(
         ?.getContainer(c.Id)
         .remove({ force: true })
         .catch(() => undefined);
-    await exec(outer, container.id, [
-      "sh",
-      "-c",
-      'find /sys/fs/cgroup/*/"$ENGINE_NAME" -depth -type d -exec rmdir {} + 2>/dev/null; true',
-    ]).catch(() => undefined);
+    if (o.kind === "docker")
+      await exec(outer, container.id, [
+        "sh",
+        "-c",
+        'find /sys/fs/cgroup/*/"$ENGINE_NAME" -depth -type d -exec rmdir {} + 2>/dev/null; true',
+      ]).catch(() => undefined);
     await container.remove({ force: true, v: true }).catch(() => undefined);
     await network.remove().catch(() => undefined);
   };
