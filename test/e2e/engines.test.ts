@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { dockerClient, exec } from "../../orchestrator/docker/engine.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
@@ -15,6 +16,9 @@ import { type InnerEngine, startInnerEngine } from "../support/engines.ts";
 // go by a local path or a local address: files go by archive, the relay and Kea are asked through
 // docker exec, the host rules run on the Engine's host (here, the engine's container). Podman runs
 // no health checks without systemd: dhcplab runs them through Podman's own API.
+
+/** Starts a lab through the library and holds it until it is killed (test/support/hold-lab.ts). */
+const HOLD = join(ROOT, "test", "support", "hold-lab.ts");
 
 /** One VRF, DHCPv4: the smallest lab that leases through the relay. */
 const TOPOLOGY = (policy: string) => `kea: "3.0"
@@ -129,4 +133,40 @@ describe.each(ENGINES)("a remote Engine: $name in a container of its own, over T
     expect(await rules()).not.toContain(`dhcplab:${NAME}`);
     expect(await labObjects()).toEqual([]);
   });
+
+  it("a lab whose owning process is killed with SIGKILL is removed from that Engine by its reaper, within 30 s", async () => {
+    if (!engine) throw new Error("no inner Engine");
+    const inner = engine.docker;
+    const name = `${NAME}-reaped`;
+    const child = execa("node", ["--import", "tsx", HOLD, name, join(dir, "topology.yaml")], {
+      cwd: ROOT,
+      reject: false,
+      env: {
+        DOCKER_HOST: engine.host,
+        DHCPLAB_KEEP_LAB: "never",
+        DHCPLAB_HOLD_IMAGES: JSON.stringify(inject("imageTags")),
+        DHCPLAB_HOLD_LABELS: JSON.stringify(inject("testRun").labels),
+      },
+    });
+    const filters = JSON.stringify({ label: [`${LABEL.lab}=${name}`] });
+    const objects = async () => ({
+      containers: (await inner.listContainers({ all: true, filters })).length,
+      networks: (await inner.listNetworks({ filters })).length,
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout?.on("data", (d: Buffer) => {
+          if (d.toString().includes(`up ${name}`)) resolve();
+        });
+        void child.then((r) => reject(new Error(`the lab's process ended first: ${r.stderr}`)));
+      });
+      // Kea RED, the relay and the reaper; the access and backend networks.
+      expect(await objects()).toEqual({ containers: 3, networks: 2 });
+      child.kill("SIGKILL");
+      expect((await child).signal).toBe("SIGKILL");
+      await expect.poll(objects, { timeout: 30_000, interval: 500 }).toEqual({ containers: 0, networks: 0 });
+    } finally {
+      child.kill("SIGKILL");
+    }
+  }, 180_000);
 });
