@@ -31,6 +31,7 @@ import {
   setConnected,
   setCut,
 } from "./docker/faults.ts";
+import { type Forward, forwardPort } from "./docker/forward.ts";
 import { type HaServerState, haStates } from "./docker/ha.ts";
 import {
   ensureImages,
@@ -322,6 +323,13 @@ export interface Lab extends AsyncDisposable {
   exec(service: string, command: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }>;
   /** A pcap capture of a lab network ("access" or a VRF's name), from the relay's namespace. */
   capture(network: string, o?: { filter?: string[]; count?: number }): Promise<Capture>;
+  /**
+   * A service's TCP port, reachable from this machine: a listener on `host` (default 127.0.0.1)
+   * and `localPort` (default any free one) whose connections go through the Engine's API to the
+   * port inside the service's container. The lab's networks are internal: on a remote Engine
+   * this is how Prometheus (`forward("prometheus", 9090)`) or a Kea control socket is reached.
+   */
+  forward(service: string, port: number, o?: { host?: string; localPort?: number }): Promise<Forward>;
   /** The lab's networks and containers with their state and health, and the relay's counters. */
   status(): Promise<LabStatus>;
   /**
@@ -857,6 +865,17 @@ class OpenLab implements Lab {
 
   async exec(service: string, command: string[]) {
     return exec(this.docker, this.container(service).id, command);
+  }
+
+  async forward(
+    service: string,
+    port: number,
+    o: { host?: string; localPort?: number } = {},
+  ): Promise<Forward> {
+    return forwardPort(this.docker, this.container(service).id, port, {
+      ...o,
+      onError: (err) => this.o.say?.(`forward to ${service}:${port}: ${err.message}`),
+    });
   }
 
   async capture(network: string, o: { filter?: string[]; count?: number } = {}): Promise<Capture> {

@@ -46,6 +46,7 @@ export {
 } from "./docker/clients.ts";
 export { PHASES, type PhaseTiming } from "./docker/deploy.ts";
 export type { Fault, LinkCondition } from "./docker/faults.ts";
+export type { Forward } from "./docker/forward.ts";
 export type { HaServerState } from "./docker/ha.ts";
 export type { ImageName, ImageResult, ImageTags } from "./docker/images.ts";
 export type { KeaLogChange, KeaLogLevel } from "./docker/kea-logging.ts";

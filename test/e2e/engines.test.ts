@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { openLab } from "../../orchestrator/api.ts";
 import { dockerClient, exec } from "../../orchestrator/docker/engine.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
 import { ROOT } from "../../orchestrator/paths.ts";
@@ -122,6 +123,16 @@ describe.each(ENGINES)("a remote Engine: $name in a container of its own, over T
         relay: expect.objectContaining({ circuitId: "VIDEO_CIRCUIT" }),
       }),
     );
+    // A service's port, from here, through the Engine: the relay's HTTP, which answers loopback only.
+    const lab = await openLab(NAME, { docker: engine.docker });
+    const forward = await lab.forward("relay", lab.spec.relay.httpPort);
+    try {
+      const healthz = await fetch(`http://127.0.0.1:${forward.port}/healthz`);
+      expect(healthz.status).toBe(200);
+      expect(await healthz.json()).toMatchObject({ ready: true });
+    } finally {
+      await forward.close();
+    }
     // The host rules went where the Engine's bridges are: the engine's own namespace.
     const rules = async () => (await exec(outer, `${NAME}-engine`, [...e.rules])).stdout;
     expect(await rules()).toContain(`dhcplab:${NAME}`);

@@ -98,6 +98,18 @@ describe("monitoring: Kea's statistics and the relay's metrics in Prometheus", (
     expect(Number(p99[0]?.value[1])).toBeGreaterThan(0);
   });
 
+  it("Prometheus through dhcplab forward's listener (the way from another host than the Engine's): the same answers", async () => {
+    const forward = await api.forward("prometheus", 9090);
+    try {
+      const res = await fetch(`http://127.0.0.1:${forward.port}/api/v1/query?query=up`);
+      const body = (await res.json()) as { status: string; data: { result: { metric: { job: string } }[] } };
+      expect(body.status).toBe("success");
+      expect(body.data.result.map((r) => r.metric.job)).toContain("relay");
+    } finally {
+      await forward.close();
+    }
+  });
+
   it("a Kea stopped and started again is scraped again: its exporter follows it into its new namespace", async () => {
     await api.stop("kea-red");
     await api.start("kea-red");

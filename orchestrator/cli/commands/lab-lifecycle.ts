@@ -121,6 +121,37 @@ export function register(cli: Command): void {
       process.stderr.write(r.stderr);
       if (r.exitCode !== 0) throw new ExitCode(r.exitCode);
     });
+  cli
+    .command("forward")
+    .description(
+      "reach a lab service's TCP port from this machine, through the Engine (any Engine, also a remote one): dhcplab forward prometheus 9090; Ctrl-C stops",
+    )
+    .argument("<service>", "prometheus, relay, kea-red, ...")
+    .argument("<port>", "the port inside the service's container", positiveInt)
+    .option(
+      "--local-port <port>",
+      "the local port (default: the same one, or any free one if it is taken)",
+      positiveInt,
+    )
+    .option("--address <address>", "the local address to listen on", "127.0.0.1")
+    .addOption(nameOption())
+    .action(
+      async (service: string, port: number, o: { name: string; localPort?: number; address: string }) => {
+        const lab = await openLab(o.name, { progress: err });
+        // The same port here when free, unless one is asked for (then that one, or an error).
+        const f = o.localPort
+          ? await lab.forward(service, port, { host: o.address, localPort: o.localPort })
+          : await lab
+              .forward(service, port, { host: o.address, localPort: port })
+              .catch(() => lab.forward(service, port, { host: o.address }));
+        process.stdout.write(`forwarding ${o.address}:${f.port} to ${service}:${port}\n`);
+        await new Promise<void>((resolve) => {
+          process.once("SIGINT", resolve);
+          process.once("SIGTERM", resolve);
+        });
+        await f.close();
+      },
+    );
   registerFaults(cli);
 }
 

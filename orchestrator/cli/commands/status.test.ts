@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { LabStatus } from "../../api.ts";
-import { statusText } from "./status.ts";
+import { remoteEngine, statusText } from "./status.ts";
 
 const lab: LabStatus = {
   name: "lab",
@@ -101,5 +101,20 @@ describe("faults as text", () => {
     expect(text).toMatch(
       /KeaNotAnswering\s+firing\s+07:00:00\s+BLUE kea-blue: Kea does not answer its exporter/,
     );
+  });
+
+  it("tells an Engine on another host (TCP or SSH) from this machine's", () => {
+    expect(
+      ["tcp://10.1.2.3:2375", "ssh://me@engine.example", "tcp://[fd00::5]:2376"].map(remoteEngine),
+    ).toEqual([true, true, true]);
+    expect(
+      [
+        undefined,
+        "unix:///var/run/docker.sock",
+        "tcp://127.0.0.1:2375",
+        "tcp://localhost:2375",
+        "tcp://[::1]:2375",
+      ].map(remoteEngine),
+    ).toEqual([false, false, false, false, false]);
   });
 });

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { type LabStatus, openLab } from "../../api.ts";
 import type { Fault } from "../../docker/faults.ts";
-import { jsonOption, nameOption, print, table } from "../output.ts";
+import { err, jsonOption, nameOption, print, table } from "../output.ts";
 
 /** status (and inspect): what a lab is made of and how it is doing. */
 export function register(cli: Command): void {
@@ -14,7 +14,23 @@ export function register(cli: Command): void {
       .action(async (o: { name: string; json?: boolean }) => {
         const status = await (await openLab(o.name)).status();
         print("status", o.json, status, () => statusText(status));
+        // The lab's networks are internal: from another host than the Engine's, only a forward reaches Prometheus.
+        if (status.monitoring && !o.json && remoteEngine(process.env.DOCKER_HOST))
+          err(
+            `Prometheus is on the lab's internal network, on the Engine's host: from here, dhcplab forward prometheus 9090 --name ${o.name}`,
+          );
       });
+  }
+}
+
+/** Whether DOCKER_HOST names an Engine on another host (TCP or SSH, not this machine's loopback). */
+export function remoteEngine(dockerHost: string | undefined): boolean {
+  if (!dockerHost || !/^(tcp|ssh|https?):\/\//.test(dockerHost)) return false;
+  try {
+    const host = new URL(dockerHost.replace(/^[a-z]+:/, "http:")).hostname;
+    return !["localhost", "127.0.0.1", "[::1]", ""].includes(host);
+  } catch {
+    return false;
   }
 }
 
