@@ -21,14 +21,20 @@ import { type InnerEngine, startInnerEngine } from "../support/engines.ts";
 /** Starts a lab through the library and holds it until it is killed (test/support/hold-lab.ts). */
 const HOLD = join(ROOT, "test", "support", "hold-lab.ts");
 
-/** One VRF, DHCPv4: the smallest lab that leases through the relay. */
+/** Two VRFs, RED with both families: a small lab that leases through the relay and has VRFs to keep apart. */
 const TOPOLOGY = (policy: string) => `kea: "3.0"
 vrfs:
   - name: RED
     keaConfig: ${join(ROOT, "kea-configs", "RED")}
-    families: [4]
     link4: 192.168.10.1
+    link6: fd00:10::1
     gateways: [192.168.10.1/24, 192.168.11.1/24]
+    gateways6: [fd00:10::1/64, fd00:11::1/64]
+  - name: BLUE
+    keaConfig: ${join(ROOT, "kea-configs", "BLUE")}
+    families: [4]
+    link4: 192.168.20.1
+    gateways: [192.168.20.1/24]
 relay:
   policy: ${policy}
 `;
@@ -38,6 +44,10 @@ rules:
     match: { mac: "00:aa:01:*" }
     vrf: RED
     option82: { circuitId: VIDEO_CIRCUIT, remoteId: "{mac}" }
+    dhcp6: { interfaceId: V6_VIDEO_LINK }
+  - name: blue
+    match: { mac: "00:bb:*" }
+    vrf: BLUE
 `;
 
 /**
@@ -84,7 +94,7 @@ describe.each(ENGINES)("a remote Engine: $name in a container of its own, over T
     ];
   };
 
-  it("up, a real client's lease, leases, ls and down with DOCKER_HOST=tcp://...: the lab lives on that Engine only, and nothing is left on either", async () => {
+  it("up, real clients' leases (both families), leases, ls, VRFs kept apart, a forwarded port and down with DOCKER_HOST=tcp://...: the lab lives on that Engine only, and nothing is left on either", async () => {
     if (!engine) throw new Error("no inner Engine");
     const cli = dhcplabAt(engine.host);
     const up = await cli.json<{ name: string; keas: { vrf: string }[] }>(
@@ -94,14 +104,21 @@ describe.each(ENGINES)("a remote Engine: $name in a container of its own, over T
       "--name",
       NAME,
     );
-    expect(up.keas.map((k) => k.vrf)).toEqual(["RED"]);
+    expect(up.keas.map((k) => k.vrf).sort()).toEqual(["BLUE", "RED"]);
     expect((await labObjects(engine.docker)).sort()).toEqual(
-      [`${NAME}-kea-red`, `${NAME}-relay`, `${NAME}-access`, `${NAME}-red`].sort(),
+      [
+        `${NAME}-kea-red`,
+        `${NAME}-kea-blue`,
+        `${NAME}-relay`,
+        `${NAME}-access`,
+        `${NAME}-red`,
+        `${NAME}-blue`,
+      ].sort(),
     );
     expect(await labObjects()).toEqual([]);
     // Healthy as the lab sees it (Podman's checks, run by dhcplab).
     const ls = await cli.json<{ name: string; state: string; healthy: number }[]>("ls");
-    expect(ls).toContainEqual(expect.objectContaining({ name: NAME, state: "up", healthy: 2 }));
+    expect(ls).toContainEqual(expect.objectContaining({ name: NAME, state: "up", healthy: 3 }));
 
     const client = await cli.json<{ address?: string }>(
       "client",
@@ -111,6 +128,16 @@ describe.each(ENGINES)("a remote Engine: $name in a container of its own, over T
       "00:aa:01:00:00:05",
     );
     expect(client.address).toMatch(/^192\.168\.10\./);
+    // DHCPv6 too: the relay sends to Kea's link-local address, made from the MAC the lab gave it.
+    const client6 = await cli.json<{ address?: string }>(
+      "client",
+      "--name",
+      NAME,
+      "--mac",
+      "00:aa:01:00:00:06",
+      "-6",
+    );
+    expect(client6.address).toMatch(/^fd00:10::/);
     const leases = await cli.json<{ vrf: string; address: string; relay?: { circuitId?: string } }[]>(
       "leases",
       "--name",
@@ -123,8 +150,27 @@ describe.each(ENGINES)("a remote Engine: $name in a container of its own, over T
         relay: expect.objectContaining({ circuitId: "VIDEO_CIRCUIT" }),
       }),
     );
-    // A service's port, from here, through the Engine: the relay's HTTP, which answers loopback only.
     const lab = await openLab(NAME, { docker: engine.docker });
+    // VRFs kept apart on this Engine's networks too: BLUE's Kea reaches the relay on BLUE's network
+    // (its /healthz answers any peer), and not its address on RED's.
+    const relayOn = (vrf: string) => lab.spec.vrfs.find((v) => v.spec.name === vrf)?.relay.ipv4 ?? "";
+    const healthz = async (address: string) =>
+      (
+        await lab.exec("kea-blue", [
+          "curl",
+          "-sS",
+          "--max-time",
+          "2",
+          "-o",
+          "/dev/null",
+          "-w",
+          "%{http_code}",
+          `http://${address}:${lab.spec.relay.httpPort}/healthz`,
+        ])
+      ).stdout;
+    expect(await healthz(relayOn("BLUE"))).toBe("200");
+    expect(await healthz(relayOn("RED"))).toBe("000");
+    // A service's port, from here, through the Engine: the relay's HTTP, which answers loopback only.
     const forward = await lab.forward("relay", lab.spec.relay.httpPort);
     try {
       const healthz = await fetch(`http://127.0.0.1:${forward.port}/healthz`);
@@ -171,8 +217,8 @@ describe.each(ENGINES)("a remote Engine: $name in a container of its own, over T
         });
         void child.then((r) => reject(new Error(`the lab's process ended first: ${r.stderr}`)));
       });
-      // Kea RED, the relay and the reaper; the access and backend networks.
-      expect(await objects()).toEqual({ containers: 3, networks: 2 });
+      // Kea RED and BLUE, the relay and the reaper; the access and two backend networks.
+      expect(await objects()).toEqual({ containers: 4, networks: 3 });
       child.kill("SIGKILL");
       expect((await child).signal).toBe("SIGKILL");
       await expect.poll(objects, { timeout: 30_000, interval: 500 }).toEqual({ containers: 0, networks: 0 });
