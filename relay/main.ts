@@ -59,7 +59,10 @@ async function main(): Promise<void> {
   const vrfs = await resolveServers(config);
   holdAddresses(config, log);
   const tables = vrfTables(config);
-  installVrfTables(tables, log);
+  // Without its tables a VRF's traffic is routed by the main table: where VRFs overlap, out of the
+  // wrong segment. The relay is then not ready, and says why.
+  const routing = installVrfTables(tables, log);
+  health.set("routing", routing.ok, routing.detail);
   const forwarding = installForwarding(config, vrfs, log);
   const isolation = isolated();
   health.set("isolation", isolation.ok, isolation.detail);

@@ -35,11 +35,10 @@ const podmanEngines = new WeakMap<Docker, Promise<boolean>>();
 export function isPodman(docker: Docker): Promise<boolean> {
   let podman = podmanEngines.get(docker);
   if (!podman) {
-    podman = docker
-      .version()
-      .then((v) => (v.Components ?? []).some((c) => c.Name === "Podman Engine"))
-      .catch(() => false);
+    podman = docker.version().then((v) => (v.Components ?? []).some((c) => c.Name === "Podman Engine"));
     podmanEngines.set(docker, podman);
+    // An Engine that did not answer is asked again next time.
+    podman.catch(() => podmanEngines.delete(docker));
   }
   return podman;
 }

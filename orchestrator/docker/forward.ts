@@ -18,7 +18,9 @@ export interface Forward {
 
 /**
  * The script each connection runs in the container: a connection to the port on its loopback,
- * copied both ways until either side ends, then both stop (bash's wait -n).
+ * copied both ways until either side ends, then both stop (bash's wait -n). bash cannot half-close
+ * its connection: a client that shuts its sending side down before the answer (as HTTP clients
+ * do not) loses the answer.
  */
 export function pipeScript(port: number): string {
   return [
@@ -43,6 +45,7 @@ export async function forwardPort(
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
     pipe(docker, container, port, socket).catch((err: Error) => {
       o.onError?.(err);
       socket.destroy();
@@ -84,5 +87,7 @@ async function pipe(docker: Docker, container: string, port: number, socket: Soc
   stream.on("end", () => socket.end());
   stream.on("close", () => socket.end());
   stream.on("error", () => socket.destroy());
-  socket.on("error", () => stream.destroy());
+  // A connection closed or reset from this side: the exec's input ends, and so does the exec
+  // (destroying the socket does not end what it was piped into).
+  socket.on("close", () => stream.destroy());
 }

@@ -87,9 +87,9 @@ describe("the relay's configuration", () => {
         "10.213.3.2": "eth4",
       };
       const tables = vrfTables(config, (a) => devs[a] ?? "none");
-      expect(tables.map((t) => [t.vrf, t.own])).toEqual([
-        ["RED", ["eth1"]],
-        ["BLUE", ["eth2"]],
+      expect(tables.map((t) => [t.vrf, t.own, t.local])).toEqual([
+        ["RED", ["eth1"], false],
+        ["BLUE", ["eth2"], false],
       ]);
       expect(tables.map((t) => [t.vrf, t.table, t.backend, t.routes4, t.routes6])).toEqual([
         [
@@ -109,9 +109,10 @@ describe("the relay's configuration", () => {
       ]);
       // A restarted relay's rules and routes go first; then each VRF's routes, then its rule.
       const v4 = tablesBatch(tables, 4);
-      expect(v4.clear.split("\n").slice(0, 3)).toEqual([
+      expect(v4.clear.split("\n").slice(0, 4)).toEqual([
         "rule del pref 1000",
         "rule del pref 2000",
+        "rule del pref 3000",
         "route flush table 100",
       ]);
       // What the relay answers itself on a VRF's own segment is routed by its table, by its mark.

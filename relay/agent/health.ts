@@ -5,8 +5,9 @@ export interface HealthReport {
 }
 
 /**
- * The relay's readiness: every socket bound, the policy loaded, the last reload accepted, and IP
- * forwarding off (the relay must not route between VRFs).
+ * The relay's readiness: every socket bound, the policy loaded, the last reload accepted, IP
+ * forwarding off or behind its chain (the relay must not route between VRFs), and each VRF's
+ * routing table in place.
  * `/healthz` answers 200 only when all hold, and says which did not.
  */
 export class Health {
@@ -19,7 +20,7 @@ export class Health {
 
   /** Sets a check; "router-advertisements" exists only where the relay sends them. */
   set(
-    check: "sockets" | "policy" | "reload" | "isolation" | "router-advertisements",
+    check: "sockets" | "policy" | "reload" | "isolation" | "routing" | "router-advertisements",
     ok: boolean,
     detail?: string,
   ): void {

@@ -23,6 +23,8 @@ export const FIRST_TABLE = 100;
 export const FIRST_PRIORITY = 1000;
 /** The mark rules' priorities: after the backends' rules. */
 const MARK_PRIORITY = 1000;
+/** The rules for the relay's own packets (iif lo): after the mark rules. */
+const LOCAL_PRIORITY = 2000;
 
 /** A route of a VRF's table: a client subnet on a segment's interface. */
 export interface LinkRoute {
@@ -43,6 +45,12 @@ export interface VrfTable {
    * by the connection's mark (routing.ts marks them; the rule matches the mark).
    */
   own: string[];
+  /**
+   * Whether the VRF serves every segment (names no `segments`): its prefixes overlap no other
+   * VRF's, so what the relay itself sends is routed by its table too (`iif lo`), as it was by
+   * the main table: an echo reply or an ICMPv6 error to a host behind a CPE.
+   */
+  local: boolean;
   routes4: LinkRoute[];
   routes6: LinkRoute[];
 }
@@ -80,6 +88,7 @@ export function vrfTables(
         priority: FIRST_PRIORITY + i,
         backend: devOf(backendAddress),
         own,
+        local: v.segments === undefined,
         routes4: uniqueByPrefix(routes4),
         routes6: v.gateways6.map((g) => ({ prefix: networkOf6(g), dev: home })),
       },
@@ -104,6 +113,7 @@ export function tablesBatch(tables: readonly VrfTable[], family: 4 | 6): { clear
       tables.flatMap((t) => [
         `rule del pref ${t.priority}`,
         `rule del pref ${t.priority + MARK_PRIORITY}`,
+        `rule del pref ${t.priority + LOCAL_PRIORITY}`,
         `route flush table ${t.table}`,
       ]),
     ),
@@ -116,13 +126,15 @@ export function tablesBatch(tables: readonly VrfTable[], family: 4 | 6): { clear
         ...(t.own.length > 0
           ? [`rule add fwmark ${t.table} lookup ${t.table} pref ${t.priority + MARK_PRIORITY}`]
           : []),
+        ...(t.local ? [`rule add iif lo lookup ${t.table} pref ${t.priority + LOCAL_PRIORITY}`] : []),
       ]),
     ),
   };
 }
 
-/** Installs every VRF's table and rule, both families. Needs NET_ADMIN. */
-export function installVrfTables(tables: readonly VrfTable[], log: Logger): void {
+/** Installs every VRF's table and rule, both families; says why when it could not. Needs NET_ADMIN. */
+export function installVrfTables(tables: readonly VrfTable[], log: Logger): { ok: boolean; detail?: string } {
+  const failed: string[] = [];
   for (const family of [4, 6] as const) {
     const { clear, install } = tablesBatch(tables, family);
     const ip = (input: string) =>
@@ -140,7 +152,8 @@ export function installVrfTables(tables: readonly VrfTable[], log: Logger): void
       ip(install);
     } catch (err) {
       const why = (err as { stderr?: Buffer }).stderr?.toString().trim() || (err as Error).message;
-      log.warn({ family, error: why }, "a VRF's routing table could not be installed");
+      log.error({ family, error: why }, "a VRF's routing table could not be installed");
+      failed.push(`IPv${family}: ${why}`);
     }
   }
   for (const t of tables)
@@ -148,6 +161,9 @@ export function installVrfTables(tables: readonly VrfTable[], log: Logger): void
       { vrf: t.vrf, table: t.table, backend: t.backend, routes: [...t.routes4, ...t.routes6] },
       "routing the VRF in a table of its own",
     );
+  return failed.length === 0
+    ? { ok: true }
+    : { ok: false, detail: `the VRFs' routing tables are not installed: ${failed.join("; ")}` };
 }
 
 /** Each VRF's table number, by name. */

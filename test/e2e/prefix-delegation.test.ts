@@ -93,6 +93,10 @@ describe("DHCPv6 prefix delegation through the relay", () => {
     const { address } = red;
     // RED's Kea has the route to RED's delegated prefixes from the lab (DHCPLAB_ROUTES).
     await expect.poll(() => getFrom("RED", address), { timeout: 15_000, interval: 500 }).toBe("200");
+    // The relay's own packets find it too (an echo reply, an ICMPv6 error to a host behind the
+    // CPE): the prefix is routed in RED's table, which a VRF on every segment lends to them.
+    const own = await lab.exec("relay", ["ip", "-6", "route", "get", address]);
+    expect(own.stdout).toMatch(new RegExp(`via ${await red.cpe.linkLocal()} dev eth\\d+ table \\d+`));
     // BLUE's Kea is given the same route, through the relay's BLUE address: only the relay's
     // forward chain stands between BLUE and the prefix, and it drops BLUE's packets.
     const blue = lab.spec.vrfs.find((v) => v.spec.name === "BLUE");

@@ -82,7 +82,7 @@ export async function startInnerEngine(
       await exec(outer, container.id, [
         "sh",
         "-c",
-        'find /sys/fs/cgroup/*/"$ENGINE_NAME" -depth -type d -exec rmdir {} + 2>/dev/null; true',
+        'find /sys/fs/cgroup/*/"$ENGINE_NAME" /sys/fs/cgroup/"$ENGINE_NAME" -depth -type d -exec rmdir {} + 2>/dev/null; true',
       ]).catch(() => undefined);
     await container.remove({ force: true, v: true }).catch(() => undefined);
     await network.remove().catch(() => undefined);
