@@ -9,6 +9,7 @@ import { LABEL } from "../../orchestrator/model/labels.ts";
 import { ROOT } from "../../orchestrator/paths.ts";
 import { dhcplabAt } from "../support/cli.ts";
 import { type InnerEngine, startInnerEngine } from "../support/engines.ts";
+import { expectDocumentedOutput } from "../support/json-output.ts";
 
 // Any engine, any host (issue #33): the dhcplab command against an Engine that is not on the
 // machine it runs on: Debian's Docker Engine 26, and Debian's Podman 5 through its Docker-compatible
@@ -98,13 +99,11 @@ describe.each(ENGINES)("a remote Engine: $name in a container of its own, over T
   it("up, real clients' leases (both families), leases, ls, a forwarded port to the relay (ready, its VRFs kept apart) and down with DOCKER_HOST=tcp://...: the lab lives on that Engine only, and nothing is left on either", async () => {
     if (!engine) throw new Error("no inner Engine");
     const cli = dhcplabAt(engine.host);
-    const up = await cli.json<{ name: string; keas: { vrf: string }[] }>(
-      "up",
-      "--topology",
-      join(dir, "topology.yaml"),
-      "--name",
-      NAME,
-    );
+    // Its progress and warnings (the host rules' helper's among them) stay for the report below.
+    const upRun = await cli.run("up", "--topology", join(dir, "topology.yaml"), "--name", NAME, "--json");
+    expect(upRun.exitCode, upRun.stderr).toBe(0);
+    const up = JSON.parse(upRun.stdout) as { name: string; keas: { vrf: string }[] };
+    await expectDocumentedOutput("up", up);
     expect(up.keas.map((k) => k.vrf).sort()).toEqual(["BLUE", "RED"]);
     expect((await labObjects(engine.docker)).sort()).toEqual(
       [
@@ -171,7 +170,7 @@ describe.each(ENGINES)("a remote Engine: $name in a container of its own, over T
     const added = await rules();
     if (e.rulesSure) expect(added).toContain(`dhcplab:${NAME}`);
     else if (!added.includes(`dhcplab:${NAME}`))
-      console.warn(`${e.name}: the lab's host rules are missing:\n${added}`);
+      console.warn(`${e.name}: the lab's host rules are missing:\n${added}\nup said:\n${upRun.stderr}`);
 
     const down = await cli.run("down", "--name", NAME);
     expect(down.exitCode, down.stderr).toBe(0);
