@@ -85,6 +85,17 @@ export async function checkEngine(docker: Docker): Promise<void> {
   }
 }
 
+/** Whether the Engine has an image by that name or tag. */
+export async function imageExists(docker: Docker, tag: string): Promise<boolean> {
+  try {
+    await docker.getImage(tag).inspect();
+    return true;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return false;
+    throw err;
+  }
+}
+
 /** Removes every container and network carrying `label` (e.g. `dev.dhcplab.lab=red`), containers first. */
 export async function removeLabelled(
   docker: Docker,

@@ -7,7 +7,7 @@ import { build as esbuild } from "esbuild";
 import { LABEL } from "../model/labels.ts";
 import { type KeaVersion, keaVersionOf, type Topology } from "../model/topology.ts";
 import { ROOT } from "../paths.ts";
-import { tarOf } from "./engine.ts";
+import { imageExists, tarOf } from "./engine.ts";
 
 /**
  * Every image dhcplab builds: Kea per version, the relay, the clients, isc-dhcp-relay (towers
@@ -185,16 +185,6 @@ export function inputsHash(context: Context, base: string): string {
     h.update(bytes);
   }
   return h.digest("hex").slice(0, 16);
-}
-
-async function imageExists(docker: Docker, tag: string): Promise<boolean> {
-  try {
-    await docker.getImage(tag).inspect();
-    return true;
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) return false;
-    throw err;
-  }
 }
 
 /**

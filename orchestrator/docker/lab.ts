@@ -5,6 +5,7 @@ import { type LabSpec, type NodeRole, type NodeSpec, parseStoredSpec, storedSpec
 import {
   containerFile,
   containerLogs,
+  imageExists,
   isPodman,
   removeLabelled,
   runPodmanHealthCheck,
@@ -279,19 +280,8 @@ export function specClientImage(spec: LabSpec): string | undefined {
  * newest dhcplab-client image (an Engine whose images were loaded by their tags alone).
  */
 export async function clientImageOn(docker: Docker, preferred?: string): Promise<string | undefined> {
-  for (const tag of [preferred, "dhcplab-client:latest"]) {
-    if (
-      tag &&
-      (await docker
-        .getImage(tag)
-        .inspect()
-        .then(
-          () => true,
-          () => false,
-        ))
-    )
-      return tag;
-  }
+  for (const tag of [preferred, "dhcplab-client:latest"])
+    if (tag && (await imageExists(docker, tag).catch(() => false))) return tag;
   const images = await docker.listImages({ filters: JSON.stringify({ reference: ["dhcplab-client"] }) });
   const newest = images.sort((a, b) => b.Created - a.Created)[0];
   return newest?.RepoTags?.find((t) => t.startsWith("dhcplab-client:"));

@@ -1,7 +1,6 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { openLab } from "../../orchestrator/api.ts";
 import { dockerClient, exec } from "../../orchestrator/docker/engine.ts";
@@ -10,6 +9,7 @@ import { ROOT } from "../../orchestrator/paths.ts";
 import { dhcplabAt } from "../support/cli.ts";
 import { type InnerEngine, startInnerEngine } from "../support/engines.ts";
 import { expectDocumentedOutput } from "../support/json-output.ts";
+import { expectReapedAfterKill } from "../support/reaping.ts";
 
 // Any engine, any host (issue #33): the dhcplab command against an Engine that is not on the
 // machine it runs on: Debian's Docker Engine 26, and Debian's Podman 5 through its Docker-compatible
@@ -18,9 +18,6 @@ import { expectDocumentedOutput } from "../support/json-output.ts";
 // go by a local path or a local address: files go by archive, the relay and Kea are asked through
 // docker exec, the host rules run on the Engine's host (here, the engine's container). Podman runs
 // no health checks without systemd: dhcplab runs them through Podman's own API.
-
-/** Starts a lab through the library and holds it until it is killed (test/support/hold-lab.ts). */
-const HOLD = join(ROOT, "test", "support", "hold-lab.ts");
 
 /** Two VRFs, RED with both families: a small lab that leases through the relay and has VRFs to keep apart. */
 const TOPOLOGY = (policy: string) => `kea: "3.0"
@@ -182,39 +179,12 @@ describe.each(ENGINES)("a remote Engine: $name in a container of its own, over T
 
   it("a lab whose owning process is killed with SIGKILL is removed from that Engine by its reaper, within 30 s", async () => {
     if (!engine) throw new Error("no inner Engine");
-    const inner = engine.docker;
-    const name = `${NAME}-reaped`;
-    const child = execa("node", ["--import", "tsx", HOLD, name, join(dir, "topology.yaml")], {
-      cwd: ROOT,
-      reject: false,
-      env: {
-        DOCKER_HOST: engine.host,
-        DHCPLAB_KEEP_LAB: "never",
-        DHCPLAB_HOLD_IMAGES: JSON.stringify(inject("imageTags")),
-        DHCPLAB_HOLD_LABELS: JSON.stringify(inject("testRun").labels),
-      },
-    });
-    const filters = JSON.stringify({ label: [`${LABEL.lab}=${name}`] });
-    const objects = async () => ({
-      containers: (await inner.listContainers({ all: true, filters })).length,
-      networks: (await inner.listNetworks({ filters })).length,
-    });
-    try {
-      let said = "";
-      await new Promise<void>((resolve, reject) => {
-        child.stdout?.on("data", (d: Buffer) => {
-          said += d.toString();
-          if (said.includes(`up ${name}`)) resolve();
-        });
-        void child.then((r) => reject(new Error(`the lab's process ended first: ${r.stderr}`)));
-      });
-      // Kea RED and BLUE, the relay and the reaper; the access and two backend networks.
-      expect(await objects()).toEqual({ containers: 4, networks: 3 });
-      child.kill("SIGKILL");
-      expect((await child).signal).toBe("SIGKILL");
-      await expect.poll(objects, { timeout: 30_000, interval: 500 }).toEqual({ containers: 0, networks: 0 });
-    } finally {
-      child.kill("SIGKILL");
-    }
+    // Kea RED and BLUE, the relay and the reaper; the access and two backend networks.
+    await expectReapedAfterKill(
+      engine.docker,
+      `${NAME}-reaped`,
+      { containers: 4, networks: 3 },
+      { host: engine.host, topology: join(dir, "topology.yaml") },
+    );
   }, 180_000);
 });
