@@ -9,6 +9,7 @@ import {
   vrfSegments,
 } from "./agent/config.ts";
 import { Counters } from "./agent/counters.ts";
+import { openDatapath } from "./agent/datapath.ts";
 import { Delegations } from "./agent/delegations.ts";
 import { explain } from "./agent/explain.ts";
 import { Health } from "./agent/health.ts";
@@ -25,15 +26,7 @@ import { createRelays } from "./agent/relays.ts";
 import { resolveServers } from "./agent/resolve.ts";
 import { installDropAll, installForwarding, isolated, KernelRoutes } from "./agent/routing.ts";
 import { RuntimeStalls } from "./agent/runtime.ts";
-import {
-  adoptSockets,
-  closeSockets,
-  interfaceWith,
-  type LinkSocket,
-  listen,
-  parseSocketSpecs,
-  SocketTransport,
-} from "./agent/sockets.ts";
+import { interfaceWith, parseSocketSpecs } from "./agent/sockets.ts";
 import { logSummaries } from "./agent/summary.ts";
 import { installVrfTables, tableNumbers, vrfTables } from "./agent/vrf-tables.ts";
 
@@ -69,15 +62,18 @@ async function main(): Promise<void> {
   if (!isolation.ok) log.error({ detail: isolation.detail }, "the relay's namespace forwards IP");
   const radvd = startRouterAdvertisements(config, health, log);
   const delegations = createDelegations(config, forwarding.vrfs6, tableNumbers(tables), counters);
-  const sockets = await adoptSockets(parseSocketSpecs(process.env.DHCPLAB_SOCKETS), {
+  const datapath = await openDatapath(config.datapath, parseSocketSpecs(process.env.DHCPLAB_SOCKETS), {
     bufferBytes: config.socketBuffer,
     linkOf: linksByInterface(config),
     onError: (s, err) => {
       health.set("sockets", false, `${s.ifname} IPv${s.family}: ${err.message}`);
       log.error({ ifname: s.ifname, family: s.family, error: err.message }, "socket error");
     },
+    // A datagram longer than the datapath takes: no DHCP message is, so it is malformed.
+    onOversize: (family) => counters.drop(family, "malformed"),
   });
-  joinAllRelayAgentsAndServers(sockets);
+  // RFC 8415 §7.1: clients send to All_DHCP_Relay_Agents_and_Servers on the access link.
+  datapath.joinAccess6("ff02::1:2");
   health.set("sockets", true);
 
   // 3. The relay paths, fed by the sockets.
@@ -87,8 +83,8 @@ async function main(): Promise<void> {
   const relays = createRelays(config, vrfs, {
     leaseQueryAnswer: (m, source, vrf) => querier?.answer4(m, source, vrf) ?? false,
     policy: policy.get,
-    transport4: new SocketTransport(sockets.filter((s) => s.family === 4)),
-    transport6: new SocketTransport(sockets.filter((s) => s.family === 6)),
+    transport4: datapath.transport(4),
+    transport6: datapath.transport(6),
     counters,
     journal,
     log,
@@ -96,12 +92,12 @@ async function main(): Promise<void> {
   });
   const leaseQuerier = new LeaseQuerier(vrfs, (vrf, bytes) => relays.relay4.sendLeaseQuery(vrf, bytes));
   querier = leaseQuerier;
-  listen(
-    sockets.filter((s) => s.family === 4),
+  datapath.listen(
+    4,
     guarded(4, counters, (b, s, l) => relays.relay4.handle(b, s, l)),
   );
-  listen(
-    sockets.filter((s) => s.family === 6),
+  datapath.listen(
+    6,
     guarded(6, counters, (b, s, l) => relays.relay6.handle(b, s, l)),
   );
   // The relay's own stalls (event loop, GC), so that a tail can be pinned on it or not.
@@ -111,6 +107,11 @@ async function main(): Promise<void> {
   counters.gauge("dhcplab_relay_ready", "Whether the relay is ready: 1 when /healthz answers 200.", () => [
     [{}, health.report().ready ? 1 : 0],
   ]);
+  counters.gauge(
+    "dhcplab_relay_datapath",
+    "The datapath moving the relay's datagrams: 1 for the one in use (native or node).",
+    () => [[{ kind: datapath.kind }, 1]],
+  );
   counters.gauge("dhcplab_relay_inflight", "Requests awaiting their replies, by family.", () => [
     [{ family: 4 }, relays.relay4.inFlightCount],
     [{ family: 6 }, relays.relay6.inFlightCount],
@@ -156,7 +157,8 @@ async function main(): Promise<void> {
   });
   log.info(
     {
-      links: sockets.map((s) => ({ ifname: s.ifname, family: s.family, link: s.link })),
+      datapath: datapath.kind,
+      links: datapath.links,
       vrfs: vrfs.map((v) => ({ name: v.name, servers4: v.servers4, servers6: v.servers6 })),
       policy: policy.get().file,
     },
@@ -174,7 +176,7 @@ async function main(): Promise<void> {
     radvd?.kill("SIGTERM");
     setTimeout(() => process.exit(0), 1500).unref();
     await stopProfile?.();
-    await closeSockets(sockets);
+    await datapath.close();
     http.close();
     http.closeAllConnections();
     process.exit(0);
@@ -206,13 +208,6 @@ function restoreSegments(config: RelayConfig, vrf: string): string[] {
       .map((s) => s.name)
       .filter((n) => n !== home),
   ];
-}
-
-/** RFC 8415 §7.1: clients send to All_DHCP_Relay_Agents_and_Servers on the access link. */
-function joinAllRelayAgentsAndServers(sockets: readonly LinkSocket[]): void {
-  for (const s of sockets) {
-    if (s.family === 6 && s.link.side === "access") s.socket.addMembership("ff02::1:2", `::%${s.ifname}`);
-  }
 }
 
 /** The table of delegated prefixes, routed in the kernel on the segments' interfaces. */

@@ -102,6 +102,7 @@ export interface LabPlan {
     container: string;
     httpPort: number;
     logLevel?: NonNullable<Topology["relay"]["logLevel"]>;
+    datapath?: NonNullable<Topology["relay"]["datapath"]>;
     routerAdvertisements?: NonNullable<Topology["relay"]["routerAdvertisements"]>;
   };
   policyFile?: string;
@@ -213,6 +214,7 @@ export function planLab(
       container: `${name}-relay`,
       httpPort: 9100,
       ...(topology.relay.logLevel ? { logLevel: topology.relay.logLevel } : {}),
+      ...(topology.relay.datapath ? { datapath: topology.relay.datapath } : {}),
       ...(topology.relay.routerAdvertisements
         ? { routerAdvertisements: topology.relay.routerAdvertisements }
         : {}),
@@ -341,6 +343,7 @@ export function renderRelayConfig(
       ...bulkLeasequery(v, o.bulkLeasequery?.[v.spec.name]),
     })),
     ...(plan.relay.logLevel ? { logLevel: plan.relay.logLevel } : {}),
+    ...(plan.relay.datapath ? { datapath: plan.relay.datapath } : {}),
     ...(ra
       ? {
           routerAdvertisements: {

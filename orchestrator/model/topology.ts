@@ -420,6 +420,12 @@ export const topologySchema = z
         routerAdvertisements: routerAdvertisements
           .optional()
           .describe("router advertisements on the access segments (Debian's radvd); none when absent"),
+        datapath: z
+          .enum(["native", "node"])
+          .optional()
+          .describe(
+            "how the relay moves datagrams: native (its addon: one recvmmsg per wake-up, one sendmmsg per socket per turn; the default) or node (Node's dgram, a system call per datagram: the fallback)",
+          ),
       })
       .default({ hostname: "relay" })
       .describe("the lab's relay"),

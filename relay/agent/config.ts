@@ -250,6 +250,12 @@ export const relayConfigSchema = z
       .min(65536)
       .default(4 * 1024 * 1024)
       .describe("socket buffer sizes in bytes (4 MB holds 20k requests/s without loss)"),
+    datapath: z
+      .enum(["native", "node"])
+      .default("native")
+      .describe(
+        "how datagrams move between the sockets and the relay: native (the relay's addon, one recvmmsg per wake-up and one sendmmsg per socket per turn) or node (Node's dgram, a system call per datagram; the fallback)",
+      ),
     logLevel: z
       .enum(LOG_LEVELS)
       .default("info")

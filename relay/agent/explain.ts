@@ -11,7 +11,7 @@ import { type ExplainFacts, type Explanation, explainRequestSchema } from "../..
 import { accessSegments, type RelayConfig } from "./config.ts";
 import { Counters } from "./counters.ts";
 import { Journal } from "./journal.ts";
-import { accessLink, type Transport } from "./links.ts";
+import { accessLink, type Link, type Relayed, type SendOutcome, type Transport } from "./links.ts";
 import type { RelayDeps, Relays } from "./relays.ts";
 
 // dhcplab explain: the relay's decision for a client described by its facts, without sending
@@ -22,9 +22,9 @@ import type { RelayDeps, Relays } from "./relays.ts";
 /** A transport that keeps the datagrams instead of sending them. */
 class Kept implements Transport {
   readonly sent: { address: string; port: number }[] = [];
-  send(_bytes: Uint8Array, port: number, address: string, _via: unknown, done: (err?: Error) => void) {
+  send(_bytes: Uint8Array, port: number, address: string, _via: Link, what: Relayed, outcome: SendOutcome) {
     this.sent.push({ address, port });
-    done();
+    outcome.sent(what);
   }
 }
 

@@ -51,12 +51,29 @@ export function vrfLink(vrf: string): Link {
   return link;
 }
 
+/** What a relayed datagram is, for its counter. */
+export interface Relayed {
+  readonly vrf: string;
+  readonly type: string;
+  readonly direction: "to-server" | "to-client";
+}
+
+/** Hears how each datagram handed to a transport ended: exactly one call per datagram. */
+export interface SendOutcome {
+  /** The datagram left. */
+  sent(what: Relayed): void;
+  /** The datagram could not be sent: `error` says why (e.g. "EHOSTUNREACH"). */
+  failed(what: Relayed, error: string, address: string, port: number): void;
+}
+
 /**
- * Sends datagrams out of one of the relay's links. `done` is called once the datagram has left
- * (no argument) or failed (the error); send itself never throws.
+ * Sends datagrams out of one of the relay's links. `outcome` hears, once, whether the datagram
+ * left: at once, or when the transport flushes the datagrams of this turn (the native datapath
+ * sends them in one system call per socket); send itself never throws. The outcome is a sink, not
+ * a callback made per datagram: the hot path allocates no closure.
  */
 export interface Transport {
-  send(bytes: Uint8Array, port: number, address: string, via: Link, done: (err?: Error) => void): void;
+  send(bytes: Uint8Array, port: number, address: string, via: Link, what: Relayed, outcome: SendOutcome): void;
 }
 
 /** A link's name in logs and labels: "access", "access:port5", "vrf:RED", or the unknown interface's name. */

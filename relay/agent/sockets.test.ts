@@ -1,7 +1,5 @@
-import { createSocket, type Socket } from "node:dgram";
-import { afterEach, describe, expect, it } from "vitest";
-import { ACCESS, vrfLink } from "./links.ts";
-import { interfaceWith, type LinkSocket, parseSocketSpecs, SocketTransport } from "./sockets.ts";
+import { describe, expect, it } from "vitest";
+import { interfaceWith, parseSocketSpecs } from "./sockets.ts";
 
 describe("the sockets the launcher hands over", () => {
   it("reads DHCPLAB_SOCKETS, and refuses to start without it or with a bad entry", () => {
@@ -26,45 +24,5 @@ describe("interfaceWith", () => {
     expect(interfaceWith("fd64:6c61:6200:0::2", interfaces)).toBe("eth0");
     expect(interfaceWith("10.213.1.2", interfaces)).toBe("eth1");
     expect(() => interfaceWith("10.213.9.2", interfaces)).toThrow(/no interface holds 10\.213\.9\.2/);
-  });
-});
-
-describe("SocketTransport, over real sockets on loopback", () => {
-  const open: Socket[] = [];
-  const bound = async (): Promise<Socket> => {
-    const s = createSocket("udp4");
-    open.push(s);
-    await new Promise<void>((r) => s.bind(0, "127.0.0.1", r));
-    return s;
-  };
-  afterEach(() => {
-    for (const s of open.splice(0)) s.close();
-  });
-
-  it("sends out of the named link's socket, reports a failed send through done, and keeps sending", async () => {
-    const access = await bound();
-    const red = await bound();
-    const receiver = await bound();
-    const sockets: LinkSocket[] = [
-      { ifname: "lo", family: 4, link: ACCESS, socket: access },
-      { ifname: "lo", family: 4, link: vrfLink("RED"), socket: red },
-    ];
-    const transport = new SocketTransport(sockets);
-    const outcome = (port: number, via = vrfLink("RED")) =>
-      new Promise<Error | undefined>((resolve) =>
-        transport.send(Uint8Array.of(1, 2, 3), port, "127.0.0.1", via, resolve),
-      );
-
-    // Port 0 cannot be sent to: the socket refuses, and the transport says so instead of throwing.
-    expect((await outcome(0))?.message).toMatch(/port/i);
-    // A link with no socket fails the same way.
-    expect((await outcome(9, vrfLink("BLUE")))?.message).toBe("no socket on vrf:BLUE");
-
-    const got = new Promise<number>((resolve) =>
-      receiver.once("message", (_m, rinfo) => resolve(rinfo.port)),
-    );
-    expect(await outcome(receiver.address().port)).toBeUndefined();
-    // It left through RED's socket, not the access one.
-    expect(await got).toBe(red.address().port);
   });
 });

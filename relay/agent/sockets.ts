@@ -3,7 +3,7 @@ import { lookup } from "node:dns";
 import { isIP } from "node:net";
 import { type NetworkInterfaceInfo, networkInterfaces } from "node:os";
 import { ipv4ToBytes, ipv6ToBytes } from "../../lib/codec/address.ts";
-import { type Link, linkName, type Transport } from "./links.ts";
+import { type Link, linkName, type Relayed, type SendOutcome, type Transport } from "./links.ts";
 
 /**
  * The name of the interface that holds `address` (e.g. eth0), found through
@@ -125,7 +125,7 @@ export class SocketTransport implements Transport {
     }
   }
 
-  send(bytes: Uint8Array, port: number, address: string, via: Link, done: (err?: Error) => void): void {
+  send(bytes: Uint8Array, port: number, address: string, via: Link, what: Relayed, outcome: SendOutcome): void {
     const s =
       via.side === "access"
         ? this.bySegment.get(via.segment)
@@ -133,15 +133,19 @@ export class SocketTransport implements Transport {
           ? this.byVrf.get(via.vrf)
           : undefined;
     if (!s) {
-      done(new Error(`no socket on ${linkName(via)}`));
+      outcome.failed(what, `no socket on ${linkName(via)}`, address, port);
       return;
     }
     // Link-local destinations need the interface they are on.
     const to = address.startsWith("fe80:") && !address.includes("%") ? `${address}%${s.ifname}` : address;
+    // Node's dgram reports a failed send only to a send's callback (without one it is lost), so
+    // this path keeps one per datagram; the native datapath has none.
     try {
-      s.socket.send(bytes, port, to, (err) => done(err ?? undefined));
+      s.socket.send(bytes, port, to, (err) =>
+        err ? outcome.failed(what, err.message, address, port) : outcome.sent(what),
+      );
     } catch (err) {
-      done(err instanceof Error ? err : new Error(String(err)));
+      outcome.failed(what, err instanceof Error ? err.message : String(err), address, port);
     }
   }
 }

@@ -46,6 +46,8 @@ describe("the default lab", () => {
     expect(replies).toBeGreaterThanOrEqual(received);
     expect(replies).toBeLessThanOrEqual(sent);
     expect(await lab.counter("dhcplab_relay_drops_total")).toBe(drops);
+    // The default lab's relay moves them through its native datapath (recvmmsg/sendmmsg).
+    expect(await lab.counter("dhcplab_relay_datapath", { kind: "native" })).toBe(1);
   });
 
   it("a client that no rule matches gets nothing and is counted as dropped", async () => {

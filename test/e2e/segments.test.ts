@@ -8,6 +8,8 @@ import { policyFile } from "../support/policy-file.ts";
 // network. The policy classifies by segment and writes Circuit-IDs from {relay}, {segment} and
 // {vlan}; RED's Kea (the default configuration) picks DATA by that Circuit-ID, so where a lease
 // comes from proves the segment was seen. The same MAC prefix elsewhere lands in VIDEO.
+// This lab's relay runs the fallback datapath (`datapath: node`, Node's dgram); every other lab's
+// runs the native one, so the suites cover both.
 
 const POLICY = `version: 1
 rules:
@@ -34,7 +36,7 @@ describe("access segments", () => {
         { name: "port5", vlan: 105, gateways: ["192.168.11.1/24"] },
       ],
       vrfs: t.vrfs.map((v) => (v.name === "RED" ? { ...v, gateways: ["192.168.10.1/24"] } : v)),
-      relay: { hostname: "central", policy: await policyFile(POLICY) },
+      relay: { hostname: "central", policy: await policyFile(POLICY), datapath: "node" as const },
     };
   });
   const leaseOf = async (family: 4 | 6, address: string | undefined) =>
@@ -67,6 +69,8 @@ describe("access segments", () => {
     expect(await lab.counter("dhcplab_relay_decisions_total", { family: 4, rule: "port5" })).toBeGreaterThan(
       0,
     );
+    // The fallback datapath served it, as the topology asked.
+    expect(await lab.counter("dhcplab_relay_datapath", { kind: "node" })).toBe(1);
   });
 
   it("udhcpc on port5 renews by unicast to the relay's port5 address and releases through it", async () => {

@@ -1,0 +1,285 @@
+import { constants } from "node:os";
+import { ipv4ToBytes, ipv4ToString, ipv6ToBytes, ipv6ToString } from "../../lib/codec/address.ts";
+import type { Datapath, DatapathLink, DatapathOptions } from "./datapath.ts";
+import { type Link, linkName, type Relayed, type SendOutcome, type Transport } from "./links.ts";
+import type { Receive, SocketSpec } from "./sockets.ts";
+
+/** Where the relay image keeps the addon (docker/relay/Dockerfile builds it). */
+export const ADDON_PATH = "/opt/dhcplab/dhcplab-udp.node";
+
+/** docker/relay/dhcplab-udp.c, as JavaScript sees it. */
+export interface UdpAddon {
+  create(
+    slots: number,
+    slotSize: number,
+    onBatch: (socket: number, count: number) => void,
+    onError: (socket: number, errno: number) => void,
+  ): { recv: ArrayBuffer; recvMeta: ArrayBuffer; send: ArrayBuffer; sendMeta: ArrayBuffer; results: ArrayBuffer };
+  adopt(fd: number, family: 4 | 6, ifname: string, bufferBytes: number): number;
+  join6(socket: number, group: Uint8Array): void;
+  flush(count: number): number;
+  close(): void;
+  bind(family: 4 | 6, address: Uint8Array, port: number, ifname: string): [fd: number, port: number];
+}
+
+/** Loads the addon: a start with `datapath: native` and no addon stops here, saying which file. */
+export function loadUdpAddon(path = process.env.DHCPLAB_UDP_ADDON ?? ADDON_PATH): UdpAddon {
+  const module = { exports: {} as UdpAddon };
+  try {
+    process.dlopen(module, path);
+  } catch (err) {
+    throw new Error(
+      `datapath native: cannot load ${path} (${err instanceof Error ? err.message : String(err)}); "datapath: node" runs without it`,
+    );
+  }
+  return module.exports;
+}
+
+/** The int32 words of a slot's metadata (see dhcplab-udp.c). */
+const META = 8;
+/** Datagrams one wake-up reads, and a turn's sends before they are flushed. */
+const SLOTS = 64;
+/**
+ * The largest datagram taken: a jumbo frame. DHCP messages are far smaller (RFC 2131 §2: 576 by
+ * default); a longer one arrives truncated and is dropped as oversize.
+ */
+export const SLOT_BYTES = 9216;
+/** Parsed destination addresses kept (servers, giaddrs, clients being answered). */
+const ADDRESS_CACHE = 1024;
+
+const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+
+interface NativeSocket extends DatapathLink {
+  readonly index: number;
+  receive?: Receive;
+}
+
+/**
+ * The native datapath (`datapath: native`, the default): the addon owns the sockets, reads every
+ * datagram of a wake-up into a ring with one recvmmsg and calls `onBatch` once; a turn's sends are
+ * written into a second ring and flushed with one sendmmsg per socket at the end of the batch (or,
+ * for a send outside one, such as a timer's, in a microtask).
+ *
+ * Each datagram is copied out of the ring before the paths see it: they keep parts of a request
+ * (an Option 82, an Interface-ID) while its transaction is in flight, and the ring is reused.
+ */
+export class NativeDatapath implements Datapath {
+  readonly kind = "native";
+  private readonly recv: Uint8Array;
+  private readonly recvMeta: Int32Array;
+  private readonly recvAddress: Uint8Array;
+  private readonly send: Uint8Array;
+  private readonly sendMeta: Int32Array;
+  private readonly sendAddress: Uint8Array;
+  private readonly results: Int32Array;
+  private readonly sockets: NativeSocket[] = [];
+  private readonly transports: Record<4 | 6, NativeTransport>;
+  private readonly addresses = new Map<string, Uint8Array | undefined>();
+  // The pending sends' bookkeeping, by slot: what each is and who hears how it ended.
+  private readonly whats: (Relayed | undefined)[] = new Array(SLOTS);
+  private readonly outcomes: (SendOutcome | undefined)[] = new Array(SLOTS);
+  private readonly destinations: string[] = new Array(SLOTS);
+  private readonly ports = new Int32Array(SLOTS);
+  private pending = 0;
+  private inBatch = false;
+  private flushQueued = false;
+  private closed = false;
+
+  constructor(
+    private readonly addon: UdpAddon,
+    specs: readonly SocketSpec[],
+    private readonly o: DatapathOptions,
+  ) {
+    const rings = addon.create(SLOTS, SLOT_BYTES, this.onBatch, this.onError);
+    this.recv = new Uint8Array(rings.recv);
+    this.recvMeta = new Int32Array(rings.recvMeta);
+    this.recvAddress = new Uint8Array(rings.recvMeta);
+    this.send = new Uint8Array(rings.send);
+    this.sendMeta = new Int32Array(rings.sendMeta);
+    this.sendAddress = new Uint8Array(rings.sendMeta);
+    this.results = new Int32Array(rings.results);
+    try {
+      for (const spec of specs) {
+        const index = addon.adopt(spec.fd, spec.family, spec.ifname, o.bufferBytes);
+        this.sockets.push({ index, ifname: spec.ifname, family: spec.family, link: o.linkOf(spec.ifname) });
+      }
+    } catch (err) {
+      addon.close();
+      throw err;
+    }
+    this.transports = { 4: new NativeTransport(this, 4), 6: new NativeTransport(this, 6) };
+  }
+
+  get links(): readonly DatapathLink[] {
+    return this.sockets.map((s) => ({ ifname: s.ifname, family: s.family, link: s.link }));
+  }
+
+  /** The socket index of a family's link, if the relay has one there. */
+  socketOn(family: 4 | 6, via: Link): number | undefined {
+    for (const s of this.sockets) {
+      if (s.family !== family || s.link.side !== via.side) continue;
+      if (via.side === "access" && s.link.side === "access" && s.link.segment === via.segment) return s.index;
+      if (via.side === "vrf" && s.link.side === "vrf" && s.link.vrf === via.vrf) return s.index;
+    }
+    return undefined;
+  }
+
+  transport(family: 4 | 6): Transport {
+    return this.transports[family];
+  }
+
+  listen(family: 4 | 6, receive: Receive): void {
+    for (const s of this.sockets) if (s.family === family) s.receive = receive;
+  }
+
+  joinAccess6(group: string): void {
+    const bytes = ipv6ToBytes(group);
+    for (const s of this.sockets) {
+      if (s.family === 6 && s.link.side === "access") this.addon.join6(s.index, bytes);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.addon.close();
+  }
+
+  /** Queues a datagram in the send ring; it leaves at the end of this turn. */
+  queue(
+    socket: number,
+    bytes: Uint8Array,
+    port: number,
+    address: string,
+    what: Relayed,
+    outcome: SendOutcome,
+  ): void {
+    if (this.closed) return outcome.failed(what, "socket closed", address, port);
+    if (bytes.length > SLOT_BYTES) return outcome.failed(what, "EMSGSIZE", address, port);
+    const family = this.sockets[socket]?.family as 4 | 6;
+    const destination = this.addressBytes(address, family);
+    if (!destination) return outcome.failed(what, `not an IPv${family} address: ${address}`, address, port);
+    if (this.pending === SLOTS) this.flush();
+    const slot = this.pending++;
+    this.send.set(bytes, slot * SLOT_BYTES);
+    const m = slot * META;
+    this.sendMeta[m] = socket;
+    this.sendMeta[m + 1] = bytes.length;
+    this.sendMeta[m + 2] = port;
+    this.sendAddress.set(destination, (m + 4) * 4);
+    this.whats[slot] = what;
+    this.outcomes[slot] = outcome;
+    this.destinations[slot] = address;
+    this.ports[slot] = port;
+    if (!this.inBatch && !this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(this.flushQueuedSends);
+    }
+  }
+
+  /** Sends every queued datagram and tells each one's outcome. */
+  flush(): void {
+    const count = this.pending;
+    if (count === 0 || this.closed) return;
+    this.pending = 0;
+    this.addon.flush(count);
+    for (let slot = 0; slot < count; slot++) {
+      const what = this.whats[slot] as Relayed;
+      const outcome = this.outcomes[slot] as SendOutcome;
+      this.whats[slot] = undefined;
+      this.outcomes[slot] = undefined;
+      const errno = this.results[slot] as number;
+      if (errno === 0) outcome.sent(what);
+      else
+        outcome.failed(
+          what,
+          ERRNO_NAMES.get(errno) ?? `errno ${errno}`,
+          this.destinations[slot] as string,
+          this.ports[slot] as number,
+        );
+    }
+  }
+
+  private readonly flushQueuedSends = (): void => {
+    this.flushQueued = false;
+    this.flush();
+  };
+
+  /** Every datagram of one wake-up of one socket: copied out of the ring, then handed on. */
+  private readonly onBatch = (index: number, count: number): void => {
+    const s = this.sockets[index];
+    if (!s) return;
+    this.inBatch = true;
+    try {
+      for (let i = 0; i < count; i++) {
+        const m = i * META;
+        const length = this.recvMeta[m] as number;
+        if (this.recvMeta[m + 1] !== 0 || !s.receive) {
+          if (s.receive) this.o.onOversize(s.family);
+          continue;
+        }
+        const at = i * SLOT_BYTES;
+        const bytes = this.recv.slice(at, at + length);
+        s.receive(bytes, this.sourceOf(s, m), s.link);
+      }
+    } finally {
+      this.inBatch = false;
+      this.flush();
+    }
+  };
+
+  private readonly onError = (index: number, errno: number): void => {
+    const s = this.sockets[index];
+    if (s) {
+      this.o.onError(
+        { ifname: s.ifname, family: s.family, fd: -1 },
+        new Error(ERRNO_NAMES.get(errno) ?? `errno ${errno}`),
+      );
+    }
+  };
+
+  /** A datagram's source as Node gives it: a link-local one with its interface (fe80::1%eth0). */
+  private sourceOf(s: NativeSocket, m: number): string {
+    const at = (m + 4) * 4;
+    if (s.family === 4) return ipv4ToString(this.recvAddress, at);
+    const text = ipv6ToString(this.recvAddress, at);
+    return this.recvMeta[m + 3] === 0 ? text : `${text}%${s.ifname}`;
+  }
+
+  private addressBytes(address: string, family: 4 | 6): Uint8Array | undefined {
+    const cached = this.addresses.get(address);
+    if (cached) return cached;
+    if (this.addresses.size >= ADDRESS_CACHE) this.addresses.clear();
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = family === 4 ? ipv4ToBytes(address) : ipv6ToBytes(address.replace(/%.*$/, ""));
+    } catch {
+      return undefined;
+    }
+    this.addresses.set(address, bytes);
+    return bytes;
+  }
+}
+
+/** A family's transport on the native datapath: sends go into the datapath's ring. */
+class NativeTransport implements Transport {
+  private readonly sockets = new Map<Link, number | undefined>();
+
+  constructor(
+    private readonly datapath: NativeDatapath,
+    private readonly family: 4 | 6,
+  ) {}
+
+  send(bytes: Uint8Array, port: number, address: string, via: Link, what: Relayed, outcome: SendOutcome): void {
+    // Links are made once each (links.ts), so they key the socket lookup.
+    let socket = this.sockets.get(via);
+    if (socket === undefined && !this.sockets.has(via)) {
+      if (this.sockets.size >= 256) this.sockets.clear();
+      socket = this.datapath.socketOn(this.family, via);
+      this.sockets.set(via, socket);
+    }
+    if (socket === undefined) outcome.failed(what, `no socket on ${linkName(via)}`, address, port);
+    else this.datapath.queue(socket, bytes, port, address, what, outcome);
+  }
+}
