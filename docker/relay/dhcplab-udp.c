@@ -237,8 +237,12 @@ static napi_value adopt(napi_env env, napi_callback_info info) {
   /* FD_CLOEXEC: the relay's children (radvd, nft, ip) must not hold its sockets. */
   fcntl(fd, F_SETFD, FD_CLOEXEC);
   int one = 1;
-  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer) < 0 ||
-      setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buffer, sizeof buffer) < 0)
+  /* The buffers asked for, past net.core.[rw]mem_max where the relay may (CAP_NET_ADMIN): a
+   * burst waits in the kernel instead of being lost. Without the capability, what the limit allows. */
+  if ((setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buffer, sizeof buffer) < 0 &&
+       setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer) < 0) ||
+      (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buffer, sizeof buffer) < 0 &&
+       setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buffer, sizeof buffer) < 0))
     return throw_errno(env, "adopt: socket buffers", errno);
   /* The access socket sends replies to 255.255.255.255 (RFC 2131 §4.1). */
   if (family == AF_INET && setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0)

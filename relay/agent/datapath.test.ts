@@ -29,142 +29,192 @@ async function until(check: () => boolean, what: string, ms = 5000): Promise<voi
   }
 }
 
-describe.each(["native", "node"] as const)("the %s datapath, over real sockets on loopback", (kind: DatapathKind) => {
-  let datapath: Datapath | undefined;
-  const peers: Socket[] = [];
-  const oversize: number[] = [];
-  afterEach(async () => {
-    await datapath?.close();
-    datapath = undefined;
-    for (const p of peers.splice(0)) p.close();
-    oversize.length = 0;
-  });
+describe.each(["native", "node"] as const)(
+  "the %s datapath, over real sockets on loopback",
+  (kind: DatapathKind) => {
+    let datapath: Datapath | undefined;
+    const peers: Socket[] = [];
+    const oversize: number[] = [];
+    afterEach(async () => {
+      await datapath?.close();
+      datapath = undefined;
+      for (const p of peers.splice(0)) p.close();
+      oversize.length = 0;
+    });
 
-  /** A datapath over two sockets per family on loopback: the access side and RED's backend. */
-  async function open(): Promise<{ ports: Record<"access4" | "red4" | "access6" | "red6", number>; got: Received[] }> {
-    const made = {
-      access4: addon.bind(4, ipv4ToBytes("127.0.0.1"), 0, ""),
-      red4: addon.bind(4, ipv4ToBytes("127.0.0.1"), 0, ""),
-      access6: addon.bind(6, ipv6ToBytes("::1"), 0, ""),
-      red6: addon.bind(6, ipv6ToBytes("::1"), 0, ""),
-    };
-    const links = new Map<string, Link>([
-      ["acc4", ACCESS],
-      ["red4", RED],
-      ["acc6", ACCESS],
-      ["red6", RED],
-    ]);
-    const specs = [
-      { ifname: "acc4", family: 4 as const, fd: made.access4[0] },
-      { ifname: "red4", family: 4 as const, fd: made.red4[0] },
-      { ifname: "acc6", family: 6 as const, fd: made.access6[0] },
-      { ifname: "red6", family: 6 as const, fd: made.red6[0] },
-    ];
-    const o = {
-      bufferBytes: 1 << 20,
-      linkOf: (ifname: string) => links.get(ifname) as Link,
-      onError: (_s: unknown, err: Error) => {
-        throw err;
-      },
-      onOversize: (family: 4 | 6) => oversize.push(family),
-    };
-    // The interface names are labels here: these sockets are bound to no device.
-    datapath =
-      kind === "native" ? new NativeDatapath(addon, specs, o) : await openDatapath("node", specs, o);
-    expect(datapath.kind).toBe(kind);
-    expect(datapath instanceof (kind === "native" ? NativeDatapath : NodeDatapath)).toBe(true);
-    const got: Received[] = [];
-    datapath.listen(4, (bytes, source, link) => got.push({ bytes, source, link }));
-    datapath.listen(6, (bytes, source, link) => got.push({ bytes, source, link }));
-    return {
-      ports: { access4: made.access4[1], red4: made.red4[1], access6: made.access6[1], red6: made.red6[1] },
-      got,
-    };
-  }
-
-  async function peer(family: 4 | 6): Promise<Socket> {
-    const s = createSocket(family === 4 ? "udp4" : "udp6");
-    peers.push(s);
-    await new Promise<void>((r) => s.bind(0, family === 4 ? "127.0.0.1" : "::1", r));
-    return s;
-  }
-
-  it.each([4, 6] as const)(
-    "IPv%s: delivers a burst larger than a ring once each, whole and in order, with source and link, and bytes kept stay intact",
-    async (family) => {
-      const { ports, got } = await open();
-      const client = await peer(family);
-      const to = family === 4 ? ports.access4 : ports.access6;
-      const host = family === 4 ? "127.0.0.1" : "::1";
-      const count = 300;
-      for (let i = 0; i < count; i++) {
-        const bytes = new Uint8Array(300 + (i % 7));
-        bytes.fill(i % 256);
-        bytes[0] = i >> 8;
-        bytes[1] = i & 0xff;
-        client.send(bytes, to, host);
-      }
-      await until(() => got.length >= count, `${count} datagrams`);
-      expect(got).toHaveLength(count);
-      got.forEach((g, i) => {
-        expect(g.bytes.length).toBe(300 + (i % 7));
-        expect((g.bytes[0] as number) * 256 + (g.bytes[1] as number)).toBe(i);
-        expect(g.bytes[g.bytes.length - 1]).toBe(i % 256);
-        expect(g.source).toBe(host);
-        expect(g.link).toBe(ACCESS);
-      });
-    },
-  );
-
-  it.each([4, 6] as const)(
-    "IPv%s: sends out of the named link's socket, tells each outcome once, and a failed send fails alone",
-    async (family) => {
-      const { ports } = await open();
-      const server = await peer(family);
-      const host = family === 4 ? "127.0.0.1" : "::1";
-      const seen: number[] = [];
-      server.on("message", (_m, rinfo) => seen.push(rinfo.port));
-      const transport = (datapath as Datapath).transport(family);
-      const sent: Relayed[] = [];
-      const failed: { error: string; port: number }[] = [];
-      const outcome: SendOutcome = {
-        sent: (w) => sent.push(w),
-        failed: (_w, error, _address, port) => failed.push({ error, port }),
+    /** A datapath over two sockets per family on loopback: the access side and RED's backend. */
+    async function open(): Promise<{
+      ports: Record<"access4" | "red4" | "access6" | "red6", number>;
+      got: Received[];
+    }> {
+      const made = {
+        access4: addon.bind(4, ipv4ToBytes("127.0.0.1"), 0, ""),
+        red4: addon.bind(4, ipv4ToBytes("127.0.0.1"), 0, ""),
+        access6: addon.bind(6, ipv6ToBytes("::1"), 0, ""),
+        red6: addon.bind(6, ipv6ToBytes("::1"), 0, ""),
       };
-      const target = server.address().port;
-      transport.send(Uint8Array.of(1), target, host, RED, what, outcome);
-      // Port 0 cannot be sent to: the kernel refuses that one datagram only.
-      transport.send(Uint8Array.of(2), 0, host, RED, what, outcome);
-      transport.send(Uint8Array.of(3), target, host, RED, what, outcome);
-      // A link without a socket of this family.
-      transport.send(Uint8Array.of(4), target, host, vrfLink("BLUE"), what, outcome);
-      await until(() => sent.length + failed.length === 4 && seen.length === 2, "four outcomes, two arrivals");
-      expect(sent).toEqual([what, what]);
-      expect(failed.map((f) => f.port).sort()).toEqual([0, target]);
-      expect(failed.find((f) => f.port === target)?.error).toBe("no socket on vrf:BLUE");
-      expect(failed.find((f) => f.port === 0)?.error).toMatch(/EINVAL|port/i);
-      // Both left through RED's socket, not the access one.
-      expect(seen).toEqual([family === 4 ? ports.red4 : ports.red6, family === 4 ? ports.red4 : ports.red6]);
-    },
-  );
+      const links = new Map<string, Link>([
+        ["acc4", ACCESS],
+        ["red4", RED],
+        ["acc6", ACCESS],
+        ["red6", RED],
+      ]);
+      const specs = [
+        { ifname: "acc4", family: 4 as const, fd: made.access4[0] },
+        { ifname: "red4", family: 4 as const, fd: made.red4[0] },
+        { ifname: "acc6", family: 6 as const, fd: made.access6[0] },
+        { ifname: "red6", family: 6 as const, fd: made.red6[0] },
+      ];
+      const o = {
+        bufferBytes: 1 << 20,
+        linkOf: (ifname: string) => links.get(ifname) as Link,
+        onError: (_s: unknown, err: Error) => {
+          throw err;
+        },
+        onOversize: (family: 4 | 6) => oversize.push(family),
+      };
+      // The interface names are labels here: these sockets are bound to no device.
+      datapath =
+        kind === "native" ? new NativeDatapath(addon, specs, o) : await openDatapath("node", specs, o);
+      expect(datapath.kind).toBe(kind);
+      expect(datapath instanceof (kind === "native" ? NativeDatapath : NodeDatapath)).toBe(true);
+      const got: Received[] = [];
+      datapath.listen(4, (bytes, source, link) => got.push({ bytes, source, link }));
+      datapath.listen(6, (bytes, source, link) => got.push({ bytes, source, link }));
+      return {
+        ports: { access4: made.access4[1], red4: made.red4[1], access6: made.access6[1], red6: made.red6[1] },
+        got,
+      };
+    }
 
-  it("answers in the turn a request came in, also for many requests in one wake-up", async () => {
-    const { ports } = await open();
-    const client = await peer(4);
-    const replies: number[] = [];
-    client.on("message", (m) => replies.push(m[0] as number));
-    const transport = (datapath as Datapath).transport(4);
-    const outcome: SendOutcome = { sent: () => {}, failed: (_w, e) => expect.fail(e) };
-    (datapath as Datapath).listen(4, (bytes, _source, link) =>
-      transport.send(bytes, client.address().port, "127.0.0.1", link, what, outcome),
+    async function peer(family: 4 | 6): Promise<Socket> {
+      const s = createSocket(family === 4 ? "udp4" : "udp6");
+      peers.push(s);
+      await new Promise<void>((r) => s.bind(0, family === 4 ? "127.0.0.1" : "::1", r));
+      return s;
+    }
+
+    it.each([4, 6] as const)(
+      "IPv%s: delivers a burst larger than a ring once each, whole and in order, with source and link, and bytes kept stay intact",
+      async (family) => {
+        const { ports, got } = await open();
+        const client = await peer(family);
+        const to = family === 4 ? ports.access4 : ports.access6;
+        const host = family === 4 ? "127.0.0.1" : "::1";
+        const count = 300;
+        for (let i = 0; i < count; i++) {
+          const bytes = new Uint8Array(300 + (i % 7));
+          bytes.fill(i % 256);
+          bytes[0] = i >> 8;
+          bytes[1] = i & 0xff;
+          client.send(bytes, to, host);
+        }
+        await until(() => got.length >= count, `${count} datagrams`);
+        expect(got).toHaveLength(count);
+        got.forEach((g, i) => {
+          expect(g.bytes.length).toBe(300 + (i % 7));
+          expect((g.bytes[0] as number) * 256 + (g.bytes[1] as number)).toBe(i);
+          expect(g.bytes[g.bytes.length - 1]).toBe(i % 256);
+          expect(g.source).toBe(host);
+          expect(g.link).toBe(ACCESS);
+        });
+      },
     );
-    for (let i = 0; i < 200; i++) client.send(Uint8Array.of(i), ports.access4, "127.0.0.1");
-    await until(() => replies.length === 200, "200 replies");
-    expect(replies).toEqual(Array.from({ length: 200 }, (_, i) => i));
-  });
-});
+
+    it.each([4, 6] as const)(
+      "IPv%s: sends out of the named link's socket, tells each outcome once, and a failed send fails alone",
+      async (family) => {
+        const { ports } = await open();
+        const server = await peer(family);
+        const host = family === 4 ? "127.0.0.1" : "::1";
+        const seen: number[] = [];
+        server.on("message", (_m, rinfo) => seen.push(rinfo.port));
+        const transport = (datapath as Datapath).transport(family);
+        const sent: Relayed[] = [];
+        const failed: { error: string; port: number }[] = [];
+        const outcome: SendOutcome = {
+          sent: (w) => sent.push(w),
+          failed: (_w, error, _address, port) => failed.push({ error, port }),
+        };
+        const target = server.address().port;
+        transport.send(Uint8Array.of(1), target, host, RED, what, outcome);
+        // Port 0 cannot be sent to: the kernel refuses that one datagram only.
+        transport.send(Uint8Array.of(2), 0, host, RED, what, outcome);
+        transport.send(Uint8Array.of(3), target, host, RED, what, outcome);
+        // A link without a socket of this family.
+        transport.send(Uint8Array.of(4), target, host, vrfLink("BLUE"), what, outcome);
+        await until(
+          () => sent.length + failed.length === 4 && seen.length === 2,
+          "four outcomes, two arrivals",
+        );
+        expect(sent).toEqual([what, what]);
+        expect(failed.map((f) => f.port).sort()).toEqual([0, target]);
+        expect(failed.find((f) => f.port === target)?.error).toBe("no socket on vrf:BLUE");
+        expect(failed.find((f) => f.port === 0)?.error).toMatch(/EINVAL|port/i);
+        // Both left through RED's socket, not the access one.
+        expect(seen).toEqual([
+          family === 4 ? ports.red4 : ports.red6,
+          family === 4 ? ports.red4 : ports.red6,
+        ]);
+      },
+    );
+
+    it("answers in the turn a request came in, also for many requests in one wake-up", async () => {
+      const { ports } = await open();
+      const client = await peer(4);
+      const replies: number[] = [];
+      client.on("message", (m) => replies.push(m[0] as number));
+      const transport = (datapath as Datapath).transport(4);
+      const outcome: SendOutcome = { sent: () => {}, failed: (_w, e) => expect.fail(e) };
+      (datapath as Datapath).listen(4, (bytes, _source, link) =>
+        transport.send(bytes, client.address().port, "127.0.0.1", link, what, outcome),
+      );
+      for (let i = 0; i < 200; i++) client.send(Uint8Array.of(i), ports.access4, "127.0.0.1");
+      await until(() => replies.length === 200, "200 replies");
+      expect(replies).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    });
+  },
+);
 
 describe("the native datapath alone", () => {
+  it("random datagrams of every length (empty to past a slot): each delivered whole or counted as oversize, exactly once", async () => {
+    const [fd, port] = addon.bind(4, ipv4ToBytes("127.0.0.1"), 0, "");
+    let oversize = 0;
+    const got: Uint8Array[] = [];
+    const datapath = new NativeDatapath(addon, [{ ifname: "acc4", family: 4, fd }], {
+      bufferBytes: 8 << 20,
+      linkOf: () => ACCESS,
+      onError: (_s, err) => expect.fail(err.message),
+      onOversize: () => oversize++,
+    });
+    const client = createSocket("udp4");
+    try {
+      datapath.listen(4, (bytes) => got.push(bytes));
+      await new Promise<void>((r) => client.bind(0, "127.0.0.1", r));
+      // A fixed-seed generator: the same lengths and bytes on every run.
+      let seed = 20261206;
+      const next = () => {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        return seed;
+      };
+      const sent: Uint8Array[] = [];
+      for (let i = 0; i < 1000; i++) {
+        const length = i % 50 === 0 ? SLOT_BYTES + 1 + (next() % 2000) : next() % 1500;
+        const bytes = new Uint8Array(length).map(() => next() & 0xff);
+        sent.push(bytes);
+        // Paced in bursts, so that wake-ups see from one datagram to full rings.
+        await new Promise<void>((r) => client.send(bytes, port, "127.0.0.1", () => r()));
+        if (i % 100 === 99) await until(() => got.length + oversize === i + 1, `${i + 1} datagrams`);
+      }
+      const fits = sent.filter((b) => b.length <= SLOT_BYTES);
+      expect(oversize).toBe(sent.length - fits.length);
+      expect(got).toEqual(fits);
+    } finally {
+      client.close();
+      await datapath.close();
+    }
+  });
+
   it("drops a datagram longer than a slot, says so, and serves the next", async () => {
     const [fd, port] = addon.bind(4, ipv4ToBytes("127.0.0.1"), 0, "");
     const oversize: number[] = [];

@@ -8,7 +8,9 @@ export type JournalEntry = RelayDecision;
  * `capacity` entries, so its memory is bounded whatever the load.
  */
 export class Journal {
-  private readonly ring: (JournalEntry | undefined)[];
+  private readonly ring: (Omit<JournalEntry, "at"> | undefined)[];
+  /** When each entry was recorded (ms): kept apart, so a record allocates no date and no copy. */
+  private readonly times: Float64Array;
   private next = 0;
 
   constructor(
@@ -16,13 +18,14 @@ export class Journal {
     private readonly now: () => number = Date.now,
   ) {
     this.ring = new Array(capacity);
+    this.times = new Float64Array(capacity);
   }
 
-  record(entry: Omit<JournalEntry, "at">): JournalEntry {
-    const full = { at: new Date(this.now()).toISOString(), ...entry };
-    this.ring[this.next] = full;
+  /** Records a decision (the object is kept as given: the caller makes it for the journal). */
+  record(entry: Omit<JournalEntry, "at">): void {
+    this.ring[this.next] = entry;
+    this.times[this.next] = this.now();
     this.next = (this.next + 1) % this.capacity;
-    return full;
   }
 
   /** The entries for a client (by MAC or DUID, case-insensitive), oldest first, at most `limit`. */
@@ -31,12 +34,13 @@ export class Journal {
     const duid = q.duid?.toLowerCase();
     const found: JournalEntry[] = [];
     for (let i = 0; i < this.capacity; i++) {
-      const e = this.ring[(this.next + i) % this.capacity];
+      const slot = (this.next + i) % this.capacity;
+      const e = this.ring[slot];
       if (!e) continue;
       if (q.family && e.family !== q.family) continue;
       if (mac && e.mac !== mac) continue;
       if (duid && e.duid !== duid) continue;
-      found.push(e);
+      found.push({ at: new Date(this.times[slot] as number).toISOString(), ...e } as JournalEntry);
     }
     return found.slice(-(q.limit ?? 50));
   }

@@ -73,7 +73,14 @@ export interface SendOutcome {
  * a callback made per datagram: the hot path allocates no closure.
  */
 export interface Transport {
-  send(bytes: Uint8Array, port: number, address: string, via: Link, what: Relayed, outcome: SendOutcome): void;
+  send(
+    bytes: Uint8Array,
+    port: number,
+    address: string,
+    via: Link,
+    what: Relayed,
+    outcome: SendOutcome,
+  ): void;
 }
 
 /** A link's name in logs and labels: "access", "access:port5", "vrf:RED", or the unknown interface's name. */

@@ -14,7 +14,13 @@ export interface UdpAddon {
     slotSize: number,
     onBatch: (socket: number, count: number) => void,
     onError: (socket: number, errno: number) => void,
-  ): { recv: ArrayBuffer; recvMeta: ArrayBuffer; send: ArrayBuffer; sendMeta: ArrayBuffer; results: ArrayBuffer };
+  ): {
+    recv: ArrayBuffer;
+    recvMeta: ArrayBuffer;
+    send: ArrayBuffer;
+    sendMeta: ArrayBuffer;
+    results: ArrayBuffer;
+  };
   adopt(fd: number, family: 4 | 6, ifname: string, bufferBytes: number): number;
   join6(socket: number, group: Uint8Array): void;
   flush(count: number): number;
@@ -155,11 +161,12 @@ export class NativeDatapath implements Datapath {
     what: Relayed,
     outcome: SendOutcome,
   ): void {
-    if (this.closed) return outcome.failed(what, "socket closed", address, port);
-    if (bytes.length > SLOT_BYTES) return outcome.failed(what, "EMSGSIZE", address, port);
-    const family = this.sockets[socket]?.family as 4 | 6;
-    const destination = this.addressBytes(address, family);
-    if (!destination) return outcome.failed(what, `not an IPv${family} address: ${address}`, address, port);
+    const refused = this.refusal(socket, bytes, address);
+    if (refused) {
+      outcome.failed(what, refused, address, port);
+      return;
+    }
+    const destination = this.addresses.get(address) as Uint8Array;
     if (this.pending === SLOTS) this.flush();
     const slot = this.pending++;
     this.send.set(bytes, slot * SLOT_BYTES);
@@ -176,6 +183,14 @@ export class NativeDatapath implements Datapath {
       this.flushQueued = true;
       queueMicrotask(this.flushQueuedSends);
     }
+  }
+
+  /** Why a datagram cannot be queued, if it cannot; its destination's bytes are cached if it can. */
+  private refusal(socket: number, bytes: Uint8Array, address: string): string | undefined {
+    if (this.closed) return "socket closed";
+    if (bytes.length > SLOT_BYTES) return "EMSGSIZE";
+    const family = this.sockets[socket]?.family as 4 | 6;
+    return this.addressBytes(address, family) ? undefined : `not an IPv${family} address: ${address}`;
   }
 
   /** Sends every queued datagram and tells each one's outcome. */
@@ -271,7 +286,14 @@ class NativeTransport implements Transport {
     private readonly family: 4 | 6,
   ) {}
 
-  send(bytes: Uint8Array, port: number, address: string, via: Link, what: Relayed, outcome: SendOutcome): void {
+  send(
+    bytes: Uint8Array,
+    port: number,
+    address: string,
+    via: Link,
+    what: Relayed,
+    outcome: SendOutcome,
+  ): void {
     // Links are made once each (links.ts), so they key the socket lookup.
     let socket = this.sockets.get(via);
     if (socket === undefined && !this.sockets.has(via)) {

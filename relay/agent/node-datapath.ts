@@ -1,6 +1,14 @@
 import type { Datapath, DatapathOptions } from "./datapath.ts";
 import type { Transport } from "./links.ts";
-import { adoptSockets, closeSockets, type LinkSocket, listen, type Receive, type SocketSpec, SocketTransport } from "./sockets.ts";
+import {
+  adoptSockets,
+  closeSockets,
+  type LinkSocket,
+  listen,
+  type Receive,
+  type SocketSpec,
+  SocketTransport,
+} from "./sockets.ts";
 
 /** The fallback datapath (`datapath: node`): Node's dgram over the launcher's sockets. */
 export class NodeDatapath implements Datapath {

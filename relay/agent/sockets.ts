@@ -125,7 +125,14 @@ export class SocketTransport implements Transport {
     }
   }
 
-  send(bytes: Uint8Array, port: number, address: string, via: Link, what: Relayed, outcome: SendOutcome): void {
+  send(
+    bytes: Uint8Array,
+    port: number,
+    address: string,
+    via: Link,
+    what: Relayed,
+    outcome: SendOutcome,
+  ): void {
     const s =
       via.side === "access"
         ? this.bySegment.get(via.segment)

@@ -8,7 +8,14 @@ import { decodeDhcp4, encodeDhcp4 } from "../../lib/codec/dhcp4/message.ts";
 import { MSG6, OPT6 } from "../../lib/codec/dhcp6/codes.ts";
 import { type Dhcp6ClientMessage, decodeDhcp6, encodeDhcp6, isRelay } from "../../lib/codec/dhcp6/message.ts";
 import { Counters } from "../../relay/agent/counters.ts";
-import { ACCESS, type Link, type Relayed, type SendOutcome, type Transport, vrfLink } from "../../relay/agent/links.ts";
+import {
+  ACCESS,
+  type Link,
+  type Relayed,
+  type SendOutcome,
+  type Transport,
+  vrfLink,
+} from "../../relay/agent/links.ts";
 import { Relay4 } from "../../relay/agent/relay4.ts";
 import { Relay6 } from "../../relay/agent/relay6.ts";
 import { golden, offerFor, policyWith, quietLog, RED_VRF4, replyTo } from "../support/relay-fakes.ts";
@@ -19,7 +26,14 @@ const CLIENTS = 1000;
 /** Keeps the last datagram sent; reports success at once, as a socket's synchronous send does. */
 class LastSent implements Transport {
   last: Uint8Array = new Uint8Array();
-  send(bytes: Uint8Array, _port: number, _address: string, _via: Link, what: Relayed, outcome: SendOutcome): void {
+  send(
+    bytes: Uint8Array,
+    _port: number,
+    _address: string,
+    _via: Link,
+    what: Relayed,
+    outcome: SendOutcome,
+  ): void {
     this.last = bytes;
     outcome.sent(what);
   }

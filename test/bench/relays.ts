@@ -7,8 +7,9 @@
 //
 // BENCH_RATES (default 250,500,1000,2000,4000,8000), BENCH_SECONDS per run (5),
 // BENCH_REPEATS (3), BENCH_CLIENTS (100), BENCH_SOAK_SECONDS (60; 0: none), BENCH_V4_ENGINE
-// (clients, or perfdhcp for the relay's takeover path) and BENCH_BISECT (the ceiling's
-// precision after the ladder, 0.02: within 2 %; 0: no bisection) change the run.
+// (clients, or perfdhcp for the relay's takeover path), BENCH_BISECT (the ceiling's
+// precision after the ladder, 0.02: within 2 %; 0: no bisection) and BENCH_RELAY_NODE_OPTIONS
+// (NODE_OPTIONS for dhcplab's relay, e.g. V8's heap sizes) change the run.
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
@@ -43,6 +44,8 @@ const CLIENTS = Number(env("BENCH_CLIENTS", "100"));
 const SOAK_SECONDS = Number(env("BENCH_SOAK_SECONDS", "60"));
 const BISECT = Number(env("BENCH_BISECT", "0.02"));
 const V4_ENGINE = env("BENCH_V4_ENGINE", "clients") as LoadEngine;
+/** Node's options for dhcplab's relay (e.g. V8's heap sizes), to compare settings side by side. */
+const RELAY_NODE_OPTIONS = process.env.BENCH_RELAY_NODE_OPTIONS;
 /** ISC's own criterion: the highest rate with drops under 2.5 %. */
 const DROP_LIMIT = 2.5;
 
@@ -107,6 +110,7 @@ async function main(): Promise<void> {
     },
     images,
     progress: log,
+    ...(RELAY_NODE_OPTIONS ? { relayEnv: { NODE_OPTIONS: RELAY_NODE_OPTIONS } } : {}),
   });
   try {
     const running = await labState(docker, lab.spec);

@@ -15,7 +15,13 @@ import {
 } from "../../lib/codec/dhcp6/message.ts";
 import { DEFAULT_POLICY } from "../../lib/policy/default-policy.ts";
 import { type Policy, parsePolicy } from "../../lib/policy/policy.ts";
-import { type Link, linkName, type Relayed, type SendOutcome, type Transport } from "../../relay/agent/links.ts";
+import {
+  type Link,
+  linkName,
+  type Relayed,
+  type SendOutcome,
+  type Transport,
+} from "../../relay/agent/links.ts";
 import type { Vrf4 } from "../../relay/agent/relay4.ts";
 import { goldenPackets } from "./golden.ts";
 
@@ -34,7 +40,14 @@ export interface Sent {
 export class FakeTransport implements Transport {
   readonly sent: Sent[] = [];
   readonly unreachable = new Set<string>();
-  send(bytes: Uint8Array, port: number, address: string, via: Link, what: Relayed, outcome: SendOutcome): void {
+  send(
+    bytes: Uint8Array,
+    port: number,
+    address: string,
+    via: Link,
+    what: Relayed,
+    outcome: SendOutcome,
+  ): void {
     if (this.unreachable.has(address)) {
       outcome.failed(what, "EHOSTUNREACH", address, port);
       return;

@@ -22,7 +22,18 @@ export function udpAddon(): UdpAddon {
     mkdirSync(dir, { recursive: true });
     const headers = join(dirname(process.execPath), "..", "include", "node");
     const tmp = `${out}.${process.pid}`;
-    execFileSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", `-I${headers}`, "-o", tmp, SOURCE]);
+    execFileSync("gcc", [
+      "-O2",
+      "-Wall",
+      "-Wextra",
+      "-Werror",
+      "-shared",
+      "-fPIC",
+      `-I${headers}`,
+      "-o",
+      tmp,
+      SOURCE,
+    ]);
     renameSync(tmp, out);
   }
   return loadUdpAddon(out);
