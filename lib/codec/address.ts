@@ -38,26 +38,30 @@ export function writeIpv4(s: string, out: Uint8Array, at: number): void {
 
 /** RFC 5952 text of 16 bytes at `at`: lower case, the longest run of two or more zero groups as "::". */
 export function ipv6ToString(b: Uint8Array, at = 0): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push(((b[at + 2 * i] as number) << 8) | (b[at + 2 * i + 1] as number));
+  // Written without arrays: the relay converts every DHCPv6 datagram's source and addresses.
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
+  let runStart = -1;
+  for (let i = 0; i < 8; i++) {
+    if (b[at + 2 * i] === 0 && b[at + 2 * i + 1] === 0) {
+      if (runStart < 0) runStart = i;
+      if (i - runStart + 1 > bestLen) {
+        bestStart = runStart;
+        bestLen = i - runStart + 1;
+      }
+    } else runStart = -1;
+  }
+  let out = "";
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      out += "::";
+      i += bestLen - 1;
       continue;
     }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
+    if (out !== "" && out.charCodeAt(out.length - 1) !== 58) out += ":";
+    out += (((b[at + 2 * i] as number) << 8) | (b[at + 2 * i + 1] as number)).toString(16);
   }
-  const hexOf = (g: number[]) => g.map((n) => n.toString(16)).join(":");
-  if (bestStart < 0) return hexOf(groups);
-  return `${hexOf(groups.slice(0, bestStart))}::${hexOf(groups.slice(bestStart + bestLen))}`;
+  return out;
 }
 
 /** The 16 bytes of an IPv6 address in text form (no zone, no embedded IPv4). */

@@ -37,6 +37,16 @@ describe("the relay's configuration", () => {
     ).toMatch(/vrfs\[1\]\.clients4\[0\]: VRF BLUE's client subnet 192\.168\.11\.0\/24 overlaps VRF RED's/);
   });
 
+  it("runs the native datapath unless told node, and refuses any other with the field", () => {
+    const vrfs = "vrfs:\n  - { name: RED, ipv4: 10.213.2.2, link4: 192.168.10.1, servers4: [10.213.2.10] }\n";
+    const access = "access: { ipv4: 10.213.1.2, gateways: [192.168.10.1/24] }\n";
+    expect(parseRelayConfig(access + vrfs, "relay.yaml").datapath).toBe("native");
+    expect(parseRelayConfig(`${access}datapath: node\n${vrfs}`, "relay.yaml").datapath).toBe("node");
+    expect(() => parseRelayConfig(`${access}datapath: dpdk\n${vrfs}`, "relay.yaml")).toThrow(
+      /relay\.yaml.*datapath/s,
+    );
+  });
+
   describe("VRFs whose address spaces overlap", () => {
     const overlapping = (redSegments: string, blueSegments: string) =>
       [

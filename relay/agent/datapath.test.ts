@@ -4,7 +4,7 @@ import { ipv4ToBytes, ipv6ToBytes } from "../../lib/codec/address.ts";
 import { udpAddon } from "../../test/support/udp-addon.ts";
 import { type Datapath, type DatapathKind, openDatapath } from "./datapath.ts";
 import { ACCESS, type Link, type Relayed, type SendOutcome, vrfLink } from "./links.ts";
-import { NativeDatapath, SLOT_BYTES } from "./native-datapath.ts";
+import { loadUdpAddon, NativeDatapath, SLOT_BYTES } from "./native-datapath.ts";
 import { NodeDatapath } from "./node-datapath.ts";
 
 // Both datapaths over real sockets on loopback, through the interface the relay's paths use:
@@ -177,6 +177,12 @@ describe.each(["native", "node"] as const)(
 );
 
 describe("the native datapath alone", () => {
+  it("a relay that cannot load the addon is told which file, and that datapath: node runs without it", () => {
+    expect(() => loadUdpAddon("/nonexistent/dhcplab-udp.node")).toThrow(
+      /datapath native: cannot load \/nonexistent\/dhcplab-udp\.node .*"datapath: node" runs without it/,
+    );
+  });
+
   it("random datagrams of every length (empty to past a slot): each delivered whole or counted as oversize, exactly once", async () => {
     const [fd, port] = addon.bind(4, ipv4ToBytes("127.0.0.1"), 0, "");
     let oversize = 0;

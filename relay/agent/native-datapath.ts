@@ -50,6 +50,11 @@ const SLOTS = 64;
  * default); a longer one arrives truncated and is dropped as oversize.
  */
 export const SLOT_BYTES = 9216;
+/**
+ * Received datagrams are copied into slabs of this size, each handed out in views: a backing
+ * store per slab instead of one per datagram (V8 tracks and sweeps each one).
+ */
+const SLAB_BYTES = 16384;
 /** Parsed destination addresses kept (servers, giaddrs, clients being answered). */
 const ADDRESS_CACHE = 1024;
 
@@ -67,7 +72,9 @@ interface NativeSocket extends DatapathLink {
  * for a send outside one, such as a timer's, in a microtask).
  *
  * Each datagram is copied out of the ring before the paths see it: they keep parts of a request
- * (an Option 82, an Interface-ID) while its transaction is in flight, and the ring is reused.
+ * (an Option 82, an Interface-ID) while its transaction is in flight, and the ring is reused. The
+ * copies are views of a slab (as Node's Buffer pool hands out small buffers): a view kept alive
+ * keeps its slab, 16 KiB, alive with it.
  */
 export class NativeDatapath implements Datapath {
   readonly kind = "native";
@@ -86,6 +93,8 @@ export class NativeDatapath implements Datapath {
   private readonly outcomes: (SendOutcome | undefined)[] = new Array(SLOTS);
   private readonly destinations: string[] = new Array(SLOTS);
   private readonly ports = new Int32Array(SLOTS);
+  private slab = new Uint8Array(SLAB_BYTES);
+  private slabUsed = 0;
   private pending = 0;
   private inBatch = false;
   private flushQueued = false;
@@ -234,15 +243,26 @@ export class NativeDatapath implements Datapath {
           if (s.receive) this.o.onOversize(s.family);
           continue;
         }
-        const at = i * SLOT_BYTES;
-        const bytes = this.recv.slice(at, at + length);
-        s.receive(bytes, this.sourceOf(s, m), s.link);
+        s.receive(this.copyOut(i * SLOT_BYTES, length), this.sourceOf(s, m), s.link);
       }
     } finally {
       this.inBatch = false;
       this.flush();
     }
   };
+
+  /** A datagram's bytes, copied from the ring into the current slab (a new slab when it is full). */
+  private copyOut(at: number, length: number): Uint8Array {
+    if (length > SLAB_BYTES - this.slabUsed) {
+      this.slab = new Uint8Array(Math.max(SLAB_BYTES, length));
+      this.slabUsed = 0;
+    }
+    const start = this.slabUsed;
+    this.slab.set(this.recv.subarray(at, at + length), start);
+    // Aligned, so that no two datagrams share a word.
+    this.slabUsed = (start + length + 7) & ~7;
+    return this.slab.subarray(start, start + length);
+  }
 
   private readonly onError = (index: number, errno: number): void => {
     const s = this.sockets[index];
