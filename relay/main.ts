@@ -69,8 +69,8 @@ async function main(): Promise<void> {
       health.set("sockets", false, `${s.ifname} IPv${s.family}: ${err.message}`);
       log.error({ ifname: s.ifname, family: s.family, error: err.message }, "socket error");
     },
-    // A datagram longer than the datapath takes: no DHCP message is, so it is malformed.
-    onOversize: (family) => counters.drop(family, "malformed"),
+    // A datagram longer than the datapath takes (no DHCP message is), or one no path could take.
+    onDrop: (family) => counters.drop(family, "malformed"),
   });
   // RFC 8415 §7.1: clients send to All_DHCP_Relay_Agents_and_Servers on the access link.
   datapath.joinAccess6("ff02::1:2");

@@ -67,6 +67,9 @@ struct state {
   struct sockaddr_in6 *names;
   sock_t *socks[MAX_SOCKETS];
   int nsocks;
+  /* In a call into JavaScript: close() then only marks the state, and the caller frees it. */
+  int busy;
+  int closing;
 };
 
 #define CHECK(call)                                                 \
@@ -116,13 +119,37 @@ static void call_js(state_t *st, napi_ref fn_ref, int argc, const int32_t *args)
   napi_close_handle_scope(env, scope);
 }
 
+/* Frees what create() made; references and the async context go with it. */
+static void free_state(state_t *st) {
+  napi_env env = st->env;
+  if (st->on_batch) napi_delete_reference(env, st->on_batch);
+  if (st->on_error) napi_delete_reference(env, st->on_error);
+  for (int i = 0; i < 5; i++)
+    if (st->buffers[i]) napi_delete_reference(env, st->buffers[i]);
+  if (st->async) napi_async_destroy(env, st->async);
+  free(st->msgs);
+  free(st->iov);
+  free(st->names);
+  free(st);
+}
+
+/* Calls JavaScript with the state held: a close() it makes is finished here, after the call. */
+static int call_held(state_t *st, napi_ref fn_ref, int argc, const int32_t *args) {
+  st->busy++;
+  call_js(st, fn_ref, argc, args);
+  st->busy--;
+  if (!st->closing) return 1;
+  if (st->busy == 0) free_state(st);
+  return 0;
+}
+
 static void on_readable(uv_poll_t *handle, int status, int events) {
   (void)events;
   sock_t *s = handle->data;
   state_t *st = s->st;
   if (status < 0) {
     int32_t args[2] = {s->index, -status};
-    call_js(st, st->on_error, 2, args);
+    call_held(st, st->on_error, 2, args);
     return;
   }
   for (int round = 0; round < ROUNDS_PER_WAKEUP; round++) {
@@ -139,7 +166,7 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
       int32_t args[2] = {s->index, errno};
-      call_js(st, st->on_error, 2, args);
+      call_held(st, st->on_error, 2, args);
       return;
     }
     for (int i = 0; i < n; i++) {
@@ -160,17 +187,45 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
     }
     if (n == 0) return;
     int32_t args[2] = {s->index, n};
-    napi_env env = st->env;
-    call_js(st, st->on_batch, 2, args);
-    if (state_of(env) != st) return; /* closed by JavaScript during the batch */
+    if (!call_held(st, st->on_batch, 2, args)) return; /* closed by JavaScript during the batch */
     if ((uint32_t)n < st->slots) return; /* the socket is empty: no read that only finds EAGAIN */
   }
 }
+
+static void on_closed(uv_handle_t *handle);
 
 static int32_t arg_int(napi_env env, napi_value v) {
   int32_t out = 0;
   napi_get_value_int32(env, v, &out);
   return out;
+}
+
+/* The state's arrays, references and rings: NULL (an exception pending) when one could not be made. */
+static napi_value make_rings(napi_env env, state_t *st, napi_value *argv) {
+  const size_t slots = st->slots;
+  st->msgs = calloc(slots, sizeof *st->msgs);
+  st->iov = calloc(slots, sizeof *st->iov);
+  st->names = calloc(slots, sizeof *st->names);
+  if (!st->msgs || !st->iov || !st->names) return throw_errno(env, "create", ENOMEM);
+  CHECK(napi_create_reference(env, argv[2], 1, &st->on_batch));
+  CHECK(napi_create_reference(env, argv[3], 1, &st->on_error));
+  napi_value name, rings, v;
+  CHECK(napi_create_string_utf8(env, "dhcplab-udp", NAPI_AUTO_LENGTH, &name));
+  CHECK(napi_async_init(env, NULL, name, &st->async));
+  CHECK(napi_create_object(env, &rings));
+  const size_t meta = slots * META_WORDS * sizeof(int32_t);
+  const size_t ring = slots * st->slot_size;
+  if (!(v = arraybuffer(env, ring, (void **)&st->recv, &st->buffers[0]))) return NULL;
+  CHECK(napi_set_named_property(env, rings, "recv", v));
+  if (!(v = arraybuffer(env, meta, (void **)&st->recv_meta, &st->buffers[1]))) return NULL;
+  CHECK(napi_set_named_property(env, rings, "recvMeta", v));
+  if (!(v = arraybuffer(env, ring, (void **)&st->send, &st->buffers[2]))) return NULL;
+  CHECK(napi_set_named_property(env, rings, "send", v));
+  if (!(v = arraybuffer(env, meta, (void **)&st->send_meta, &st->buffers[3]))) return NULL;
+  CHECK(napi_set_named_property(env, rings, "sendMeta", v));
+  if (!(v = arraybuffer(env, slots * sizeof(int32_t), (void **)&st->results, &st->buffers[4]))) return NULL;
+  CHECK(napi_set_named_property(env, rings, "results", v));
+  return rings;
 }
 
 /* create(slots, slotSize, onBatch(socket, count), onError(socket, errno)) -> the five rings. */
@@ -192,30 +247,11 @@ static napi_value create(napi_env env, napi_callback_info info) {
   st->env = env;
   st->slots = (uint32_t)slots;
   st->slot_size = (uint32_t)slot_size;
-  st->msgs = calloc((size_t)slots, sizeof *st->msgs);
-  st->iov = calloc((size_t)slots, sizeof *st->iov);
-  st->names = calloc((size_t)slots, sizeof *st->names);
-  if (!st->msgs || !st->iov || !st->names) return throw_errno(env, "create", ENOMEM);
-  CHECK(napi_create_reference(env, argv[2], 1, &st->on_batch));
-  CHECK(napi_create_reference(env, argv[3], 1, &st->on_error));
-  napi_value name, rings, v;
-  CHECK(napi_create_string_utf8(env, "dhcplab-udp", NAPI_AUTO_LENGTH, &name));
-  CHECK(napi_async_init(env, NULL, name, &st->async));
-  CHECK(napi_create_object(env, &rings));
-  const size_t meta = (size_t)slots * META_WORDS * sizeof(int32_t);
-  const size_t ring = (size_t)slots * (size_t)slot_size;
-  if (!(v = arraybuffer(env, ring, (void **)&st->recv, &st->buffers[0]))) return NULL;
-  CHECK(napi_set_named_property(env, rings, "recv", v));
-  if (!(v = arraybuffer(env, meta, (void **)&st->recv_meta, &st->buffers[1]))) return NULL;
-  CHECK(napi_set_named_property(env, rings, "recvMeta", v));
-  if (!(v = arraybuffer(env, ring, (void **)&st->send, &st->buffers[2]))) return NULL;
-  CHECK(napi_set_named_property(env, rings, "send", v));
-  if (!(v = arraybuffer(env, meta, (void **)&st->send_meta, &st->buffers[3]))) return NULL;
-  CHECK(napi_set_named_property(env, rings, "sendMeta", v));
-  if (!(v = arraybuffer(env, (size_t)slots * sizeof(int32_t), (void **)&st->results, &st->buffers[4])))
-    return NULL;
-  CHECK(napi_set_named_property(env, rings, "results", v));
-  CHECK(napi_set_instance_data(env, st, NULL, NULL));
+  napi_value rings = make_rings(env, st, argv);
+  if (!rings || napi_set_instance_data(env, st, NULL, NULL) != napi_ok) {
+    free_state(st);
+    return rings ? throw_errno(env, "create", EINVAL) : NULL;
+  }
   return rings;
 }
 
@@ -257,13 +293,17 @@ static napi_value adopt(napi_env env, napi_callback_info info) {
   uv_loop_t *loop;
   CHECK(napi_get_uv_event_loop(env, &loop));
   int err = uv_poll_init(loop, &s->poll, fd);
-  if (err == 0) {
-    s->poll.data = s;
-    err = uv_poll_start(&s->poll, UV_READABLE, on_readable);
-  }
   if (err < 0) {
     free(s);
-    return throw_errno(env, "adopt: uv_poll", -err);
+    return throw_errno(env, "adopt: uv_poll_init", -err);
+  }
+  s->poll.data = s;
+  err = uv_poll_start(&s->poll, UV_READABLE, on_readable);
+  if (err < 0) {
+    /* The handle is the loop's now: it is freed when libuv has closed it (not the fd: the caller's). */
+    s->fd = -1;
+    uv_close((uv_handle_t *)&s->poll, on_closed);
+    return throw_errno(env, "adopt: uv_poll_start", -err);
   }
   st->socks[st->nsocks++] = s;
   napi_value index;
@@ -367,11 +407,14 @@ static napi_value flush(napi_env env, napi_callback_info info) {
 
 static void on_closed(uv_handle_t *handle) {
   sock_t *s = handle->data;
-  close(s->fd);
+  if (s->fd >= 0) close(s->fd);
   free(s);
 }
 
-/* close(): stops reading, closes every socket, frees the rings' state. */
+/*
+ * close(): stops reading and closes every socket. The state is freed now, or, when JavaScript
+ * closes from inside a batch, once that call has returned (on_readable still holds it).
+ */
 static napi_value close_all(napi_env env, napi_callback_info info) {
   (void)info;
   state_t *st = state_of(env);
@@ -380,15 +423,10 @@ static napi_value close_all(napi_env env, napi_callback_info info) {
     uv_poll_stop(&st->socks[k]->poll);
     uv_close((uv_handle_t *)&st->socks[k]->poll, on_closed);
   }
-  napi_delete_reference(env, st->on_batch);
-  napi_delete_reference(env, st->on_error);
-  for (int i = 0; i < 5; i++) napi_delete_reference(env, st->buffers[i]);
-  napi_async_destroy(env, st->async);
-  free(st->msgs);
-  free(st->iov);
-  free(st->names);
-  free(st);
+  st->nsocks = 0;
   napi_set_instance_data(env, NULL, NULL, NULL);
+  st->closing = 1;
+  if (st->busy == 0) free_state(st);
   return NULL;
 }
 

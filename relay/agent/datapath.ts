@@ -38,8 +38,11 @@ export interface DatapathOptions {
   linkOf: (ifname: string) => Link;
   /** A socket failed: reading from it or the socket itself. */
   onError: (s: SocketSpec, err: Error) => void;
-  /** A datagram longer than the datapath takes arrived, and was dropped (counted by the caller). */
-  onOversize: (family: 4 | 6) => void;
+  /**
+   * A datagram was dropped before the relay's paths saw it (counted by the caller): longer than
+   * the datapath takes, on a family nothing listens to, or its receiver threw.
+   */
+  onDrop: (family: 4 | 6, why: "oversize" | "no-listener" | "receiver-threw") => void;
 }
 
 /** Opens the datapath the configuration names over the launcher's sockets. */

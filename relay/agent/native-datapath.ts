@@ -60,6 +60,25 @@ const ADDRESS_CACHE = 1024;
 
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
+/** A flush's copy of its slots' bookkeeping. */
+interface ReportSet {
+  whats: (Relayed | undefined)[];
+  outcomes: (SendOutcome | undefined)[];
+  destinations: string[];
+  ports: Int32Array;
+  results: Int32Array;
+}
+
+function reportSet(): ReportSet {
+  return {
+    whats: new Array(SLOTS),
+    outcomes: new Array(SLOTS),
+    destinations: new Array(SLOTS),
+    ports: new Int32Array(SLOTS),
+    results: new Int32Array(SLOTS),
+  };
+}
+
 interface NativeSocket extends DatapathLink {
   readonly index: number;
   receive?: Receive;
@@ -87,7 +106,7 @@ export class NativeDatapath implements Datapath {
   private readonly results: Int32Array;
   private readonly sockets: NativeSocket[] = [];
   private readonly transports: Record<4 | 6, NativeTransport>;
-  private readonly addresses = new Map<string, Uint8Array | undefined>();
+  private readonly addresses: Record<4 | 6, Map<string, Uint8Array>> = { 4: new Map(), 6: new Map() };
   // The pending sends' bookkeeping, by slot: what each is and who hears how it ended.
   private readonly whats: (Relayed | undefined)[] = new Array(SLOTS);
   private readonly outcomes: (SendOutcome | undefined)[] = new Array(SLOTS);
@@ -95,6 +114,9 @@ export class NativeDatapath implements Datapath {
   private readonly ports = new Int32Array(SLOTS);
   private slab = new Uint8Array(SLAB_BYTES);
   private slabUsed = 0;
+  /** Flushed slots' bookkeeping while their outcomes are told, one set per nested flush. */
+  private readonly reports: ReportSet[] = [];
+  private depth = 0;
   private pending = 0;
   private inBatch = false;
   private flushQueued = false;
@@ -156,7 +178,8 @@ export class NativeDatapath implements Datapath {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.flush();
+    // Outcomes may queue sends of their own: flushed too, before the sockets go.
+    while (this.pending > 0) this.flush();
     this.closed = true;
     this.addon.close();
   }
@@ -175,8 +198,9 @@ export class NativeDatapath implements Datapath {
       outcome.failed(what, refused, address, port);
       return;
     }
-    const destination = this.addresses.get(address) as Uint8Array;
-    if (this.pending === SLOTS) this.flush();
+    const destination = this.addresses[this.sockets[socket]?.family as 4 | 6].get(address) as Uint8Array;
+    // A full ring leaves now; the outcomes it tells may fill it again, so until it has room.
+    while (this.pending >= SLOTS) this.flush();
     const slot = this.pending++;
     this.send.set(bytes, slot * SLOT_BYTES);
     const m = slot * META;
@@ -202,27 +226,50 @@ export class NativeDatapath implements Datapath {
     return this.addressBytes(address, family) ? undefined : `not an IPv${family} address: ${address}`;
   }
 
-  /** Sends every queued datagram and tells each one's outcome. */
+  /**
+   * Sends every queued datagram and tells each one's outcome. The slots' bookkeeping is copied
+   * before any outcome is told, into a set of arrays of this depth (made once): an outcome may
+   * queue, and even flush, sends of its own into the slots.
+   */
   flush(): void {
     const count = this.pending;
     if (count === 0 || this.closed) return;
     this.pending = 0;
     this.addon.flush(count);
+    const r = (this.reports[this.depth] ??= reportSet());
     for (let slot = 0; slot < count; slot++) {
-      const what = this.whats[slot] as Relayed;
-      const outcome = this.outcomes[slot] as SendOutcome;
+      r.whats[slot] = this.whats[slot];
+      r.outcomes[slot] = this.outcomes[slot];
+      r.destinations[slot] = this.destinations[slot] as string;
+      r.ports[slot] = this.ports[slot] as number;
+      r.results[slot] = this.results[slot] as number;
       this.whats[slot] = undefined;
       this.outcomes[slot] = undefined;
-      const errno = this.results[slot] as number;
-      if (errno === 0) outcome.sent(what);
-      else
-        outcome.failed(
-          what,
-          ERRNO_NAMES.get(errno) ?? `errno ${errno}`,
-          this.destinations[slot] as string,
-          this.ports[slot] as number,
-        );
     }
+    this.depth++;
+    let thrown: unknown;
+    for (let slot = 0; slot < count; slot++) {
+      const what = r.whats[slot] as Relayed;
+      const outcome = r.outcomes[slot] as SendOutcome;
+      r.whats[slot] = undefined;
+      r.outcomes[slot] = undefined;
+      const errno = r.results[slot] as number;
+      try {
+        if (errno === 0) outcome.sent(what);
+        else
+          outcome.failed(
+            what,
+            ERRNO_NAMES.get(errno) ?? `errno ${errno}`,
+            r.destinations[slot] as string,
+            r.ports[slot] as number,
+          );
+      } catch (err) {
+        // Every other outcome is still told; the first failure is rethrown after them.
+        thrown ??= err;
+      }
+    }
+    this.depth--;
+    if (thrown !== undefined) throw thrown;
   }
 
   private readonly flushQueuedSends = (): void => {
@@ -230,7 +277,10 @@ export class NativeDatapath implements Datapath {
     this.flush();
   };
 
-  /** Every datagram of one wake-up of one socket: copied out of the ring, then handed on. */
+  /**
+   * Every datagram of one wake-up of one socket: copied out of the ring, then handed on, or
+   * counted as a drop (too long, no listener, a receiver that threw) and the batch goes on.
+   */
   private readonly onBatch = (index: number, count: number): void => {
     const s = this.sockets[index];
     if (!s) return;
@@ -238,12 +288,15 @@ export class NativeDatapath implements Datapath {
     try {
       for (let i = 0; i < count; i++) {
         const m = i * META;
-        const length = this.recvMeta[m] as number;
-        if (this.recvMeta[m + 1] !== 0 || !s.receive) {
-          if (s.receive) this.o.onOversize(s.family);
-          continue;
+        if (this.recvMeta[m + 1] !== 0) this.o.onDrop(s.family, "oversize");
+        else if (!s.receive) this.o.onDrop(s.family, "no-listener");
+        else {
+          try {
+            s.receive(this.copyOut(i * SLOT_BYTES, this.recvMeta[m] as number), this.sourceOf(s, m), s.link);
+          } catch {
+            this.o.onDrop(s.family, "receiver-threw");
+          }
         }
-        s.receive(this.copyOut(i * SLOT_BYTES, length), this.sourceOf(s, m), s.link);
       }
     } finally {
       this.inBatch = false;
@@ -283,20 +336,20 @@ export class NativeDatapath implements Datapath {
   }
 
   private addressBytes(address: string, family: 4 | 6): Uint8Array | undefined {
-    const cached = this.addresses.get(address);
+    const cache = this.addresses[family];
+    const cached = cache.get(address);
     if (cached) return cached;
-    if (this.addresses.size >= ADDRESS_CACHE) this.addresses.clear();
-    let bytes: Uint8Array | undefined;
+    if (cache.size >= ADDRESS_CACHE) cache.clear();
+    let bytes: Uint8Array;
     try {
       bytes = family === 4 ? ipv4ToBytes(address) : ipv6ToBytes(address.replace(/%.*$/, ""));
     } catch {
       return undefined;
     }
-    this.addresses.set(address, bytes);
+    cache.set(address, bytes);
     return bytes;
   }
 }
-
 /** A family's transport on the native datapath: sends go into the datapath's ring. */
 class NativeTransport implements Transport {
   private readonly sockets = new Map<Link, number | undefined>();
