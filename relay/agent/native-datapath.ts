@@ -236,7 +236,11 @@ export class NativeDatapath implements Datapath {
     if (count === 0 || this.closed) return;
     this.pending = 0;
     this.addon.flush(count);
-    const r = (this.reports[this.depth] ??= reportSet());
+    let r = this.reports[this.depth];
+    if (!r) {
+      r = reportSet();
+      this.reports[this.depth] = r;
+    }
     for (let slot = 0; slot < count; slot++) {
       r.whats[slot] = this.whats[slot];
       r.outcomes[slot] = this.outcomes[slot];
