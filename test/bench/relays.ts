@@ -477,6 +477,30 @@ async function memoryBytes(id: string): Promise<number> {
 }
 
 /** One perfdhcp run; for a relay path also its CPU time (cgroup accounting) and peak memory. */
+/** How many event-loop samples the relay's histogram holds (folded in once a second). */
+function loopSamples(c: RelayCounters): number {
+  return Object.values(c.dhcplab_relay_event_loop_delay_seconds_count ?? {}).reduce((a, b) => a + b, 0);
+}
+
+/**
+ * The relay's counters once its stall histogram has folded twice since this call: a relay just
+ * unpaused (the bench pauses the relay not under test) records the pause as one late turn of its
+ * loop, which belongs to no run, and the first fold after the pause may come before that turn.
+ * Polled with a deadline.
+ */
+async function afterFold(read: () => Promise<RelayCounters>): Promise<RelayCounters> {
+  let last = await read();
+  let folds = 0;
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    await sleep(100);
+    const now = await read();
+    if (loopSamples(now) > loopSamples(last)) folds++;
+    last = now;
+    if (folds >= 2 || Date.now() > deadline) return now;
+  }
+}
+
 async function measure(
   lab: LabState,
   image: string,
@@ -509,7 +533,7 @@ async function measure(
     }
   })();
   try {
-    const countersBefore = await o.countersOf?.();
+    const countersBefore = o.countersOf ? await afterFold(o.countersOf) : undefined;
     const cpuBefore = o.relayId ? await cpuNanos(o.relayId) : 0;
     const t0 = performance.now();
     const { output } = await runToCompletion(docker, {
