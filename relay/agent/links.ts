@@ -83,6 +83,30 @@ export interface Transport {
   ): void;
 }
 
+/**
+ * What each of the relay's links has (its socket), found by a link: access links by segment, VRF
+ * links by VRF, without building a name. Unknown links have nothing.
+ */
+export class LinkTable<T> {
+  private readonly bySegment = new Map<string, T>();
+  private readonly byVrf = new Map<string, T>();
+
+  constructor(entries: Iterable<readonly [Link, T]>) {
+    for (const [link, value] of entries) {
+      if (link.side === "access") this.bySegment.set(link.segment, value);
+      else if (link.side === "vrf") this.byVrf.set(link.vrf, value);
+    }
+  }
+
+  get(via: Link): T | undefined {
+    return via.side === "access"
+      ? this.bySegment.get(via.segment)
+      : via.side === "vrf"
+        ? this.byVrf.get(via.vrf)
+        : undefined;
+  }
+}
+
 /** A link's name in logs and labels: "access", "access:port5", "vrf:RED", or the unknown interface's name. */
 export function linkName(link: Link): string {
   if (link.side === "access") return link.segment === DEFAULT_SEGMENT ? "access" : `access:${link.segment}`;

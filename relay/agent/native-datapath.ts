@@ -1,7 +1,7 @@
 import { constants } from "node:os";
 import { ipv4ToBytes, ipv4ToString, ipv6ToBytes, ipv6ToString } from "../../lib/codec/address.ts";
 import type { Datapath, DatapathLink, DatapathOptions } from "./datapath.ts";
-import { type Link, linkName, type Relayed, type SendOutcome, type Transport } from "./links.ts";
+import { type Link, LinkTable, linkName, type Relayed, type SendOutcome, type Transport } from "./links.ts";
 import type { Receive, SocketSpec } from "./sockets.ts";
 
 /** Where the relay image keeps the addon (docker/relay/Dockerfile builds it). */
@@ -144,21 +144,13 @@ export class NativeDatapath implements Datapath {
       addon.close();
       throw err;
     }
-    this.transports = { 4: new NativeTransport(this, 4), 6: new NativeTransport(this, 6) };
+    const table = (family: 4 | 6) =>
+      new LinkTable(this.sockets.filter((s) => s.family === family).map((s) => [s.link, s.index] as const));
+    this.transports = { 4: new NativeTransport(this, table(4)), 6: new NativeTransport(this, table(6)) };
   }
 
   get links(): readonly DatapathLink[] {
     return this.sockets.map((s) => ({ ifname: s.ifname, family: s.family, link: s.link }));
-  }
-
-  /** The socket index of a family's link, if the relay has one there. */
-  socketOn(family: 4 | 6, via: Link): number | undefined {
-    for (const s of this.sockets) {
-      if (s.family !== family || s.link.side !== via.side) continue;
-      if (via.side === "access" && s.link.side === "access" && s.link.segment === via.segment) return s.index;
-      if (via.side === "vrf" && s.link.side === "vrf" && s.link.vrf === via.vrf) return s.index;
-    }
-    return undefined;
   }
 
   transport(family: 4 | 6): Transport {
@@ -193,12 +185,13 @@ export class NativeDatapath implements Datapath {
     what: Relayed,
     outcome: SendOutcome,
   ): void {
-    const refused = this.refusal(socket, bytes, address);
-    if (refused) {
-      outcome.failed(what, refused, address, port);
+    const family = this.sockets[socket]?.family as 4 | 6;
+    const refused = this.closed ? "socket closed" : bytes.length > SLOT_BYTES ? "EMSGSIZE" : undefined;
+    const destination = refused ? undefined : this.addressBytes(address, family);
+    if (!destination) {
+      outcome.failed(what, refused ?? `not an IPv${family} address: ${address}`, address, port);
       return;
     }
-    const destination = this.addresses[this.sockets[socket]?.family as 4 | 6].get(address) as Uint8Array;
     // A full ring leaves now; the outcomes it tells may fill it again, so until it has room.
     while (this.pending >= SLOTS) this.flush();
     const slot = this.pending++;
@@ -216,14 +209,6 @@ export class NativeDatapath implements Datapath {
       this.flushQueued = true;
       queueMicrotask(this.flushQueuedSends);
     }
-  }
-
-  /** Why a datagram cannot be queued, if it cannot; its destination's bytes are cached if it can. */
-  private refusal(socket: number, bytes: Uint8Array, address: string): string | undefined {
-    if (this.closed) return "socket closed";
-    if (bytes.length > SLOT_BYTES) return "EMSGSIZE";
-    const family = this.sockets[socket]?.family as 4 | 6;
-    return this.addressBytes(address, family) ? undefined : `not an IPv${family} address: ${address}`;
   }
 
   /**
@@ -356,11 +341,9 @@ export class NativeDatapath implements Datapath {
 }
 /** A family's transport on the native datapath: sends go into the datapath's ring. */
 class NativeTransport implements Transport {
-  private readonly sockets = new Map<Link, number | undefined>();
-
   constructor(
     private readonly datapath: NativeDatapath,
-    private readonly family: 4 | 6,
+    private readonly sockets: LinkTable<number>,
   ) {}
 
   send(
@@ -371,13 +354,7 @@ class NativeTransport implements Transport {
     what: Relayed,
     outcome: SendOutcome,
   ): void {
-    // Links are made once each (links.ts), so they key the socket lookup.
-    let socket = this.sockets.get(via);
-    if (socket === undefined && !this.sockets.has(via)) {
-      if (this.sockets.size >= 256) this.sockets.clear();
-      socket = this.datapath.socketOn(this.family, via);
-      this.sockets.set(via, socket);
-    }
+    const socket = this.sockets.get(via);
     if (socket === undefined) outcome.failed(what, `no socket on ${linkName(via)}`, address, port);
     else this.datapath.queue(socket, bytes, port, address, what, outcome);
   }

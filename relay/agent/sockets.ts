@@ -3,7 +3,7 @@ import { lookup } from "node:dns";
 import { isIP } from "node:net";
 import { type NetworkInterfaceInfo, networkInterfaces } from "node:os";
 import { ipv4ToBytes, ipv6ToBytes } from "../../lib/codec/address.ts";
-import { type Link, linkName, type Relayed, type SendOutcome, type Transport } from "./links.ts";
+import { type Link, LinkTable, linkName, type Relayed, type SendOutcome, type Transport } from "./links.ts";
 
 /**
  * The name of the interface that holds `address` (e.g. eth0), found through
@@ -115,14 +115,10 @@ export function listen(sockets: readonly LinkSocket[], receive: Receive): void {
 
 /** Sends through the socket of the link named, so a datagram leaves by that link's interface only. */
 export class SocketTransport implements Transport {
-  private readonly bySegment = new Map<string, LinkSocket>();
-  private readonly byVrf = new Map<string, LinkSocket>();
+  private readonly sockets: LinkTable<LinkSocket>;
 
   constructor(sockets: readonly LinkSocket[]) {
-    for (const s of sockets) {
-      if (s.link.side === "access") this.bySegment.set(s.link.segment, s);
-      else if (s.link.side === "vrf") this.byVrf.set(s.link.vrf, s);
-    }
+    this.sockets = new LinkTable(sockets.map((s) => [s.link, s] as const));
   }
 
   send(
@@ -133,12 +129,7 @@ export class SocketTransport implements Transport {
     what: Relayed,
     outcome: SendOutcome,
   ): void {
-    const s =
-      via.side === "access"
-        ? this.bySegment.get(via.segment)
-        : via.side === "vrf"
-          ? this.byVrf.get(via.vrf)
-          : undefined;
+    const s = this.sockets.get(via);
     if (!s) {
       outcome.failed(what, `no socket on ${linkName(via)}`, address, port);
       return;
