@@ -82,11 +82,13 @@ it("FreeRADIUS down: a new client gets no address (no pool opens without RADIUS'
 });
 
 /**
- * Accounting records without the copies of a request Kea sent again: a request FreeRADIUS answers
- * late (a loaded machine) is retransmitted (RFC 2866 §2), and the detail file logs each copy. A
- * copy is the same status and session as the record before it.
+ * Accounting records with each run of one status collapsed: a request FreeRADIUS answers late (a
+ * loaded machine) is retransmitted (RFC 2866 §2), and the detail file logs each copy; and Kea 3.0
+ * may send a second Stop for a released lease when it expires it on release (its log:
+ * DHCP4_RELEASE_EXPIRED), seen in a clean-clone run. Either way the client's accounting is one
+ * Start, then its updates, then its Stop.
  */
 function withoutRetransmissions(records: readonly Record<string, string>[]): Record<string, string>[] {
-  const key = (r: Record<string, string>) => `${r["Acct-Status-Type"]} ${r["Acct-Session-Id"]}`;
-  return records.filter((r, i) => i === 0 || key(r) !== key(records[i - 1] as Record<string, string>));
+  const status = (r: Record<string, string>) => r["Acct-Status-Type"];
+  return records.filter((r, i) => i === 0 || status(r) !== status(records[i - 1] as Record<string, string>));
 }
