@@ -101,10 +101,18 @@ describe("monitoring: Kea's statistics and the relay's metrics in Prometheus", (
   it("Prometheus through dhcplab forward's listener (the way from another host than the Engine's): the same answers", async () => {
     const forward = await api.forward("prometheus", 9090);
     try {
-      const res = await fetch(`http://127.0.0.1:${forward.port}/api/v1/query?query=up`);
-      const body = (await res.json()) as { status: string; data: { result: { metric: { job: string } }[] } };
-      expect(body.status).toBe("success");
-      expect(body.data.result.map((r) => r.metric.job)).toContain("relay");
+      // The tests run in random order: this one may come before Prometheus's first scrape, when
+      // `up` has no series yet, so it asks until every target has been scraped once.
+      const jobs = async () => {
+        const res = await fetch(`http://127.0.0.1:${forward.port}/api/v1/query?query=up`);
+        const body = (await res.json()) as {
+          status: string;
+          data: { result: { metric: { job: string } }[] };
+        };
+        expect(body.status).toBe("success");
+        return body.data.result.map((r) => r.metric.job).sort();
+      };
+      await expect.poll(jobs, { timeout: 20_000, interval: 500 }).toEqual(["kea", "kea", "relay"]);
     } finally {
       await forward.close();
     }
