@@ -9,8 +9,10 @@
 // BENCH_REPEATS (3), BENCH_CLIENTS (100), BENCH_SOAK_SECONDS (60; 0: none), BENCH_V4_ENGINE
 // (clients, or perfdhcp for the relay's takeover path), BENCH_BISECT (the ceiling's
 // precision after the ladder, 0.02: within 2 %; 0: no bisection) and BENCH_RELAY_NODE_OPTIONS
-// (NODE_OPTIONS for dhcplab's relay, e.g. V8's heap sizes) change the run.
-import { mkdir, writeFile } from "node:fs/promises";
+// (NODE_OPTIONS for dhcplab's relay, e.g. V8's heap sizes) change the run. BENCH_FLOOR=0 leaves
+// out the "node-floor" path: test/bench/floor-relay.mjs, the least a relay on Node does per
+// datagram on dhcplab's datapath, which tells the cost of Node from the cost of dhcplab's logic.
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { type RelayCounters, startLab } from "../../orchestrator/api.ts";
@@ -48,9 +50,15 @@ const V4_ENGINE = env("BENCH_V4_ENGINE", "clients") as LoadEngine;
 const RELAY_NODE_OPTIONS = process.env.BENCH_RELAY_NODE_OPTIONS;
 /** ISC's own criterion: the highest rate with drops under 2.5 %. */
 const DROP_LIMIT = 2.5;
+const FLOOR = env("BENCH_FLOOR", "1") !== "0";
 
-export type PathName = "direct" | "dhcplab" | "isc-dhcp-relay";
-const PATHS: PathName[] = ["direct", "dhcplab", "isc-dhcp-relay"];
+export type PathName = "direct" | "dhcplab" | "isc-dhcp-relay" | "node-floor";
+const PATHS: PathName[] = [
+  "direct",
+  "dhcplab",
+  "isc-dhcp-relay",
+  ...(FLOOR ? (["node-floor"] as const) : []),
+];
 
 /** One perfdhcp run on one path. */
 export interface Run {
@@ -199,9 +207,11 @@ async function main(): Promise<void> {
       },
     ]);
 
-    const relays: Record<Exclude<PathName, "direct">, string> = {
+    const floor = FLOOR ? await startFloor(lab.spec, blue, kea, images.relay) : undefined;
+    const relays: Partial<Record<Exclude<PathName, "direct">, string>> = {
       dhcplab: relayId,
       "isc-dhcp-relay": iscContainer.id,
+      ...(floor ? { "node-floor": floor.id } : {}),
     };
     // What each relay's container spends with no traffic (dhcplab's health check runs curl in
     // it every second), subtracted from every run: the figure is the relaying's own cost.
@@ -226,7 +236,14 @@ async function main(): Promise<void> {
     const onPath = (path: PathName, family: 4 | 6, rate: number, repeat: number, seconds?: number) =>
       measure(running, images.client, path, family, rate, repeat, {
         relayId: path === "direct" ? undefined : relays[path],
-        target: path === "direct" ? kea.ipv4 : path === "dhcplab" ? lab.spec.access.relay.ipv4 : isc.access,
+        target:
+          path === "direct"
+            ? kea.ipv4
+            : path === "dhcplab"
+              ? lab.spec.access.relay.ipv4
+              : path === "node-floor"
+                ? (floor?.access ?? "")
+                : isc.access,
         network: path === "direct" ? blue.network : lab.spec.access.network,
         relayImage: images.relay,
         seconds,
@@ -275,12 +292,13 @@ async function main(): Promise<void> {
           })),
         );
       if (SOAK_SECONDS > 0) {
-        for (const path of ["dhcplab", "isc-dhcp-relay"] as const) {
+        for (const path of PATHS) {
+          if (path === "direct") continue;
           const rate =
             ceilings.find((c) => c.path === path && c.family === family)?.rate ??
             ceilingOf(runs, path, family);
           await only(path);
-          const soak = await soakRelay(path, relays[path], family, rate, (seconds) =>
+          const soak = await soakRelay(path, relays[path] as string, family, rate, (seconds) =>
             onPath(path, family, rate, 0, seconds),
           );
           soaks.push(soak);
@@ -450,6 +468,60 @@ async function soakRelay(
     dropPercent: r.dropPercent,
     rssMiB,
   };
+}
+
+/**
+ * The "node-floor" path's relay (test/bench/floor-relay.mjs) in a container of dhcplab's relay
+ * image, at host .4 of the access network and of BLUE's, started and heard saying so.
+ */
+async function startFloor(
+  spec: Awaited<ReturnType<typeof startLab>>["spec"],
+  blue: { network: string; subnets: { ipv4Subnet: string; ipv6Subnet: string }; spec: { link6?: string } },
+  kea: { ipv4: string; linkLocal: string },
+  image: string,
+): Promise<{ id: string; access: string }> {
+  const access = ipv4Host(spec.access.subnets.ipv4Subnet, 4);
+  const backend = ipv4Host(blue.subnets.ipv4Subnet, 4);
+  const script = await readFile(join(ROOT, "test", "bench", "floor-relay.mjs"), "utf8");
+  const container = await docker.createContainer({
+    name: `${spec.name}-floor`,
+    Image: image,
+    Entrypoint: ["node", "--input-type=module", "-e", script],
+    Cmd: [],
+    Env: [
+      `ACCESS_V4=${access}`,
+      `BACKEND_V4=${backend}`,
+      `KEA_V4=${kea.ipv4}`,
+      `LINK6=${blue.spec.link6 ?? ""}`,
+      `KEA_LL=${kea.linkLocal}`,
+    ],
+    Labels: { ...spec.labels, [LABEL.role]: "floor-relay" },
+    HostConfig: { NetworkMode: spec.access.network, CapAdd: ["NET_ADMIN", "NET_RAW"] },
+    NetworkingConfig: {
+      EndpointsConfig: {
+        [spec.access.network]: {
+          IPAMConfig: { IPv4Address: access, IPv6Address: ipv6Host(spec.access.subnets.ipv6Subnet, 4) },
+        },
+      },
+    },
+  });
+  await docker.getNetwork(blue.network).connect({
+    Container: container.id,
+    EndpointConfig: {
+      IPAMConfig: { IPv4Address: backend, IPv6Address: ipv6Host(blue.subnets.ipv6Subnet, 4) },
+    },
+  });
+  await container.start();
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const logs = String(await container.logs({ stdout: true, stderr: true }));
+    if (logs.includes("floor-relay:")) break;
+    const state = (await container.inspect()).State;
+    if (!state.Running || Date.now() > deadline)
+      throw new Error(`the floor relay did not start (${state.Status}):\n${logs}`);
+    await sleep(200);
+  }
+  return { id: container.id, access };
 }
 
 /** Runs a command in a short-lived container that shares `containerId`'s network namespace. */
@@ -643,6 +715,8 @@ export interface Report {
     halfRate?: number;
     /** dhcplab's CPU per exchange / isc-dhcp-relay's, over the rates both sustained. */
     cpuVsIsc?: number;
+    /** The same for the node-floor relay: what running on Node costs before any logic of dhcplab's. */
+    floorCpuVsIsc?: number;
   }[];
 }
 
@@ -709,17 +783,21 @@ function summarise(runs: Run[], meta: Omit<Report, "rows" | "ratios">): Report {
       );
     const d = near("dhcplab");
     const direct = d && of("direct").find((r) => r.rate === d.rate);
-    const both = of("dhcplab").filter(
-      (r) => r.dropPercent < DROP_LIMIT && r.cpuMicrosPerExchange !== undefined,
-    );
-    const cpu = both
-      .map((r) => {
-        const i = of("isc-dhcp-relay").find((x) => x.rate === r.rate && x.dropPercent < DROP_LIMIT);
-        return i?.cpuMicrosPerExchange
-          ? (r.cpuMicrosPerExchange as number) / i.cpuMicrosPerExchange
-          : undefined;
-      })
-      .filter((x): x is number => x !== undefined);
+    /** `path`'s CPU per exchange / isc-dhcp-relay's: the median over the rates both sustained. */
+    const cpuVsIsc = (path: PathName) => {
+      const ratios = of(path)
+        .filter((r) => r.dropPercent < DROP_LIMIT && r.cpuMicrosPerExchange !== undefined)
+        .map((r) => {
+          const i = of("isc-dhcp-relay").find((x) => x.rate === r.rate && x.dropPercent < DROP_LIMIT);
+          return i?.cpuMicrosPerExchange
+            ? (r.cpuMicrosPerExchange as number) / i.cpuMicrosPerExchange
+            : undefined;
+        })
+        .filter((x): x is number => x !== undefined);
+      return ratios.length > 0 ? median(ratios) : undefined;
+    };
+    const cpu = cpuVsIsc("dhcplab");
+    const floorCpu = cpuVsIsc("node-floor");
     return {
       family,
       ceiling,
@@ -736,7 +814,8 @@ function summarise(runs: Run[], meta: Omit<Report, "rows" | "ratios">): Report {
               : {}),
           }
         : {}),
-      ...(cpu.length > 0 ? { cpuVsIsc: median(cpu) } : {}),
+      ...(cpu !== undefined ? { cpuVsIsc: cpu } : {}),
+      ...(floorCpu !== undefined ? { floorCpuVsIsc: floorCpu } : {}),
     };
   });
   return { ...meta, rows, ratios };

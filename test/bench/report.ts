@@ -23,6 +23,19 @@ export function renderMarkdown(r: Report): string {
         `| DHCPv${x.family} | ${fmt(x.ceiling.direct, 0)} / ${fmt(x.ceiling.dhcplab, 0)} / ${fmt(x.ceiling["isc-dhcp-relay"], 0)} /s | ${fmt(x.ceilingVsDirect, 2)} | ${fmt(x.ceiling.dhcplab / x.ceiling["isc-dhcp-relay"], 2)} | ${fmt(x.addedP50Ms, 2)} / ${fmt(x.addedP99Ms, 2)} / ${fmt(x.addedDelayMs, 2)} ms at ${fmt(x.halfRate, 0)}/s | ${fmt(x.cpuVsIsc, 2)} |`,
     ),
     "",
+    ...(r.ratios.some((x) => x.ceiling["node-floor"] !== undefined)
+      ? [
+          "node-floor (test/bench/floor-relay.mjs) is the least a relay on Node does per datagram, on dhcplab's own datapath: no policy, journal, metrics or trust rules. What it costs is the cost of running on Node; what dhcplab's relay costs beyond it is dhcplab's logic.",
+          "",
+          "| family | node-floor's ceiling /s | node-floor / isc | node-floor's CPU per exchange / isc-dhcp-relay's | dhcplab's CPU / node-floor's |",
+          "| --- | --- | --- | --- | --- |",
+          ...r.ratios.map(
+            (x) =>
+              `| DHCPv${x.family} | ${fmt(x.ceiling["node-floor"], 0)} | ${fmt((x.ceiling["node-floor"] ?? Number.NaN) / x.ceiling["isc-dhcp-relay"], 2)} | ${fmt(x.floorCpuVsIsc, 2)} | ${fmt((x.cpuVsIsc ?? Number.NaN) / (x.floorCpuVsIsc ?? Number.NaN), 2)} |`,
+          ),
+          "",
+        ]
+      : []),
     ...(r.ceilings.length > 0
       ? [
           "Ceilings by bisection (the highest offered rate with drops under 2.5 %, to within the bench's precision, from the ladder's last passing and first failing rates; one run per step, paths alternated):",
