@@ -3,7 +3,7 @@ import { DEFAULT_POLICY } from "../../lib/policy/default-policy.ts";
 import { parsePolicy } from "../../lib/policy/policy.ts";
 import { parseRelayConfig } from "./config.ts";
 import { explain } from "./explain.ts";
-import { Journal } from "./journal.ts";
+import { Journal, recorded } from "./journal.ts";
 import { createRelays } from "./relays.ts";
 import type { ResolvedVrf } from "./resolve.ts";
 
@@ -93,14 +93,16 @@ describe("journal", () => {
   it("keeps the newest entries within its capacity, found by client", () => {
     const j = new Journal(3, () => 0);
     for (let i = 0; i < 5; i++)
-      j.record({
-        family: 4,
-        type: "DISCOVER",
-        mac: `00:aa:00:00:00:0${i % 2}`,
-        transaction: `${i}`,
-        segment: "access",
-        action: "relay",
-      });
+      j.record(
+        recorded({
+          family: 4,
+          type: "DISCOVER",
+          mac: `00:aa:00:00:00:0${i % 2}`,
+          transaction: `${i}`,
+          segment: "access",
+          action: "relay",
+        }),
+      );
     expect(j.find({}).map((e) => e.transaction)).toEqual(["2", "3", "4"]);
     expect(j.find({ mac: "00:AA:00:00:00:00" }).map((e) => e.transaction)).toEqual(["2", "4"]);
     expect(j.find({ limit: 1 }).map((e) => e.transaction)).toEqual(["4"]);

@@ -29,12 +29,12 @@ import { EncodeError } from "../../lib/codec/errors.ts";
 import { inPrefix } from "../../lib/codec/prefix.ts";
 import { isLeaseQueryAnswer4 } from "../../lib/leasequery.ts";
 import type { ClientFacts, Policy } from "../../lib/policy/policy.ts";
-import { relayInfo4 } from "../../lib/relay-info.ts";
 import { CountedSender } from "./counted-sender.ts";
 import type { Counters, DropReason } from "./counters.ts";
-import type { Journal, JournalEntry } from "./journal.ts";
+import type { Journal } from "./journal.ts";
 import { type Link, TRANSPORT_SEGMENT, type Transport, vrfLink } from "./links.ts";
 import { decodeOrWarn, RateLimitedLog } from "./rate-limited-log.ts";
+import { Recorded4 } from "./recorded.ts";
 import { Transactions } from "./transactions.ts";
 
 /** A VRF as the DHCPv4 path needs it, servers resolved to addresses. */
@@ -174,25 +174,11 @@ export class Relay4 {
     link: Link & { side: "access" },
     segment: Segment4,
   ): DropReason | undefined {
-    const decided: Partial<JournalEntry> = {};
-    const dropped = this.relayClient(m, source, receivedLength, link, segment, decided);
-    if (dropped && this.o.journal) {
-      this.o.journal.record({ ...this.journalHead(m, segment), ...decided, action: "drop", reason: dropped });
-    }
+    const journal = this.o.journal;
+    const record = journal && new Recorded4(m, segment.name);
+    const dropped = this.relayClient(m, source, receivedLength, link, segment, record);
+    if (dropped && record) journal.record(record.dropped(dropped));
     return dropped;
-  }
-
-  /** Who a journal entry is about: the client, its message and where it came in. */
-  private journalHead(m: Dhcp4Message, segment: Segment4) {
-    const type = messageType(m);
-    return {
-      family,
-      type: type === undefined ? "BOOTREQUEST" : messageTypeName(type),
-      mac: hex(m.chaddr.subarray(0, m.hlen), ":"),
-      transaction: m.xid.toString(16).padStart(8, "0"),
-      segment: segment.name,
-      ...(m.giaddr !== ZERO ? { downstream: m.giaddr } : {}),
-    } as const;
   }
 
   private relayClient(
@@ -201,7 +187,7 @@ export class Relay4 {
     receivedLength: number,
     link: Link & { side: "access" },
     segment: Segment4,
-    decided: Partial<JournalEntry>,
+    record: Recorded4 | undefined,
   ): DropReason | undefined {
     const { counters } = this.o;
     const policy = this.o.policy();
@@ -242,9 +228,9 @@ export class Relay4 {
     if (mode82 === "discard") return "untrusted-option82";
 
     const decision = policy.decide(this.facts(m, existingSubs, link, downstream));
-    decided.rule = decision.rule;
+    if (record) record.rule = decision.rule;
     if (decision.action === "drop") return decision.reason;
-    decided.vrf = decision.vrf;
+    if (record) record.vrf = decision.vrf;
     counters.decision(family, decision.rule);
     const vrf = this.vrfs.get(decision.vrf);
     if (!vrf || vrf.servers.length === 0) return "no-servers";
@@ -254,17 +240,9 @@ export class Relay4 {
     if (downstream)
       counters.downstream(family, settings.relayedClients === "forward" ? "forward" : "takeover");
 
-    const head = this.o.journal && this.journalHead(m, segment);
     m.hops++;
     if (downstream && settings.relayedClients === "forward") {
-      if (head)
-        this.o.journal?.record({
-          ...head,
-          action: "relay",
-          rule: decision.rule,
-          vrf: vrf.name,
-          giaddr: downstream,
-        });
+      if (record) this.o.journal?.record(record.relayed(downstream, null));
       // RFC 3046 §2.1.1: a trusted downstream relay's packet goes on unchanged but for hops.
       this.inFlight.set(key(vrf.name, m), { vrf: vrf.name, source, link });
       this.toServers(vrf, encodeDhcp4(m, { maxSize: Number.POSITIVE_INFINITY }), type);
@@ -293,20 +271,21 @@ export class Relay4 {
           });
     const ours = [...policyAdded, ...infrastructure, ...vss];
     // Kea must read the relay's sub-options, never a client's forgery of the same code.
-    const oursCodes = new Set(ours.map((s) => s.code));
     const kept =
-      mode82 === "replace"
+      mode82 === "replace" || existingSubs.length === 0
         ? []
-        : existingSubs.filter((s) => !RELAY_ONLY_SUBOPTIONS.has(s.code) && !oursCodes.has(s.code));
+        : existingSubs.filter(
+            (s) => !RELAY_ONLY_SUBOPTIONS.has(s.code) && !ours.some((o) => o.code === s.code),
+          );
     m.giaddr = vrf.subnetSelection === "link-selection" ? vrf.relayAddress : vrf.link;
 
     let sent82: Uint8Array | undefined;
     let vssEcho: Uint8Array | undefined;
     let bytes: Uint8Array;
     try {
-      sent82 = kept.length + ours.length > 0 ? encodeRelayAgentInfo([...kept, ...ours]) : undefined;
-      if (vss.length > 0)
-        vssEcho = encodeRelayAgentInfo([...kept, ...ours].filter((o) => o.code !== SUBOPT.vssControl));
+      const all = kept.length > 0 ? [...kept, ...ours] : ours;
+      sent82 = all.length > 0 ? encodeRelayAgentInfo(all) : undefined;
+      if (vss.length > 0) vssEcho = encodeRelayAgentInfo(all.filter((o) => o.code !== SUBOPT.vssControl));
       if (sent82) setOption(m, OPT.relayAgentInfo, sent82);
       else removeOption(m, OPT.relayAgentInfo);
       // The limit is the client's (RFC 2132 §9.10), or what it sent us if that was already more.
@@ -329,16 +308,7 @@ export class Relay4 {
       source,
       link,
     });
-    if (head) {
-      this.o.journal?.record({
-        ...head,
-        action: "relay",
-        rule: decision.rule,
-        vrf: vrf.name,
-        added: sent82 ? relayInfo4(sent82) : {},
-        giaddr: m.giaddr,
-      });
-    }
+    if (record) this.o.journal?.record(record.relayed(m.giaddr, sent82));
     if (this.o.log.isLevelEnabled("debug")) {
       this.o.log.debug(
         {

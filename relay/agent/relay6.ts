@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { ipv6ToBytes, ipv6ToString, macFromEui64 } from "../../lib/codec/address.ts";
-import { equalBytes, hex, text, utf8 } from "../../lib/codec/bytes.ts";
+import { equalBytes, text, utf8 } from "../../lib/codec/bytes.ts";
 import { MSG6, messageType6Name, OPT6, SERVER_TYPES } from "../../lib/codec/dhcp6/codes.ts";
 import { type Duid, decodeDuid } from "../../lib/codec/dhcp6/duid.ts";
 import {
@@ -25,13 +25,13 @@ import {
   vendorClass6,
 } from "../../lib/codec/dhcp6/options.ts";
 import type { ClientFacts, Policy } from "../../lib/policy/policy.ts";
-import { relayInfo6 } from "../../lib/relay-info.ts";
 import { CountedSender } from "./counted-sender.ts";
 import type { Counters, DropReason } from "./counters.ts";
 import { type Delegations, delegatedPrefixesOrNone } from "./delegations.ts";
-import type { Journal, JournalEntry } from "./journal.ts";
+import type { Journal } from "./journal.ts";
 import { type Link, TRANSPORT_SEGMENT, type Transport, vrfLink } from "./links.ts";
 import { decodeOrWarn, RateLimitedLog } from "./rate-limited-log.ts";
+import { Recorded6 } from "./recorded.ts";
 import { Transactions } from "./transactions.ts";
 
 /** A VRF as the DHCPv6 path needs it, servers resolved to addresses. */
@@ -161,19 +161,10 @@ export class Relay6 {
     source: string,
     link: Link & { side: "access" },
   ): DropReason | undefined {
-    const decided: Partial<JournalEntry> = {};
-    const dropped = this.relayClient(m, bytes, source, link, decided);
-    if (dropped && this.o.journal && decided.type !== undefined) {
-      this.o.journal.record({
-        family,
-        type: decided.type,
-        transaction: decided.transaction ?? "",
-        segment: link.segment,
-        ...decided,
-        action: "drop",
-        reason: dropped,
-      });
-    }
+    const journal = this.o.journal;
+    const record = journal && new Recorded6(link.segment);
+    const dropped = this.relayClient(m, bytes, source, link, record);
+    if (dropped && record && record.clientType !== undefined) journal.record(record.dropped(dropped));
     return dropped;
   }
 
@@ -182,7 +173,7 @@ export class Relay6 {
     bytes: Uint8Array,
     source: string,
     link: Link & { side: "access" },
-    decided: Partial<JournalEntry>,
+    record: Recorded6 | undefined,
   ): DropReason | undefined {
     const { counters, log } = this.o;
     const policy = this.o.policy();
@@ -203,8 +194,7 @@ export class Relay6 {
     }
     const client = innermost(m);
     if (!client) return "malformed";
-    decided.type = messageType6Name(client.type);
-    decided.transaction = client.transactionId.toString(16).padStart(6, "0");
+    record?.client(client.type, client.transactionId);
     const facts = decodeOrWarn(
       this.malformedLog,
       () => this.facts(m, client, source, link),
@@ -212,12 +202,11 @@ export class Relay6 {
       "malformed DHCPv6 option dropped",
     );
     if (!facts) return "malformed";
-    if (facts.mac) decided.mac = hex(facts.mac, ":");
-    if (facts.duid) decided.duid = hex(facts.duid, ":");
+    record?.identified(facts.mac, facts.duid);
     const decision = policy.decide(facts);
-    decided.rule = decision.rule;
+    if (record) record.rule = decision.rule;
     if (decision.action === "drop") return decision.reason;
-    decided.vrf = decision.vrf;
+    if (record) record.vrf = decision.vrf;
     counters.decision(family, decision.rule);
     const vrf = this.vrfs.get(decision.vrf);
     if (!vrf || vrf.servers.length === 0) return "no-servers";
@@ -270,19 +259,13 @@ export class Relay6 {
     });
     // Counted by the client's message type, also when a downstream relay wrapped it.
     const type = messageType6Name(client.type);
-    this.o.journal?.record({
-      family,
-      type,
-      transaction: decided.transaction ?? "",
-      segment: link.segment,
-      ...decided,
-      action: "relay",
-      added: relayInfo6(
-        options.filter((o) => o.code !== OPT6.relayMessage) as { code: number; data: Uint8Array }[],
-        forw.linkAddress,
-        forw.peerAddress,
-      ),
-    });
+    if (record) {
+      // What the relay added is every option but the Relay Message, which it pushed last (and
+      // which, the client's datagram, the journal must not keep alive).
+      options.pop();
+      const ours = options as { code: number; data: Uint8Array }[];
+      this.o.journal?.record(record.relayed(ours, forw.linkAddress, forw.peerAddress));
+    }
     if (log.isLevelEnabled("debug")) {
       log.debug(
         {

@@ -1,13 +1,15 @@
 // `npm run bench:paths`: the relay's own per-exchange cost, in process, without sockets or
 // kernel: DISCOVER, OFFER, REQUEST, ACK (DHCPv4) and SOLICIT, ADVERTISE, REQUEST, REPLY
-// (DHCPv6) through Relay4 / Relay6 with a transport that sends nothing. Only the time inside
-// the relay's handle() is counted. Prints figures; asserts nothing.
+// (DHCPv6) through Relay4 / Relay6 with a transport that sends nothing, each decision recorded
+// in a journal as the relay's are (BENCH_JOURNAL=0: none). Only the time inside the relay's
+// handle() is counted. Prints figures; asserts nothing.
 
 import { MSG } from "../../lib/codec/dhcp4/codes.ts";
 import { decodeDhcp4, encodeDhcp4 } from "../../lib/codec/dhcp4/message.ts";
 import { MSG6, OPT6 } from "../../lib/codec/dhcp6/codes.ts";
 import { type Dhcp6ClientMessage, decodeDhcp6, encodeDhcp6, isRelay } from "../../lib/codec/dhcp6/message.ts";
 import { Counters } from "../../relay/agent/counters.ts";
+import { Journal } from "../../relay/agent/journal.ts";
 import {
   ACCESS,
   type Link,
@@ -22,6 +24,7 @@ import { golden, offerFor, policyWith, quietLog, RED_VRF4, replyTo } from "../su
 
 const EXCHANGES = Number(process.env.BENCH_EXCHANGES ?? 50_000);
 const CLIENTS = 1000;
+const journal = () => (process.env.BENCH_JOURNAL === "0" ? {} : { journal: new Journal() });
 
 /** Keeps the last datagram sent; reports success at once, as a socket's synchronous send does. */
 class LastSent implements Transport {
@@ -72,6 +75,7 @@ function v4(): void {
     policy: () => policy,
     transport,
     counters: new Counters(),
+    ...journal(),
     log: quietLog,
   });
   const discovers = Array.from({ length: CLIENTS }, (_, i) => {
@@ -105,6 +109,7 @@ function v6(): void {
     policy: () => policy,
     transport,
     counters: new Counters(),
+    ...journal(),
     log: quietLog,
   });
   const base = decodeDhcp6(golden("dhclient-v6-01-solicit"));

@@ -1,0 +1,182 @@
+import { describe, expect, it } from "vitest";
+import { decodeDhcp4, encodeDhcp4 } from "../../lib/codec/dhcp4/message.ts";
+import { OPT6 } from "../../lib/codec/dhcp6/codes.ts";
+import { type Dhcp6ClientMessage, decodeDhcp6, encodeDhcp6, isRelay } from "../../lib/codec/dhcp6/message.ts";
+import { FakeTransport, golden, policyWith, quietLog, RED_VRF4 } from "../../test/support/relay-fakes.ts";
+import { Counters } from "./counters.ts";
+import { Journal } from "./journal.ts";
+import { ACCESS } from "./links.ts";
+import { Relay4 } from "./relay4.ts";
+import { Relay6 } from "./relay6.ts";
+
+// The journal's entries, as `dhcplab trace` shows them (and scripts read them with --json): each
+// field and the order of the fields, for every kind of record the DHCPv4 and DHCPv6 paths make.
+
+const relay4 = (journal: Journal, settings: Record<string, string> = {}) => {
+  const policy = policyWith(settings);
+  return new Relay4({
+    segments: [{ name: "access", address: "10.213.1.2", gateways: ["192.168.10.1/24"] }],
+    ownAddresses: ["10.213.1.2", "10.213.2.2", "192.168.10.1"],
+    vrfs: [RED_VRF4],
+    policy: () => policy,
+    transport: new FakeTransport(),
+    counters: new Counters(),
+    journal,
+    log: quietLog,
+  });
+};
+
+const withMac = (bytes: Uint8Array, mac: number[], edit?: (m: ReturnType<typeof decodeDhcp4>) => void) => {
+  const m = decodeDhcp4(bytes);
+  m.chaddr.set(mac);
+  edit?.(m);
+  return encodeDhcp4(m, { maxSize: 1500 });
+};
+
+/** The entries without their time, as JSON: the order of the fields is part of what is compared. */
+const entries = (j: Journal) => j.find({}).map(({ at: _, ...e }) => JSON.stringify(e));
+
+describe("the journal's records", () => {
+  it("DHCPv4: relayed with what was added, dropped with the rule that decided, taken over from a downstream relay, forwarded unchanged", () => {
+    const j = new Journal();
+    const relay = relay4(j);
+    relay.handle(golden("dhclient-v4-01-discover"), "0.0.0.0", ACCESS);
+    relay.handle(withMac(golden("dhclient-v4-01-discover"), [0, 0xcc, 0, 0, 0, 1]), "0.0.0.0", ACCESS);
+    // BLUE's rule decides; this relay has no BLUE.
+    relay.handle(withMac(golden("dhclient-v4-01-discover"), [0, 0xbb, 0, 0, 0, 1]), "0.0.0.0", ACCESS);
+    // perfdhcp is a relay itself: giaddr its source, taken over, then forwarded unchanged.
+    relay.handle(golden("perfdhcp-v4-01-discover"), "10.213.2.129", ACCESS);
+    relay4(j, { relayedClients: "forward" }).handle(
+      golden("perfdhcp-v4-01-discover"),
+      "10.213.2.129",
+      ACCESS,
+    );
+    expect(entries(j)).toEqual(EXPECTED4);
+  });
+
+  it("DHCPv6: relayed with what the RELAY-FORW carries, and dropped", () => {
+    const j = new Journal();
+    const policy = policyWith();
+    const relay = new Relay6({
+      vrfs: [{ name: "RED", link: "fd00:10::1", servers: ["fe80::ff:fe00:a%eth1"] }],
+      policy: () => policy,
+      transport: new FakeTransport(),
+      counters: new Counters(),
+      journal: j,
+      log: quietLog,
+    });
+    relay.handle(golden("dhclient-v6-01-solicit"), "fe80::2aa:1ff:fe00:1%eth0", ACCESS);
+    // A DUID-LL no rule matches.
+    const m = decodeDhcp6(golden("dhclient-v6-01-solicit"));
+    if (isRelay(m)) throw new Error("expected a SOLICIT");
+    const duid = Uint8Array.of(0, 3, 0, 1, 0, 0xcc, 0, 0, 0, 1);
+    const other = {
+      ...m,
+      options: m.options.map((o) => (o.code === OPT6.clientId ? { code: o.code, data: duid } : o)),
+    };
+    relay.handle(encodeDhcp6(other as Dhcp6ClientMessage), "fe80::2cc:ff:fe00:1%eth0", ACCESS);
+    expect(entries(j)).toEqual(EXPECTED6);
+  });
+});
+
+// What the journal recorded before its records were formatted on reading (commit 6d9b44e).
+const EXPECTED4 = [
+  {
+    family: 4,
+    type: "DISCOVER",
+    mac: "00:aa:01:00:00:01",
+    transaction: "3f10a979",
+    segment: "access",
+    action: "relay",
+    rule: "red-video",
+    vrf: "RED",
+    added: {
+      circuitId: "VIDEO_CIRCUIT",
+      remoteId: "00:aa:01:00:00:01",
+      linkSelection: "192.168.10.1",
+      serverIdOverride: "10.213.1.2",
+    },
+    giaddr: "10.213.2.2",
+  },
+  {
+    family: 4,
+    type: "DISCOVER",
+    mac: "00:cc:00:00:00:01",
+    transaction: "3f10a979",
+    segment: "access",
+    action: "drop",
+    reason: "unmatched",
+  },
+  {
+    family: 4,
+    type: "DISCOVER",
+    mac: "00:bb:00:00:00:01",
+    transaction: "3f10a979",
+    segment: "access",
+    rule: "blue",
+    vrf: "BLUE",
+    action: "drop",
+    reason: "no-servers",
+  },
+  {
+    family: 4,
+    type: "DISCOVER",
+    mac: "00:aa:01:00:00:10",
+    transaction: "00000000",
+    segment: "access",
+    downstream: "10.213.2.129",
+    action: "relay",
+    rule: "red-video",
+    vrf: "RED",
+    added: {
+      circuitId: "VIDEO_CIRCUIT",
+      remoteId: "00:aa:01:00:00:10",
+      linkSelection: "192.168.10.1",
+      serverIdOverride: "10.213.1.2",
+    },
+    giaddr: "10.213.2.2",
+  },
+  {
+    family: 4,
+    type: "DISCOVER",
+    mac: "00:aa:01:00:00:10",
+    transaction: "00000000",
+    segment: "access",
+    downstream: "10.213.2.129",
+    action: "relay",
+    rule: "red-video",
+    vrf: "RED",
+    giaddr: "10.213.2.129",
+  },
+].map((e) => JSON.stringify(e));
+
+const EXPECTED6 = [
+  {
+    family: 6,
+    type: "SOLICIT",
+    transaction: "6a1777",
+    segment: "access",
+    mac: "00:aa:01:00:00:01",
+    duid: "00:01:00:01:32:95:90:c8:00:aa:01:00:00:01",
+    rule: "red-video",
+    vrf: "RED",
+    action: "relay",
+    added: {
+      link: "fd00:10::1",
+      peer: "fe80::2aa:1ff:fe00:1",
+      circuitId: "V6_VIDEO_LINK",
+      remoteId: "00:aa:01:00:00:01",
+      remoteIdEnterprise: 2393,
+    },
+  },
+  {
+    family: 6,
+    type: "SOLICIT",
+    transaction: "6a1777",
+    segment: "access",
+    mac: "00:cc:00:00:00:01",
+    duid: "00:03:00:01:00:cc:00:00:00:01",
+    action: "drop",
+    reason: "unmatched",
+  },
+].map((e) => JSON.stringify(e));

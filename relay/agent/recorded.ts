@@ -1,0 +1,147 @@
+import { hex } from "../../lib/codec/bytes.ts";
+import { messageTypeName } from "../../lib/codec/dhcp4/codes.ts";
+import type { Dhcp4Message } from "../../lib/codec/dhcp4/message.ts";
+import { messageType } from "../../lib/codec/dhcp4/options.ts";
+import { messageType6Name } from "../../lib/codec/dhcp6/codes.ts";
+import { relayInfo4, relayInfo6 } from "../../lib/relay-info.ts";
+import type { JournalEntry, Recorded } from "./journal.ts";
+
+// What the relay paths record of each client message for the journal: what they knew, as they
+// knew it (numbers, copies of a few bytes, references to what they made anyway), made into the
+// entry `dhcplab trace` shows only when it is read. Nothing here keeps a received datagram alive.
+
+type Entry = Omit<JournalEntry, "at">;
+
+/** A DHCPv4 client message: who sent it, then what the relay did (set once it is known). */
+export class Recorded4 implements Recorded {
+  readonly family = 4;
+  private readonly type: number | undefined;
+  private readonly chaddr: Uint8Array;
+  private readonly xid: number;
+  private readonly downstream: string | undefined;
+  rule: string | undefined = undefined;
+  vrf: string | undefined = undefined;
+  private action: "relay" | "drop" = "drop";
+  private reason: string | undefined = undefined;
+  private giaddr: string | undefined = undefined;
+  /** The Option 82 sent (undefined: none); null: the packet went on unchanged, nothing added. */
+  private sent82: Uint8Array | undefined | null = null;
+
+  /** Taken before the relay changes the message (giaddr, hops). */
+  constructor(
+    m: Dhcp4Message,
+    private readonly segment: string,
+  ) {
+    this.type = messageType(m);
+    this.chaddr = m.chaddr.slice(0, m.hlen);
+    this.xid = m.xid;
+    this.downstream = m.giaddr !== "0.0.0.0" ? m.giaddr : undefined;
+  }
+
+  dropped(reason: string): this {
+    this.action = "drop";
+    this.reason = reason;
+    return this;
+  }
+
+  /** Relayed with `sent82` as its Option 82 (null: forwarded unchanged), giaddr as the servers see it. */
+  relayed(giaddr: string, sent82: Uint8Array | undefined | null): this {
+    this.action = "relay";
+    this.giaddr = giaddr;
+    this.sent82 = sent82;
+    return this;
+  }
+
+  entry(): Entry {
+    const head = {
+      family: 4 as const,
+      type: this.type === undefined ? "BOOTREQUEST" : messageTypeName(this.type),
+      mac: hex(this.chaddr, ":"),
+      transaction: this.xid.toString(16).padStart(8, "0"),
+      segment: this.segment,
+      ...(this.downstream !== undefined ? { downstream: this.downstream } : {}),
+    };
+    if (this.action === "drop") {
+      return {
+        ...head,
+        ...(this.rule !== undefined ? { rule: this.rule } : {}),
+        ...(this.vrf !== undefined ? { vrf: this.vrf } : {}),
+        action: "drop",
+        reason: this.reason,
+      };
+    }
+    return {
+      ...head,
+      action: "relay",
+      rule: this.rule,
+      vrf: this.vrf,
+      ...(this.sent82 !== null ? { added: this.sent82 ? relayInfo4(this.sent82) : {} } : {}),
+      giaddr: this.giaddr,
+    };
+  }
+}
+
+/** A DHCPv6 client message (the innermost one of a relayed packet), as Recorded4. */
+export class Recorded6 implements Recorded {
+  readonly family = 6;
+  /** The client's message type; undefined until the relay found the client's message. */
+  clientType: number | undefined = undefined;
+  transactionId = 0;
+  mac: Uint8Array | undefined = undefined;
+  duid: Uint8Array | undefined = undefined;
+  rule: string | undefined = undefined;
+  vrf: string | undefined = undefined;
+  private action: "relay" | "drop" = "drop";
+  private reason: string | undefined = undefined;
+  private added: readonly { code: number; data: Uint8Array }[] = [];
+  private linkAddress: string | undefined = undefined;
+  private peerAddress: string | undefined = undefined;
+
+  constructor(private readonly segment: string) {}
+
+  /** The client, once known: its identifiers are copied (they are views of the datagram). */
+  client(type: number, transactionId: number): void {
+    this.clientType = type;
+    this.transactionId = transactionId;
+  }
+
+  identified(mac: Uint8Array | undefined, duid: Uint8Array | undefined): void {
+    this.mac = mac?.slice();
+    this.duid = duid?.slice();
+  }
+
+  dropped(reason: string): this {
+    this.action = "drop";
+    this.reason = reason;
+    return this;
+  }
+
+  /** Relayed in a RELAY-FORW with these options beside its Relay Message. */
+  relayed(
+    added: readonly { code: number; data: Uint8Array }[],
+    linkAddress: string,
+    peerAddress: string,
+  ): this {
+    this.action = "relay";
+    this.added = added;
+    this.linkAddress = linkAddress;
+    this.peerAddress = peerAddress;
+    return this;
+  }
+
+  entry(): Entry {
+    const e = {
+      family: 6 as const,
+      type: messageType6Name(this.clientType ?? 0),
+      transaction: this.transactionId.toString(16).padStart(6, "0"),
+      segment: this.segment,
+      ...(this.mac ? { mac: hex(this.mac, ":") } : {}),
+      ...(this.duid ? { duid: hex(this.duid, ":") } : {}),
+      ...(this.rule !== undefined ? { rule: this.rule } : {}),
+      ...(this.vrf !== undefined ? { vrf: this.vrf } : {}),
+    };
+    return this.action === "drop"
+      ? { ...e, action: "drop", reason: this.reason }
+      : { ...e, action: "relay", added: relayInfo6(this.added, this.linkAddress, this.peerAddress) };
+  }
+}
