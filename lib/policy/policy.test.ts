@@ -35,11 +35,17 @@ describe("the embedded default policy (the classic RED/BLUE scenario)", () => {
   it("sends 00:aa:01:* to RED with Circuit-ID VIDEO_CIRCUIT and Interface-ID V6_VIDEO_LINK", () => {
     const d = policy.decide(facts({ mac: "00:aa:01:00:00:05" }));
     expect(relayTo(d)).toBe("RED/red-video");
-    if (d.action !== "relay") return;
+    if (d.action !== "relay") throw new Error("expected relay");
     expect(text(d.option82.circuitId ?? new Uint8Array())).toBe("VIDEO_CIRCUIT");
     expect(text(d.option82.remoteId ?? new Uint8Array())).toBe("00:aa:01:00:00:05");
-    expect(text(d.dhcp6.interfaceId ?? new Uint8Array())).toBe("V6_VIDEO_LINK");
-    expect(d.dhcp6.remoteId?.enterprise).toBe(2393);
+    // Only the client's family's options are rendered.
+    expect(d.dhcp6).toEqual({ clientLinkLayerAddress: false });
+    const d6 = policy.decide(facts({ family: 6, mac: "00:aa:01:00:00:05" }));
+    expect(relayTo(d6)).toBe("RED/red-video");
+    if (d6.action !== "relay") throw new Error("expected relay");
+    expect(text(d6.dhcp6.interfaceId ?? new Uint8Array())).toBe("V6_VIDEO_LINK");
+    expect(d6.dhcp6.remoteId?.enterprise).toBe(2393);
+    expect(d6.option82).toEqual({});
   });
 
   it("sends 00:aa:02:* to RED DATA, 00:bb:* to BLUE, and drops the rest", () => {

@@ -29,7 +29,7 @@ export interface ClientFacts {
   giaddr?: string;
 }
 
-/** The options the relay adds, rendered for one client. */
+/** The options the relay adds, rendered for one client: its own family's (the other's are empty). */
 export interface AddedOptions {
   /** RFC 6607 VSS, both families: its type byte, then the VPN's name or VPN-ID. */
   vss?: Uint8Array;
@@ -197,6 +197,10 @@ function compileRule(r: RuleDocument): (f: ClientFacts) => Decision | undefined 
   const enterprise = o6.remoteId?.enterprise ?? 0;
   const clientLinkLayerAddress = o6.clientLinkLayerAddress === true;
   const vss = compileVss(r.vss, fixed);
+  // Only the client's family's options are rendered: a DHCPv4 client's decision has no use for
+  // the rule's DHCPv6 templates, and rendering them cost as much as the rest of the decision.
+  const none = {};
+  const noDhcp6 = { clientLinkLayerAddress };
   return (f) => {
     if (!matches(f)) return undefined;
     return {
@@ -204,13 +208,19 @@ function compileRule(r: RuleDocument): (f: ClientFacts) => Decision | undefined 
       rule: r.name,
       vrf,
       ...(vss ? { vss: vss(f) } : {}),
-      option82: { circuitId: circuitId?.(f), remoteId: remoteId?.(f), subscriberId: subscriberId?.(f) },
-      dhcp6: {
-        interfaceId: interfaceId?.(f),
-        remoteId: remoteId6 ? { enterprise, id: remoteId6(f) } : undefined,
-        subscriberId: subscriberId6?.(f),
-        clientLinkLayerAddress,
-      },
+      option82:
+        f.family === 4
+          ? { circuitId: circuitId?.(f), remoteId: remoteId?.(f), subscriberId: subscriberId?.(f) }
+          : none,
+      dhcp6:
+        f.family === 6
+          ? {
+              interfaceId: interfaceId?.(f),
+              remoteId: remoteId6 ? { enterprise, id: remoteId6(f) } : undefined,
+              subscriberId: subscriberId6?.(f),
+              clientLinkLayerAddress,
+            }
+          : noDhcp6,
     };
   };
 }
