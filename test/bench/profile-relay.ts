@@ -1,7 +1,8 @@
 // `npm run bench:profile`: runs perfdhcp through dhcplab's relay with the relay profiling
 // itself (DHCPLAB_CPU_PROFILE), then prints the functions that took the most CPU and keeps the
 // .cpuprofile (open it in Chrome DevTools) under bench-results/. PROFILE_FAMILY (4), PROFILE_RATE
-// (250) and PROFILE_SECONDS (10) change the run.
+// (250), PROFILE_SECONDS (10) and PROFILE_ENGINE (DHCPv4's load: clients, as `npm run bench`, or
+// perfdhcp) change the run.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startLab } from "../../orchestrator/api.ts";
@@ -16,6 +17,7 @@ import { ROOT } from "../../orchestrator/paths.ts";
 const family = Number(process.env.PROFILE_FAMILY ?? 4) as 4 | 6;
 const rate = Number(process.env.PROFILE_RATE ?? 250);
 const seconds = Number(process.env.PROFILE_SECONDS ?? 10);
+const engine = family === 4 && process.env.PROFILE_ENGINE !== "perfdhcp" ? "clients" : "perfdhcp";
 const docker = dockerClient();
 const images = tagsOf(await ensureImages(docker, { progress: (l) => process.stderr.write(`${l}\n`) }));
 const name = `profile-${process.pid}`;
@@ -34,9 +36,10 @@ try {
     clients: 200,
     rate,
     duration: seconds,
+    engine,
   });
   console.log(
-    `perfdhcp: ${completed(r.report)} exchanges completed of ${r.report.exchanges[0]?.sent ?? 0} started`,
+    `${engine}: ${completed(r.report)} exchanges completed of ${r.report.exchanges[0]?.sent ?? 0} started`,
   );
   const relay = docker.getContainer(lab.spec.relay.container);
   await relay.stop({ t: 5 });
