@@ -10,6 +10,9 @@
 // - DHCPv6: a client's message goes to Kea in a RELAY-FORW (link-address LINK6, the client as
 //   peer-address, an Interface-ID); a RELAY-REPL's Relay Message goes to its peer-address.
 //
+// DHCPv4 clients are the clients engine's, as on the wire (giaddr 0, the broadcast bit): the bench
+// leaves this path out with BENCH_V4_ENGINE=perfdhcp, whose giaddr this relay would overwrite.
+//
 // Plain JavaScript, run by the relay image's Node with the addon from the image:
 //   node floor-relay.mjs   (env: ACCESS_V4, BACKEND_V4, KEA_V4, LINK6, KEA_LL)
 import { networkInterfaces } from "node:os";
