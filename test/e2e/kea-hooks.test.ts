@@ -22,12 +22,14 @@ describe("the legal log (examples/legal-log): dhcplab audit", () => {
     const mac = "00:aa:01:00:31:01";
     await expectUdhcpcRenewRelease(lab, mac, "192.168.10.");
     const records = await lab.audit({ mac });
-    expect(records.map((r) => [r.vrf, r.server, r.family, r.event])).toEqual([
-      ["RED", "kea-red", 4, "assigned"],
-      // Kea 3.0 writes a renewal it commits as "assigned" again (the example turns the lease cache off).
-      ["RED", "kea-red", 4, "assigned"],
-      ["RED", "kea-red", 4, "released"],
-    ]);
+    // The lease, then its renewal, which Kea 3.0 writes as "assigned" again (the example turns the
+    // lease cache off), then the release. Every ACK is a record: a request the client sent again
+    // (udhcpc retransmits when an answer is late, as on a loaded machine) is one "assigned" more.
+    const events = records.map((r) => r.event);
+    expect(events.at(-1), events.join(" ")).toBe("released");
+    expect(events.slice(0, -1), events.join(" ")).toEqual(events.slice(0, -1).map(() => "assigned"));
+    expect(events.length, events.join(" ")).toBeGreaterThanOrEqual(3);
+    for (const r of records) expect([r.vrf, r.server, r.family]).toEqual(["RED", "kea-red", 4]);
     const address = records[0]?.address;
     expect(address).toMatch(/^192\.168\.10\./);
     for (const r of records) {
