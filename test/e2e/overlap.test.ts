@@ -84,6 +84,9 @@ describe("overlapping VRFs: two tenants numbered alike", () => {
         "for i in $(seq 100); do ip -o -4 addr show dev eth0 | grep -qF ' inet 192.168.10.' && break; sleep 0.1; done",
         PRINT_ADDRESSES("-4"),
         // The relay's address on the port is no longer on-link: the renewal goes through the gateway.
+        // udhcpc's script adds the router after the address: wait for it too (a clean-clone run
+        // asked in between, when nothing routed to the relay's address yet).
+        "for i in $(seq 100); do ip -4 route show default | grep -qF ' via ' && break; sleep 0.1; done",
         `echo "ROUTE $(ip -4 route get ${relayAccess})"`,
         "kill -USR1 $pid",
         "for i in $(seq 100); do [ \"$(grep -c 'lease of' /tmp/out)\" -ge 2 ] && break; sleep 0.1; done",
