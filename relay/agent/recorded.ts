@@ -12,17 +12,38 @@ import type { JournalEntry, Recorded } from "./journal.ts";
 
 type Entry = Omit<JournalEntry, "at">;
 
+/** What both families record of the decision: the rule and VRF once known, and the outcome. */
+abstract class RecordedDecision implements Recorded {
+  abstract readonly family: 4 | 6;
+  rule: string | undefined = undefined;
+  vrf: string | undefined = undefined;
+  protected action: "relay" | "drop" = "drop";
+  protected reason: string | undefined = undefined;
+
+  dropped(reason: string): this {
+    this.action = "drop";
+    this.reason = reason;
+    return this;
+  }
+
+  /** The rule and VRF as a dropped entry has them: each only once it was known. */
+  protected decidedSoFar(): { rule?: string; vrf?: string } {
+    return {
+      ...(this.rule !== undefined ? { rule: this.rule } : {}),
+      ...(this.vrf !== undefined ? { vrf: this.vrf } : {}),
+    };
+  }
+
+  abstract entry(): Entry;
+}
+
 /** A DHCPv4 client message: who sent it, then what the relay did (set once it is known). */
-export class Recorded4 implements Recorded {
+export class Recorded4 extends RecordedDecision {
   readonly family = 4;
   private readonly type: number | undefined;
   private readonly chaddr: Uint8Array;
   private readonly xid: number;
   private readonly downstream: string | undefined;
-  rule: string | undefined = undefined;
-  vrf: string | undefined = undefined;
-  private action: "relay" | "drop" = "drop";
-  private reason: string | undefined = undefined;
   private giaddr: string | undefined = undefined;
   /** The Option 82 sent (undefined: none); null: the packet went on unchanged, nothing added. */
   private sent82: Uint8Array | undefined | null = null;
@@ -32,16 +53,11 @@ export class Recorded4 implements Recorded {
     m: Dhcp4Message,
     private readonly segment: string,
   ) {
+    super();
     this.type = messageType(m);
     this.chaddr = m.chaddr.slice(0, m.hlen);
     this.xid = m.xid;
     this.downstream = m.giaddr !== "0.0.0.0" ? m.giaddr : undefined;
-  }
-
-  dropped(reason: string): this {
-    this.action = "drop";
-    this.reason = reason;
-    return this;
   }
 
   /** Relayed with `sent82` as its Option 82 (null: forwarded unchanged), giaddr as the servers see it. */
@@ -61,15 +77,8 @@ export class Recorded4 implements Recorded {
       segment: this.segment,
       ...(this.downstream !== undefined ? { downstream: this.downstream } : {}),
     };
-    if (this.action === "drop") {
-      return {
-        ...head,
-        ...(this.rule !== undefined ? { rule: this.rule } : {}),
-        ...(this.vrf !== undefined ? { vrf: this.vrf } : {}),
-        action: "drop",
-        reason: this.reason,
-      };
-    }
+    if (this.action === "drop")
+      return { ...head, ...this.decidedSoFar(), action: "drop", reason: this.reason };
     return {
       ...head,
       action: "relay",
@@ -82,22 +91,20 @@ export class Recorded4 implements Recorded {
 }
 
 /** A DHCPv6 client message (the innermost one of a relayed packet), as Recorded4. */
-export class Recorded6 implements Recorded {
+export class Recorded6 extends RecordedDecision {
   readonly family = 6;
   /** The client's message type; undefined until the relay found the client's message. */
   clientType: number | undefined = undefined;
   transactionId = 0;
   mac: Uint8Array | undefined = undefined;
   duid: Uint8Array | undefined = undefined;
-  rule: string | undefined = undefined;
-  vrf: string | undefined = undefined;
-  private action: "relay" | "drop" = "drop";
-  private reason: string | undefined = undefined;
   private added: readonly { code: number; data: Uint8Array }[] = [];
   private linkAddress: string | undefined = undefined;
   private peerAddress: string | undefined = undefined;
 
-  constructor(private readonly segment: string) {}
+  constructor(private readonly segment: string) {
+    super();
+  }
 
   /** The client, once known: its identifiers are copied (they are views of the datagram). */
   client(type: number, transactionId: number): void {
@@ -108,12 +115,6 @@ export class Recorded6 implements Recorded {
   identified(mac: Uint8Array | undefined, duid: Uint8Array | undefined): void {
     this.mac = mac?.slice();
     this.duid = duid?.slice();
-  }
-
-  dropped(reason: string): this {
-    this.action = "drop";
-    this.reason = reason;
-    return this;
   }
 
   /** Relayed in a RELAY-FORW with these options beside its Relay Message. */
@@ -137,8 +138,7 @@ export class Recorded6 implements Recorded {
       segment: this.segment,
       ...(this.mac ? { mac: hex(this.mac, ":") } : {}),
       ...(this.duid ? { duid: hex(this.duid, ":") } : {}),
-      ...(this.rule !== undefined ? { rule: this.rule } : {}),
-      ...(this.vrf !== undefined ? { vrf: this.vrf } : {}),
+      ...this.decidedSoFar(),
     };
     return this.action === "drop"
       ? { ...e, action: "drop", reason: this.reason }

@@ -14,7 +14,8 @@
 // leaves this path out with BENCH_V4_ENGINE=perfdhcp, whose giaddr this relay would overwrite.
 //
 // Plain JavaScript, run by the relay image's Node with the addon from the image:
-//   node floor-relay.mjs   (env: ACCESS_V4, BACKEND_V4, KEA_V4, LINK6, KEA_LL)
+//   node floor-relay.mjs   (env: ACCESS_V4 and BACKEND_V4, its addresses, dotted; KEA_V4, LINK6 and
+//   KEA_LL, Kea's addresses and the link-address as bytes in hex: test/bench/relays.ts converts them)
 import { networkInterfaces } from "node:os";
 
 const env = (name) => {
@@ -30,19 +31,7 @@ const SLOTS = 64;
 const SLOT = 9216;
 const META = 8;
 const v4 = (s) => Uint8Array.from(s.split(".").map(Number));
-function v6(s) {
-  const [head, tail = ""] = s.split("%")[0].split("::");
-  const groups = (t) => (t ? t.split(":").map((g) => Number.parseInt(g, 16)) : []);
-  const h = groups(head);
-  const t = groups(tail);
-  const all = [...h, ...new Array(8 - h.length - t.length).fill(0), ...t];
-  const out = new Uint8Array(16);
-  all.forEach((g, i) => {
-    out[2 * i] = g >> 8;
-    out[2 * i + 1] = g & 255;
-  });
-  return out;
-}
+const bytes = (name) => Uint8Array.from(Buffer.from(env(name), "hex"));
 const ifnameOf = (address) => {
   for (const [name, list] of Object.entries(networkInterfaces())) {
     if (list?.some((a) => a.address === address)) return name;
@@ -53,9 +42,9 @@ const ifnameOf = (address) => {
 const accessIf = ifnameOf(env("ACCESS_V4"));
 const backendIf = ifnameOf(env("BACKEND_V4"));
 const giaddr = v4(env("BACKEND_V4"));
-const kea4 = v4(env("KEA_V4"));
-const link6 = v6(env("LINK6"));
-const kea6 = v6(env("KEA_LL"));
+const kea4 = bytes("KEA_V4");
+const link6 = bytes("LINK6");
+const kea6 = bytes("KEA_LL");
 const circuitId = new TextEncoder().encode(accessIf);
 
 let pending = 0;
@@ -80,7 +69,8 @@ const access4 = open(4, accessIf, 67);
 const backend4 = open(4, backendIf, 67);
 const access6 = open(6, accessIf, 547);
 const backend6 = open(6, backendIf, 547);
-udp.join6(access6, v6("ff02::1:2"));
+// All_DHCP_Relay_Agents_and_Servers, ff02::1:2 (RFC 8415 §7.1).
+udp.join6(access6, Uint8Array.from(Buffer.from("ff020000000000000000000000010002", "hex")));
 
 /** Takes the next send slot: its offset in the ring, with its socket, port and address written. */
 function slot(socket, port, address, length) {

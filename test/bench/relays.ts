@@ -16,6 +16,9 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import type Docker from "dockerode";
+import type { ContainerCreateOptions } from "dockerode";
+import { ipv4ToBytes, ipv6ToBytes } from "../../lib/codec/address.ts";
 import { type RelayCounters, startLab } from "../../orchestrator/api.ts";
 import {
   type LoadEngine,
@@ -32,7 +35,8 @@ import { type LabState, labState } from "../../orchestrator/docker/lab.ts";
 import type { KeaEndpoint } from "../../orchestrator/model/kea-config.ts";
 import { LABEL } from "../../orchestrator/model/labels.ts";
 import { completed, type PerfdhcpReport, parsePerfdhcp } from "../../orchestrator/model/perfdhcp.ts";
-import { ipv4Host, ipv6Host } from "../../orchestrator/model/subnets.ts";
+import { endpoint, type Subnets } from "../../orchestrator/model/plan.ts";
+import { ipv4Host } from "../../orchestrator/model/subnets.ts";
 import { loadTopology } from "../../orchestrator/model/topology.ts";
 import { ROOT } from "../../orchestrator/paths.ts";
 import { type StallFigures, stallFigures } from "../../relay/agent/runtime.ts";
@@ -130,39 +134,15 @@ async function main(): Promise<void> {
     const relayId = lab.spec.relay.container;
 
     // isc-dhcp-relay: on the access network and BLUE's, at host .3 on both.
-    const isc = {
-      access: ipv4Host(lab.spec.access.subnets.ipv4Subnet, 3),
-      backend: ipv4Host(blue.subnets.ipv4Subnet, 3),
-    };
-    const iscContainer = await docker.createContainer({
+    const isc = await besideRelay(lab.spec, blue, 3, {
       name: `${name}-dhcrelay`,
       Image: dhcrelay?.tag ?? "dhcplab-dhcrelay:latest",
       Labels: { ...lab.spec.labels, [LABEL.role]: "dhcrelay" },
-      HostConfig: {
-        NetworkMode: lab.spec.access.network,
-        CapAdd: ["NET_ADMIN", "NET_RAW"],
-        // DHCPv4: perfdhcp is a relay itself (giaddr = its address), which isc-dhcp-relay
-        // forwards as RFC 3046 says; Kea answers perfdhcp directly, routed back through here.
-        Sysctls: { "net.ipv4.ip_forward": "1" },
-      },
-      NetworkingConfig: {
-        EndpointsConfig: {
-          [lab.spec.access.network]: {
-            IPAMConfig: {
-              IPv4Address: isc.access,
-              IPv6Address: ipv6Host(lab.spec.access.subnets.ipv6Subnet, 3),
-            },
-          },
-        },
-      },
+      // DHCPv4: perfdhcp is a relay itself (giaddr = its address), which isc-dhcp-relay
+      // forwards as RFC 3046 says; Kea answers perfdhcp directly, routed back through here.
+      HostConfig: { Sysctls: { "net.ipv4.ip_forward": "1" } },
     });
-    await docker.getNetwork(blue.network).connect({
-      Container: iscContainer.id,
-      EndpointConfig: {
-        IPAMConfig: { IPv4Address: isc.backend, IPv6Address: ipv6Host(blue.subnets.ipv6Subnet, 3) },
-      },
-    });
-    await iscContainer.start();
+    const iscContainer = isc.container;
     const ifaceOf = (ip: string) =>
       `$(ip -o -4 addr show | awk '$4 ~ /^${ip.replaceAll(".", "\\.")}\\//{print $2}')`;
     const startIsc = [
@@ -210,10 +190,11 @@ async function main(): Promise<void> {
     ]);
 
     const floor = FLOOR ? await startFloor(lab.spec, blue, kea, images.relay) : undefined;
+    if (floor) log(`node-floor: at ${floor.access}`);
     const relays: Partial<Record<Exclude<PathName, "direct">, string>> = {
       dhcplab: relayId,
       "isc-dhcp-relay": iscContainer.id,
-      ...(floor ? { "node-floor": floor.id } : {}),
+      ...(floor ? { "node-floor": floor.container.id } : {}),
     };
     // What each relay's container spends with no traffic (dhcplab's health check runs curl in
     // it every second), subtracted from every run: the figure is the relaying's own cost.
@@ -238,14 +219,12 @@ async function main(): Promise<void> {
     const onPath = (path: PathName, family: 4 | 6, rate: number, repeat: number, seconds?: number) =>
       measure(running, images.client, path, family, rate, repeat, {
         relayId: path === "direct" ? undefined : relays[path],
-        target:
-          path === "direct"
-            ? kea.ipv4
-            : path === "dhcplab"
-              ? lab.spec.access.relay.ipv4
-              : path === "node-floor"
-                ? (floor?.access ?? "")
-                : isc.access,
+        target: {
+          direct: kea.ipv4,
+          dhcplab: lab.spec.access.relay.ipv4,
+          "isc-dhcp-relay": isc.access,
+          "node-floor": floor?.access ?? "",
+        }[path],
         network: path === "direct" ? blue.network : lab.spec.access.network,
         relayImage: images.relay,
         seconds,
@@ -472,58 +451,75 @@ async function soakRelay(
   };
 }
 
+type LabSpecOf = Awaited<ReturnType<typeof startLab>>["spec"];
+type BlueOf = { network: string; subnets: Subnets; spec: { link6?: string } };
+
 /**
- * The "node-floor" path's relay (test/bench/floor-relay.mjs) in a container of dhcplab's relay
- * image, at host .4 of the access network and of BLUE's, started and heard saying so.
+ * A relay of the bench's own beside dhcplab's, at host `host` of the access network and of BLUE's:
+ * created from `config` (its networks and capabilities added here), connected to both, started.
  */
-async function startFloor(
-  spec: Awaited<ReturnType<typeof startLab>>["spec"],
-  blue: { network: string; subnets: { ipv4Subnet: string; ipv6Subnet: string }; spec: { link6?: string } },
-  kea: { ipv4: string; linkLocal: string },
-  image: string,
-): Promise<{ id: string; access: string }> {
-  const access = ipv4Host(spec.access.subnets.ipv4Subnet, 4);
-  const backend = ipv4Host(blue.subnets.ipv4Subnet, 4);
-  const script = await readFile(join(ROOT, "test", "bench", "floor-relay.mjs"), "utf8");
+async function besideRelay(
+  spec: LabSpecOf,
+  blue: BlueOf,
+  host: number,
+  config: ContainerCreateOptions,
+): Promise<{ container: Docker.Container; access: string; backend: string }> {
+  const access = endpoint(spec.access.subnets, host);
+  const backend = endpoint(blue.subnets, host);
   const container = await docker.createContainer({
-    name: `${spec.name}-floor`,
-    Image: image,
-    Entrypoint: ["node", "--input-type=module", "-e", script],
-    Cmd: [],
-    Env: [
-      `ACCESS_V4=${access}`,
-      `BACKEND_V4=${backend}`,
-      `KEA_V4=${kea.ipv4}`,
-      `LINK6=${blue.spec.link6 ?? ""}`,
-      `KEA_LL=${kea.linkLocal}`,
-    ],
-    Labels: { ...spec.labels, [LABEL.role]: "floor-relay" },
-    HostConfig: { NetworkMode: spec.access.network, CapAdd: ["NET_ADMIN", "NET_RAW"] },
+    ...config,
+    HostConfig: { ...config.HostConfig, NetworkMode: spec.access.network, CapAdd: ["NET_ADMIN", "NET_RAW"] },
     NetworkingConfig: {
       EndpointsConfig: {
-        [spec.access.network]: {
-          IPAMConfig: { IPv4Address: access, IPv6Address: ipv6Host(spec.access.subnets.ipv6Subnet, 4) },
-        },
+        [spec.access.network]: { IPAMConfig: { IPv4Address: access.ipv4, IPv6Address: access.ipv6 } },
       },
     },
   });
   await docker.getNetwork(blue.network).connect({
     Container: container.id,
-    EndpointConfig: {
-      IPAMConfig: { IPv4Address: backend, IPv6Address: ipv6Host(blue.subnets.ipv6Subnet, 4) },
-    },
+    EndpointConfig: { IPAMConfig: { IPv4Address: backend.ipv4, IPv6Address: backend.ipv6 } },
   });
   await container.start();
+  return { container, access: access.ipv4, backend: backend.ipv4 };
+}
+
+/**
+ * The "node-floor" path's relay (test/bench/floor-relay.mjs) in a container of dhcplab's relay
+ * image, at host .4 of the access network and of BLUE's, started and heard saying so. It is given
+ * its addresses as bytes (hex), so that it parses none.
+ */
+async function startFloor(
+  spec: LabSpecOf,
+  blue: BlueOf,
+  kea: { ipv4: string; linkLocal: string },
+  image: string,
+): Promise<{ container: Docker.Container; access: string }> {
+  const script = await readFile(join(ROOT, "test", "bench", "floor-relay.mjs"), "utf8");
+  const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
+  const floor = await besideRelay(spec, blue, 4, {
+    name: `${spec.name}-floor`,
+    Image: image,
+    Entrypoint: ["node", "--input-type=module", "-e", script],
+    Cmd: [],
+    Env: [
+      `ACCESS_V4=${endpoint(spec.access.subnets, 4).ipv4}`,
+      `BACKEND_V4=${endpoint(blue.subnets, 4).ipv4}`,
+      `KEA_V4=${hex(ipv4ToBytes(kea.ipv4))}`,
+      `LINK6=${hex(ipv6ToBytes(blue.spec.link6 ?? "::"))}`,
+      `KEA_LL=${hex(ipv6ToBytes(kea.linkLocal.replace(/%.*$/, "")))}`,
+    ],
+    Labels: { ...spec.labels, [LABEL.role]: "floor-relay" },
+  });
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const logs = String(await container.logs({ stdout: true, stderr: true }));
+    const logs = String(await floor.container.logs({ stdout: true, stderr: true }));
     if (logs.includes("floor-relay:")) break;
-    const state = (await container.inspect()).State;
+    const state = (await floor.container.inspect()).State;
     if (!state.Running || Date.now() > deadline)
       throw new Error(`the floor relay did not start (${state.Status}):\n${logs}`);
     await sleep(200);
   }
-  return { id: container.id, access };
+  return floor;
 }
 
 /** Runs a command in a short-lived container that shares `containerId`'s network namespace. */
@@ -550,7 +546,6 @@ async function memoryBytes(id: string): Promise<number> {
   return s.memory_stats.usage ?? 0;
 }
 
-/** One perfdhcp run; for a relay path also its CPU time (cgroup accounting) and peak memory. */
 /** How many event-loop samples the relay's histogram holds (folded in once a second). */
 function loopSamples(c: RelayCounters): number {
   return Object.values(c.dhcplab_relay_event_loop_delay_seconds_count ?? {}).reduce((a, b) => a + b, 0);
@@ -575,6 +570,7 @@ async function afterFold(read: () => Promise<RelayCounters>): Promise<RelayCount
   }
 }
 
+/** One perfdhcp run; for a relay path also its CPU time (cgroup accounting) and peak memory. */
 async function measure(
   lab: LabState,
   image: string,
