@@ -502,17 +502,28 @@ describe("DHCPv4 path", () => {
     expect(counters.get("dhcplab_relay_inflight_evictions_total", { family: 4, why: "expired" })).toBe(1);
   });
 
-  it("forgets a transaction at its ACK when the VRF has one server; a late copy is then unknown", () => {
+  it("forgets a transaction at its reply when the VRF has one server; a late copy is then unknown", () => {
     const req = relayedDiscover();
-    fromServer(offerFor(req, MSG.OFFER));
     expect(relay.inFlightCount).toBe(1);
-    fromServer(offerFor(req, MSG.ACK));
+    fromServer(offerFor(req, MSG.OFFER));
     expect(relay.inFlightCount).toBe(0);
-    transport.take();
-    fromServer(offerFor(req, MSG.ACK));
+    expect(transport.take()).toHaveLength(1);
+    fromServer(offerFor(req, MSG.OFFER));
     expect(transport.sent).toHaveLength(0);
     expect(drops("unknown-transaction")).toBe(1);
     expect(counters.sum("dhcplab_relay_inflight_evictions_total")).toBe(0);
+  });
+
+  it("relays the ACK to a REQUEST that follows the OFFER with the DISCOVER's xid, then forgets it", () => {
+    const discover = relayedDiscover();
+    fromServer(offerFor(discover, MSG.OFFER));
+    expect(transport.take()).toHaveLength(1);
+    const request = relayedDiscover();
+    expect(relay.inFlightCount).toBe(1);
+    fromServer(offerFor(request, MSG.ACK));
+    expect(transport.take()).toHaveLength(1);
+    expect(relay.inFlightCount).toBe(0);
+    expect(drops("unknown-transaction")).toBe(0);
   });
 
   it("keeps it where another server of the VRF may still answer (BLUE has two)", () => {

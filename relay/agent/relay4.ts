@@ -380,9 +380,11 @@ export class Relay4 {
       address = LIMITED_BROADCAST;
     }
     const bytes = encodeDhcp4(m, { maxSize: Number.POSITIVE_INFINITY });
-    // An ACK or NAK ends the transaction (RFC 2131 §3.1); with one server no other reply can
-    // come, so the relay forgets it now rather than holding it for the TTL.
-    if ((mt === MSG.ACK || mt === MSG.NAK) && this.vrfs.get(t.vrf)?.servers.length === 1) {
+    // A server answers each client message once (RFC 2131 §4.3): with the VRF's only server, no
+    // other reply to this one can come, so the relay forgets it now rather than holding it for the
+    // TTL. A retransmission is a new message, and sets it again; the next message of the exchange
+    // (the REQUEST after an OFFER, same xid, RFC 2131 §4.4.1) does too.
+    if (this.vrfs.get(t.vrf)?.servers.length === 1) {
       this.inFlight.delete(key(t.vrf, m));
     }
     this.sender.send(bytes, port, address, t.link, {

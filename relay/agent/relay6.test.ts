@@ -327,16 +327,17 @@ describe("DHCPv6 transactions end at their REPLY", () => {
     return { relay, transport, counters, forw: forw?.bytes ?? new Uint8Array() };
   };
 
-  it("forgets one at the REPLY of a VRF's only server; a late copy is then unknown", () => {
-    const { relay, transport, counters, forw } = relayWith([RED_SERVER]);
-    relay.handle(replyTo(forw), RED_SERVER, RED);
-    expect(relay.inFlightCount).toBe(1);
-    relay.handle(replyTo(forw, undefined, MSG6.REPLY), RED_SERVER, RED);
-    expect(relay.inFlightCount).toBe(0);
-    expect(transport.take()).toHaveLength(2);
-    relay.handle(replyTo(forw, undefined, MSG6.REPLY), RED_SERVER, RED);
-    expect(transport.take()).toHaveLength(0);
-    expect(counters.get("dhcplab_relay_drops_total", { family: 6, reason: "unknown-transaction" })).toBe(1);
+  it("forgets one at the reply of a VRF's only server, ADVERTISE or REPLY; a late copy is then unknown", () => {
+    for (const type of [MSG6.ADVERTISE, MSG6.REPLY]) {
+      const { relay, transport, counters, forw } = relayWith([RED_SERVER]);
+      expect(relay.inFlightCount).toBe(1);
+      relay.handle(replyTo(forw, undefined, type), RED_SERVER, RED);
+      expect(relay.inFlightCount).toBe(0);
+      expect(transport.take()).toHaveLength(1);
+      relay.handle(replyTo(forw, undefined, type), RED_SERVER, RED);
+      expect(transport.take()).toHaveLength(0);
+      expect(counters.get("dhcplab_relay_drops_total", { family: 6, reason: "unknown-transaction" })).toBe(1);
+    }
   });
 
   it("keeps it when the servers are a multicast group, where several may answer", () => {

@@ -309,9 +309,12 @@ export class Relay6 {
     // when the peer is itself a relay.
     const port = inner.type === MSG6.RELAY_REPL ? 547 : 546;
     const type = messageType6Name(inner.type);
-    // A REPLY ends the exchange (RFC 8415 §18.3); from a VRF's only server (not a multicast
-    // group, where several may answer) no other reply can come: forget it now, not after the TTL.
-    if (client.type === MSG6.REPLY && this.singleServer(vrfName)) {
+    // A server answers each client message once (RFC 8415 §18.3): from a VRF's only server (not
+    // a multicast group, where several may answer) no other reply to it can come, so the relay
+    // forgets it now, not after the TTL. An ADVERTISE too: the client's REQUEST that follows has
+    // a transaction-id of its own (RFC 8415 §18.2.2), so the SOLICIT's entry would only wait out
+    // the TTL, and under load those entries are most of the relay's heap.
+    if (this.singleServer(vrfName)) {
       this.inFlight.delete(key(vrfName, m.peerAddress, client.transactionId));
     }
     // The relay routes what its servers delegate, via the peer it relays the reply to: the
