@@ -25,9 +25,10 @@ import {
   type SubOption,
   subOptionsOf,
 } from "../../lib/codec/dhcp4/relay-agent-info.ts";
+import { ScannedDhcp4 } from "../../lib/codec/dhcp4/scan.ts";
 import { EncodeError } from "../../lib/codec/errors.ts";
 import { inPrefix } from "../../lib/codec/prefix.ts";
-import { isLeaseQueryAnswer4 } from "../../lib/leasequery.ts";
+import { LEASEQUERY4 } from "../../lib/leasequery.ts";
 import type { ClientFacts, Policy } from "../../lib/policy/policy.ts";
 import { CountedSender } from "./counted-sender.ts";
 import type { Counters, DropReason } from "./counters.ts";
@@ -154,6 +155,13 @@ export class Relay4 {
 
   private receive(bytes: Uint8Array, source: string, link: Link): DropReason | undefined {
     if (link.side === "unknown") return "unknown-interface";
+    if (link.side === "vrf") {
+      // A server's reply goes back as it came but for Option 82, option 54 and giaddr: read in
+      // place, it needs no decode. Lease query answers and unusual shapes take the full decode.
+      const scanned = ScannedDhcp4.scan(bytes);
+      if (scanned && scanned.op === OP.BOOTREPLY && !isLeaseQueryAnswerType(scanned.messageType))
+        return this.fromServer(scanned, source, link.vrf);
+    }
     const m = decodeOrWarn(
       this.malformedLog,
       () => decodeDhcp4(bytes),
@@ -161,7 +169,7 @@ export class Relay4 {
       "malformed DHCPv4 packet dropped",
     );
     if (!m) return "malformed";
-    if (link.side === "vrf") return this.fromServer(m, source, link.vrf);
+    if (link.side === "vrf") return this.fromServer(new DecodedReply4(m), source, link.vrf);
     const segment = this.segments.get(link.segment);
     return segment ? this.fromClient(m, source, bytes.length, link, segment) : "unknown-interface";
   }
@@ -326,7 +334,7 @@ export class Relay4 {
     return undefined;
   }
 
-  private fromServer(m: Dhcp4Message, source: string, vrfName: string): DropReason | undefined {
+  private fromServer(m: Reply4, source: string, vrfName: string): DropReason | undefined {
     // A request on a backend link is never relayed: only the VRF's servers speak there.
     if (m.op === OP.BOOTREQUEST) return "client-message-on-backend";
     if (m.op !== OP.BOOTREPLY) return "not-bootreply";
@@ -336,14 +344,17 @@ export class Relay4 {
       return "unknown-server";
     // RFC 4388 §6.4: a lease query's answer comes to the requester's giaddr, the relay's own
     // address here: it is the relay's, never a client's.
-    if (isLeaseQueryAnswer4(m))
-      return this.o.leaseQueryAnswer?.(m, source, vrfName) ? undefined : "unknown-transaction";
-    const t = this.inFlight.get(key(vrfName, m));
+    if (isLeaseQueryAnswerType(m.messageType)) {
+      const answer = m instanceof DecodedReply4 ? m.message : undefined;
+      return answer && this.o.leaseQueryAnswer?.(answer, source, vrfName) ? undefined : "unknown-transaction";
+    }
+    const transaction = key(vrfName, m);
+    const t = this.inFlight.get(transaction);
     if (!t) return "unknown-transaction";
     // RFC 3046 §2.2: the server echoes Option 82 verbatim; anything else is not our request's reply.
     // With VSS, RFC 6607: a server that processed it echoes all but VSS-Control; one that echoes
     // VSS-Control too did not process it, and its reply was made without knowing the VPN.
-    const got82 = getOption(m, OPT.relayAgentInfo);
+    const got82 = m.option82;
     if (t.sent82 && !(got82 && (sameBytes(got82, t.sent82) || (t.vssEcho && sameBytes(got82, t.vssEcho)))))
       return "option82-mismatch";
     if (t.vssEcho && got82 && sameBytes(got82, t.sent82 as Uint8Array)) {
@@ -351,23 +362,18 @@ export class Relay4 {
       this.o.counters.notice(family, "vss-not-supported");
     }
 
-    // Remove exactly what this relay added: give back the Option 82 the request came with.
-    if (t.original82) setOption(m, OPT.relayAgentInfo, t.original82);
-    else removeOption(m, OPT.relayAgentInfo);
+    const segment = t.link.side === "access" ? this.segments.get(t.link.segment) : undefined;
+    if (!segment) return "unknown-interface";
     // RFC 5107 §4 has the server put the override in option 54; Kea 2.6 does not, so the relay
     // does (as other relays' server-id-override does), and clients renew and release through it.
     // Kea accepts the relay's address in their option 54 because sub-option 11 says so.
-    const segment = t.link.side === "access" ? this.segments.get(t.link.segment) : undefined;
-    if (!segment) return "unknown-interface";
-    if (this.vrfs.get(t.vrf)?.serverIdOverride && getOption(m, OPT.serverId)) {
-      setOption(m, OPT.serverId, ipv4ToBytes(segment.address));
-    }
-    const mt = messageType(m);
+    const serverId =
+      this.vrfs.get(t.vrf)?.serverIdOverride && m.hasServerId ? ipv4ToBytes(segment.address) : undefined;
+    const mt = m.messageType;
     let address: string;
     let port = 68;
     if (t.downstream) {
       // RFC 1542 §4.1.2 for the downstream relay: its giaddr back, to its server port.
-      m.giaddr = t.downstream;
       address = t.downstream;
       port = 67;
     } else if (m.ciaddr !== ZERO && mt !== MSG.NAK) {
@@ -379,14 +385,13 @@ export class Relay4 {
       // the server's flags untouched. Unicast to yiaddr would need an ARP entry for chaddr.
       address = LIMITED_BROADCAST;
     }
-    const bytes = encodeDhcp4(m, { maxSize: Number.POSITIVE_INFINITY });
+    // Remove exactly what this relay added: give back the Option 82 the request came with.
+    const bytes = m.rewrite(t.original82, serverId, t.downstream);
     // A server answers each client message once (RFC 2131 §4.3): with the VRF's only server, no
     // other reply to this one can come, so the relay forgets it now rather than holding it for the
     // TTL. A retransmission is a new message, and sets it again; the next message of the exchange
     // (the REQUEST after an OFFER, same xid, RFC 2131 §4.4.1) does too.
-    if (this.vrfs.get(t.vrf)?.servers.length === 1) {
-      this.inFlight.delete(key(t.vrf, m));
-    }
+    if (this.vrfs.get(t.vrf)?.servers.length === 1) this.inFlight.delete(transaction);
     this.sender.send(bytes, port, address, t.link, {
       vrf: t.vrf,
       type: messageTypeName(mt),
@@ -433,10 +438,68 @@ export class Relay4 {
 }
 
 /** A transaction by VRF: clients of two VRFs may look alike where their address spaces overlap. */
-function key(vrf: string, m: Dhcp4Message): string {
+function key(vrf: string, m: { xid: number; hlen: number; chaddr: Uint8Array }): string {
   return `${vrf}/${m.xid}/${hex(m.chaddr.subarray(0, Math.min(m.hlen, 16)))}`;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** RFC 4388 §6.4: DHCPLEASEUNASSIGNED, DHCPLEASEUNKNOWN and DHCPLEASEACTIVE answer a lease query. */
+function isLeaseQueryAnswerType(type: number | undefined): boolean {
+  return type !== undefined && type >= LEASEQUERY4.UNASSIGNED && type <= LEASEQUERY4.ACTIVE;
+}
+
+/** A server's reply as fromServer reads and rewrites it: read in place (ScannedDhcp4) or decoded. */
+interface Reply4 {
+  readonly op: number;
+  readonly xid: number;
+  readonly hlen: number;
+  readonly chaddr: Uint8Array;
+  readonly ciaddr: string;
+  readonly messageType: number | undefined;
+  readonly hasServerId: boolean;
+  readonly option82: Uint8Array | undefined;
+  /** The reply for the client: Option 82 given back as `option82`, option 54 and giaddr when given. */
+  rewrite(option82: Uint8Array | undefined, serverId?: Uint8Array, giaddr?: string): Uint8Array;
+}
+
+/** A reply the scan said no to, decoded in full: the same reads and rewrite through the codec. */
+class DecodedReply4 implements Reply4 {
+  constructor(readonly message: Dhcp4Message) {}
+  get op(): number {
+    return this.message.op;
+  }
+  get xid(): number {
+    return this.message.xid;
+  }
+  get hlen(): number {
+    return this.message.hlen;
+  }
+  get chaddr(): Uint8Array {
+    return this.message.chaddr;
+  }
+  get ciaddr(): string {
+    return this.message.ciaddr;
+  }
+  get messageType(): number | undefined {
+    return messageType(this.message);
+  }
+  get hasServerId(): boolean {
+    return getOption(this.message, OPT.serverId) !== undefined;
+  }
+  get option82(): Uint8Array | undefined {
+    return getOption(this.message, OPT.relayAgentInfo);
+  }
+  rewrite(option82: Uint8Array | undefined, serverId?: Uint8Array, giaddr?: string): Uint8Array {
+    const m = this.message;
+    if (option82) setOption(m, OPT.relayAgentInfo, option82);
+    else removeOption(m, OPT.relayAgentInfo);
+    if (serverId) setOption(m, OPT.serverId, serverId);
+    if (giaddr !== undefined) m.giaddr = giaddr;
+    return encodeDhcp4(m, { maxSize: Number.POSITIVE_INFINITY });
+  }
 }
