@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fuzzRelayPath } from "../../test/fuzz/relay-paths.ts";
+import { differential4, fuzzRelayPath } from "../../test/fuzz/relay-paths.ts";
 
 // A short run of what `npm run fuzz` does a million times per family.
 describe("relay paths under random and mutated datagrams", () => {
@@ -22,4 +22,23 @@ describe("relay paths under random and mutated datagrams", () => {
     expect(r.unaccounted).toEqual([]);
     expect(r.dropped).toBe(r.inputs);
   });
+
+  it.each<Record<string, string>>([
+    { existingOption82: "append" },
+    {
+      existingOption82: "replace",
+      relayedClients: "takeover",
+      trustedRelays: "[10.0.0.0/8, 192.168.0.0/16]",
+    },
+    { existingOption82: "forward", relayedClients: "forward", trustedRelays: "[10.0.0.0/8, 192.168.0.0/16]" },
+  ])(
+    "DHCPv4 read in place relays, drops and records exactly as decoding every message whole: %o",
+    (settings) => {
+      const r = differential4(20_000, 20261207, settings);
+      expect(r.differences).toEqual([]);
+      // The run reaches past the trust rules and the transactions table, both ways.
+      expect(r.relayed.client).toBeGreaterThan(r.inputs / 20);
+      expect(r.relayed.server).toBeGreaterThan(r.inputs / 100);
+    },
+  );
 });

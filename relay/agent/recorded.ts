@@ -1,7 +1,6 @@
 import { hex } from "../../lib/codec/bytes.ts";
 import { messageTypeName } from "../../lib/codec/dhcp4/codes.ts";
-import type { Dhcp4Message } from "../../lib/codec/dhcp4/message.ts";
-import { messageType } from "../../lib/codec/dhcp4/options.ts";
+import type { Dhcp4View } from "../../lib/codec/dhcp4/scan.ts";
 import { messageType6Name } from "../../lib/codec/dhcp6/codes.ts";
 import { relayInfo4, relayInfo6 } from "../../lib/relay-info.ts";
 import type { JournalEntry, Recorded } from "./journal.ts";
@@ -50,11 +49,11 @@ export class Recorded4 extends RecordedDecision {
 
   /** Taken before the relay changes the message (giaddr, hops). */
   constructor(
-    m: Dhcp4Message,
+    m: Pick<Dhcp4View, "messageType" | "chaddr" | "hlen" | "xid" | "giaddr">,
     private readonly segment: string,
   ) {
     super();
-    this.type = messageType(m);
+    this.type = m.messageType;
     this.chaddr = m.chaddr.slice(0, m.hlen);
     this.xid = m.xid;
     this.downstream = m.giaddr !== "0.0.0.0" ? m.giaddr : undefined;

@@ -2,22 +2,8 @@ import type { Logger } from "pino";
 import { ipv4ToBytes } from "../../lib/codec/address.ts";
 import { hex, text } from "../../lib/codec/bytes.ts";
 import { MSG, messageTypeName, OP, OPT, SUBOPT } from "../../lib/codec/dhcp4/codes.ts";
-import {
-  type Dhcp4Message,
-  decodeDhcp4,
-  encodeDhcp4,
-  maxMessageSize,
-} from "../../lib/codec/dhcp4/message.ts";
-import {
-  clientId,
-  getOption,
-  hostname,
-  messageType,
-  removeOption,
-  setOption,
-  userClasses,
-  vendorClass,
-} from "../../lib/codec/dhcp4/options.ts";
+import { type Dhcp4Message, decodeDhcp4 } from "../../lib/codec/dhcp4/message.ts";
+import { userClassesOf } from "../../lib/codec/dhcp4/options.ts";
 import {
   decodeRelayAgentInfo,
   encodeRelayAgentInfo,
@@ -25,7 +11,7 @@ import {
   type SubOption,
   subOptionsOf,
 } from "../../lib/codec/dhcp4/relay-agent-info.ts";
-import { ScannedDhcp4 } from "../../lib/codec/dhcp4/scan.ts";
+import { DecodedDhcp4, type Dhcp4View, ScannedDhcp4 } from "../../lib/codec/dhcp4/scan.ts";
 import { EncodeError } from "../../lib/codec/errors.ts";
 import { inPrefix } from "../../lib/codec/prefix.ts";
 import { LEASEQUERY4 } from "../../lib/leasequery.ts";
@@ -85,6 +71,11 @@ export interface Relay4Options {
   /** Takes a lease query's answer from a server of the VRF (the relay's own query): true when it did. */
   leaseQueryAnswer?: (m: Dhcp4Message, source: string, vrf: string) => boolean;
   now?: () => number;
+  /**
+   * Messages read in place where their shape allows (ScannedDhcp4), else decoded whole; false:
+   * every message decoded whole, the reference the in-place path is tested against.
+   */
+  readInPlace?: boolean;
 }
 
 /** What the relay remembers of a request until its replies come back. */
@@ -155,12 +146,23 @@ export class Relay4 {
 
   private receive(bytes: Uint8Array, source: string, link: Link): DropReason | undefined {
     if (link.side === "unknown") return "unknown-interface";
-    if (link.side === "vrf") {
-      // A server's reply goes back as it came but for Option 82, option 54 and giaddr: read in
-      // place, it needs no decode. Lease query answers and unusual shapes take the full decode.
+    const m = this.read(bytes, source);
+    if (!m) return "malformed";
+    if (link.side === "vrf") return this.fromServer(m, source, link.vrf);
+    const segment = this.segments.get(link.segment);
+    return segment ? this.fromClient(m, source, bytes.length, link, segment) : "unknown-interface";
+  }
+
+  /**
+   * The datagram as the paths read it. A relay changes giaddr, hops, Option 82 and at most option
+   * 54, and reads a few options more: read in place, most messages need no decode. A lease query's
+   * answer (handed on whole) and the shapes the scan leaves out take the full decode, which also
+   * tells a malformed datagram (undefined).
+   */
+  private read(bytes: Uint8Array, source: string): Dhcp4View | undefined {
+    if (this.o.readInPlace !== false) {
       const scanned = ScannedDhcp4.scan(bytes);
-      if (scanned && scanned.op === OP.BOOTREPLY && !isLeaseQueryAnswerType(scanned.messageType))
-        return this.fromServer(scanned, source, link.vrf);
+      if (scanned && !isLeaseQueryAnswerType(scanned.messageType)) return scanned;
     }
     const m = decodeOrWarn(
       this.malformedLog,
@@ -168,15 +170,12 @@ export class Relay4 {
       { family, source, length: bytes.length },
       "malformed DHCPv4 packet dropped",
     );
-    if (!m) return "malformed";
-    if (link.side === "vrf") return this.fromServer(new DecodedReply4(m), source, link.vrf);
-    const segment = this.segments.get(link.segment);
-    return segment ? this.fromClient(m, source, bytes.length, link, segment) : "unknown-interface";
+    return m && new DecodedDhcp4(m);
   }
 
   /** A client's message relayed or dropped, and the journal told which and why. */
   private fromClient(
-    m: Dhcp4Message,
+    m: Dhcp4View,
     source: string,
     receivedLength: number,
     link: Link & { side: "access" },
@@ -190,7 +189,7 @@ export class Relay4 {
   }
 
   private relayClient(
-    m: Dhcp4Message,
+    m: Dhcp4View,
     source: string,
     receivedLength: number,
     link: Link & { side: "access" },
@@ -221,7 +220,7 @@ export class Relay4 {
       )
         return "untrusted-relay";
     }
-    const existing = getOption(m, OPT.relayAgentInfo);
+    const existing = m.option(OPT.relayAgentInfo);
     const existingSubs: SubOption[] | undefined = existing
       ? decodeOrWarn(
           this.malformedLog,
@@ -244,16 +243,16 @@ export class Relay4 {
     if (!vrf || vrf.servers.length === 0) return "no-servers";
     // A VRF on segments of its own has its gateways there only: a client elsewhere could not use its lease.
     if (vrf.segments && !vrf.segments.has(segment.name)) return "vrf-not-on-segment";
-    const type = messageTypeName(messageType(m));
+    const type = messageTypeName(m.messageType);
     if (downstream)
       counters.downstream(family, settings.relayedClients === "forward" ? "forward" : "takeover");
 
-    m.hops++;
+    const hops = m.hops + 1;
     if (downstream && settings.relayedClients === "forward") {
       if (record) this.o.journal?.record(record.relayed(downstream, null));
       // RFC 3046 §2.1.1: a trusted downstream relay's packet goes on unchanged but for hops.
       this.inFlight.set(key(vrf.name, m), { vrf: vrf.name, source, link });
-      this.toServers(vrf, encodeDhcp4(m, { maxSize: Number.POSITIVE_INFINITY }), type);
+      this.toServers(vrf, m.forwarded(hops), type);
       return undefined;
     }
 
@@ -285,27 +284,27 @@ export class Relay4 {
         : existingSubs.filter(
             (s) => !RELAY_ONLY_SUBOPTIONS.has(s.code) && !ours.some((o) => o.code === s.code),
           );
-    m.giaddr = vrf.subnetSelection === "link-selection" ? vrf.relayAddress : vrf.link;
+    const giaddr = vrf.subnetSelection === "link-selection" ? vrf.relayAddress : vrf.link;
 
     let sent82: Uint8Array | undefined;
     let vssEcho: Uint8Array | undefined;
-    let bytes: Uint8Array;
+    let bytes: Uint8Array | undefined;
     try {
       const all = kept.length > 0 ? [...kept, ...ours] : ours;
       sent82 = all.length > 0 ? encodeRelayAgentInfo(all) : undefined;
       if (vss.length > 0) vssEcho = encodeRelayAgentInfo(all.filter((o) => o.code !== SUBOPT.vssControl));
-      if (sent82) setOption(m, OPT.relayAgentInfo, sent82);
-      else removeOption(m, OPT.relayAgentInfo);
-      // The limit is the client's (RFC 2132 §9.10), or what it sent us if that was already more.
-      bytes = encodeDhcp4(m, { maxSize: Math.max(maxMessageSize(m), receivedLength) });
+      bytes = m.rewrite(sent82, { hops, giaddr });
     } catch (err) {
+      // Sub-options past option 82's 255 bytes (RFC 3046 §2.0): as if there were no room.
       if (!(err instanceof EncodeError)) throw err;
+    }
+    // The limit is the client's (RFC 2132 §9.10), or what it sent us if that was already more.
+    if (!bytes || bytes.length > Math.max(m.maxMessageSize, receivedLength)) {
       // RFC 3046 §2.1: no room for the agent option: forward the packet without it.
       counters.notice(family, "no-room-for-option82");
-      removeOption(m, OPT.relayAgentInfo);
       sent82 = undefined;
       vssEcho = undefined;
-      bytes = encodeDhcp4(m, { maxSize: Number.POSITIVE_INFINITY });
+      bytes = m.rewrite(undefined, { hops, giaddr });
     }
     this.inFlight.set(key(vrf.name, m), {
       vrf: vrf.name,
@@ -316,7 +315,7 @@ export class Relay4 {
       source,
       link,
     });
-    if (record) this.o.journal?.record(record.relayed(m.giaddr, sent82));
+    if (record) this.o.journal?.record(record.relayed(giaddr, sent82));
     if (this.o.log.isLevelEnabled("debug")) {
       this.o.log.debug(
         {
@@ -334,7 +333,7 @@ export class Relay4 {
     return undefined;
   }
 
-  private fromServer(m: Reply4, source: string, vrfName: string): DropReason | undefined {
+  private fromServer(m: Dhcp4View, source: string, vrfName: string): DropReason | undefined {
     // A request on a backend link is never relayed: only the VRF's servers speak there.
     if (m.op === OP.BOOTREQUEST) return "client-message-on-backend";
     if (m.op !== OP.BOOTREPLY) return "not-bootreply";
@@ -345,7 +344,7 @@ export class Relay4 {
     // RFC 4388 §6.4: a lease query's answer comes to the requester's giaddr, the relay's own
     // address here: it is the relay's, never a client's.
     if (isLeaseQueryAnswerType(m.messageType)) {
-      const answer = m instanceof DecodedReply4 ? m.message : undefined;
+      const answer = m instanceof DecodedDhcp4 ? m.message : undefined;
       return answer && this.o.leaseQueryAnswer?.(answer, source, vrfName) ? undefined : "unknown-transaction";
     }
     const transaction = key(vrfName, m);
@@ -354,7 +353,7 @@ export class Relay4 {
     // RFC 3046 §2.2: the server echoes Option 82 verbatim; anything else is not our request's reply.
     // With VSS, RFC 6607: a server that processed it echoes all but VSS-Control; one that echoes
     // VSS-Control too did not process it, and its reply was made without knowing the VPN.
-    const got82 = m.option82;
+    const got82 = m.option(OPT.relayAgentInfo);
     if (t.sent82 && !(got82 && (sameBytes(got82, t.sent82) || (t.vssEcho && sameBytes(got82, t.vssEcho)))))
       return "option82-mismatch";
     if (t.vssEcho && got82 && sameBytes(got82, t.sent82 as Uint8Array)) {
@@ -368,7 +367,9 @@ export class Relay4 {
     // does (as other relays' server-id-override does), and clients renew and release through it.
     // Kea accepts the relay's address in their option 54 because sub-option 11 says so.
     const serverId =
-      this.vrfs.get(t.vrf)?.serverIdOverride && m.hasServerId ? ipv4ToBytes(segment.address) : undefined;
+      this.vrfs.get(t.vrf)?.serverIdOverride && m.option(OPT.serverId) !== undefined
+        ? ipv4ToBytes(segment.address)
+        : undefined;
     const mt = m.messageType;
     let address: string;
     let port = 68;
@@ -386,7 +387,7 @@ export class Relay4 {
       address = LIMITED_BROADCAST;
     }
     // Remove exactly what this relay added: give back the Option 82 the request came with.
-    const bytes = m.rewrite(t.original82, serverId, t.downstream);
+    const bytes = m.rewrite(t.original82, { serverId, giaddr: t.downstream });
     // A server answers each client message once (RFC 2131 §4.3): with the VRF's only server, no
     // other reply to this one can come, so the relay forgets it now rather than holding it for the
     // TTL. A retransmission is a new message, and sets it again; the next message of the exchange
@@ -413,20 +414,23 @@ export class Relay4 {
   }
 
   private facts(
-    m: Dhcp4Message,
+    m: Dhcp4View,
     existing: SubOption[],
     link: Link & { side: "access" },
     giaddr: string | undefined,
   ): ClientFacts {
     const fields = relayAgentFields(existing);
-    const cid = clientId(m);
+    const cid = m.option(OPT.clientId);
+    const vendor = m.option(OPT.vendorClass);
+    const users = m.option(OPT.userClass);
+    const host = m.option(OPT.hostname);
     return {
       family,
       mac: m.chaddr.slice(0, Math.min(m.hlen, 16)),
       duid: cid && cid[0] === 255 ? cid.subarray(5) : undefined,
-      vendorClasses: [vendorClass(m)].filter((v): v is string => v !== undefined),
-      userClasses: userClasses(m) ?? [],
-      hostname: hostname(m),
+      vendorClasses: vendor ? [text(vendor)] : [],
+      userClasses: users ? userClassesOf(users) : [],
+      hostname: host && text(host),
       circuitId: fields.circuitId && text(fields.circuitId),
       remoteId: fields.remoteId && text(fields.remoteId),
       segment: link.segment,
@@ -451,55 +455,4 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 /** RFC 4388 §6.4: DHCPLEASEUNASSIGNED, DHCPLEASEUNKNOWN and DHCPLEASEACTIVE answer a lease query. */
 function isLeaseQueryAnswerType(type: number | undefined): boolean {
   return type !== undefined && type >= LEASEQUERY4.UNASSIGNED && type <= LEASEQUERY4.ACTIVE;
-}
-
-/** A server's reply as fromServer reads and rewrites it: read in place (ScannedDhcp4) or decoded. */
-interface Reply4 {
-  readonly op: number;
-  readonly xid: number;
-  readonly hlen: number;
-  readonly chaddr: Uint8Array;
-  readonly ciaddr: string;
-  readonly messageType: number | undefined;
-  readonly hasServerId: boolean;
-  readonly option82: Uint8Array | undefined;
-  /** The reply for the client: Option 82 given back as `option82`, option 54 and giaddr when given. */
-  rewrite(option82: Uint8Array | undefined, serverId?: Uint8Array, giaddr?: string): Uint8Array;
-}
-
-/** A reply the scan said no to, decoded in full: the same reads and rewrite through the codec. */
-class DecodedReply4 implements Reply4 {
-  constructor(readonly message: Dhcp4Message) {}
-  get op(): number {
-    return this.message.op;
-  }
-  get xid(): number {
-    return this.message.xid;
-  }
-  get hlen(): number {
-    return this.message.hlen;
-  }
-  get chaddr(): Uint8Array {
-    return this.message.chaddr;
-  }
-  get ciaddr(): string {
-    return this.message.ciaddr;
-  }
-  get messageType(): number | undefined {
-    return messageType(this.message);
-  }
-  get hasServerId(): boolean {
-    return getOption(this.message, OPT.serverId) !== undefined;
-  }
-  get option82(): Uint8Array | undefined {
-    return getOption(this.message, OPT.relayAgentInfo);
-  }
-  rewrite(option82: Uint8Array | undefined, serverId?: Uint8Array, giaddr?: string): Uint8Array {
-    const m = this.message;
-    if (option82) setOption(m, OPT.relayAgentInfo, option82);
-    else removeOption(m, OPT.relayAgentInfo);
-    if (serverId) setOption(m, OPT.serverId, serverId);
-    if (giaddr !== undefined) m.giaddr = giaddr;
-    return encodeDhcp4(m, { maxSize: Number.POSITIVE_INFINITY });
-  }
 }

@@ -5,6 +5,7 @@ import { MSG6, OPT6 } from "../../lib/codec/dhcp6/codes.ts";
 import { decodeDhcp6, encodeDhcp6, isRelay, relayedMessage } from "../../lib/codec/dhcp6/message.ts";
 import { parseRelayConfig } from "../../relay/agent/config.ts";
 import { Counters } from "../../relay/agent/counters.ts";
+import { Journal } from "../../relay/agent/journal.ts";
 import { ACCESS, type Link, vrfLink } from "../../relay/agent/links.ts";
 import { Relay4 } from "../../relay/agent/relay4.ts";
 import { Relay6 } from "../../relay/agent/relay6.ts";
@@ -48,9 +49,14 @@ function relayFor(
   family: 4 | 6,
   transport: FakeTransport,
   counters: Counters,
-  o: { v4Only?: boolean },
+  o: {
+    v4Only?: boolean;
+    readInPlace?: boolean;
+    journal?: Journal;
+    settings?: Record<string, string | number>;
+  },
 ): Relay4 | Relay6 {
-  const policy = policyWith({ existingOption82: "append" });
+  const policy = policyWith(o.settings ?? { existingOption82: "append" });
   if (o.v4Only) {
     const relays = createRelays(V4_ONLY, V4_ONLY.vrfs as ResolvedVrf[], {
       policy: () => policy,
@@ -77,6 +83,8 @@ function relayFor(
       transport,
       counters,
       log: quietLog,
+      ...(o.readInPlace !== undefined ? { readInPlace: o.readInPlace } : {}),
+      ...(o.journal ? { journal: o.journal } : {}),
     });
   }
   return new Relay6({
@@ -180,4 +188,89 @@ export function fuzzRelayPath(
       result.unaccounted.push({ input: Buffer.from(input).toString("hex"), side });
   }
   return result;
+}
+
+/** Where the DHCPv4 path read in place and the same path decoding every message whole parted. */
+export interface Differential4Result {
+  inputs: number;
+  /** Inputs relayed by the path read in place, from clients and from servers. */
+  relayed: { client: number; server: number };
+  differences: { input: string; side: string; inPlace: string; decoded: string }[];
+}
+
+/**
+ * The DHCPv4 path as it runs (messages read in place where their shape allows) against the same
+ * path decoding every message whole: fed the same datagrams in the same order, from clients and
+ * from servers (seeds: the golden packets, and replies with option 54 and Option 82 in either
+ * order), both must drop the same ones for the same reasons, send the same bytes to the same
+ * places, and record the same journal entries. `settings`: the policy's (e.g. trusted relays).
+ */
+export function differential4(
+  count: number,
+  seed: number,
+  settings: Record<string, string | number> = { existingOption82: "append" },
+): Differential4Result {
+  const sides = [true, false].map((readInPlace) => {
+    const transport = new FakeTransport();
+    const journal = new Journal(1, () => 0);
+    const relay = relayFor(4, transport, new Counters(), { readInPlace, journal, settings }) as Relay4;
+    return { relay, transport, journal };
+  });
+  const [inPlace, decoded] = sides as [(typeof sides)[0], (typeof sides)[0]];
+  const rand = prng(seed);
+  const clientSeeds = goldenPackets()
+    .filter((p) => p.family === 4 && !p.name.startsWith("malformed"))
+    .map((p) => p.bytes);
+  const clientSource = "10.213.1.200";
+  const serverSeeds: Uint8Array[] = [];
+  for (const bytes of clientSeeds) {
+    for (const s of sides) s.relay.handle(bytes, clientSource, ACCESS);
+    decoded.transport.take();
+    for (const [i, sent] of inPlace.transport.take().entries())
+      serverSeeds.push(i % 2 === 0 ? replyTo(4, sent.bytes) : replyWithServerId(sent.bytes));
+  }
+  const result: Differential4Result = { inputs: count, relayed: { client: 0, server: 0 }, differences: [] };
+  const outcome = (s: (typeof sides)[0], dropped: string | undefined) =>
+    JSON.stringify({
+      dropped,
+      sent: s.transport.take().map((d) => ({ ...d, bytes: Buffer.from(d.bytes).toString("hex") })),
+      journal: s.journal.find({}),
+    });
+  for (let i = 0; i < count; i++) {
+    const fromServer = rand() < 0.5;
+    const vrf = rand() < 0.5 ? "RED" : "BLUE";
+    const link: Link = fromServer ? vrfLink(vrf) : ACCESS;
+    const source = fromServer ? SERVER4[vrf] : clientSource;
+    // A client's request as it came, now and then, puts its transaction back in flight: the
+    // replies to it get past the transactions table to the rewrite.
+    const input =
+      !fromServer && rand() < 0.3
+        ? (clientSeeds[Math.floor(rand() * clientSeeds.length)] as Uint8Array)
+        : nextInput(rand, fromServer ? serverSeeds : clientSeeds);
+    const [a, b] = sides.map((s) => outcome(s, s.relay.handle(input, source, link))) as [string, string];
+    if (a.includes('"sent":[{')) result.relayed[fromServer ? "server" : "client"]++;
+    if (a !== b && result.differences.length < 10)
+      result.differences.push({
+        input: Buffer.from(input).toString("hex"),
+        side: fromServer ? `server ${vrf}` : "client",
+        inPlace: a,
+        decoded: b,
+      });
+  }
+  return result;
+}
+
+/** A server's reply with its option 54 before the echoed Option 82, and a pad between them. */
+function replyWithServerId(relayed: Uint8Array): Uint8Array {
+  const m = decodeDhcp4(relayed);
+  const rai = getOption(m, OPT.relayAgentInfo);
+  m.op = OP.BOOTREPLY;
+  m.yiaddr = "192.168.10.51";
+  m.options.options = [
+    { code: OPT.messageType, data: Uint8Array.of(5) },
+    { code: OPT.serverId, data: Uint8Array.of(10, 213, 2, 10) },
+    { code: OPT.pad, data: new Uint8Array(0) },
+  ];
+  if (rai) m.options.options.push({ code: OPT.relayAgentInfo, data: rai });
+  return encodeDhcp4(m, { maxSize: 1500 });
 }

@@ -106,7 +106,11 @@ export function maxMessageSizeOption(m: Dhcp4Message): number | undefined {
  */
 export function userClasses(m: Dhcp4Message): string[] | undefined {
   const v = getOption(m, OPT.userClass);
-  if (v === undefined) return undefined;
+  return v === undefined ? undefined : userClassesOf(v);
+}
+
+/** Option 77's value as its classes (RFC 3004 §4); not well-formed, the whole value as one class. */
+export function userClassesOf(v: Uint8Array): string[] {
   const out: string[] = [];
   for (let at = 0; at < v.length; ) {
     const len = v[at] as number;

@@ -4,17 +4,7 @@ import { goldenPackets } from "../../../test/support/golden.ts";
 import { DecodeError } from "../errors.ts";
 import { MSG, OP, OPT } from "./codes.ts";
 import { type Dhcp4Message, decodeDhcp4, encodeDhcp4 } from "./message.ts";
-import { getOption, messageType, removeOption, setOption } from "./options.ts";
-import { ScannedDhcp4 } from "./scan.ts";
-
-/** What relay4's full path does to a reply: the reference the scan's rewrite must equal. */
-function fullRewrite(m: Dhcp4Message, option82?: Uint8Array, serverId?: Uint8Array, giaddr?: string) {
-  if (option82) setOption(m, OPT.relayAgentInfo, option82);
-  else removeOption(m, OPT.relayAgentInfo);
-  if (serverId && getOption(m, OPT.serverId) !== undefined) setOption(m, OPT.serverId, serverId);
-  if (giaddr !== undefined) m.giaddr = giaddr;
-  return encodeDhcp4(m, { maxSize: Number.POSITIVE_INFINITY });
-}
+import { DecodedDhcp4, READ_IN_PLACE, ScannedDhcp4 } from "./scan.ts";
 
 function decodeOrUndefined(bytes: Uint8Array): Dhcp4Message | undefined {
   try {
@@ -47,10 +37,13 @@ function replySeeds(): Uint8Array[] {
   return seeds;
 }
 
-describe("ScannedDhcp4: a reply read in place", () => {
-  it("reads and rewrites what the full decode and encode do, on replies and their mutations", () => {
+describe("ScannedDhcp4: a message read in place", () => {
+  it("reads and rewrites as the full decode and encode do, on requests, replies and their mutations", () => {
     const rand = prng(20261207);
-    const seeds = replySeeds();
+    const requests = goldenPackets()
+      .filter((p) => p.family === 4 && !p.malformed)
+      .map((p) => p.bytes);
+    const seeds = [...replySeeds(), ...requests];
     let scanned = 0;
     let refused = 0;
     for (let i = 0; i < 20_000; i++) {
@@ -65,16 +58,31 @@ describe("ScannedDhcp4: a reply read in place", () => {
       // Whatever the scan takes, the decoder takes too, and reads the same.
       expect(m, Buffer.from(input).toString("hex")).toBeDefined();
       if (!m) continue;
-      expect([s.op, s.xid, s.hlen, s.ciaddr]).toEqual([m.op, m.xid, m.hlen, m.ciaddr]);
-      expect(s.chaddr).toEqual(m.chaddr);
-      expect(s.messageType).toEqual(messageType(m));
-      expect(s.option82).toEqual(getOption(m, OPT.relayAgentInfo));
-      expect(s.hasServerId).toBe(getOption(m, OPT.serverId) !== undefined);
+      const d = new DecodedDhcp4(m);
+      const fields = (v: typeof s | typeof d) => [
+        v.op,
+        v.hops,
+        v.xid,
+        v.hlen,
+        v.ciaddr,
+        v.giaddr,
+        v.messageType,
+        v.maxMessageSize,
+        [...v.chaddr],
+        ...READ_IN_PLACE.map((code) => v.option(code)),
+      ];
+      expect(fields(s)).toEqual(fields(d));
       const option82 = [undefined, Uint8Array.of(1, 2, 0x61, 0x62), new Uint8Array(300).fill(7)][i % 3];
-      const serverId = i % 2 === 0 ? Uint8Array.of(192, 168, 10, 1) : undefined;
-      const giaddr = i % 5 === 0 ? "10.213.9.1" : undefined;
-      expect(Buffer.from(s.rewrite(option82, serverId, giaddr)).toString("hex")).toBe(
-        Buffer.from(fullRewrite(m, option82, serverId, giaddr)).toString("hex"),
+      const changes = {
+        ...(i % 2 === 0 ? { serverId: Uint8Array.of(192, 168, 10, 1) } : {}),
+        ...(i % 5 === 0 ? { giaddr: "10.213.9.1" } : {}),
+        ...(i % 7 === 0 ? { hops: 3 } : {}),
+      };
+      // A decoded view changes its message: a fresh one for each rewrite.
+      const forwarded = new DecodedDhcp4(decodeDhcp4(input)).forwarded(i % 4);
+      expect(Buffer.from(s.forwarded(i % 4)).toString("hex")).toBe(Buffer.from(forwarded).toString("hex"));
+      expect(Buffer.from(s.rewrite(option82, changes)).toString("hex")).toBe(
+        Buffer.from(d.rewrite(option82, changes)).toString("hex"),
       );
     }
     // Both outcomes are common: the run reaches the rewrite and the refusals.

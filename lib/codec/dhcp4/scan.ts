@@ -1,34 +1,93 @@
 import { ipv4ToString, writeIpv4 } from "../address.ts";
-import { HEADER_LENGTH, MAGIC_COOKIE, OPT } from "./codes.ts";
+import { HEADER_LENGTH, MAGIC_COOKIE, MIN_MAX_MESSAGE_SIZE, OPT } from "./codes.ts";
+import { type Dhcp4Message, encodeDhcp4, maxMessageSize } from "./message.ts";
+import { getOption, messageType, removeOption, setOption } from "./options.ts";
 
-/** Where the fixed fields the scan reads sit (RFC 2131 §2, Figure 1). */
-const AT = { op: 0, hlen: 2, xid: 4, ciaddr: 12, giaddr: 24, chaddr: 28, cookie: 236 } as const;
+/** Where the fixed fields sit (RFC 2131 §2, Figure 1). */
+const AT = { op: 0, hlen: 2, hops: 3, xid: 4, ciaddr: 12, giaddr: 24, chaddr: 28, cookie: 236 } as const;
+
 /**
- * A DHCPv4 message read in place: its fixed fields, and the offset and length of the few options
- * the relay reads on a server's reply, found without decoding the options into objects. It is the
- * relay's fast path for replies (relay/agent/relay4.ts), which it passes back with Option 82 and
- * option 54 rewritten and every other byte as it came, as the full decode and encode would.
- *
- * It covers the common shape only and says no (`scanDhcp4` returns undefined) to the rest, which
- * take the full decode: a message the decoder would refuse; option 52 (RFC 2132 §9.3, options in
- * `sname` or `file`); option 53, 54 or 82 in more than one instance (RFC 3396 concatenation).
+ * The options a relay reads: the client's identity and classes for its policy (12, 60, 61, 77),
+ * the message type (53), the server identifier it may override (54), the client's size limit
+ * (57) and the relay agent information it adds, checks and removes (82).
  */
-export class ScannedDhcp4 {
+export const READ_IN_PLACE = [
+  OPT.hostname,
+  OPT.messageType,
+  OPT.serverId,
+  OPT.maxMessageSize,
+  OPT.vendorClass,
+  OPT.clientId,
+  OPT.userClass,
+  OPT.relayAgentInfo,
+] as const;
+export type ReadOption = (typeof READ_IN_PLACE)[number];
+
+/** Each read option's slot in a scan's index (-1: not read). */
+const SLOT = new Int8Array(256).fill(-1);
+READ_IN_PLACE.forEach((code, i) => {
+  SLOT[code] = i;
+});
+
+/** What a relay changes besides Option 82. */
+export interface Rewrite4 {
+  hops?: number;
+  giaddr?: string;
+  /** Option 54's new value, when the message has an option 54 (RFC 5107 server-id-override). */
+  serverId?: Uint8Array;
+}
+
+/** A DHCPv4 message as a relay reads and rewrites it, whether read in place or decoded whole. */
+export interface Dhcp4View {
+  readonly op: number;
+  readonly hops: number;
+  readonly xid: number;
+  readonly hlen: number;
+  /** All 16 bytes of chaddr; the client's address is the first `hlen`. */
+  readonly chaddr: Uint8Array;
+  readonly ciaddr: string;
+  readonly giaddr: string;
+  /** Option 53's value, when it is one byte; undefined for plain BOOTP. */
+  readonly messageType: number | undefined;
+  /** The most the client takes (RFC 2132 §9.10): its option 57, at least 576. */
+  readonly maxMessageSize: number;
+  /** The value of option `code` (RFC 3396: every instance, concatenated), or undefined. */
+  option(code: ReadOption): Uint8Array | undefined;
+  /**
+   * The message with Option 82 as `option82` (none when undefined) and `changes` made. What a
+   * decode and encode would write: every other option where it was, pads included; a rewritten
+   * option 54 after them (it is set anew); Option 82 last (RFC 3046 §2.1), in 255-byte instances
+   * (RFC 3396 §7); END and what follows it as they came.
+   */
+  rewrite(option82: Uint8Array | undefined, changes?: Rewrite4): Uint8Array;
+  /** The message as it came but for `hops`, as a decode and encode would write it (Option 82 last). */
+  forwarded(hops: number): Uint8Array;
+}
+
+/**
+ * A DHCPv4 message read in place: its fixed fields from the header, and the offset and length of
+ * each option in READ_IN_PLACE, found without decoding the options into objects. `rewrite` copies
+ * every other byte. The relay's fast path, both ways (relay/agent/relay4.ts).
+ *
+ * It covers the common shape only and says no (`scan` returns undefined) to the rest, which
+ * takes the full decode (DecodedDhcp4): a message the decoder would refuse; option 52 (RFC 2132
+ * §9.3, options in `sname` or `file`); an option it reads in more than one instance (RFC 3396).
+ */
+export class ScannedDhcp4 implements Dhcp4View {
   private constructor(
     readonly bytes: Uint8Array,
     /** Offset of END, or -1 when the options run to the end of the datagram without one. */
     private readonly endAt: number,
-    /** Offset of option 53's, 54's and 82's value (-1: absent), and its length. */
-    private readonly at53: number,
-    private readonly len53: number,
-    private readonly at54: number,
-    private readonly len54: number,
-    private readonly at82: number,
-    private readonly len82: number,
+    /** By slot: the offset of the option's value (-1: absent), then its length. */
+    private readonly index: Int32Array,
   ) {}
 
   get op(): number {
     return this.bytes[AT.op] as number;
+  }
+
+  get hops(): number {
+    return this.bytes[AT.hops] as number;
   }
 
   get hlen(): number {
@@ -47,64 +106,57 @@ export class ScannedDhcp4 {
     return ipv4ToString(this.bytes, AT.ciaddr);
   }
 
-  /** All 16 bytes of chaddr, as a view. */
+  get giaddr(): string {
+    return ipv4ToString(this.bytes, AT.giaddr);
+  }
+
   get chaddr(): Uint8Array {
     return this.bytes.subarray(AT.chaddr, AT.chaddr + 16);
   }
 
-  /** Option 53's value, when it is one byte. */
   get messageType(): number | undefined {
-    return this.at53 >= 0 && this.len53 === 1 ? (this.bytes[this.at53] as number) : undefined;
+    const at = this.at(OPT.messageType);
+    return at >= 0 && this.length(OPT.messageType) === 1 ? (this.bytes[at] as number) : undefined;
   }
 
-  /** Whether option 54 is there. */
-  get hasServerId(): boolean {
-    return this.at54 >= 0;
+  get maxMessageSize(): number {
+    const at = this.at(OPT.maxMessageSize);
+    if (at < 0 || this.length(OPT.maxMessageSize) !== 2) return MIN_MAX_MESSAGE_SIZE;
+    const b = this.bytes;
+    return Math.max(MIN_MAX_MESSAGE_SIZE, ((b[at] as number) << 8) | (b[at + 1] as number));
   }
 
-  /** Option 82's value as a view, or undefined when absent. */
-  get option82(): Uint8Array | undefined {
-    return this.at82 < 0 ? undefined : this.bytes.subarray(this.at82, this.at82 + this.len82);
+  option(code: ReadOption): Uint8Array | undefined {
+    const at = this.at(code);
+    return at < 0 ? undefined : this.bytes.subarray(at, at + this.length(code));
   }
 
-  /**
-   * The message with Option 82 given back as `option82` (none when undefined), option 54 as
-   * `serverId` when given and there, and giaddr as `giaddr` when given. What the full path writes:
-   * every other option where it was, pads included; a rewritten option 54 after them (setOption
-   * appends); Option 82 last (RFC 3046 §2.1), in 255-byte instances (RFC 3396 §7); END and what
-   * follows it as they came.
-   */
-  rewrite(option82: Uint8Array | undefined, serverId?: Uint8Array, giaddr?: string): Uint8Array {
+  rewrite(option82: Uint8Array | undefined, changes: Rewrite4 = {}): Uint8Array {
     const b = this.bytes;
     const optionsEnd = this.endAt < 0 ? b.length : this.endAt;
-    const rewrite54 = serverId !== undefined && this.at54 >= 0;
-    // The options left out where they stand: Option 82, and option 54 when it is rewritten.
-    let cutA = this.at82 < 0 ? -1 : this.at82 - 2;
-    let cutALength = this.at82 < 0 ? 0 : this.len82 + 2;
-    let cutB = rewrite54 ? this.at54 - 2 : -1;
-    let cutBLength = rewrite54 ? this.len54 + 2 : 0;
-    if (cutB >= 0 && (cutA < 0 || cutB < cutA)) {
-      [cutA, cutB] = [cutB, cutA];
-      [cutALength, cutBLength] = [cutBLength, cutALength];
-    }
-    let length = b.length - cutALength - cutBLength;
+    const { serverId } = changes;
+    const rewrite54 = serverId !== undefined && this.at(OPT.serverId) >= 0;
+    // The options left out where they stand: Option 82, and option 54 when it is set anew.
+    let cutA = this.cut(OPT.relayAgentInfo);
+    let cutB = rewrite54 ? this.cut(OPT.serverId) : -1;
+    if (cutB >= 0 && (cutA < 0 || cutB < cutA)) [cutA, cutB] = [cutB, cutA];
+    const cutLength = (cut: number) => (cut < 0 ? 0 : (b[cut + 1] as number) + 2);
+    let length = b.length - cutLength(cutA) - cutLength(cutB);
     if (rewrite54) length += 2 + serverId.length;
     if (option82) length += option82.length + 2 * Math.max(1, Math.ceil(option82.length / 255));
     const out = new Uint8Array(length);
     let w = 0;
     let from = 0;
-    for (const [cut, cutLength] of [
-      [cutA, cutALength],
-      [cutB, cutBLength],
-    ] as const) {
+    for (const cut of [cutA, cutB]) {
       if (cut < 0) continue;
       out.set(b.subarray(from, cut), w);
       w += cut - from;
-      from = cut + cutLength;
+      from = cut + cutLength(cut);
     }
     out.set(b.subarray(from, optionsEnd), w);
     w += optionsEnd - from;
-    if (giaddr !== undefined) writeIpv4(giaddr, out, AT.giaddr);
+    if (changes.hops !== undefined) out[AT.hops] = changes.hops;
+    if (changes.giaddr !== undefined) writeIpv4(changes.giaddr, out, AT.giaddr);
     if (rewrite54) {
       out[w++] = OPT.serverId;
       out[w++] = serverId.length;
@@ -126,6 +178,24 @@ export class ScannedDhcp4 {
     return out;
   }
 
+  forwarded(hops: number): Uint8Array {
+    return this.rewrite(this.option(OPT.relayAgentInfo), { hops });
+  }
+
+  private at(code: ReadOption): number {
+    return this.index[2 * (SLOT[code] as number)] as number;
+  }
+
+  private length(code: ReadOption): number {
+    return this.index[2 * (SLOT[code] as number) + 1] as number;
+  }
+
+  /** Where option `code` starts, its code byte (-1: absent). */
+  private cut(code: ReadOption): number {
+    const at = this.at(code);
+    return at < 0 ? -1 : at - 2;
+  }
+
   /** Reads `bytes` in place, or says no (undefined) to what the full decode must take. */
   static scan(bytes: Uint8Array): ScannedDhcp4 | undefined {
     if (bytes.length < HEADER_LENGTH || (bytes[AT.hlen] as number) > 16) return undefined;
@@ -134,13 +204,8 @@ export class ScannedDhcp4 {
       (bytes[c] as number) * 0x1000000 +
       (((bytes[c + 1] as number) << 16) | ((bytes[c + 2] as number) << 8) | (bytes[c + 3] as number));
     if (cookie !== MAGIC_COOKIE) return undefined;
+    const index = new Int32Array(2 * READ_IN_PLACE.length).fill(-1);
     let endAt = -1;
-    let at53 = -1;
-    let len53 = 0;
-    let at54 = -1;
-    let len54 = 0;
-    let at82 = -1;
-    let len82 = 0;
     let i = HEADER_LENGTH;
     while (i < bytes.length) {
       const code = bytes[i] as number;
@@ -155,21 +220,75 @@ export class ScannedDhcp4 {
       if (i + 1 >= bytes.length) return undefined;
       const n = bytes[i + 1] as number;
       if (i + 2 + n > bytes.length || code === OPT.overload) return undefined;
-      if (code === OPT.messageType) {
-        if (at53 >= 0) return undefined;
-        at53 = i + 2;
-        len53 = n;
-      } else if (code === OPT.serverId) {
-        if (at54 >= 0) return undefined;
-        at54 = i + 2;
-        len54 = n;
-      } else if (code === OPT.relayAgentInfo) {
-        if (at82 >= 0) return undefined;
-        at82 = i + 2;
-        len82 = n;
+      const slot = SLOT[code] as number;
+      if (slot >= 0) {
+        if ((index[2 * slot] as number) >= 0) return undefined;
+        index[2 * slot] = i + 2;
+        index[2 * slot + 1] = n;
       }
       i += 2 + n;
     }
-    return new ScannedDhcp4(bytes, endAt, at53, len53, at54, len54, at82, len82);
+    return new ScannedDhcp4(bytes, endAt, index);
+  }
+}
+
+/** A message decoded whole (what the scan says no to): the same reads and rewrite, through the codec. */
+export class DecodedDhcp4 implements Dhcp4View {
+  constructor(readonly message: Dhcp4Message) {}
+
+  get op(): number {
+    return this.message.op;
+  }
+
+  get hops(): number {
+    return this.message.hops;
+  }
+
+  get xid(): number {
+    return this.message.xid;
+  }
+
+  get hlen(): number {
+    return this.message.hlen;
+  }
+
+  get chaddr(): Uint8Array {
+    return this.message.chaddr;
+  }
+
+  get ciaddr(): string {
+    return this.message.ciaddr;
+  }
+
+  get giaddr(): string {
+    return this.message.giaddr;
+  }
+
+  get messageType(): number | undefined {
+    return messageType(this.message);
+  }
+
+  get maxMessageSize(): number {
+    return maxMessageSize(this.message);
+  }
+
+  option(code: ReadOption): Uint8Array | undefined {
+    return getOption(this.message, code);
+  }
+
+  rewrite(option82: Uint8Array | undefined, changes: Rewrite4 = {}): Uint8Array {
+    const m = this.message;
+    if (option82) setOption(m, OPT.relayAgentInfo, option82);
+    else removeOption(m, OPT.relayAgentInfo);
+    if (changes.serverId && getOption(m, OPT.serverId) !== undefined)
+      setOption(m, OPT.serverId, changes.serverId);
+    if (changes.hops !== undefined) m.hops = changes.hops;
+    if (changes.giaddr !== undefined) m.giaddr = changes.giaddr;
+    return encodeDhcp4(m, { maxSize: Number.POSITIVE_INFINITY });
+  }
+
+  forwarded(hops: number): Uint8Array {
+    this.message.hops = hops;
+    return encodeDhcp4(this.message, { maxSize: Number.POSITIVE_INFINITY });
   }
 }
