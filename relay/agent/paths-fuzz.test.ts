@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { ScannedDhcp4 } from "../../lib/codec/dhcp4/scan.ts";
 import { differential4, fuzzRelayPath } from "../../test/fuzz/relay-paths.ts";
 
 // A short run of what `npm run fuzz` does a million times per family.
@@ -34,8 +35,14 @@ describe("relay paths under random and mutated datagrams", () => {
   ])(
     "DHCPv4 read in place relays, drops and records exactly as decoding every message whole: %o",
     (settings) => {
+      const scan = vi.spyOn(ScannedDhcp4, "scan");
       const r = differential4(20_000, 20261207, settings);
       expect(r.differences).toEqual([]);
+      expect(r.counters).toBeUndefined();
+      // The path under test read most messages in place, and met a request with no room for Option 82.
+      expect(scan.mock.results.filter((x) => x.value !== undefined).length).toBeGreaterThan(r.inputs / 4);
+      expect(r.noRoom).toBeGreaterThan(0);
+      scan.mockRestore();
       // The run reaches past the trust rules and the transactions table, both ways.
       expect(r.relayed.client).toBeGreaterThan(r.inputs / 20);
       expect(r.relayed.server).toBeGreaterThan(r.inputs / 100);

@@ -310,7 +310,8 @@ export class Relay4 {
       vrf: vrf.name,
       sent82,
       ...(vssEcho ? { vssEcho } : {}),
-      original82: existing,
+      // A copy: the datagram is a view of a receive slab, which the entry would keep whole.
+      original82: existing?.slice(),
       downstream,
       source,
       link,
@@ -388,11 +389,11 @@ export class Relay4 {
     }
     // Remove exactly what this relay added: give back the Option 82 the request came with.
     const bytes = m.rewrite(t.original82, { serverId, giaddr: t.downstream });
-    // A server answers each client message once (RFC 2131 §4.3): with the VRF's only server, no
-    // other reply to this one can come, so the relay forgets it now rather than holding it for the
-    // TTL. A retransmission is a new message, and sets it again; the next message of the exchange
-    // (the REQUEST after an OFFER, same xid, RFC 2131 §4.4.1) does too.
-    if (this.vrfs.get(t.vrf)?.servers.length === 1) this.inFlight.delete(transaction);
+    // An ACK or NAK ends the transaction (RFC 2131 §3.1); from the VRF's only server no other
+    // reply can come, so the relay forgets it now rather than holding it for the TTL. An OFFER
+    // does not: the REQUEST that follows has the DISCOVER's xid (RFC 2131 §4.4.1, its key here),
+    // and the OFFER to a retransmitted DISCOVER may come after it.
+    if ((mt === MSG.ACK || mt === MSG.NAK) && this.singleServer(t.vrf)) this.inFlight.delete(transaction);
     this.sender.send(bytes, port, address, t.link, {
       vrf: t.vrf,
       type: messageTypeName(mt),
@@ -405,6 +406,15 @@ export class Relay4 {
   sendLeaseQuery(vrfName: string, bytes: Uint8Array): void {
     const vrf = this.vrfs.get(vrfName);
     if (vrf) this.toServers(vrf, bytes, "LEASEQUERY");
+  }
+
+  /**
+   * Whether one server answers for the VRF: one configured, and no others accepted behind it (a
+   * tower's upstream, the main relay, forwards the replies of every server of its VRFs).
+   */
+  private singleServer(vrfName: string): boolean {
+    const vrf = this.vrfs.get(vrfName);
+    return vrf?.servers.length === 1 && !vrf.acceptFrom?.length;
   }
 
   private toServers(vrf: Vrf4, bytes: Uint8Array, type: string): void {

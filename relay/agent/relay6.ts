@@ -46,6 +46,11 @@ export interface Vrf6 {
   servers: string[];
   /** The access segments whose clients it serves (absent: every one). */
   segments?: ReadonlySet<string>;
+  /**
+   * Its one server is a relay that forwards the replies of several (a tower's upstream): a
+   * transaction stays in flight after a reply, for the others'.
+   */
+  severalBehind?: boolean;
 }
 
 /** What the DHCPv6 path knows of its surroundings. */
@@ -332,8 +337,11 @@ export class Relay6 {
   }
 
   private singleServer(vrfName: string): boolean {
-    const servers = this.vrfs.get(vrfName)?.servers ?? [];
-    return servers.length === 1 && !(servers[0] as string).toLowerCase().startsWith("ff");
+    const vrf = this.vrfs.get(vrfName);
+    const servers = vrf?.servers ?? [];
+    return (
+      servers.length === 1 && !(servers[0] as string).toLowerCase().startsWith("ff") && !vrf?.severalBehind
+    );
   }
 
   /** What the policy matches on, from the client's message and any downstream relay's options. */

@@ -71,14 +71,25 @@ function relayFor(
     return new Relay4({
       segments: [{ name: "access", address: "10.213.1.2", gateways: ["192.168.10.1/24"] }],
       ownAddresses: ["10.213.1.2", "10.213.2.2", "10.213.3.2"],
-      vrfs: (["RED", "BLUE"] as const).map((name, i) => ({
-        name,
-        relayAddress: `10.213.${i + 2}.2`,
-        link: `192.168.${(i + 1) * 10}.1`,
-        subnetSelection: "link-selection",
-        serverIdOverride: true,
-        servers: [SERVER4[name]],
-      })),
+      // RED as the default lab has it; BLUE by giaddr, without server-id-override, with two servers.
+      vrfs: [
+        {
+          name: "RED",
+          relayAddress: "10.213.2.2",
+          link: "192.168.10.1",
+          subnetSelection: "link-selection",
+          serverIdOverride: true,
+          servers: [SERVER4.RED],
+        },
+        {
+          name: "BLUE",
+          relayAddress: "10.213.3.2",
+          link: "192.168.20.1",
+          subnetSelection: "giaddr",
+          serverIdOverride: false,
+          servers: [SERVER4.BLUE, "10.213.3.11"],
+        },
+      ],
       policy: () => policy,
       transport,
       counters,
@@ -195,6 +206,10 @@ export interface Differential4Result {
   inputs: number;
   /** Inputs relayed by the path read in place, from clients and from servers. */
   relayed: { client: number; server: number };
+  /** Requests relayed without Option 82, for want of room (RFC 3046 §2.1). */
+  noRoom: number;
+  /** Where the two paths' counters differ at the end (histograms' sums of time left out). */
+  counters: { inPlace: string; decoded: string } | undefined;
   differences: { input: string; side: string; inPlace: string; decoded: string }[];
 }
 
@@ -213,14 +228,17 @@ export function differential4(
   const sides = [true, false].map((readInPlace) => {
     const transport = new FakeTransport();
     const journal = new Journal(1, () => 0);
-    const relay = relayFor(4, transport, new Counters(), { readInPlace, journal, settings }) as Relay4;
-    return { relay, transport, journal };
+    const counters = new Counters();
+    const relay = relayFor(4, transport, counters, { readInPlace, journal, settings }) as Relay4;
+    return { relay, transport, journal, counters };
   });
   const [inPlace, decoded] = sides as [(typeof sides)[0], (typeof sides)[0]];
   const rand = prng(seed);
-  const clientSeeds = goldenPackets()
+  const golden = goldenPackets()
     .filter((p) => p.family === 4 && !p.name.startsWith("malformed"))
     .map((p) => p.bytes);
+  // And a request with no room left for Option 82 under the 576 bytes every client takes.
+  const clientSeeds = [...golden, nearlyFull(golden[0] as Uint8Array)];
   const clientSource = "10.213.1.200";
   const serverSeeds: Uint8Array[] = [];
   for (const bytes of clientSeeds) {
@@ -229,7 +247,13 @@ export function differential4(
     for (const [i, sent] of inPlace.transport.take().entries())
       serverSeeds.push(i % 2 === 0 ? replyTo(4, sent.bytes) : replyWithServerId(sent.bytes));
   }
-  const result: Differential4Result = { inputs: count, relayed: { client: 0, server: 0 }, differences: [] };
+  const result: Differential4Result = {
+    inputs: count,
+    relayed: { client: 0, server: 0 },
+    noRoom: 0,
+    counters: undefined,
+    differences: [],
+  };
   const outcome = (s: (typeof sides)[0], dropped: string | undefined) =>
     JSON.stringify({
       dropped,
@@ -257,7 +281,25 @@ export function differential4(
         decoded: b,
       });
   }
+  const [countedInPlace, countedDecoded] = sides.map((s) =>
+    JSON.stringify(Object.entries(s.counters.toJSON()).filter(([name]) => !name.endsWith("_sum"))),
+  ) as [string, string];
+  if (countedInPlace !== countedDecoded)
+    result.counters = { inPlace: countedInPlace, decoded: countedDecoded };
+  result.noRoom = inPlace.counters.get("dhcplab_relay_notices_total", {
+    family: 4,
+    notice: "no-room-for-option82",
+  });
   return result;
+}
+
+/** `request` grown with a vendor-specific option to 570 bytes: no room for the relay's Option 82. */
+function nearlyFull(request: Uint8Array): Uint8Array {
+  const m = decodeDhcp4(request);
+  const room = 570 - request.length;
+  m.options.options.push({ code: 43, data: new Uint8Array(Math.min(255, room - 2)).fill(0x5a) });
+  if (room - 257 > 2) m.options.options.push({ code: 43, data: new Uint8Array(room - 259).fill(0x5b) });
+  return encodeDhcp4(m, { maxSize: Number.POSITIVE_INFINITY });
 }
 
 /** A server's reply with its option 54 before the echoed Option 82, and a pad between them. */
