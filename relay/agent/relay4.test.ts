@@ -232,6 +232,8 @@ describe("DHCPv4 path", () => {
       expect(fwd.giaddr).toBe(original.giaddr);
       expect(fwd.hops).toBe(original.hops + 1);
       expect(getOption(fwd, OPT.relayAgentInfo)).toBeUndefined();
+      // Its server answers the downstream relay at giaddr: nothing waits here for a reply.
+      expect(relay.inFlightCount).toBe(0);
     });
 
     it("a giaddr that is not the sender's own address is untrusted, unless inside trustedRelays", () => {

@@ -250,8 +250,9 @@ export class Relay4 {
     const hops = m.hops + 1;
     if (downstream && settings.relayedClients === "forward") {
       if (record) this.o.journal?.record(record.relayed(downstream, null));
-      // RFC 3046 §2.1.1: a trusted downstream relay's packet goes on unchanged but for hops.
-      this.inFlight.set(key(vrf.name, m), { vrf: vrf.name, source, link });
+      // RFC 3046 §2.1.1: a trusted downstream relay's packet goes on unchanged but for hops. Its
+      // giaddr stays the downstream relay's, so the server answers that relay (RFC 2131 §4.1), never
+      // this one: nothing is kept in flight for a reply that cannot come here.
       this.toServers(vrf, m.forwarded(hops), type);
       return undefined;
     }
