@@ -183,8 +183,12 @@ export function bulkLeaseQueryAnswer4(messages: readonly Dhcp4Message[]): LeaseQ
 
 /** Whether a DHCPv4 message is a lease query's answer (DHCPLEASEUNASSIGNED, -UNKNOWN, -ACTIVE). */
 export function isLeaseQueryAnswer4(m: Dhcp4Message): boolean {
-  const t = messageType(m);
-  return m.op === OP.BOOTREPLY && t !== undefined && t >= LEASEQUERY4.UNASSIGNED && t <= LEASEQUERY4.ACTIVE;
+  return m.op === OP.BOOTREPLY && isLeaseQueryAnswerType4(messageType(m));
+}
+
+/** Whether a DHCPv4 message type answers a lease query (RFC 4388 §6.4). */
+export function isLeaseQueryAnswerType4(type: number | undefined): boolean {
+  return type !== undefined && type >= LEASEQUERY4.UNASSIGNED && type <= LEASEQUERY4.ACTIVE;
 }
 
 /** What a DHCPv4 lease query's answer says (RFC 4388 §6.4). */

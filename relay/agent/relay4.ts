@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { ipv4ToBytes } from "../../lib/codec/address.ts";
-import { hex, text } from "../../lib/codec/bytes.ts";
+import { equalBytes, hex, text } from "../../lib/codec/bytes.ts";
 import { MSG, messageTypeName, OP, OPT, SUBOPT } from "../../lib/codec/dhcp4/codes.ts";
 import { type Dhcp4Message, decodeDhcp4 } from "../../lib/codec/dhcp4/message.ts";
 import { userClassesOf } from "../../lib/codec/dhcp4/options.ts";
@@ -14,7 +14,7 @@ import {
 import { DecodedDhcp4, type Dhcp4View, ScannedDhcp4 } from "../../lib/codec/dhcp4/scan.ts";
 import { EncodeError } from "../../lib/codec/errors.ts";
 import { inPrefix } from "../../lib/codec/prefix.ts";
-import { LEASEQUERY4 } from "../../lib/leasequery.ts";
+import { isLeaseQueryAnswerType4 } from "../../lib/leasequery.ts";
 import type { ClientFacts, Policy } from "../../lib/policy/policy.ts";
 import { CountedSender } from "./counted-sender.ts";
 import type { Counters, DropReason } from "./counters.ts";
@@ -162,7 +162,7 @@ export class Relay4 {
   private read(bytes: Uint8Array, source: string): Dhcp4View | undefined {
     if (this.o.readInPlace !== false) {
       const scanned = ScannedDhcp4.scan(bytes);
-      if (scanned && !isLeaseQueryAnswerType(scanned.messageType)) return scanned;
+      if (scanned && !isLeaseQueryAnswerType4(scanned.messageType)) return scanned;
     }
     const m = decodeOrWarn(
       this.malformedLog,
@@ -345,7 +345,7 @@ export class Relay4 {
       return "unknown-server";
     // RFC 4388 §6.4: a lease query's answer comes to the requester's giaddr, the relay's own
     // address here: it is the relay's, never a client's.
-    if (isLeaseQueryAnswerType(m.messageType)) {
+    if (isLeaseQueryAnswerType4(m.messageType)) {
       const answer = m instanceof DecodedDhcp4 ? m.message : undefined;
       return answer && this.o.leaseQueryAnswer?.(answer, source, vrfName) ? undefined : "unknown-transaction";
     }
@@ -356,9 +356,9 @@ export class Relay4 {
     // With VSS, RFC 6607: a server that processed it echoes all but VSS-Control; one that echoes
     // VSS-Control too did not process it, and its reply was made without knowing the VPN.
     const got82 = m.option(OPT.relayAgentInfo);
-    if (t.sent82 && !(got82 && (sameBytes(got82, t.sent82) || (t.vssEcho && sameBytes(got82, t.vssEcho)))))
+    if (t.sent82 && !(got82 && (equalBytes(got82, t.sent82) || (t.vssEcho && equalBytes(got82, t.vssEcho)))))
       return "option82-mismatch";
-    if (t.vssEcho && got82 && sameBytes(got82, t.sent82 as Uint8Array)) {
+    if (t.vssEcho && got82 && equalBytes(got82, t.sent82 as Uint8Array)) {
       if (this.o.policy().settings.vssReplies === "strict") return "vss-not-supported";
       this.o.counters.notice(family, "vss-not-supported");
     }
@@ -455,15 +455,4 @@ export class Relay4 {
 /** A transaction by VRF: clients of two VRFs may look alike where their address spaces overlap. */
 function key(vrf: string, m: { xid: number; hlen: number; chaddr: Uint8Array }): string {
   return `${vrf}/${m.xid}/${hex(m.chaddr.subarray(0, Math.min(m.hlen, 16)))}`;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** RFC 4388 §6.4: DHCPLEASEUNASSIGNED, DHCPLEASEUNKNOWN and DHCPLEASEACTIVE answer a lease query. */
-function isLeaseQueryAnswerType(type: number | undefined): boolean {
-  return type !== undefined && type >= LEASEQUERY4.UNASSIGNED && type <= LEASEQUERY4.ACTIVE;
 }

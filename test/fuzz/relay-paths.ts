@@ -1,5 +1,5 @@
 import { OP, OPT } from "../../lib/codec/dhcp4/codes.ts";
-import { decodeDhcp4, encodeDhcp4 } from "../../lib/codec/dhcp4/message.ts";
+import { decodeDhcp4, encodeDhcp4, type Option4 } from "../../lib/codec/dhcp4/message.ts";
 import { getOption } from "../../lib/codec/dhcp4/options.ts";
 import { MSG6, OPT6 } from "../../lib/codec/dhcp6/codes.ts";
 import { decodeDhcp6, encodeDhcp6, isRelay, relayedMessage } from "../../lib/codec/dhcp6/message.ts";
@@ -113,15 +113,7 @@ function relayFor(
 
 /** What a server answers to a relayed request: enough like Kea's for the reply path to be reached. */
 function replyTo(family: 4 | 6, relayed: Uint8Array): Uint8Array {
-  if (family === 4) {
-    const m = decodeDhcp4(relayed);
-    const rai = getOption(m, OPT.relayAgentInfo);
-    m.op = OP.BOOTREPLY;
-    m.yiaddr = "192.168.10.50";
-    m.options.options = [{ code: OPT.messageType, data: Uint8Array.of(2) }];
-    if (rai) m.options.options.push({ code: OPT.relayAgentInfo, data: rai });
-    return encodeDhcp4(m, { maxSize: 1500 });
-  }
+  if (family === 4) return reply4(relayed, [{ code: OPT.messageType, data: Uint8Array.of(2) }]);
   const f = decodeDhcp6(relayed);
   if (!isRelay(f)) return relayed;
   const inner = relayedMessage(f);
@@ -304,15 +296,19 @@ function nearlyFull(request: Uint8Array): Uint8Array {
 
 /** A server's reply with its option 54 before the echoed Option 82, and a pad between them. */
 function replyWithServerId(relayed: Uint8Array): Uint8Array {
-  const m = decodeDhcp4(relayed);
-  const rai = getOption(m, OPT.relayAgentInfo);
-  m.op = OP.BOOTREPLY;
-  m.yiaddr = "192.168.10.51";
-  m.options.options = [
+  return reply4(relayed, [
     { code: OPT.messageType, data: Uint8Array.of(5) },
     { code: OPT.serverId, data: Uint8Array.of(10, 213, 2, 10) },
     { code: OPT.pad, data: new Uint8Array(0) },
-  ];
-  if (rai) m.options.options.push({ code: OPT.relayAgentInfo, data: rai });
+  ]);
+}
+
+/** A DHCPv4 server's reply to a relayed request: `options`, then the request's Option 82 echoed. */
+function reply4(relayed: Uint8Array, options: Option4[]): Uint8Array {
+  const m = decodeDhcp4(relayed);
+  const rai = getOption(m, OPT.relayAgentInfo);
+  m.op = OP.BOOTREPLY;
+  m.yiaddr = "192.168.10.50";
+  m.options.options = rai ? [...options, { code: OPT.relayAgentInfo, data: rai }] : options;
   return encodeDhcp4(m, { maxSize: 1500 });
 }

@@ -216,12 +216,15 @@ function writeFixed(w: Writer, b: Uint8Array, size: number, what: string): void 
  * else 576 (RFC 2131 §2, RFC 2132 §9.10).
  */
 export function maxMessageSize(m: Dhcp4Message): number {
-  for (const o of m.options.options) {
-    if (o.code === OPT.maxMessageSize && o.data.length === 2) {
-      return Math.max(MIN_MAX_MESSAGE_SIZE, ((o.data[0] as number) << 8) | (o.data[1] as number));
-    }
-  }
+  for (const o of m.options.options)
+    if (o.code === OPT.maxMessageSize && o.data.length === 2) return maxMessageSizeOf(o.data);
   return MIN_MAX_MESSAGE_SIZE;
+}
+
+/** What option 57's value allows (RFC 2132 §9.10): never less than 576; not two bytes, 576. */
+export function maxMessageSizeOf(value: Uint8Array | undefined): number {
+  if (value?.length !== 2) return MIN_MAX_MESSAGE_SIZE;
+  return Math.max(MIN_MAX_MESSAGE_SIZE, ((value[0] as number) << 8) | (value[1] as number));
 }
 
 /** Decodes a DHCPv4 message; throws only DecodeError. */

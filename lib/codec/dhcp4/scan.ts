@@ -1,6 +1,6 @@
 import { ipv4ToString, writeIpv4 } from "../address.ts";
-import { HEADER_LENGTH, MAGIC_COOKIE, MIN_MAX_MESSAGE_SIZE, OPT } from "./codes.ts";
-import { type Dhcp4Message, encodeDhcp4, maxMessageSize } from "./message.ts";
+import { HEADER_LENGTH, MAGIC_COOKIE, OPT } from "./codes.ts";
+import { type Dhcp4Message, encodeDhcp4, maxMessageSize, maxMessageSizeOf } from "./message.ts";
 import { getOption, messageType, removeOption, setOption } from "./options.ts";
 
 /** Where the fixed fields sit (RFC 2131 §2, Figure 1). */
@@ -95,11 +95,7 @@ export class ScannedDhcp4 implements Dhcp4View {
   }
 
   get xid(): number {
-    const b = this.bytes;
-    return (
-      (b[AT.xid] as number) * 0x1000000 +
-      (((b[AT.xid + 1] as number) << 16) | ((b[AT.xid + 2] as number) << 8) | (b[AT.xid + 3] as number))
-    );
+    return u32(this.bytes, AT.xid);
   }
 
   get ciaddr(): string {
@@ -120,10 +116,7 @@ export class ScannedDhcp4 implements Dhcp4View {
   }
 
   get maxMessageSize(): number {
-    const at = this.at(OPT.maxMessageSize);
-    if (at < 0 || this.length(OPT.maxMessageSize) !== 2) return MIN_MAX_MESSAGE_SIZE;
-    const b = this.bytes;
-    return Math.max(MIN_MAX_MESSAGE_SIZE, ((b[at] as number) << 8) | (b[at + 1] as number));
+    return maxMessageSizeOf(this.option(OPT.maxMessageSize));
   }
 
   option(code: ReadOption): Uint8Array | undefined {
@@ -199,11 +192,7 @@ export class ScannedDhcp4 implements Dhcp4View {
   /** Reads `bytes` in place, or says no (undefined) to what the full decode must take. */
   static scan(bytes: Uint8Array): ScannedDhcp4 | undefined {
     if (bytes.length < HEADER_LENGTH || (bytes[AT.hlen] as number) > 16) return undefined;
-    const c = AT.cookie;
-    const cookie =
-      (bytes[c] as number) * 0x1000000 +
-      (((bytes[c + 1] as number) << 16) | ((bytes[c + 2] as number) << 8) | (bytes[c + 3] as number));
-    if (cookie !== MAGIC_COOKIE) return undefined;
+    if (u32(bytes, AT.cookie) !== MAGIC_COOKIE) return undefined;
     const index = new Int32Array(2 * READ_IN_PLACE.length).fill(-1);
     let endAt = -1;
     let i = HEADER_LENGTH;
@@ -230,6 +219,14 @@ export class ScannedDhcp4 implements Dhcp4View {
     }
     return new ScannedDhcp4(bytes, endAt, index);
   }
+}
+
+/** The unsigned big-endian 32-bit number at `at`. */
+function u32(b: Uint8Array, at: number): number {
+  return (
+    (b[at] as number) * 0x1000000 +
+    (((b[at + 1] as number) << 16) | ((b[at + 2] as number) << 8) | (b[at + 3] as number))
+  );
 }
 
 /** A message decoded whole (what the scan says no to): the same reads and rewrite, through the codec. */
