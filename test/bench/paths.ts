@@ -2,8 +2,11 @@
 // kernel: DISCOVER, OFFER, REQUEST, ACK (DHCPv4) and SOLICIT, ADVERTISE, REQUEST, REPLY
 // (DHCPv6) through Relay4 / Relay6 with a transport that sends nothing, each decision recorded
 // in a journal as the relay's are (BENCH_JOURNAL=0: none). Only the time inside the relay's
-// handle() is counted. Prints figures; asserts nothing.
+// handle() is counted. BENCH_ALLOC=1 adds what an exchange allocates on V8's heap (its sampling
+// heap profiler, every object counted whether collected or not), with the functions that allocate
+// most. Prints figures; asserts nothing.
 
+import { Session } from "node:inspector/promises";
 import { MSG } from "../../lib/codec/dhcp4/codes.ts";
 import { decodeDhcp4, encodeDhcp4 } from "../../lib/codec/dhcp4/message.ts";
 import { MSG6, OPT6 } from "../../lib/codec/dhcp6/codes.ts";
@@ -54,18 +57,68 @@ interface Script {
  * transaction id, so the relay's state stays the size of the population), and prints the time
  * per exchange. The scripts are made before the clock starts: only the relay's work is timed.
  */
-function timeIt(label: string, scripts: Script[], exchange: (s: Script) => void): void {
-  for (let i = 0; i < 5000; i++) exchange(scripts[i % scripts.length] as Script);
+async function timeIt(label: string, scripts: Script[], exchange: (s: Script) => void): Promise<void> {
+  const run = (n: number) => {
+    for (let i = 0; i < n; i++) exchange(scripts[i % scripts.length] as Script);
+  };
+  run(5000);
   const t0 = performance.now();
-  for (let i = 0; i < EXCHANGES; i++) exchange(scripts[i % scripts.length] as Script);
+  run(EXCHANGES);
   const us = ((performance.now() - t0) * 1000) / EXCHANGES;
   const mem = process.memoryUsage();
   console.log(
     `${label}: ${us.toFixed(2)} µs per exchange in the relay (${(1e6 / us).toFixed(0)} exchanges/s on one core), heap ${(mem.heapUsed / 2 ** 20).toFixed(1)} MiB`,
   );
+  if (process.env.BENCH_ALLOC === "1") allocationPasses.push(() => allocations(label, () => run(EXCHANGES)));
 }
 
-function v4(): void {
+/** BENCH_ALLOC's passes, run once every family is timed (a sampled pass leaves its profile on the heap). */
+const allocationPasses: (() => Promise<void>)[] = [];
+
+interface SampledNode {
+  callFrame: { functionName: string; url: string };
+  selfSize: number;
+  children: SampledNode[];
+}
+
+/** Bytes allocated per exchange over a second pass, sampled, and the functions that allocate them. */
+async function allocations(label: string, pass: () => void): Promise<void> {
+  const session = new Session();
+  session.connect();
+  await session.post("HeapProfiler.enable");
+  // Every allocation is a candidate, collected since or not (V8 keeps only live ones otherwise).
+  const sampling = {
+    samplingInterval: 128,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  };
+  await session.post("HeapProfiler.startSampling", sampling as never);
+  pass();
+  const { profile } = (await session.post("HeapProfiler.stopSampling")) as unknown as {
+    profile: { head: SampledNode };
+  };
+  session.disconnect();
+  const byFunction = new Map<string, number>();
+  let total = 0;
+  const walk = (n: SampledNode) => {
+    if (n.selfSize > 0) {
+      const where = `${n.callFrame.functionName || "(anonymous)"} ${n.callFrame.url.replace(/^.*\/(relay|lib)\//, "$1/")}`;
+      byFunction.set(where, (byFunction.get(where) ?? 0) + n.selfSize);
+      total += n.selfSize;
+    }
+    for (const c of n.children) walk(c);
+  };
+  walk(profile.head);
+  const top = [...byFunction]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([f, bytes]) => `${((bytes / total) * 100).toFixed(0)} % ${f}`);
+  console.log(
+    `${label}: ${(total / EXCHANGES / 1024).toFixed(1)} KiB allocated per exchange; most by\n  ${top.join("\n  ")}`,
+  );
+}
+
+async function v4(): Promise<void> {
   const transport = new LastSent();
   const policy = policyWith();
   const relay = new Relay4({
@@ -92,7 +145,7 @@ function v4(): void {
     relay.handle(request, "0.0.0.0", ACCESS);
     return { request, first, second: offerFor(transport.last, MSG.ACK) };
   });
-  timeIt("DHCPv4 DORA", scripts, (s) => {
+  await timeIt("DHCPv4 DORA", scripts, (s) => {
     relay.handle(s.request, "0.0.0.0", ACCESS);
     relay.handle(s.first, "10.213.2.10", red);
     relay.handle(s.request, "0.0.0.0", ACCESS);
@@ -100,7 +153,7 @@ function v4(): void {
   });
 }
 
-function v6(): void {
+async function v6(): Promise<void> {
   const transport = new LastSent();
   const policy = policyWith();
   const server = "fe80::ff:fe00:a%eth1";
@@ -132,7 +185,7 @@ function v6(): void {
     relay.handle(request, peer, ACCESS);
     return { request, first, second: replyTo(transport.last, undefined, MSG6.REPLY) };
   });
-  timeIt("DHCPv6 SARR", scripts, (s) => {
+  await timeIt("DHCPv6 SARR", scripts, (s) => {
     relay.handle(s.request, peer, ACCESS);
     relay.handle(s.first, server, red);
     relay.handle(s.request, peer, ACCESS);
@@ -142,5 +195,6 @@ function v6(): void {
 
 // BENCH_FAMILY=4 or 6 runs one family only (for a profile of it).
 const only = process.env.BENCH_FAMILY;
-if (only !== "6") v4();
-if (only !== "4") v6();
+if (only !== "6") await v4();
+if (only !== "4") await v6();
+for (const pass of allocationPasses) await pass();
