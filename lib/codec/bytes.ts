@@ -90,6 +90,16 @@ export class Reader {
   }
 }
 
+/**
+ * `n` bytes from Node's buffer pool, not zeroed, as a plain Uint8Array (slice copies, as it
+ * should): a slice of the pool costs far less than an ArrayBuffer of its own, which V8 allocates
+ * outside its heap for anything over 64 bytes. For writers that write every byte.
+ */
+export function pooledBytes(n: number): Uint8Array {
+  const pooled = Buffer.allocUnsafe(n);
+  return new Uint8Array(pooled.buffer, pooled.byteOffset, n);
+}
+
 /** Writes big-endian fields into a buffer sized in advance by an `encodingLength`. */
 export class Writer {
   pos: number;
@@ -107,8 +117,7 @@ export class Writer {
    * byte of the length it computed (the round-trip properties check that).
    */
   static alloc(n: number): Writer {
-    const pooled = Buffer.allocUnsafe(n);
-    return new Writer(new Uint8Array(pooled.buffer, pooled.byteOffset, n));
+    return new Writer(pooledBytes(n));
   }
 
   u8(v: number): void {
@@ -218,10 +227,11 @@ export function text(b: Uint8Array): string {
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
-/** Lower-case hex of bytes, with an optional separator. */
-export function hex(b: Uint8Array, sep = ""): string {
+/** Lower-case hex of bytes (the first `length` of them), with an optional separator. */
+export function hex(b: Uint8Array, sep = "", length = b.length): string {
   let s = "";
-  for (let i = 0; i < b.length; i++) {
+  const n = Math.min(length, b.length);
+  for (let i = 0; i < n; i++) {
     if (i > 0 && sep) s += sep;
     s += HEX[b[i] as number];
   }

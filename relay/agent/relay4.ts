@@ -122,6 +122,7 @@ export class Relay4 {
   private readonly inFlight: Transactions<InFlight>;
   private readonly malformedLog: RateLimitedLog;
   private readonly sender: CountedSender;
+  private readonly infrastructureByVrf = new Map<Vrf4, Map<Segment4, readonly SubOption[]>>();
 
   constructor(private readonly o: Relay4Options) {
     for (const v of o.vrfs) this.vrfs.set(v.name, v);
@@ -130,6 +131,25 @@ export class Relay4 {
     this.inFlight = new Transactions(60_000, 200_000, o.now, (why) => o.counters.evicted(family, why));
     this.malformedLog = new RateLimitedLog(o.log, 1000, o.now);
     this.sender = new CountedSender(family, o.transport, o.counters, o.log, o.now);
+  }
+
+  /**
+   * The sub-options this relay adds for a VRF's clients on a segment, whatever the policy says
+   * (Link Selection, RFC 3527; Server Identifier Override, RFC 5107): made once per pair, as
+   * neither changes while the relay runs.
+   */
+  private infrastructure(vrf: Vrf4, segment: Segment4): readonly SubOption[] {
+    let bySegment = this.infrastructureByVrf.get(vrf);
+    if (!bySegment) this.infrastructureByVrf.set(vrf, (bySegment = new Map()));
+    let subs = bySegment.get(segment);
+    if (!subs) {
+      subs = subOptionsOf({
+        linkSelection: vrf.subnetSelection === "link-selection" ? vrf.link : undefined,
+        serverIdOverride: vrf.serverIdOverride ? segment.address : undefined,
+      });
+      bySegment.set(segment, subs);
+    }
+    return subs;
   }
 
   /** Requests awaiting their replies. */
@@ -258,10 +278,7 @@ export class Relay4 {
     }
 
     // The relay's infrastructure sub-options always; the policy's unless the mode forwards theirs.
-    const infrastructure = subOptionsOf({
-      linkSelection: vrf.subnetSelection === "link-selection" ? vrf.link : undefined,
-      serverIdOverride: vrf.serverIdOverride ? segment.address : undefined,
-    });
+    const infrastructure = this.infrastructure(vrf, segment);
     // RFC 6607: VSS goes with VSS-Control, which a server that processed VSS leaves out of its echo.
     const vss: SubOption[] = decision.vss
       ? [
@@ -437,7 +454,8 @@ export class Relay4 {
     const host = m.option(OPT.hostname);
     return {
       family,
-      mac: m.chaddr.slice(0, Math.min(m.hlen, 16)),
+      // A view: the facts live as long as the decision is being made.
+      mac: m.chaddr.subarray(0, Math.min(m.hlen, 16)),
       duid: cid && cid[0] === 255 ? cid.subarray(5) : undefined,
       vendorClasses: vendor ? [text(vendor)] : [],
       userClasses: users ? userClassesOf(users) : [],
@@ -454,5 +472,5 @@ export class Relay4 {
 
 /** A transaction by VRF: clients of two VRFs may look alike where their address spaces overlap. */
 function key(vrf: string, m: { xid: number; hlen: number; chaddr: Uint8Array }): string {
-  return `${vrf}/${m.xid}/${hex(m.chaddr.subarray(0, Math.min(m.hlen, 16)))}`;
+  return `${vrf}/${m.xid}/${hex(m.chaddr, "", m.hlen)}`;
 }
