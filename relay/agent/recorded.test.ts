@@ -54,6 +54,27 @@ describe("the journal's records", () => {
     expect(entries(j)).toEqual(EXPECTED4);
   });
 
+  it("DHCPv4: the client's hardware address as long as hlen says, none, short, Ethernet's or longer", () => {
+    const j = new Journal();
+    const relay = relay4(j);
+    const chaddr = [0, 0xaa, 1, 0xff, 0xfe, 0x80, 9, 10, 11, 12, 13, 14, 15, 16, 17, 0xff];
+    for (const hlen of [0, 1, 5, 6, 7, 16]) {
+      relay.handle(
+        withMac(golden("dhclient-v4-01-discover"), chaddr, (m) => {
+          m.hlen = hlen;
+        }),
+        "0.0.0.0",
+        ACCESS,
+      );
+    }
+    const hex = (n: number) =>
+      chaddr
+        .slice(0, n)
+        .map((b) => b.toString(16).padStart(2, "0"))
+        .join(":");
+    expect(j.find({}).map((e) => e.mac)).toEqual([0, 1, 5, 6, 7, 16].map(hex));
+  });
+
   it("DHCPv6: relayed with what the RELAY-FORW carries, and dropped", () => {
     const j = new Journal();
     const policy = policyWith();
