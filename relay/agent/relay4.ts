@@ -140,7 +140,10 @@ export class Relay4 {
    */
   private infrastructure(vrf: Vrf4, segment: Segment4): readonly SubOption[] {
     let bySegment = this.infrastructureByVrf.get(vrf);
-    if (!bySegment) this.infrastructureByVrf.set(vrf, (bySegment = new Map()));
+    if (!bySegment) {
+      bySegment = new Map();
+      this.infrastructureByVrf.set(vrf, bySegment);
+    }
     let subs = bySegment.get(segment);
     if (!subs) {
       subs = subOptionsOf({
