@@ -6,13 +6,12 @@ import { type Duid, decodeDuid } from "../../lib/codec/dhcp6/duid.ts";
 import {
   type Dhcp6ClientMessage,
   type Dhcp6Message,
-  type Dhcp6RelayMessage,
   decodeDhcp6,
-  encodeDhcp6,
+  encodeRelayForw,
   getOption6,
   innermost,
   isRelay,
-  type Option6,
+  type RawOption6,
   relayedBytes,
   relayedMessage,
 } from "../../lib/codec/dhcp6/message.ts";
@@ -85,6 +84,7 @@ interface InFlight {
 const family = 6;
 const HWTYPE_ETHERNET = 1;
 const UNSPECIFIED = "::";
+const UNSPECIFIED_BYTES = new Uint8Array(16);
 /** The Interface-ID this relay gives a segment when nothing else identifies it (RFC 8415 §19.1.2): its name. */
 const segmentInterfaceIds = new Map<string, Uint8Array>();
 function segmentInterfaceId(segment: string): Uint8Array {
@@ -103,6 +103,8 @@ export class Relay6 {
   /** VRFs whose servers are reached by multicast: any link-local source on their link is a server. */
   private readonly multicastVrfs = new Set<string>();
   private readonly vrfs = new Map<string, Vrf6>();
+  /** Each VRF's link-address as RELAY-FORW carries it: converted once, not per message. */
+  private readonly linkBytes = new Map<string, Uint8Array>();
   private readonly towers: ReadonlySet<string>;
   private readonly inFlight: Transactions<InFlight>;
   private readonly malformedLog: RateLimitedLog;
@@ -111,6 +113,7 @@ export class Relay6 {
   constructor(private readonly o: Relay6Options) {
     for (const v of o.vrfs) {
       this.vrfs.set(v.name, v);
+      this.linkBytes.set(v.name, ipv6ToBytes(v.link));
       const addresses = new Set<string>();
       for (const s of v.servers) {
         const address = withoutScope(s).toLowerCase();
@@ -200,9 +203,11 @@ export class Relay6 {
     const client = innermost(m);
     if (!client) return "malformed";
     record?.client(client.type, client.transactionId);
+    // The peer's address as bytes, once: its EUI-64 may name the client, and RELAY-FORW carries it.
+    const peer = ipv6ToBytes(source);
     const facts = decodeOrWarn(
       this.malformedLog,
-      () => this.facts(m, client, source, link),
+      () => this.facts(m, client, peer, link),
       { family, source },
       "malformed DHCPv6 option dropped",
     );
@@ -224,7 +229,7 @@ export class Relay6 {
     // RFC 8415 §19.1.1: an Interface-ID when link-address alone does not identify the link.
     const interfaceId =
       added.interfaceId ?? (linkAddress === UNSPECIFIED ? segmentInterfaceId(link.segment) : undefined);
-    const options: Option6[] = [];
+    const options: RawOption6[] = [];
     if (interfaceId) options.push({ code: OPT6.interfaceId, data: interfaceId });
     if (added.remoteId) {
       const { enterprise, id } = added.remoteId;
@@ -243,14 +248,12 @@ export class Relay6 {
     }
     // The client's message goes in as it came, byte for byte.
     options.push({ code: OPT6.relayMessage, data: bytes });
-    const forw: Dhcp6RelayMessage = {
-      type: MSG6.RELAY_FORW,
+    const out = encodeRelayForw(
       hopCount,
-      linkAddress: linkAddress ?? vrf.link,
-      peerAddress: source,
+      linkAddress === UNSPECIFIED ? UNSPECIFIED_BYTES : (this.linkBytes.get(vrf.name) as Uint8Array),
+      peer,
       options,
-    };
-    const out = encodeDhcp6(forw);
+    );
     const released =
       this.o.delegations && client.type === MSG6.RELEASE
         ? delegatedPrefixesOrNone(client).map((p) => p.prefix)
@@ -268,8 +271,8 @@ export class Relay6 {
       // What the relay added is every option but the Relay Message, which it pushed last (and
       // which, the client's datagram, the journal must not keep alive).
       options.pop();
-      const ours = options as { code: number; data: Uint8Array }[];
-      this.o.journal?.record(record.relayed(ours, forw.linkAddress, forw.peerAddress));
+      const ours = options;
+      this.o.journal?.record(record.relayed(ours, linkAddress ?? vrf.link, source));
     }
     if (log.isLevelEnabled("debug")) {
       log.debug(
@@ -348,7 +351,7 @@ export class Relay6 {
   private facts(
     m: Dhcp6Message,
     client: Dhcp6ClientMessage,
-    source: string,
+    peer: Uint8Array,
     link: Link & { side: "access" },
   ): ClientFacts {
     const clientIdBytes = getOption6(client, OPT6.clientId);
@@ -365,7 +368,7 @@ export class Relay6 {
       const rid = getOption6(r, OPT6.remoteId);
       if (rid) remoteId = text(decodeOption(remoteId6, rid).id);
     }
-    if (!isRelay(m)) mac ??= macFromEui64(ipv6ToBytes(source));
+    if (!isRelay(m)) mac ??= macFromEui64(peer);
     const vendor = getOption6(client, OPT6.vendorClass);
     const vendorClass = vendor ? decodeOption(vendorClass6, vendor) : undefined;
     const user = getOption6(client, OPT6.userClass);

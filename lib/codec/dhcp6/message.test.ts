@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { fromHex, hex, Reader, text, Writer } from "../bytes.ts";
+import { ipv6ToBytes } from "../address.ts";
+import { fromHex, hex, Reader, text, utf8, Writer } from "../bytes.ts";
+import { EncodeError } from "../errors.ts";
 import { catchDecode } from "../test-support.ts";
 import { DUID, MAX_RELAY_DEPTH, MSG6, OPT6 } from "./codes.ts";
 import { decodeDuid, duid, duidMac } from "./duid.ts";
@@ -10,6 +12,7 @@ import {
   decodeDhcp6,
   dhcp6,
   encodeDhcp6,
+  encodeRelayForw,
   getOption6,
   innermost,
   isRelay,
@@ -100,6 +103,31 @@ describe("relay messages (RFC 8415 §9)", () => {
     expect(text(getOption6(back, OPT6.interfaceId) ?? new Uint8Array())).toBe("V6_VIDEO_LINK");
     expect(hex(encodeDhcp6(relayedMessage(back) as Dhcp6Message))).toBe(hex(SOLICIT));
     expect(hex(encodeDhcp6(back))).toBe(hex(bytes));
+  });
+
+  it("writes a RELAY-FORW from its parts as bytes as the codec writes the whole message, and refuses an address that is not 16 bytes", () => {
+    const options = [
+      { code: OPT6.interfaceId, data: utf8("V6_VIDEO_LINK") },
+      { code: OPT6.remoteId, data: Uint8Array.of(0, 0, 9, 0x59, 0, 0xaa, 1) },
+      { code: OPT6.relayMessage, data: SOLICIT },
+    ];
+    for (const [link, peer, hops] of [
+      ["fd00:10::1", "fe80::2aa:1ff:fe00:1", 0],
+      ["::", "2001:db8::15", 7],
+      ["fd64:6c61:6200::ffff", "fe80::1", 31],
+    ] as const) {
+      const whole: Dhcp6RelayMessage = {
+        type: MSG6.RELAY_FORW,
+        hopCount: hops,
+        linkAddress: link,
+        peerAddress: peer,
+        options,
+      };
+      expect(hex(encodeRelayForw(hops, ipv6ToBytes(link), ipv6ToBytes(peer), options))).toBe(
+        hex(encodeDhcp6(whole)),
+      );
+    }
+    expect(() => encodeRelayForw(0, new Uint8Array(4), ipv6ToBytes("fe80::1"), options)).toThrow(EncodeError);
   });
 
   it("nests relay messages as deep as the input has them, up to the limit", () => {

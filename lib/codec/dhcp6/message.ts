@@ -1,6 +1,6 @@
 import { ipv6ToBytes, ipv6ToString } from "../address.ts";
 import { type Codec, checkLength, Reader, Writer } from "../bytes.ts";
-import { DecodeError } from "../errors.ts";
+import { DecodeError, EncodeError } from "../errors.ts";
 import { MAX_RELAY_DEPTH, MSG6, OPT6, RELAY_HEADER_LENGTH } from "./codes.ts";
 
 /** An option kept as its bytes. */
@@ -168,6 +168,28 @@ export function decodeDhcp6(buf: Uint8Array): Dhcp6Message {
 export function encodeDhcp6(m: Dhcp6Message): Uint8Array {
   const w = Writer.alloc(dhcp6.encodingLength(m));
   dhcp6.encode(w, m);
+  return w.buf;
+}
+
+/**
+ * A RELAY-FORW (RFC 8415 §9) from its parts, its addresses as bytes: what encodeDhcp6 writes for
+ * the same message, without converting addresses from text. A relay has the link-address once per
+ * VRF and the peer's from the datagram; `options` end with the Relay Message, the client's bytes.
+ */
+export function encodeRelayForw(
+  hopCount: number,
+  linkAddress: Uint8Array,
+  peerAddress: Uint8Array,
+  options: RawOption6[],
+): Uint8Array {
+  if (linkAddress.length !== 16 || peerAddress.length !== 16)
+    throw new EncodeError("bad-value", "a relay message's link-address and peer-address are 16 bytes");
+  const w = Writer.alloc(RELAY_HEADER_LENGTH + options6.encodingLength(options));
+  w.u8(MSG6.RELAY_FORW);
+  w.u8(hopCount);
+  w.bytes(linkAddress);
+  w.bytes(peerAddress);
+  options6.encode(w, options);
   return w.buf;
 }
 
