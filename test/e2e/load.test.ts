@@ -14,6 +14,9 @@ import { useTestLab } from "../support/lab.ts";
 
 const CLIENTS = 1000;
 const RATE = 200;
+/** perfdhcp's runs: 2,000 exchanges over the 1,000 clients. */
+const PERFDHCP_SECONDS = 10;
+/** The clients engine's: it goes round the 1,000 three times, so that a lost broadcast costs no client its lease. */
 const SECONDS = 15;
 
 describe("load through the relay", () => {
@@ -44,7 +47,7 @@ describe("load through the relay", () => {
       prefix: "fd00:20::",
     },
   ] as const)(
-    `DHCPv$family: ${CLIENTS} clients at ${RATE}/s for ${SECONDS} s`,
+    `DHCPv$family: ${CLIENTS} clients at ${RATE}/s for ${PERFDHCP_SECONDS} s`,
     async ({ family, mac, exchanges, prefix }) => {
       const count = (type: string, direction: string) =>
         lab.counter("dhcplab_relay_messages_total", { family, vrf: "BLUE", type, direction });
@@ -56,7 +59,7 @@ describe("load through the relay", () => {
         family,
         clients: CLIENTS,
         rate: RATE,
-        seconds: SECONDS,
+        seconds: PERFDHCP_SECONDS,
         messages: true,
       });
       const relayedNow = async () =>
@@ -95,8 +98,8 @@ describe("load through the relay", () => {
       }
       expect(r.messages?.filter((x) => ["NAK", "DECLINE", "INFORM"].includes(x.type))).toEqual([]);
 
-      // perfdhcp draws its clients at random from the 1,000: after 3,000 exchanges about 950
-      // distinct ones (1 - e^-3) hold a lease, each in the subnet its MAC's rule leads to.
+      // perfdhcp draws its clients at random from the 1,000: after 2,000 exchanges about 865
+      // distinct ones (1 - e^-2) hold a lease, each in the subnet its MAC's rule leads to.
       // This run's clients only (MACs under the base's first four bytes; DHCPv6 DUIDs carry the MAC).
       const mine = mac.slice(0, 11);
       const leases = (await lab.leases({ vrf: "BLUE", family: family })).filter(
@@ -104,7 +107,7 @@ describe("load through the relay", () => {
           l.address.startsWith(prefix) &&
           (family === 4 ? l.client.startsWith(mine) : l.client.includes(mine)),
       );
-      expect(leases.length).toBeGreaterThan(900);
+      expect(leases.length).toBeGreaterThan(800);
       expect(leases.length).toBeLessThanOrEqual(CLIENTS);
     },
   );
