@@ -13,10 +13,10 @@ type Entry = Omit<JournalEntry, "at">;
 
 /**
  * A client's hardware address as a record keeps it: an Ethernet MAC (6 bytes, or fewer) as one
- * number (a 16-byte number on V8's heap, not a typed array and its store), anything longer as a copy. Every record
- * lives until the journal's ring comes round, so it outlives a young-generation collection or
- * two; what it holds is copied by each one (bench:paths with --trace-gc: the journal tripled the
- * scavenges' time).
+ * number (a 16-byte number on V8's heap, not a typed array and its store), anything longer as a
+ * copy. Every record lives until the journal's ring comes round, so it outlives a young-generation
+ * collection or two; what it holds is copied by each one (bench:paths with --trace-gc: the journal
+ * tripled the scavenges' time).
  */
 type KeptMac = number | Uint8Array;
 

@@ -271,8 +271,7 @@ export class Relay6 {
       // What the relay added is every option but the Relay Message, which it pushed last (and
       // which, the client's datagram, the journal must not keep alive).
       options.pop();
-      const ours = options;
-      this.o.journal?.record(record.relayed(ours, linkAddress ?? vrf.link, source));
+      this.o.journal?.record(record.relayed(options, linkAddress ?? vrf.link, source));
     }
     if (log.isLevelEnabled("debug")) {
       log.debug(

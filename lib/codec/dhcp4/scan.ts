@@ -103,11 +103,11 @@ export class ScannedDhcp4 implements Dhcp4View {
   }
 
   get ciaddr(): string {
-    return addressAt(this.bytes, AT.ciaddr);
+    return ipv4ToString(this.bytes, AT.ciaddr);
   }
 
   get giaddr(): string {
-    return addressAt(this.bytes, AT.giaddr);
+    return ipv4ToString(this.bytes, AT.giaddr);
   }
 
   get chaddr(): Uint8Array {
@@ -231,11 +231,6 @@ export class ScannedDhcp4 implements Dhcp4View {
 function copy(from: Uint8Array, start: number, end: number, to: Uint8Array, at: number): number {
   for (let i = start; i < end; i++) to[at++] = from[i] as number;
   return at;
-}
-
-/** The IPv4 address at `at`; 0.0.0.0, which most requests carry in ciaddr and giaddr, made no anew. */
-function addressAt(b: Uint8Array, at: number): string {
-  return u32(b, at) === 0 ? "0.0.0.0" : ipv4ToString(b, at);
 }
 
 /** The unsigned big-endian 32-bit number at `at`. */
