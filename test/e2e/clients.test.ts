@@ -93,16 +93,18 @@ describe("real clients through the relay", () => {
       family: 4,
       reason: "untrusted-option82",
     });
-    // udhcpc adds raw options with -x: 0x52 is Option 82, here Circuit-ID "EVIL".
+    // udhcpc adds raw options with -x: 0x52 is Option 82, here Circuit-ID "EVIL". It broadcasts three
+    // DISCOVERs; at least one must reach the relay and be counted (a CI run on a loaded machine lost
+    // one of two broadcasts on the way into the relay's namespace, as load.test.ts records under load).
     const r = await runScript(lab, "00:aa:01:00:05:06", [
-      "udhcpc -i eth0 -n -q -f -t 2 -T 1 -x 0x52:01044556494c; echo EXIT $?",
+      "udhcpc -i eth0 -n -q -f -t 3 -T 1 -x 0x52:01044556494c; echo EXIT $?",
     ]);
     expect(r.output).toMatch(/EXIT 1/);
     await expect
       .poll(() => lab.counter("dhcplab_relay_drops_total", { family: 4, reason: "untrusted-option82" }), {
-        timeout: 5000,
+        timeout: 10_000,
       })
-      .toBeGreaterThanOrEqual(before + 2);
+      .toBeGreaterThanOrEqual(before + 1);
     expect((await lab.leases({ family: 4 })).some((l) => l.client === "00:aa:01:00:05:06")).toBe(false);
   });
 });
