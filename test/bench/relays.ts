@@ -40,6 +40,7 @@ import { ipv4Host } from "../../orchestrator/model/subnets.ts";
 import { loadTopology } from "../../orchestrator/model/topology.ts";
 import { ROOT } from "../../orchestrator/paths.ts";
 import { type StallFigures, stallFigures } from "../../relay/agent/runtime.ts";
+import { drained } from "./backlog.ts";
 import { renderChart, renderMarkdown } from "./report.ts";
 
 const env = (name: string, fallback: string) => process.env[name] ?? fallback;
@@ -196,8 +197,8 @@ async function main(): Promise<void> {
       "isc-dhcp-relay": iscContainer.id,
       ...(floor ? { "node-floor": floor.container.id } : {}),
     };
-    // What each relay's container spends with no traffic (dhcplab's health check runs curl in
-    // it every second), subtracted from every run: the figure is the relaying's own cost.
+    // What each relay's container spends with no traffic (dhcplab's health check asks its
+    // /healthz every second), subtracted from every run: the figure is the relaying's own cost.
     for (const id of Object.values(relays)) {
       const a = await cpuNanos(id);
       const t0 = performance.now();
@@ -205,14 +206,31 @@ async function main(): Promise<void> {
       idleNanosPerMs.set(id, ((await cpuNanos(id)) - a) / (performance.now() - t0));
     }
     log(`idle CPU: ${[...idleNanosPerMs.values()].map((v) => `${(v / 1000).toFixed(1)} ms/s`).join(", ")}`);
-    /** Only the relay on the path may hear the clients (both join ff02::1:2); none paused for undefined. */
+    const pidOf = async (id: string) => (await docker.getContainer(id).inspect()).State.Pid;
+    const keaPid = await pidOf(keaId);
+    /**
+     * Only the relay on the path may hear the clients (both join ff02::1:2); none paused for
+     * undefined. A relay unpaused for a path first relays what its sockets took while it was paused
+     * (the other paths' broadcasts and multicasts), and Kea answers it: the run starts once both
+     * have drained (backlog.ts).
+     */
     const only = async (path: PathName | undefined) => {
       for (const [p, id] of Object.entries(relays)) {
         const c = docker.getContainer(id);
         const paused = (await c.inspect()).State.Paused;
         const wanted = path === undefined || p === path;
-        if (wanted && paused) await c.unpause();
         if (!wanted && !paused) await c.pause();
+      }
+      for (const [p, id] of Object.entries(relays)) {
+        const c = docker.getContainer(id);
+        if ((path !== undefined && p !== path) || !(await c.inspect()).State.Paused) continue;
+        await c.unpause();
+        if (path === undefined) continue;
+        const { waitedMs, queuedAtFirst } = await drained([await pidOf(id), keaPid]);
+        if (queuedAtFirst > 0)
+          log(
+            `${p}: ${(queuedAtFirst / 1024).toFixed(0)} KiB queued while paused, drained in ${waitedMs.toFixed(0)} ms`,
+          );
       }
     };
     /** One load on `path`: to Kea directly on BLUE's network, or through a relay on the access network. */
