@@ -82,7 +82,7 @@ export class Counters {
     );
     this.describe(
       "dhcplab_relay_inflight_evictions_total",
-      "Requests forgotten before a reply came, by family and why (expired after 60 s, or the table was full).",
+      "Requests forgotten before a reply came, by family and why (expired after 10 s, or the table was full).",
     );
   }
 

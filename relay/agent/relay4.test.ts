@@ -498,9 +498,12 @@ describe("DHCPv4 path", () => {
     relay = make({ now: () => now });
     fromClient(dhclientDiscover());
     expect(relay.inFlightCount).toBe(1);
-    now = 61_000;
+    now = 9_999; // still waiting for its reply
+    fromClient(withMac(dhclientDiscover(), [0, 0xaa, 1, 0, 0, 3]));
+    expect(relay.inFlightCount).toBe(2);
+    now = 11_000; // the first one's 10 s are over (the table sweeps at most once a second)
     fromClient(withMac(dhclientDiscover(), [0, 0xaa, 1, 0, 0, 2]));
-    expect(relay.inFlightCount).toBe(1);
+    expect(relay.inFlightCount).toBe(2);
     expect(counters.get("dhcplab_relay_inflight_evictions_total", { family: 4, why: "expired" })).toBe(1);
   });
 

@@ -1,6 +1,16 @@
 const SWEEP_EVERY_MS = 1000;
 
 /**
+ * How long a request waits for its reply. A client that got none retransmits after 4 s (RFC 2131
+ * §4.1) or after about 1 s (RFC 8415 §15, SOL_TIMEOUT and REQ_TIMEOUT of §7.6), which sets its entry anew, so this bounds only a
+ * server's answer to one message: Kea's come in milliseconds. Every request unanswered at a rate
+ * stays this long; at 60 s a relay dropping 270 of 1,500 requests a second held 16,000 of them.
+ */
+export const IN_FLIGHT_TTL_MS = 10_000;
+/** At most this many at once (oldest go first, counted as evicted "full"): about 23 MiB. */
+export const IN_FLIGHT_MAX = 50_000;
+
+/**
  * Transactions in flight, each kept for `ttlMs` and at most `max` at once (oldest go first).
  * `onEvict` hears of every entry forgotten before anyone read it: a request whose reply never came.
  */
@@ -10,8 +20,8 @@ export class Transactions<T> {
   private sweptAt = Number.NEGATIVE_INFINITY;
 
   constructor(
-    private readonly ttlMs = 60_000,
-    private readonly max = 200_000,
+    private readonly ttlMs = IN_FLIGHT_TTL_MS,
+    private readonly max = IN_FLIGHT_MAX,
     private readonly now: () => number = Date.now,
     private readonly onEvict: (why: "expired" | "full") => void = () => {},
   ) {}
