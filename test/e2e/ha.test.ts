@@ -178,6 +178,13 @@ describe("Kea HA per VRF (examples/ha/topology.yaml)", () => {
     );
     await api.kill("kea-red-1");
     const killedAt = Date.now() / 1000;
+    // Should an assertion fail before the restart below, the next test still finds the pair whole.
+    let restarted = false;
+    onTestFinished(async () => {
+      if (restarted) return;
+      await api.start("kea-red-1");
+      await backToNormal(["kea-red-1", "kea-red-2"], "hot-standby");
+    });
     // Kea decides at the end of a heartbeat; one to a dead peer waits out Kea's HTTP timeout (10 s).
     const boundMs = (red["max-response-delay"] ?? 60_000) + 2 * (red.heartbeat ?? 10_000) + 10_000 + 10_000;
     await until(
@@ -203,6 +210,7 @@ describe("Kea HA per VRF (examples/ha/topology.yaml)", () => {
 
     // Recovery: the primary restarts, syncs from the standby, both return to hot-standby.
     await api.start("kea-red-1");
+    restarted = true;
     await backToNormal(["kea-red-1", "kea-red-2"], "hot-standby");
     const [primary, standby] = [await table("kea-red-1"), await table("kea-red-2")];
     expect(outage.map(key).filter((k) => !primary.has(k) || !standby.has(k))).toEqual([]);
