@@ -2,9 +2,10 @@ const SWEEP_EVERY_MS = 1000;
 
 /**
  * How long a request waits for its reply. A client that got none retransmits after 4 s (RFC 2131
- * §4.1) or after about 1 s (RFC 8415 §15, SOL_TIMEOUT and REQ_TIMEOUT of §7.6), which sets its entry anew, so this bounds only a
- * server's answer to one message: Kea's come in milliseconds. Every request unanswered at a rate
- * stays this long; at 60 s a relay dropping 270 of 1,500 requests a second held 16,000 of them.
+ * §4.1) or after about 1 s (RFC 8415 §15, SOL_TIMEOUT and REQ_TIMEOUT of §7.6), which sets its
+ * entry anew, so this bounds only a server's answer to one message: Kea's come in milliseconds.
+ * Every request unanswered at a rate stays this long; at 60 s a relay dropping 270 of 1,500
+ * requests a second held 16,000 of them.
  */
 export const IN_FLIGHT_TTL_MS = 10_000;
 /** At most this many at once (oldest go first, counted as evicted "full"): about 23 MiB. */

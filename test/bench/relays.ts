@@ -206,8 +206,7 @@ async function main(): Promise<void> {
       idleNanosPerMs.set(id, ((await cpuNanos(id)) - a) / (performance.now() - t0));
     }
     log(`idle CPU: ${[...idleNanosPerMs.values()].map((v) => `${(v / 1000).toFixed(1)} ms/s`).join(", ")}`);
-    const pidOf = async (id: string) => (await docker.getContainer(id).inspect()).State.Pid;
-    const keaPid = await pidOf(keaId);
+    const keaPid = (await docker.getContainer(keaId).inspect()).State.Pid;
     /**
      * Only the relay on the path may hear the clients (both join ff02::1:2); none paused for
      * undefined. A relay unpaused for a path first relays what its sockets took while it was paused
@@ -215,21 +214,22 @@ async function main(): Promise<void> {
      * have drained (backlog.ts).
      */
     const only = async (path: PathName | undefined) => {
-      for (const [p, id] of Object.entries(relays)) {
-        const c = docker.getContainer(id);
-        const paused = (await c.inspect()).State.Paused;
-        const wanted = path === undefined || p === path;
-        if (!wanted && !paused) await c.pause();
-      }
-      for (const [p, id] of Object.entries(relays)) {
-        const c = docker.getContainer(id);
-        if ((path !== undefined && p !== path) || !(await c.inspect()).State.Paused) continue;
-        await c.unpause();
+      const states = await Promise.all(
+        Object.entries(relays).map(async ([p, id]) => {
+          const c = docker.getContainer(id);
+          return { p, c, state: (await c.inspect()).State };
+        }),
+      );
+      const wanted = (p: string) => path === undefined || p === path;
+      for (const r of states) if (!wanted(r.p) && !r.state.Paused) await r.c.pause();
+      for (const r of states) {
+        if (!wanted(r.p) || !r.state.Paused) continue;
+        await r.c.unpause();
         if (path === undefined) continue;
-        const { waitedMs, queuedAtFirst } = await drained([await pidOf(id), keaPid]);
+        const { waitedMs, queuedAtFirst } = await drained([r.state.Pid, keaPid]);
         if (queuedAtFirst > 0)
           log(
-            `${p}: ${(queuedAtFirst / 1024).toFixed(0)} KiB queued while paused, drained in ${waitedMs.toFixed(0)} ms`,
+            `${r.p}: ${(queuedAtFirst / 1024).toFixed(0)} KiB queued while paused, drained in ${waitedMs.toFixed(0)} ms`,
           );
       }
     };
