@@ -1,5 +1,6 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { RelayInfo } from "./relay-info.ts";
+import "./zod-english.ts";
 
 // What the relay decides for a client message, as its journal keeps it and as `dhcplab explain`
 // and `trace` report it; and the client that explain is asked about. Shared by the relay (which
@@ -38,17 +39,17 @@ const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 
 /** A client to explain: what it sends, and where it is. */
 export const explainRequestSchema = z.strictObject({
-  family: z.union([z.literal(4), z.literal(6)]).default(4),
-  mac: z.string().regex(MAC, "mac: not a MAC address such as 00:aa:02:00:00:07"),
+  family: z._default(z.union([z.literal(4), z.literal(6)]), 4),
+  mac: z.string().check(z.regex(MAC, "mac: not a MAC address such as 00:aa:02:00:00:07")),
   /** The access segment it is on (the first when absent). */
-  segment: z.string().optional(),
-  vendorClass: z.string().min(1).optional(),
-  userClass: z.string().min(1).optional(),
-  hostname: z.string().min(1).optional(),
+  segment: z.optional(z.string()),
+  vendorClass: z.optional(z.string().check(z.minLength(1))),
+  userClass: z.optional(z.string().check(z.minLength(1))),
+  hostname: z.optional(z.string().check(z.minLength(1))),
   /** DHCPv6: the type of its DUID (LL when absent); EN takes `enterprise`. */
-  duidType: z.enum(["LLT", "EN", "LL", "UUID"]).optional(),
+  duidType: z.optional(z.enum(["LLT", "EN", "LL", "UUID"])),
   /** The enterprise number of a DUID-EN, or of a DHCPv6 vendor class. */
-  enterprise: z.number().int().min(0).max(0xffffffff).optional(),
+  enterprise: z.optional(z.number().check(z.int(), z.gte(0), z.lte(0xffffffff))),
 });
 export type ExplainRequest = z.input<typeof explainRequestSchema>;
 

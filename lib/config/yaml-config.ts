@@ -1,5 +1,6 @@
 import { isNode, LineCounter, parseDocument } from "yaml";
-import type { z } from "zod";
+import { safeParse } from "zod/mini";
+import type { $ZodType } from "zod/v4/core";
 
 /** One thing wrong with a configuration file: where, which field, why. */
 export interface ConfigIssue {
@@ -32,11 +33,11 @@ export function fieldName(path: readonly PropertyKey[]): string {
 }
 
 /**
- * Parses YAML text and validates it with a zod schema. Anything wrong (YAML syntax,
- * duplicate keys, a field the schema refuses) becomes one ConfigError listing every
- * issue with its line.
+ * Parses YAML text and validates it with a zod schema (classic or zod/mini: both are zod's core).
+ * Anything wrong (YAML syntax, duplicate keys, a field the schema refuses) becomes one ConfigError
+ * listing every issue with its line.
  */
-export function parseYamlConfig<T>(text: string, file: string, schema: z.ZodType<T>): T {
+export function parseYamlConfig<T>(text: string, file: string, schema: $ZodType<T>): T {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -49,7 +50,7 @@ export function parseYamlConfig<T>(text: string, file: string, schema: z.ZodType
       })),
     );
   }
-  const result = schema.safeParse(doc.toJS() ?? {});
+  const result = safeParse(schema, doc.toJS() ?? {});
   if (result.success) return result.data;
   const lineOf = (path: readonly PropertyKey[]): number => {
     // The deepest node that exists on the path: a missing key is reported at its parent.

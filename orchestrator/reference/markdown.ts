@@ -126,7 +126,7 @@ export function referenceOf(
  * (before defaults), with the schema's identity first.
  */
 export function fileJsonSchema(
-  schema: z.ZodType,
+  schema: z.core.$ZodType,
   head: { $id: string; title: string; description: string },
 ): JsonSchema {
   const { $schema, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchema;

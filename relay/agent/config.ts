@@ -1,29 +1,30 @@
 import { readFile } from "node:fs/promises";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { ipv4ToBytes, ipv6ToBytes } from "../../lib/codec/address.ts";
 import { parseYamlConfig } from "../../lib/config/yaml-config.ts";
 import { LOG_LEVELS } from "../../lib/log-level.ts";
 import { overlapOnSharedSegment } from "../../lib/vrf-overlap.ts";
+import "../../lib/zod-english.ts";
 import { TRANSPORT_SEGMENT } from "./links.ts";
 
-const ipv4 = z.string().refine((s) => isAddress(s, ipv4ToBytes), "not an IPv4 address");
-const ipv6 = z.string().refine((s) => isAddress(s, ipv6ToBytes), "not an IPv6 address");
-const cidr4 = z
-  .string()
-  .regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, "not an IPv4 prefix such as 10.213.5.0/24")
-  .refine(
+const ipv4 = z.string().check(z.refine((s) => isAddress(s, ipv4ToBytes), "not an IPv4 address"));
+const ipv6 = z.string().check(z.refine((s) => isAddress(s, ipv6ToBytes), "not an IPv6 address"));
+const cidr4 = z.string().check(
+  z.regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, "not an IPv4 prefix such as 10.213.5.0/24"),
+  z.refine(
     (s) => isAddress(s.split("/")[0] ?? "", ipv4ToBytes) && Number(s.split("/")[1]) <= 32,
     "not an IPv4 prefix",
-  );
-const cidr6 = z
-  .string()
-  .regex(/^[0-9a-fA-F:]+\/\d+$/, "not an IPv6 address/prefix such as fd00:10::1/64")
-  .refine(
+  ),
+);
+const cidr6 = z.string().check(
+  z.regex(/^[0-9a-fA-F:]+\/\d+$/, "not an IPv6 address/prefix such as fd00:10::1/64"),
+  z.refine(
     (s) => isAddress(s.split("/")[0] ?? "", ipv6ToBytes) && Number(s.split("/")[1]) <= 128,
     "not an IPv6 address/prefix",
-  );
+  ),
+);
 /** A server: an address or a name that Docker's DNS resolves. */
-const server = z.string().min(1);
+const server = z.string().check(z.minLength(1));
 
 function isAddress(s: string, parse: (s: string) => Uint8Array): boolean {
   try {
@@ -36,313 +37,358 @@ function isAddress(s: string, parse: (s: string) => Uint8Array): boolean {
 
 const segmentName = z
   .string()
-  .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "a segment name starts with a letter: letters, digits, '_', '-'");
+  .check(
+    z.regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "a segment name starts with a letter: letters, digits, '_', '-'"),
+  );
+
+/** A TCP or UDP port: an integer from 1 to 65535. */
+const port = () => z.number().check(z.int(), z.gte(1), z.lte(65535));
 
 const vrf = z.strictObject({
   name: z
     .string()
-    .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "a VRF name starts with a letter: letters, digits, '_', '-'")
-    .describe("the VRF's name, as the policy's rules name it"),
-  ipv4: ipv4.optional().describe("the relay's own IPv4 address on this VRF's backend network"),
-  ipv6: ipv6.optional().describe("the relay's own IPv6 address on this VRF's backend network"),
+    .check(
+      z.regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "a VRF name starts with a letter: letters, digits, '_', '-'"),
+      z.describe("the VRF's name, as the policy's rules name it"),
+    ),
+  ipv4: z.optional(ipv4).check(z.describe("the relay's own IPv4 address on this VRF's backend network")),
+  ipv6: z.optional(ipv6).check(z.describe("the relay's own IPv6 address on this VRF's backend network")),
   subnetSelection: z
-    .enum(["link-selection", "giaddr"], {
-      error: (i) => `subnetSelection ${JSON.stringify(i.input)} is not one of link-selection, giaddr`,
-    })
-    .default("link-selection")
-    .describe(
-      "how the server picks the client's subnet: `link-selection`, giaddr is the relay's backend address and RFC 3527 sub-option 5 carries `link4`; `giaddr`, giaddr is `link4` itself (the server needs a route back to it)",
+    ._default(
+      z.enum(["link-selection", "giaddr"], {
+        error: (i) => `subnetSelection ${JSON.stringify(i.input)} is not one of link-selection, giaddr`,
+      }),
+      "link-selection",
+    )
+    .check(
+      z.describe(
+        "how the server picks the client's subnet: `link-selection`, giaddr is the relay's backend address and RFC 3527 sub-option 5 carries `link4`; `giaddr`, giaddr is `link4` itself (the server needs a route back to it)",
+      ),
     ),
-  link4: ipv4
-    .optional()
-    .describe("an address on the clients' link as the VRF's servers know it (e.g. 192.168.10.1)"),
-  link6: ipv6
-    .optional()
-    .describe("the link-address of RELAY-FORW: an address in the VRF's client prefix (e.g. fd00:10::1)"),
+  link4: z
+    .optional(ipv4)
+    .check(z.describe("an address on the clients' link as the VRF's servers know it (e.g. 192.168.10.1)")),
+  link6: z
+    .optional(ipv6)
+    .check(
+      z.describe("the link-address of RELAY-FORW: an address in the VRF's client prefix (e.g. fd00:10::1)"),
+    ),
   serverIdOverride: z
-    .boolean()
-    .default(true)
-    .describe(
-      "add RFC 5107 Server ID Override (the relay's access address), so renewals come back through the relay",
+    ._default(z.boolean(), true)
+    .check(
+      z.describe(
+        "add RFC 5107 Server ID Override (the relay's access address), so renewals come back through the relay",
+      ),
     ),
-  servers4: z.array(server).default([]).describe("DHCPv4 servers: addresses or names Docker's DNS resolves"),
+  servers4: z
+    ._default(z.array(server), [])
+    .check(z.describe("DHCPv4 servers: addresses or names Docker's DNS resolves")),
   acceptFrom: z
-    .array(cidr4)
-    .default([])
-    .describe(
-      "DHCPv4 replies are also accepted on this VRF's link from these prefixes: the servers behind an upstream relay that forwards (RFC 3046) rather than answering itself, as an edge relay has",
+    ._default(z.array(cidr4), [])
+    .check(
+      z.describe(
+        "DHCPv4 replies are also accepted on this VRF's link from these prefixes: the servers behind an upstream relay that forwards (RFC 3046) rather than answering itself, as an edge relay has",
+      ),
     ),
   servers6: z
-    .array(server)
-    .default([])
-    .describe(
-      "DHCPv6 servers: link-local addresses (sent to through this VRF's interface), global addresses or names",
+    ._default(z.array(server), [])
+    .check(
+      z.describe(
+        "DHCPv6 servers: link-local addresses (sent to through this VRF's interface), global addresses or names",
+      ),
     ),
   gateways6: z
-    .array(cidr6)
-    .default([])
-    .describe(
-      "routers of the VRF's IPv6 client subnets (fd00:10::1/64): held on the VRF's first segment (the first access segment when it names none), announced in router advertisements there, and forwarded between its segments and this VRF's backend only",
+    ._default(z.array(cidr6), [])
+    .check(
+      z.describe(
+        "routers of the VRF's IPv6 client subnets (fd00:10::1/64): held on the VRF's first segment (the first access segment when it names none), announced in router advertisements there, and forwarded between its segments and this VRF's backend only",
+      ),
     ),
   segments: z
-    .array(segmentName)
-    .min(1)
-    .optional()
-    .describe(
-      "the access segments whose clients this VRF serves (`transport` for the towers'): a client decided into it on another segment is dropped (`vrf-not-on-segment`), its forwarding keeps to these segments, and its gateways6 are held on the first. Absent: every segment. VRFs whose client subnets overlap each need segments of their own",
+    .optional(z.array(segmentName).check(z.minLength(1)))
+    .check(
+      z.describe(
+        "the access segments whose clients this VRF serves (`transport` for the towers'): a client decided into it on another segment is dropped (`vrf-not-on-segment`), its forwarding keeps to these segments, and its gateways6 are held on the first. Absent: every segment. VRFs whose client subnets overlap each need segments of their own",
+      ),
     ),
   clients4: z
-    .array(cidr4)
-    .default([])
-    .describe(
-      "the VRF's IPv4 client subnets (192.168.10.0/24): the only destinations of its servers4's DHCP forwarded to the access side (UDP 67 to 68: an INFORM's ACK to ciaddr, RFC 2131 §4.3.5), and the only sources forwarded to its services4",
+    ._default(z.array(cidr4), [])
+    .check(
+      z.describe(
+        "the VRF's IPv4 client subnets (192.168.10.0/24): the only destinations of its servers4's DHCP forwarded to the access side (UDP 67 to 68: an INFORM's ACK to ciaddr, RFC 2131 §4.3.5), and the only sources forwarded to its services4",
+      ),
     ),
   pingCheck4: z
-    .boolean()
-    .default(false)
-    .describe(
-      "its servers4 ping an address before offering it (Kea's ping_check hook): ICMP echo requests from them to its clients4 are forwarded, and the echo replies back",
+    ._default(z.boolean(), false)
+    .check(
+      z.describe(
+        "its servers4 ping an address before offering it (Kea's ping_check hook): ICMP echo requests from them to its clients4 are forwarded, and the echo replies back",
+      ),
     ),
   services4: z
-    .array(
-      z.strictObject({
-        address: ipv4.describe("the service's address, as the VRF's clients reach it"),
-        via: ipv4.describe("the host's address on the VRF's backend network"),
-      }),
+    ._default(
+      z.array(
+        z.strictObject({
+          address: ipv4.check(z.describe("the service's address, as the VRF's clients reach it")),
+          via: ipv4.check(z.describe("the host's address on the VRF's backend network")),
+        }),
+      ),
+      [],
     )
-    .default([])
-    .describe(
-      "hosts on this VRF's backend network that its clients reach through the relay (a boot server): each service address is routed via the host's address on the backend, and only between the VRF's clients4 and that address",
+    .check(
+      z.describe(
+        "hosts on this VRF's backend network that its clients reach through the relay (a boot server): each service address is routed via the host's address on the backend, and only between the VRF's clients4 and that address",
+      ),
     ),
   bulkLeasequery4: z
-    .array(
-      z.strictObject({
-        address: ipv4.describe("the server's address on the VRF's backend network"),
-        port: z.number().int().min(1).max(65535).default(67).describe("its bulk leasequery TCP port"),
-      }),
+    ._default(
+      z.array(
+        z.strictObject({
+          address: ipv4.check(z.describe("the server's address on the VRF's backend network")),
+          port: z._default(port(), 67).check(z.describe("its bulk leasequery TCP port")),
+        }),
+      ),
+      [],
     )
-    .default([])
-    .describe(
-      "where the VRF's servers take DHCPv4 bulk leasequery over TCP (RFC 6926; Kea's lease_query hook with bulk-query-enabled): the relay asks by Remote-ID or Relay-ID from its ipv4 (POST /leasequery)",
+    .check(
+      z.describe(
+        "where the VRF's servers take DHCPv4 bulk leasequery over TCP (RFC 6926; Kea's lease_query hook with bulk-query-enabled): the relay asks by Remote-ID or Relay-ID from its ipv4 (POST /leasequery)",
+      ),
     ),
   bulkLeasequery6: z
-    .array(
-      z.strictObject({
-        address: ipv6.describe("the server's address on the VRF's backend network"),
-        port: z.number().int().min(1).max(65535).default(547).describe("its bulk leasequery TCP port"),
-      }),
+    ._default(
+      z.array(
+        z.strictObject({
+          address: ipv6.check(z.describe("the server's address on the VRF's backend network")),
+          port: z._default(port(), 547).check(z.describe("its bulk leasequery TCP port")),
+        }),
+      ),
+      [],
     )
-    .default([])
-    .describe(
-      "where the VRF's servers take bulk leasequery over TCP (RFC 5460; Kea's lease_query hook with bulk-query-enabled): the relay asks from its ipv6 (POST /leasequery)",
+    .check(
+      z.describe(
+        "where the VRF's servers take bulk leasequery over TCP (RFC 5460; Kea's lease_query hook with bulk-query-enabled): the relay asks from its ipv6 (POST /leasequery)",
+      ),
     ),
   leases6: z
-    .array(
-      z.strictObject({
-        url: z.url().describe("the server's control URL, as reached from the relay"),
-        service: z.literal("dhcp6").optional().describe("`dhcp6` for Kea 2.6's control agent"),
-      }),
+    ._default(
+      z.array(
+        z.strictObject({
+          url: z.url().check(z.describe("the server's control URL, as reached from the relay")),
+          service: z.optional(z.literal("dhcp6")).check(z.describe("`dhcp6` for Kea 2.6's control agent")),
+        }),
+      ),
+      [],
     )
-    .default([])
-    .describe(
-      "where the VRF's servers answer commands from the backend (Kea's lease6-get-all): the relay reads the delegated prefixes there at its start, to route them again",
+    .check(
+      z.describe(
+        "where the VRF's servers answer commands from the backend (Kea's lease6-get-all): the relay reads the delegated prefixes there at its start, to route them again",
+      ),
     ),
 });
 
 /** Router advertisements on the access segments (RFC 4861 §6.2, sent by radvd). */
 const routerAdvertisements = z.strictObject({
-  managed: z.boolean().default(true).describe("M: addresses from DHCPv6 (RFC 4861 §4.2)"),
-  other: z.boolean().default(true).describe("O: other configuration from DHCPv6"),
+  managed: z._default(z.boolean(), true).check(z.describe("M: addresses from DHCPv6 (RFC 4861 §4.2)")),
+  other: z._default(z.boolean(), true).check(z.describe("O: other configuration from DHCPv6")),
   prefixes: z
-    .boolean()
-    .default(true)
-    .describe(
-      "announce each VRF's gateways6 prefixes (on-link, not for SLAAC) on its first segment (the first access segment when it names none); false: none",
+    ._default(z.boolean(), true)
+    .check(
+      z.describe(
+        "announce each VRF's gateways6 prefixes (on-link, not for SLAAC) on its first segment (the first access segment when it names none); false: none",
+      ),
     ),
   interval: z
-    .number()
-    .int()
-    .min(4)
-    .max(1800)
-    .default(10)
-    .describe("MaxRtrAdvInterval in seconds (RFC 4861 §6.2.1: 4 to 1800)"),
+    ._default(z.number().check(z.int(), z.gte(4), z.lte(1800)), 10)
+    .check(z.describe("MaxRtrAdvInterval in seconds (RFC 4861 §6.2.1: 4 to 1800)")),
   lifetime: z
-    .number()
-    .int()
-    .min(0)
-    .max(9000)
-    .default(0)
-    .describe("router lifetime in seconds; 0: not a default router (RFC 4861 §6.2.1)"),
+    ._default(z.number().check(z.int(), z.gte(0), z.lte(9000)), 0)
+    .check(z.describe("router lifetime in seconds; 0: not a default router (RFC 4861 §6.2.1)")),
 });
 
 /** An access segment (a port or VLAN): its own network and interface on the relay. */
 const segment = z.strictObject({
-  name: segmentName
-    .default("access")
-    .describe("the segment's name, as policies and templates ({segment}) see it"),
+  name: z
+    ._default(segmentName, "access")
+    .check(z.describe("the segment's name, as policies and templates ({segment}) see it")),
   vlan: z
-    .number()
-    .int()
-    .min(1)
-    .max(4094)
-    .optional()
-    .describe(
-      "a VLAN-style number, for policies and templates ({vlan}); the lab's segments are untagged networks",
+    .optional(z.number().check(z.int(), z.gte(1), z.lte(4094)))
+    .check(
+      z.describe(
+        "a VLAN-style number, for policies and templates ({vlan}); the lab's segments are untagged networks",
+      ),
     ),
-  ipv4: ipv4.describe(
-    "the relay's address on the segment; finds the interface, and is the Server ID Override there",
+  ipv4: ipv4.check(
+    z.describe(
+      "the relay's address on the segment; finds the interface, and is the Server ID Override there",
+    ),
   ),
-  ipv6: ipv6.optional().describe("the relay's IPv6 address on the segment"),
+  ipv6: z.optional(ipv6).check(z.describe("the relay's IPv6 address on the segment")),
   gateways: z
-    .array(cidr4)
-    .default([])
-    .describe(
-      "router addresses of the clients' subnets (192.168.10.1/24): the relay holds them on the segment's interface",
+    ._default(z.array(cidr4), [])
+    .check(
+      z.describe(
+        "router addresses of the clients' subnets (192.168.10.1/24): the relay holds them on the segment's interface",
+      ),
     ),
 });
 
 /** The relay's configuration file: its networks, its VRFs and their servers. */
 export const relayConfigSchema = z
   .strictObject({
-    policy: z.string().optional().describe("the policy file; the embedded default policy when absent"),
+    policy: z
+      .optional(z.string())
+      .check(z.describe("the policy file; the embedded default policy when absent")),
     http: z
-      .strictObject({
-        port: z
-          .number()
-          .int()
-          .min(1)
-          .max(65535)
-          .default(9100)
-          .describe("the port of /healthz, /metrics, /counters and the control endpoints"),
-      })
-      .default({ port: 9100 })
-      .describe("the relay's HTTP surface"),
-    access: segment.describe('the first access segment (named "access" unless the configuration names it)'),
-    segments: z.array(segment).default([]).describe("further access segments, each on its own interface"),
+      ._default(
+        z.strictObject({
+          port: z
+            ._default(port(), 9100)
+            .check(z.describe("the port of /healthz, /metrics, /counters and the control endpoints")),
+        }),
+        { port: 9100 },
+      )
+      .check(z.describe("the relay's HTTP surface")),
+    access: segment.check(
+      z.describe('the first access segment (named "access" unless the configuration names it)'),
+    ),
+    segments: z
+      ._default(z.array(segment), [])
+      .check(z.describe("further access segments, each on its own interface")),
     transport: z
-      .strictObject({
-        ipv4: ipv4.describe("the relay's IPv4 address on the transport network"),
-        ipv6: ipv6.optional().describe("the relay's IPv6 address on the transport network"),
-        towers: z
-          .array(
-            z.strictObject({
-              name: z.string().min(1).describe("the tower's name"),
-              source: ipv4.describe("the address its relayed DHCPv4 requests come from"),
-              giaddr: cidr4.describe("the prefix its giaddr falls in"),
-              source6: ipv6
-                .optional()
-                .describe(
-                  "DHCPv6: the address its RELAY-FORWs come from (without it, it relays DHCPv4 only)",
-                ),
-            }),
-          )
-          .min(1, "a transport network has at least one tower")
-          .describe("the downstream relays trusted on the transport network"),
-      })
-      .optional()
-      .describe(
-        "the transport network to downstream relays (towers): their relayed requests arrive here, each trusted by its source address and giaddr prefix, and the relay routes each prefix to its tower for the servers' replies (RFC 3046 §2.1.1 forwarding), and nothing else",
+      .optional(
+        z.strictObject({
+          ipv4: ipv4.check(z.describe("the relay's IPv4 address on the transport network")),
+          ipv6: z.optional(ipv6).check(z.describe("the relay's IPv6 address on the transport network")),
+          towers: z
+            .array(
+              z.strictObject({
+                name: z.string().check(z.minLength(1), z.describe("the tower's name")),
+                source: ipv4.check(z.describe("the address its relayed DHCPv4 requests come from")),
+                giaddr: cidr4.check(z.describe("the prefix its giaddr falls in")),
+                source6: z
+                  .optional(ipv6)
+                  .check(
+                    z.describe(
+                      "DHCPv6: the address its RELAY-FORWs come from (without it, it relays DHCPv4 only)",
+                    ),
+                  ),
+              }),
+            )
+            .check(
+              z.minLength(1, "a transport network has at least one tower"),
+              z.describe("the downstream relays trusted on the transport network"),
+            ),
+        }),
+      )
+      .check(
+        z.describe(
+          "the transport network to downstream relays (towers): their relayed requests arrive here, each trusted by its source address and giaddr prefix, and the relay routes each prefix to its tower for the servers' replies (RFC 3046 §2.1.1 forwarding), and nothing else",
+        ),
       ),
-    vrfs: z.array(vrf).min(1, "at least one VRF").describe("the VRFs the relay forwards to"),
+    vrfs: z
+      .array(vrf)
+      .check(z.minLength(1, "at least one VRF"), z.describe("the VRFs the relay forwards to")),
     socketBuffer: z
-      .number()
-      .int()
-      .min(65536)
-      .default(4 * 1024 * 1024)
-      .describe("socket buffer sizes in bytes (4 MB holds 20k requests/s without loss)"),
+      ._default(z.number().check(z.int(), z.gte(65536)), 4 * 1024 * 1024)
+      .check(z.describe("socket buffer sizes in bytes (4 MB holds 20k requests/s without loss)")),
     datapath: z
-      .enum(["native", "node"])
-      .default("native")
-      .describe(
-        "how datagrams move between the sockets and the relay: native (the relay's addon, one recvmmsg per wake-up and one sendmmsg per socket per turn) or node (Node's dgram, a system call per datagram; the fallback)",
+      ._default(z.enum(["native", "node"]), "native")
+      .check(
+        z.describe(
+          "how datagrams move between the sockets and the relay: native (the relay's addon, one recvmmsg per wake-up and one sendmmsg per socket per turn) or node (Node's dgram, a system call per datagram; the fallback)",
+        ),
       ),
     logLevel: z
-      .enum(LOG_LEVELS)
-      .default("info")
-      .describe("the relay's log level at start (DHCPLAB_LOG_LEVEL overrides it)"),
-    routerAdvertisements: routerAdvertisements
-      .optional()
-      .describe(
-        "router advertisements on every access segment (not the transport network); none when absent",
+      ._default(z.enum(LOG_LEVELS), "info")
+      .check(z.describe("the relay's log level at start (DHCPLAB_LOG_LEVEL overrides it)")),
+    routerAdvertisements: z
+      .optional(routerAdvertisements)
+      .check(
+        z.describe(
+          "router advertisements on every access segment (not the transport network); none when absent",
+        ),
       ),
   })
-  .superRefine((c, ctx) => {
-    const segmentNames = new Set([
-      ...[c.access, ...c.segments].map((s) => s.name),
-      ...(c.transport ? [TRANSPORT_SEGMENT] : []),
-    ]);
-    const names = new Set([c.access.name]);
-    c.segments.forEach((s, i) => {
-      if (names.has(s.name))
-        ctx.addIssue({
-          code: "custom",
-          path: ["segments", i, "name"],
-          message: `duplicate segment ${s.name}`,
-        });
-      names.add(s.name);
-    });
-    c.vrfs.forEach((v, i) => {
-      if (v.servers4.length > 0 && (!v.ipv4 || !v.link4)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["vrfs", i],
-          message: `VRF ${v.name} has DHCPv4 servers but no ipv4 and link4`,
-        });
-      }
-      if (v.services4.length > 0 && (!v.ipv4 || v.clients4.length === 0)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["vrfs", i, "services4"],
-          message: `VRF ${v.name} has services4 but no ipv4 (its backend) or no clients4 (who may reach them)`,
-        });
-      }
-      if (v.clients4.length > 0 && !v.ipv4) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["vrfs", i, "clients4"],
-          message: `VRF ${v.name} has clients4 but no ipv4: its backend, where its servers' answers come from`,
-        });
-      }
-      if (v.pingCheck4 && (v.servers4.length === 0 || v.clients4.length === 0)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["vrfs", i, "pingCheck4"],
-          message: `VRF ${v.name} has pingCheck4 but no servers4 (who pings) or no clients4 (whom)`,
-        });
-      }
-      v.segments?.forEach((name, j) => {
-        if (!segmentNames.has(name))
+  .check(
+    z.superRefine((c, ctx) => {
+      const segmentNames = new Set([
+        ...[c.access, ...c.segments].map((s) => s.name),
+        ...(c.transport ? [TRANSPORT_SEGMENT] : []),
+      ]);
+      const names = new Set([c.access.name]);
+      c.segments.forEach((s, i) => {
+        if (names.has(s.name))
           ctx.addIssue({
             code: "custom",
-            path: ["vrfs", i, "segments", j],
-            message: `VRF ${v.name}'s segment ${name} is not one of the relay's: ${[...segmentNames].join(", ")}`,
+            path: ["segments", i, "name"],
+            message: `duplicate segment ${s.name}`,
           });
+        names.add(s.name);
       });
-      // Client subnets of two VRFs may overlap (tenants' address spaces do) only where nothing
-      // else tells them apart: each VRF on segments of its own, routed in a table of its own.
-      for (const [field, family] of [
-        ["clients4", 4],
-        ["gateways6", 6],
-      ] as const) {
-        v[field].forEach((prefix, j) => {
-          const other = overlapOnSharedSegment(c.vrfs, i, (w) => w[field], prefix, family);
-          if (other)
+      c.vrfs.forEach((v, i) => {
+        if (v.servers4.length > 0 && (!v.ipv4 || !v.link4)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["vrfs", i],
+            message: `VRF ${v.name} has DHCPv4 servers but no ipv4 and link4`,
+          });
+        }
+        if (v.services4.length > 0 && (!v.ipv4 || v.clients4.length === 0)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["vrfs", i, "services4"],
+            message: `VRF ${v.name} has services4 but no ipv4 (its backend) or no clients4 (who may reach them)`,
+          });
+        }
+        if (v.clients4.length > 0 && !v.ipv4) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["vrfs", i, "clients4"],
+            message: `VRF ${v.name} has clients4 but no ipv4: its backend, where its servers' answers come from`,
+          });
+        }
+        if (v.pingCheck4 && (v.servers4.length === 0 || v.clients4.length === 0)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["vrfs", i, "pingCheck4"],
+            message: `VRF ${v.name} has pingCheck4 but no servers4 (who pings) or no clients4 (whom)`,
+          });
+        }
+        v.segments?.forEach((name, j) => {
+          if (!segmentNames.has(name))
             ctx.addIssue({
               code: "custom",
-              path: ["vrfs", i, field, j],
-              message: `VRF ${v.name}'s client subnet ${prefix} overlaps VRF ${other.name}'s on a segment both serve: give each VRF segments of its own (vrfs[].segments)`,
+              path: ["vrfs", i, "segments", j],
+              message: `VRF ${v.name}'s segment ${name} is not one of the relay's: ${[...segmentNames].join(", ")}`,
             });
         });
-      }
-      if (v.servers6.length > 0 && !v.link6) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["vrfs", i],
-          message: `VRF ${v.name} has DHCPv6 servers but no link6`,
-        });
-      }
-    });
-  });
+        // Client subnets of two VRFs may overlap (tenants' address spaces do) only where nothing
+        // else tells them apart: each VRF on segments of its own, routed in a table of its own.
+        for (const [field, family] of [
+          ["clients4", 4],
+          ["gateways6", 6],
+        ] as const) {
+          v[field].forEach((prefix, j) => {
+            const other = overlapOnSharedSegment(c.vrfs, i, (w) => w[field], prefix, family);
+            if (other)
+              ctx.addIssue({
+                code: "custom",
+                path: ["vrfs", i, field, j],
+                message: `VRF ${v.name}'s client subnet ${prefix} overlaps VRF ${other.name}'s on a segment both serve: give each VRF segments of its own (vrfs[].segments)`,
+              });
+          });
+        }
+        if (v.servers6.length > 0 && !v.link6) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["vrfs", i],
+            message: `VRF ${v.name} has DHCPv6 servers but no link6`,
+          });
+        }
+      });
+    }),
+  );
 
 /** A validated relay configuration. */
 export type RelayConfig = z.output<typeof relayConfigSchema>;
