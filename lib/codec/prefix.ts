@@ -1,5 +1,21 @@
 import { ipv4ToBytes, ipv6ToBytes, ipv6ToString } from "./address.ts";
 
+/**
+ * Whether `cidr` is address/length of the family, which the functions below take (they throw on
+ * anything else): for a check that meets values other checks may already have refused.
+ */
+export function isPrefix(cidr: string, family: 4 | 6): boolean {
+  const [address = "", length = "", ...rest] = cidr.split("/");
+  const bits = Number(length);
+  if (rest.length > 0 || !/^\d+$/.test(length) || bits > (family === 4 ? 32 : 128)) return false;
+  try {
+    (family === 4 ? ipv4ToBytes : ipv6ToBytes)(address);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** An IPv4 address as an unsigned 32-bit number. */
 export function ipv4Number(address: string): number {
   const b = ipv4ToBytes(address);

@@ -285,6 +285,31 @@ describe("lab plan", () => {
       );
     });
 
+    it("a gateway that is no prefix is refused with its line and field, whichever other check meets it", () => {
+      const lab = (blue: string, bluePort = "") =>
+        [
+          "segments:",
+          "  - { name: access }",
+          "  - { name: red-port }",
+          `  - { name: blue-port${bluePort} }`,
+          "vrfs:",
+          "  - { name: RED, keaConfig: x, link4: 192.168.10.1, link6: 'fd00:10::1', gateways: [192.168.10.1/24], gateways6: ['fd00:10::1/64'], segments: [red-port] }",
+          // A boot server's address is checked against its VRF's gateways.
+          `  - { name: BLUE, keaConfig: y, link4: 192.168.10.1, link6: 'fd00:10::1', bootServer: { address: 172.31.10.9, files: tftp }, ${blue} }`,
+        ].join("\n");
+      for (const [text, field] of [
+        [lab("gateways: [999.1.1.1/24]"), /lab\.yaml:7: vrfs\[1\]\.gateways\[0\]: /],
+        [lab("gateways: [192.168.10.1/24], gateways6: ['x/64']"), /lab\.yaml:7: vrfs\[1\]\.gateways6\[0\]: /],
+        [
+          lab("gateways: [192.168.10.1/24], segments: [blue-port]", ", gateways: [x]"),
+          /lab\.yaml:4: segments\[2\]\.gateways\[0\]: /,
+        ],
+      ] as const) {
+        expect(refusal(text)).toBeInstanceOf(ConfigError);
+        expect(refusal(text).message).toMatch(field);
+      }
+    });
+
     it("on segments of their own: each VRF's gateways on its segment, its relay configuration naming it, the relay's reverse-path check loose", () => {
       const t = parseTopology(
         overlapping(", segments: [red-port]", ", segments: [blue-port]"),

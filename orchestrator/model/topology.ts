@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, join } from "node:path";
 import { z } from "zod";
 import { ipv4ToBytes, ipv6ToBytes } from "../../lib/codec/address.ts";
-import { inPrefix, prefixesOverlap } from "../../lib/codec/prefix.ts";
+import { inPrefix, isPrefix, prefixesOverlap } from "../../lib/codec/prefix.ts";
 import { parseYamlConfig } from "../../lib/config/yaml-config.ts";
 import { LOG_LEVELS } from "../../lib/log-level.ts";
 import { overlapOnSharedSegment } from "../../lib/vrf-overlap.ts";
@@ -86,7 +86,8 @@ const gateways = z
       .regex(
         /^\d+\.\d+\.\d+\.\d+\/(1[6-9]|2\d|30)$/,
         "a gateway is address/prefix, e.g. 192.168.10.1/24 (/16 to /30)",
-      ),
+      )
+      .refine((s) => isPrefix(s, 4), "a gateway's address is four numbers 0 to 255, e.g. 192.168.10.1/24"),
   )
   .default([]);
 
@@ -515,14 +516,15 @@ export const topologySchema = z
       // link address or a tower's subnet would take Kea's answers to those away from the relay.
       for (const field of ["bootServer", "dnsServer", "radiusServer"] as const) {
         const a = v[field]?.address;
-        if (!a) continue;
+        // An address or a prefix refused by its own field's check is compared with nothing.
+        if (!a || !isPrefix(`${a}/32`, 4)) continue;
         const what = {
           bootServer: "the boot server",
           dnsServer: "the DNS server",
           radiusServer: "the RADIUS server",
         }[field];
-        const inside = v.gateways.find((g) => inPrefix(a, g));
-        const tower = t.towers.find((w) => inPrefix(a, w.address));
+        const inside = v.gateways.find((g) => isPrefix(g, 4) && inPrefix(a, g));
+        const tower = t.towers.find((w) => isPrefix(w.address, 4) && inPrefix(a, w.address));
         const reason = inside
           ? `in the client subnet of gateway ${inside}`
           : a === v.link4
@@ -577,8 +579,11 @@ function checkVrfSegments(
       ["gateways", 4],
       ["gateways6", 6],
     ] as const) {
+      // A gateway refused by its own field's check overlaps nothing.
+      const valid = (w: (typeof t.vrfs)[number]) => w[field].filter((g) => isPrefix(g, family));
       v[field].forEach((gateway, j) => {
-        const other = overlapOnSharedSegment(t.vrfs, i, (w) => w[field], gateway, family);
+        if (!isPrefix(gateway, family)) return;
+        const other = overlapOnSharedSegment(t.vrfs, i, valid, gateway, family);
         if (other)
           ctx.addIssue({
             code: "custom",
@@ -592,10 +597,13 @@ function checkVrfSegments(
   t.segments.forEach((s, i) => {
     const held = t.vrfs
       .filter((v) => homeSegmentName(t, v) === s.name)
-      .flatMap((v) => v.gateways.map((g) => ({ g, who: `VRF ${v.name}` })));
+      .flatMap((v) => v.gateways.map((g) => ({ g, who: `VRF ${v.name}` })))
+      .filter((h) => isPrefix(h.g, 4));
     s.gateways.forEach((gateway, j) => {
-      const clash = [...held, ...s.gateways.slice(0, j).map((g) => ({ g, who: `segment ${s.name}` }))].find(
-        (h) => prefixesOverlap(h.g, gateway),
+      if (!isPrefix(gateway, 4)) return;
+      const own = s.gateways.slice(0, j).filter((g) => isPrefix(g, 4));
+      const clash = [...held, ...own.map((g) => ({ g, who: `segment ${s.name}` }))].find((h) =>
+        prefixesOverlap(h.g, gateway),
       );
       if (clash)
         ctx.addIssue({

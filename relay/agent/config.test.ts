@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../lib/config/yaml-config.ts";
 import { homeSegment, parseRelayConfig, vrfSegments } from "./config.ts";
 import { tablesBatch, vrfTables } from "./vrf-tables.ts";
 
@@ -78,6 +79,24 @@ describe("the relay's configuration", () => {
       expect(refused(overlapping(", segments: [red-port]", ", segments: [green-port]"))).toMatch(
         /vrfs\[1\]\.segments\[0\]: VRF BLUE's segment green-port is not one of the relay's: access, red-port, blue-port/,
       );
+    });
+
+    it("a client subnet that is no prefix, on a segment two VRFs share, is refused with its line and field", () => {
+      const blue = (from: string, to: string) => {
+        const text = overlapping("", "").replace(new RegExp(`(name: BLUE.*)${from}`), `$1${to}`);
+        expect(text).toContain(`name: BLUE, ipv4: 10.213.3.2, ipv6: "fd00:3::2"`);
+        expect(text.split("\n").find((l) => l.includes("BLUE"))).toContain(to);
+        return text;
+      };
+      const badClients = blue("clients4: \\[192\\.168\\.10\\.0/24\\]", 'clients4: ["x"]');
+      const badGateways = blue('gateways6: \\["fd00:10::1/64"\\]', 'gateways6: ["x"]');
+      for (const [text, field] of [
+        [badClients, /relay\.yaml:\d+: vrfs\[1\]\.clients4\[0\]: not an IPv4 prefix/],
+        [badGateways, /relay\.yaml:\d+: vrfs\[1\]\.gateways6\[0\]: not an IPv6 address\/prefix/],
+      ] as const) {
+        expect(() => parseRelayConfig(text, "relay.yaml")).toThrow(ConfigError);
+        expect(refused(text)).toMatch(field);
+      }
     });
 
     it("are taken on segments of their own, each VRF routed in a table of its own chosen by its backend", () => {

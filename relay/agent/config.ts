@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import * as z from "zod/mini";
 import { ipv4ToBytes, ipv6ToBytes } from "../../lib/codec/address.ts";
+import { isPrefix } from "../../lib/codec/prefix.ts";
 import { parseYamlConfig } from "../../lib/config/yaml-config.ts";
 import { LOG_LEVELS } from "../../lib/log-level.ts";
 import { overlapOnSharedSegment } from "../../lib/vrf-overlap.ts";
@@ -43,6 +44,18 @@ const segmentName = z
 
 /** A TCP or UDP port: an integer from 1 to 65535. */
 const port = () => z.number().check(z.int(), z.gte(1), z.lte(65535));
+
+/** A VRF's servers that take bulk leasequery over TCP: each address, and its port. */
+const bulkLeasequeryServers = (address: typeof ipv4, defaultPort: number) =>
+  z._default(
+    z.array(
+      z.strictObject({
+        address: address.check(z.describe("the server's address on the VRF's backend network")),
+        port: z._default(port(), defaultPort).check(z.describe("its bulk leasequery TCP port")),
+      }),
+    ),
+    [],
+  );
 
 const vrf = z.strictObject({
   name: z
@@ -140,36 +153,16 @@ const vrf = z.strictObject({
         "hosts on this VRF's backend network that its clients reach through the relay (a boot server): each service address is routed via the host's address on the backend, and only between the VRF's clients4 and that address",
       ),
     ),
-  bulkLeasequery4: z
-    ._default(
-      z.array(
-        z.strictObject({
-          address: ipv4.check(z.describe("the server's address on the VRF's backend network")),
-          port: z._default(port(), 67).check(z.describe("its bulk leasequery TCP port")),
-        }),
-      ),
-      [],
-    )
-    .check(
-      z.describe(
-        "where the VRF's servers take DHCPv4 bulk leasequery over TCP (RFC 6926; Kea's lease_query hook with bulk-query-enabled): the relay asks by Remote-ID or Relay-ID from its ipv4 (POST /leasequery)",
-      ),
+  bulkLeasequery4: bulkLeasequeryServers(ipv4, 67).check(
+    z.describe(
+      "where the VRF's servers take DHCPv4 bulk leasequery over TCP (RFC 6926; Kea's lease_query hook with bulk-query-enabled): the relay asks by Remote-ID or Relay-ID from its ipv4 (POST /leasequery)",
     ),
-  bulkLeasequery6: z
-    ._default(
-      z.array(
-        z.strictObject({
-          address: ipv6.check(z.describe("the server's address on the VRF's backend network")),
-          port: z._default(port(), 547).check(z.describe("its bulk leasequery TCP port")),
-        }),
-      ),
-      [],
-    )
-    .check(
-      z.describe(
-        "where the VRF's servers take bulk leasequery over TCP (RFC 5460; Kea's lease_query hook with bulk-query-enabled): the relay asks from its ipv6 (POST /leasequery)",
-      ),
+  ),
+  bulkLeasequery6: bulkLeasequeryServers(ipv6, 547).check(
+    z.describe(
+      "where the VRF's servers take bulk leasequery over TCP (RFC 5460; Kea's lease_query hook with bulk-query-enabled): the relay asks from its ipv6 (POST /leasequery)",
     ),
+  ),
   leases6: z
     ._default(
       z.array(
@@ -365,12 +358,15 @@ export const relayConfigSchema = z
         });
         // Client subnets of two VRFs may overlap (tenants' address spaces do) only where nothing
         // else tells them apart: each VRF on segments of its own, routed in a table of its own.
+        // A prefix that is not one has its own issue already; it overlaps nothing.
         for (const [field, family] of [
           ["clients4", 4],
           ["gateways6", 6],
         ] as const) {
+          const prefixes = (w: (typeof c.vrfs)[number]) => w[field].filter((p) => isPrefix(p, family));
           v[field].forEach((prefix, j) => {
-            const other = overlapOnSharedSegment(c.vrfs, i, (w) => w[field], prefix, family);
+            if (!isPrefix(prefix, family)) return;
+            const other = overlapOnSharedSegment(c.vrfs, i, prefixes, prefix, family);
             if (other)
               ctx.addIssue({
                 code: "custom",
