@@ -25,7 +25,7 @@ import { startRouterAdvertisements } from "./agent/radvd.ts";
 import { createRelays } from "./agent/relays.ts";
 import { resolveServers } from "./agent/resolve.ts";
 import { installDropAll, installForwarding, isolated, KernelRoutes } from "./agent/routing.ts";
-import { RuntimeStalls } from "./agent/runtime.ts";
+import { memorySamples, RuntimeStalls } from "./agent/runtime.ts";
 import { interfaceWith, parseSocketSpecs } from "./agent/sockets.ts";
 import { logSummaries } from "./agent/summary.ts";
 import { installVrfTables, tableNumbers, vrfTables } from "./agent/vrf-tables.ts";
@@ -104,6 +104,11 @@ async function main(): Promise<void> {
   const stalls = new RuntimeStalls().start();
   counters.histogram(stalls.eventLoop);
   counters.histogram(stalls.gc);
+  counters.gauge(
+    "dhcplab_relay_memory_bytes",
+    "The relay's memory by kind: rss (resident, shared libraries' pages included), heap_total, heap_used, external, array_buffers.",
+    memorySamples,
+  );
   counters.gauge("dhcplab_relay_ready", "Whether the relay is ready: 1 when /healthz answers 200.", () => [
     [{}, health.report().ready ? 1 : 0],
   ]);

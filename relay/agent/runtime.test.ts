@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Counters } from "./counters.ts";
-import { countsAtMost, RuntimeStalls, STALL_BUCKETS, stallFigures } from "./runtime.ts";
+import { countsAtMost, memorySamples, RuntimeStalls, STALL_BUCKETS, stallFigures } from "./runtime.ts";
 
 /** A window of delays as monitorEventLoopDelay keeps them (nanoseconds), with its percentiles. */
 function windowOf(delaysNs: number[]) {
@@ -65,5 +65,26 @@ describe("the relay's stalls", () => {
       gcPauseMs: 21,
       gcMaxMs: 25,
     });
+  });
+});
+
+describe("the relay's memory gauge", () => {
+  it("reads the process's memory by kind, as /metrics and /counters print it", () => {
+    const counters = new Counters();
+    counters.gauge("dhcplab_relay_memory_bytes", "memory", memorySamples);
+    const byKind = counters.toJSON().dhcplab_relay_memory_bytes ?? {};
+    expect(Object.keys(byKind)).toEqual([
+      'kind="rss"',
+      'kind="heap_total"',
+      'kind="heap_used"',
+      'kind="external"',
+      'kind="array_buffers"',
+    ]);
+    const kept = new Uint8Array(4 << 20);
+    const after = Object.fromEntries(memorySamples().map(([l, v]) => [l.kind, v]));
+    expect(after.array_buffers).toBeGreaterThanOrEqual(kept.byteLength);
+    expect(after.rss).toBeGreaterThan(after.heap_total as number);
+    expect(after.heap_total).toBeGreaterThanOrEqual(after.heap_used as number);
+    expect(counters.prometheus()).toMatch(/^dhcplab_relay_memory_bytes\{kind="heap_used"\} \d+$/m);
   });
 });

@@ -1,4 +1,5 @@
 import { type IntervalHistogram, monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
+import type { Labels } from "../../lib/metrics/exposition.ts";
 import { Histogram } from "./histogram.ts";
 
 // The relay's own stalls, so that a delay seen by clients can be pinned on the relay or not:
@@ -157,4 +158,20 @@ export function stallFigures(before: CounterJson, after: CounterJson): StallFigu
     gcPauseMs: sum("dhcplab_relay_gc_pause_seconds_sum") * 1000,
     gcMaxMs: highest(gc),
   };
+}
+
+/**
+ * The relay's memory as the process sees it, a gauge's samples by kind: `rss` (resident, shared
+ * libraries' pages included), `heap_total` and `heap_used` (V8's heap), `external` (memory V8's
+ * objects hold outside it, the datapath's rings among it) and `array_buffers` (of that, ArrayBuffers).
+ */
+export function memorySamples(): Array<[Labels, number]> {
+  const m = process.memoryUsage();
+  return [
+    [{ kind: "rss" }, m.rss],
+    [{ kind: "heap_total" }, m.heapTotal],
+    [{ kind: "heap_used" }, m.heapUsed],
+    [{ kind: "external" }, m.external],
+    [{ kind: "array_buffers" }, m.arrayBuffers],
+  ];
 }

@@ -100,6 +100,11 @@ export interface Soak {
   dropPercent: number;
   /** [seconds since start, resident MiB] every 5 s. */
   rssMiB: [number, number][];
+  /**
+   * Of it, the processes' own (anonymous: heaps, stacks, buffers) at the same times; the rest is
+   * files' pages, most of them shared libraries' (libnode's code for a relay on Node).
+   */
+  anonMiB?: [number, number][];
 }
 
 const docker = dockerClient();
@@ -302,7 +307,7 @@ async function main(): Promise<void> {
           );
           soaks.push(soak);
           log(
-            `v${family} ${path} soak at ${rate}/s for ${SOAK_SECONDS} s: ${soak.achievedRate.toFixed(0)}/s, RSS ${soak.rssMiB.map(([, m]) => m.toFixed(1)).join(" ")} MiB`,
+            `v${family} ${path} soak at ${rate}/s for ${SOAK_SECONDS} s: ${soak.achievedRate.toFixed(0)}/s, RSS ${soak.rssMiB.map(([, m]) => m.toFixed(1)).join(" ")} MiB, of it anonymous ${(soak.anonMiB ?? []).map(([, m]) => m.toFixed(1)).join(" ")}`,
           );
         }
       }
@@ -442,6 +447,7 @@ async function soakRelay(
   run: (seconds: number) => Promise<Run>,
 ): Promise<Soak> {
   const rssMiB: [number, number][] = [];
+  const anonMiB: [number, number][] = [];
   const t0 = performance.now();
   let running = true;
   const sampler = (async () => {
@@ -449,9 +455,16 @@ async function soakRelay(
       const top = (await docker.getContainer(id).top({ ps_args: "-o pid,rss" })) as {
         Processes?: string[][];
       };
-      // Every process of the container: dhcplab's node, or dhcrelay's two.
-      const kib = (top.Processes ?? []).reduce((n, p) => n + Number(p[1] ?? 0), 0);
-      rssMiB.push([Math.round((performance.now() - t0) / 1000), kib / 1024]);
+      // Every process of the container: dhcplab's node (and radvd), or dhcrelay's two.
+      const processes = top.Processes ?? [];
+      const kib = processes.reduce((n, p) => n + Number(p[1] ?? 0), 0);
+      const anonKib = (await Promise.all(processes.map((p) => anonymousKib(Number(p[0]))))).reduce(
+        (a, b) => a + b,
+        0,
+      );
+      const at = Math.round((performance.now() - t0) / 1000);
+      rssMiB.push([at, kib / 1024]);
+      anonMiB.push([at, anonKib / 1024]);
       await sleep(5000);
     }
   })();
@@ -466,7 +479,14 @@ async function soakRelay(
     achievedRate: r.achievedRate,
     dropPercent: r.dropPercent,
     rssMiB,
+    anonMiB,
   };
+}
+
+/** A host process's resident anonymous memory (RssAnon in its /proc status), KiB; 0 once gone. */
+async function anonymousKib(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
+  return Number(/^RssAnon:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
 }
 
 type LabSpecOf = Awaited<ReturnType<typeof startLab>>["spec"];

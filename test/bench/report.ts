@@ -69,16 +69,19 @@ export function renderMarkdown(r: Report): string {
     "",
     ...(r.soaks.length > 0
       ? [
-          "| family | relay | soak rate /s | seconds | achieved /s | drops % | resident memory MiB, first / last / max sample |",
-          "| --- | --- | --- | --- | --- | --- | --- |",
+          "| family | relay | soak rate /s | seconds | achieved /s | drops % | resident memory MiB, first / last / max sample | of it anonymous MiB, first / last / max |",
+          "| --- | --- | --- | --- | --- | --- | --- | --- |",
           ...r.soaks.map((k) => {
             const mib = k.rssMiB.map(([, m]) => m);
-            return `| v${k.family} | ${k.path} | ${k.rate} | ${k.seconds} | ${fmt(k.achievedRate, 0)} | ${fmt(k.dropPercent, 2)} | ${fmt(mib[0])} / ${fmt(mib.at(-1))} / ${fmt(Math.max(...mib))} |`;
+            const anon = (k.anonMiB ?? []).map(([, m]) => m);
+            const anonCell =
+              anon.length > 0 ? `${fmt(anon[0])} / ${fmt(anon.at(-1))} / ${fmt(Math.max(...anon))}` : "–";
+            return `| v${k.family} | ${k.path} | ${k.rate} | ${k.seconds} | ${fmt(k.achievedRate, 0)} | ${fmt(k.dropPercent, 2)} | ${fmt(mib[0])} / ${fmt(mib.at(-1))} / ${fmt(Math.max(...mib))} | ${anonCell} |`;
           }),
           "",
         ]
       : []),
-    "Delays are per exchange, the two halves summed (DISCOVER-OFFER + REQUEST-ACK, SOLICIT-ADVERTISE + REQUEST-REPLY): each half's percentile from every exchange's timestamps (the clients engine's own, perfdhcp's `-x t`), added. CPU is the relay container's cgroup CPU time (user and kernel, less what it spends idle) over completed exchanges. Resident memory is every process of the relay's container, from the host's process table every 5 s.",
+    "Delays are per exchange, the two halves summed (DISCOVER-OFFER + REQUEST-ACK, SOLICIT-ADVERTISE + REQUEST-REPLY): each half's percentile from every exchange's timestamps (the clients engine's own, perfdhcp's `-x t`), added. CPU is the relay container's cgroup CPU time (user and kernel, less what it spends idle) over completed exchanges. Resident memory is every process of the relay's container, from the host's process table every 5 s; anonymous memory is the processes' own (RssAnon in /proc: heaps, stacks, buffers), the rest being files' pages, most of them the shared libraries' code (libnode's, for a relay on Node).",
     "",
   ];
   return lines.join("\n");
