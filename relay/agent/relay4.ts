@@ -22,7 +22,7 @@ import type { Journal } from "./journal.ts";
 import { type Link, TRANSPORT_SEGMENT, type Transport, vrfLink } from "./links.ts";
 import { decodeOrWarn, RateLimitedLog } from "./rate-limited-log.ts";
 import { Recorded4 } from "./recorded.ts";
-import { IN_FLIGHT_MAX, IN_FLIGHT_TTL_MS, Transactions } from "./transactions.ts";
+import { Transactions } from "./transactions.ts";
 
 /** A VRF as the DHCPv4 path needs it, servers resolved to addresses. */
 export interface Vrf4 {
@@ -128,9 +128,7 @@ export class Relay4 {
     for (const v of o.vrfs) this.vrfs.set(v.name, v);
     for (const s of o.segments) this.segments.set(s.name, s);
     this.own = new Set(o.ownAddresses);
-    this.inFlight = new Transactions(IN_FLIGHT_TTL_MS, IN_FLIGHT_MAX, o.now, (why) =>
-      o.counters.evicted(family, why),
-    );
+    this.inFlight = new Transactions({ now: o.now, onEvict: (why) => o.counters.evicted(family, why) });
     this.malformedLog = new RateLimitedLog(o.log, 1000, o.now);
     this.sender = new CountedSender(family, o.transport, o.counters, o.log, o.now);
   }

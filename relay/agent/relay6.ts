@@ -31,7 +31,7 @@ import type { Journal } from "./journal.ts";
 import { type Link, TRANSPORT_SEGMENT, type Transport, vrfLink } from "./links.ts";
 import { decodeOrWarn, RateLimitedLog } from "./rate-limited-log.ts";
 import { Recorded6 } from "./recorded.ts";
-import { IN_FLIGHT_MAX, IN_FLIGHT_TTL_MS, Transactions } from "./transactions.ts";
+import { Transactions } from "./transactions.ts";
 
 /** A VRF as the DHCPv6 path needs it, servers resolved to addresses. */
 export interface Vrf6 {
@@ -123,9 +123,7 @@ export class Relay6 {
       this.servers.set(v.name, addresses);
     }
     this.towers = new Set((o.towers ?? []).map((t) => canonical6(t)));
-    this.inFlight = new Transactions(IN_FLIGHT_TTL_MS, IN_FLIGHT_MAX, o.now, (why) =>
-      o.counters.evicted(family, why),
-    );
+    this.inFlight = new Transactions({ now: o.now, onEvict: (why) => o.counters.evicted(family, why) });
     this.malformedLog = new RateLimitedLog(o.log, 1000, o.now);
     this.sender = new CountedSender(family, o.transport, o.counters, o.log, o.now);
   }

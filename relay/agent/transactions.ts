@@ -20,12 +20,24 @@ export class Transactions<T> {
   /** When expired entries were last swept: at most once a second, not on every set. */
   private sweptAt = Number.NEGATIVE_INFINITY;
 
+  private readonly ttlMs: number;
+  private readonly max: number;
+  private readonly now: () => number;
+  private readonly onEvict: (why: "expired" | "full") => void;
+
   constructor(
-    private readonly ttlMs = IN_FLIGHT_TTL_MS,
-    private readonly max = IN_FLIGHT_MAX,
-    private readonly now: () => number = Date.now,
-    private readonly onEvict: (why: "expired" | "full") => void = () => {},
-  ) {}
+    o: {
+      ttlMs?: number;
+      max?: number;
+      now?: () => number;
+      onEvict?: (why: "expired" | "full") => void;
+    } = {},
+  ) {
+    this.ttlMs = o.ttlMs ?? IN_FLIGHT_TTL_MS;
+    this.max = o.max ?? IN_FLIGHT_MAX;
+    this.now = o.now ?? Date.now;
+    this.onEvict = o.onEvict ?? (() => {});
+  }
 
   set(key: string, value: T): void {
     const at = this.now();
