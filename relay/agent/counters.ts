@@ -179,6 +179,16 @@ export class Counters {
     return `${out.join("\n")}\n`;
   }
 
+  /**
+   * The counters alone (no gauges or histograms), as { name: { labels: value } }: what changes only
+   * when the relay handles a packet or a reload, so a change in it is news.
+   */
+  counts(): Record<string, Record<string, number>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const [name, s] of this.series) out[name] = Object.fromEntries(s);
+    return out;
+  }
+
   /** Every series as { name: { labels: value } }, for JSON. */
   toJSON(): Record<string, Record<string, number>> {
     const out: Record<string, Record<string, number>> = {};
