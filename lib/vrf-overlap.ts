@@ -1,4 +1,4 @@
-import { prefixesOverlap, prefixesOverlap6 } from "./codec/prefix.ts";
+import { isPrefix, prefixesOverlap, prefixesOverlap6 } from "./codec/prefix.ts";
 
 /** A VRF as far as overlap goes: the segments it serves (absent: every one). */
 export interface VrfOnSegments {
@@ -14,7 +14,8 @@ export function separateSegments(a: VrfOnSegments, b: VrfOnSegments): boolean {
 
 /**
  * The first VRF before the `i`-th whose prefixes (`prefixesOf`) overlap `prefix` on a segment both
- * serve: two tenants may number their clients alike only where their segments tell them apart.
+ * serve: two tenants may number their clients alike only where their segments tell them apart. A
+ * string that is no prefix of the family (its own field's check refuses it) overlaps nothing.
  */
 export function overlapOnSharedSegment<V extends VrfOnSegments>(
   vrfs: readonly V[],
@@ -23,9 +24,12 @@ export function overlapOnSharedSegment<V extends VrfOnSegments>(
   prefix: string,
   family: 4 | 6,
 ): V | undefined {
+  if (!isPrefix(prefix, family)) return undefined;
   const overlap = family === 4 ? prefixesOverlap : prefixesOverlap6;
   const v = vrfs[i] as V;
   return vrfs
     .slice(0, i)
-    .find((w) => prefixesOf(w).some((p) => overlap(p, prefix)) && !separateSegments(v, w));
+    .find(
+      (w) => prefixesOf(w).some((p) => isPrefix(p, family) && overlap(p, prefix)) && !separateSegments(v, w),
+    );
 }

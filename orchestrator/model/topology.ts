@@ -579,11 +579,8 @@ function checkVrfSegments(
       ["gateways", 4],
       ["gateways6", 6],
     ] as const) {
-      // A gateway refused by its own field's check overlaps nothing.
-      const valid = (w: (typeof t.vrfs)[number]) => w[field].filter((g) => isPrefix(g, family));
       v[field].forEach((gateway, j) => {
-        if (!isPrefix(gateway, family)) return;
-        const other = overlapOnSharedSegment(t.vrfs, i, valid, gateway, family);
+        const other = overlapOnSharedSegment(t.vrfs, i, (w) => w[field], gateway, family);
         if (other)
           ctx.addIssue({
             code: "custom",

@@ -1,7 +1,6 @@
 import { readFile } from "node:fs/promises";
 import * as z from "zod/mini";
 import { ipv4ToBytes, ipv6ToBytes } from "../../lib/codec/address.ts";
-import { isPrefix } from "../../lib/codec/prefix.ts";
 import { parseYamlConfig } from "../../lib/config/yaml-config.ts";
 import { LOG_LEVELS } from "../../lib/log-level.ts";
 import { overlapOnSharedSegment } from "../../lib/vrf-overlap.ts";
@@ -358,15 +357,12 @@ export const relayConfigSchema = z
         });
         // Client subnets of two VRFs may overlap (tenants' address spaces do) only where nothing
         // else tells them apart: each VRF on segments of its own, routed in a table of its own.
-        // A prefix that is not one has its own issue already; it overlaps nothing.
         for (const [field, family] of [
           ["clients4", 4],
           ["gateways6", 6],
         ] as const) {
-          const prefixes = (w: (typeof c.vrfs)[number]) => w[field].filter((p) => isPrefix(p, family));
           v[field].forEach((prefix, j) => {
-            if (!isPrefix(prefix, family)) return;
-            const other = overlapOnSharedSegment(c.vrfs, i, prefixes, prefix, family);
+            const other = overlapOnSharedSegment(c.vrfs, i, (w) => w[field], prefix, family);
             if (other)
               ctx.addIssue({
                 code: "custom",

@@ -191,8 +191,7 @@ export class Counters {
 
   /** Every series as { name: { labels: value } }, for JSON. */
   toJSON(): Record<string, Record<string, number>> {
-    const out: Record<string, Record<string, number>> = {};
-    for (const [name, s] of this.series) out[name] = Object.fromEntries(s);
+    const out = this.counts();
     for (const [name, g] of this.gauges)
       out[name] = Object.fromEntries(g.read().map(([labels, v]) => [labelText(labels), v]));
     const processing = Object.entries(this.processing.toJSON());
