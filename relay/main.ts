@@ -75,6 +75,13 @@ async function main(): Promise<void> {
   // RFC 8415 §7.1: clients send to All_DHCP_Relay_Agents_and_Servers on the access link.
   datapath.joinAccess6("ff02::1:2");
   health.set("sockets", true);
+  for (const f of datapath.framing) {
+    if (f.error)
+      log.warn(
+        { ifname: f.ifname, error: f.error },
+        "no packet socket: DHCPv4 replies to clients there go to the limited broadcast, also where the client asked for unicast",
+      );
+  }
 
   // 3. The relay paths, fed by the sockets.
   const journal = new Journal();
@@ -164,6 +171,7 @@ async function main(): Promise<void> {
     {
       datapath: datapath.kind,
       links: datapath.links,
+      framedReplies: datapath.framing.filter((f) => !f.error).map((f) => f.ifname),
       vrfs: vrfs.map((v) => ({ name: v.name, servers4: v.servers4, servers6: v.servers6 })),
       policy: policy.get().file,
     },

@@ -12,17 +12,27 @@
  * an asynchronous completion per send. Here a wake-up costs one recvmmsg and one call into
  * JavaScript, whatever its number of datagrams, and nothing is allocated per datagram.
  *
+ * - link sends: a DHCPv4 reply to a client that holds no address yet goes out of a packet socket
+ *   on the client's interface, framed here (IPv4 and UDP headers; the kernel adds the Ethernet
+ *   header) to the client's hardware address or the link's broadcast address (RFC 1542 §5.4). It
+ *   takes neither the kernel's routing nor its firewall hooks, and makes no looped-back copy of a
+ *   broadcast, as a UDP socket's send to 255.255.255.255 does.
+ *
  * Nothing here decides anything: the policy, the codecs and every trust rule stay in TypeScript.
  *
  * Layouts (int32 words per slot, native byte order):
  *   receive meta: [length, flags (1: truncated), source port, scope id, source address (16 bytes)]
  *   send meta:    [socket index, length, destination port, 0, destination address (16 bytes)]
+ *   link send:    [socket index, length, destination port, source port, destination IPv4 (4 bytes),
+ *                  source IPv4 (4), destination hardware address (6; all ones: the broadcast), 0, 0]
  * An IPv4 address takes the first 4 of its 16 bytes.
  */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <node_api.h>
@@ -36,6 +46,8 @@
 
 #define MAX_SOCKETS 64
 #define META_WORDS 8
+/* A link send's IPv4 header (no options) and UDP header. */
+#define IP_UDP_BYTES 28
 /* A wake-up reads at most this many full rings before yielding to the rest of the loop. */
 #define ROUNDS_PER_WAKEUP 4
 
@@ -45,6 +57,7 @@ typedef struct {
   uv_poll_t poll;
   state_t *st;
   int fd;
+  /* AF_INET, AF_INET6, or AF_PACKET for a link socket, which only sends and is not polled. */
   int family;
   int index;
   unsigned ifindex;
@@ -63,8 +76,12 @@ struct state {
   int32_t *send_meta;
   int32_t *results;
   struct mmsghdr *msgs;
+  /* Two per slot: a link send's headers, then its datagram. */
   struct iovec *iov;
   struct sockaddr_in6 *names;
+  /* A link send's headers, per slot. */
+  uint8_t *headers;
+  uint16_t ip_id;
   sock_t *socks[MAX_SOCKETS];
   int nsocks;
   /* In a call into JavaScript: close() then only marks the state, and the caller frees it. */
@@ -130,6 +147,7 @@ static void free_state(state_t *st) {
   free(st->msgs);
   free(st->iov);
   free(st->names);
+  free(st->headers);
   free(st);
 }
 
@@ -204,9 +222,10 @@ static int32_t arg_int(napi_env env, napi_value v) {
 static napi_value make_rings(napi_env env, state_t *st, napi_value *argv) {
   const size_t slots = st->slots;
   st->msgs = calloc(slots, sizeof *st->msgs);
-  st->iov = calloc(slots, sizeof *st->iov);
+  st->iov = calloc(2 * slots, sizeof *st->iov);
   st->names = calloc(slots, sizeof *st->names);
-  if (!st->msgs || !st->iov || !st->names) return throw_errno(env, "create", ENOMEM);
+  st->headers = calloc(slots, IP_UDP_BYTES);
+  if (!st->msgs || !st->iov || !st->names || !st->headers) return throw_errno(env, "create", ENOMEM);
   CHECK(napi_create_reference(env, argv[2], 1, &st->on_batch));
   CHECK(napi_create_reference(env, argv[3], 1, &st->on_error));
   napi_value name, rings, v;
@@ -350,6 +369,60 @@ static socklen_t send_name(state_t *st, sock_t *s, uint32_t i, struct sockaddr_i
   return sizeof *name;
 }
 
+/* The one's-complement sum of `len` bytes (RFC 1071), folded into `sum`. */
+static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t len) {
+  for (; len > 1; p += 2, len -= 2) sum += (uint32_t)(p[0] << 8 | p[1]);
+  if (len) sum += (uint32_t)(p[0] << 8);
+  return sum;
+}
+
+static uint16_t folded(uint32_t sum) {
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return (uint16_t)~sum;
+}
+
+static void put16(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)(v >> 8);
+  p[1] = (uint8_t)v;
+}
+
+/*
+ * A link send's IPv4 header (RFC 791: no options, TTL 64, its checksum) and UDP header (RFC 768,
+ * its checksum over the pseudo-header; a sum of 0 is sent as all ones), before its datagram.
+ */
+static void frame_headers(state_t *st, const int32_t *meta, const uint8_t *datagram, uint32_t len,
+                          uint8_t *h) {
+  const uint8_t *addresses = (const uint8_t *)(meta + 4); /* destination, then source */
+  memset(h, 0, IP_UDP_BYTES);
+  h[0] = 0x45;
+  put16(h + 2, IP_UDP_BYTES + len);
+  put16(h + 4, st->ip_id++);
+  h[8] = 64;
+  h[9] = IPPROTO_UDP;
+  memcpy(h + 12, addresses + 4, 4);
+  memcpy(h + 16, addresses, 4);
+  put16(h + 10, folded(sum16(0, h, 20)));
+  uint8_t *udp = h + 20;
+  put16(udp, (uint32_t)meta[3]);
+  put16(udp + 2, (uint32_t)meta[2]);
+  put16(udp + 4, 8 + len);
+  uint32_t sum = sum16(0, h + 12, 8) + IPPROTO_UDP + 8 + len;
+  sum = sum16(sum16(sum, udp, 8), datagram, len);
+  uint16_t check = folded(sum);
+  put16(udp + 6, check == 0 ? 0xffff : check);
+}
+
+/* A link send's destination: the hardware address in its slot, on the socket's interface. */
+static socklen_t link_name(sock_t *s, const int32_t *meta, struct sockaddr_ll *name) {
+  memset(name, 0, sizeof *name);
+  name->sll_family = AF_PACKET;
+  name->sll_protocol = htons(ETH_P_IP);
+  name->sll_ifindex = (int)s->ifindex;
+  name->sll_halen = 6;
+  memcpy(name->sll_addr, (const uint8_t *)(meta + 4) + 8, 6);
+  return sizeof *name;
+}
+
 /*
  * flush(count): sends send slots 0..count-1, each through its socket, in one sendmmsg per socket
  * (more when one fails: the failed datagram is skipped and the rest go on). results[i] is 0 or the
@@ -372,13 +445,26 @@ static napi_value flush(napi_env env, napi_callback_info info) {
       if (meta[0] != k) continue;
       uint32_t len = (uint32_t)meta[1];
       if (len > st->slot_size) len = st->slot_size;
-      st->iov[n].iov_base = st->send + (size_t)i * st->slot_size;
-      st->iov[n].iov_len = len;
+      uint8_t *datagram = st->send + (size_t)i * st->slot_size;
+      struct iovec *iov = &st->iov[2 * n];
       memset(&st->msgs[n], 0, sizeof st->msgs[n]);
       st->msgs[n].msg_hdr.msg_name = &st->names[n];
-      st->msgs[n].msg_hdr.msg_namelen = send_name(st, s, i, &st->names[n]);
-      st->msgs[n].msg_hdr.msg_iov = &st->iov[n];
-      st->msgs[n].msg_hdr.msg_iovlen = 1;
+      st->msgs[n].msg_hdr.msg_iov = iov;
+      if (s->family == AF_PACKET) {
+        uint8_t *headers = st->headers + (size_t)i * IP_UDP_BYTES;
+        frame_headers(st, meta, datagram, len, headers);
+        iov[0].iov_base = headers;
+        iov[0].iov_len = IP_UDP_BYTES;
+        iov[1].iov_base = datagram;
+        iov[1].iov_len = len;
+        st->msgs[n].msg_hdr.msg_iovlen = 2;
+        st->msgs[n].msg_hdr.msg_namelen = link_name(s, meta, (struct sockaddr_ll *)&st->names[n]);
+      } else {
+        iov[0].iov_base = datagram;
+        iov[0].iov_len = len;
+        st->msgs[n].msg_hdr.msg_iovlen = 1;
+        st->msgs[n].msg_hdr.msg_namelen = send_name(st, s, i, &st->names[n]);
+      }
       order[n++] = i;
     }
     for (uint32_t done = 0; done < n;) {
@@ -405,6 +491,41 @@ static napi_value flush(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/*
+ * openLink(ifname) -> socket index: a packet socket on the interface for link sends. It is opened
+ * with protocol 0, so that it receives nothing, and it needs CAP_NET_RAW: without it this throws,
+ * and the relay sends its replies to clients through the UDP socket, to the limited broadcast.
+ */
+static napi_value open_link(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  state_t *st = state_of(env);
+  if (!st) return throw_errno(env, "openLink before create", EINVAL);
+  if (st->nsocks == MAX_SOCKETS) return throw_errno(env, "openLink", EMFILE);
+  char ifname[IF_NAMESIZE] = "";
+  size_t len = 0;
+  CHECK(napi_get_value_string_utf8(env, argv[0], ifname, sizeof ifname, &len));
+  unsigned ifindex = if_nametoindex(ifname);
+  if (ifindex == 0) return throw_errno(env, "openLink: no such interface", ENODEV);
+  int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return throw_errno(env, "openLink: socket", errno);
+  sock_t *s = calloc(1, sizeof *s);
+  if (!s) {
+    close(fd);
+    return throw_errno(env, "openLink", ENOMEM);
+  }
+  s->st = st;
+  s->fd = fd;
+  s->family = AF_PACKET;
+  s->index = st->nsocks;
+  s->ifindex = ifindex;
+  st->socks[st->nsocks++] = s;
+  napi_value index;
+  CHECK(napi_create_int32(env, s->index, &index));
+  return index;
+}
+
 static void on_closed(uv_handle_t *handle) {
   sock_t *s = handle->data;
   if (s->fd >= 0) close(s->fd);
@@ -420,8 +541,15 @@ static napi_value close_all(napi_env env, napi_callback_info info) {
   state_t *st = state_of(env);
   if (!st) return NULL;
   for (int k = 0; k < st->nsocks; k++) {
-    uv_poll_stop(&st->socks[k]->poll);
-    uv_close((uv_handle_t *)&st->socks[k]->poll, on_closed);
+    sock_t *s = st->socks[k];
+    if (s->family == AF_PACKET) {
+      /* Never polled: nothing of libuv's to close. */
+      close(s->fd);
+      free(s);
+      continue;
+    }
+    uv_poll_stop(&s->poll);
+    uv_close((uv_handle_t *)&s->poll, on_closed);
   }
   st->nsocks = 0;
   napi_set_instance_data(env, NULL, NULL, NULL);
@@ -489,6 +617,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"create", NULL, create, NULL, NULL, NULL, napi_enumerable, NULL},
       {"adopt", NULL, adopt, NULL, NULL, NULL, napi_enumerable, NULL},
       {"join6", NULL, join6, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"openLink", NULL, open_link, NULL, NULL, NULL, napi_enumerable, NULL},
       {"flush", NULL, flush, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, close_all, NULL, NULL, NULL, napi_enumerable, NULL},
       {"bind", NULL, bind_udp, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { Counters } from "./counters.ts";
-import type { Link, Relayed, SendOutcome, Transport } from "./links.ts";
+import type { Link, OnLink, Relayed, SendOutcome, Transport } from "./links.ts";
 import { RateLimitedLog } from "./rate-limited-log.ts";
 
 export type { Relayed } from "./links.ts";
@@ -24,6 +24,11 @@ export class CountedSender implements SendOutcome {
 
   send(bytes: Uint8Array, port: number, address: string, via: Link, what: Relayed): void {
     this.transport.send(bytes, port, address, via, what, this);
+  }
+
+  /** A reply framed by the relay itself (`Transport.sendOnLink`): false when the transport cannot. */
+  sendOnLink(bytes: Uint8Array, port: number, frame: OnLink, via: Link, what: Relayed): boolean {
+    return this.transport.sendOnLink?.(bytes, port, frame, via, what, this) ?? false;
   }
 
   sent(what: Relayed): void {

@@ -390,4 +390,73 @@ describe("the native datapath alone", () => {
       await datapath.close();
     }
   });
+
+  describe("replies it frames itself on a packet socket (Transport.sendOnLink)", () => {
+    // What the frames hold (IPv4 and UDP headers, checksums, addresses) is checked where a client
+    // receives them: clients.test.ts captures dhclient's OFFER and ACK, and dhclient and udhcpc
+    // drop a datagram whose UDP checksum is wrong. On this host's loopback the kernel would take a
+    // frame from 127.0.0.1 for a martian, so here only that the kernel took it.
+    const toClient: Relayed = { vrf: "RED", type: "OFFER", direction: "to-client" };
+    /** A datapath whose access socket is on "lo", so that its link socket is there too. */
+    function onLoopback(): NativeDatapath {
+      const [fd] = addon.bind(4, ipv4ToBytes("127.0.0.1"), 0, "");
+      return new NativeDatapath(addon, [{ ifname: "lo", family: 4, fd }], {
+        bufferBytes: 1 << 20,
+        linkOf: () => ACCESS,
+        onError: (_s, err) => expect.fail(err.message),
+        onDrop: (_f, why) => expect.fail(why),
+      });
+    }
+
+    it("opens one on each IPv4 access interface, or says why it cannot, and frames only there", async (ctx) => {
+      const datapath = onLoopback();
+      try {
+        const [framing] = datapath.framing;
+        // Without CAP_NET_RAW the relay says why and sends through the UDP socket (relay4.test.ts).
+        if (framing?.error) ctx.skip();
+        expect(datapath.framing).toEqual([{ ifname: "lo" }]);
+        const heard: string[] = [];
+        const outcome: SendOutcome = { sent: () => heard.push("sent"), failed: (_w, e) => heard.push(e) };
+        const transport = datapath.transport(4);
+        const frame = { source: "127.0.0.1", destination: "255.255.255.255" };
+        const unicast = { ...frame, destination: "127.0.0.2", hardware: new Uint8Array(6) };
+        const bad = { source: "not-an-address", destination: "255.255.255.255" };
+        expect(transport.sendOnLink?.(Uint8Array.of(1), 68, frame, ACCESS, toClient, outcome)).toBe(true);
+        expect(transport.sendOnLink?.(Uint8Array.of(2), 68, unicast, ACCESS, toClient, outcome)).toBe(true);
+        expect(transport.sendOnLink?.(Uint8Array.of(3), 68, bad, ACCESS, toClient, outcome)).toBe(true);
+        // Not on a backend link, and not in DHCPv6.
+        expect(transport.sendOnLink?.(Uint8Array.of(4), 68, frame, RED, toClient, outcome)).toBe(false);
+        expect(
+          datapath.transport(6).sendOnLink?.(Uint8Array.of(5), 68, frame, ACCESS, toClient, outcome),
+        ).toBe(false);
+        expect(heard).toEqual(["not an IPv4 address: not-an-address"]);
+        await until(() => heard.length === 3, "the two frames' outcomes");
+        expect(heard).toEqual(["not an IPv4 address: not-an-address", "sent", "sent"]);
+      } finally {
+        await datapath.close();
+      }
+    });
+
+    it("where no interface has the name, says why, and frames nothing", async () => {
+      const [fd] = addon.bind(4, ipv4ToBytes("127.0.0.1"), 0, "");
+      const datapath = new NativeDatapath(addon, [{ ifname: "no-such-if0", family: 4, fd }], {
+        bufferBytes: 1 << 20,
+        linkOf: () => ACCESS,
+        onError: (_s, err) => expect.fail(err.message),
+        onDrop: (_f, why) => expect.fail(why),
+      });
+      try {
+        expect(datapath.framing).toEqual([
+          { ifname: "no-such-if0", error: expect.stringMatching(/ENODEV|No such device/) },
+        ]);
+        const outcome: SendOutcome = { sent: () => expect.fail("sent"), failed: (_w, e) => expect.fail(e) };
+        const frame = { source: "127.0.0.1", destination: "255.255.255.255" };
+        expect(
+          datapath.transport(4).sendOnLink?.(Uint8Array.of(1), 68, frame, ACCESS, toClient, outcome),
+        ).toBe(false);
+      } finally {
+        await datapath.close();
+      }
+    });
+  });
 });

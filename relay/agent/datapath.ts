@@ -23,6 +23,11 @@ export interface DatapathLink {
 export interface Datapath {
   readonly kind: DatapathKind;
   readonly links: readonly DatapathLink[];
+  /**
+   * Each IPv4 access interface where the datapath frames DHCPv4 replies to clients itself
+   * (`Transport.sendOnLink`), or why it cannot there. Empty: it frames none (the `node` datapath).
+   */
+  readonly framing: readonly { readonly ifname: string; readonly error?: string }[];
   /** The family's transport: it sends through the socket of the link it is given. */
   transport(family: 4 | 6): Transport;
   /** Starts delivering the family's datagrams to `receive`. */

@@ -81,6 +81,32 @@ export interface Transport {
     what: Relayed,
     outcome: SendOutcome,
   ): void;
+  /**
+   * Puts a DHCPv4 reply on a client's access link framed by the relay itself, where this
+   * transport can (the native datapath, on a packet socket; see `OnLink`). False when it cannot
+   * on `via`: nothing was sent and no outcome is told, and the caller sends as it would otherwise.
+   */
+  sendOnLink?(
+    bytes: Uint8Array,
+    port: number,
+    frame: OnLink,
+    via: Link,
+    what: Relayed,
+    outcome: SendOutcome,
+  ): boolean;
+}
+
+/**
+ * A DHCPv4 reply to a client that holds no address yet, as the relay frames it itself (RFC 1542
+ * §4.1.2): from `source` port 67 to `destination`, in a link-layer frame to `hardware` (the
+ * client's chaddr, `destination` its yiaddr) or, without one, to the link's broadcast address
+ * (`destination` 255.255.255.255). A UDP socket can send the second but not the first, which
+ * needs an ARP entry for an address the client does not answer for yet.
+ */
+export interface OnLink {
+  readonly source: string;
+  readonly destination: string;
+  readonly hardware?: Uint8Array;
 }
 
 /**

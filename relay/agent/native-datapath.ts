@@ -1,7 +1,15 @@
 import { constants } from "node:os";
 import { ipv4ToBytes, ipv4ToString, ipv6ToBytes, ipv6ToString } from "../../lib/codec/address.ts";
 import type { Datapath, DatapathLink, DatapathOptions } from "./datapath.ts";
-import { type Link, LinkTable, linkName, type Relayed, type SendOutcome, type Transport } from "./links.ts";
+import {
+  type Link,
+  LinkTable,
+  linkName,
+  type OnLink,
+  type Relayed,
+  type SendOutcome,
+  type Transport,
+} from "./links.ts";
 import type { Receive, SocketSpec } from "./sockets.ts";
 
 /** Where the relay image keeps the addon (docker/relay/Dockerfile builds it). */
@@ -23,6 +31,8 @@ export interface UdpAddon {
   };
   adopt(fd: number, family: 4 | 6, ifname: string, bufferBytes: number): number;
   join6(socket: number, group: Uint8Array): void;
+  /** A packet socket on the interface for replies the relay frames itself (needs CAP_NET_RAW). */
+  openLink(ifname: string): number;
   flush(count: number): number;
   close(): void;
   bind(family: 4 | 6, address: Uint8Array, port: number, ifname: string): [fd: number, port: number];
@@ -57,6 +67,10 @@ export const SLOT_BYTES = 9216;
 const SLAB_BYTES = 16384;
 /** Parsed destination addresses kept (servers, giaddrs, clients being answered). */
 const ADDRESS_CACHE = 1024;
+/** A link send to no hardware address in particular goes to this one: the link's broadcast. */
+const BROADCAST_HARDWARE = new Uint8Array(6).fill(0xff);
+/** The port a relay's replies to clients come from (RFC 2131 §4.1). */
+const SERVER_PORT = 67;
 
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
@@ -105,6 +119,7 @@ export class NativeDatapath implements Datapath {
   private readonly sendAddress: Uint8Array;
   private readonly results: Int32Array;
   private readonly sockets: NativeSocket[] = [];
+  readonly framing: { ifname: string; error?: string }[] = [];
   private readonly transports: Record<4 | 6, NativeTransport>;
   private readonly addresses: Record<4 | 6, Map<string, Uint8Array>> = { 4: new Map(), 6: new Map() };
   // The pending sends' bookkeeping, by slot: what each is and who hears how it ended.
@@ -146,7 +161,29 @@ export class NativeDatapath implements Datapath {
     }
     const table = (family: 4 | 6) =>
       new LinkTable(this.sockets.filter((s) => s.family === family).map((s) => [s.link, s.index] as const));
-    this.transports = { 4: new NativeTransport(this, table(4)), 6: new NativeTransport(this, table(6)) };
+    this.transports = {
+      4: new NativeTransport(this, table(4), this.openLinks()),
+      6: new NativeTransport(this, table(6)),
+    };
+  }
+
+  /**
+   * A packet socket on each IPv4 access interface, for the DHCPv4 replies the relay frames itself
+   * (`Transport.sendOnLink`). Where one cannot be opened (no CAP_NET_RAW), `framing` says why and
+   * the replies there go through the UDP socket.
+   */
+  private openLinks(): LinkTable<number> {
+    const opened: [Link, number][] = [];
+    for (const s of this.sockets) {
+      if (s.family !== 4 || s.link.side !== "access") continue;
+      try {
+        opened.push([s.link, this.addon.openLink(s.ifname)]);
+        this.framing.push({ ifname: s.ifname });
+      } catch (err) {
+        this.framing.push({ ifname: s.ifname, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    return new LinkTable(opened);
   }
 
   get links(): readonly DatapathLink[] {
@@ -186,12 +223,65 @@ export class NativeDatapath implements Datapath {
     outcome: SendOutcome,
   ): void {
     const family = this.sockets[socket]?.family as 4 | 6;
-    const refused = this.closed ? "socket closed" : bytes.length > SLOT_BYTES ? "EMSGSIZE" : undefined;
-    const destination = refused ? undefined : this.addressBytes(address, family);
-    if (!destination) {
-      outcome.failed(what, refused ?? `not an IPv${family} address: ${address}`, address, port);
+    const destination = this.destination(bytes, address, family, port, what, outcome);
+    if (!destination) return;
+    const m = this.take(socket, bytes, port, address, what, outcome);
+    this.sendAddress.set(destination, (m + 4) * 4);
+  }
+
+  /**
+   * Queues a DHCPv4 reply to a client on the link socket `socket`, framed by the addon: its IPv4
+   * and UDP headers (from port 67 to `port`) from `frame`, in a frame to the client's hardware
+   * address or the broadcast.
+   */
+  queueOnLink(
+    socket: number,
+    bytes: Uint8Array,
+    port: number,
+    frame: OnLink,
+    what: Relayed,
+    outcome: SendOutcome,
+  ): void {
+    const destination = this.destination(bytes, frame.destination, 4, port, what, outcome);
+    if (!destination) return;
+    const source = this.addressBytes(frame.source, 4);
+    if (!source) {
+      outcome.failed(what, `not an IPv4 address: ${frame.source}`, frame.destination, port);
       return;
     }
+    const m = this.take(socket, bytes, port, frame.destination, what, outcome);
+    this.sendMeta[m + 3] = SERVER_PORT;
+    const at = (m + 4) * 4;
+    this.sendAddress.set(destination, at);
+    this.sendAddress.set(source, at + 4);
+    this.sendAddress.set(frame.hardware ?? BROADCAST_HARDWARE, at + 8);
+  }
+
+  /** A send's destination as bytes, or undefined once its outcome was told it failed. */
+  private destination(
+    bytes: Uint8Array,
+    address: string,
+    family: 4 | 6,
+    port: number,
+    what: Relayed,
+    outcome: SendOutcome,
+  ): Uint8Array | undefined {
+    const refused = this.closed ? "socket closed" : bytes.length > SLOT_BYTES ? "EMSGSIZE" : undefined;
+    const destination = refused ? undefined : this.addressBytes(address, family);
+    if (!destination)
+      outcome.failed(what, refused ?? `not an IPv${family} address: ${address}`, address, port);
+    return destination;
+  }
+
+  /** A slot of the send ring, filled but for its addresses: the index of its metadata. */
+  private take(
+    socket: number,
+    bytes: Uint8Array,
+    port: number,
+    address: string,
+    what: Relayed,
+    outcome: SendOutcome,
+  ): number {
     // A full ring leaves now; the outcomes it tells may fill it again, so until it has room.
     while (this.pending >= SLOTS) this.flush();
     const slot = this.pending++;
@@ -200,7 +290,7 @@ export class NativeDatapath implements Datapath {
     this.sendMeta[m] = socket;
     this.sendMeta[m + 1] = bytes.length;
     this.sendMeta[m + 2] = port;
-    this.sendAddress.set(destination, (m + 4) * 4);
+    this.sendMeta[m + 3] = 0;
     this.whats[slot] = what;
     this.outcomes[slot] = outcome;
     this.destinations[slot] = address;
@@ -209,6 +299,7 @@ export class NativeDatapath implements Datapath {
       this.flushQueued = true;
       queueMicrotask(this.flushQueuedSends);
     }
+    return m;
   }
 
   /**
@@ -344,7 +435,22 @@ class NativeTransport implements Transport {
   constructor(
     private readonly datapath: NativeDatapath,
     private readonly sockets: LinkTable<number>,
+    private readonly links?: LinkTable<number>,
   ) {}
+
+  sendOnLink(
+    bytes: Uint8Array,
+    port: number,
+    frame: OnLink,
+    via: Link,
+    what: Relayed,
+    outcome: SendOutcome,
+  ): boolean {
+    const socket = this.links?.get(via);
+    if (socket === undefined) return false;
+    this.datapath.queueOnLink(socket, bytes, port, frame, what, outcome);
+    return true;
+  }
 
   send(
     bytes: Uint8Array,

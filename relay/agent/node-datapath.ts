@@ -13,6 +13,8 @@ import {
 /** The fallback datapath (`datapath: node`): Node's dgram over the launcher's sockets. */
 export class NodeDatapath implements Datapath {
   readonly kind = "node";
+  /** Node's dgram frames nothing itself: its replies to clients go to the limited broadcast. */
+  readonly framing = [];
   private readonly transports: Record<4 | 6, Transport>;
 
   private constructor(private readonly sockets: readonly LinkSocket[]) {

@@ -133,7 +133,7 @@ describe("DHCPv4 path", () => {
     expect(sub82(m).serverIdOverride).toBeUndefined();
   });
 
-  it("brings the OFFER back without the Option 82 it added, to the limited broadcast on the access link, flags untouched (RFC 1542 §4.1.2)", () => {
+  it("brings the OFFER back without the Option 82 it added, to the limited broadcast on the access link where its transport cannot frame (RFC 1542 §4.1.2), flags untouched", () => {
     fromServer(offerFor(relayedDiscover()));
     const [out] = transport.take();
     expect(out).toMatchObject({ port: 68, address: "255.255.255.255", via: "access" });
@@ -168,6 +168,65 @@ describe("DHCPv4 path", () => {
       }),
     );
     expect(transport.take()[0]).toMatchObject({ port: 68, address: to, via: "access" });
+  });
+
+  describe("on a transport that frames replies itself (the native datapath): RFC 1542 §4.1.2", () => {
+    beforeEach(() => {
+      transport = new FakeTransport(true);
+      relay = make();
+    });
+    const chaddr = Uint8Array.of(0, 0xaa, 1, 0, 0, 1);
+    const replyWith = (type: number, flags: number) =>
+      offerFor(relayedDiscover(), type, (m) => {
+        m.flags = flags;
+      });
+
+    it("sends the OFFER and ACK of a client that did not ask for broadcast to its yiaddr at its chaddr, from the relay's address on the segment", () => {
+      for (const type of [MSG.OFFER, MSG.ACK]) {
+        fromServer(replyWith(type, 0));
+        const [out] = transport.take();
+        expect(out).toMatchObject({ port: 68, address: "192.168.10.10", via: "access" });
+        expect(out?.frame).toEqual({ source: ACCESS, destination: "192.168.10.10", hardware: chaddr });
+        const m = decodeDhcp4(out?.bytes ?? new Uint8Array());
+        expect(messageType(m)).toBe(type);
+        expect(getOption(m, OPT.relayAgentInfo)).toBeUndefined();
+      }
+      expect(counters.sum("dhcplab_relay_messages_total", { family: 4, direction: "to-client" })).toBe(2);
+    });
+
+    it.each([
+      { why: "the client set BROADCAST", type: MSG.OFFER, flags: FLAG_BROADCAST },
+      { why: "a NAK (RFC 2131 §4.1)", type: MSG.NAK, flags: 0 },
+    ])("broadcasts on the link when $why", ({ type, flags }) => {
+      fromServer(replyWith(type, flags));
+      const [out] = transport.take();
+      expect(out).toMatchObject({ port: 68, address: "255.255.255.255", via: "access" });
+      expect(out?.frame).toEqual({ source: ACCESS, destination: "255.255.255.255", hardware: undefined });
+      expect(decodeDhcp4(out?.bytes ?? new Uint8Array()).flags).toBe(flags);
+    });
+
+    it("broadcasts when the client's hardware address is not Ethernet's", () => {
+      fromServer(
+        offerFor(relayedDiscover(), MSG.OFFER, (m) => {
+          m.htype = 6;
+        }),
+      );
+      expect(transport.take()[0]?.frame?.destination).toBe("255.255.255.255");
+    });
+
+    it("answers a renewing client (ciaddr) through the UDP socket, as without framing", () => {
+      const m = decodeDhcp4(dhclientDiscover());
+      m.ciaddr = "192.168.10.10";
+      setOption(m, OPT.messageType, Uint8Array.of(MSG.REQUEST));
+      fromServer(
+        offerFor(relayedDiscover(encodeDhcp4(m)), MSG.ACK, (r) => {
+          r.ciaddr = "192.168.10.10";
+        }),
+      );
+      const [out] = transport.take();
+      expect(out).toMatchObject({ port: 68, address: "192.168.10.10", via: "access" });
+      expect(out?.frame).toBeUndefined();
+    });
   });
 
   describe("which link a datagram came in on decides what it may be", () => {

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { ipv4ToBytes } from "../../lib/codec/address.ts";
 import { equalBytes, hex, text } from "../../lib/codec/bytes.ts";
 import { MSG, messageTypeName, OP, OPT, SUBOPT } from "../../lib/codec/dhcp4/codes.ts";
-import { type Dhcp4Message, decodeDhcp4 } from "../../lib/codec/dhcp4/message.ts";
+import { type Dhcp4Message, decodeDhcp4, FLAG_BROADCAST } from "../../lib/codec/dhcp4/message.ts";
 import { userClassesOf } from "../../lib/codec/dhcp4/options.ts";
 import {
   decodeRelayAgentInfo,
@@ -19,7 +19,7 @@ import type { ClientFacts, Policy } from "../../lib/policy/policy.ts";
 import { CountedSender } from "./counted-sender.ts";
 import type { Counters, DropReason } from "./counters.ts";
 import type { Journal } from "./journal.ts";
-import { type Link, TRANSPORT_SEGMENT, type Transport, vrfLink } from "./links.ts";
+import { type Link, type OnLink, TRANSPORT_SEGMENT, type Transport, vrfLink } from "./links.ts";
 import { decodeOrWarn, RateLimitedLog } from "./rate-limited-log.ts";
 import { Recorded4 } from "./recorded.ts";
 import { Transactions } from "./transactions.ts";
@@ -100,6 +100,8 @@ interface InFlight {
 const ZERO = "0.0.0.0";
 /** RFC 2131 §4.1, RFC 1542 §4.1.2: replies to a client without an address. */
 const LIMITED_BROADCAST = "255.255.255.255";
+/** ARP's hardware type for Ethernet (RFC 1700), the `htype` of a chaddr the relay can frame to. */
+const HTYPE_ETHERNET = 1;
 const family = 4;
 
 /**
@@ -395,6 +397,7 @@ export class Relay4 {
     const mt = m.messageType;
     let address: string;
     let port = 68;
+    let frame: OnLink | undefined;
     if (t.downstream) {
       // RFC 1542 §4.1.2 for the downstream relay: its giaddr back, to its server port.
       address = t.downstream;
@@ -404,9 +407,9 @@ export class Relay4 {
       // relay reaches through the gateway it holds on that subnet; else where the request came from.
       address = segment.gateways.some((g) => inPrefix(m.ciaddr, g)) ? m.ciaddr : t.source;
     } else {
-      // RFC 1542 §4.1.2: no address yet (or a NAK): the limited broadcast on the client's segment,
-      // the server's flags untouched. Unicast to yiaddr would need an ARP entry for chaddr.
+      // No address yet, or a NAK: RFC 1542 §4.1.2 (toClientOnLink), the server's flags untouched.
       address = LIMITED_BROADCAST;
+      frame = toClientOnLink(m, segment);
     }
     // Remove exactly what this relay added: give back the Option 82 the request came with.
     const bytes = m.rewrite(t.original82, { serverId, giaddr: t.downstream });
@@ -415,11 +418,12 @@ export class Relay4 {
     // does not: the REQUEST that follows has the DISCOVER's xid (RFC 2131 §4.4.1, its key here),
     // and the OFFER to a retransmitted DISCOVER may come after it.
     if ((mt === MSG.ACK || mt === MSG.NAK) && this.singleServer(t.vrf)) this.inFlight.delete(transaction);
-    this.sender.send(bytes, port, address, t.link, {
-      vrf: t.vrf,
-      type: messageTypeName(mt),
-      direction: "to-client",
-    });
+    const what = { vrf: t.vrf, type: messageTypeName(mt), direction: "to-client" } as const;
+    // Framed by the relay where its transport can. Else through its UDP socket to the limited
+    // broadcast: a UDP socket cannot reach chaddr (yiaddr has no ARP entry), and RFC 1542 §4.1.2
+    // lets a relay broadcast when unicasting is not possible.
+    if (!(frame && this.sender.sendOnLink(bytes, port, frame, t.link, what)))
+      this.sender.send(bytes, port, address, t.link, what);
     return undefined;
   }
 
@@ -471,6 +475,25 @@ export class Relay4 {
       giaddr,
     };
   }
+}
+
+/**
+ * RFC 1542 §4.1.2: a reply to a client that holds no address SHOULD go to yiaddr at the client's
+ * link-layer address (chaddr) when its BROADCAST flag is clear, and to the limited broadcast at the
+ * link-layer broadcast when it is set, or when unicasting is not possible (no Ethernet chaddr, no
+ * yiaddr). A NAK is always broadcast (RFC 2131 §4.1). From the relay's address on the segment, as
+ * isc-dhcp-relay sends from its interface's.
+ */
+function toClientOnLink(m: Dhcp4View, segment: Segment4): OnLink {
+  const unicast =
+    m.messageType !== MSG.NAK &&
+    (m.flags & FLAG_BROADCAST) === 0 &&
+    m.htype === HTYPE_ETHERNET &&
+    m.hlen === 6 &&
+    m.yiaddr !== ZERO;
+  return unicast
+    ? { source: segment.address, destination: m.yiaddr, hardware: m.chaddr.subarray(0, 6) }
+    : { source: segment.address, destination: LIMITED_BROADCAST };
 }
 
 /** A transaction by VRF: clients of two VRFs may look alike where their address spaces overlap. */

@@ -6,7 +6,8 @@
 // metrics, no trust rules, no checks beyond what it needs not to crash.
 // - DHCPv4: a client's BOOTREQUEST gets giaddr (its backend address), hops + 1 and an Option 82
 //   with a Circuit-ID before END, and goes to Kea; a BOOTREPLY loses its Option 82 and is broadcast
-//   on the access link (the clients engine sets the broadcast bit).
+//   on the access link (the clients engine sets the broadcast bit), framed on the datapath's packet
+//   socket as dhcplab's relay and isc-dhcp-relay frame it.
 // - DHCPv6: a client's message goes to Kea in a RELAY-FORW (link-address LINK6, the client as
 //   peer-address, an Interface-ID); a RELAY-REPL's Relay Message goes to its peer-address.
 //
@@ -67,6 +68,7 @@ const open = (family, ifname, port) => {
 };
 const access4 = open(4, accessIf, 67);
 const backend4 = open(4, backendIf, 67);
+const link4 = udp.openLink(accessIf);
 const access6 = open(6, accessIf, 547);
 const backend6 = open(6, backendIf, 547);
 // All_DHCP_Relay_Agents_and_Servers, ff02::1:2 (RFC 8415 §7.1).
@@ -89,6 +91,8 @@ function flush() {
 }
 
 const BROADCAST = v4("255.255.255.255");
+const ACCESS = v4(env("ACCESS_V4"));
+const BROADCAST_HARDWARE = new Uint8Array(6).fill(255);
 /** DHCPv4: options start after the fixed fields and the magic cookie (RFC 2131 §3). */
 const OPTIONS = 240;
 
@@ -111,8 +115,13 @@ function relay4(at, length, fromServer) {
     send.set(circuitId, o);
     send[o + circuitId.length] = 255;
   } else if (fromServer && recv[at] === 2) {
-    // BOOTREPLY: every option but 82, broadcast to the clients.
-    const out = slot(access4, 68, BROADCAST, length);
+    // BOOTREPLY: every option but 82, broadcast to the clients in a frame from port 67 and the
+    // relay's access address (the link send's layout in dhcplab-udp.c).
+    const out = slot(link4, 68, BROADCAST, length);
+    const m = (pending - 1) * META;
+    sendMeta[m + 3] = 67;
+    sendAddr.set(ACCESS, (m + 4) * 4 + 4);
+    sendAddr.set(BROADCAST_HARDWARE, (m + 4) * 4 + 8);
     send.set(recv.subarray(at, at + OPTIONS), out);
     let o = OPTIONS;
     let i = OPTIONS;

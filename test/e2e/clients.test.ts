@@ -20,10 +20,14 @@ describe("real clients through the relay", () => {
   const relayed = (family: 4 | 6, type: string) =>
     lab.counter("dhcplab_relay_messages_total", { family, type, direction: "to-server" });
 
-  it("dhclient (DHCPv4, RED DATA): obtains, renews by unicast to the relay, releases", async () => {
+  it("dhclient (DHCPv4, RED DATA): obtains (its OFFER and ACK to its MAC and yiaddr), renews by unicast to the relay, releases", async () => {
+    const mac = "00:aa:02:00:05:01";
     const requestsBefore = await relayed(4, "REQUEST");
     const releasesBefore = await relayed(4, "RELEASE");
-    const r = await runScript(lab, "00:aa:02:00:05:01", [
+    const r = await runScript(lab, mac, [
+      // What reaches the client from port 67, with its link-layer addresses.
+      "tcpdump -i eth0 -nn -e -l 'udp src port 67' > /tmp/cap 2> /tmp/cap.err & cap=$!",
+      "for i in $(seq 100); do grep -q listening /tmp/cap.err && break; sleep 0.1; done",
       // A 2-second renewal time makes dhclient renew (unicast to its server identifier: the relay) at once.
       "echo 'supersede dhcp-renewal-time 2;' > /tmp/dhclient.conf",
       "dhclient -4 -d -v -cf /tmp/dhclient.conf -lf /tmp/leases eth0 > /tmp/out 2>&1 & pid=$!",
@@ -31,10 +35,25 @@ describe("real clients through the relay", () => {
       PRINT_ADDRESSES("-4"),
       "kill $pid; wait $pid",
       "dhclient -4 -r -v -cf /tmp/dhclient.conf -lf /tmp/leases eth0 >> /tmp/out 2>&1",
+      "kill $cap; wait $cap",
       "cat /tmp/out",
+      "sed 's/^/captured: /' /tmp/cap",
     ]);
     const address = addressIn(r.output, "192.168.11.");
     expect(address, r.output).toBeDefined();
+    // RFC 1542 §4.1.2: dhclient leaves BROADCAST clear, so its OFFER and first ACK, before it holds
+    // the address, come to its MAC and yiaddr (framed by the relay), and so does every later reply.
+    // (The client container's kernel forwards the first two on to its gateway: not what it got.)
+    const replies = r.output
+      .split("\n")
+      .filter(
+        (l) => l.startsWith("captured: ") && !l.includes(` ${mac} > `) && l.includes("BOOTP/DHCP, Reply"),
+      );
+    expect(replies.length, r.output).toBeGreaterThanOrEqual(3);
+    for (const reply of replies)
+      expect(reply).toMatch(
+        new RegExp(`> ${mac}, ethertype IPv4 .*: [0-9.]+\\.67 > ${address?.replaceAll(".", "\\.")}\\.68: `),
+      );
     // The renewal: a REQUEST for the bound address sent to the relay's access address, and its ACK.
     expect(r.output).toMatch(
       new RegExp(

@@ -18,6 +18,7 @@ import { type Policy, parsePolicy } from "../../lib/policy/policy.ts";
 import {
   type Link,
   linkName,
+  type OnLink,
   type Relayed,
   type SendOutcome,
   type Transport,
@@ -31,6 +32,8 @@ export interface Sent {
   port: number;
   address: string;
   via: string;
+  /** How the relay framed it itself (`Transport.sendOnLink`), when it did. */
+  frame?: OnLink;
 }
 
 /**
@@ -40,6 +43,31 @@ export interface Sent {
 export class FakeTransport implements Transport {
   readonly sent: Sent[] = [];
   readonly unreachable = new Set<string>();
+
+  /** `framing`: it frames DHCPv4 replies on access links, as the native datapath does. */
+  constructor(private readonly framing = false) {}
+
+  sendOnLink(
+    bytes: Uint8Array,
+    port: number,
+    frame: OnLink,
+    via: Link,
+    what: Relayed,
+    outcome: SendOutcome,
+  ): boolean {
+    if (!this.framing || via.side !== "access") return false;
+    const hardware = frame.hardware && Uint8Array.from(frame.hardware);
+    this.sent.push({
+      bytes: bytes.slice(),
+      port,
+      address: frame.destination,
+      via: linkName(via),
+      frame: { ...frame, hardware },
+    });
+    outcome.sent(what);
+    return true;
+  }
+
   send(
     bytes: Uint8Array,
     port: number,

@@ -5,7 +5,19 @@ import { type Dhcp4Message, encodeDhcp4, maxMessageSize, maxMessageSizeOf } from
 import { getOption, messageType, removeOption, setOption } from "./options.ts";
 
 /** Where the fixed fields sit (RFC 2131 §2, Figure 1). */
-const AT = { op: 0, hlen: 2, hops: 3, xid: 4, ciaddr: 12, giaddr: 24, chaddr: 28, cookie: 236 } as const;
+const AT = {
+  op: 0,
+  htype: 1,
+  hlen: 2,
+  hops: 3,
+  xid: 4,
+  flags: 10,
+  ciaddr: 12,
+  yiaddr: 16,
+  giaddr: 24,
+  chaddr: 28,
+  cookie: 236,
+} as const;
 
 /**
  * The options a relay reads: the client's identity and classes for its policy (12, 60, 61, 77),
@@ -43,10 +55,14 @@ export interface Dhcp4View {
   readonly op: number;
   readonly hops: number;
   readonly xid: number;
+  readonly htype: number;
   readonly hlen: number;
+  /** The flags field; its top bit is BROADCAST (RFC 2131 §2, FLAG_BROADCAST). */
+  readonly flags: number;
   /** All 16 bytes of chaddr; the client's address is the first `hlen`. */
   readonly chaddr: Uint8Array;
   readonly ciaddr: string;
+  readonly yiaddr: string;
   readonly giaddr: string;
   /** Option 53's value, when it is one byte; undefined for plain BOOTP. */
   readonly messageType: number | undefined;
@@ -94,8 +110,16 @@ export class ScannedDhcp4 implements Dhcp4View {
     return this.bytes[AT.hops] as number;
   }
 
+  get htype(): number {
+    return this.bytes[AT.htype] as number;
+  }
+
   get hlen(): number {
     return this.bytes[AT.hlen] as number;
+  }
+
+  get flags(): number {
+    return ((this.bytes[AT.flags] as number) << 8) | (this.bytes[AT.flags + 1] as number);
   }
 
   get xid(): number {
@@ -104,6 +128,10 @@ export class ScannedDhcp4 implements Dhcp4View {
 
   get ciaddr(): string {
     return ipv4ToString(this.bytes, AT.ciaddr);
+  }
+
+  get yiaddr(): string {
+    return ipv4ToString(this.bytes, AT.yiaddr);
   }
 
   get giaddr(): string {
@@ -257,8 +285,16 @@ export class DecodedDhcp4 implements Dhcp4View {
     return this.message.xid;
   }
 
+  get htype(): number {
+    return this.message.htype;
+  }
+
   get hlen(): number {
     return this.message.hlen;
+  }
+
+  get flags(): number {
+    return this.message.flags;
   }
 
   get chaddr(): Uint8Array {
@@ -267,6 +303,10 @@ export class DecodedDhcp4 implements Dhcp4View {
 
   get ciaddr(): string {
     return this.message.ciaddr;
+  }
+
+  get yiaddr(): string {
+    return this.message.yiaddr;
   }
 
   get giaddr(): string {
