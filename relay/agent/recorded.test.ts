@@ -98,6 +98,32 @@ describe("the journal's records", () => {
     relay.handle(encodeDhcp6(other as Dhcp6ClientMessage), "fe80::2cc:ff:fe00:1%eth0", ACCESS);
     expect(entries(j)).toEqual(EXPECTED6);
   });
+
+  it("are written into the journal's bytes: when those come round, the oldest records go, the rest read back whole", () => {
+    const discover = (i: number) =>
+      withMac(golden("dhclient-v4-01-discover"), [0, 0xaa, 1, 0, 0, 1], (m) => {
+        m.xid = i;
+      });
+    // Room for 16 records, bytes for about four of them.
+    const j = new Journal(16, () => 0, 400);
+    const relay = relay4(j);
+    for (let i = 1; i <= 10; i++) relay.handle(discover(i), "0.0.0.0", ACCESS);
+    const kept = j.find({});
+    expect(kept.length).toBeGreaterThanOrEqual(3);
+    expect(kept.length).toBeLessThan(10);
+    // The newest, in order, each as a journal with room for all of them has it.
+    const all = new Journal(16, () => 0);
+    const again = relay4(all);
+    for (let i = 1; i <= 10; i++) again.handle(discover(i), "0.0.0.0", ACCESS);
+    expect(kept).toEqual(all.find({}).slice(-kept.length));
+    expect(kept.at(-1)?.transaction).toBe("0000000a");
+  });
+
+  it("a record longer than the journal's bytes is kept whole", () => {
+    const j = new Journal(4, () => 0, 16);
+    relay4(j).handle(golden("dhclient-v4-01-discover"), "0.0.0.0", ACCESS);
+    expect(entries(j)).toEqual([EXPECTED4[0]]);
+  });
 });
 
 // What the journal recorded before its records were formatted on reading (commit 6d9b44e).

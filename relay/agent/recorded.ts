@@ -3,11 +3,13 @@ import { messageTypeName } from "../../lib/codec/dhcp4/codes.ts";
 import type { Dhcp4View } from "../../lib/codec/dhcp4/scan.ts";
 import { messageType6Name } from "../../lib/codec/dhcp6/codes.ts";
 import { relayInfo4, relayInfo6 } from "../../lib/relay-info.ts";
-import type { JournalEntry, Recorded } from "./journal.ts";
+import type { JournalEntry, RecordCodec, Recorded, RecordReader, RecordWriter } from "./journal.ts";
 
 // What the relay paths record of each client message for the journal: what they knew, as they
 // knew it (numbers, copies of a few bytes, references to what they made anyway), made into the
-// entry `dhcplab trace` shows only when it is read. Nothing here keeps a received datagram alive.
+// entry `dhcplab trace` shows only when it is read. The journal writes each record into its bytes
+// with the record's codec and makes it again from them when it is read: no record outlives the
+// message it was made for, and nothing here keeps a received datagram alive.
 
 type Entry = Omit<JournalEntry, "at">;
 
@@ -41,6 +43,9 @@ function macBytes(kept: KeptMac): Uint8Array {
   return out;
 }
 
+/** No message type (plain BOOTP; a DHCPv6 record before the client's message was found). */
+const NO_TYPE = 0xffff;
+
 /** What both families record of the decision: the rule and VRF once known, and the outcome. */
 abstract class RecordedDecision implements Recorded {
   abstract readonly family: 4 | 6;
@@ -53,6 +58,21 @@ abstract class RecordedDecision implements Recorded {
     this.action = "drop";
     this.reason = reason;
     return this;
+  }
+
+  /** The decision's fields, as every record's codec writes them after its own. */
+  protected writeDecision(w: RecordWriter): void {
+    w.u8(this.action === "relay" ? 1 : 0);
+    w.text(this.reason);
+    w.text(this.rule);
+    w.text(this.vrf);
+  }
+
+  protected readDecision(r: RecordReader): void {
+    this.action = r.u8() === 1 ? "relay" : "drop";
+    this.reason = r.text();
+    this.rule = r.text();
+    this.vrf = r.text();
   }
 
   /** The rule and VRF as a dropped entry has them: each only once it was known. */
@@ -69,10 +89,11 @@ abstract class RecordedDecision implements Recorded {
 /** A DHCPv4 client message: who sent it, then what the relay did (set once it is known). */
 export class Recorded4 extends RecordedDecision {
   readonly family = 4;
-  private readonly type: number | undefined;
-  private readonly chaddr: KeptMac;
-  private readonly xid: number;
-  private readonly downstream: string | undefined;
+  readonly codec: RecordCodec<Recorded4> = RECORDED4;
+  private type: number | undefined;
+  private chaddr: KeptMac;
+  private xid: number;
+  private downstream: string | undefined;
   private giaddr: string | undefined = undefined;
   /** The Option 82 sent (undefined: none); null: the packet went on unchanged, nothing added. */
   private sent82: Uint8Array | undefined | null = null;
@@ -80,13 +101,48 @@ export class Recorded4 extends RecordedDecision {
   /** Taken before the relay changes the message (giaddr, hops). */
   constructor(
     m: Pick<Dhcp4View, "messageType" | "chaddr" | "hlen" | "xid" | "giaddr">,
-    private readonly segment: string,
+    private segment: string,
   ) {
     super();
     this.type = m.messageType;
     this.chaddr = keepMac(m.chaddr, m.hlen);
     this.xid = m.xid;
     this.downstream = m.giaddr !== "0.0.0.0" ? m.giaddr : undefined;
+  }
+
+  static write(r: Recorded4, w: RecordWriter): void {
+    w.u16(r.type ?? NO_TYPE);
+    w.field(macBytes(r.chaddr));
+    w.u32(r.xid);
+    w.text(r.segment);
+    w.inline(r.downstream);
+    // The relay's own address, or a downstream relay's when the relay forwarded its message.
+    w.inline(r.giaddr);
+    w.u8(r.sent82 === null ? 0 : 1);
+    w.field(r.sent82 ?? undefined);
+    r.writeDecision(w);
+  }
+
+  static read(from: RecordReader): Recorded4 {
+    const type = from.u16();
+    const chaddr = from.field() ?? new Uint8Array();
+    const r = new Recorded4(
+      {
+        messageType: type === NO_TYPE ? undefined : type,
+        chaddr,
+        hlen: chaddr.length,
+        xid: from.u32(),
+        giaddr: "0.0.0.0",
+      },
+      from.text() ?? "",
+    );
+    r.downstream = from.inline();
+    r.giaddr = from.inline();
+    const added = from.u8() === 1;
+    const sent82 = from.field();
+    r.sent82 = added ? sent82 : null;
+    r.readDecision(from);
+    return r;
   }
 
   /** Relayed with `sent82` as its Option 82 (null: forwarded unchanged), giaddr as the servers see it. */
@@ -122,6 +178,7 @@ export class Recorded4 extends RecordedDecision {
 /** A DHCPv6 client message (the innermost one of a relayed packet), as Recorded4. */
 export class Recorded6 extends RecordedDecision {
   readonly family = 6;
+  readonly codec: RecordCodec<Recorded6> = RECORDED6;
   /** The client's message type; undefined until the relay found the client's message. */
   clientType: number | undefined = undefined;
   transactionId = 0;
@@ -135,7 +192,42 @@ export class Recorded6 extends RecordedDecision {
     super();
   }
 
-  /** The client, once known: its identifiers are copied (they are views of the datagram). */
+  static write(r: Recorded6, w: RecordWriter): void {
+    w.text(r.segment);
+    w.u16(r.clientType ?? NO_TYPE);
+    w.u32(r.transactionId);
+    w.field(r.mac === undefined ? undefined : macBytes(r.mac));
+    w.field(r.duid);
+    w.u8(r.added.length);
+    for (const o of r.added) {
+      w.u16(o.code);
+      w.field(o.data);
+    }
+    // The VRF's link (configured), and the client's own address as it came.
+    w.text(r.linkAddress);
+    w.inline(r.peerAddress);
+    r.writeDecision(w);
+  }
+
+  static read(from: RecordReader): Recorded6 {
+    const r = new Recorded6(from.text() ?? "");
+    const type = from.u16();
+    r.clientType = type === NO_TYPE ? undefined : type;
+    r.transactionId = from.u32();
+    const mac = from.field();
+    r.mac = mac && keepMac(mac, mac.length);
+    r.duid = from.field();
+    const added: { code: number; data: Uint8Array }[] = [];
+    for (let n = from.u8(); n > 0; n--)
+      added.push({ code: from.u16(), data: from.field() ?? new Uint8Array() });
+    r.added = added;
+    r.linkAddress = from.text();
+    r.peerAddress = from.inline();
+    r.readDecision(from);
+    return r;
+  }
+
+  /** The client, once known (its identifiers are views of the datagram until the journal writes them). */
   client(type: number, transactionId: number): void {
     this.clientType = type;
     this.transactionId = transactionId;
@@ -143,7 +235,7 @@ export class Recorded6 extends RecordedDecision {
 
   identified(mac: Uint8Array | undefined, duid: Uint8Array | undefined): void {
     this.mac = mac && keepMac(mac, mac.length);
-    this.duid = duid?.slice();
+    this.duid = duid;
   }
 
   /** Relayed in a RELAY-FORW with these options beside its Relay Message. */
@@ -174,3 +266,6 @@ export class Recorded6 extends RecordedDecision {
       : { ...e, action: "relay", added: relayInfo6(this.added, this.linkAddress, this.peerAddress) };
   }
 }
+
+const RECORDED4: RecordCodec<Recorded4> = { write: Recorded4.write, read: Recorded4.read };
+const RECORDED6: RecordCodec<Recorded6> = { write: Recorded6.write, read: Recorded6.read };
