@@ -57,7 +57,7 @@ clear_link() {
   tc qdisc del dev "$dev" root 2>/dev/null || true
   # A delay line's redirect, should it have ended without undoing it.
   tc qdisc del dev "$dev" clsact 2>/dev/null || true
-  nft delete table inet "$loss_table" 2>/dev/null || true
+  nft delete table netdev "$loss_table" 2>/dev/null || true
 }
 
 case "$cmd" in
@@ -84,13 +84,15 @@ case "$cmd" in
     done
     mechanisms=()
     if [ -n "$loss" ]; then
-      # numgen random mod 10000 < loss * 100: each packet leaving the link is dropped with that chance.
+      # numgen random mod 10000 < loss * 100: each frame leaving the link is dropped with that chance,
+      # at the device's egress as netem drops it: also what a packet socket sends (the relay's DHCPv4
+      # replies to clients, ARP), which an IP hook (postrouting) never sees.
       threshold=$(awk -v p="$loss" 'BEGIN { printf "%d", p * 100 }')
       nft -f - <<EOF
-table inet $loss_table {
+table netdev $loss_table {
   chain out {
-    type filter hook postrouting priority -150; policy accept;
-    oifname "$dev" numgen random mod 10000 < $threshold counter drop comment "loss $loss%"
+    type filter hook egress device "$dev" priority 0; policy accept;
+    numgen random mod 10000 < $threshold counter drop comment "loss $loss%"
   }
 }
 EOF
