@@ -58,6 +58,7 @@ clear_link() {
   # A delay line's redirect, should it have ended without undoing it.
   tc qdisc del dev "$dev" clsact 2>/dev/null || true
   nft delete table netdev "$loss_table" 2>/dev/null || true
+  nft delete table inet "$loss_table" 2>/dev/null || true
 }
 
 case "$cmd" in
@@ -87,8 +88,9 @@ case "$cmd" in
       # numgen random mod 10000 < loss * 100: each frame leaving the link is dropped with that chance,
       # at the device's egress as netem drops it: also what a packet socket sends (the relay's DHCPv4
       # replies to clients, ARP), which an IP hook (postrouting) never sees.
+      # A kernel before 5.16 has no egress hook: there, IP packets leaving the link (postrouting).
       threshold=$(awk -v p="$loss" 'BEGIN { printf "%d", p * 100 }')
-      nft -f - <<EOF
+      nft -f - 2>/dev/null <<EOF || nft -f - <<EOF2
 table netdev $loss_table {
   chain out {
     type filter hook egress device "$dev" priority 0; policy accept;
@@ -96,6 +98,13 @@ table netdev $loss_table {
   }
 }
 EOF
+table inet $loss_table {
+  chain out {
+    type filter hook postrouting priority -150; policy accept;
+    oifname "$dev" numgen random mod 10000 < $threshold counter drop comment "loss $loss%"
+  }
+}
+EOF2
       mechanisms+=(nftables)
     fi
     if [ -n "$rate" ]; then

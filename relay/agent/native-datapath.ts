@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { constants } from "node:os";
 import { ipv4ToBytes, ipv4ToString, ipv6ToBytes, ipv6ToString } from "../../lib/codec/address.ts";
 import type { Datapath, DatapathLink, DatapathOptions } from "./datapath.ts";
@@ -71,6 +72,24 @@ const ADDRESS_CACHE = 1024;
 const BROADCAST_HARDWARE = new Uint8Array(6).fill(0xff);
 /** The port a relay's replies to clients come from (RFC 2131 §4.1). */
 const SERVER_PORT = 67;
+/** The IPv4 and UDP headers the addon puts before a link send's datagram. */
+const IP_UDP_BYTES = 28;
+
+/** A packet socket for link sends, and its interface's MTU (a frame is never fragmented). */
+interface LinkSocket {
+  readonly index: number;
+  readonly mtu: number;
+}
+
+/** An interface's MTU as the kernel has it, or Ethernet's 1500 where it cannot be read. */
+function mtuOf(ifname: string): number {
+  try {
+    const mtu = Number(readFileSync(`/sys/class/net/${ifname}/mtu`, "utf8"));
+    return Number.isInteger(mtu) && mtu > 0 ? mtu : 1500;
+  } catch {
+    return 1500;
+  }
+}
 
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
@@ -172,12 +191,12 @@ export class NativeDatapath implements Datapath {
    * (`Transport.sendOnLink`). Where one cannot be opened (no CAP_NET_RAW), `framing` says why and
    * the replies there go through the UDP socket.
    */
-  private openLinks(): LinkTable<number> {
-    const opened: [Link, number][] = [];
+  private openLinks(): LinkTable<LinkSocket> {
+    const opened: [Link, LinkSocket][] = [];
     for (const s of this.sockets) {
       if (s.family !== 4 || s.link.side !== "access") continue;
       try {
-        opened.push([s.link, this.addon.openLink(s.ifname)]);
+        opened.push([s.link, { index: this.addon.openLink(s.ifname), mtu: mtuOf(s.ifname) }]);
         this.framing.push({ ifname: s.ifname });
       } catch (err) {
         this.framing.push({ ifname: s.ifname, error: err instanceof Error ? err.message : String(err) });
@@ -245,8 +264,13 @@ export class NativeDatapath implements Datapath {
     const destination = this.destination(bytes, frame.destination, 4, port, what, outcome);
     if (!destination) return;
     const source = this.addressBytes(frame.source, 4);
-    if (!source) {
-      outcome.failed(what, `not an IPv4 address: ${frame.source}`, frame.destination, port);
+    const refused = !source
+      ? `not an IPv4 address: ${frame.source}`
+      : frame.hardware && frame.hardware.length !== 6
+        ? "not an Ethernet address (6 bytes)"
+        : undefined;
+    if (refused || !source) {
+      outcome.failed(what, refused ?? "", frame.destination, port);
       return;
     }
     const m = this.take(socket, bytes, port, frame.destination, what, outcome);
@@ -435,7 +459,7 @@ class NativeTransport implements Transport {
   constructor(
     private readonly datapath: NativeDatapath,
     private readonly sockets: LinkTable<number>,
-    private readonly links?: LinkTable<number>,
+    private readonly links?: LinkTable<LinkSocket>,
   ) {}
 
   sendOnLink(
@@ -447,8 +471,9 @@ class NativeTransport implements Transport {
     outcome: SendOutcome,
   ): boolean {
     const socket = this.links?.get(via);
-    if (socket === undefined) return false;
-    this.datapath.queueOnLink(socket, bytes, port, frame, what, outcome);
+    // A frame is never fragmented: a reply past the link's MTU goes through the UDP socket, which can.
+    if (socket === undefined || bytes.length + IP_UDP_BYTES > socket.mtu) return false;
+    this.datapath.queueOnLink(socket.index, bytes, port, frame, what, outcome);
     return true;
   }
 

@@ -6,6 +6,7 @@ import { FakeTransport, golden, policyWith, quietLog, RED_VRF4 } from "../../tes
 import { Counters } from "./counters.ts";
 import { Journal } from "./journal.ts";
 import { ACCESS } from "./links.ts";
+import { Recorded4, Recorded6 } from "./recorded.ts";
 import { Relay4 } from "./relay4.ts";
 import { Relay6 } from "./relay6.ts";
 
@@ -117,6 +118,39 @@ describe("the journal's records", () => {
     for (let i = 1; i <= 10; i++) again.handle(discover(i), "0.0.0.0", ACCESS);
     expect(kept).toEqual(all.find({}).slice(-kept.length));
     expect(kept.at(-1)?.transaction).toBe("0000000a");
+  });
+
+  it("every kind of record reads back from the journal's bytes as it was made: BOOTP, nothing added, no MAC or DUID", () => {
+    const bootp = new Recorded4(
+      { messageType: undefined, chaddr: new Uint8Array(16), hlen: 0, xid: 1, giaddr: "10.9.8.7" },
+      "port5",
+    ).relayed("10.9.8.7", undefined);
+    const forwarded = new Recorded4(
+      {
+        messageType: 1,
+        chaddr: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8),
+        hlen: 8,
+        xid: 0xffffffff,
+        giaddr: "0.0.0.0",
+      },
+      "access",
+    );
+    forwarded.rule = "forwarded";
+    forwarded.vrf = "RED";
+    forwarded.relayed("10.213.2.2", null);
+    const dropped6 = new Recorded6("access");
+    dropped6.client(1, 0xabcdef);
+    dropped6.rule = "nobody";
+    dropped6.dropped("no-rule");
+    const relayed6 = new Recorded6("access");
+    relayed6.client(3, 7);
+    relayed6.identified(Uint8Array.of(0, 0xaa, 1, 0, 0, 1), Uint8Array.of(0, 3, 0, 1, 0, 0xaa, 1, 0, 0, 1));
+    relayed6.vrf = "RED";
+    relayed6.relayed([{ code: OPT6.interfaceId, data: new TextEncoder().encode("port5") }], "::", "fe80::1");
+    const records = [bootp.dropped("hops-exceeded"), forwarded, dropped6, relayed6];
+    const j = new Journal(8, () => 0);
+    for (const r of records) j.record(r);
+    expect(entries(j)).toEqual(records.map((r) => JSON.stringify(r.entry())));
   });
 
   it("a record longer than the journal's bytes is kept whole", () => {

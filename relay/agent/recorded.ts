@@ -198,7 +198,7 @@ export class Recorded6 extends RecordedDecision {
     w.u32(r.transactionId);
     w.field(r.mac === undefined ? undefined : macBytes(r.mac));
     w.field(r.duid);
-    w.u8(r.added.length);
+    w.u16(r.added.length);
     for (const o of r.added) {
       w.u16(o.code);
       w.field(o.data);
@@ -218,7 +218,7 @@ export class Recorded6 extends RecordedDecision {
     r.mac = mac && keepMac(mac, mac.length);
     r.duid = from.field();
     const added: { code: number; data: Uint8Array }[] = [];
-    for (let n = from.u8(); n > 0; n--)
+    for (let n = from.u16(); n > 0; n--)
       added.push({ code: from.u16(), data: from.field() ?? new Uint8Array() });
     r.added = added;
     r.linkAddress = from.text();

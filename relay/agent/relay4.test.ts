@@ -205,13 +205,17 @@ describe("DHCPv4 path", () => {
       expect(decodeDhcp4(out?.bytes ?? new Uint8Array()).flags).toBe(flags);
     });
 
-    it("broadcasts when the client's hardware address is not Ethernet's", () => {
-      fromServer(
-        offerFor(relayedDiscover(), MSG.OFFER, (m) => {
-          m.htype = 6;
-        }),
-      );
-      expect(transport.take()[0]?.frame?.destination).toBe("255.255.255.255");
+    it.each([
+      { why: "its hardware type is not Ethernet's", edit: (m: Dhcp4Message) => void (m.htype = 6) },
+      { why: "its chaddr is not 6 bytes long", edit: (m: Dhcp4Message) => void (m.hlen = 8) },
+      { why: "the reply has no yiaddr", edit: (m: Dhcp4Message) => void (m.yiaddr = "0.0.0.0") },
+    ])("broadcasts when $why", ({ edit }) => {
+      // The client's request as the reply's fields say (its transaction is found by xid and chaddr).
+      const discover = decodeDhcp4(dhclientDiscover());
+      edit(discover);
+      fromServer(offerFor(relayedDiscover(encodeDhcp4(discover, { maxSize: 1500 })), MSG.OFFER, edit));
+      const [out] = transport.take();
+      expect(out?.frame).toEqual({ source: ACCESS, destination: "255.255.255.255", hardware: undefined });
     });
 
     it("answers a renewing client (ciaddr) through the UDP socket, as without framing", () => {

@@ -481,8 +481,8 @@ export class Relay4 {
  * RFC 1542 §4.1.2: a reply to a client that holds no address SHOULD go to yiaddr at the client's
  * link-layer address (chaddr) when its BROADCAST flag is clear, and to the limited broadcast at the
  * link-layer broadcast when it is set, or when unicasting is not possible (no Ethernet chaddr, no
- * yiaddr). A NAK is always broadcast (RFC 2131 §4.1). From the relay's address on the segment, as
- * isc-dhcp-relay sends from its interface's.
+ * yiaddr). A NAK is always broadcast (RFC 2131 §4.3.2: the server sets BROADCAST in a NAK to a
+ * relay). From the relay's address on the segment, as isc-dhcp-relay sends from its interface's.
  */
 function toClientOnLink(m: Dhcp4View, segment: Segment4): OnLink {
   const unicast =
