@@ -206,9 +206,24 @@ describe("DHCPv4 path", () => {
     });
 
     it.each([
-      { why: "its hardware type is not Ethernet's", edit: (m: Dhcp4Message) => void (m.htype = 6) },
-      { why: "its chaddr is not 6 bytes long", edit: (m: Dhcp4Message) => void (m.hlen = 8) },
-      { why: "the reply has no yiaddr", edit: (m: Dhcp4Message) => void (m.yiaddr = "0.0.0.0") },
+      {
+        why: "its hardware type is not Ethernet's",
+        edit: (m: Dhcp4Message) => {
+          m.htype = 6;
+        },
+      },
+      {
+        why: "its chaddr is not 6 bytes long",
+        edit: (m: Dhcp4Message) => {
+          m.hlen = 8;
+        },
+      },
+      {
+        why: "the reply has no yiaddr",
+        edit: (m: Dhcp4Message) => {
+          m.yiaddr = "0.0.0.0";
+        },
+      },
     ])("broadcasts when $why", ({ edit }) => {
       // The client's request as the reply's fields say (its transaction is found by xid and chaddr).
       const discover = decodeDhcp4(dhclientDiscover());
