@@ -264,13 +264,12 @@ export class NativeDatapath implements Datapath {
     const destination = this.destination(bytes, frame.destination, 4, port, what, outcome);
     if (!destination) return;
     const source = this.addressBytes(frame.source, 4);
-    const refused = !source
-      ? `not an IPv4 address: ${frame.source}`
-      : frame.hardware && frame.hardware.length !== 6
-        ? "not an Ethernet address (6 bytes)"
-        : undefined;
-    if (refused || !source) {
-      outcome.failed(what, refused ?? "", frame.destination, port);
+    if (!source) {
+      outcome.failed(what, `not an IPv4 address: ${frame.source}`, frame.destination, port);
+      return;
+    }
+    if (frame.hardware && frame.hardware.length !== 6) {
+      outcome.failed(what, "not an Ethernet address (6 bytes)", frame.destination, port);
       return;
     }
     const m = this.take(socket, bytes, port, frame.destination, what, outcome);
