@@ -3,6 +3,7 @@ import type { DoraReport } from "../../lib/loadgen/report.ts";
 import { LABEL } from "../model/labels.ts";
 import type { MessageCount, UnansweredCount } from "../model/load-report.ts";
 import { type PerfdhcpReport, parsePerfdhcp } from "../model/perfdhcp.ts";
+import { CLIENT_SYSCTLS } from "../model/plan.ts";
 import { runToCompletion, withMac } from "./engine.ts";
 import { type LabState, segmentNetwork } from "./lab.ts";
 
@@ -178,6 +179,7 @@ export async function runOnAccess(
     HostConfig: {
       NetworkMode: extra.networkName ?? segmentNetwork(lab, extra.segment),
       CapAdd: extra.capAdd ?? [],
+      Sysctls: { ...CLIENT_SYSCTLS },
       // What `--security-opt systempaths=unconfined` sends: no masked or read-only /proc paths.
       ...(extra.writableProc ? { MaskedPaths: [], ReadonlyPaths: [] } : {}),
     },

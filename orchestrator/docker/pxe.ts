@@ -1,6 +1,7 @@
 import { PassThrough } from "node:stream";
 import type Docker from "dockerode";
 import { LABEL } from "../model/labels.ts";
+import { CLIENT_SYSCTLS } from "../model/plan.ts";
 import { BOOT_FAILED, type PxeBoot, parsePxeConsole } from "../model/pxe-console.ts";
 import { containerLogs } from "./engine.ts";
 import { type LabState, segmentNetwork } from "./lab.ts";
@@ -42,6 +43,7 @@ export async function runPxeClient(
       NetworkMode: segmentNetwork(lab, o.segment),
       // The bridge and tap device in the container's namespace; QEMU opens the tap through /dev/net/tun.
       CapAdd: ["NET_ADMIN"],
+      Sysctls: { ...CLIENT_SYSCTLS },
       Devices: [{ PathOnHost: "/dev/net/tun", PathInContainer: "/dev/net/tun", CgroupPermissions: "rwm" }],
     },
   });

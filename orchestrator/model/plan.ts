@@ -250,6 +250,17 @@ export const RELAY_SYSCTLS = {
 } as const;
 
 /**
+ * Kernel settings of a client's network namespace: a host, not a router. A new namespace
+ * inherits IPv4 forwarding from the host, where Docker turns it on; a client would then
+ * forward what a relay sends to an address it does not hold yet (an OFFER unicast to yiaddr at
+ * its MAC, RFC 1542 §4.1.2) to its default route, where RFC 1122 §3.2.1.3 says "A host MUST
+ * silently discard an incoming datagram that is not destined for the host".
+ */
+export const CLIENT_SYSCTLS = {
+  "net.ipv4.ip_forward": "0",
+} as const;
+
+/**
  * The lab relay's kernel settings: IPv6 forwarding where a VRF serves DHCPv6 (its client
  * subnets and delegated prefixes), IPv4 forwarding where one serves DHCPv4 (its servers' DHCP
  * to its clients, an INFORM's ACK; and the boot server's traffic) or with towers (the servers'
