@@ -253,3 +253,10 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/** Whether the `length` bytes of `a` at `at` are those of `b`, without a view of them. */
+export function equalBytesAt(a: Uint8Array, at: number, length: number, b: Uint8Array): boolean {
+  if (length !== b.length || at + length > a.length) return false;
+  for (let i = 0; i < length; i++) if (a[at + i] !== b[i]) return false;
+  return true;
+}

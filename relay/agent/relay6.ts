@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { ipv6ToBytes, ipv6ToString, macFromEui64 } from "../../lib/codec/address.ts";
-import { equalBytes, text, utf8 } from "../../lib/codec/bytes.ts";
+import { equalBytesAt, text, utf8 } from "../../lib/codec/bytes.ts";
 import { MSG6, messageType6Name, OPT6, SERVER_TYPES } from "../../lib/codec/dhcp6/codes.ts";
 import { type Duid, decodeDuid } from "../../lib/codec/dhcp6/duid.ts";
 import {
@@ -12,7 +12,6 @@ import {
   innermost,
   isRelay,
   type RawOption6,
-  relayedBytes,
   relayedMessage,
 } from "../../lib/codec/dhcp6/message.ts";
 import {
@@ -23,6 +22,7 @@ import {
   userClass6,
   vendorClass6,
 } from "../../lib/codec/dhcp6/options.ts";
+import { Scan6 } from "../../lib/codec/dhcp6/scan.ts";
 import type { ClientFacts, Policy } from "../../lib/policy/policy.ts";
 import { CountedSender } from "./counted-sender.ts";
 import type { Counters, DropReason } from "./counters.ts";
@@ -109,6 +109,8 @@ export class Relay6 {
   private readonly inFlight: Transactions<InFlight>;
   private readonly malformedLog: RateLimitedLog;
   private readonly sender: CountedSender;
+  /** Each server datagram is read in place by this one scanner. */
+  private readonly reply = new Scan6();
 
   constructor(private readonly o: Relay6Options) {
     for (const v of o.vrfs) {
@@ -149,17 +151,21 @@ export class Relay6 {
 
   private receive(bytes: Uint8Array, source: string, link: Link): DropReason | undefined {
     if (link.side === "unknown") return "unknown-interface";
-    const m = decodeOrWarn(
+    if (link.side === "vrf") return this.fromServer(bytes, source, link.vrf);
+    const m = this.decode(bytes, source);
+    if (!m) return "malformed";
+    // A client's peer-address needs no scope: the segment it came in on is remembered.
+    return this.fromClient(m, bytes, withoutScope(source), link);
+  }
+
+  /** The message decoded, or undefined (and why, in the log). */
+  private decode(bytes: Uint8Array, source: string): Dhcp6Message | undefined {
+    return decodeOrWarn(
       this.malformedLog,
       () => decodeDhcp6(bytes),
       { family, source, length: bytes.length },
       "malformed DHCPv6 packet dropped",
     );
-    if (!m) return "malformed";
-    // A client's peer-address needs no scope: the segment it came in on is remembered.
-    return link.side === "access"
-      ? this.fromClient(m, bytes, withoutScope(source), link)
-      : this.fromServer(m, source, link.vrf);
   }
 
   /** A client's message relayed or dropped, and the journal told which and why (once the client is known). */
@@ -292,45 +298,62 @@ export class Relay6 {
     return undefined;
   }
 
-  private fromServer(m: Dhcp6Message, source: string, vrfName: string): DropReason | undefined {
+  /**
+   * A server's datagram, read in place (Scan6): a reply carries more options than a relay reads,
+   * and one object per option was most of what the DHCPv6 path allocated.
+   */
+  private fromServer(bytes: Uint8Array, source: string, vrfName: string): DropReason | undefined {
+    const s = this.reply;
+    if (!s.scan(bytes)) {
+      this.decode(bytes, source);
+      return "malformed";
+    }
     // A client's message on a backend link is never relayed: only the VRF's servers speak there.
-    if (!SERVER_TYPES.has(m.type)) return "client-message-on-backend";
+    if (!SERVER_TYPES.has(s.type)) return "client-message-on-backend";
     if (!this.isServer(vrfName, source)) return "unknown-server";
-    if (m.type !== MSG6.RELAY_REPL || !isRelay(m)) return "not-relay-repl";
-    const inner = relayedMessage(m);
-    const innerBytes = relayedBytes(m);
-    if (!inner || !innerBytes) return "no-relay-message";
-    const client = innermost(inner);
-    const t = client && this.inFlight.get(key(vrfName, m.peerAddress, client.transactionId));
+    if (s.type !== MSG6.RELAY_REPL) return "not-relay-repl";
+    if (s.relayedAt < 0) return "no-relay-message";
+    const peerAddress = ipv6ToString(bytes, s.peerAt);
+    const transactionId = s.clientTransactionId(bytes);
+    const t = transactionId >= 0 ? this.inFlight.get(key(vrfName, peerAddress, transactionId)) : undefined;
     if (!t) return "unknown-transaction";
     // RFC 8415 §19.2: the server copies the Interface-ID back; it must be the one sent.
-    const ifaceId = getOption6(m, OPT6.interfaceId);
-    if (t.interfaceId && !(ifaceId && equalBytes(ifaceId, t.interfaceId))) return "interface-id-mismatch";
+    if (
+      t.interfaceId &&
+      !(s.interfaceIdAt >= 0 && equalBytesAt(bytes, s.interfaceIdAt, s.interfaceIdLength, t.interfaceId))
+    )
+      return "interface-id-mismatch";
     // RFC 6607: a server that processed VSS returns OPTION_VSS in its RELAY-REPL; without it, the
     // reply was made without knowing the VPN.
-    if (t.vss && !getOption6(m, OPT6.vss)) {
+    if (t.vss && !s.vss) {
       if (this.o.policy().settings.vssReplies === "strict") return "vss-not-supported";
       this.o.counters.notice(family, "vss-not-supported");
     }
     // RFC 8415 §19.2: the Relay Message's value, unchanged, to the peer on port 546, or 547
     // when the peer is itself a relay.
-    const port = inner.type === MSG6.RELAY_REPL ? 547 : 546;
-    const type = messageType6Name(inner.type);
+    const innerType = bytes[s.relayedAt] as number;
+    const port = innerType === MSG6.RELAY_REPL ? 547 : 546;
+    const type = messageType6Name(innerType);
     // A server answers each client message once (RFC 8415 §18.3): from a VRF's only server (not
     // a multicast group, where several may answer) no other reply to it can come, so the relay
     // forgets it now, not after the TTL. An ADVERTISE too: the client's REQUEST that follows has
     // a transaction-id of its own (RFC 8415 §18.2.2), so the SOLICIT's entry would only wait out
     // the TTL, and under load those entries are most of the relay's heap.
     if (this.singleServer(vrfName)) {
-      this.inFlight.delete(key(vrfName, m.peerAddress, client.transactionId));
+      this.inFlight.delete(key(vrfName, peerAddress, transactionId));
     }
     // The relay routes what its servers delegate, via the peer it relays the reply to: the
-    // requesting router, or the downstream relay in front of it (RFC 8987).
-    if (this.o.delegations && client.type === MSG6.REPLY) {
+    // requesting router, or the downstream relay in front of it (RFC 8987). Only a REPLY is
+    // decoded whole, and only then.
+    if (this.o.delegations && s.clientType(bytes) === MSG6.REPLY) {
       if (t.released) this.o.delegations.released(t.vrf, t.released);
-      else this.o.delegations.learn(t.vrf, t.link.segment, m.peerAddress, client);
+      else {
+        const client = decodeDhcp6(bytes.subarray(s.clientAt, s.clientAt + s.clientLength));
+        if (!isRelay(client)) this.o.delegations.learn(t.vrf, t.link.segment, peerAddress, client);
+      }
     }
-    this.sender.send(innerBytes, port, m.peerAddress, t.link, {
+    const innerBytes = bytes.subarray(s.relayedAt, s.relayedAt + s.relayedLength);
+    this.sender.send(innerBytes, port, peerAddress, t.link, {
       vrf: t.vrf,
       type: type,
       direction: "to-client",
