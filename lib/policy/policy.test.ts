@@ -155,6 +155,33 @@ rules:
     expect(text(d.option82.circuitId ?? new Uint8Array())).toBe("RED-t-00:aa:01:00:00:01");
     expect(d.option82.subscriberId).toBe("sub-h1");
   });
+
+  it("makes a family's decision once when its templates name nothing of the client, and per client when they do", () => {
+    const p = parsePolicy(
+      `version: 1
+rules:
+  - name: t
+    match: { mac: "*" }
+    vrf: RED
+    option82: { circuitId: "{vrf}-{rule}" }
+    dhcp6: { interfaceId: "{mac}" }
+`,
+      "p.yaml",
+    );
+    const a4 = p.decide(facts({ mac: "00:aa:01:00:00:01" }));
+    const b4 = p.decide(facts({ mac: "00:aa:01:00:00:02" }));
+    expect(b4).toBe(a4);
+    expect(Object.isFrozen(a4)).toBe(true);
+    if (a4.action !== "relay") throw new Error("expected relay");
+    expect(Object.isFrozen(a4.option82)).toBe(true);
+    expect(text(a4.option82.circuitId ?? new Uint8Array())).toBe("RED-t");
+    const a6 = p.decide(facts({ family: 6, mac: "00:aa:01:00:00:01" }));
+    const b6 = p.decide(facts({ family: 6, mac: "00:aa:01:00:00:02" }));
+    expect(b6).not.toBe(a6);
+    if (a6.action !== "relay" || b6.action !== "relay") throw new Error("expected relay");
+    expect(text(a6.dhcp6.interfaceId ?? new Uint8Array())).toBe("00:aa:01:00:00:01");
+    expect(text(b6.dhcp6.interfaceId ?? new Uint8Array())).toBe("00:aa:01:00:00:02");
+  });
 });
 
 describe("a bad policy is refused with the file, the line, the field and the reason", () => {

@@ -201,8 +201,7 @@ function compileRule(r: RuleDocument): (f: ClientFacts) => Decision | undefined 
   // the rule's DHCPv6 templates, and rendering them cost as much as the rest of the decision.
   const none = {};
   const noDhcp6 = { clientLinkLayerAddress };
-  return (f) => {
-    if (!matches(f)) return undefined;
+  const decision = (f: ClientFacts): Decision => {
     return {
       action: "relay",
       rule: r.name,
@@ -223,6 +222,37 @@ function compileRule(r: RuleDocument): (f: ClientFacts) => Decision | undefined 
           : noDhcp6,
     };
   };
+  // A rule whose family's templates name nothing of the client decides the same for every client
+  // of that family: that decision is made once, not an object per message.
+  const perClient = (...templates: (string | undefined)[]) =>
+    templates.some((t) => t !== undefined && PER_CLIENT.test(t)) ||
+    (typeof r.vss === "string" && PER_CLIENT.test(r.vss));
+  const constant4 = perClient(o82.circuitId, o82.remoteId, o82.subscriberId)
+    ? undefined
+    : frozen(decision(NO_CLIENT[4]));
+  const constant6 = perClient(o6.interfaceId, o6.remoteId?.id, o6.subscriberId)
+    ? undefined
+    : frozen(decision(NO_CLIENT[6]));
+  return (f) => {
+    if (!matches(f)) return undefined;
+    return (f.family === 4 ? constant4 : constant6) ?? decision(f);
+  };
+}
+
+/** Facts of no client in particular, for rendering what does not depend on one. */
+const NO_CLIENT: Record<4 | 6, ClientFacts> = {
+  4: { family: 4, vendorClasses: [], userClasses: [] },
+  6: { family: 6, vendorClasses: [], userClasses: [] },
+};
+
+/** `d` and every object in it, frozen: a decision shared by every client must not be changed by one. */
+function frozen(d: Decision): Decision {
+  const freeze = (o: object) => {
+    for (const v of Object.values(o)) if (v && typeof v === "object" && !ArrayBuffer.isView(v)) freeze(v);
+    Object.freeze(o);
+  };
+  freeze(d);
+  return d;
 }
 
 /** RFC 6607's VSS types the policy writes: a VPN name (NVT ASCII) and an RFC 2685 VPN-ID. */

@@ -111,7 +111,7 @@ async function allocations(label: string, pass: () => void): Promise<void> {
   walk(profile.head);
   const top = [...byFunction]
     .sort((a, b) => b[1] - a[1])
-    .slice(0, 8)
+    .slice(0, Number(process.env.BENCH_ALLOC_TOP ?? 8))
     .map(([f, bytes]) => `${((bytes / total) * 100).toFixed(0)} % ${f}`);
   console.log(
     `${label}: ${(total / EXCHANGES / 1024).toFixed(1)} KiB allocated per exchange; most by\n  ${top.join("\n  ")}`,

@@ -157,31 +157,40 @@ export class ScannedDhcp4 implements Dhcp4View {
     return at < 0 ? undefined : this.bytes.subarray(at, at + this.length(code));
   }
 
-  rewrite(option82: Uint8Array | undefined, changes: Rewrite4 = {}): Uint8Array {
+  rewrite(option82: Uint8Array | undefined, changes?: Rewrite4): Uint8Array {
     const b = this.bytes;
     const optionsEnd = this.endAt < 0 ? b.length : this.endAt;
-    const { serverId } = changes;
+    const serverId = changes?.serverId;
     const rewrite54 = serverId !== undefined && this.at(OPT.serverId) >= 0;
-    // The options left out where they stand: Option 82, and option 54 when it is set anew.
+    // The options left out where they stand: Option 82, and option 54 when it is set anew; the
+    // first of them in the message is cutA.
     let cutA = this.cut(OPT.relayAgentInfo);
     let cutB = rewrite54 ? this.cut(OPT.serverId) : -1;
-    if (cutB >= 0 && (cutA < 0 || cutB < cutA)) [cutA, cutB] = [cutB, cutA];
-    const cutLength = (cut: number) => (cut < 0 ? 0 : (b[cut + 1] as number) + 2);
-    let length = b.length - cutLength(cutA) - cutLength(cutB);
+    if (cutB >= 0 && (cutA < 0 || cutB < cutA)) {
+      const first = cutB;
+      cutB = cutA;
+      cutA = first;
+    }
+    const lengthA = optionSpan(b, cutA);
+    const lengthB = optionSpan(b, cutB);
+    let length = b.length - lengthA - lengthB;
     if (rewrite54) length += 2 + serverId.length;
     if (option82) length += option82.length + 2 * Math.max(1, Math.ceil(option82.length / 255));
     // Every byte is written below (scan.test.ts compares with the codec's encode).
     const out = pooledBytes(length);
     let w = 0;
     let from = 0;
-    for (const cut of [cutA, cutB]) {
-      if (cut < 0) continue;
-      w = copy(b, from, cut, out, w);
-      from = cut + cutLength(cut);
+    if (cutA >= 0) {
+      w = copy(b, from, cutA, out, w);
+      from = cutA + lengthA;
+    }
+    if (cutB >= 0) {
+      w = copy(b, from, cutB, out, w);
+      from = cutB + lengthB;
     }
     w = copy(b, from, optionsEnd, out, w);
-    if (changes.hops !== undefined) out[AT.hops] = changes.hops;
-    if (changes.giaddr !== undefined) writeIpv4(changes.giaddr, out, AT.giaddr);
+    if (changes?.hops !== undefined) out[AT.hops] = changes.hops;
+    if (changes?.giaddr !== undefined) writeIpv4(changes.giaddr, out, AT.giaddr);
     if (rewrite54) {
       out[w++] = OPT.serverId;
       out[w++] = serverId.length;
@@ -250,6 +259,11 @@ export class ScannedDhcp4 implements Dhcp4View {
     }
     return new ScannedDhcp4(bytes, endAt, index);
   }
+}
+
+/** The bytes of the option whose code byte is at `at` (0 for none: -1). */
+function optionSpan(b: Uint8Array, at: number): number {
+  return at < 0 ? 0 : (b[at + 1] as number) + 2;
 }
 
 /**
