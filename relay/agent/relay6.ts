@@ -4,8 +4,8 @@ import { equalBytesAt, text, utf8 } from "../../lib/codec/bytes.ts";
 import { MSG6, messageType6Name, OPT6, SERVER_TYPES } from "../../lib/codec/dhcp6/codes.ts";
 import { type Duid, decodeDuid } from "../../lib/codec/dhcp6/duid.ts";
 import {
-  type Dhcp6ClientMessage,
   type Dhcp6Message,
+  type Dhcp6RelayMessage,
   decodeDhcp6,
   encodeRelayForw,
   getOption6,
@@ -22,7 +22,13 @@ import {
   userClass6,
   vendorClass6,
 } from "../../lib/codec/dhcp6/options.ts";
-import { Scan6 } from "../../lib/codec/dhcp6/scan.ts";
+import {
+  type ClientMessage6,
+  DecodedClient6,
+  isRelayType,
+  Scan6,
+  ScannedClient6,
+} from "../../lib/codec/dhcp6/scan.ts";
 import type { ClientFacts, Policy } from "../../lib/policy/policy.ts";
 import { CountedSender } from "./counted-sender.ts";
 import type { Counters, DropReason } from "./counters.ts";
@@ -152,10 +158,28 @@ export class Relay6 {
   private receive(bytes: Uint8Array, source: string, link: Link): DropReason | undefined {
     if (link.side === "unknown") return "unknown-interface";
     if (link.side === "vrf") return this.fromServer(bytes, source, link.vrf);
+    // A client's peer-address needs no scope: the segment it came in on is remembered.
+    const peer = withoutScope(source);
+    // A client's own message is read in place; a downstream relay's is decoded, to its client's.
+    if (!isRelayType(bytes[0] as number)) {
+      if (!this.reply.scan(bytes)) {
+        this.decode(bytes, source);
+        return "malformed";
+      }
+      return this.fromClient(
+        undefined,
+        bytes[0] as number,
+        new ScannedClient6(bytes, 0, bytes.length),
+        bytes,
+        peer,
+        link,
+      );
+    }
     const m = this.decode(bytes, source);
     if (!m) return "malformed";
-    // A client's peer-address needs no scope: the segment it came in on is remembered.
-    return this.fromClient(m, bytes, withoutScope(source), link);
+    const client = innermost(m);
+    const relay = isRelay(m) ? m : undefined;
+    return this.fromClient(relay, m.type, client && new DecodedClient6(client), bytes, peer, link);
   }
 
   /** The message decoded, or undefined (and why, in the log). */
@@ -170,20 +194,28 @@ export class Relay6 {
 
   /** A client's message relayed or dropped, and the journal told which and why (once the client is known). */
   private fromClient(
-    m: Dhcp6Message,
+    relay: Dhcp6RelayMessage | undefined,
+    datagramType: number,
+    client: ClientMessage6 | undefined,
     bytes: Uint8Array,
     source: string,
     link: Link & { side: "access" },
   ): DropReason | undefined {
     const journal = this.o.journal;
     const record = journal && new Recorded6(link.segment);
-    const dropped = this.relayClient(m, bytes, source, link, record);
+    const dropped = this.relayClient(relay, datagramType, client, bytes, source, link, record);
     if (dropped && record && record.clientType !== undefined) journal.record(record.dropped(dropped));
     return dropped;
   }
 
+  /**
+   * `relay`: a downstream relay's RELAY-FORW, decoded (undefined for a client's own message);
+   * `datagramType`: the datagram's msg-type; `client`: the client message, at the bottom of any relays.
+   */
   private relayClient(
-    m: Dhcp6Message,
+    relay: Dhcp6RelayMessage | undefined,
+    datagramType: number,
+    client: ClientMessage6 | undefined,
     bytes: Uint8Array,
     source: string,
     link: Link & { side: "access" },
@@ -192,28 +224,27 @@ export class Relay6 {
     const { counters, log } = this.o;
     const policy = this.o.policy();
     // RFC 8415 §16: servers' messages have no business on the client side.
-    if (SERVER_TYPES.has(m.type)) return "server-message-from-client";
+    if (SERVER_TYPES.has(datagramType)) return "server-message-from-client";
     // On the transport network only towers speak, and always as relays (their address, as configured).
-    if (link.segment === TRANSPORT_SEGMENT && !(isRelay(m) && this.towers.has(canonical6(source))))
+    if (link.segment === TRANSPORT_SEGMENT && !(relay && this.towers.has(canonical6(source))))
       return "untrusted-relay";
     let hopCount = 0;
     let linkAddress: string | undefined;
-    if (isRelay(m)) {
+    if (relay) {
       // RFC 8415 §19.1.2: a RELAY-FORW at the hop limit is discarded.
-      if (m.hopCount >= policy.settings.maxHopCount6) return "hops-exceeded";
-      hopCount = m.hopCount + 1;
+      if (relay.hopCount >= policy.settings.maxHopCount6) return "hops-exceeded";
+      hopCount = relay.hopCount + 1;
       // RFC 8415 §19.1.2: from a relay with a global (or ULA) source, link-address is 0; the
       // Interface-ID then tells the relay's own link.
-      if (!withoutScope(source).toLowerCase().startsWith("fe80:")) linkAddress = UNSPECIFIED;
+      if (!source.toLowerCase().startsWith("fe80:")) linkAddress = UNSPECIFIED;
     }
-    const client = innermost(m);
     if (!client) return "malformed";
     record?.client(client.type, client.transactionId);
     // The peer's address as bytes, once: its EUI-64 may name the client, and RELAY-FORW carries it.
     const peer = ipv6ToBytes(source);
     const facts = decodeOrWarn(
       this.malformedLog,
-      () => this.facts(m, client, peer, link),
+      () => this.facts(relay, client, peer, link),
       { family, source },
       "malformed DHCPv6 option dropped",
     );
@@ -229,7 +260,7 @@ export class Relay6 {
     // A VRF on segments of its own has its gateways and routes there only.
     if (vrf.segments && !vrf.segments.has(link.segment)) return "vrf-not-on-segment";
     // A downstream relay's RELAY-FORW is wrapped in one of ours (RFC 8415 §19.1.2).
-    if (isRelay(m)) counters.downstream(family, "nested");
+    if (relay) counters.downstream(family, "nested");
 
     const added = decision.dhcp6;
     // RFC 8415 §19.1.1: an Interface-ID when link-address alone does not identify the link.
@@ -246,7 +277,7 @@ export class Relay6 {
     }
     if (added.subscriberId) options.push({ code: OPT6.subscriberId, data: added.subscriberId });
     if (decision.vss) options.push({ code: OPT6.vss, data: decision.vss });
-    if (added.clientLinkLayerAddress && facts.mac && !isRelay(m)) {
+    if (added.clientLinkLayerAddress && facts.mac && !relay) {
       options.push({
         code: OPT6.clientLinkLayerAddress,
         data: Uint8Array.of(0, HWTYPE_ETHERNET, ...facts.mac),
@@ -262,7 +293,7 @@ export class Relay6 {
     );
     const released =
       this.o.delegations && client.type === MSG6.RELEASE
-        ? delegatedPrefixesOrNone(client).map((p) => p.prefix)
+        ? delegatedPrefixesOrNone(client.decoded()).map((p) => p.prefix)
         : undefined;
     this.inFlight.set(key(vrf.name, source, client.transactionId), {
       vrf: vrf.name,
@@ -315,7 +346,9 @@ export class Relay6 {
     if (s.relayedAt < 0) return "no-relay-message";
     const peerAddress = ipv6ToString(bytes, s.peerAt);
     const transactionId = s.clientTransactionId(bytes);
-    const t = transactionId >= 0 ? this.inFlight.get(key(vrfName, peerAddress, transactionId)) : undefined;
+    // One key for the lookup and the forgetting: a string's hash is computed once.
+    const transaction = key(vrfName, peerAddress, transactionId);
+    const t = transactionId >= 0 ? this.inFlight.get(transaction) : undefined;
     if (!t) return "unknown-transaction";
     // RFC 8415 §19.2: the server copies the Interface-ID back; it must be the one sent.
     if (
@@ -340,7 +373,7 @@ export class Relay6 {
     // a transaction-id of its own (RFC 8415 §18.2.2), so the SOLICIT's entry would only wait out
     // the TTL, and under load those entries are most of the relay's heap.
     if (this.singleServer(vrfName)) {
-      this.inFlight.delete(key(vrfName, peerAddress, transactionId));
+      this.inFlight.delete(transaction);
     }
     // The relay routes what its servers delegate, via the peer it relays the reply to: the
     // requesting router, or the downstream relay in front of it (RFC 8987). Only a REPLY is
@@ -371,18 +404,18 @@ export class Relay6 {
 
   /** What the policy matches on, from the client's message and any downstream relay's options. */
   private facts(
-    m: Dhcp6Message,
-    client: Dhcp6ClientMessage,
+    relay: Dhcp6RelayMessage | undefined,
+    client: ClientMessage6,
     peer: Uint8Array,
     link: Link & { side: "access" },
   ): ClientFacts {
-    const clientIdBytes = getOption6(client, OPT6.clientId);
+    const clientIdBytes = client.option(OPT6.clientId);
     const duid: Duid | undefined = clientIdBytes ? decodeDuid(clientIdBytes) : undefined;
     let mac = duid && "linkLayer" in duid && duid.linkLayer.length > 0 ? duid.linkLayer : undefined;
     let circuitId: string | undefined;
     let remoteId: string | undefined;
     // The downstream relay closest to the client knows most (RFC 6939 Client Link-Layer Address).
-    for (let r: Dhcp6Message | undefined = m; r && isRelay(r); r = relayedMessage(r)) {
+    for (let r: Dhcp6Message | undefined = relay; r && isRelay(r); r = relayedMessage(r)) {
       const ll = getOption6(r, OPT6.clientLinkLayerAddress);
       if (ll) mac ??= decodeOption(clientLinkLayerAddress, ll).address;
       const iid = getOption6(r, OPT6.interfaceId);
@@ -390,10 +423,10 @@ export class Relay6 {
       const rid = getOption6(r, OPT6.remoteId);
       if (rid) remoteId = text(decodeOption(remoteId6, rid).id);
     }
-    if (!isRelay(m)) mac ??= macFromEui64(peer);
-    const vendor = getOption6(client, OPT6.vendorClass);
+    if (!relay) mac ??= macFromEui64(peer);
+    const vendor = client.option(OPT6.vendorClass);
     const vendorClass = vendor ? decodeOption(vendorClass6, vendor) : undefined;
-    const user = getOption6(client, OPT6.userClass);
+    const user = client.option(OPT6.userClass);
     return {
       family,
       mac,

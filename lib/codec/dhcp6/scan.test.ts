@@ -13,7 +13,7 @@ import {
   relayedBytes,
   relayedMessage,
 } from "./message.ts";
-import { Scan6 } from "./scan.ts";
+import { DecodedClient6, Scan6, ScannedClient6 } from "./scan.ts";
 
 const ADVERTISE: Dhcp6Message = {
   type: MSG6.ADVERTISE,
@@ -159,6 +159,29 @@ describe("Scan6: a server's DHCPv6 message read in place", () => {
     expect(
       Buffer.from(bytes.subarray(s.interfaceIdAt, s.interfaceIdAt + s.interfaceIdLength)).toString(),
     ).toBe("outer");
+  });
+
+  it("reads a client message's options in place as getOption6 reads them decoded: the first of a code, none absent", () => {
+    const m: Dhcp6Message = {
+      ...ADVERTISE,
+      options: [
+        ...(ADVERTISE as { options: { code: number; data: Uint8Array }[] }).options,
+        { code: OPT6.clientId, data: fromHex("ff") },
+      ],
+    };
+    const bytes = encodeDhcp6(m);
+    const decodedMessage = decodeDhcp6(bytes);
+    if (isRelay(decodedMessage)) throw new Error("expected a client message");
+    const inPlace = new ScannedClient6(bytes, 0, bytes.length);
+    const decodedView = new DecodedClient6(decodedMessage);
+    for (const view of [inPlace, decodedView]) {
+      expect([view.type, view.transactionId]).toEqual([MSG6.ADVERTISE, 0xa1b2c3]);
+      for (const code of [OPT6.clientId, OPT6.serverId, OPT6.iaNa, OPT6.vendorClass])
+        expect(view.option(code)).toEqual(getOption6(decodedMessage, code));
+      expect(view.decoded()).toEqual(decodedMessage);
+    }
+    expect(Buffer.from(inPlace.option(OPT6.clientId) ?? []).toString("hex")).toBe("0003000100aa01000001");
+    expect(inPlace.option(OPT6.vendorClass)).toBeUndefined();
   });
 
   it(`refuses relay messages nested deeper than ${MAX_RELAY_DEPTH}, as decodeDhcp6 does`, () => {

@@ -1,4 +1,5 @@
 import { MAX_RELAY_DEPTH, MSG6, OPT6, RELAY_HEADER_LENGTH } from "./codes.ts";
+import { type Dhcp6ClientMessage, decodeDhcp6, getOption6 } from "./message.ts";
 
 /** A client/server message's header: msg-type and transaction-id (RFC 8415 §8). */
 const CLIENT_HEADER_LENGTH = 4;
@@ -95,7 +96,8 @@ export class Scan6 {
   }
 }
 
-function isRelayType(type: number): boolean {
+/** Whether msg-type `type` is RELAY-FORW or RELAY-REPL (RFC 8415 §9). */
+export function isRelayType(type: number): boolean {
   return type === MSG6.RELAY_FORW || type === MSG6.RELAY_REPL;
 }
 
@@ -145,4 +147,72 @@ function firstRelayMessage(b: Uint8Array, at: number, end: number): number {
     at += len;
   }
   return -1;
+}
+
+/**
+ * A client message (RFC 8415 §8) as a relay reads it: its type, transaction-id and options by
+ * code, whether read in place or decoded.
+ */
+export interface ClientMessage6 {
+  readonly type: number;
+  readonly transactionId: number;
+  /** The first option `code`'s value, or undefined. */
+  option(code: number): Uint8Array | undefined;
+  /** The message decoded whole, for the rare reader of more (a RELEASE's delegated prefixes). */
+  decoded(): Dhcp6ClientMessage;
+}
+
+/** A client message read in place from bytes Scan6 has checked: no object per option. */
+export class ScannedClient6 implements ClientMessage6 {
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly start: number,
+    private readonly end: number,
+  ) {}
+
+  get type(): number {
+    return this.bytes[this.start] as number;
+  }
+
+  get transactionId(): number {
+    const b = this.bytes;
+    const at = this.start;
+    return ((b[at + 1] as number) << 16) | ((b[at + 2] as number) << 8) | (b[at + 3] as number);
+  }
+
+  option(code: number): Uint8Array | undefined {
+    const b = this.bytes;
+    for (let at = this.start + CLIENT_HEADER_LENGTH; at < this.end; ) {
+      const len = u16(b, at + 2);
+      at += OPTION_HEADER_LENGTH;
+      if (u16(b, at - OPTION_HEADER_LENGTH) === code) return b.subarray(at, at + len);
+      at += len;
+    }
+    return undefined;
+  }
+
+  decoded(): Dhcp6ClientMessage {
+    return decodeDhcp6(this.bytes.subarray(this.start, this.end)) as Dhcp6ClientMessage;
+  }
+}
+
+/** A client message decoded (one a downstream relay wrapped), read through the same interface. */
+export class DecodedClient6 implements ClientMessage6 {
+  constructor(private readonly message: Dhcp6ClientMessage) {}
+
+  get type(): number {
+    return this.message.type;
+  }
+
+  get transactionId(): number {
+    return this.message.transactionId;
+  }
+
+  option(code: number): Uint8Array | undefined {
+    return getOption6(this.message, code);
+  }
+
+  decoded(): Dhcp6ClientMessage {
+    return this.message;
+  }
 }
