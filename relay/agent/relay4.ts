@@ -22,6 +22,7 @@ import type { Journal } from "./journal.ts";
 import { type Link, type OnLink, TRANSPORT_SEGMENT, type Transport, vrfLink } from "./links.ts";
 import { decodeOrWarn, RateLimitedLog } from "./rate-limited-log.ts";
 import { Recorded4 } from "./recorded.ts";
+import { key4 } from "./transaction-keys.ts";
 import { Transactions } from "./transactions.ts";
 
 /** A VRF as the DHCPv4 path needs it, servers resolved to addresses. */
@@ -122,12 +123,17 @@ export class Relay4 {
   private readonly segments = new Map<string, Segment4>();
   private readonly own: ReadonlySet<string>;
   private readonly inFlight: Transactions<InFlight>;
+  /** Each VRF's index, its part of a transaction's key. */
+  private readonly vrfIds = new Map<string, number>();
   private readonly malformedLog: RateLimitedLog;
   private readonly sender: CountedSender;
   private readonly infrastructureByVrf = new Map<Vrf4, Map<Segment4, readonly SubOption[]>>();
 
   constructor(private readonly o: Relay4Options) {
-    for (const v of o.vrfs) this.vrfs.set(v.name, v);
+    for (const v of o.vrfs) {
+      this.vrfs.set(v.name, v);
+      this.vrfIds.set(v.name, this.vrfIds.size);
+    }
     for (const s of o.segments) this.segments.set(s.name, s);
     this.own = new Set(o.ownAddresses);
     this.inFlight = new Transactions({ now: o.now, onEvict: (why) => o.counters.evicted(family, why) });
@@ -155,6 +161,11 @@ export class Relay4 {
       bySegment.set(segment, subs);
     }
     return subs;
+  }
+
+  /** A transaction's key: its VRF, xid and chaddr (transaction-keys.ts). */
+  private key(vrf: string, m: Dhcp4View): string {
+    return key4(this.vrfIds.get(vrf) ?? -1, m.xid, m.chaddr, m.hlen);
   }
 
   /** Requests awaiting their replies. */
@@ -329,7 +340,7 @@ export class Relay4 {
       vssEcho = undefined;
       bytes = m.rewrite(undefined, { hops, giaddr });
     }
-    this.inFlight.set(key(vrf.name, m), {
+    this.inFlight.set(this.key(vrf.name, m), {
       vrf: vrf.name,
       sent82,
       ...(vssEcho ? { vssEcho } : {}),
@@ -371,7 +382,7 @@ export class Relay4 {
       const answer = m instanceof DecodedDhcp4 ? m.message : undefined;
       return answer && this.o.leaseQueryAnswer?.(answer, source, vrfName) ? undefined : "unknown-transaction";
     }
-    const transaction = key(vrfName, m);
+    const transaction = this.key(vrfName, m);
     const t = this.inFlight.get(transaction);
     if (!t) return "unknown-transaction";
     // RFC 3046 §2.2: the server echoes Option 82 verbatim; anything else is not our request's reply.
@@ -494,9 +505,4 @@ function toClientOnLink(m: Dhcp4View, segment: Segment4): OnLink {
   return unicast
     ? { source: segment.address, destination: m.yiaddr, hardware: m.chaddr.subarray(0, 6) }
     : { source: segment.address, destination: LIMITED_BROADCAST };
-}
-
-/** A transaction by VRF: clients of two VRFs may look alike where their address spaces overlap. */
-function key(vrf: string, m: { xid: number; hlen: number; chaddr: Uint8Array }): string {
-  return `${vrf}/${m.xid}/${hex(m.chaddr, "", m.hlen)}`;
 }

@@ -37,6 +37,7 @@ import type { Journal } from "./journal.ts";
 import { type Link, TRANSPORT_SEGMENT, type Transport, vrfLink } from "./links.ts";
 import { decodeOrWarn, RateLimitedLog } from "./rate-limited-log.ts";
 import { Recorded6 } from "./recorded.ts";
+import { key6 } from "./transaction-keys.ts";
 import { Transactions } from "./transactions.ts";
 
 /** A VRF as the DHCPv6 path needs it, servers resolved to addresses. */
@@ -78,6 +79,8 @@ export interface Relay6Options {
 
 interface InFlight {
   vrf: string;
+  /** The client's address (or its downstream relay's): where the reply goes. */
+  peer: string;
   interfaceId?: Uint8Array;
   /** The access segment the client's message came in on: its reply goes out there. */
   link: Link & { side: "access" };
@@ -109,6 +112,8 @@ export class Relay6 {
   /** VRFs whose servers are reached by multicast: any link-local source on their link is a server. */
   private readonly multicastVrfs = new Set<string>();
   private readonly vrfs = new Map<string, Vrf6>();
+  /** Each VRF's index, its part of a transaction's key. */
+  private readonly vrfIds = new Map<string, number>();
   /** Each VRF's link-address as RELAY-FORW carries it: converted once, not per message. */
   private readonly linkBytes = new Map<string, Uint8Array>();
   private readonly towers: ReadonlySet<string>;
@@ -121,6 +126,7 @@ export class Relay6 {
   constructor(private readonly o: Relay6Options) {
     for (const v of o.vrfs) {
       this.vrfs.set(v.name, v);
+      this.vrfIds.set(v.name, this.vrfIds.size);
       this.linkBytes.set(v.name, ipv6ToBytes(v.link));
       const addresses = new Set<string>();
       for (const s of v.servers) {
@@ -295,8 +301,9 @@ export class Relay6 {
       this.o.delegations && client.type === MSG6.RELEASE
         ? delegatedPrefixesOrNone(client.decoded()).map((p) => p.prefix)
         : undefined;
-    this.inFlight.set(key(vrf.name, source, client.transactionId), {
+    this.inFlight.set(key6(this.vrfIds.get(vrf.name) ?? -1, peer, 0, client.transactionId), {
       vrf: vrf.name,
+      peer: source,
       interfaceId,
       link,
       ...(released && released.length > 0 ? { released } : {}),
@@ -344,11 +351,12 @@ export class Relay6 {
     if (!this.isServer(vrfName, source)) return "unknown-server";
     if (s.type !== MSG6.RELAY_REPL) return "not-relay-repl";
     if (s.relayedAt < 0) return "no-relay-message";
-    const peerAddress = ipv6ToString(bytes, s.peerAt);
     const transactionId = s.clientTransactionId(bytes);
-    // One key for the lookup and the forgetting: a string's hash is computed once.
-    const transaction = key(vrfName, peerAddress, transactionId);
-    const t = transactionId >= 0 ? this.inFlight.get(transaction) : undefined;
+    const vrfId = this.vrfIds.get(vrfName);
+    // The key from the peer-address's bytes: the address the relay put in its RELAY-FORW.
+    const transaction =
+      vrfId === undefined || transactionId < 0 ? undefined : key6(vrfId, bytes, s.peerAt, transactionId);
+    const t = transaction === undefined ? undefined : this.inFlight.get(transaction);
     if (!t) return "unknown-transaction";
     // RFC 8415 §19.2: the server copies the Interface-ID back; it must be the one sent.
     if (
@@ -373,7 +381,7 @@ export class Relay6 {
     // a transaction-id of its own (RFC 8415 §18.2.2), so the SOLICIT's entry would only wait out
     // the TTL, and under load those entries are most of the relay's heap.
     if (this.singleServer(vrfName)) {
-      this.inFlight.delete(transaction);
+      this.inFlight.delete(transaction as string);
     }
     // The relay routes what its servers delegate, via the peer it relays the reply to: the
     // requesting router, or the downstream relay in front of it (RFC 8987). Only a REPLY is
@@ -382,11 +390,11 @@ export class Relay6 {
       if (t.released) this.o.delegations.released(t.vrf, t.released);
       else {
         const client = decodeDhcp6(bytes.subarray(s.clientAt, s.clientAt + s.clientLength));
-        if (!isRelay(client)) this.o.delegations.learn(t.vrf, t.link.segment, peerAddress, client);
+        if (!isRelay(client)) this.o.delegations.learn(t.vrf, t.link.segment, t.peer, client);
       }
     }
     const innerBytes = bytes.subarray(s.relayedAt, s.relayedAt + s.relayedLength);
-    this.sender.send(innerBytes, port, peerAddress, t.link, {
+    this.sender.send(innerBytes, port, t.peer, t.link, {
       vrf: t.vrf,
       type: type,
       direction: "to-client",
@@ -452,9 +460,4 @@ function canonical6(address: string): string {
 function withoutScope(address: string): string {
   const at = address.indexOf("%");
   return at < 0 ? address : address.slice(0, at);
-}
-
-/** A transaction by VRF: clients of two VRFs may look alike where their address spaces overlap. */
-function key(vrf: string, peer: string, transactionId: number): string {
-  return `${vrf}/${peer}/${transactionId}`;
 }
