@@ -125,6 +125,7 @@ export class Relay4 {
   private readonly inFlight: Transactions<InFlight>;
   /** Each VRF's index, its part of a transaction's key. */
   private readonly vrfIds = new Map<string, number>();
+  private readonly serverIds = new Map<Segment4, Uint8Array>();
   private readonly malformedLog: RateLimitedLog;
   private readonly sender: CountedSender;
   private readonly infrastructureByVrf = new Map<Vrf4, Map<Segment4, readonly SubOption[]>>();
@@ -161,6 +162,16 @@ export class Relay4 {
       bySegment.set(segment, subs);
     }
     return subs;
+  }
+
+  /** The relay's address on a segment as option 54's value (RFC 5107), made once per segment. */
+  private serverIdOf(segment: Segment4): Uint8Array {
+    let id = this.serverIds.get(segment);
+    if (!id) {
+      id = ipv4ToBytes(segment.address);
+      this.serverIds.set(segment, id);
+    }
+    return id;
   }
 
   /** A transaction's key: its VRF, xid and chaddr (transaction-keys.ts). */
@@ -343,7 +354,7 @@ export class Relay4 {
     this.inFlight.set(this.key(vrf.name, m), {
       vrf: vrf.name,
       sent82,
-      ...(vssEcho ? { vssEcho } : {}),
+      vssEcho,
       // A copy: the datagram is a view of a receive slab, which the entry would keep whole.
       original82: existing?.slice(),
       downstream,
@@ -403,7 +414,7 @@ export class Relay4 {
     // Kea accepts the relay's address in their option 54 because sub-option 11 says so.
     const serverId =
       this.vrfs.get(t.vrf)?.serverIdOverride && m.option(OPT.serverId) !== undefined
-        ? ipv4ToBytes(segment.address)
+        ? this.serverIdOf(segment)
         : undefined;
     const mt = m.messageType;
     let address: string;

@@ -306,8 +306,8 @@ export class Relay6 {
       peer: source,
       interfaceId,
       link,
-      ...(released && released.length > 0 ? { released } : {}),
-      ...(decision.vss ? { vss: true as const } : {}),
+      released: released && released.length > 0 ? released : undefined,
+      vss: decision.vss ? true : undefined,
     });
     // Counted by the client's message type, also when a downstream relay wrapped it.
     const type = messageType6Name(client.type);
