@@ -181,6 +181,23 @@ rules:
     if (a6.action !== "relay" || b6.action !== "relay") throw new Error("expected relay");
     expect(text(a6.dhcp6.interfaceId ?? new Uint8Array())).toBe("00:aa:01:00:00:01");
     expect(text(b6.dhcp6.interfaceId ?? new Uint8Array())).toBe("00:aa:01:00:00:02");
+    // A VSS name with a client placeholder makes every family's decision per client.
+    const vss = parsePolicy(
+      `version: 1
+rules:
+  - name: t
+    match: { mac: "*" }
+    vrf: RED
+    vss: "tenant-{mac}"
+`,
+      "p.yaml",
+    );
+    const c4 = vss.decide(facts({ mac: "00:aa:01:00:00:01" }));
+    const d4 = vss.decide(facts({ mac: "00:aa:01:00:00:02" }));
+    expect(d4).not.toBe(c4);
+    if (c4.action !== "relay" || d4.action !== "relay") throw new Error("expected relay");
+    expect(text((c4.vss ?? new Uint8Array()).subarray(1))).toBe("tenant-00:aa:01:00:00:01");
+    expect(text((d4.vss ?? new Uint8Array()).subarray(1))).toBe("tenant-00:aa:01:00:00:02");
   });
 });
 

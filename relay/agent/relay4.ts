@@ -133,7 +133,7 @@ export class Relay4 {
   constructor(private readonly o: Relay4Options) {
     for (const v of o.vrfs) {
       this.vrfs.set(v.name, v);
-      this.vrfIds.set(v.name, this.vrfIds.size);
+      if (!this.vrfIds.has(v.name)) this.vrfIds.set(v.name, this.vrfIds.size);
     }
     for (const s of o.segments) this.segments.set(s.name, s);
     this.own = new Set(o.ownAddresses);
@@ -176,7 +176,9 @@ export class Relay4 {
 
   /** A transaction's key: its VRF, xid and chaddr (transaction-keys.ts). */
   private key(vrf: string, m: Dhcp4View): string {
-    return key4(this.vrfIds.get(vrf) ?? -1, m.xid, m.chaddr, m.hlen);
+    const id = this.vrfIds.get(vrf);
+    if (id === undefined) throw new Error(`no DHCPv4 VRF ${vrf}`);
+    return key4(id, m.xid, m.chaddr, m.hlen);
   }
 
   /** Requests awaiting their replies. */

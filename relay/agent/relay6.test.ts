@@ -104,6 +104,25 @@ describe("DHCPv6 path", () => {
     ).toBe(1);
   });
 
+  it("matches a reply to its request by the peer-address's bytes, and sends it where the request came from, however written", () => {
+    // The same address as PEER, written long and in capitals: one client, one transaction.
+    const written = "FE80:0:0:0:2AA:1FF:FE00:1%eth0";
+    relay.handle(solicit(), written, ACCESS);
+    const [forw] = transport.take();
+    relay.handle(replyTo(forw?.bytes ?? new Uint8Array()), RED_SERVER, RED);
+    const [out] = transport.take();
+    expect(out).toMatchObject({ port: 546, address: "FE80:0:0:0:2AA:1FF:FE00:1" });
+    // A reply to another peer-address is no reply to it.
+    relay.handle(solicit(), written, ACCESS);
+    const [again] = transport.take();
+    const other = replyTo(again?.bytes ?? new Uint8Array(), (r) => {
+      r.peerAddress = "fe80::2aa:1ff:fe00:2";
+    });
+    relay.handle(other, RED_SERVER, RED);
+    expect(transport.take()).toEqual([]);
+    expect(drops("unknown-transaction")).toBe(1);
+  });
+
   it("wraps a downstream relay's RELAY-FORW again with hop-count + 1, and answers it on port 547", () => {
     const downstream: Dhcp6RelayMessage = {
       type: MSG6.RELAY_FORW,

@@ -120,13 +120,13 @@ export class Relay6 {
   private readonly inFlight: Transactions<InFlight>;
   private readonly malformedLog: RateLimitedLog;
   private readonly sender: CountedSender;
-  /** Each server datagram is read in place by this one scanner. */
-  private readonly reply = new Scan6();
+  /** Servers' datagrams and clients' own messages are read in place by this one scanner. */
+  private readonly scanner = new Scan6();
 
   constructor(private readonly o: Relay6Options) {
     for (const v of o.vrfs) {
       this.vrfs.set(v.name, v);
-      this.vrfIds.set(v.name, this.vrfIds.size);
+      if (!this.vrfIds.has(v.name)) this.vrfIds.set(v.name, this.vrfIds.size);
       this.linkBytes.set(v.name, ipv6ToBytes(v.link));
       const addresses = new Set<string>();
       for (const s of v.servers) {
@@ -168,7 +168,7 @@ export class Relay6 {
     const peer = withoutScope(source);
     // A client's own message is read in place; a downstream relay's is decoded, to its client's.
     if (!isRelayType(bytes[0] as number)) {
-      if (!this.reply.scan(bytes)) {
+      if (!this.scanner.scan(bytes)) {
         this.decode(bytes, source);
         return "malformed";
       }
@@ -301,7 +301,7 @@ export class Relay6 {
       this.o.delegations && client.type === MSG6.RELEASE
         ? delegatedPrefixesOrNone(client.decoded()).map((p) => p.prefix)
         : undefined;
-    this.inFlight.set(key6(this.vrfIds.get(vrf.name) ?? -1, peer, 0, client.transactionId), {
+    this.inFlight.set(key6(this.vrfId(vrf.name), peer, 0, client.transactionId), {
       vrf: vrf.name,
       peer: source,
       interfaceId,
@@ -341,38 +341,42 @@ export class Relay6 {
    * and one object per option was most of what the DHCPv6 path allocated.
    */
   private fromServer(bytes: Uint8Array, source: string, vrfName: string): DropReason | undefined {
-    const s = this.reply;
+    const s = this.scanner;
     if (!s.scan(bytes)) {
       this.decode(bytes, source);
       return "malformed";
     }
-    // A client's message on a backend link is never relayed: only the VRF's servers speak there.
-    if (!SERVER_TYPES.has(s.type)) return "client-message-on-backend";
-    if (!this.isServer(vrfName, source)) return "unknown-server";
-    if (s.type !== MSG6.RELAY_REPL) return "not-relay-repl";
-    if (s.relayedAt < 0) return "no-relay-message";
+    // The parts, copied before anything else runs: the scanner is the relay's, reused per datagram.
+    const { type: messageType, peerAt, interfaceIdAt, interfaceIdLength, vss } = s;
+    const { relayedAt, relayedLength, clientAt, clientLength } = s;
+    const clientType = s.clientType(bytes);
     const transactionId = s.clientTransactionId(bytes);
+    // A client's message on a backend link is never relayed: only the VRF's servers speak there.
+    if (!SERVER_TYPES.has(messageType)) return "client-message-on-backend";
+    if (!this.isServer(vrfName, source)) return "unknown-server";
+    if (messageType !== MSG6.RELAY_REPL) return "not-relay-repl";
+    if (relayedAt < 0) return "no-relay-message";
     const vrfId = this.vrfIds.get(vrfName);
     // The key from the peer-address's bytes: the address the relay put in its RELAY-FORW.
     const transaction =
-      vrfId === undefined || transactionId < 0 ? undefined : key6(vrfId, bytes, s.peerAt, transactionId);
+      vrfId === undefined || transactionId < 0 ? undefined : key6(vrfId, bytes, peerAt, transactionId);
     const t = transaction === undefined ? undefined : this.inFlight.get(transaction);
     if (!t) return "unknown-transaction";
     // RFC 8415 §19.2: the server copies the Interface-ID back; it must be the one sent.
     if (
       t.interfaceId &&
-      !(s.interfaceIdAt >= 0 && equalBytesAt(bytes, s.interfaceIdAt, s.interfaceIdLength, t.interfaceId))
+      !(interfaceIdAt >= 0 && equalBytesAt(bytes, interfaceIdAt, interfaceIdLength, t.interfaceId))
     )
       return "interface-id-mismatch";
     // RFC 6607: a server that processed VSS returns OPTION_VSS in its RELAY-REPL; without it, the
     // reply was made without knowing the VPN.
-    if (t.vss && !s.vss) {
+    if (t.vss && !vss) {
       if (this.o.policy().settings.vssReplies === "strict") return "vss-not-supported";
       this.o.counters.notice(family, "vss-not-supported");
     }
     // RFC 8415 §19.2: the Relay Message's value, unchanged, to the peer on port 546, or 547
     // when the peer is itself a relay.
-    const innerType = bytes[s.relayedAt] as number;
+    const innerType = bytes[relayedAt] as number;
     const port = innerType === MSG6.RELAY_REPL ? 547 : 546;
     const type = messageType6Name(innerType);
     // A server answers each client message once (RFC 8415 §18.3): from a VRF's only server (not
@@ -386,20 +390,27 @@ export class Relay6 {
     // The relay routes what its servers delegate, via the peer it relays the reply to: the
     // requesting router, or the downstream relay in front of it (RFC 8987). Only a REPLY is
     // decoded whole, and only then.
-    if (this.o.delegations && s.clientType(bytes) === MSG6.REPLY) {
+    if (this.o.delegations && clientType === MSG6.REPLY) {
       if (t.released) this.o.delegations.released(t.vrf, t.released);
       else {
-        const client = decodeDhcp6(bytes.subarray(s.clientAt, s.clientAt + s.clientLength));
+        const client = decodeDhcp6(bytes.subarray(clientAt, clientAt + clientLength));
         if (!isRelay(client)) this.o.delegations.learn(t.vrf, t.link.segment, t.peer, client);
       }
     }
-    const innerBytes = bytes.subarray(s.relayedAt, s.relayedAt + s.relayedLength);
+    const innerBytes = bytes.subarray(relayedAt, relayedAt + relayedLength);
     this.sender.send(innerBytes, port, t.peer, t.link, {
       vrf: t.vrf,
       type: type,
       direction: "to-client",
     });
     return undefined;
+  }
+
+  /** A configured VRF's index, its part of a transaction's key. */
+  private vrfId(name: string): number {
+    const id = this.vrfIds.get(name);
+    if (id === undefined) throw new Error(`no DHCPv6 VRF ${name}`);
+    return id;
   }
 
   private singleServer(vrfName: string): boolean {

@@ -128,7 +128,7 @@ function* variants(bytes: Uint8Array): Generator<Uint8Array> {
   yield longer;
 }
 
-describe("Scan6: a server's DHCPv6 message read in place", () => {
+describe("Scan6: a DHCPv6 message read in place", () => {
   const s = new Scan6();
 
   for (const [name, m] of Object.entries(MESSAGES)) {

@@ -9,7 +9,7 @@ const OPTION_HEADER_LENGTH = 4;
 const PEER_ADDRESS_AT = 18;
 
 /**
- * A DHCPv6 message read in place, as a relay reads a server's reply: checked as decodeDhcp6
+ * A DHCPv6 message read in place, as a relay reads a server's reply or a client's own message: checked as decodeDhcp6
  * checks it (every option's length, every Relay Message nested to MAX_RELAY_DEPTH), without an
  * object or a copy per option. After `scan` returns true its fields describe the message until the
  * next scan; offsets are into the scanned bytes, -1 where the message has no such part.
