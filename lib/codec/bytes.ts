@@ -254,6 +254,21 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** The big-endian 16-bit number at `at`, for readers in place (no Reader, no view). */
+export function u16At(b: Uint8Array, at: number): number {
+  return ((b[at] as number) << 8) | (b[at + 1] as number);
+}
+
+/** The big-endian 24-bit number at `at` (a DHCPv6 transaction-id). */
+export function u24At(b: Uint8Array, at: number): number {
+  return ((b[at] as number) << 16) | ((b[at + 1] as number) << 8) | (b[at + 2] as number);
+}
+
+/** The unsigned big-endian 32-bit number at `at`. */
+export function u32At(b: Uint8Array, at: number): number {
+  return (b[at] as number) * 0x1000000 + u24At(b, at + 1);
+}
+
 /** Whether the `length` bytes of `a` at `at` are those of `b`, without a view of them. */
 export function equalBytesAt(a: Uint8Array, at: number, length: number, b: Uint8Array): boolean {
   if (length !== b.length || at + length > a.length) return false;

@@ -19,6 +19,12 @@ const facts = (f: FactsInput): ClientFacts => ({
 
 const relayTo = (d: Decision) => (d.action === "relay" ? `${d.vrf}/${d.rule}` : `drop/${d.reason}`);
 
+/** A policy of one rule, t, that sends every client to RED with these fields (YAML lines). */
+function everyClientTo(...fields: string[]) {
+  const rule = ["  - name: t", '    match: { mac: "*" }', "    vrf: RED", ...fields.map((f) => `    ${f}`)];
+  return parsePolicy(["version: 1", "rules:", ...rule, ""].join("\n"), "p.yaml");
+}
+
 function refusal(yaml: string, vrfs?: string[]): ConfigError {
   try {
     parsePolicy(yaml, "policy.yaml", vrfs);
@@ -140,16 +146,7 @@ rules:
   });
 
   it("renders templates with the client's values", () => {
-    const p = parsePolicy(
-      `version: 1
-rules:
-  - name: t
-    match: { mac: "*" }
-    vrf: RED
-    option82: { circuitId: "{vrf}-{rule}-{mac}", subscriberId: "sub-{hostname}" }
-`,
-      "p.yaml",
-    );
+    const p = everyClientTo('option82: { circuitId: "{vrf}-{rule}-{mac}", subscriberId: "sub-{hostname}" }');
     const d = p.decide(facts({ mac: "00:aa:01:00:00:01", hostname: "h1" }));
     if (d.action !== "relay") throw new Error("expected relay");
     expect(text(d.option82.circuitId ?? new Uint8Array())).toBe("RED-t-00:aa:01:00:00:01");
@@ -157,17 +154,7 @@ rules:
   });
 
   it("makes a family's decision once when its templates name nothing of the client, and per client when they do", () => {
-    const p = parsePolicy(
-      `version: 1
-rules:
-  - name: t
-    match: { mac: "*" }
-    vrf: RED
-    option82: { circuitId: "{vrf}-{rule}" }
-    dhcp6: { interfaceId: "{mac}" }
-`,
-      "p.yaml",
-    );
+    const p = everyClientTo('option82: { circuitId: "{vrf}-{rule}" }', 'dhcp6: { interfaceId: "{mac}" }');
     const a4 = p.decide(facts({ mac: "00:aa:01:00:00:01" }));
     const b4 = p.decide(facts({ mac: "00:aa:01:00:00:02" }));
     expect(b4).toBe(a4);
@@ -182,16 +169,7 @@ rules:
     expect(text(a6.dhcp6.interfaceId ?? new Uint8Array())).toBe("00:aa:01:00:00:01");
     expect(text(b6.dhcp6.interfaceId ?? new Uint8Array())).toBe("00:aa:01:00:00:02");
     // A VSS name with a client placeholder makes every family's decision per client.
-    const vss = parsePolicy(
-      `version: 1
-rules:
-  - name: t
-    match: { mac: "*" }
-    vrf: RED
-    vss: "tenant-{mac}"
-`,
-      "p.yaml",
-    );
+    const vss = everyClientTo('vss: "tenant-{mac}"');
     const c4 = vss.decide(facts({ mac: "00:aa:01:00:00:01" }));
     const d4 = vss.decide(facts({ mac: "00:aa:01:00:00:02" }));
     expect(d4).not.toBe(c4);

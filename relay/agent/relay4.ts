@@ -22,7 +22,7 @@ import type { Journal } from "./journal.ts";
 import { type Link, type OnLink, TRANSPORT_SEGMENT, type Transport, vrfLink } from "./links.ts";
 import { decodeOrWarn, RateLimitedLog } from "./rate-limited-log.ts";
 import { Recorded4 } from "./recorded.ts";
-import { key4 } from "./transaction-keys.ts";
+import { key4, VrfIndex } from "./transaction-keys.ts";
 import { Transactions } from "./transactions.ts";
 
 /** A VRF as the DHCPv4 path needs it, servers resolved to addresses. */
@@ -124,17 +124,15 @@ export class Relay4 {
   private readonly own: ReadonlySet<string>;
   private readonly inFlight: Transactions<InFlight>;
   /** Each VRF's index, its part of a transaction's key. */
-  private readonly vrfIds = new Map<string, number>();
+  private readonly vrfIds: VrfIndex;
   private readonly serverIds = new Map<Segment4, Uint8Array>();
   private readonly malformedLog: RateLimitedLog;
   private readonly sender: CountedSender;
   private readonly infrastructureByVrf = new Map<Vrf4, Map<Segment4, readonly SubOption[]>>();
 
   constructor(private readonly o: Relay4Options) {
-    for (const v of o.vrfs) {
-      this.vrfs.set(v.name, v);
-      if (!this.vrfIds.has(v.name)) this.vrfIds.set(v.name, this.vrfIds.size);
-    }
+    for (const v of o.vrfs) this.vrfs.set(v.name, v);
+    this.vrfIds = new VrfIndex(o.vrfs.map((v) => v.name));
     for (const s of o.segments) this.segments.set(s.name, s);
     this.own = new Set(o.ownAddresses);
     this.inFlight = new Transactions({ now: o.now, onEvict: (why) => o.counters.evicted(family, why) });
@@ -176,9 +174,7 @@ export class Relay4 {
 
   /** A transaction's key: its VRF, xid and chaddr (transaction-keys.ts). */
   private key(vrf: string, m: Dhcp4View): string {
-    const id = this.vrfIds.get(vrf);
-    if (id === undefined) throw new Error(`no DHCPv4 VRF ${vrf}`);
-    return key4(id, m.xid, m.chaddr, m.hlen);
+    return key4(this.vrfIds.known(vrf), m.xid, m.chaddr, m.hlen);
   }
 
   /** Requests awaiting their replies. */

@@ -11,6 +11,7 @@ import {
   getOption6,
   innermost,
   isRelay,
+  isRelayType,
   type RawOption6,
   relayedMessage,
 } from "../../lib/codec/dhcp6/message.ts";
@@ -22,13 +23,7 @@ import {
   userClass6,
   vendorClass6,
 } from "../../lib/codec/dhcp6/options.ts";
-import {
-  type ClientMessage6,
-  DecodedClient6,
-  isRelayType,
-  Scan6,
-  ScannedClient6,
-} from "../../lib/codec/dhcp6/scan.ts";
+import { type ClientMessage6, DecodedClient6, Scan6, ScannedClient6 } from "../../lib/codec/dhcp6/scan.ts";
 import type { ClientFacts, Policy } from "../../lib/policy/policy.ts";
 import { CountedSender } from "./counted-sender.ts";
 import type { Counters, DropReason } from "./counters.ts";
@@ -37,7 +32,7 @@ import type { Journal } from "./journal.ts";
 import { type Link, TRANSPORT_SEGMENT, type Transport, vrfLink } from "./links.ts";
 import { decodeOrWarn, RateLimitedLog } from "./rate-limited-log.ts";
 import { Recorded6 } from "./recorded.ts";
-import { key6 } from "./transaction-keys.ts";
+import { key6, VrfIndex } from "./transaction-keys.ts";
 import { Transactions } from "./transactions.ts";
 
 /** A VRF as the DHCPv6 path needs it, servers resolved to addresses. */
@@ -113,7 +108,7 @@ export class Relay6 {
   private readonly multicastVrfs = new Set<string>();
   private readonly vrfs = new Map<string, Vrf6>();
   /** Each VRF's index, its part of a transaction's key. */
-  private readonly vrfIds = new Map<string, number>();
+  private readonly vrfIds: VrfIndex;
   /** Each VRF's link-address as RELAY-FORW carries it: converted once, not per message. */
   private readonly linkBytes = new Map<string, Uint8Array>();
   private readonly towers: ReadonlySet<string>;
@@ -124,9 +119,9 @@ export class Relay6 {
   private readonly scanner = new Scan6();
 
   constructor(private readonly o: Relay6Options) {
+    this.vrfIds = new VrfIndex(o.vrfs.map((v) => v.name));
     for (const v of o.vrfs) {
       this.vrfs.set(v.name, v);
-      if (!this.vrfIds.has(v.name)) this.vrfIds.set(v.name, this.vrfIds.size);
       this.linkBytes.set(v.name, ipv6ToBytes(v.link));
       const addresses = new Set<string>();
       for (const s of v.servers) {
@@ -301,7 +296,7 @@ export class Relay6 {
       this.o.delegations && client.type === MSG6.RELEASE
         ? delegatedPrefixesOrNone(client.decoded()).map((p) => p.prefix)
         : undefined;
-    this.inFlight.set(key6(this.vrfId(vrf.name), peer, 0, client.transactionId), {
+    this.inFlight.set(key6(this.vrfIds.known(vrf.name), peer, 0, client.transactionId), {
       vrf: vrf.name,
       peer: source,
       interfaceId,
@@ -356,7 +351,7 @@ export class Relay6 {
     if (!this.isServer(vrfName, source)) return "unknown-server";
     if (messageType !== MSG6.RELAY_REPL) return "not-relay-repl";
     if (relayedAt < 0) return "no-relay-message";
-    const vrfId = this.vrfIds.get(vrfName);
+    const vrfId = this.vrfIds.of(vrfName);
     // The key from the peer-address's bytes: the address the relay put in its RELAY-FORW.
     const transaction =
       vrfId === undefined || transactionId < 0 ? undefined : key6(vrfId, bytes, peerAt, transactionId);
@@ -404,13 +399,6 @@ export class Relay6 {
       direction: "to-client",
     });
     return undefined;
-  }
-
-  /** A configured VRF's index, its part of a transaction's key. */
-  private vrfId(name: string): number {
-    const id = this.vrfIds.get(name);
-    if (id === undefined) throw new Error(`no DHCPv6 VRF ${name}`);
-    return id;
   }
 
   private singleServer(vrfName: string): boolean {

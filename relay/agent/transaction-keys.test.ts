@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { key4, key6 } from "./transaction-keys.ts";
+import { key4, key6, VrfIndex } from "./transaction-keys.ts";
 
 const mac = Uint8Array.of(0x00, 0xaa, 0x01, 0x00, 0x00, 0x01, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9);
 
@@ -43,5 +43,12 @@ describe("transaction keys", () => {
       key6(2, other, 0, 0xa1b2c3),
     ];
     expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it("VRF indexes: one per name in configured order, a name listed twice keeps its first; an unknown one is none", () => {
+    const ids = new VrfIndex(["RED", "RED", "BLUE"]);
+    expect([ids.of("RED"), ids.of("BLUE"), ids.of("GREEN")]).toEqual([0, 1, undefined]);
+    expect(ids.known("BLUE")).toBe(1);
+    expect(() => ids.known("GREEN")).toThrow(/no VRF GREEN/);
   });
 });

@@ -1,3 +1,5 @@
+import { u16At } from "../../lib/codec/bytes.ts";
+
 /**
  * The keys of the relay's transactions tables: a few 16-bit code units made by one
  * String.fromCharCode, a flat string that Map hashes at once. Text built from parts (a template
@@ -11,10 +13,10 @@ export function key4(vrf: number, xid: number, chaddr: Uint8Array, hlen: number)
   const hi = xid >>> 16;
   const lo = xid & 0xffff;
   if (hlen === 6) {
-    return String.fromCharCode(vrf, hi, lo, 6, word(chaddr, 0), word(chaddr, 2), word(chaddr, 4));
+    return String.fromCharCode(vrf, hi, lo, 6, u16At(chaddr, 0), u16At(chaddr, 2), u16At(chaddr, 4));
   }
   const units = [vrf, hi, lo, hlen];
-  for (let i = 0; i < hlen; i += 2) units.push(i + 1 < hlen ? word(chaddr, i) : (chaddr[i] as number) << 8);
+  for (let i = 0; i < hlen; i += 2) units.push(i + 1 < hlen ? u16At(chaddr, i) : (chaddr[i] as number) << 8);
   return String.fromCharCode(...units);
 }
 
@@ -24,17 +26,37 @@ export function key6(vrf: number, address: Uint8Array, at: number, transactionId
     vrf,
     transactionId >>> 16,
     transactionId & 0xffff,
-    word(address, at),
-    word(address, at + 2),
-    word(address, at + 4),
-    word(address, at + 6),
-    word(address, at + 8),
-    word(address, at + 10),
-    word(address, at + 12),
-    word(address, at + 14),
+    u16At(address, at),
+    u16At(address, at + 2),
+    u16At(address, at + 4),
+    u16At(address, at + 6),
+    u16At(address, at + 8),
+    u16At(address, at + 10),
+    u16At(address, at + 12),
+    u16At(address, at + 14),
   );
 }
 
-function word(b: Uint8Array, at: number): number {
-  return ((b[at] as number) << 8) | (b[at + 1] as number);
+/**
+ * Each VRF's index among a relay's VRFs, its part of a key: given once per name, in the order
+ * the VRFs are configured.
+ */
+export class VrfIndex {
+  private readonly ids = new Map<string, number>();
+
+  constructor(names: Iterable<string>) {
+    for (const name of names) if (!this.ids.has(name)) this.ids.set(name, this.ids.size);
+  }
+
+  /** The VRF's index, or undefined for a VRF the relay does not have (a reply on no VRF of its). */
+  of(name: string): number | undefined {
+    return this.ids.get(name);
+  }
+
+  /** The index of a VRF the relay has; throws for any other (a bug, never a client's doing). */
+  known(name: string): number {
+    const id = this.ids.get(name);
+    if (id === undefined) throw new Error(`no VRF ${name} in this relay`);
+    return id;
+  }
 }

@@ -1,5 +1,5 @@
 import { ipv4ToString, writeIpv4 } from "../address.ts";
-import { pooledBytes } from "../bytes.ts";
+import { pooledBytes, u32At } from "../bytes.ts";
 import { HEADER_LENGTH, MAGIC_COOKIE, OPT } from "./codes.ts";
 import { type Dhcp4Message, encodeDhcp4, maxMessageSize, maxMessageSizeOf } from "./message.ts";
 import { getOption, messageType, removeOption, setOption } from "./options.ts";
@@ -123,7 +123,7 @@ export class ScannedDhcp4 implements Dhcp4View {
   }
 
   get xid(): number {
-    return u32(this.bytes, AT.xid);
+    return u32At(this.bytes, AT.xid);
   }
 
   get ciaddr(): string {
@@ -232,7 +232,7 @@ export class ScannedDhcp4 implements Dhcp4View {
   /** Reads `bytes` in place, or says no (undefined) to what the full decode must take. */
   static scan(bytes: Uint8Array): ScannedDhcp4 | undefined {
     if (bytes.length < HEADER_LENGTH || (bytes[AT.hlen] as number) > 16) return undefined;
-    if (u32(bytes, AT.cookie) !== MAGIC_COOKIE) return undefined;
+    if (u32At(bytes, AT.cookie) !== MAGIC_COOKIE) return undefined;
     const index = new Int32Array(2 * READ_IN_PLACE.length).fill(-1);
     let endAt = -1;
     let i = HEADER_LENGTH;
@@ -279,14 +279,6 @@ function copy(from: Uint8Array, start: number, end: number, to: Uint8Array, at: 
   }
   for (let i = start; i < end; i++) to[at++] = from[i] as number;
   return at;
-}
-
-/** The unsigned big-endian 32-bit number at `at`. */
-function u32(b: Uint8Array, at: number): number {
-  return (
-    (b[at] as number) * 0x1000000 +
-    (((b[at + 1] as number) << 16) | ((b[at + 2] as number) << 8) | (b[at + 3] as number))
-  );
 }
 
 /** A message decoded whole (what the scan says no to): the same reads and rewrite, through the codec. */

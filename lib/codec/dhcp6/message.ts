@@ -40,9 +40,14 @@ export interface Dhcp6RelayMessage {
 /** Any DHCPv6 message. */
 export type Dhcp6Message = Dhcp6ClientMessage | Dhcp6RelayMessage;
 
+/** Whether msg-type `type` is RELAY-FORW or RELAY-REPL (RFC 8415 §9). */
+export function isRelayType(type: number): type is Dhcp6RelayMessage["type"] {
+  return type === MSG6.RELAY_FORW || type === MSG6.RELAY_REPL;
+}
+
 /** Whether `m` is RELAY-FORW or RELAY-REPL. */
 export function isRelay(m: Dhcp6Message): m is Dhcp6RelayMessage {
-  return m.type === MSG6.RELAY_FORW || m.type === MSG6.RELAY_REPL;
+  return isRelayType(m.type);
 }
 
 /** Whether an option is a decoded Relay-Message. */
@@ -84,7 +89,7 @@ export const options6: Codec<RawOption6[]> = {
 function decodeMessage(r: Reader, depth: number): Dhcp6Message {
   const typeAt = r.pos;
   const type = r.u8("message type");
-  if (type !== MSG6.RELAY_FORW && type !== MSG6.RELAY_REPL) {
+  if (!isRelayType(type)) {
     const transactionId = r.u24("transaction id");
     return { type, transactionId, options: options6.decode(r) };
   }

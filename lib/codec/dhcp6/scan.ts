@@ -1,5 +1,6 @@
-import { MAX_RELAY_DEPTH, MSG6, OPT6, RELAY_HEADER_LENGTH } from "./codes.ts";
-import { type Dhcp6ClientMessage, decodeDhcp6, getOption6 } from "./message.ts";
+import { u16At, u24At } from "../bytes.ts";
+import { MAX_RELAY_DEPTH, OPT6, RELAY_HEADER_LENGTH } from "./codes.ts";
+import { type Dhcp6ClientMessage, decodeDhcp6, getOption6, isRelayType } from "./message.ts";
 
 /** A client/server message's header: msg-type and transaction-id (RFC 8415 §8). */
 const CLIENT_HEADER_LENGTH = 4;
@@ -55,8 +56,8 @@ export class Scan6 {
     }
     this.peerAt = PEER_ADDRESS_AT;
     for (let at = RELAY_HEADER_LENGTH; at < bytes.length; ) {
-      const code = u16(bytes, at);
-      const len = u16(bytes, at + 2);
+      const code = u16At(bytes, at);
+      const len = u16At(bytes, at + 2);
       at += OPTION_HEADER_LENGTH;
       if (code === OPT6.interfaceId && this.interfaceIdAt < 0) {
         this.interfaceIdAt = at;
@@ -74,7 +75,7 @@ export class Scan6 {
     while (start >= 0 && isRelayType(bytes[start] as number)) {
       const value = firstRelayMessage(bytes, start + RELAY_HEADER_LENGTH, end);
       start = value;
-      end = value < 0 ? -1 : value + u16(bytes, value - 2);
+      end = value < 0 ? -1 : value + u16At(bytes, value - 2);
     }
     if (start >= 0) {
       this.clientAt = start;
@@ -90,19 +91,8 @@ export class Scan6 {
 
   /** The client message's transaction-id (24 bits), or -1 without one. */
   clientTransactionId(bytes: Uint8Array): number {
-    const at = this.clientAt;
-    if (at < 0) return -1;
-    return ((bytes[at + 1] as number) << 16) | ((bytes[at + 2] as number) << 8) | (bytes[at + 3] as number);
+    return this.clientAt < 0 ? -1 : u24At(bytes, this.clientAt + 1);
   }
-}
-
-/** Whether msg-type `type` is RELAY-FORW or RELAY-REPL (RFC 8415 §9). */
-export function isRelayType(type: number): boolean {
-  return type === MSG6.RELAY_FORW || type === MSG6.RELAY_REPL;
-}
-
-function u16(b: Uint8Array, at: number): number {
-  return ((b[at] as number) << 8) | (b[at + 1] as number);
 }
 
 /** Whether bytes `start` to `end` hold a message decodeDhcp6 takes at nesting `depth`. */
@@ -114,8 +104,8 @@ function wellFormed(b: Uint8Array, start: number, end: number, depth: number): b
   if (depth >= MAX_RELAY_DEPTH || end - start < RELAY_HEADER_LENGTH) return false;
   for (let at = start + RELAY_HEADER_LENGTH; at < end; ) {
     if (end - at < OPTION_HEADER_LENGTH) return false;
-    const code = u16(b, at);
-    const len = u16(b, at + 2);
+    const code = u16At(b, at);
+    const len = u16At(b, at + 2);
     at += OPTION_HEADER_LENGTH;
     if (len > end - at) return false;
     // Every Relay Message a relay message carries is a message itself (RFC 8415 §21.10), never empty.
@@ -129,7 +119,7 @@ function wellFormed(b: Uint8Array, start: number, end: number, depth: number): b
 function optionsFit(b: Uint8Array, at: number, end: number): boolean {
   while (at < end) {
     if (end - at < OPTION_HEADER_LENGTH) return false;
-    const len = u16(b, at + 2);
+    const len = u16At(b, at + 2);
     at += OPTION_HEADER_LENGTH;
     if (len > end - at) return false;
     at += len;
@@ -140,8 +130,8 @@ function optionsFit(b: Uint8Array, at: number, end: number): boolean {
 /** The value's offset of the first Relay Message among well-formed options from `at` to `end`, or -1. */
 function firstRelayMessage(b: Uint8Array, at: number, end: number): number {
   while (at < end) {
-    const code = u16(b, at);
-    const len = u16(b, at + 2);
+    const code = u16At(b, at);
+    const len = u16At(b, at + 2);
     at += OPTION_HEADER_LENGTH;
     if (code === OPT6.relayMessage) return at;
     at += len;
@@ -175,17 +165,15 @@ export class ScannedClient6 implements ClientMessage6 {
   }
 
   get transactionId(): number {
-    const b = this.bytes;
-    const at = this.start;
-    return ((b[at + 1] as number) << 16) | ((b[at + 2] as number) << 8) | (b[at + 3] as number);
+    return u24At(this.bytes, this.start + 1);
   }
 
   option(code: number): Uint8Array | undefined {
     const b = this.bytes;
     for (let at = this.start + CLIENT_HEADER_LENGTH; at < this.end; ) {
-      const len = u16(b, at + 2);
+      const len = u16At(b, at + 2);
       at += OPTION_HEADER_LENGTH;
-      if (u16(b, at - OPTION_HEADER_LENGTH) === code) return b.subarray(at, at + len);
+      if (u16At(b, at - OPTION_HEADER_LENGTH) === code) return b.subarray(at, at + len);
       at += len;
     }
     return undefined;
