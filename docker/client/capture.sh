@@ -6,4 +6,6 @@
 dev=$(ip -o -4 addr show | awk -v a="$1" '{split($4, p, "/"); if (p[1] == a) print $2}')
 [ -n "$dev" ] || { echo "no interface holds $1" >&2; exit 2; }
 shift
-exec tcpdump -i "$dev" -U -s 0 -w - "$@"
+# --immediate-mode: each packet as it comes, not in the kernel's buffered blocks, which lag up to a
+# second and are lost with tcpdump when it is stopped.
+exec tcpdump -i "$dev" --immediate-mode -U -s 0 -w - "$@"

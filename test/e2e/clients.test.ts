@@ -25,8 +25,10 @@ describe("real clients through the relay", () => {
     const requestsBefore = await relayed(4, "REQUEST");
     const releasesBefore = await relayed(4, "RELEASE");
     const r = await runScript(lab, mac, [
-      // What reaches the client from port 67, with its link-layer addresses.
-      "tcpdump -i eth0 -nn -e -l 'udp src port 67' > /tmp/cap 2> /tmp/cap.err & cap=$!",
+      // What reaches the client from port 67, with its link-layer addresses; each packet handed to
+      // tcpdump as it comes (--immediate-mode), or the last ones may still wait in the kernel's
+      // capture buffer when tcpdump is stopped, and be lost with it.
+      "tcpdump -i eth0 -nn -e -l --immediate-mode 'udp src port 67' > /tmp/cap 2> /tmp/cap.err & cap=$!",
       "for i in $(seq 100); do grep -q listening /tmp/cap.err && break; sleep 0.1; done",
       // A 2-second renewal time makes dhclient renew (unicast to its server identifier: the relay) at once.
       "echo 'supersede dhcp-renewal-time 2;' > /tmp/dhclient.conf",
