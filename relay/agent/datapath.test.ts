@@ -339,21 +339,24 @@ describe("the native datapath alone", () => {
     const client = createSocket("udp4");
     try {
       let seen = 0;
-      const closed = new Promise<void>((resolve) =>
+      const closed = new Promise<number>((resolve) =>
         first.datapath.listen(4, () => {
           seen++;
-          void first.datapath.close().then(resolve);
+          void first.datapath.close().then(() => resolve(seen));
         }),
       );
       await new Promise<void>((r) => client.bind(0, "127.0.0.1", r));
       for (let i = 0; i < 10; i++) client.send(Uint8Array.of(i), first.port, "127.0.0.1");
-      await closed;
+      const seenAtClose = await closed;
       // The rest of that wake-up's datagrams still went to the receiver; nothing after the close.
-      expect(seen).toBeGreaterThanOrEqual(1);
+      expect(seenAtClose).toBeGreaterThanOrEqual(1);
+      expect(seenAtClose).toBeLessThanOrEqual(10);
       const second = native(ACCESS);
       const got = new Promise<number>((resolve) => second.datapath.listen(4, (b) => resolve(b[0] as number)));
       client.send(Uint8Array.of(42), second.port, "127.0.0.1");
       expect(await got).toBe(42);
+      // The second datapath received after the first closed: the first's receiver was called no more.
+      expect(seen).toBe(seenAtClose);
       await second.datapath.close();
     } finally {
       client.close();

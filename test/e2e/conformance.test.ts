@@ -208,15 +208,23 @@ describe("relay conformance: crafted packets at every boundary", () => {
         marker: macBytes("00:aa:01:00:0c:07"),
       },
     ];
-    // Controls: a request at the hop limit (relayed, RFC 1542 §4.1.1) and a plain SOLICIT reach RED's Kea.
-    const controls: { packet: Packet; marker: Uint8Array }[] = [
+    // Controls: a request at the hop limit (relayed, RFC 1542 §4.1.1) and a plain SOLICIT reach RED's
+    // Kea, a plain DISCOVER BLUE's: once they are in, both captures are current.
+    const controls: { vrf: "RED" | "BLUE"; packet: Packet; marker: Uint8Array }[] = [
       {
+        vrf: "RED",
         packet: { v: 4, xid: 0x0c0f0004, chaddr: "00:aa:01:00:0c:04", hops: 4, dst: "255.255.255.255" },
         marker: macBytes("00:aa:01:00:0c:04"),
       },
       {
+        vrf: "RED",
         packet: { v: 6, msg: "solicit", xid: 0x0c0f08, mac: "00:aa:01:00:0c:08", dst: "ff02::1:2" },
         marker: macBytes("00:aa:01:00:0c:08"),
+      },
+      {
+        vrf: "BLUE",
+        packet: { v: 4, xid: 0x0c0f0009, chaddr: "00:bb:01:00:0c:09", dst: "255.255.255.255" },
+        marker: macBytes("00:bb:01:00:0c:09"),
       },
     ];
     const expected = new Map<string, number>();
@@ -243,7 +251,10 @@ describe("relay conformance: crafted packets at every boundary", () => {
     }
     await expect
       .poll(
-        async () => controls.every((c) => atKea("RED").then((d) => d.some((x) => carries(x, c.marker)))),
+        async () => {
+          const seen = { RED: await atKea("RED"), BLUE: await atKea("BLUE") };
+          return controls.every((c) => seen[c.vrf].some((x) => carries(x, c.marker)));
+        },
         {
           timeout: 10_000,
         },

@@ -291,6 +291,13 @@ describe("the policy and classification loop: apply, watch, explain, trace", () 
     // Back at info: a client the relay has relayed (its journal says so) left no debug line.
     await lease("00:aa:01:00:00:72");
     expect((await lab.trace({ mac: "00:aa:01:00:00:72", family: 4 })).relay.length).toBeGreaterThan(0);
+    // A line the relay writes after that client's exchange: once it is in the log, so would be a
+    // debug line written before it.
+    const changes = async () =>
+      (await lab.logs("relay", 500)).match(/"msg":"log level changed"/g)?.length ?? 0;
+    const before = await changes();
+    await json<JsonOutputs["log-level"]>("log-level", "relay", "info", "--name", NAME);
+    await expect.poll(changes, { timeout: 10_000 }).toBeGreaterThan(before);
     expect(await lab.logs("relay", 500)).not.toMatch(/00:aa:01:00:00:72/);
     const bad = await dhcplab("log-level", "relay", "loud", "--name", NAME);
     expect(bad.exitCode).toBe(1);

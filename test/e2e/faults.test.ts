@@ -160,6 +160,10 @@ describe("faults on a running lab", () => {
         expect(fault?.mechanism).toMatch(/^(netem|delay-line)$/);
         expect(await lab.faults()).toContainEqual(fault);
         const report = await lab.loadReport({ mac: "00:aa:01:0e:00:00", clients: 20, rate: 10, seconds: 2 });
+        expect(report.result.report.exchanges.map((x) => x.exchange)).toEqual([
+          "DISCOVER-OFFER",
+          "REQUEST-ACK",
+        ]);
         for (const x of report.result.report.exchanges) {
           expect(x.received, JSON.stringify(x)).toBeGreaterThan(15);
           expect(x.minDelayMs, JSON.stringify(x)).toBeGreaterThanOrEqual(175);

@@ -214,9 +214,12 @@ describe("overlapping VRFs: two tenants numbered alike", () => {
       await expect
         .poll(() => getFrom("kea-blue", blue.address), { timeout: 15_000, interval: 500 })
         .toBe("BLUE");
-      // Kea's pools are alike: each tenant's first CPE usually gets the same prefix; then the
-      // answer above came from each tenant's own CPE. Where they differ, the other's is unreachable.
-      if (red.prefix !== blue.prefix) expect(await getFrom("kea-blue", red.address)).toBe("");
+      // Kea's pools are alike: each tenant's first CPE usually gets the same prefix, and then each
+      // VRF's Kea, asking for the other's address, reaches its own CPE. Where they differ, the other
+      // tenant's address is unreachable from it.
+      const same = red.prefix === blue.prefix;
+      expect(await getFrom("kea-blue", red.address)).toBe(same ? "BLUE" : "");
+      expect(await getFrom("kea-red", blue.address)).toBe(same ? "RED" : "");
     });
 
     it("isolation: BLUE's CPE, from its prefix, reaches BLUE's Kea and not RED's, whatever address it claims", async () => {
