@@ -11,7 +11,8 @@
 // precision after the ladder, 0.02: within 2 %; 0: no bisection) and BENCH_RELAY_NODE_OPTIONS
 // (NODE_OPTIONS for dhcplab's relay, e.g. V8's heap sizes) change the run. BENCH_FLOOR=0 leaves
 // out the "node-floor" path: test/bench/floor-relay.mjs, the least a relay on Node does per
-// datagram on dhcplab's datapath, which tells the cost of Node from the cost of dhcplab's logic.
+// datagram on dhcplab's datapath, which tells the cost of Node from the cost of dhcplab's logic;
+// BENCH_FLOOR_NODE_FLAGS gives its Node flags (by default those of dhcplab's relay).
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
@@ -203,7 +204,8 @@ async function main(): Promise<void> {
     ]);
 
     const floor = FLOOR ? await startFloor(lab.spec, blue, kea, images.relay) : undefined;
-    if (floor) log(`node-floor: at ${floor.access}`);
+    if (floor)
+      log(`node-floor: at ${floor.access}, node ${floor.flags.join(" ") || "(Node's default flags)"}`);
     const relays: Partial<Record<Exclude<PathName, "direct">, string>> = {
       dhcplab: relayId,
       "isc-dhcp-relay": iscContainer.id,
@@ -340,6 +342,7 @@ async function main(): Promise<void> {
       repeats: REPEATS,
       clients: CLIENTS,
       v4Engine: V4_ENGINE,
+      ...(floor ? { floorNodeFlags: floor.flags } : {}),
       soaks,
       ceilings,
     });
@@ -547,13 +550,14 @@ async function startFloor(
   blue: BlueOf,
   kea: { ipv4: string; linkLocal: string },
   image: string,
-): Promise<{ container: Docker.Container; access: string }> {
+): Promise<{ container: Docker.Container; access: string; flags: string[] }> {
   const script = await readFile(join(ROOT, "test", "bench", "floor-relay.mjs"), "utf8");
   const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
+  const flags = await floorNodeFlags(image);
   const floor = await besideRelay(spec, blue, 4, {
     name: `${spec.name}-floor`,
     Image: image,
-    Entrypoint: ["node", "--input-type=module", "-e", script],
+    Entrypoint: ["node", ...flags, "--input-type=module", "-e", script],
     Cmd: [],
     Env: [
       `ACCESS_V4=${endpoint(spec.access.subnets, 4).ipv4}`,
@@ -573,7 +577,23 @@ async function startFloor(
       throw new Error(`the floor relay did not start (${state.Status}):\n${logs}`);
     await sleep(200);
   }
-  return floor;
+  return { ...floor, flags };
+}
+
+/**
+ * The V8 and Node flags node-floor runs with: BENCH_FLOOR_NODE_FLAGS (space-separated; empty for
+ * Node's defaults), else the ones dhcplab's relay runs with, from its image's entrypoint, so that
+ * what dhcplab costs beyond the floor is its logic and not its choice of flags (which trade CPU
+ * for memory).
+ */
+async function floorNodeFlags(image: string): Promise<string[]> {
+  const given = process.env.BENCH_FLOOR_NODE_FLAGS;
+  if (given !== undefined) return given.split(/\s+/).filter(Boolean);
+  const entrypoint = ((await docker.getImage(image).inspect()).Config.Entrypoint ?? []) as string[];
+  const node = entrypoint.indexOf("node");
+  const rest = node < 0 ? [] : entrypoint.slice(node + 1);
+  const end = rest.findIndex((a) => !a.startsWith("--"));
+  return end < 0 ? rest : rest.slice(0, end);
 }
 
 /** Runs a command in a short-lived container that shares `containerId`'s network namespace. */
@@ -729,6 +749,8 @@ export interface Report {
   clients: number;
   /** The DHCPv4 load generator: clients (first hop) or perfdhcp (a relay itself). */
   v4Engine: LoadEngine;
+  /** The Node and V8 flags node-floor ran with (none: Node's defaults); absent without node-floor. */
+  floorNodeFlags?: string[];
   soaks: Soak[];
   rows: {
     path: PathName;

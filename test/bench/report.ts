@@ -25,7 +25,7 @@ export function renderMarkdown(r: Report): string {
     "",
     ...(r.ratios.some((x) => x.ceiling["node-floor"] !== undefined)
       ? [
-          "node-floor (test/bench/floor-relay.mjs) is the least a relay on Node does per datagram, on dhcplab's own datapath: no policy, journal, metrics or trust rules. What it costs is the cost of running on Node; what dhcplab's relay costs beyond it is dhcplab's logic.",
+          `node-floor (test/bench/floor-relay.mjs) is the least a relay on Node does per datagram, on dhcplab's own datapath: no policy, journal, metrics or trust rules. What it costs is the cost of running on Node; what dhcplab's relay costs beyond it is dhcplab's logic.${floorFlags(r.floorNodeFlags)}`,
           "",
           "| family | node-floor's ceiling /s | node-floor / isc | node-floor's CPU per exchange / isc-dhcp-relay's | dhcplab's CPU / node-floor's |",
           "| --- | --- | --- | --- | --- |",
@@ -112,4 +112,10 @@ export async function renderChart(r: Report): Promise<string> {
   } as unknown as TopLevelSpec;
   const view = new View(parse(compile(spec).spec), { renderer: "none" });
   return view.toSVG();
+}
+
+/** The sentence on node-floor's Node flags (none when the report does not record them). */
+function floorFlags(flags: string[] | undefined): string {
+  if (flags === undefined) return "";
+  return flags.length > 0 ? ` It ran with \`${flags.join(" ")}\`.` : " It ran with Node's default flags.";
 }
