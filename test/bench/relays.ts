@@ -62,6 +62,10 @@ const WARMUP_SECONDS = Number(env("BENCH_WARMUP_SECONDS", "5"));
 const V4_ENGINE = env("BENCH_V4_ENGINE", "clients") as LoadEngine;
 /** Node's options for dhcplab's relay (e.g. V8's heap sizes), to compare settings side by side. */
 const RELAY_NODE_OPTIONS = process.env.BENCH_RELAY_NODE_OPTIONS;
+/** node-floor's Node flags, space-separated (empty: Node's defaults); unset: dhcplab's relay's. */
+const FLOOR_NODE_FLAGS = process.env.BENCH_FLOOR_NODE_FLAGS;
+/** The relay's NODE_OPTIONS reach node-floor too, unless its flags are given. */
+const FLOOR_NODE_OPTIONS = FLOOR_NODE_FLAGS === undefined ? RELAY_NODE_OPTIONS : undefined;
 /** ISC's own criterion: the highest rate with drops under 2.5 %. */
 const DROP_LIMIT = 2.5;
 /** The floor relay answers DHCPv4 clients as they are on the wire, not perfdhcp acting as a relay. */
@@ -205,7 +209,9 @@ async function main(): Promise<void> {
 
     const floor = FLOOR ? await startFloor(lab.spec, blue, kea, images.relay) : undefined;
     if (floor)
-      log(`node-floor: at ${floor.access}, node ${floor.flags.join(" ") || "(Node's default flags)"}`);
+      log(
+        `node-floor: at ${floor.access}, node ${floor.flags.join(" ") || "(Node's default flags)"}${FLOOR_NODE_OPTIONS ? `, NODE_OPTIONS ${FLOOR_NODE_OPTIONS}` : ""}`,
+      );
     const relays: Partial<Record<Exclude<PathName, "direct">, string>> = {
       dhcplab: relayId,
       "isc-dhcp-relay": iscContainer.id,
@@ -565,6 +571,7 @@ async function startFloor(
       `KEA_V4=${hex(ipv4ToBytes(kea.ipv4))}`,
       `LINK6=${hex(ipv6ToBytes(blue.spec.link6 ?? "::"))}`,
       `KEA_LL=${hex(ipv6ToBytes(kea.linkLocal.replace(/%.*$/, "")))}`,
+      ...(FLOOR_NODE_OPTIONS ? [`NODE_OPTIONS=${FLOOR_NODE_OPTIONS}`] : []),
     ],
     Labels: { ...spec.labels, [LABEL.role]: "floor-relay" },
   });
@@ -583,15 +590,19 @@ async function startFloor(
 /**
  * The V8 and Node flags node-floor runs with: BENCH_FLOOR_NODE_FLAGS (space-separated; empty for
  * Node's defaults), else the ones dhcplab's relay runs with, from its image's entrypoint, so that
- * what dhcplab costs beyond the floor is its logic and not its choice of flags (which trade CPU
- * for memory).
+ * what dhcplab costs beyond the floor is its logic and not its choice of flags (which trade CPU for
+ * memory). BENCH_RELAY_NODE_OPTIONS reaches the floor as it reaches the relay: as NODE_OPTIONS.
  */
 async function floorNodeFlags(image: string): Promise<string[]> {
-  const given = process.env.BENCH_FLOOR_NODE_FLAGS;
-  if (given !== undefined) return given.split(/\s+/).filter(Boolean);
+  if (FLOOR_NODE_FLAGS !== undefined) return FLOOR_NODE_FLAGS.split(/\s+/).filter(Boolean);
   const entrypoint = ((await docker.getImage(image).inspect()).Config.Entrypoint ?? []) as string[];
-  const node = entrypoint.indexOf("node");
-  const rest = node < 0 ? [] : entrypoint.slice(node + 1);
+  const node = entrypoint.findIndex((a) => a === "node" || a.endsWith("/node"));
+  if (node < 0)
+    throw new Error(
+      `the relay image's entrypoint (${entrypoint.join(" ")}) runs no node: set BENCH_FLOOR_NODE_FLAGS`,
+    );
+  // Flags in the --name=value form, as the relay's Dockerfile writes them, up to the script.
+  const rest = entrypoint.slice(node + 1);
   const end = rest.findIndex((a) => !a.startsWith("--"));
   return end < 0 ? rest : rest.slice(0, end);
 }
