@@ -40,6 +40,7 @@ import {
   type ImageTags,
   topologyImages,
 } from "./docker/images.ts";
+import { type KeaCommandAnswer, type KeaCommandRequest, sendKeaCommand } from "./docker/kea-command.ts";
 import { type KeaLogChange, type KeaLogLevel, setKeaLogLevel } from "./docker/kea-logging.ts";
 import { type KeaServerStatistics, labStatistics } from "./docker/kea-stats.ts";
 import {
@@ -287,6 +288,11 @@ export interface Lab extends AsyncDisposable {
   audit(filter?: AuditFilter): Promise<AuditRecord[]>;
   /** Each HA peer's state per family as Kea reports it (status-get); none without HA pairs. */
   ha(): Promise<HaServerState[]>;
+  /**
+   * Any command to one Kea server's control surface (`ha-sync`, `config-get`, a hook's command),
+   * and its answer as Kea gave it; Kea refusing it is an answer (its `result`), not an error.
+   */
+  kea(request: KeaCommandRequest): Promise<KeaCommandAnswer>;
   /** perfdhcp through the relay: its figures and exit code (3: some exchanges failed). */
   load(request: LoadRequest): Promise<LoadResult>;
   /**
@@ -637,6 +643,10 @@ class OpenLab implements Lab {
 
   async ha(): Promise<HaServerState[]> {
     return haStates(this.docker, await this.state());
+  }
+
+  async kea(request: KeaCommandRequest): Promise<KeaCommandAnswer> {
+    return sendKeaCommand(this.docker, await this.state(), request);
   }
 
   async load(r: LoadRequest): Promise<LoadResult> {

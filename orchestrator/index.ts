@@ -49,6 +49,7 @@ export type { Fault, LinkCondition } from "./docker/faults.ts";
 export type { Forward } from "./docker/forward.ts";
 export type { HaServerState } from "./docker/ha.ts";
 export type { ImageName, ImageResult, ImageTags } from "./docker/images.ts";
+export type { KeaCommandAnswer, KeaCommandRequest } from "./docker/kea-command.ts";
 export type { KeaLogChange, KeaLogLevel } from "./docker/kea-logging.ts";
 export type { KeaServerStatistics } from "./docker/kea-stats.ts";
 export type { LabSummary } from "./docker/lab.ts";

@@ -5,6 +5,7 @@ import type { AuditRecord } from "../docker/audit.ts";
 import type { PhaseTiming } from "../docker/deploy.ts";
 import type { Fault } from "../docker/faults.ts";
 import type { ImageResult } from "../docker/images.ts";
+import type { KeaCommandAnswer } from "../docker/kea-command.ts";
 import type { KeaLogChange } from "../docker/kea-logging.ts";
 import type { KeaServerStatistics } from "../docker/kea-stats.ts";
 import type { LabSummary } from "../docker/lab.ts";
@@ -20,10 +21,14 @@ import type { PerfdhcpReport } from "../model/perfdhcp.ts";
 // in JSON_OUTPUT_CHANGES: a test fails until both match the schema.
 
 /** The --json outputs' version. */
-export const JSON_OUTPUT_VERSION = 6;
+export const JSON_OUTPUT_VERSION = 7;
 
 /** What each version changed, newest first. */
 export const JSON_OUTPUT_CHANGES: readonly [number, string][] = [
+  [
+    7,
+    "new: kea, one Kea server's answer to any command sent to its control surface (server, family, command, result, text, arguments as Kea gave them).",
+  ],
   [
     6,
     "what a relay added (leases' `relay`, trace, explain, audit): `vss`, RFC 6607 Virtual Subnet Selection (the VPN's name, `vpn-id:OUI:index` or `global`). Drop reasons: `vrf-not-on-segment`, `vss-not-supported`. images: the names `engine` and `podman` (a Docker Engine and Podman to run in a container, the remote-Engine tests').",
@@ -48,7 +53,7 @@ export const JSON_OUTPUT_CHANGES: readonly [number, string][] = [
 ];
 
 /** The SHA-256 of the generated JSON Schema of these outputs: the test that compares it fails on any change. */
-export const JSON_OUTPUT_SCHEMA_SHA256 = "fee08a9df1bf3c4cdbff9dc6021a81aaf5c9aad1106864145f076e2f88efc014";
+export const JSON_OUTPUT_SCHEMA_SHA256 = "2f3a6560cd7f94562acd866595a965d6e2ce8b515ae168275ebec25eb12a4f79";
 
 /** `up --json`: the lab's status once it is up, how long it took, and each phase of the deploy. */
 export type UpOutput = LabStatus & { seconds: number; phases: PhaseTiming[] };
@@ -84,6 +89,9 @@ export interface ComposeOutput {
   bytes: number;
 }
 
+/** `kea --json`: the server's answer to the command, as Kea gave it. */
+export type KeaOutput = KeaCommandAnswer;
+
 /** `log-level --json`: the relay's level now, or what each Kea server's logging became. */
 export interface LogLevelOutput {
   relay?: RelayLogLevel;
@@ -110,6 +118,7 @@ export interface JsonOutputs {
   explain: Explanation;
   trace: ClientTrace;
   "log-level": LogLevelOutput;
+  kea: KeaOutput;
   netem: Fault[];
   faults: Fault[];
 }

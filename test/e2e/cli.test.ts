@@ -200,6 +200,54 @@ describe("the dhcplab command", () => {
     expect(text.stdout).toMatch(/^RED +kea-red +DHCPv4 +subnet\[10\]\.assigned-addresses +\d+/m);
   });
 
+  it("kea sends any command to one server (Kea 2.6 here, through its control agent) and prints its answer; a command Kea lacks exits 1; bad --args sends nothing", async () => {
+    type Answer = {
+      server: string;
+      family: number;
+      command: string;
+      result: number;
+      text?: string;
+      arguments?: Record<string, unknown>;
+    };
+    const v6 = await json<Answer>("kea", "kea-red", "config-get", "-6", "--name", NAME);
+    expect([v6.server, v6.family, v6.command, v6.result]).toEqual(["kea-red", 6, "config-get", 0]);
+    expect(Object.keys(v6.arguments ?? {})).toContain("Dhcp6");
+    // A client of this test's own: lease4-get by its address finds it.
+    const mac = "00:aa:01:00:0f:01";
+    await json(
+      ...["load", "--name", NAME, "--engine", "clients", "--mac", mac],
+      ...["--clients", "1", "--rate", "1", "--duration", "1"],
+    );
+    const leases = await json<{ address: string; client: string }[]>(
+      "leases",
+      "-4",
+      "--vrf",
+      "RED",
+      "--name",
+      NAME,
+    );
+    const lease = leases.find((l) => l.client === mac);
+    if (!lease) throw new Error(`RED has no lease for ${mac}: ${JSON.stringify(leases)}`);
+    const got = await dhcplab(
+      "kea",
+      "kea-red",
+      "lease4-get",
+      "--args",
+      JSON.stringify({ "ip-address": lease.address }),
+      "--name",
+      NAME,
+    );
+    expect(got.exitCode, got.stderr).toBe(0);
+    expect(got.stdout).toMatch(/^kea-red \(kea-dhcp4\) lease4-get: success, IPv4 lease found\./);
+    expect(got.stdout).toContain(`"hw-address": "${lease.client}"`);
+    const unknown = await dhcplab("kea", "kea-red", "no-such-command", "--name", NAME);
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.stdout).toMatch(/^kea-red \(kea-dhcp4\) no-such-command: (unsupported|error), /);
+    const bad = await dhcplab("kea", "kea-red", "lease4-get", "--args", "ip-address=1.2.3.4", "--name", NAME);
+    expect([bad.exitCode, bad.stdout]).toEqual([1, ""]);
+    expect(bad.stderr).toMatch(/--args is not JSON/);
+  });
+
   it("capture writes a pcap of a lab network while clients lease", async () => {
     const file = join(await mkdtemp(join(tmpdir(), "dhcplab-cli-")), "access.pcap");
     const capture = dhcplab(

@@ -261,7 +261,7 @@ describe("Kea HA per VRF (examples/ha/topology.yaml)", () => {
     await expect.poll(firing, { timeout: 40_000, interval: 1000 }).toEqual([]);
   }, 240_000);
 
-  it("heartbeats cut, both peers alive: the primary, which cannot watch its standby's clients, goes to partner-down and serves alone; the standby sees no client waiting and takes no scope (no split brain); with the primary frozen too, the standby takes over; healed, both return to hot-standby and a synced server holds the newest lease of every address", async () => {
+  it("heartbeats cut, both peers alive: the primary, which cannot watch its standby's clients, goes to partner-down and serves alone; the standby sees no client waiting and takes no scope (no split brain); with the primary frozen too, the standby takes over; healed, both return to hot-standby and a synced server holds the newest lease of every address; ha-sync on both makes their tables one", async () => {
     const t0 = Date.now();
     const timeline: string[] = [];
     const mark = (what: string) => timeline.push(`${((Date.now() - t0) / 1000).toFixed(1)} s  ${what}`);
@@ -367,6 +367,25 @@ describe("Kea HA per VRF (examples/ha/topology.yaml)", () => {
     console.log(
       `HA healed: ${missing.map((m) => `${m.server} lacks ${m.missing.length} of the ${newest.size} newest leases`).join(", ")}; the tables are ${oneTable ? "one" : "not one (only one server synced)"}`,
     );
+    // What an operator does then: ha-sync on each server, from its partner, both families. Each
+    // keeps the later-cltt lease per address, so after both the tables are one.
+    for (const [server, partner] of [
+      ["kea-red-1", "kea-red-2"],
+      ["kea-red-2", "kea-red-1"],
+    ] as const) {
+      for (const family of [4, 6] as const) {
+        const answer = await api.kea({
+          server,
+          family,
+          command: "ha-sync",
+          arguments: { "server-name": partner },
+        });
+        expect([answer.result, answer.text], JSON.stringify(answer)).toEqual([0, expect.any(String)]);
+      }
+    }
+    const synced = [await table("kea-red-1"), await table("kea-red-2")];
+    expect(synced[1]).toEqual(synced[0]);
+    expect([...newest.values()].filter((k) => !synced[0]?.has(k))).toEqual([]);
     // What HA cannot undo: the standby took over without the leases the primary had granted
     // alone, so it may have granted some of those addresses again, to other clients (whether it
     // did depends on where its allocator stood: reported, not asserted).

@@ -4,8 +4,11 @@ import type { LeaseQuery } from "../../../lib/leasequery.ts";
 import { relayInfoText } from "../../../lib/relay-info.ts";
 import { type Lab, type LeaseQueryResult, openLab } from "../../api.ts";
 import type { AuditRecord } from "../../docker/audit.ts";
+import type { KeaCommandAnswer } from "../../docker/kea-command.ts";
+import { KEA_RESULT } from "../../docker/kea-control.ts";
 import type { KeaServerStatistics } from "../../docker/kea-stats.ts";
 import {
+  ExitCode,
   err,
   familyOf,
   jsonOption,
@@ -17,9 +20,13 @@ import {
   table,
 } from "../output.ts";
 
-/** stats, audit, leasequery: what Kea counted, what it recorded of each lease, and who holds one. */
+/**
+ * stats, audit, leasequery: what Kea counted, what it recorded of each lease, and who holds one;
+ * kea: any command to one server's control surface.
+ */
 export function register(cli: Command): void {
   registerLeaseQuery(cli);
+  registerKeaCommand(cli);
   cli
     .command("stats")
     .description(
@@ -53,6 +60,59 @@ export function register(cli: Command): void {
       const rows = await lab.audit({ ...filter, mac: o.mac });
       print("audit", o.json, rows, () => auditText(rows));
     });
+}
+
+function registerKeaCommand(cli: Command): void {
+  cli
+    .command("kea")
+    .description(
+      "send any command to one Kea server's control surface and print its answer (ha-sync, config-get, a hook's command); exits 1 if Kea answers with an error or does not support it",
+    )
+    .addOption(nameOption())
+    .argument("<server>", "the Kea service: kea-red, or an HA peer, kea-red-2")
+    .argument("<command>", "the command, as Kea's Management API names it: ha-sync, config-get, ...")
+    .option("--args <json>", 'the command\'s arguments, a JSON object: \'{"server-name": "kea-red-2"}\'')
+    .addOption(only6Option().default(false, "DHCPv4's server"))
+    .addOption(jsonOption())
+    .action(
+      async (
+        server: string,
+        command: string,
+        o: { name: string; args?: string; 6: boolean; json?: boolean },
+      ) => {
+        const args = o.args === undefined ? undefined : keaArguments(o.args);
+        const lab = await openLab(o.name);
+        const answer = await lab.kea({
+          server,
+          command,
+          family: o[6] ? 6 : 4,
+          ...(args ? { arguments: args } : {}),
+        });
+        print("kea", o.json, answer, () => keaAnswerText(answer));
+        if (answer.result === KEA_RESULT.error || answer.result === KEA_RESULT.unsupported)
+          throw new ExitCode(1);
+      },
+    );
+}
+
+/** --args: a JSON object, or a refusal that says what is wrong with it. */
+export function keaArguments(text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`--args is not JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new Error(`--args must be a JSON object (Kea's "arguments"), not ${text}`);
+  return value as Record<string, unknown>;
+}
+
+const RESULT_NAMES: Record<number, string> = { 0: "success", 1: "error", 2: "unsupported", 3: "empty" };
+
+export function keaAnswerText(a: KeaCommandAnswer): string {
+  const head = `${a.server} (kea-dhcp${a.family}) ${a.command}: ${RESULT_NAMES[a.result] ?? `result ${a.result}`}${a.text ? `, ${a.text}` : ""}`;
+  return a.arguments === undefined ? head : `${head}\n${JSON.stringify(a.arguments, null, 2)}`;
 }
 
 /** The options of leasequery that say what it asks by, and which family each is for. */
