@@ -33,7 +33,7 @@ export interface AuditFilter {
 export async function labAudit(docker: Docker, lab: LabState, o: AuditFilter = {}): Promise<AuditRecord[]> {
   const mac = o.mac === undefined ? undefined : macToString(macToBytes(o.mac));
   const records: AuditRecord[] = [];
-  for (const k of runningKeas(lab, o, "legal log")) {
+  for (const k of runningKeas(lab, o, "it has no legal log to tell")) {
     for (const family of k.families.filter((f) => o.family === undefined || f === o.family)) {
       const file = `/etc/kea/kea-dhcp${family}.conf`;
       const config = legalLogOf(file, (await containerFile(docker, k.id, file)).toString(), family);

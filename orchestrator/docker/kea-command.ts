@@ -12,8 +12,15 @@ export interface KeaCommandRequest {
   server: string;
   /** The daemon that takes it: kea-dhcp4 (4, the default) or kea-dhcp6 (6). */
   family?: 4 | 6;
+  /** The command, as Kea's Management API names it: `ha-sync`, `config-get`, `lease4-get`. */
   command: string;
+  /** The command's `arguments`. */
   arguments?: Record<string, unknown>;
+  /**
+   * How long to wait for the answer (60 s): Kea answers some commands only when they are done,
+   * `ha-sync` once every page of its partner's leases is fetched.
+   */
+  timeoutMs?: number;
 }
 
 /** The server's answer, as Kea gave it, with the server and daemon it came from. */
@@ -24,7 +31,7 @@ export interface KeaCommandAnswer {
   family: 4 | 6;
   /** The command sent. */
   command: string;
-  /** Kea's result: 0 success, 1 error, 2 unsupported, 3 empty (nothing found). */
+  /** Kea's result: 0 success, 1 error, 2 unsupported, 3 empty (nothing found), 4 conflict. */
   result: number;
   /** Kea's words on it. */
   text?: string;
@@ -42,11 +49,19 @@ export async function sendKeaCommand(
   r: KeaCommandRequest,
 ): Promise<KeaCommandAnswer> {
   const family = r.family ?? 4;
-  const [kea] = runningKeas(lab, { server: r.server }, "control surface");
+  const [kea] = runningKeas(lab, { server: r.server }, "it takes no commands");
   const endpoint = kea?.control[family === 4 ? "dhcp4" : "dhcp6"];
   if (!kea?.families.includes(family) || !endpoint)
     throw new Error(`${r.server} runs no DHCPv${family} server`);
-  const answer = await keaCommand(docker, kea.id, r.command, endpoint, r.arguments);
+  const seconds = Math.max(1, Math.ceil((r.timeoutMs ?? 60_000) / 1000));
+  const answer = await keaCommand(docker, kea.id, r.command, endpoint, r.arguments, seconds).catch(
+    (e: unknown) => {
+      const why = e instanceof Error ? e.message : String(e);
+      throw new Error(
+        `${r.server} (kea-dhcp${family}) did not answer ${r.command} within ${seconds} s: ${why}`,
+      );
+    },
+  );
   return {
     server: r.server,
     family,

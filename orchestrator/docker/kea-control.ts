@@ -10,13 +10,14 @@ export interface KeaAnswer<T = unknown> {
 }
 
 /** Kea's result codes (Kea ARM, "Management API"). */
-export const KEA_RESULT = { success: 0, error: 1, unsupported: 2, empty: 3 } as const;
+export const KEA_RESULT = { success: 0, error: 1, unsupported: 2, empty: 3, conflict: 4 } as const;
 
 /**
  * Sends `command` to a Kea server inside its container: to its own HTTP control socket (Kea
  * 3.0), or through the control agent (Kea 2.6, `service` set). It is reached from within the
  * container (docker exec), so this works for any DOCKER_HOST and never needs a route from the
- * host into the lab's internal networks.
+ * host into the lab's internal networks. The answer is awaited `timeoutSeconds` (5: the lab's own
+ * questions are quick ones).
  */
 export async function keaCommand<T = unknown>(
   docker: Docker,
@@ -24,6 +25,7 @@ export async function keaCommand<T = unknown>(
   command: string,
   endpoint: KeaEndpoint,
   args?: Record<string, unknown>,
+  timeoutSeconds = 5,
 ): Promise<KeaAnswer<T>> {
   const body = JSON.stringify({
     command,
@@ -34,7 +36,7 @@ export async function keaCommand<T = unknown>(
     "curl",
     "-sS",
     "--max-time",
-    "5",
+    String(timeoutSeconds),
     "-H",
     "Content-Type: application/json",
     "-d",

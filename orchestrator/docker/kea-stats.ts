@@ -48,7 +48,7 @@ export async function labStatistics(
   lab: LabState,
   o: { vrf?: string; server?: string; durations?: boolean; answering?: boolean } = {},
 ): Promise<KeaServerStatistics[]> {
-  const asked = runningKeas(lab, o, "statistics").flatMap((k) =>
+  const asked = runningKeas(lab, o, "it has no statistics to tell").flatMap((k) =>
     k.families.flatMap((family) => {
       const endpoint = k.control[`dhcp${family}`];
       return endpoint ? [{ k, family, endpoint }] : [];

@@ -43,7 +43,7 @@ export interface LeaseFilter {
  */
 export async function labLeases(docker: Docker, lab: LabState, o: LeaseFilter = {}): Promise<LeaseRow[]> {
   const families = o.families ?? [4, 6];
-  const keas = runningKeas(lab, o, "leases");
+  const keas = runningKeas(lab, o, "it has no leases to tell");
   const rows: LeaseRow[] = [];
   for (const k of keas) {
     // A family the Kea does not serve has no server to ask; any other failure is an error.
@@ -63,12 +63,12 @@ export async function labLeases(docker: Docker, lab: LabState, o: LeaseFilter = 
 /**
  * The lab's running Kea containers, of one VRF or one server (its service name) when asked,
  * each named by its service (`kea-red`). An unknown VRF or server, or a named server that is not
- * running (it has no `what` to tell), is an error.
+ * running (`refusal` says what that means: "it has no leases to tell"), is an error.
  */
 export function runningKeas(
   lab: LabState,
   o: { vrf?: string; server?: string },
-  what: string,
+  refusal: string,
 ): (LabState["keas"][number] & { name: string })[] {
   const service = (k: { name: string }) => k.name.slice(lab.name.length + 1);
   const chosen = lab.keas.filter(
@@ -79,8 +79,11 @@ export function runningKeas(
   if (o.vrf !== undefined && chosen.length === 0) throw new Error(`lab ${lab.name} has no VRF ${o.vrf}`);
   if (o.server !== undefined) {
     const k = chosen[0];
-    if (!k) throw new Error(`lab ${lab.name} has no Kea service ${o.server}`);
-    if (k.state !== "running") throw new Error(`${o.server} is ${k.state}: it has no ${what} to tell`);
+    if (!k)
+      throw new Error(
+        `lab ${lab.name} has no Kea service ${o.server} (its Kea services: ${lab.keas.map(service).join(", ")})`,
+      );
+    if (k.state !== "running") throw new Error(`${o.server} is ${k.state}: ${refusal}`);
   }
   return chosen.filter((k) => k.state === "running").map((k) => ({ ...k, name: service(k) }));
 }

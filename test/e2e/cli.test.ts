@@ -200,7 +200,7 @@ describe("the dhcplab command", () => {
     expect(text.stdout).toMatch(/^RED +kea-red +DHCPv4 +subnet\[10\]\.assigned-addresses +\d+/m);
   });
 
-  it("kea sends any command to one server (Kea 2.6 here, through its control agent) and prints its answer; a command Kea lacks exits 1; bad --args sends nothing", async () => {
+  it("kea sends any command to one server (Kea 2.6 here, through its control agent) and prints its answer; a command Kea lacks exits 1; bad --args is refused before the lab is asked", async () => {
     type Answer = {
       server: string;
       family: number;
@@ -212,34 +212,31 @@ describe("the dhcplab command", () => {
     const v6 = await json<Answer>("kea", "kea-red", "config-get", "-6", "--name", NAME);
     expect([v6.server, v6.family, v6.command, v6.result]).toEqual(["kea-red", 6, "config-get", 0]);
     expect(Object.keys(v6.arguments ?? {})).toContain("Dhcp6");
-    // A client of this test's own: lease4-get by its address finds it.
+    // A real client of this test's own (it retransmits): lease4-get by its address finds it.
     const mac = "00:aa:01:00:0f:01";
-    await json(
-      ...["load", "--name", NAME, "--engine", "clients", "--mac", mac],
-      ...["--clients", "1", "--rate", "1", "--duration", "1"],
-    );
-    const leases = await json<{ address: string; client: string }[]>(
-      "leases",
-      "-4",
-      "--vrf",
-      "RED",
+    const client = await json<{ address?: string }>(
+      "client",
+      "--kind",
+      "udhcpc",
+      "--mac",
+      mac,
       "--name",
       NAME,
     );
-    const lease = leases.find((l) => l.client === mac);
-    if (!lease) throw new Error(`RED has no lease for ${mac}: ${JSON.stringify(leases)}`);
+    const address = client.address;
+    if (!address) throw new Error(`udhcpc ${mac} got no address: ${JSON.stringify(client)}`);
     const got = await dhcplab(
       "kea",
       "kea-red",
       "lease4-get",
       "--args",
-      JSON.stringify({ "ip-address": lease.address }),
+      JSON.stringify({ "ip-address": address }),
       "--name",
       NAME,
     );
     expect(got.exitCode, got.stderr).toBe(0);
     expect(got.stdout).toMatch(/^kea-red \(kea-dhcp4\) lease4-get: success, IPv4 lease found\./);
-    expect(got.stdout).toContain(`"hw-address": "${lease.client}"`);
+    expect(got.stdout).toContain(`"hw-address": "${mac}"`);
     const unknown = await dhcplab("kea", "kea-red", "no-such-command", "--name", NAME);
     expect(unknown.exitCode).toBe(1);
     expect(unknown.stdout).toMatch(/^kea-red \(kea-dhcp4\) no-such-command: (unsupported|error), /);

@@ -368,7 +368,8 @@ describe("Kea HA per VRF (examples/ha/topology.yaml)", () => {
       `HA healed: ${missing.map((m) => `${m.server} lacks ${m.missing.length} of the ${newest.size} newest leases`).join(", ")}; the tables are ${oneTable ? "one" : "not one (only one server synced)"}`,
     );
     // What an operator does then: ha-sync on each server, from its partner, both families. Each
-    // keeps the later-cltt lease per address, so after both the tables are one.
+    // keeps the later-cltt lease per address, so after both the tables are one. (Where Kea had
+    // already synced both, as the line above says, this shows only that ha-sync keeps them one.)
     for (const [server, partner] of [
       ["kea-red-1", "kea-red-2"],
       ["kea-red-2", "kea-red-1"],

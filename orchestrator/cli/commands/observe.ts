@@ -18,6 +18,7 @@ import {
   only6Option,
   print,
   table,
+  wholeSeconds,
 } from "../output.ts";
 
 /**
@@ -66,31 +67,35 @@ function registerKeaCommand(cli: Command): void {
   cli
     .command("kea")
     .description(
-      "send any command to one Kea server's control surface and print its answer (ha-sync, config-get, a hook's command); exits 1 if Kea answers with an error or does not support it",
+      "send any command to one Kea server's control surface and print its answer (ha-sync, config-get, a hook's command); exits 1 unless Kea answers success or empty",
     )
     .addOption(nameOption())
     .argument("<server>", "the Kea service: kea-red, or an HA peer, kea-red-2")
     .argument("<command>", "the command, as Kea's Management API names it: ha-sync, config-get, ...")
     .option("--args <json>", 'the command\'s arguments, a JSON object: \'{"server-name": "kea-red-2"}\'')
-    .addOption(only6Option().default(false, "DHCPv4's server"))
+    .option("-4", "to kea-dhcp4 (the default)")
+    .option("-6", "to kea-dhcp6")
+    .option("--timeout <seconds>", "how long to wait for the answer", wholeSeconds, 60)
     .addOption(jsonOption())
     .action(
       async (
         server: string,
         command: string,
-        o: { name: string; args?: string; 6: boolean; json?: boolean },
+        o: { name: string; args?: string; 4?: boolean; 6?: boolean; timeout: number; json?: boolean },
       ) => {
+        if (o[4] && o[6]) throw new Error("kea: -4 or -6, not both (one daemon takes a command)");
         const args = o.args === undefined ? undefined : keaArguments(o.args);
         const lab = await openLab(o.name);
         const answer = await lab.kea({
           server,
           command,
           family: o[6] ? 6 : 4,
+          timeoutMs: o.timeout * 1000,
           ...(args ? { arguments: args } : {}),
         });
         print("kea", o.json, answer, () => keaAnswerText(answer));
-        if (answer.result === KEA_RESULT.error || answer.result === KEA_RESULT.unsupported)
-          throw new ExitCode(1);
+        // Success, or nothing found: what was asked was answered. Anything else is a failure.
+        if (answer.result !== KEA_RESULT.success && answer.result !== KEA_RESULT.empty) throw new ExitCode(1);
       },
     );
 }
@@ -108,7 +113,9 @@ export function keaArguments(text: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-const RESULT_NAMES: Record<number, string> = { 0: "success", 1: "error", 2: "unsupported", 3: "empty" };
+const RESULT_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(KEA_RESULT).map(([name, code]) => [code, name]),
+);
 
 export function keaAnswerText(a: KeaCommandAnswer): string {
   const head = `${a.server} (kea-dhcp${a.family}) ${a.command}: ${RESULT_NAMES[a.result] ?? `result ${a.result}`}${a.text ? `, ${a.text}` : ""}`;
