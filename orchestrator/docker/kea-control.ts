@@ -9,6 +9,8 @@ export interface KeaAnswer<T = unknown> {
   arguments?: T;
 }
 
+const CURL_TIMED_OUT = 28;
+
 /** Kea's result codes (Kea ARM, "Management API"). */
 export const KEA_RESULT = { success: 0, error: 1, unsupported: 2, empty: 3, conflict: 4 } as const;
 
@@ -44,8 +46,10 @@ export async function keaCommand<T = unknown>(
     endpoint.url,
   ]);
   if (res.exitCode !== 0) {
+    // curl's exit code 28: --max-time ran out.
+    const when = res.exitCode === CURL_TIMED_OUT ? ` within ${timeoutSeconds} s` : "";
     throw new Error(
-      `Kea in ${containerId.slice(0, 12)} did not answer ${command} at ${endpoint.url}: ${res.stderr.trim()}`,
+      `Kea in ${containerId.slice(0, 12)} did not answer ${command} at ${endpoint.url}${when}: ${res.stderr.trim()}`,
     );
   }
   const answers = JSON.parse(res.stdout) as KeaAnswer<T>[];

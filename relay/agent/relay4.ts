@@ -125,6 +125,7 @@ export class Relay4 {
   private readonly inFlight: Transactions<InFlight>;
   /** Each VRF's index, its part of a transaction's key. */
   private readonly vrfIds: VrfIndex;
+  /** The relay's address on each segment as option 54's value (RFC 5107), made once. */
   private readonly serverIds = new Map<Segment4, Uint8Array>();
   private readonly malformedLog: RateLimitedLog;
   private readonly sender: CountedSender;
@@ -133,7 +134,10 @@ export class Relay4 {
   constructor(private readonly o: Relay4Options) {
     for (const v of o.vrfs) this.vrfs.set(v.name, v);
     this.vrfIds = new VrfIndex(o.vrfs.map((v) => v.name));
-    for (const s of o.segments) this.segments.set(s.name, s);
+    for (const s of o.segments) {
+      this.segments.set(s.name, s);
+      this.serverIds.set(s, ipv4ToBytes(s.address));
+    }
     this.own = new Set(o.ownAddresses);
     this.inFlight = new Transactions({ now: o.now, onEvict: (why) => o.counters.evicted(family, why) });
     this.malformedLog = new RateLimitedLog(o.log, 1000, o.now);
@@ -160,16 +164,6 @@ export class Relay4 {
       bySegment.set(segment, subs);
     }
     return subs;
-  }
-
-  /** The relay's address on a segment as option 54's value (RFC 5107), made once per segment. */
-  private serverIdOf(segment: Segment4): Uint8Array {
-    let id = this.serverIds.get(segment);
-    if (!id) {
-      id = ipv4ToBytes(segment.address);
-      this.serverIds.set(segment, id);
-    }
-    return id;
   }
 
   /** A transaction's key: its VRF, xid and chaddr (transaction-keys.ts). */
@@ -412,7 +406,7 @@ export class Relay4 {
     // Kea accepts the relay's address in their option 54 because sub-option 11 says so.
     const serverId =
       this.vrfs.get(t.vrf)?.serverIdOverride && m.option(OPT.serverId) !== undefined
-        ? this.serverIdOf(segment)
+        ? this.serverIds.get(segment)
         : undefined;
     const mt = m.messageType;
     let address: string;

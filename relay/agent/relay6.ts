@@ -351,10 +351,10 @@ export class Relay6 {
     if (!this.isServer(vrfName, source)) return "unknown-server";
     if (messageType !== MSG6.RELAY_REPL) return "not-relay-repl";
     if (relayedAt < 0) return "no-relay-message";
-    const vrfId = this.vrfIds.of(vrfName);
-    // The key from the peer-address's bytes: the address the relay put in its RELAY-FORW.
+    // The key from the peer-address's bytes: the address the relay put in its RELAY-FORW. The VRF
+    // is one of the relay's: its servers were found above.
     const transaction =
-      vrfId === undefined || transactionId < 0 ? undefined : key6(vrfId, bytes, peerAt, transactionId);
+      transactionId < 0 ? undefined : key6(this.vrfIds.known(vrfName), bytes, peerAt, transactionId);
     const t = transaction === undefined ? undefined : this.inFlight.get(transaction);
     if (!t) return "unknown-transaction";
     // RFC 8415 §19.2: the server copies the Interface-ID back; it must be the one sent.

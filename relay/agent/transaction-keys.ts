@@ -48,11 +48,6 @@ export class VrfIndex {
     for (const name of names) if (!this.ids.has(name)) this.ids.set(name, this.ids.size);
   }
 
-  /** The VRF's index, or undefined for a VRF the relay does not have (a reply on no VRF of its). */
-  of(name: string): number | undefined {
-    return this.ids.get(name);
-  }
-
   /** The index of a VRF the relay has; throws for any other (a bug, never a client's doing). */
   known(name: string): number {
     const id = this.ids.get(name);

@@ -32,7 +32,7 @@ export async function startCaptures(
     "mkdir -p /captures",
     ...networks.map(
       (n) =>
-        `dev=$(ip -o -4 addr show | awk '$4 ~ /^${n.ipv4.replaceAll(".", "\\.")}\\//{print $2}'); tcpdump -i "$dev" -U -s 0 -w /captures/${n.name}.pcap 'udp port 67 or udp port 68 or udp port 546 or udp port 547' 2>/dev/null &`,
+        `dev=$(ip -o -4 addr show | awk '$4 ~ /^${n.ipv4.replaceAll(".", "\\.")}\\//{print $2}'); tcpdump -i "$dev" --immediate-mode -U -s 0 -w /captures/${n.name}.pcap 'udp port 67 or udp port 68 or udp port 546 or udp port 547' 2>/dev/null &`,
     ),
     "wait",
   ].join("\n");
@@ -98,7 +98,7 @@ export async function startCaptureIn(
     Cmd: [
       "sh",
       "-c",
-      `mkdir -p /captures && exec tcpdump -i eth0 -U -s 0 -w /captures/${o.name}.pcap 'udp port 67 or udp port 68 or udp port 546 or udp port 547'`,
+      `mkdir -p /captures && exec tcpdump -i eth0 --immediate-mode -U -s 0 -w /captures/${o.name}.pcap 'udp port 67 or udp port 68 or udp port 546 or udp port 547'`,
     ],
     Labels: { ...o.labels, [LABEL.lab]: o.lab, [LABEL.role]: "capture" },
     HostConfig: { NetworkMode: `container:${o.containerId}`, CapAdd: ["NET_ADMIN", "NET_RAW"] },

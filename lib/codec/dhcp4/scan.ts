@@ -1,5 +1,5 @@
 import { ipv4ToString, writeIpv4 } from "../address.ts";
-import { pooledBytes, u32At } from "../bytes.ts";
+import { pooledBytes, u16At, u32At } from "../bytes.ts";
 import { HEADER_LENGTH, MAGIC_COOKIE, OPT } from "./codes.ts";
 import { type Dhcp4Message, encodeDhcp4, maxMessageSize, maxMessageSizeOf } from "./message.ts";
 import { getOption, messageType, removeOption, setOption } from "./options.ts";
@@ -119,7 +119,7 @@ export class ScannedDhcp4 implements Dhcp4View {
   }
 
   get flags(): number {
-    return ((this.bytes[AT.flags] as number) << 8) | (this.bytes[AT.flags + 1] as number);
+    return u16At(this.bytes, AT.flags);
   }
 
   get xid(): number {

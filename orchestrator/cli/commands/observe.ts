@@ -75,13 +75,13 @@ function registerKeaCommand(cli: Command): void {
     .option("--args <json>", 'the command\'s arguments, a JSON object: \'{"server-name": "kea-red-2"}\'')
     .option("-4", "to kea-dhcp4 (the default)")
     .option("-6", "to kea-dhcp6")
-    .option("--timeout <seconds>", "how long to wait for the answer", wholeSeconds, 60)
+    .option("--timeout <seconds>", "how long to wait for the answer (default: 60)", wholeSeconds)
     .addOption(jsonOption())
     .action(
       async (
         server: string,
         command: string,
-        o: { name: string; args?: string; 4?: boolean; 6?: boolean; timeout: number; json?: boolean },
+        o: { name: string; args?: string; 4?: boolean; 6?: boolean; timeout?: number; json?: boolean },
       ) => {
         if (o[4] && o[6]) throw new Error("kea: -4 or -6, not both (one daemon takes a command)");
         const args = o.args === undefined ? undefined : keaArguments(o.args);
@@ -89,8 +89,8 @@ function registerKeaCommand(cli: Command): void {
         const answer = await lab.kea({
           server,
           command,
-          family: o[6] ? 6 : 4,
-          timeoutMs: o.timeout * 1000,
+          family: familyOf(o) ?? 4,
+          ...(o.timeout !== undefined ? { timeoutSeconds: o.timeout } : {}),
           ...(args ? { arguments: args } : {}),
         });
         print("kea", o.json, answer, () => keaAnswerText(answer));
